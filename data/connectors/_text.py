@@ -1,0 +1,831 @@
+"""Shared text helpers for the file connectors: one place for encodings, CSV reading, numbers,
+dates, currencies, hashing and channel mapping, so every vendor parser behaves the same way.
+
+Value parsers work on whole polars Series (one chunk at a time) so the happy path never runs
+Python per row; they return null where a value cannot be parsed, and the caller turns "raw value
+present but parsed value null" into a :class:`~data.connectors.base.RowError`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import hashlib
+import io
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import polars as pl
+
+from data.connectors.base import Chunk, RowError, UnrecognisedFile
+from data.schema import MONEY, conform
+
+LINE_COL = "__line"
+HEAD_BYTES = 256 * 1024
+
+# --------------------------------------------------------------------------------------------
+# Encodings and file preparation
+# --------------------------------------------------------------------------------------------
+
+_XLSX_MAGIC = b"PK\x03\x04"
+
+
+def detect_encoding(raw: bytes) -> str:
+    """Guess a file's encoding from its first bytes: BOMs first, then UTF-16 without BOM (every
+    other byte NUL, as Google Ads' "Excel CSV" writes), then UTF-8, else Windows-1252 (Excel)."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if raw.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le-bom"
+    if raw.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be-bom"
+    sample = raw[:4096]
+    if len(sample) >= 4:
+        odd_nuls = sample[1::2].count(0)
+        even_nuls = sample[0::2].count(0)
+        half = len(sample) // 2
+        if odd_nuls > half * 0.3 and even_nuls < half * 0.05:
+            return "utf-16-le"
+        if even_nuls > half * 0.3 and odd_nuls < half * 0.05:
+            return "utf-16-be"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(raw, final=False)  # a multi-byte char cut at the end is not an error
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _python_codec(encoding: str) -> str:
+    return {"utf-16-le-bom": "utf-16", "utf-16-be-bom": "utf-16"}.get(encoding, encoding)
+
+
+def is_xlsx(path: Path) -> bool:
+    """True when the file is an Excel workbook (a zip), whatever its name."""
+    with open(path, "rb") as fh:
+        return fh.read(4) == _XLSX_MAGIC
+
+
+def _xlsx_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_rows(path: Path, limit: int | None = None) -> Iterator[list[str]]:
+    import openpyxl  # only needed for workbooks
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        for i, row in enumerate(ws.iter_rows(values_only=True)):
+            if limit is not None and i >= limit:
+                break
+            yield [_xlsx_cell(v) for v in row]
+    finally:
+        wb.close()
+
+
+def read_head(path: Path, n_bytes: int = HEAD_BYTES) -> str:
+    """The first part of a file as text (BOM removed, any encoding, workbooks as CSV), for
+    sniffing formats and locating headers."""
+    path = Path(path)
+    if is_xlsx(path):
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(_xlsx_rows(path, limit=200))
+        return buf.getvalue()
+    with open(path, "rb") as fh:
+        raw = fh.read(n_bytes)
+    enc = detect_encoding(raw)
+    decoder = codecs.getincrementaldecoder(_python_codec(enc))(errors="replace")
+    text = decoder.decode(raw, final=False)
+    return text.lstrip("\ufeff")
+
+
+@contextlib.contextmanager
+def utf8_file(path: Path) -> Iterator[Path]:
+    """Yield a path to a UTF-8 version of ``path`` that polars can scan: the file itself when it
+    already is UTF-8, else a temporary transcoded copy (UTF-16, cp1252, or an XLSX first sheet),
+    written in blocks so even huge files never sit in memory."""
+    path = Path(path)
+    if is_xlsx(path):
+        fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="pulseboard-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                csv.writer(out, lineterminator="\n").writerows(_xlsx_rows(path))
+            yield Path(tmp)
+        finally:
+            os.unlink(tmp)
+        return
+    with open(path, "rb") as fh:
+        enc = detect_encoding(fh.read(HEAD_BYTES))
+    if enc in ("utf-8", "utf-8-sig"):
+        yield path  # polars strips a UTF-8 BOM itself
+        return
+    fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="pulseboard-")
+    try:
+        with (
+            open(path, encoding=_python_codec(enc), errors="replace", newline="") as src,
+            os.fdopen(fd, "w", encoding="utf-8", newline="") as out,
+        ):
+            first = True
+            while block := src.read(1 << 20):
+                if first:
+                    block = block.lstrip("\ufeff")
+                    first = False
+                out.write(block)
+        yield Path(tmp)
+    finally:
+        os.unlink(tmp)
+
+
+# --------------------------------------------------------------------------------------------
+# Headers and delimiters
+# --------------------------------------------------------------------------------------------
+
+
+def sniff_separator(line: str) -> str:
+    """The most frequent of ``,`` ``;`` and tab outside double quotes in a header line."""
+    counts = {",": 0, ";": 0, "\t": 0}
+    in_quotes = False
+    for ch in line:
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif not in_quotes and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else ","
+
+
+def split_line(line: str, separator: str | None = None) -> list[str]:
+    """Split one CSV line into stripped cells (quotes removed)."""
+    sep = separator or sniff_separator(line)
+    try:
+        cells = next(csv.reader([line], delimiter=sep))
+    except (StopIteration, csv.Error):
+        return []
+    return [c.strip().lstrip("\ufeff").strip() for c in cells]
+
+
+def norm(name: str) -> str:
+    """Normalise a header for lookups: case, surrounding space, ``_`` vs space (Excel re-saves
+    write ``Send_Date`` for ``Send Date``) and repeated spaces do not matter."""
+    return " ".join(name.replace("\ufeff", "").replace("_", " ").strip().lower().split())
+
+
+def find_column(columns: Iterable[str], *candidates: str) -> str | None:
+    """The actual header matching the first candidate found (by :func:`norm`), else None."""
+    by_norm: dict[str, str] = {}
+    for c in columns:
+        by_norm.setdefault(norm(c), c)
+    for cand in candidates:
+        hit = by_norm.get(norm(cand))
+        if hit is not None:
+            return hit
+    return None
+
+
+def find_column_prefix(columns: Iterable[str], prefix: str) -> str | None:
+    """The first header whose normalised form starts with ``prefix`` (e.g. ``amount spent (``)."""
+    p = norm(prefix)
+    for c in columns:
+        if norm(c).startswith(p):
+            return c
+    return None
+
+
+def head_lines(head: str, limit: int = 40) -> list[str]:
+    """The first complete lines of a head text (the last, possibly cut line is dropped when
+    there are several)."""
+    lines = head.splitlines()
+    if len(lines) > 1 and not head.endswith(("\n", "\r")):
+        lines = lines[:-1]
+    return lines[:limit]
+
+
+def header_score(
+    head: str,
+    required: Sequence[str | tuple[str, ...]],
+    optional: Sequence[str] = (),
+    max_lines: int = 15,
+) -> float:
+    """Score how well the best of the first lines of ``head`` looks like a header with these
+    columns. A required entry may be a tuple of alternatives. All required present -> 0.6..1.0
+    (more optional columns -> higher); otherwise at most 0.5."""
+    best = 0.0
+    for line in head_lines(head, max_lines):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cells = {norm(c) for c in split_line(line)}
+        if not cells:
+            continue
+        hits = 0
+        for req in required:
+            alts = req if isinstance(req, tuple) else (req,)
+            if any(norm(a) in cells for a in alts):
+                hits += 1
+        if hits < len(required):
+            score = 0.5 * hits / max(len(required), 1)
+        else:
+            opt = sum(1 for o in optional if norm(o) in cells)
+            score = 0.6 + 0.4 * (opt / len(optional) if optional else 1.0)
+        best = max(best, score)
+    return best
+
+
+def locate_header(path: Path, predicate: Callable[[list[str]], bool], max_lines: int = 40) -> int:
+    """The 1-based line number of the first line whose cells satisfy ``predicate``."""
+    for i, line in enumerate(head_lines(read_head(path), max_lines), start=1):
+        cells = split_line(line)
+        if cells and predicate(cells):
+            return i
+    raise UnrecognisedFile(f"{Path(path).name}: no header line found")
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming CSV reading
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CsvBatches:
+    """A CSV file opened for streaming: its header and a generator of raw string batches.
+
+    Every batch is a DataFrame of Utf8 columns (empty cells null) plus ``__line``, the 1-based
+    file line where the row starts. Blank lines are dropped.
+    """
+
+    path: Path
+    header_line: int = 1
+    separator: str | None = None
+    columns: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        lines = head_lines(read_head(self.path), self.header_line + 1)
+        if len(lines) < self.header_line:
+            raise UnrecognisedFile(f"{self.path.name}: the file is empty")
+        header = lines[self.header_line - 1]
+        if self.separator is None:
+            self.separator = sniff_separator(header)
+        self.columns = split_line(header, self.separator)
+
+    def iter(
+        self, batch_rows: int, select: Sequence[str] | None = None, exact_lines: bool = True
+    ) -> Iterator[pl.DataFrame]:
+        """Yield batches of at most ``batch_rows`` rows. ``select`` limits the columns read
+        (faster); ``exact_lines`` corrects line numbers for quoted multi-line cells, which is
+        only exact for the columns read."""
+        with utf8_file(self.path) as src:
+            names = _dedupe(self.columns)
+            lf = pl.scan_csv(
+                src,
+                separator=self.separator or ",",
+                skip_lines=self.header_line - 1,
+                has_header=True,
+                new_columns=names,
+                infer_schema=False,
+                truncate_ragged_lines=True,
+                row_index_name="__row",
+                quote_char='"',
+            )
+            if select is not None:
+                lf = lf.select(["__row", *[c for c in select if c in names]])
+            extra = 0  # newlines inside quoted cells seen so far
+            for batch in lf.collect_batches(chunk_size=batch_rows):
+                for start in range(0, batch.height, batch_rows):
+                    part = batch.slice(start, batch_rows)
+                    data_cols = [c for c in part.columns if c != "__row"]
+                    base = pl.col("__row").cast(pl.Int64) + (self.header_line + 1 + extra)
+                    if exact_lines and data_cols:
+                        nl = pl.sum_horizontal(
+                            [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in data_cols]
+                        ).cast(pl.Int64)
+                        part = part.with_columns(
+                            (base + nl.cum_sum() - nl).alias(LINE_COL), __nl=nl
+                        )
+                        extra += int(part["__nl"].sum() or 0)
+                        part = part.drop("__nl")
+                    else:
+                        part = part.with_columns(base.alias(LINE_COL))
+                    part = part.drop("__row")
+                    if data_cols:
+                        part = part.filter(~pl.all_horizontal([pl.col(c).is_null() for c in data_cols]))
+                    yield part
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        n = n or "column"
+        if n in seen:
+            seen[n] += 1
+            out.append(f"{n}__{seen[n]}")
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------------
+
+NULL_TOKENS = ["", "-", "--", "—", "–", "n/a", "na", "nan", "null", "none", "(not set)"]
+_THOUSANDS_COMMA = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
+_THOUSANDS_DOT = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
+
+
+def _clean_number_strings(s: pl.Series, decimal_comma: bool | None) -> tuple[pl.Series, pl.Series]:
+    """Normalise number strings to ``-1234.56`` form; returns (clean strings, is_percent)."""
+    e = pl.col("v").str.strip_chars()
+    lower = e.str.to_lowercase()
+    e = pl.when(lower.is_in(NULL_TOKENS)).then(None).otherwise(e)
+    # currency symbols, spaces (incl. no-break) and apostrophes (Swiss thousands) carry no value
+    e = e.str.replace_all(r"[\s\u00a0\u202f'’$€£¥]|^[A-Z]{3}\s*|\s*[A-Z]{3}$", "")
+    e = e.str.replace_all(r"^[<>≤≥~]=?", "")  # "< 10%" impression share bounds
+    # "(12.50)" is how accountants write a negative number
+    e = pl.when(e.str.starts_with("(") & e.str.ends_with(")")).then(
+        pl.lit("-") + e.str.strip_chars("()")
+    ).otherwise(e)
+    pct = e.str.ends_with("%")
+    e = e.str.strip_chars_end("%")
+    has_dot = e.str.contains(".", literal=True)
+    has_comma = e.str.contains(",", literal=True)
+    comma_last = e.str.contains(r",\d*$")
+    both = has_dot & has_comma
+    if decimal_comma is True:
+        only_comma = pl.lit(False)
+        only_dot_thousands = e.str.contains(_THOUSANDS_DOT)
+    else:
+        only_comma = e.str.contains(_THOUSANDS_COMMA)
+        only_dot_thousands = pl.lit(False)
+    e = (
+        pl.when(both & comma_last)
+        .then(e.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+        .when(both)
+        .then(e.str.replace_all(",", "", literal=True))
+        .when(has_comma & only_comma)
+        .then(e.str.replace_all(",", "", literal=True))
+        .when(has_comma)
+        .then(e.str.replace(",", ".", literal=True))
+        .when(only_dot_thousands)
+        .then(e.str.replace_all(".", "", literal=True))
+        .otherwise(e)
+    )
+    out = pl.DataFrame({"v": s.cast(pl.Utf8)}).select(e.alias("v"), pct.fill_null(False).alias("p"))
+    return out["v"], out["p"]
+
+
+def parse_float(s: pl.Series, decimal_comma: bool | None = None, percent: bool = False) -> pl.Series:
+    """Parse numbers written any common way to Float64: ``1,356,884``, ``1.234,56``, ``0,25``,
+    ``" --"``, ``n/a``, ``-`` (the last three null). Percent strings become fractions
+    (``3.2%`` -> 0.032, ``< 10%`` -> 0.1); with ``percent=True`` every value is a percentage."""
+    fast = s.cast(pl.Float64, strict=False) if s.dtype == pl.Utf8 else s.cast(pl.Float64)
+    if not percent and fast.null_count() == s.null_count():
+        return fast.rename(s.name)
+    clean, pct = _clean_number_strings(s, decimal_comma)
+    val = clean.cast(pl.Float64, strict=False)
+    if percent:
+        val = val / 100
+    else:
+        val = pl.select(pl.when(pct).then(val / 100).otherwise(val)).to_series()
+    return val.rename(s.name)
+
+
+def parse_percent(s: pl.Series, decimal_comma: bool | None = None) -> pl.Series:
+    """Parse a rate column to a fraction: ``27.78%`` and ``27.78`` (Excel re-save) -> 0.2778."""
+    return parse_float(s, decimal_comma, percent=True)
+
+
+def parse_int(s: pl.Series, decimal_comma: bool | None = None) -> pl.Series:
+    """Parse counts to Int64 (``"1,356,884"`` -> 1356884); fractional values are rounded."""
+    return parse_float(s, decimal_comma).round(0).cast(pl.Int64, strict=False)
+
+
+def parse_money(s: pl.Series, decimal_comma: bool | None = None) -> pl.Series:
+    """Parse amounts in major units to Decimal(18, 2) without going through floats on the
+    happy path (``15.00``); other spellings (``"1.234,56"``, ``$1,011.70``) go through the
+    general cleaner. Extra decimals are rounded half away from zero."""
+    wide = pl.Decimal(38, 10)
+    if s.dtype != pl.Utf8:
+        return s.cast(pl.Float64).cast(wide).round(2).cast(MONEY).rename(s.name)
+    fast = s.str.strip_chars().cast(wide, strict=False)
+    if fast.null_count() != s.null_count():
+        clean, pct = _clean_number_strings(s, decimal_comma)
+        fast = clean.cast(wide, strict=False)
+        fast = pl.select(pl.when(pct).then(None).otherwise(fast)).to_series()
+    return fast.round(2).cast(MONEY).rename(s.name)
+
+
+def parse_bool(s: pl.Series) -> pl.Series:
+    """``true``/``TRUE``/``1``/``yes``/``y`` -> True, the opposites -> False, else null."""
+    low = s.cast(pl.Utf8).str.strip_chars().str.to_lowercase()
+    t = {"true": True, "1": True, "yes": True, "y": True, "wahr": True, "vrai": True, "x": True}
+    f = {"false": False, "0": False, "no": False, "n": False, "falsch": False, "faux": False}
+    return low.replace_strict({**t, **f}, default=None, return_dtype=pl.Boolean).rename(s.name)
+
+
+# --------------------------------------------------------------------------------------------
+# Dates
+# --------------------------------------------------------------------------------------------
+
+ISO_DATETIME = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f")
+ISO_DATE = ("%Y-%m-%d",)
+SHOPIFY_DATETIME = ("%Y-%m-%d %H:%M:%S %z",)
+MAILCHIMP_DATETIME = ("%b %d, %Y %I:%M %p", "%m/%d/%y %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%y %I:%M %p")
+US_DATE = ("%m/%d/%Y", "%m/%d/%y")
+EU_DATE = ("%d/%m/%Y", "%d.%m.%Y", "%d/%m/%y", "%d.%m.%y")
+GA4_DATE = ("%Y%m%d",)
+LONG_DATE = ("%b %d, %Y", "%B %d, %Y", "%a, %b %d, %Y")
+
+
+def parse_datetime(s: pl.Series, formats: Sequence[str], tz: str | None = None) -> pl.Series:
+    """Parse to naive UTC datetimes trying ``formats`` in order (each only on the values still
+    unparsed, so a uniform column costs one pass). Values carrying an offset (``%z``) are
+    converted to UTC; others are taken in ``tz`` (IANA name) when given, else already UTC.
+    Date-only formats give midnight."""
+    raw = s.cast(pl.Utf8).str.strip_chars()
+    out = pl.Series(s.name, [None] * len(s), dtype=pl.Datetime("us"))
+    for fmt in formats:
+        todo = out.is_null() & raw.is_not_null()
+        if not todo.any():
+            break
+        if "%H" in fmt or "%I" in fmt:
+            parsed = raw.str.to_datetime(fmt, strict=False, time_unit="us")
+        else:
+            parsed = raw.str.to_date(fmt, strict=False).cast(pl.Datetime("us"))
+        if isinstance(parsed.dtype, pl.Datetime) and parsed.dtype.time_zone is not None:
+            parsed = parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        elif tz and tz != "UTC":
+            parsed = (
+                parsed.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+                .dt.convert_time_zone("UTC")
+                .dt.replace_time_zone(None)
+            )
+        out = out.fill_null(parsed.cast(pl.Datetime("us")))
+    return out.rename(s.name)
+
+
+def parse_date(s: pl.Series, formats: Sequence[str]) -> pl.Series:
+    """Parse calendar days (no time zone conversion: report days are already local)."""
+    raw = s.cast(pl.Utf8).str.strip_chars()
+    out = pl.Series(s.name, [None] * len(s), dtype=pl.Date)
+    for fmt in formats:
+        todo = out.is_null() & raw.is_not_null()
+        if not todo.any():
+            break
+        if "%H" in fmt:
+            parsed = raw.str.to_datetime(fmt, strict=False).dt.date()
+        else:
+            parsed = raw.str.to_date(fmt, strict=False)
+        out = out.fill_null(parsed)
+    return out.rename(s.name)
+
+
+def day_first(samples: Iterable[str | None]) -> bool | None:
+    """Decide whether ``01/02/2024``-style dates are day-first from values like ``13/02/2024``
+    (True) or ``02/13/2024`` (False); None when no value settles it."""
+    for v in samples:
+        if not v:
+            continue
+        m = re.match(r"\s*(\d{1,2})[/.](\d{1,2})[/.]\d{2,4}", v)
+        if not m:
+            continue
+        a, b = int(m.group(1)), int(m.group(2))
+        if a > 12 >= b:
+            return True
+        if b > 12 >= a:
+            return False
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Currencies, emails, hashes
+# --------------------------------------------------------------------------------------------
+
+ISO_CURRENCIES = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
+    BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL
+    GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
+    KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN
+    NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK
+    SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU
+    UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL""".split()
+)
+CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF"}
+
+
+def parse_currency(s: pl.Series) -> pl.Series:
+    """Upper-case ISO 4217 codes (``usd`` -> ``USD``); unknown codes become null."""
+    up = s.cast(pl.Utf8).str.strip_chars().str.to_uppercase()
+    return pl.select(pl.when(up.is_in(list(ISO_CURRENCIES))).then(up).otherwise(None)).to_series().rename(
+        s.name
+    )
+
+
+def currency_from_header(header: str) -> str | None:
+    """The currency named in a header like ``Amount spent (EUR)`` or ``Sale Price ($)``."""
+    m = re.search(r"\(([^()]+)\)\s*$", header)
+    if not m:
+        return None
+    token = m.group(1).strip()
+    if token.upper() in ISO_CURRENCIES:
+        return token.upper()
+    return CURRENCY_SYMBOLS.get(token)
+
+
+def _sha(text: str, length: int = 64) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def _hash_unique(s: pl.Series, fn: Callable[[str], str]) -> pl.Series:
+    """Apply ``fn`` once per distinct non-null value (payments repeat customers a lot)."""
+    uniq = s.drop_nulls().unique()
+    if uniq.len() == 0:
+        return pl.Series(s.name, [None] * len(s), dtype=pl.Utf8)
+    mapping = pl.DataFrame({"k": uniq, "h": [fn(v) for v in uniq.to_list()]})
+    return (
+        pl.DataFrame({"k": s})
+        .join(mapping, on="k", how="left", maintain_order="left")
+        .get_column("h")
+        .rename(s.name)
+    )
+
+
+def normalise_email(s: pl.Series) -> pl.Series:
+    """Lower-cased, stripped emails; empty ones null."""
+    e = s.cast(pl.Utf8).str.strip_chars().str.to_lowercase()
+    return pl.select(pl.when(e == "").then(None).otherwise(e)).to_series().rename(s.name)
+
+
+def email_hash(s: pl.Series) -> pl.Series:
+    """sha256 hex of the lower-cased, stripped email (null for empty emails)."""
+    return _hash_unique(normalise_email(s), _sha)
+
+
+def email_hash_one(email: str) -> str:
+    """The email hash of one address (tests, API clients)."""
+    return _sha(email.strip().lower())
+
+
+def stable_id(*parts: pl.Series) -> pl.Series:
+    """A stable id (32 hex chars of sha256) for rows without a vendor id, from natural-key
+    parts joined by ``|`` (nulls as empty). Stable across runs and polars versions."""
+    frame = pl.DataFrame({f"p{i}": p.cast(pl.Utf8) for i, p in enumerate(parts)})
+    joined = frame.select(
+        pl.concat_str([pl.col(c).fill_null("") for c in frame.columns], separator="|").alias("k")
+    )["k"]
+    return _hash_unique(joined, lambda v: _sha(v, 32))
+
+
+def stable_id_one(*parts: str | None) -> str:
+    """The :func:`stable_id` of one row (tests, API clients)."""
+    return _sha("|".join("" if p is None else str(p) for p in parts), 32)
+
+
+# --------------------------------------------------------------------------------------------
+# Channels
+# --------------------------------------------------------------------------------------------
+
+SEARCH_SOURCES = (
+    "google",
+    "bing",
+    "yahoo",
+    "duckduckgo",
+    "baidu",
+    "yandex",
+    "ecosia",
+    "qwant",
+    "naver",
+    "startpage",
+    "search",
+)
+SOCIAL_SOURCES = (
+    "facebook",
+    "fb",
+    "instagram",
+    "ig",
+    "meta",
+    "linkedin",
+    "lnkd.in",
+    "twitter",
+    "t.co",
+    "x.com",
+    "tiktok",
+    "pinterest",
+    "reddit",
+    "youtube",
+    "snapchat",
+    "threads",
+    "mastodon",
+    "bsky",
+    "quora",
+    "whatsapp",
+    "telegram",
+    "social",
+)
+
+CHANNELS = (
+    "Paid Search",
+    "Paid Social",
+    "Display",
+    "Paid Other",
+    "Email",
+    "Affiliates",
+    "Organic Search",
+    "Organic Social",
+    "Referral",
+    "Direct",
+)
+
+
+def channel_expr(source: pl.Expr, medium: pl.Expr) -> pl.Expr:
+    """GA4 default channel group label for utm_source/utm_medium (a simplified version of
+    Google's rules): "Paid Search", "Paid Social", "Display", "Paid Other", "Email",
+    "Affiliates", "Organic Search", "Organic Social", "Referral", "Direct" (nothing set)."""
+    src = source.cast(pl.Utf8).str.strip_chars().str.to_lowercase().fill_null("")
+    med = medium.cast(pl.Utf8).str.strip_chars().str.to_lowercase().fill_null("")
+    src = pl.when(src.is_in(["(direct)", "(none)", "direct"])).then(pl.lit("")).otherwise(src)
+    med = pl.when(med.is_in(["(none)", "(not set)", "none"])).then(pl.lit("")).otherwise(med)
+    search = src.str.contains("|".join(re.escape(x) for x in SEARCH_SOURCES))
+    social = src.str.contains("|".join(re.escape(x) for x in SOCIAL_SOURCES)) | med.is_in(
+        ["social", "social-network", "social-media", "sm", "social network", "social media"]
+    )
+    paid = med.str.contains(r"^(.*cp.*|ppc|retargeting|paid.*|cpm|cpv|cpa)$")
+    return (
+        pl.when((src == "") & (med == ""))
+        .then(pl.lit("Direct"))
+        .when(med.str.contains("e-?mail|newsletter") | src.str.contains("e-?mail|newsletter|mailchimp"))
+        .then(pl.lit("Email"))
+        .when(med.is_in(["display", "banner", "expandable", "interstitial", "cpm"]))
+        .then(pl.lit("Display"))
+        .when(paid & social)
+        .then(pl.lit("Paid Social"))
+        .when(paid & search)
+        .then(pl.lit("Paid Search"))
+        .when(paid)
+        .then(pl.lit("Paid Other"))
+        .when(med == "affiliate")
+        .then(pl.lit("Affiliates"))
+        .when(social)
+        .then(pl.lit("Organic Social"))
+        .when(search | (med == "organic"))
+        .then(pl.lit("Organic Search"))
+        .otherwise(pl.lit("Referral"))
+    )
+
+
+def channel_series(source: pl.Series | None, medium: pl.Series | None, n: int) -> pl.Series:
+    """:func:`channel_expr` over Series (either may be missing -> treated as empty)."""
+    empty = pl.Series([None] * n, dtype=pl.Utf8)
+    frame = pl.DataFrame(
+        {"s": source if source is not None else empty, "m": medium if medium is not None else empty}
+    )
+    return frame.select(channel_expr(pl.col("s"), pl.col("m")).alias("channel"))["channel"]
+
+
+# --------------------------------------------------------------------------------------------
+# Building chunks with row errors
+# --------------------------------------------------------------------------------------------
+
+
+def col(raw: pl.DataFrame, name: str | None) -> pl.Series:
+    """A raw column by actual header, or an all-null Utf8 Series when the file lacks it."""
+    if name is not None and name in raw.columns:
+        return raw.get_column(name)
+    return pl.Series(name or "missing", [None] * raw.height, dtype=pl.Utf8)
+
+
+@dataclass
+class Check:
+    """A rejection rule: rows where ``bad`` is True are dropped with ``reason(raw_value)``."""
+
+    bad: pl.Series
+    column: str
+    source_column: str | None
+    reason: Callable[[str | None], str]
+
+
+def unparsed(raw: pl.Series, parsed: pl.Series) -> pl.Series:
+    """True where the file had a value but parsing gave nothing."""
+    return (raw.is_not_null() & parsed.is_null()).fill_null(False)
+
+
+def build_chunk(
+    table: str,
+    source: str,
+    raw: pl.DataFrame,
+    values: dict[str, pl.Series | object],
+    checks: Sequence[Check] = (),
+    keep: pl.Series | None = None,
+    rows_read: int | None = None,
+) -> Chunk:
+    """Assemble a :class:`Chunk`: canonical columns from ``values`` (Series or scalars), rows
+    failing a check become :class:`RowError` (first failing check wins), rows with
+    ``keep`` False are skipped silently (still counted in rows_read)."""
+    n = raw.height
+    lines = raw.get_column(LINE_COL) if LINE_COL in raw.columns else pl.int_range(2, n + 2, eager=True)
+    keep_mask = keep.fill_null(False) if keep is not None else pl.Series([True] * n)
+    bad_any = pl.Series([False] * n)
+    errors: list[RowError] = []
+    raw_cols = [c for c in raw.columns if c != LINE_COL]
+    for check in checks:
+        mask = check.bad.fill_null(False) & keep_mask & ~bad_any
+        if not mask.any():
+            continue
+        idx = mask.arg_true().to_list()
+        rows = raw.select(raw_cols)[idx].to_dicts()
+        line_vals = lines.gather(idx).to_list()
+        for row, line in zip(rows, line_vals, strict=True):
+            value = row.get(check.source_column) if check.source_column else None
+            errors.append(
+                RowError(
+                    row_number=int(line),
+                    column=check.column,
+                    reason=check.reason(value),
+                    raw={k: (None if v is None else str(v)) for k, v in row.items()},
+                )
+            )
+        bad_any = bad_any | mask
+    errors.sort(key=lambda e: e.row_number)
+    good = keep_mask & ~bad_any
+    data = {"source": pl.Series([source] * n, dtype=pl.Utf8)}
+    for name, v in values.items():
+        if isinstance(v, pl.Series):
+            data[name] = v.rename(name)
+        else:
+            data[name] = pl.repeat(v, n, eager=True).rename(name) if v is not None else None
+    frame = pl.DataFrame({k: v for k, v in data.items() if v is not None})
+    if not good.all():
+        frame = frame.filter(good)
+        lines = lines.filter(good)
+    return Chunk(
+        table=table,
+        frame=conform(table, frame),
+        errors=errors,
+        rows_read=n if rows_read is None else rows_read,
+        row_numbers=lines.cast(pl.Int64).rename("row_number"),
+    )
+
+
+def missing_columns(path: Path, what: str, columns: Sequence[str], **needed: str | None) -> None:
+    """Raise UnrecognisedFile naming the required headers a recognised file lacks."""
+    lacking = [label for label, actual in needed.items() if actual is None]
+    if lacking:
+        raise UnrecognisedFile(
+            f"{Path(path).name}: looks like {what} but lacks column(s) {', '.join(lacking)}; "
+            f"found: {', '.join(columns[:30])}"
+        )
+
+
+def reason_date(expected: str) -> Callable[[str | None], str]:
+    """A RowError reason for an unparseable date."""
+    return lambda v: f"unparseable date {v!r} (expected {expected})"
+
+
+def reason_number(v: str | None) -> str:
+    """A RowError reason for a non-numeric value."""
+    return f"not a number: {v!r}"
+
+
+def reason_currency(v: str | None) -> str:
+    """A RowError reason for an unknown currency code."""
+    return f"unknown currency code {v!r}"
+
+
+def reason_negative(v: str | None) -> str:
+    """A RowError reason for a negative count or amount."""
+    return f"negative value {v!r} not allowed"
+
+
+def reporting(amount: pl.Series, currency: pl.Series, reporting_currency: str) -> pl.Series:
+    """``amount`` where the row's currency already is the reporting currency, else null (the
+    ingest layer converts the rest with its FX table)."""
+    return pl.select(
+        pl.when(currency == reporting_currency.upper()).then(amount).otherwise(None)
+    ).to_series()
+
+
+def money_checks(values: dict[str, tuple[pl.Series, pl.Series]], source_cols: dict[str, str | None]) -> list[Check]:
+    """Checks for canonical columns whose raw value was present but did not parse as a number."""
+    return [
+        Check(unparsed(raw, parsed), name, source_cols.get(name), reason_number)
+        for name, (raw, parsed) in values.items()
+    ]
