@@ -306,6 +306,10 @@ class CsvBatches:
             )
             if select is not None:
                 lf = lf.select(["__row", *[c for c in select if c in names]])
+            # quoted empty cells ("") are empty too (PayPal quotes every field)
+            lf = lf.with_columns(
+                pl.when(pl.col(pl.String).str.len_bytes() == 0).then(None).otherwise(pl.col(pl.String)).name.keep()
+            )
             extra = 0  # newlines inside quoted cells seen so far
             for batch in lf.collect_batches(chunk_size=batch_rows):
                 for start in range(0, batch.height, batch_rows):
@@ -532,12 +536,25 @@ ISO_CURRENCIES = frozenset(
 CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF"}
 
 
+def map_unique(s: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """Apply a Series function to the distinct values only and join the result back: columns
+    like currency, status or email repeat a lot, so this is much cheaper than per-row work."""
+    uniq = s.unique()
+    if uniq.len() * 4 > s.len():  # mostly distinct: mapping would cost more than it saves
+        return fn(s).rename(s.name)
+    mapping = pl.DataFrame({"k": uniq, "v": fn(uniq)})
+    frame = pl.DataFrame({"k": s})
+    return frame.join(mapping, on="k", how="left", nulls_equal=True, maintain_order="left")["v"].rename(s.name)
+
+
+def _currency(s: pl.Series) -> pl.Series:
+    up = s.cast(pl.Utf8).str.strip_chars().str.to_uppercase()
+    return pl.select(pl.when(up.is_in(list(ISO_CURRENCIES))).then(up).otherwise(None)).to_series()
+
+
 def parse_currency(s: pl.Series) -> pl.Series:
     """Upper-case ISO 4217 codes (``usd`` -> ``USD``); unknown codes become null."""
-    up = s.cast(pl.Utf8).str.strip_chars().str.to_uppercase()
-    return pl.select(pl.when(up.is_in(list(ISO_CURRENCIES))).then(up).otherwise(None)).to_series().rename(
-        s.name
-    )
+    return map_unique(s.cast(pl.Utf8), _currency)
 
 
 def currency_from_header(header: str) -> str | None:
@@ -575,9 +592,38 @@ def normalise_email(s: pl.Series) -> pl.Series:
     return pl.select(pl.when(e == "").then(None).otherwise(e)).to_series().rename(s.name)
 
 
-def email_hash(s: pl.Series) -> pl.Series:
-    """sha256 hex of the lower-cased, stripped email (null for empty emails)."""
-    return _hash_unique(normalise_email(s), _sha)
+class HashCache:
+    """Email -> hash pairs already computed for this file, kept as a polars frame so lookups
+    are a vectorised join; only emails never seen before are hashed in Python."""
+
+    def __init__(self, limit: int = 2_000_000) -> None:
+        self.frame = pl.DataFrame(schema={"e": pl.Utf8, "h": pl.Utf8})
+        self.limit = limit
+
+    def lookup(self, emails: pl.Series) -> pl.Series:
+        """Hashes for distinct normalised ``emails`` (same order)."""
+        known = pl.DataFrame({"e": emails}).join(self.frame, on="e", how="left", maintain_order="left")
+        miss = known.filter(pl.col("h").is_null() & pl.col("e").is_not_null())["e"]
+        if miss.len():
+            new = pl.DataFrame({"e": miss, "h": [_sha(v) for v in miss.to_list()]}, schema=self.frame.schema)
+            if self.frame.height + new.height > self.limit:  # bound memory on huge files
+                self.frame = self.frame.clear()
+            self.frame = pl.concat([self.frame, new])
+            known = pl.DataFrame({"e": emails}).join(new, on="e", how="left", maintain_order="left").with_columns(
+                pl.coalesce(pl.col("h"), known["h"])
+            )
+        return known["h"]
+
+
+def email_hash(s: pl.Series, cache: HashCache | None = None) -> pl.Series:
+    """sha256 hex of the lower-cased, stripped email (null for empty emails). Pass the same
+    ``cache`` for every chunk of a file so repeat customers are hashed once per file."""
+    memo = cache if cache is not None else HashCache()
+    s = s.cast(pl.Utf8)
+    uniq = s.unique()
+    mapping = pl.DataFrame({"k": uniq, "v": memo.lookup(normalise_email(uniq))})
+    frame = pl.DataFrame({"k": s})
+    return frame.join(mapping, on="k", how="left", nulls_equal=True, maintain_order="left")["v"].rename(s.name)
 
 
 def email_hash_one(email: str) -> str:
@@ -696,9 +742,14 @@ def channel_series(source: pl.Series | None, medium: pl.Series | None, n: int) -
     """:func:`channel_expr` over Series (either may be missing -> treated as empty)."""
     empty = pl.Series([None] * n, dtype=pl.Utf8)
     frame = pl.DataFrame(
-        {"s": source if source is not None else empty, "m": medium if medium is not None else empty}
+        {
+            "s": source.cast(pl.Utf8) if source is not None else empty,
+            "m": medium.cast(pl.Utf8) if medium is not None else empty,
+        }
     )
-    return frame.select(channel_expr(pl.col("s"), pl.col("m")).alias("channel"))["channel"]
+    # few distinct source/medium pairs: classify those, then join back (regexes are costly)
+    pairs = frame.unique().with_columns(channel_expr(pl.col("s"), pl.col("m")).alias("channel"))
+    return frame.join(pairs, on=["s", "m"], how="left", nulls_equal=True, maintain_order="left")["channel"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -829,3 +880,116 @@ def money_checks(values: dict[str, tuple[pl.Series, pl.Series]], source_cols: di
         Check(unparsed(raw, parsed), name, source_cols.get(name), reason_number)
         for name, (raw, parsed) in values.items()
     ]
+
+
+def country_code(s: pl.Series) -> pl.Series:
+    """Upper-case ISO 3166 alpha-2 codes; anything that is not two letters becomes null."""
+    up = s.cast(pl.Utf8).str.strip_chars().str.to_uppercase()
+    return pl.select(pl.when(up.str.contains(r"^[A-Z]{2}$")).then(up)).to_series().rename(s.name)
+
+
+# --------------------------------------------------------------------------------------------
+# Fused column parsing (one polars pass on the happy path)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How to parse one raw column: ``kind`` is money, float, int, percent, datetime, date,
+    currency, bool or str; ``formats`` for dates; ``tz`` for local datetimes."""
+
+    kind: str
+    source: str | None
+    formats: tuple[str, ...] = ()
+    tz: str | None = None
+
+
+def _fast_expr(spec: Spec) -> pl.Expr:
+    e = pl.col(spec.source)  # type: ignore[arg-type]
+    if spec.kind == "money":
+        return e.cast(pl.Decimal(38, 10), strict=False).round(2).cast(MONEY)
+    if spec.kind == "float":
+        return e.cast(pl.Float64, strict=False)
+    if spec.kind == "int":
+        return e.cast(pl.Int64, strict=False)
+    if spec.kind == "datetime":
+        fmt = spec.formats[0]
+        if "%z" in fmt or (spec.tz and spec.tz != "UTC"):
+            return pl.lit(None, dtype=pl.Datetime("us"))  # left to the general parser
+        if "%H" in fmt or "%I" in fmt:
+            return e.str.to_datetime(fmt, strict=False, time_unit="us")
+        return e.str.to_date(fmt, strict=False).cast(pl.Datetime("us"))
+    if spec.kind == "date":
+        return e.str.to_date(spec.formats[0], strict=False)
+    if spec.kind == "currency":
+        up = e.str.strip_chars().str.to_uppercase()
+        return pl.when(up.is_in(list(ISO_CURRENCIES))).then(up)
+    if spec.kind == "str":
+        return e.str.strip_chars()
+    return pl.lit(None)  # percent, bool: general parser only
+
+
+def _full_parse(s: pl.Series, spec: Spec, decimal_comma: bool | None) -> pl.Series:
+    if spec.kind == "money":
+        return parse_money(s, decimal_comma)
+    if spec.kind == "float":
+        return parse_float(s, decimal_comma)
+    if spec.kind == "percent":
+        return parse_percent(s, decimal_comma)
+    if spec.kind == "int":
+        return parse_int(s, decimal_comma)
+    if spec.kind == "datetime":
+        return parse_datetime(s, spec.formats, spec.tz)
+    if spec.kind == "date":
+        return parse_date(s, spec.formats)
+    if spec.kind == "currency":
+        return parse_currency(s)
+    if spec.kind == "bool":
+        return parse_bool(s)
+    return s.str.strip_chars()
+
+
+_NULL_OF = {
+    "money": MONEY,
+    "float": pl.Float64,
+    "percent": pl.Float64,
+    "int": pl.Int64,
+    "datetime": pl.Datetime("us"),
+    "date": pl.Date,
+    "currency": pl.Utf8,
+    "bool": pl.Boolean,
+    "str": pl.Utf8,
+}
+
+
+def parse_columns(
+    raw: pl.DataFrame, specs: dict[str, Spec], decimal_comma: bool | None = None
+) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """Parse many raw columns at once. Returns the parsed frame (one column per spec name) and,
+    per spec name, a mask of rows where the file had a value that did not parse.
+
+    All columns are first parsed with a cheap strict expression in a single polars pass; only a
+    column with leftovers (decimal commas, ``--``, a second date format ...) is re-parsed with
+    the general parser, so clean files never pay for the general rules."""
+    present = {k: s for k, s in specs.items() if s.source is not None and s.source in raw.columns}
+    exprs = [_fast_expr(s).alias(k) for k, s in present.items()]
+    out = raw.select(exprs) if exprs else pl.DataFrame()
+    fixed: dict[str, pl.Series] = {}
+    bad: dict[str, pl.Series] = {}
+    for k, s in present.items():
+        src = raw.get_column(s.source)  # type: ignore[arg-type]
+        got = out.get_column(k)
+        if (src.is_not_null() & got.is_null()).any():
+            got = _full_parse(src, s, decimal_comma)
+            fixed[k] = got
+        bad[k] = (src.is_not_null() & got.is_null()).fill_null(False)
+    if fixed:
+        out = out.with_columns([v.alias(k) for k, v in fixed.items()])
+    missing = [pl.lit(None, dtype=_NULL_OF[s.kind]).alias(k) for k, s in specs.items() if k not in present]
+    if missing:
+        if not out.width:
+            out = pl.DataFrame({"__n": pl.Series([None] * raw.height, dtype=pl.Null)})
+        out = out.with_columns(missing)
+    for k in specs:
+        bad.setdefault(k, pl.Series([False] * raw.height))
+    return out.select(list(specs)), bad
