@@ -1,0 +1,53 @@
+"""The Dash app. ``create_app(settings)`` builds one; ``app``/``server`` are built on first access.
+
+    gunicorn 'app:server'          # WSGI (server is built from PULSEBOARD_* settings)
+    pulseboard serve               # waitress, what `make run` uses
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc  # noqa: F401 - registers the component library
+
+from dashboard.server import create_server
+from dashboard.settings import Settings
+
+ROOT = Path(__file__).parent
+CALLBACK_MODULES = ("callbacks.common", "callbacks.overview")
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """Build the Dash app on a fresh Flask server for ``settings``."""
+    settings = settings or Settings()
+    server = create_server(settings)
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(ROOT / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        title="Pulseboard",
+        update_title=None,
+        suppress_callback_exceptions=True,  # each page's components exist only while it is shown
+        serve_locally=True,  # never a CDN: self-hosted installs are often offline
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
+                   {"name": "theme-color", "content": "#4361ee"}],
+    )
+    from components.shell import shell
+
+    for module in CALLBACK_MODULES:
+        importlib.import_module(module)
+    app.layout = shell
+    return app
+
+
+def __getattr__(name: str):
+    # Built lazily so tests can import create_app without touching ./var.
+    if name in ("app", "server"):
+        built = globals().get("_app") or create_app()
+        globals()["_app"] = built
+        return built if name == "app" else built.server
+    raise AttributeError(name)

@@ -1,0 +1,66 @@
+"""Overview callbacks: KPI cards and the trend chart."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, html
+
+from callbacks.common import request_scope
+from components import ids
+from components.figures import trend_figure
+from components.kpi_card import kpi_card
+from components.overview import OVERVIEW_KPIS, TREND_CHOICES
+from dashboard.queries import metric_frame
+from data.metrics import get_metric
+
+
+
+@callback(Output(ids.OVERVIEW_KPIS, "children"), Input(ids.FILTERS_STORE, "data"))
+def update_kpis(filters_data):
+    """One card per overview metric: total for the range, comparison, and a sparkline by grain."""
+    scope = request_scope(filters_data)
+    f, currency = scope.filters, scope.ctx.workspace.currency
+    if not any(scope.services.warehouse.scoped(scope.ctx.workspace).row_counts().values()):
+        return no_data_alert()
+    cards = []
+    for name in OVERVIEW_KPIS:
+        metric = get_metric(name)
+        total = metric_frame(scope.services, scope.ctx, name, f.start, f.end, compare=f.compare)
+        series = metric_frame(scope.services, scope.ctx, name, f.start, f.end, grain=f.grain)
+        cards.append(
+            dbc.Col(
+                kpi_card(
+                    metric=name, label=metric.label, unit=metric.unit, currency=currency,
+                    value=total["value"][0], compare_value=total["compare_value"][0],
+                    up_is_good=metric.up_is_good, series=series["value"].to_list(),
+                    compare_label=f.compare_label, description=metric.description,
+                ),
+                xs=6, md=4, xl=2, className="mb-3",
+            )
+        )
+    return dbc.Row(cards)
+
+
+@callback(
+    Output(ids.OVERVIEW_TREND, "figure"),
+    Input(ids.FILTERS_STORE, "data"),
+    Input(ids.OVERVIEW_TREND_METRIC, "value"),
+)
+def update_trend(filters_data, metric_name):
+    """The chosen metric by grain, with the comparison period overlaid."""
+    scope = request_scope(filters_data)
+    f = scope.filters
+    name = metric_name if metric_name in TREND_CHOICES else "net_revenue"
+    metric = get_metric(name)
+    frame = metric_frame(scope.services, scope.ctx, name, f.start, f.end, grain=f.grain, compare=f.compare)
+    return trend_figure(frame, label=metric.label, unit=metric.unit, currency=scope.ctx.workspace.currency,
+                        compare_label=f.compare_label.capitalize() if f.compare_label else None)
+
+
+def no_data_alert() -> dbc.Alert:
+    """The empty state of a workspace with no data at all."""
+    return dbc.Alert(
+        [html.Strong("No data yet. "), "Import a Stripe, PayPal, Shopify or ads export on ",
+         html.A("Data sources", href="/sources", className="alert-link"), " to see your numbers here."],
+        color="info", className="mb-3",
+    )

@@ -1,0 +1,62 @@
+"""The app shell: responsive navbar (collapses on phones) around the page container."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import ids
+
+
+def navbar(pages: list[dict]) -> dbc.Navbar:
+    """Top navigation with a link per registered page and a log-out link."""
+    links = [
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
+        for page in pages
+        if page.get("nav", True)
+    ]
+    links.append(dbc.NavItem(dbc.NavLink([html.I(className="bi bi-box-arrow-right me-1"), "Log out"],
+                                         href="/logout", external_link=True)))
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(
+                    [html.Img(src=dash.get_asset_url("logo.svg"), height="26", className="me-2", alt=""),
+                     "Pulseboard"],
+                    href="/",
+                    className="d-flex align-items-center",
+                ),
+                dbc.NavbarToggler(id=ids.NAVBAR_TOGGLER, n_clicks=0),
+                dbc.Collapse(dbc.Nav(links, className="ms-auto", navbar=True), id=ids.NAVBAR_COLLAPSE,
+                             is_open=False, navbar=True),
+            ],
+            fluid=True,
+        ),
+        id=ids.NAVBAR,
+        color="body-tertiary",
+        className="pb-navbar border-bottom",
+        expand="lg",
+        sticky="top",
+    )
+
+
+def shell() -> html.Div:
+    """The whole-app layout: URL, navbar, page container."""
+    pages = [p for p in dash.page_registry.values() if p.get("nav", True)]
+    return html.Div(
+        [
+            dcc.Location(id=ids.URL, refresh="callback-nav"),
+            navbar(sorted(pages, key=lambda p: p.get("order", 99))),
+            dbc.Container(dash.page_container, fluid=True, className="pb-main py-3"),
+        ]
+    )
+
+
+def page_header(title: str, subtitle: str | None = None) -> html.Div:
+    """A page's heading."""
+    return html.Div(
+        [html.H1(title, className="h4 mb-0", id=ids.PAGE_TITLE),
+         html.Div(subtitle, className="text-body-secondary small") if subtitle else None],
+        className="pb-page-header",
+    )

@@ -1,0 +1,321 @@
+"""The ``pulseboard`` command line.
+
+Reading commands take ``--json`` and print one JSON document. Bad input prints one line,
+``error: ...``, naming the bad value and the accepted ones, and exits with code 2 without
+writing anything. Commands that need the warehouse work while the server runs: when the DuckDB
+file is locked they hand themselves to the server (see dashboard.control).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from dashboard import control
+from dashboard.accounts import AccountError, create_user, ensure_workspace, get_workspace, to_ref
+from dashboard.services import Services
+from dashboard.settings import Settings
+from data.metrics import CATALOGUE, GRAINS, MetricError, get_metric, query_metric
+from data.warehouse import WarehouseError, WarehouseLocked
+
+DEMO_OWNER_EMAIL = "demo@pulseboard.local"
+DEMO_OWNER_PASSWORD = "pulseboard-demo"
+
+
+class BadInput(click.ClickException):
+    """Bad input: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        """Print ``error: <message>`` on one line."""
+        click.echo(f"error: {self.format_message()}", err=True, file=file)
+
+
+def _services(ctx: click.Context) -> Services:
+    if ctx.obj is None:
+        try:
+            ctx.obj = Services(Settings())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise BadInput(f"setting PULSEBOARD_{str(first['loc'][0]).upper()}: {first['msg']}") from None
+        ctx.call_on_close(ctx.obj.close)
+    return ctx.obj
+
+
+def needs_warehouse(command):
+    """Open the warehouse before the command runs; if another process holds it, delegate."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        services = _services(ctx)
+        try:
+            services.warehouse  # noqa: B018 - opening it is the point
+        except WarehouseLocked as exc:
+            outcome = control.delegate(services.settings.data_path, _argv_for_delegation(ctx))
+            if outcome is None:
+                raise BadInput(f"{exc}; stop it or run this command through it") from None
+            code, out, err = outcome
+            sys.stdout.write(out)
+            sys.stderr.write(err)
+            ctx.exit(code)
+        except WarehouseError as exc:
+            raise BadInput(str(exc)) from None
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+def _argv_for_delegation(ctx: click.Context) -> list[str]:
+    """The original arguments with every path made absolute (the server has another cwd)."""
+    argv = sys.argv[1:]
+    return [str(Path(a).resolve()) if not a.startswith("-") and Path(a).exists() else a for a in argv]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Pulseboard: revenue and marketing analytics for small businesses."""
+
+
+# -- db ----------------------------------------------------------------------------------------
+@cli.group()
+def db() -> None:
+    """App database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply pending app DB migrations and warehouse migrations."""
+    services = _services(ctx)
+    services.db.upgrade()
+    click.echo("app database: up to date")
+
+
+# -- users -------------------------------------------------------------------------------------
+@cli.group()
+def users() -> None:
+    """Manage people and their roles."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--workspace", "slug", required=True, help="Workspace slug (created if missing).")
+@click.option("--role", required=True, type=click.Choice(["owner", "manager", "analyst", "viewer"]))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def users_create(ctx: click.Context, email: str, slug: str, role: str, as_json: bool) -> None:
+    """Create a user (password from PULSEBOARD_PASSWORD or a prompt) with ROLE in a workspace."""
+    services = _services(ctx)
+    services.db.upgrade()
+    password = os.environ.get("PULSEBOARD_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise BadInput("set PULSEBOARD_PASSWORD or run in a terminal to be asked for the password")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with services.db.session() as session:
+            workspace = ensure_workspace(
+                session, slug, currency=services.settings.default_currency,
+                timezone=services.settings.default_timezone,
+            )
+            user = create_user(session, email, password, workspace=workspace, role=role)
+            result = {"email": user.email, "workspace": workspace.slug, "role": role}
+    except AccountError as exc:
+        raise BadInput(str(exc)) from None
+    _emit(result, as_json, f"{result['email']} is {role} of workspace {result['workspace']}")
+
+
+# -- demo --------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--workspace", "slug", default="demo", show_default=True, help="Workspace slug to fill.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same data).")
+@click.option("--years", default=2, show_default=True, type=click.IntRange(1, 5), help="Years of history.")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the workspace already has data.")
+@click.option("--owner", default=None, help=f"Also create this owner if missing (e.g. {DEMO_OWNER_EMAIL}).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@needs_warehouse
+def demo(ctx: click.Context, slug: str, seed: int, years: int, if_empty: bool, owner: str | None, as_json: bool):
+    """Fill a workspace with a believable demo business (vendor files through the importers)."""
+    from dashboard.demo_setup import seed_demo
+
+    services = _services(ctx)
+    try:
+        outcome = seed_demo(services, slug, seed=seed, years=years, if_empty=if_empty, owner=owner,
+                            owner_password=os.environ.get("PULSEBOARD_PASSWORD") or DEMO_OWNER_PASSWORD)
+    except AccountError as exc:
+        raise BadInput(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(outcome, indent=2, default=str))
+        return
+    if outcome["skipped"]:
+        click.echo(f"workspace {slug} already has data; left as it is")
+    else:
+        for f in outcome["files"]:
+            click.echo(f"{f['path'].rsplit('/', 1)[-1]:<28} {f['source']:<12} {f['inserted']:>7} rows  {f['status']}")
+    if outcome.get("owner_created"):
+        click.echo(f"created owner {owner} (password: {outcome['owner_password']})")
+
+
+# -- ingest ------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--workspace", "slug", required=True, help="Workspace slug.")
+@click.option("--source", default="auto", show_default=True, help="auto, or force a connector.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON column mapping for the generic connector.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@needs_warehouse
+def ingest(ctx: click.Context, paths: tuple[Path, ...], slug: str, source: str, mapping: Path | None, as_json: bool):
+    """Import vendor export files (the source is detected from the content)."""
+    from data.connectors.registry import FILE_SOURCES
+    from data.importer import import_file
+
+    services = _services(ctx)
+    if source != "auto" and source not in FILE_SOURCES:
+        raise BadInput(f"unknown source {source!r}; accepted: auto, {', '.join(FILE_SOURCES)}")
+    workspace = _workspace_ref(services, slug)
+    mapping_spec = None
+    if mapping is not None:
+        try:
+            mapping_spec = json.loads(mapping.read_text())
+        except ValueError as exc:
+            raise BadInput(f"{mapping}: not valid JSON ({exc})") from None
+    results = []
+    for path in paths:
+        result = import_file(services.warehouse, workspace, path, source=source, mapping=mapping_spec)
+        results.append(result)
+        if not as_json:
+            line = (
+                f"{path}: {result['source'] or '?'}: read {result['rows_read']}, inserted {result['inserted']}, "
+                f"updated {result['updated']}, quarantined {result['quarantined']} [{result['status']}]"
+            )
+            click.echo(line if not result["error"] else f"{line}\n  {result['error']}")
+    if as_json:
+        click.echo(json.dumps({"files": results}, indent=2, default=str))
+    if any(r["status"] in ("refused", "failed") for r in results):
+        ctx.exit(2)
+
+
+# -- metric ------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("name")
+@click.option("--workspace", "slug", required=True, help="Workspace slug.")
+@click.option("--from", "start", required=True, help="First day, YYYY-MM-DD (inclusive).")
+@click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD (inclusive).")
+@click.option("--grain", default="total", show_default=True, help=f"One of: {', '.join(GRAINS)}.")
+@click.option("--by", "by", default=None, help="Split by a dimension of the metric.")
+@click.option("--compare", default=None, help="previous_period or previous_year.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@needs_warehouse
+def metric(ctx: click.Context, name: str, slug: str, start: str, end: str, grain: str, by: str | None,
+           compare: str | None, as_json: bool) -> None:
+    """Print one metric for a workspace and date range (days in the workspace's time zone)."""
+    services = _services(ctx)
+    start_date, end_date = _parse_date("--from", start), _parse_date("--to", end)
+    try:
+        definition = get_metric(name)
+        workspace = _workspace_ref(services, slug)
+        frame = query_metric(services.warehouse.scoped(workspace), name, start_date, end_date,
+                             grain=grain, by=by, compare=compare)
+    except MetricError as exc:
+        raise BadInput(str(exc)) from None
+    rows = frame.to_dicts()
+    payload = {
+        "metric": definition.name, "label": definition.label, "unit": definition.unit,
+        "currency": workspace.currency, "from": start_date.isoformat(), "to": end_date.isoformat(),
+        "grain": grain, "rows": rows,
+    }
+    if as_json:
+        click.echo(json.dumps(payload, indent=2))
+        return
+    click.echo(f"{definition.label} ({definition.unit}{', ' + workspace.currency if definition.unit == 'currency' else ''})"
+               f" {payload['from']} .. {payload['to']}")
+    for row in rows:
+        label = " ".join(str(row[k]) for k in row if k not in ("value", "compare_value") and row[k] is not None)
+        compare_text = "" if row["compare_value"] is None else f"   (compare {row['compare_value']:,.2f})"
+        value = "n/a" if row["value"] is None else f"{row['value']:,.2f}"
+        click.echo(f"  {label or 'total':<24} {value:>16}{compare_text}")
+
+
+@cli.command("metrics")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def metrics_list(as_json: bool) -> None:
+    """List the metric catalogue."""
+    items = [
+        {"name": m.name, "label": m.label, "unit": m.unit, "description": m.description, "formula": m.formula,
+         "up_is_good": m.up_is_good, "additive": m.additive, "dimensions": list(m.dimensions)}
+        for m in CATALOGUE.values()
+    ]
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    for item in items:
+        click.echo(f"{item['name']:<22} {item['unit']:<9} {item['label']}")
+
+
+# -- serve -------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default PULSEBOARD_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default PULSEBOARD_PORT or 8050).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the dashboard (waitress, several threads, one process)."""
+    from waitress import serve as waitress_serve
+
+    from app import create_app
+
+    settings = _services(ctx).settings
+    host = host or settings.host
+    port = port or settings.port
+    app = create_app(settings)
+    services = app.server.extensions["pulseboard"]
+    try:
+        services.warehouse  # noqa: B018 - take the warehouse now so CLI commands delegate to us
+    except WarehouseLocked as exc:
+        raise BadInput(f"{exc}; is another server running?") from None
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    control.publish(settings.data_path, url)
+    click.echo(f"Pulseboard is serving on {url}  (Ctrl+C to stop)")
+    try:
+        waitress_serve(app.server, host=host, port=port, threads=settings.threads, ident="pulseboard")
+    finally:
+        control.withdraw(settings.data_path)
+        services.close()
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _workspace_ref(services: Services, slug: str):
+    try:
+        with services.db.session() as session:
+            return to_ref(get_workspace(session, slug))
+    except AccountError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _parse_date(option: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _emit(payload: dict, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(payload, indent=2) if as_json else text)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="pulseboard")

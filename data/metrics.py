@@ -1,0 +1,432 @@
+"""The metric catalogue and the one query API every page, report, export and CLI call uses.
+
+A metric is defined once here (and described in words in docs/metrics.md). Most metrics are
+sums of warehouse columns, optionally combined (``ctr = clicks / impressions``); ratios are
+always computed from the summed parts of each group, never averaged. MRR is a snapshot at the
+end of each period.
+
+    query_metric(scoped, "net_revenue", date(2026, 1, 1), date(2026, 3, 31), grain="month",
+                 by="channel", compare="previous_year")  ->  polars DataFrame
+    columns: period (YYYY-MM-DD of the period start, null for grain total), [<dimension>],
+             value, compare_value
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import ibis
+import polars as pl
+
+from data.warehouse import ScopedWarehouse
+
+GRAINS = ("total", "day", "week", "month")
+COMPARISONS = ("previous_period", "previous_year")
+_TRUNC_UNIT = {"day": "D", "week": "W", "month": "M"}
+NONE_LABEL = "(none)"
+
+
+class MetricError(ValueError):
+    """A bad metric request (unknown metric, dimension, grain, comparison or date range)."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One business metric: what it means, how to show it, how to compute it."""
+
+    name: str
+    label: str
+    unit: str  # currency | count | ratio | duration
+    description: str
+    formula: str
+    up_is_good: bool
+    additive: bool
+    table: str
+    date_column: str
+    #: named parts summed per group; ``value`` is computed from them by ``combine``
+    parts: dict[str, Callable[[ibis.Table], ibis.Value]]
+    combine: pl.Expr = field(default_factory=lambda: pl.col("value"))
+    #: dimension name -> column of ``table``
+    dimensions: dict[str, str] = field(default_factory=dict)
+    row_filter: Callable[[ibis.Table], ibis.Value] | None = None
+    snapshot: bool = False  # value at period end (MRR) rather than a sum over the period
+    scale: float = 1.0
+
+    @property
+    def format(self) -> str:
+        """A d3/Python format spec for the unit (currency symbol is added by the formatter)."""
+        return {"currency": ",.2f", "count": ",.0f", "ratio": ".2%", "duration": ",.1f"}[self.unit]
+
+
+def _ratio(num: str, den: str, scale: float = 1.0) -> pl.Expr:
+    return pl.when(pl.col(den) != 0).then(pl.col(num) / pl.col(den) * scale).otherwise(None)
+
+
+def _col(name: str) -> Callable[[ibis.Table], ibis.Value]:
+    return lambda t: t[name]
+
+
+PAYMENT_DIMS = {"channel": "channel", "product": "product", "country": "country"}
+AD_DIMS = {"platform": "platform", "campaign": "campaign"}
+WEB_DIMS = {"channel": "channel", "source": "source_name", "medium": "medium"}
+EMAIL_DIMS = {"list": "list_name", "campaign": "title"}
+
+_METRICS: list[Metric] = [
+    # -- revenue (from the payments_daily rollup) ----------------------------------------------
+    Metric(
+        "gross_revenue", "Gross revenue", "currency",
+        "Successful payments (refunded ones included) in the reporting currency, by payment day.",
+        "sum(amount) of payments with status succeeded or refunded",
+        True, True, "payments_daily", "day", {"value": _col("gross")}, dimensions=PAYMENT_DIMS,
+    ),
+    Metric(
+        "refunds", "Refunds", "currency",
+        "Money returned to customers, dated by the original payment's day.",
+        "sum(amount_refunded) + refund lines",
+        False, True, "payments_daily", "day", {"value": _col("refunds")}, dimensions=PAYMENT_DIMS,
+    ),
+    Metric(
+        "net_revenue", "Net revenue", "currency",
+        "Gross revenue minus refunds.", "gross_revenue - refunds",
+        True, True, "payments_daily", "day", {"gross": _col("gross"), "refunds": _col("refunds")},
+        combine=pl.col("gross") - pl.col("refunds"), dimensions=PAYMENT_DIMS,
+    ),
+    Metric(
+        "fees", "Fees", "currency", "Payment processor fees on successful payments.", "sum(fee)",
+        False, True, "payments_daily", "day", {"value": _col("fees")}, dimensions=PAYMENT_DIMS,
+    ),
+    Metric(
+        "payments_count", "Payments", "count", "Number of successful payments.", "count(successful payments)",
+        True, True, "payments_daily", "day", {"value": _col("succeeded")}, dimensions=PAYMENT_DIMS,
+    ),
+    Metric(
+        "average_order_value", "Average order value", "currency", "Gross revenue per successful payment.",
+        "gross_revenue / payments_count",
+        True, False, "payments_daily", "day", {"gross": _col("gross"), "n": _col("succeeded")},
+        combine=_ratio("gross", "n"), dimensions=PAYMENT_DIMS,
+    ),
+    Metric(
+        "active_customers", "Active customers", "count",
+        "Distinct customers with at least one successful payment in the period.",
+        "count(distinct customer with a successful payment)",
+        True, False, "customer_daily", "day", {"value": lambda t: t.customer_key.nunique()},
+        dimensions=PAYMENT_DIMS,
+    ),
+    Metric(
+        "new_customers", "New customers", "count",
+        "Customers whose first successful payment falls in the period.",
+        "count(customers by first successful payment day)",
+        True, True, "customer_first", "first_day", {"value": lambda t: t.customer_key.count()},
+        dimensions=PAYMENT_DIMS,
+    ),
+    Metric(
+        "mrr", "MRR", "currency",
+        "Monthly recurring revenue at the end of the period: active subscriptions normalised to a month.",
+        "sum(mrr) of subscriptions started before and not ended by the period's end",
+        True, False, "subscriptions", "start_at", {"value": _col("mrr_reporting")},
+        dimensions={"plan": "plan"}, snapshot=True,
+    ),
+    Metric(
+        "arr", "ARR", "currency", "Annual recurring revenue: MRR x 12.", "mrr * 12",
+        True, False, "subscriptions", "start_at", {"value": _col("mrr_reporting")},
+        dimensions={"plan": "plan"}, snapshot=True, scale=12.0,
+    ),
+    # -- marketing (ad_daily) ------------------------------------------------------------------
+    Metric(
+        "spend", "Ad spend", "currency", "Advertising spend across platforms.", "sum(spend)",
+        False, True, "ad_daily", "date", {"value": _col("spend_reporting")}, dimensions=AD_DIMS,
+    ),
+    Metric(
+        "impressions", "Impressions", "count", "Times an ad was shown.", "sum(impressions)",
+        True, True, "ad_daily", "date", {"value": _col("impressions")}, dimensions=AD_DIMS,
+    ),
+    Metric(
+        "clicks", "Clicks", "count", "Ad clicks.", "sum(clicks)",
+        True, True, "ad_daily", "date", {"value": _col("clicks")}, dimensions=AD_DIMS,
+    ),
+    Metric(
+        "ctr", "CTR", "ratio", "Click-through rate: clicks per impression.", "clicks / impressions",
+        True, False, "ad_daily", "date", {"c": _col("clicks"), "i": _col("impressions")},
+        combine=_ratio("c", "i"), dimensions=AD_DIMS,
+    ),
+    Metric(
+        "cpc", "CPC", "currency", "Cost per click.", "spend / clicks",
+        False, False, "ad_daily", "date", {"s": _col("spend_reporting"), "c": _col("clicks")},
+        combine=_ratio("s", "c"), dimensions=AD_DIMS,
+    ),
+    Metric(
+        "cpm", "CPM", "currency", "Cost per thousand impressions.", "spend / impressions x 1000",
+        False, False, "ad_daily", "date", {"s": _col("spend_reporting"), "i": _col("impressions")},
+        combine=_ratio("s", "i", 1000.0), dimensions=AD_DIMS,
+    ),
+    Metric(
+        "conversions", "Conversions", "count", "Conversions the ad platforms attribute to ads.",
+        "sum(conversions)",
+        True, True, "ad_daily", "date", {"value": _col("conversions")}, dimensions=AD_DIMS,
+    ),
+    Metric(
+        "cpa", "CPA", "currency", "Cost per acquisition (per platform-attributed conversion).",
+        "spend / conversions",
+        False, False, "ad_daily", "date", {"s": _col("spend_reporting"), "c": _col("conversions")},
+        combine=_ratio("s", "c"), dimensions=AD_DIMS,
+    ),
+    Metric(
+        "conversion_value", "Conversion value", "currency", "Value of platform-attributed conversions.",
+        "sum(conversion_value)",
+        True, True, "ad_daily", "date", {"value": _col("conversion_value_reporting")}, dimensions=AD_DIMS,
+    ),
+    Metric(
+        "roas", "ROAS", "ratio", "Return on ad spend: conversion value per unit of spend (2.0 = 200%).",
+        "conversion_value / spend",
+        True, False, "ad_daily", "date",
+        {"v": _col("conversion_value_reporting"), "s": _col("spend_reporting")},
+        combine=_ratio("v", "s"), dimensions=AD_DIMS,
+    ),
+    # -- web (web_daily) ----------------------------------------------------------------------
+    Metric(
+        "sessions", "Sessions", "count", "Website sessions (GA4).", "sum(sessions)",
+        True, True, "web_daily", "date", {"value": _col("sessions")}, dimensions=WEB_DIMS,
+    ),
+    Metric(
+        "users", "Users", "count", "Website users (GA4; summed over days, so a returning user counts again).",
+        "sum(users)", True, True, "web_daily", "date", {"value": _col("users")}, dimensions=WEB_DIMS,
+    ),
+    Metric(
+        "new_users", "New users", "count", "First-time website users (GA4).", "sum(new_users)",
+        True, True, "web_daily", "date", {"value": _col("new_users")}, dimensions=WEB_DIMS,
+    ),
+    Metric(
+        "key_events", "Key events", "count", "GA4 key events (formerly conversions).", "sum(key_events)",
+        True, True, "web_daily", "date", {"value": _col("key_events")}, dimensions=WEB_DIMS,
+    ),
+    Metric(
+        "web_conversion_rate", "Conversion rate", "ratio", "Key events per session.", "key_events / sessions",
+        True, False, "web_daily", "date", {"k": _col("key_events"), "s": _col("sessions")},
+        combine=_ratio("k", "s"), dimensions=WEB_DIMS,
+    ),
+    # -- email (email_campaigns) --------------------------------------------------------------
+    Metric(
+        "emails_delivered", "Emails delivered", "count", "Campaign emails successfully delivered.",
+        "sum(delivered)", True, True, "email_campaigns", "sent_at", {"value": _col("delivered")},
+        dimensions=EMAIL_DIMS,
+    ),
+    Metric(
+        "open_rate", "Open rate", "ratio", "Unique opens per delivered email.", "unique_opens / delivered",
+        True, False, "email_campaigns", "sent_at", {"o": _col("unique_opens"), "d": _col("delivered")},
+        combine=_ratio("o", "d"), dimensions=EMAIL_DIMS,
+    ),
+    Metric(
+        "click_rate", "Click rate", "ratio", "Unique clicks per delivered email.", "unique_clicks / delivered",
+        True, False, "email_campaigns", "sent_at", {"c": _col("unique_clicks"), "d": _col("delivered")},
+        combine=_ratio("c", "d"), dimensions=EMAIL_DIMS,
+    ),
+    Metric(
+        "ctor", "Click-to-open rate", "ratio", "Unique clicks per unique open.", "unique_clicks / unique_opens",
+        True, False, "email_campaigns", "sent_at", {"c": _col("unique_clicks"), "o": _col("unique_opens")},
+        combine=_ratio("c", "o"), dimensions=EMAIL_DIMS,
+    ),
+    Metric(
+        "unsubscribe_rate", "Unsubscribe rate", "ratio", "Unsubscribes per delivered email.",
+        "unsubscribes / delivered",
+        False, False, "email_campaigns", "sent_at", {"u": _col("unsubscribes"), "d": _col("delivered")},
+        combine=_ratio("u", "d"), dimensions=EMAIL_DIMS,
+    ),
+    Metric(
+        "bounce_rate", "Bounce rate", "ratio", "Bounces per email sent.", "bounces / recipients",
+        False, False, "email_campaigns", "sent_at", {"b": _col("bounces"), "r": _col("recipients")},
+        combine=_ratio("b", "r"), dimensions=EMAIL_DIMS,
+    ),
+]
+
+CATALOGUE: dict[str, Metric] = {m.name: m for m in _METRICS}
+
+
+def get_metric(name: str) -> Metric:
+    """The metric called ``name``, or a MetricError listing the known ones."""
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise MetricError(f"unknown metric {name!r}; known metrics: {', '.join(sorted(CATALOGUE))}") from None
+
+
+def check_request(metric: Metric, start: date, end: date, grain: str, by: str | None, compare: str | None) -> None:
+    """Raise MetricError naming the bad value and the accepted ones."""
+    if grain not in GRAINS:
+        raise MetricError(f"unknown grain {grain!r}; accepted: {', '.join(GRAINS)}")
+    if by is not None and by not in metric.dimensions:
+        accepted = ", ".join(metric.dimensions) or "none"
+        raise MetricError(f"metric {metric.name!r} cannot be split by {by!r}; accepted dimensions: {accepted}")
+    if compare is not None and compare not in COMPARISONS:
+        raise MetricError(f"unknown comparison {compare!r}; accepted: {', '.join(COMPARISONS)}")
+    if start > end:
+        raise MetricError(f"the date range is reversed: from {start.isoformat()} is after to {end.isoformat()}")
+
+
+def query_metric(
+    scoped: ScopedWarehouse,
+    name: str,
+    start: date,
+    end: date,
+    *,
+    grain: str = "total",
+    by: str | None = None,
+    compare: str | None = None,
+) -> pl.DataFrame:
+    """One metric for one workspace over an inclusive date range (workspace-local days).
+
+    Returns columns ``period`` (str or null), the ``by`` dimension if given, ``value`` and
+    ``compare_value`` (null without a comparison). Every period of the range is present (zero
+    for sums, null for undefined ratios), so charts and comparisons line up.
+    """
+    metric = get_metric(name)
+    check_request(metric, start, end, grain, by, compare)
+    current = _compute(scoped, metric, start, end, grain, by)
+    if compare is None:
+        return current.with_columns(pl.lit(None, dtype=pl.Float64).alias("compare_value")).drop("period_index")
+    c_start, c_end = comparison_range(start, end, compare)
+    previous = _compute(scoped, metric, c_start, c_end, grain, by)
+    keys = ["period_index", *([by] if by else [])]
+    previous = previous.select([*keys, pl.col("value").alias("compare_value")])
+    joined = current.join(previous, on=keys, how="left")
+    return joined.drop("period_index")
+
+
+def comparison_range(start: date, end: date, compare: str) -> tuple[date, date]:
+    """The range a comparison looks at: the same length just before, or the same dates a year ago."""
+    if compare == "previous_period":
+        length = (end - start).days + 1
+        return start - timedelta(days=length), start - timedelta(days=1)
+    if compare == "previous_year":
+        return _minus_year(start), _minus_year(end)
+    raise MetricError(f"unknown comparison {compare!r}; accepted: {', '.join(COMPARISONS)}")
+
+
+def periods(start: date, end: date, grain: str) -> list[date]:
+    """Start dates of the periods of ``grain`` that overlap [start, end] (weeks start Monday)."""
+    if grain == "total":
+        return [start]
+    first = period_start(start, grain)
+    out, current = [], first
+    while current <= end:
+        out.append(current)
+        current = _next_period(current, grain)
+    return out
+
+
+def period_start(day: date, grain: str) -> date:
+    """The first day of the ``grain`` period containing ``day``."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+# -- internals ---------------------------------------------------------------------------------
+
+
+def _compute(scoped: ScopedWarehouse, metric: Metric, start: date, end: date, grain: str, by: str | None):
+    if metric.snapshot:
+        raw = _snapshot_parts(scoped, metric, start, end, grain, by)
+    else:
+        raw = _sum_parts(scoped, metric, start, end, grain, by)
+    frame = _fill_calendar(raw, metric, start, end, grain, by)
+    value = metric.combine * metric.scale if metric.scale != 1.0 else metric.combine
+    frame = frame.with_columns(value.cast(pl.Float64).alias("value"))
+    if metric.unit == "currency":
+        frame = frame.with_columns(pl.col("value").round(2))
+    columns = ["period_index", "period", *([by] if by else []), "value"]
+    return frame.select(columns)
+
+
+def _sum_parts(scoped, metric: Metric, start: date, end: date, grain: str, by: str | None) -> pl.DataFrame:
+    t = scoped.table(metric.table)
+    day = t[metric.date_column]
+    if metric.date_column in ("sent_at", "created", "start_at"):
+        day = day.date()
+    t = t.filter(day >= start, day <= end)
+    if metric.row_filter is not None:
+        t = t.filter(metric.row_filter(t))
+    keys = []
+    if grain != "total":
+        keys.append(day.truncate(_TRUNC_UNIT[grain]).cast("date").name("period_date"))
+    if by:
+        keys.append(t[metric.dimensions[by]].cast("string").fill_null(NONE_LABEL).name(by))
+    aggs = {part: _aggregate(fn(t)) for part, fn in metric.parts.items()}
+    expr = t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
+    frame = scoped.execute(expr)
+    return frame.with_columns(pl.col(p).cast(pl.Float64) for p in metric.parts)
+
+
+def _aggregate(value: ibis.Value) -> ibis.Value:
+    # Parts that are already reductions (count distinct) pass through; columns are summed.
+    return value if isinstance(value, ibis.expr.types.Scalar) else value.sum()
+
+
+def _snapshot_parts(scoped, metric: Metric, start: date, end: date, grain: str, by: str | None) -> pl.DataFrame:
+    """Value of active subscriptions at the end of each period (or of the range for total)."""
+    t = scoped.table("subscriptions")
+    next_day = end + timedelta(days=1)
+    t = t.filter(t.start_at < next_day, t.end_at.isnull() | (t.end_at >= start))
+    columns = ["start_at", "end_at", "mrr_reporting", *([metric.dimensions[by]] if by else [])]
+    subs = scoped.execute(t.select(columns)).with_columns(pl.col("mrr_reporting").cast(pl.Float64))
+    starts = periods(start, end, grain)
+    cutoffs = [
+        datetime.combine(min(_next_period(p, grain) if grain != "total" else next_day, next_day), time())
+        for p in starts
+    ]
+    calendar = pl.DataFrame(
+        {"period_date": starts, "cutoff": cutoffs}, schema={"period_date": pl.Date, "cutoff": pl.Datetime("us")}
+    )
+    active = subs.join(calendar, how="cross").filter(
+        (pl.col("start_at") < pl.col("cutoff")) & (pl.col("end_at").is_null() | (pl.col("end_at") >= pl.col("cutoff")))
+    )
+    keys = ([] if grain == "total" else ["period_date"]) + ([by] if by else [])
+    if by:
+        active = active.with_columns(pl.col(metric.dimensions[by]).cast(pl.Utf8).fill_null(NONE_LABEL).alias(by))
+    if not keys:
+        return pl.DataFrame({"value": [active["mrr_reporting"].sum() if active.height else 0.0]})
+    return active.group_by(keys).agg(pl.col("mrr_reporting").sum().alias("value"))
+
+
+def _fill_calendar(raw: pl.DataFrame, metric: Metric, start: date, end: date, grain: str, by: str | None):
+    """Add every period of the range (zero parts where there was no data) and period labels."""
+    starts = periods(start, end, grain)
+    calendar = pl.DataFrame(
+        {"period_index": list(range(len(starts))), "period_date": starts},
+        schema={"period_index": pl.Int64, "period_date": pl.Date},
+    )
+    parts = list(metric.parts)
+    if grain == "total":
+        raw = raw.with_columns(pl.lit(start, dtype=pl.Date).alias("period_date"))
+    if by:
+        dims = raw.select(by).unique() if raw.height else pl.DataFrame(schema={by: pl.Utf8})
+        calendar = calendar.join(dims, how="cross")
+    keys = ["period_date", *([by] if by else [])]
+    if raw.height == 0:
+        raw = pl.DataFrame(schema={**{k: calendar.schema[k] for k in keys}, **{p: pl.Float64 for p in parts}})
+    frame = calendar.join(raw.with_columns(pl.col("period_date").cast(pl.Date)), on=keys, how="left")
+    frame = frame.with_columns(pl.col(p).fill_null(0.0) for p in parts)
+    period = (
+        pl.lit(None, dtype=pl.Utf8) if grain == "total" else pl.col("period_date").dt.strftime("%Y-%m-%d")
+    )
+    return frame.with_columns(period.alias("period")).sort(["period_index", *([by] if by else [])])
+
+
+def _next_period(day: date, grain: str) -> date:
+    if grain == "day":
+        return day + timedelta(days=1)
+    if grain == "week":
+        return day + timedelta(days=7)
+    if grain == "month":
+        return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    raise MetricError(f"unknown grain {grain!r}")
+
+
+def _minus_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)

@@ -1,0 +1,202 @@
+"""The analytical warehouse: one DuckDB file per installation, reached through ibis.
+
+One :class:`Warehouse` per process owns the DuckDB connection; every thread gets its own
+cursor (DuckDB connections are not safe to share between threads, and Dash serves callbacks
+on threads). Writes are serialised inside the process with a lock, and each ingest runs in a
+single transaction so a failure (or a kill) leaves the file exactly as it was.
+
+Nothing outside ``data/`` touches a table directly: pages and callbacks get a
+:class:`ScopedWarehouse` for the logged-in user's workspace, whose tables are already filtered
+to that workspace.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import ibis
+import polars as pl
+
+from data.schema import TABLES
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: Tables a scoped warehouse may read (canonical tables, rollups, bookkeeping).
+READABLE_TABLES = frozenset(
+    {*TABLES, "payments_daily", "customer_daily", "customer_first", "ingest_runs", "quarantine", "fx_rates"}
+)
+
+
+class WarehouseLocked(RuntimeError):
+    """Another process (usually the running server) holds the DuckDB file open for writing."""
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse location is invalid or cannot be opened."""
+
+
+@dataclass(frozen=True)
+class WorkspaceRef:
+    """What the data plane needs to know about a workspace (it never imports app DB models)."""
+
+    id: int
+    slug: str
+    currency: str = "USD"
+    timezone: str = "UTC"
+    name: str = ""
+    locale: str = "en-US"
+
+
+def duckdb_path(url: str) -> str:
+    """The file path in a ``duckdb:///path`` URL (``duckdb://:memory:`` for an in-memory one)."""
+    if not url.startswith("duckdb://"):
+        raise WarehouseError(
+            f"unsupported warehouse URL {url!r}: this release stores the warehouse in DuckDB "
+            "(duckdb:///path/to/file.duckdb)"
+        )
+    path = url.removeprefix("duckdb://")
+    if path in ("", ":memory:", "/:memory:"):
+        return ":memory:"
+    return path[1:] if path.startswith("/") and not path.startswith("//") else path
+
+
+class Warehouse:
+    """The process-wide warehouse handle."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.path = duckdb_path(url)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # Extensions are statically linked; never let DuckDB reach for the network.
+            self._con = duckdb.connect(
+                self.path, config={"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+            )
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise WarehouseLocked(
+                    f"the warehouse {self.path} is open in another process (is `pulseboard serve` running?)"
+                ) from exc
+            raise WarehouseError(f"cannot open the warehouse {self.path}: {exc}") from exc
+        self._local = threading.local()
+        self.write_lock = threading.RLock()
+        self.migrate()
+
+    # -- connections ---------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's own cursor on the shared connection."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._con.cursor()
+            cur.execute("SET TimeZone = 'UTC'")
+            self._local.cursor = cur
+        return cur
+
+    def ibis(self) -> ibis.BaseBackend:
+        """This thread's ibis backend over its own cursor."""
+        backend = getattr(self._local, "ibis", None)
+        if backend is None:
+            backend = ibis.duckdb.from_connection(self.cursor())
+            self._local.ibis = backend
+        return backend
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction: commits when the block ends, rolls back on any exception."""
+        with self.write_lock:
+            cur = self.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection (each thread's cursor goes with it)."""
+        self._con.close()
+
+    # -- schema --------------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply pending versioned SQL migrations from data/migrations; returns the ones applied."""
+        applied: list[str] = []
+        with self.write_lock:
+            cur = self._con.cursor()
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
+            )
+            done = {row[0] for row in cur.execute("SELECT version FROM schema_migrations").fetchall()}
+            for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+                version = path.stem
+                if version in done:
+                    continue
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    for statement in _split_sql(path.read_text()):
+                        cur.execute(statement)
+                    cur.execute("INSERT INTO schema_migrations VALUES (?, ?)", [version, _now()])
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+                applied.append(version)
+            cur.close()
+        return applied
+
+    def scoped(self, workspace: WorkspaceRef) -> ScopedWarehouse:
+        """The workspace-scoped view that pages, reports and the CLI use."""
+        return ScopedWarehouse(self, workspace)
+
+
+class ScopedWarehouse:
+    """Read access to one workspace's rows, and nothing else."""
+
+    def __init__(self, warehouse: Warehouse, workspace: WorkspaceRef):
+        self.warehouse = warehouse
+        self.workspace = workspace
+
+    def table(self, name: str) -> ibis.Table:
+        """An ibis table expression already filtered to this workspace."""
+        if name not in READABLE_TABLES:
+            raise KeyError(f"unknown warehouse table {name!r}")
+        table = self.warehouse.ibis().table(name)
+        return table.filter(table.workspace_id == self.workspace.id)
+
+    def execute(self, expr: ibis.Expr) -> pl.DataFrame:
+        """Run an ibis expression (built from :meth:`table`) and return a polars frame."""
+        return self.warehouse.ibis().to_polars(expr)
+
+    def data_version(self) -> int:
+        """Bumped by every ingest that changed this workspace's data (0 before the first)."""
+        row = (
+            self.warehouse.cursor()
+            .execute("SELECT data_version FROM workspace_state WHERE workspace_id = ?", [self.workspace.id])
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per canonical table for this workspace (status pages, the demo check)."""
+        cur = self.warehouse.cursor()
+        return {
+            name: cur.execute(f"SELECT count(*) FROM {name} WHERE workspace_id = ?", [self.workspace.id]).fetchone()[0]
+            for name in TABLES
+        }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into statements (our scripts have no semicolons in strings)."""
+    without_comments = re.sub(r"--[^\n]*", "", script)
+    return [s.strip() for s in without_comments.split(";") if s.strip()]
