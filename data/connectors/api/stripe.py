@@ -1,0 +1,316 @@
+"""Stripe API connector: charges -> payments, customers -> customers, subscriptions -> subscriptions.
+
+Stripe lists are ``{object: "list", data, has_more}``, newest first, paged with ``limit`` (<= 100)
+and ``starting_after`` = the last id of the previous page. Amounts are integers in MINOR units
+(zero-decimal currencies such as JPY are whole units already); ``created`` is Unix seconds.
+
+Why charges rather than balance transactions: a charge id (``ch_…``/``py_…``) is what the
+Payments export calls ``id``, so file and API rows upsert onto each other; the fee and net come
+from the charge's expanded ``balance_transaction``.
+
+Incremental sync (state)::
+
+    {"charges_created": 1718000000,   # high-water mark of charge.created seen
+     "customers_created": 1718000000, # same for customers
+     "refunds_created": 1718000000}   # same for refunds (see below)
+
+Each list is re-read from ``created[gte] = mark - OVERLAP_SECONDS`` (upserts make the overlap
+harmless; it covers objects that become visible in the list a little after their timestamp).
+A refund changes an OLD charge, which a created-filter would never see again, so later syncs
+also list refunds created since the last sync and re-emit their (expanded) charges.
+Subscriptions change status long after creation and are few, so they are re-read in full.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import time
+from collections.abc import Iterator, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
+from typing import Any
+
+from data.connectors.base import Chunk
+
+from ._keys import email_hash
+from ._values import CENT, ChunkBuilder, currency_code, dig, field, from_unix, minor_to_major, text, to_int
+from .connector import ApiConnector, CredentialField, SyncOptions
+
+OVERLAP_SECONDS = 300
+MAX_PAGE = 100
+
+#: Stripe subscription status -> canonical status
+SUBSCRIPTION_STATUS = {
+    "active": "active",
+    "trialing": "trialing",
+    "past_due": "past_due",
+    "unpaid": "past_due",
+    "incomplete": "past_due",  # first payment not through yet: not (yet) revenue
+    "incomplete_expired": "ended",
+    "canceled": "canceled",
+    # Paused subscriptions bill nothing; when resumed the next sync upserts them back to active.
+    "paused": "canceled",
+}
+
+#: months per billing interval unit, to normalise an interval's amount to MRR
+MONTHS_PER = {"day": Decimal(12) / Decimal(365), "week": Decimal(12) / Decimal(52), "month": 1, "year": 12}
+
+
+class StripeConnector(ApiConnector):
+    """Stripe: payments (charges), customers and subscription items, incrementally by ``created``."""
+
+    SOURCE = "stripe"
+    LABEL = "Stripe"
+    DEFAULT_BASE_URL = "https://api.stripe.com"
+    AUTH_HINT = ("API key", "secret key")
+    TABLES = ("payments", "customers", "subscriptions")
+    CREDENTIAL_FIELDS = (
+        CredentialField(
+            "secret_key",
+            "Secret key",
+            secret=True,
+            help="A secret key (sk_live_…) or a restricted key (rk_live_…) with read access to "
+            "Charges, Refunds, Customers and Subscriptions. Dashboard → Developers → API keys.",
+        ),
+    )
+
+    def auth_headers(self) -> dict[str, str]:
+        """Stripe takes the secret key as the Basic-auth user name with an empty password."""
+        token = base64.b64encode(f"{self.credentials['secret_key']}:".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    def test_connection(self) -> str:
+        """List one charge: cheap, and needs the same permission as the sync."""
+        self.http.get_json(self.url("/v1/charges"), params={"limit": 1}, headers=self.auth_headers())
+        mode = "live" if "_live_" in self.credentials["secret_key"] else "test"
+        return f"Connected to Stripe ({mode} mode)."
+
+    # ------------------------------------------------------------------------------------------
+    def pages(self, path: str, params: list[tuple[str, Any]], page_size: int) -> Iterator[list[dict]]:
+        """Every page of a Stripe list endpoint, following ``has_more``/``starting_after``."""
+        after: str | None = None
+        while True:
+            query = [*params, ("limit", page_size)]
+            if after:
+                query.append(("starting_after", after))
+            body = self.http.get_json(self.url(path), params=query, headers=self.auth_headers())
+            data = body.get("data") or []
+            yield data
+            if not body.get("has_more") or not data:
+                return
+            after = data[-1]["id"]
+
+    def sync(self, state: Mapping[str, Any], options: SyncOptions) -> Iterator[Chunk]:
+        """Yield payments, customers, then subscriptions chunks (one chunk per page)."""
+        self.new_state = dict(state)
+        new_state = dict(state)
+        started = int(time.time())
+        page_size = options.page(MAX_PAGE, MAX_PAGE)
+        first_start = int(dt.datetime.combine(options.first_start(), dt.time(), dt.UTC).timestamp())
+        until: list[tuple[str, Any]] = []
+        if options.end:
+            end = dt.datetime.combine(options.end + dt.timedelta(days=1), dt.time(), dt.UTC)
+            until = [("created[lt]", int(end.timestamp()))]
+
+        def since(key: str) -> int:
+            mark = state.get(key)
+            return first_start if mark is None else max(0, int(mark) - OVERLAP_SECONDS)
+
+        # Payments: charges created since the mark, with the balance transaction for fee/net.
+        payments = ChunkBuilder("payments", self.SOURCE)
+        mark = state.get("charges_created")
+        params = [
+            ("created[gte]", since("charges_created")),
+            *until,
+            ("expand[]", "data.balance_transaction"),
+        ]
+        for page in self.pages("/v1/charges", params, page_size):
+            for charge in page:
+                payments.add(charge.get("id"), self.map_charge, charge, ("id", "amount", "currency"))
+                mark = max(int(mark or 0), int(charge.get("created") or 0))
+            if chunk := payments.flush():
+                yield chunk
+        new_state["charges_created"] = mark if mark is not None else first_start
+
+        # Late refunds of older charges: re-emit the refunded charge so amount_refunded/status update.
+        if "refunds_created" in state:
+            mark = state["refunds_created"]
+            params = [
+                ("created[gte]", since("refunds_created")),
+                ("expand[]", "data.charge"),
+                ("expand[]", "data.charge.balance_transaction"),
+            ]
+            for page in self.pages("/v1/refunds", params, page_size):
+                for refund in page:
+                    charge = refund.get("charge")
+                    mark = max(int(mark), int(refund.get("created") or 0))
+                    if isinstance(charge, dict):
+                        payments.add(charge.get("id"), self.map_charge, charge, ("id", "amount", "currency"))
+                if chunk := payments.flush():
+                    yield chunk
+            new_state["refunds_created"] = mark
+        else:
+            # First sync: the charges above already carry their refunds; watch refunds from now on.
+            new_state["refunds_created"] = started
+
+        customers = ChunkBuilder("customers", self.SOURCE)
+        mark = state.get("customers_created")
+        for page in self.pages(
+            "/v1/customers", [("created[gte]", since("customers_created")), *until], page_size
+        ):
+            for customer in page:
+                customers.add(customer.get("id"), self.map_customer, customer)
+                mark = max(int(mark or 0), int(customer.get("created") or 0))
+            if chunk := customers.flush():
+                yield chunk
+        new_state["customers_created"] = mark if mark is not None else first_start
+
+        # status=all: the default list omits canceled subscriptions, which churn metrics need.
+        subscriptions = ChunkBuilder("subscriptions", self.SOURCE)
+        for page in self.pages("/v1/subscriptions", [("status", "all")], page_size):
+            for sub in page:
+                subscriptions.add(sub.get("id"), self.map_subscription, sub)
+            if chunk := subscriptions.flush():
+                yield chunk
+
+        self.new_state = new_state
+
+    # ------------------------------------------------------------------------------------------
+    @staticmethod
+    def map_charge(charge: dict) -> dict:
+        """One Stripe charge -> one canonical payments row (major units, canonical status)."""
+        cur = field("currency", currency_code, charge.get("currency"))
+        if cur is None:
+            raise ValueError("currency: missing")
+        amount = field("amount", lambda v: minor_to_major(v, cur), charge.get("amount"))
+        if amount is None:
+            raise ValueError("amount: missing")
+        refunded = field(
+            "amount_refunded", lambda v: minor_to_major(v, cur), charge.get("amount_refunded") or 0
+        )
+        status = charge.get("status")
+        if status == "failed":
+            status = "failed"
+        elif status == "pending" or (status == "succeeded" and charge.get("captured") is False):
+            status = "pending"  # an uncaptured authorisation is not revenue yet
+        elif charge.get("refunded"):
+            status = "refunded"
+        else:
+            status = "succeeded"
+
+        fee = None
+        bt = charge.get("balance_transaction")
+        if isinstance(bt, dict):
+            fee = field("fee", lambda v: minor_to_major(v, bt.get("currency")), bt.get("fee"))
+            bt_currency = currency_code(bt.get("currency"))
+            if fee is not None and bt_currency and bt_currency != cur:
+                # The fee is charged in the settlement currency; bring it back at the charge's rate.
+                rate = Decimal(str(bt.get("exchange_rate") or 0))
+                fee = (fee / rate).quantize(CENT, rounding=ROUND_HALF_UP) if rate else None
+        # Same conventions as the Payments-export parser (data/connectors/stripe.py), so file and API
+        # rows of one charge agree: an unknown fee counts as 0, and a failed charge nets 0.
+        if fee is None:
+            fee = Decimal("0.00")
+        net = Decimal("0.00") if status == "failed" else amount - refunded - fee
+
+        billing = charge.get("billing_details") or {}
+        customer = charge.get("customer")
+        if isinstance(customer, dict):
+            customer = customer.get("id")
+        email = text(billing.get("email")) or text(charge.get("receipt_email"))
+        metadata = charge.get("metadata") or {}
+        description = text(charge.get("description"))
+        return {
+            "source_id": charge["id"],
+            "created": field("created", from_unix, charge.get("created")),
+            "kind": "charge",
+            "status": status,
+            "amount": amount,
+            "amount_refunded": refunded,
+            "fee": fee,
+            "net": net,
+            "currency": cur,
+            # Guest payments have no customer object; the export parser falls back to the email hash too.
+            "customer_id": text(customer) or email_hash(email),
+            "customer_email_hash": email_hash(email),
+            "customer_name": text(billing.get("name")),
+            "product": text(metadata.get("product")) or description,
+            "campaign": text(metadata.get("utm_campaign")),
+            "country": text(dig(billing, "address", "country"))
+            or text(dig(charge, "payment_method_details", "card", "country")),
+            "description": description,
+        }
+
+    @staticmethod
+    def map_customer(customer: dict) -> dict:
+        """One Stripe customer -> one canonical customers row."""
+        email = text(customer.get("email"))
+        return {
+            "source_id": customer["id"],
+            "email": email,
+            "email_hash": email_hash(email),
+            "name": text(customer.get("name")),
+            "country": text(dig(customer, "address", "country"))
+            or text(dig(customer, "shipping", "address", "country")),
+            "first_seen": field("first_seen", from_unix, customer.get("created")),
+        }
+
+    @staticmethod
+    def map_subscription(sub: dict) -> list[dict]:
+        """One Stripe subscription -> one canonical row per subscription item.
+
+        The first item (oldest) keeps the subscription id as source_id, so a single-item
+        subscription matches the Subscriptions export's ``id``; further items get ``sub_id/si_id``.
+        Discounts and metered usage are not reflected in ``amount``/``mrr``.
+        """
+        items = sorted(
+            dig(sub, "items", "data", default=[]), key=lambda i: (i.get("created") or 0, i.get("id"))
+        )
+        if not items:
+            raise ValueError("no subscription items")
+        customer = sub.get("customer")
+        if isinstance(customer, dict):
+            customer = customer.get("id")
+        status = SUBSCRIPTION_STATUS.get(sub.get("status") or "", "active")
+        rows = []
+        for index, item in enumerate(items):
+            price = item.get("price") or item.get("plan") or {}
+            cur = currency_code(price.get("currency"))
+            quantity = field("quantity", to_int, item.get("quantity"))
+            quantity = 1 if quantity is None else quantity
+            unit = price.get("unit_amount")
+            if unit is None:
+                unit = price.get("unit_amount_decimal") or price.get("amount")
+            per_interval = field(
+                "amount", partial(minor_to_major, currency=cur), Decimal(str(unit)) * quantity
+            )
+            recurring = price.get("recurring") or {}
+            interval = recurring.get("interval") or price.get("interval") or "month"
+            count = to_int(recurring.get("interval_count") or price.get("interval_count")) or 1
+            if interval not in MONTHS_PER:
+                raise ValueError(f"interval: unknown {interval!r}")
+            mrr = (per_interval / (Decimal(MONTHS_PER[interval]) * count)).quantize(
+                CENT, rounding=ROUND_HALF_UP
+            )
+            product = price.get("product")
+            if isinstance(product, dict):
+                product = product.get("name") or product.get("id")
+            rows.append(
+                {
+                    "source_id": sub["id"] if index == 0 else f"{sub['id']}/{item.get('id')}",
+                    "customer_id": text(customer),
+                    "plan": text(price.get("nickname")) or text(product) or text(price.get("id")),
+                    "status": status,
+                    "interval": interval,
+                    "interval_count": count,
+                    "quantity": quantity,
+                    "amount": per_interval,
+                    "currency": cur,
+                    "mrr": mrr,
+                    "start_at": field("start_at", from_unix, sub.get("start_date") or sub.get("created")),
+                    "end_at": field("end_at", from_unix, sub.get("ended_at")),
+                    "trial_end_at": field("trial_end_at", from_unix, sub.get("trial_end")),
+                }
+            )
+        return rows
