@@ -308,7 +308,10 @@ class CsvBatches:
                 lf = lf.select(["__row", *[c for c in select if c in names]])
             # quoted empty cells ("") are empty too (PayPal quotes every field)
             lf = lf.with_columns(
-                pl.when(pl.col(pl.String).str.len_bytes() == 0).then(None).otherwise(pl.col(pl.String)).name.keep()
+                pl.when(pl.col(pl.String).str.len_bytes() == 0)
+                .then(None)
+                .otherwise(pl.col(pl.String))
+                .name.keep()
             )
             extra = 0  # newlines inside quoted cells seen so far
             for batch in lf.collect_batches(chunk_size=batch_rows):
@@ -320,9 +323,7 @@ class CsvBatches:
                         nl = pl.sum_horizontal(
                             [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in data_cols]
                         ).cast(pl.Int64)
-                        part = part.with_columns(
-                            (base + nl.cum_sum() - nl).alias(LINE_COL), __nl=nl
-                        )
+                        part = part.with_columns((base + nl.cum_sum() - nl).alias(LINE_COL), __nl=nl)
                         extra += int(part["__nl"].sum() or 0)
                         part = part.drop("__nl")
                     else:
@@ -365,9 +366,11 @@ def _clean_number_strings(s: pl.Series, decimal_comma: bool | None) -> tuple[pl.
     e = e.str.replace_all(r"[\s\u00a0\u202f'’$€£¥]|^[A-Z]{3}\s*|\s*[A-Z]{3}$", "")
     e = e.str.replace_all(r"^[<>≤≥~]=?", "")  # "< 10%" impression share bounds
     # "(12.50)" is how accountants write a negative number
-    e = pl.when(e.str.starts_with("(") & e.str.ends_with(")")).then(
-        pl.lit("-") + e.str.strip_chars("()")
-    ).otherwise(e)
+    e = (
+        pl.when(e.str.starts_with("(") & e.str.ends_with(")"))
+        .then(pl.lit("-") + e.str.strip_chars("()"))
+        .otherwise(e)
+    )
     pct = e.str.ends_with("%")
     e = e.str.strip_chars_end("%")
     has_dot = e.str.contains(".", literal=True)
@@ -419,8 +422,32 @@ def parse_percent(s: pl.Series, decimal_comma: bool | None = None) -> pl.Series:
 
 
 def parse_int(s: pl.Series, decimal_comma: bool | None = None) -> pl.Series:
-    """Parse counts to Int64 (``"1,356,884"`` -> 1356884); fractional values are rounded."""
-    return parse_float(s, decimal_comma).round(0).cast(pl.Int64, strict=False)
+    """Parse counts to Int64 (``"1,356,884"`` and ``"1.356.884"`` -> 1356884; a count is never
+    fractional, so ``1.234`` is read as thousands); fractional values are rounded."""
+    txt = s.cast(pl.Utf8).str.strip_chars()
+    txt = pl.select(
+        pl.when(pl.lit(txt).str.contains(_THOUSANDS_DOT + "|" + _THOUSANDS_COMMA))
+        .then(pl.lit(txt).str.replace_all(r"[.,]", ""))
+        .otherwise(pl.lit(txt))
+    ).to_series()
+    return parse_float(txt, decimal_comma).round(0).cast(pl.Int64, strict=False).rename(s.name)
+
+
+def is_null_token(s: pl.Series) -> pl.Series:
+    """True where a raw cell is a vendor's way of writing "no value" (``" --"``, ``n/a``, ``-``)."""
+    return s.cast(pl.Utf8).str.strip_chars().str.to_lowercase().is_in(NULL_TOKENS).fill_null(False)
+
+
+def guess_decimal_comma(*columns: pl.Series) -> bool | None:
+    """Whether a file writes decimal commas, judged from number columns: ``12,34`` or
+    ``1.234,56`` say yes; ``1,356,884`` or ``12.34`` say no; None when nothing settles it."""
+    for s in columns:
+        v = s.drop_nulls().cast(pl.Utf8).str.strip_chars()
+        if v.str.contains(r"^[+-]?[\d.]*\d,\d{1,2}$|^[+-]?\d{1,3}(\.\d{3})+,\d+$").any():
+            return True
+        if v.str.contains(r"^[+-]?\d+\.\d{1,2}$|^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$").any():
+            return False
+    return None
 
 
 def parse_money(s: pl.Series, decimal_comma: bool | None = None) -> pl.Series:
@@ -544,7 +571,9 @@ def map_unique(s: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
         return fn(s).rename(s.name)
     mapping = pl.DataFrame({"k": uniq, "v": fn(uniq)})
     frame = pl.DataFrame({"k": s})
-    return frame.join(mapping, on="k", how="left", nulls_equal=True, maintain_order="left")["v"].rename(s.name)
+    return frame.join(mapping, on="k", how="left", nulls_equal=True, maintain_order="left")["v"].rename(
+        s.name
+    )
 
 
 def _currency(s: pl.Series) -> pl.Series:
@@ -609,8 +638,10 @@ class HashCache:
             if self.frame.height + new.height > self.limit:  # bound memory on huge files
                 self.frame = self.frame.clear()
             self.frame = pl.concat([self.frame, new])
-            known = pl.DataFrame({"e": emails}).join(new, on="e", how="left", maintain_order="left").with_columns(
-                pl.coalesce(pl.col("h"), known["h"])
+            known = (
+                pl.DataFrame({"e": emails})
+                .join(new, on="e", how="left", maintain_order="left")
+                .with_columns(pl.coalesce(pl.col("h"), known["h"]))
             )
         return known["h"]
 
@@ -623,7 +654,9 @@ def email_hash(s: pl.Series, cache: HashCache | None = None) -> pl.Series:
     uniq = s.unique()
     mapping = pl.DataFrame({"k": uniq, "v": memo.lookup(normalise_email(uniq))})
     frame = pl.DataFrame({"k": s})
-    return frame.join(mapping, on="k", how="left", nulls_equal=True, maintain_order="left")["v"].rename(s.name)
+    return frame.join(mapping, on="k", how="left", nulls_equal=True, maintain_order="left")["v"].rename(
+        s.name
+    )
 
 
 def email_hash_one(email: str) -> str:
@@ -793,8 +826,8 @@ def build_chunk(
     ``keep`` False are skipped silently (still counted in rows_read)."""
     n = raw.height
     lines = raw.get_column(LINE_COL) if LINE_COL in raw.columns else pl.int_range(2, n + 2, eager=True)
-    keep_mask = keep.fill_null(False) if keep is not None else pl.Series([True] * n)
-    bad_any = pl.Series([False] * n)
+    keep_mask = keep.fill_null(False) if keep is not None else pl.Series([True] * n, dtype=pl.Boolean)
+    bad_any = pl.Series([False] * n, dtype=pl.Boolean)
     errors: list[RowError] = []
     raw_cols = [c for c in raw.columns if c != LINE_COL]
     for check in checks:
@@ -869,12 +902,12 @@ def reason_negative(v: str | None) -> str:
 def reporting(amount: pl.Series, currency: pl.Series, reporting_currency: str) -> pl.Series:
     """``amount`` where the row's currency already is the reporting currency, else null (the
     ingest layer converts the rest with its FX table)."""
-    return pl.select(
-        pl.when(currency == reporting_currency.upper()).then(amount).otherwise(None)
-    ).to_series()
+    return pl.select(pl.when(currency == reporting_currency.upper()).then(amount).otherwise(None)).to_series()
 
 
-def money_checks(values: dict[str, tuple[pl.Series, pl.Series]], source_cols: dict[str, str | None]) -> list[Check]:
+def money_checks(
+    values: dict[str, tuple[pl.Series, pl.Series]], source_cols: dict[str, str | None]
+) -> list[Check]:
     """Checks for canonical columns whose raw value was present but did not parse as a number."""
     return [
         Check(unparsed(raw, parsed), name, source_cols.get(name), reason_number)
@@ -982,7 +1015,7 @@ def parse_columns(
         if (src.is_not_null() & got.is_null()).any():
             got = _full_parse(src, s, decimal_comma)
             fixed[k] = got
-        bad[k] = (src.is_not_null() & got.is_null()).fill_null(False)
+        bad[k] = (src.is_not_null() & got.is_null() & ~is_null_token(src)).fill_null(False)
     if fixed:
         out = out.with_columns([v.alias(k) for k, v in fixed.items()])
     missing = [pl.lit(None, dtype=_NULL_OF[s.kind]).alias(k) for k, s in specs.items() if k not in present]
@@ -991,5 +1024,5 @@ def parse_columns(
             out = pl.DataFrame({"__n": pl.Series([None] * raw.height, dtype=pl.Null)})
         out = out.with_columns(missing)
     for k in specs:
-        bad.setdefault(k, pl.Series([False] * raw.height))
+        bad.setdefault(k, pl.Series([False] * raw.height, dtype=pl.Boolean))
     return out.select(list(specs)), bad

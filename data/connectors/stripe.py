@@ -38,7 +38,13 @@ _PAY_OPTIONAL = (
     "Mode",
     "Payment Source Type",
 )
-_SUB_REQUIRED = ("id", "Customer ID", "Status", "Interval", ("Start (UTC)", "Start Date (UTC)", "Created (UTC)"))
+_SUB_REQUIRED = (
+    "id",
+    "Customer ID",
+    "Status",
+    "Interval",
+    ("Start (UTC)", "Start Date (UTC)", "Created (UTC)"),
+)
 _SUB_OPTIONAL = ("Amount", "Current Period End (UTC)", "Trial End (UTC)", "Canceled At (UTC)", "Plan")
 _CUS_REQUIRED = ("id", "Email", "Created (UTC)", "Delinquent")
 _CUS_OPTIONAL = ("Name", "Description", "Total Spend", "Payment Count", "Account Balance", "Plan")
@@ -124,7 +130,10 @@ def parse_payments(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         "issue_country": t.find_column(cols, "Card Issue Country"),
     }
     t.missing_columns(
-        path, "a Stripe payments export", cols, **{k: f[k] for k in ("id", "created", "amount", "currency", "status")}
+        path,
+        "a Stripe payments export",
+        cols,
+        **{k: f[k] for k in ("id", "created", "amount", "currency", "status")},
     )
     decimal_comma = reader.separator == ";"  # Excel re-saves in EU locales
     select = [c for c in dict.fromkeys(v for v in f.values() if v is not None)]
@@ -145,7 +154,11 @@ def parse_payments(path: Path, options: ParseOptions) -> Iterator[Chunk]:
 
 
 def _payments_chunk(
-    raw: pl.DataFrame, f: dict[str, str | None], dc: bool, reporting_ccy: str, cache: t.HashCache | None = None
+    raw: pl.DataFrame,
+    f: dict[str, str | None],
+    dc: bool,
+    reporting_ccy: str,
+    cache: t.HashCache | None = None,
 ) -> Chunk:
     n = raw.height
     c = lambda key: t.col(raw, f[key])  # noqa: E731 - local shorthand
@@ -233,13 +246,21 @@ def _payments_chunk(
     amount = p["amount"]
     currency = p["currency"]
     checks = [
-        t.Check(bad["created"] | created.is_null(), "created", f["created"], t.reason_date("YYYY-MM-DD HH:MM[:SS]")),
+        t.Check(
+            bad["created"] | created.is_null(),
+            "created",
+            f["created"],
+            t.reason_date("YYYY-MM-DD HH:MM[:SS]"),
+        ),
         t.Check(bad["amount"] | amount.is_null(), "amount", f["amount"], t.reason_number),
         t.Check(bad["refunded"], "amount_refunded", f["refunded"], t.reason_number),
         t.Check(bad["fee"], "fee", f["fee"], t.reason_number),
         t.Check(bad["currency"] | currency.is_null(), "currency", f["currency"], t.reason_currency),
         t.Check(
-            status.is_null(), "status", f["status"], lambda v: f"unknown status {v!r} (expected Paid, Refunded or Failed)"
+            status.is_null(),
+            "status",
+            f["status"],
+            lambda v: f"unknown status {v!r} (expected Paid, Refunded or Failed)",
         ),
         t.Check((amount < 0).fill_null(False), "amount", f["amount"], t.reason_negative),
     ]
@@ -328,7 +349,9 @@ def parse_subscriptions(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         "canceled": t.find_column(cols, "Canceled At (UTC)"),
         "trial_end": t.find_column(cols, "Trial End (UTC)"),
     }
-    t.missing_columns(path, "a Stripe subscriptions export", cols, **{k: f[k] for k in ("id", "start", "status")})
+    t.missing_columns(
+        path, "a Stripe subscriptions export", cols, **{k: f[k] for k in ("id", "start", "status")}
+    )
     dc = reader.separator == ";"
     rep = options.reporting_currency.upper()
     for raw in reader.iter(options.batch_rows):
@@ -349,14 +372,24 @@ def parse_subscriptions(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         else:
             currency = pl.Series([rep] * n, dtype=pl.Utf8)
         calc = pl.DataFrame(
-            {"unit": unit, "qty": qty, "cnt": cnt, "interval": interval, "status": status,
-             "ended": ended, "canceled": canceled}
+            {
+                "unit": unit,
+                "qty": qty,
+                "cnt": cnt,
+                "interval": interval,
+                "status": status,
+                "ended": ended,
+                "canceled": canceled,
+            }
         ).select(
             (pl.col("unit").cast(pl.Float64) * pl.col("qty")).round(2).cast(t.MONEY).alias("amount"),
             (
                 pl.col("unit").cast(pl.Float64)
                 * pl.col("qty")
-                / (pl.col("interval").replace_strict(_MONTHS, default=None, return_dtype=pl.Float64) * pl.col("cnt"))
+                / (
+                    pl.col("interval").replace_strict(_MONTHS, default=None, return_dtype=pl.Float64)
+                    * pl.col("cnt")
+                )
             )
             .round(2)
             .cast(t.MONEY)
@@ -371,15 +404,25 @@ def parse_subscriptions(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         email_hash = t.email_hash(c("email"))
         customer_id = c("customer_id").fill_null(email_hash)
         checks = [
-            t.Check(t.unparsed(c("start"), start) | start.is_null(), "start_at", f["start"],
-                    t.reason_date("YYYY-MM-DD HH:MM")),
+            t.Check(
+                t.unparsed(c("start"), start) | start.is_null(),
+                "start_at",
+                f["start"],
+                t.reason_date("YYYY-MM-DD HH:MM"),
+            ),
             t.Check(t.unparsed(c("ended"), ended), "end_at", f["ended"], t.reason_date("YYYY-MM-DD HH:MM")),
             t.Check(t.unparsed(c("amount"), unit) | unit.is_null(), "amount", f["amount"], t.reason_number),
             t.Check(currency.is_null(), "currency", f["currency"], t.reason_currency),
             t.Check(status.is_null(), "status", f["status"], lambda v: f"unknown subscription status {v!r}"),
-            t.Check(interval.is_null(), "interval", f["interval"],
-                    lambda v: f"unknown interval {v!r} (expected day, week, month or year)"),
-            t.Check(customer_id.is_null(), "customer_id", f["customer_id"], lambda v: "no Customer ID or email"),
+            t.Check(
+                interval.is_null(),
+                "interval",
+                f["interval"],
+                lambda v: f"unknown interval {v!r} (expected day, week, month or year)",
+            ),
+            t.Check(
+                customer_id.is_null(), "customer_id", f["customer_id"], lambda v: "no Customer ID or email"
+            ),
             t.Check((unit < 0).fill_null(False), "amount", f["amount"], t.reason_negative),
         ]
         yield t.build_chunk(
@@ -422,8 +465,9 @@ def parse_customers(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         "email": t.find_column(cols, "Email"),
         "name": t.find_column(cols, "Name", "Description"),
         "created": t.find_column(cols, "Created (UTC)", "Created"),
-        "country": t.find_column(cols, "Card Address Country", "Address Country", "Tax Location Country",
-                                 "Card Issue Country"),
+        "country": t.find_column(
+            cols, "Card Address Country", "Address Country", "Tax Location Country", "Card Issue Country"
+        ),
     }
     t.missing_columns(path, "a Stripe customers export", cols, id=f["id"], created=f["created"])
     for raw in reader.iter(options.batch_rows):
@@ -443,6 +487,13 @@ def parse_customers(path: Path, options: ParseOptions) -> Iterator[Chunk]:
                 "country": pl.select(pl.when(country.str.len_chars() == 2).then(country)).to_series(),
                 "first_seen": created,
             },
-            [t.Check(t.unparsed(c("created"), created), "first_seen", f["created"], t.reason_date("YYYY-MM-DD HH:MM"))],
+            [
+                t.Check(
+                    t.unparsed(c("created"), created),
+                    "first_seen",
+                    f["created"],
+                    t.reason_date("YYYY-MM-DD HH:MM"),
+                )
+            ],
             keep=c("id").is_not_null(),
         )

@@ -1,0 +1,139 @@
+"""Meta Ads Manager "Export table data" (CSV) -> ad_daily rows with platform ``meta_ads``.
+
+The first data row is a summary with blank dimension columns; the currency is in a header
+(``Amount spent (EUR)``) unless a Currency column is exported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from data.connectors import _text as t
+from data.connectors.base import Chunk, ParseOptions
+
+SOURCE = "meta_ads"
+PLATFORM = "meta_ads"
+FORMATS = (
+    "Meta Ads export (Reporting starts, Reporting ends, Campaign name, Amount spent (USD), Impressions, ...)",
+)
+
+_STARTS = ("Reporting starts", "Inicio del informe", "Début du rapport", "Berichtsstart", "Day", "Date")
+_ENDS = ("Reporting ends", "Fin del informe", "Fin du rapport", "Berichtsende")
+_CAMPAIGN = ("Campaign name", "Nombre de la campaña", "Nom de la campagne", "Name der Kampagne")
+#: dimensions that identify a row; when all are blank the row is the summary row
+_DIMENSIONS = (*_CAMPAIGN, "Ad set name", "Ad name", "Account name", "Campaign ID")
+_SPENT = ("Amount spent", "Importe gastado", "Montant dépensé", "Ausgegebener Betrag")
+
+
+def _spent_column(cols: list[str]) -> str | None:
+    for prefix in _SPENT:
+        hit = t.find_column_prefix(cols, prefix)
+        if hit:
+            return hit
+    return None
+
+
+def sniff(head: str) -> float:
+    """Score a Meta export: an ``Amount spent (...)`` column plus reporting dates/impressions."""
+    for line in t.head_lines(head, 3):
+        cells = t.split_line(line)
+        if not cells or _spent_column(cells) is None:
+            continue
+        names = {t.norm(c) for c in cells}
+        extra = sum(
+            1
+            for c in (*_STARTS, *_ENDS, "Impressions", "Reach", "Frequency", *_CAMPAIGN, "Account name")
+            if t.norm(c) in names
+        )
+        return 0.95 if extra >= 2 else 0.7
+    return 0.0
+
+
+def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
+    """Yield ad_daily chunks. The date is the row's ``Reporting starts`` (one row per day in a
+    daily breakdown); the campaign is Campaign name, else Ad set/Ad/Account name."""
+    path = Path(path)
+    reader = t.CsvBatches(path)
+    cols = reader.columns
+    spent = _spent_column(cols)
+    f = {
+        "start": t.find_column(cols, *_STARTS),
+        "campaign": t.find_column(cols, *_CAMPAIGN, "Ad set name", "Ad name", "Account name"),
+        "campaign_id": t.find_column(cols, "Campaign ID"),
+        "impr": t.find_column(cols, "Impressions", "Impresiones"),
+        "clicks": t.find_column(cols, "Link clicks", "Clicks (all)", "Clicks", "Clics en el enlace"),
+        "conv": t.find_column(cols, "Purchases", "Results", "Compras", "Resultados"),
+        "conv_value": t.find_column(cols, "Purchases conversion value", "Purchase conversion value"),
+        "currency": t.find_column(cols, "Currency", "Divisa", "Devise", "Währung"),
+    }
+    t.missing_columns(
+        path, "a Meta Ads export", cols, **{"Reporting starts": f["start"], "Amount spent": spent}
+    )
+    header_ccy = t.currency_from_header(spent or "")
+    dims = [c for c in (t.find_column(cols, d) for d in _DIMENSIONS) if c is not None]
+    rep = options.reporting_currency.upper()
+    for raw in reader.iter(options.batch_rows):
+        n = raw.height
+        keep = pl.Series([True] * n, dtype=pl.Boolean)
+        if dims:
+            keep = ~raw.select(pl.all_horizontal([pl.col(d).is_null() for d in dims])).to_series()
+        p, bad = t.parse_columns(
+            raw,
+            {
+                "date": t.Spec("date", f["start"], ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S")),
+                "impressions": t.Spec("int", f["impr"]),
+                "clicks": t.Spec("int", f["clicks"]),
+                "spend": t.Spec("money", spent),
+                "conversions": t.Spec("float", f["conv"]),
+                "conversion_value": t.Spec("money", f["conv_value"]),
+                "currency": t.Spec("currency", f["currency"]),
+            },
+        )
+        currency = p["currency"]
+        if header_ccy:
+            currency = currency.fill_null(header_ccy)
+        elif not f["currency"]:
+            currency = currency.fill_null(rep)
+        vals = {
+            "impressions": p["impressions"].fill_null(0),
+            "clicks": p["clicks"].fill_null(0),
+            "spend": p["spend"].fill_null(0).cast(t.MONEY),
+            "conversions": p["conversions"].fill_null(0.0),
+            "conversion_value": p["conversion_value"].fill_null(0).cast(t.MONEY),
+        }
+        campaign = t.col(raw, f["campaign"]).str.strip_chars()
+        campaign_id = t.col(raw, f["campaign_id"])
+        checks = [
+            t.Check(bad["date"] | p["date"].is_null(), "date", f["start"], t.reason_date("YYYY-MM-DD")),
+            t.Check(campaign.is_null(), "campaign", f["campaign"], lambda v: "empty campaign name"),
+            t.Check(bad["impressions"], "impressions", f["impr"], t.reason_number),
+            t.Check(bad["clicks"], "clicks", f["clicks"], t.reason_number),
+            t.Check(bad["spend"], "spend", spent, t.reason_number),
+            t.Check(bad["currency"] | currency.is_null(), "currency", f["currency"], t.reason_currency),
+            t.Check(vals["impressions"] < 0, "impressions", f["impr"], t.reason_negative),
+            t.Check(vals["clicks"] < 0, "clicks", f["clicks"], t.reason_negative),
+            t.Check(vals["spend"] < 0, "spend", spent, t.reason_negative),
+        ]
+        yield t.build_chunk(
+            "ad_daily",
+            SOURCE,
+            raw,
+            {
+                "source_id": t.stable_id(
+                    pl.Series([PLATFORM] * n), campaign_id.fill_null(campaign), p["date"]
+                ),
+                "date": p["date"],
+                "platform": PLATFORM,
+                "campaign_id": campaign_id,
+                "campaign": campaign,
+                "currency": currency,
+                "spend_reporting": t.reporting(vals["spend"], currency, rep),
+                "conversion_value_reporting": t.reporting(vals["conversion_value"], currency, rep),
+                **vals,
+            },
+            checks,
+            keep=keep,
+        )
