@@ -1,5 +1,7 @@
-"""Shared text helpers for the file connectors: one place for encodings, CSV reading, numbers,
-dates, currencies, hashing and channel mapping, so every vendor parser behaves the same way.
+"""Shared text helpers for the file connectors.
+
+one place for encodings, CSV reading, numbers, dates, currencies, hashing and channel mapping, so every
+vendor parser behaves the same way.
 
 Value parsers work on whole polars Series (one chunk at a time) so the happy path never runs
 Python per row; they return null where a value cannot be parsed, and the caller turns "raw value
@@ -37,8 +39,11 @@ _XLSX_MAGIC = b"PK\x03\x04"
 
 
 def detect_encoding(raw: bytes) -> str:
-    """Guess a file's encoding from its first bytes: BOMs first, then UTF-16 without BOM (every
-    other byte NUL, as Google Ads' "Excel CSV" writes), then UTF-8, else Windows-1252 (Excel)."""
+    """Guess a file's encoding from its first bytes.
+
+    BOMs first, then UTF-16 without BOM (every other byte NUL, as Google Ads' "Excel CSV" writes), then
+    UTF-8, else Windows-1252 (Excel).
+    """
     if raw.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if raw.startswith(codecs.BOM_UTF16_LE):
@@ -103,8 +108,7 @@ def _xlsx_rows(path: Path, limit: int | None = None) -> Iterator[list[str]]:
 
 
 def read_head(path: Path, n_bytes: int = HEAD_BYTES) -> str:
-    """The first part of a file as text (BOM removed, any encoding, workbooks as CSV), for
-    sniffing formats and locating headers."""
+    """The first part of a file as text (BOM removed, any encoding, workbooks as CSV), for sniffing formats and locating headers."""
     path = Path(path)
     if is_xlsx(path):
         buf = io.StringIO()
@@ -120,9 +124,11 @@ def read_head(path: Path, n_bytes: int = HEAD_BYTES) -> str:
 
 @contextlib.contextmanager
 def utf8_file(path: Path) -> Iterator[Path]:
-    """Yield a path to a UTF-8 version of ``path`` that polars can scan: the file itself when it
-    already is UTF-8, else a temporary transcoded copy (UTF-16, cp1252, or an XLSX first sheet),
-    written in blocks so even huge files never sit in memory."""
+    """Yield a path to a UTF-8 version of ``path`` that polars can scan.
+
+    the file itself when it already is UTF-8, else a temporary transcoded copy (UTF-16, cp1252, or an XLSX
+    first sheet), written in blocks so even huge files never sit in memory.
+    """
     path = Path(path)
     if is_xlsx(path):
         fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="pulseboard-")
@@ -184,8 +190,11 @@ def split_line(line: str, separator: str | None = None) -> list[str]:
 
 
 def norm(name: str) -> str:
-    """Normalise a header for lookups: case, surrounding space, ``_`` vs space (Excel re-saves
-    write ``Send_Date`` for ``Send Date``) and repeated spaces do not matter."""
+    """Normalise a header for lookups.
+
+    case, surrounding space, ``_`` vs space (Excel re-saves write ``Send_Date`` for ``Send Date``) and
+    repeated spaces do not matter.
+    """
     return " ".join(name.replace("\ufeff", "").replace("_", " ").strip().lower().split())
 
 
@@ -211,8 +220,7 @@ def find_column_prefix(columns: Iterable[str], prefix: str) -> str | None:
 
 
 def head_lines(head: str, limit: int = 40) -> list[str]:
-    """The first complete lines of a head text (the last, possibly cut line is dropped when
-    there are several)."""
+    """The first complete lines of a head text (the last, possibly cut line is dropped when there are several)."""
     lines = head.splitlines()
     if len(lines) > 1 and not head.endswith(("\n", "\r")):
         lines = lines[:-1]
@@ -225,9 +233,11 @@ def header_score(
     optional: Sequence[str] = (),
     max_lines: int = 15,
 ) -> float:
-    """Score how well the best of the first lines of ``head`` looks like a header with these
-    columns. A required entry may be a tuple of alternatives. All required present -> 0.6..1.0
-    (more optional columns -> higher); otherwise at most 0.5."""
+    """Score how well the best of the first lines of ``head`` looks like a header with these columns.
+
+    A required entry may be a tuple of alternatives. All required present -> 0.6..1.0 (more optional columns
+    -> higher); otherwise at most 0.5.
+    """
     best = 0.0
     for line in head_lines(head, max_lines):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -288,9 +298,11 @@ class CsvBatches:
     def iter(
         self, batch_rows: int, select: Sequence[str] | None = None, exact_lines: bool = True
     ) -> Iterator[pl.DataFrame]:
-        """Yield batches of at most ``batch_rows`` rows. ``select`` limits the columns read
-        (faster); ``exact_lines`` corrects line numbers for quoted multi-line cells, which is
-        only exact for the columns read."""
+        """Yield batches of at most ``batch_rows`` rows.
+
+        ``select`` limits the columns read (faster); ``exact_lines`` corrects line numbers for quoted multi-
+        line cells, which is only exact for the columns read.
+        """
         with utf8_file(self.path) as src:
             names = _dedupe(self.columns)
             lf = pl.scan_csv(
@@ -401,18 +413,18 @@ def _clean_number_strings(s: pl.Series, decimal_comma: bool | None) -> tuple[pl.
 
 
 def parse_float(s: pl.Series, decimal_comma: bool | None = None, percent: bool = False) -> pl.Series:
-    """Parse numbers written any common way to Float64: ``1,356,884``, ``1.234,56``, ``0,25``,
-    ``" --"``, ``n/a``, ``-`` (the last three null). Percent strings become fractions
-    (``3.2%`` -> 0.032, ``< 10%`` -> 0.1); with ``percent=True`` every value is a percentage."""
+    """Parse numbers written any common way to Float64.
+
+    ``1,356,884``, ``1.234,56``, ``0,25``, ``" --"``, ``n/a``, ``-`` (the last three null). Percent strings
+    become fractions (``3.2%`` -> 0.032, ``< 10%`` -> 0.1); with ``percent=True`` every value is a
+    percentage.
+    """
     fast = s.cast(pl.Float64, strict=False) if s.dtype == pl.Utf8 else s.cast(pl.Float64)
     if not percent and fast.null_count() == s.null_count():
         return fast.rename(s.name)
     clean, pct = _clean_number_strings(s, decimal_comma)
     val = clean.cast(pl.Float64, strict=False)
-    if percent:
-        val = val / 100
-    else:
-        val = pl.select(pl.when(pct).then(val / 100).otherwise(val)).to_series()
+    val = val / 100 if percent else pl.select(pl.when(pct).then(val / 100).otherwise(val)).to_series()
     return val.rename(s.name)
 
 
@@ -422,8 +434,7 @@ def parse_percent(s: pl.Series, decimal_comma: bool | None = None) -> pl.Series:
 
 
 def parse_int(s: pl.Series, decimal_comma: bool | None = None) -> pl.Series:
-    """Parse counts to Int64 (``"1,356,884"`` and ``"1.356.884"`` -> 1356884; a count is never
-    fractional, so ``1.234`` is read as thousands); fractional values are rounded."""
+    """Parse counts to Int64 (``"1,356,884"`` and ``"1.356.884"`` -> 1356884; a count is never fractional, so ``1.234`` is read as thousands); fractional values are rounded."""
     txt = s.cast(pl.Utf8).str.strip_chars()
     txt = pl.select(
         pl.when(pl.lit(txt).str.contains(_THOUSANDS_DOT + "|" + _THOUSANDS_COMMA))
@@ -439,8 +450,10 @@ def is_null_token(s: pl.Series) -> pl.Series:
 
 
 def guess_decimal_comma(*columns: pl.Series) -> bool | None:
-    """Whether a file writes decimal commas, judged from number columns: ``12,34`` or
-    ``1.234,56`` say yes; ``1,356,884`` or ``12.34`` say no; None when nothing settles it."""
+    """Whether a file writes decimal commas, judged from number columns.
+
+    ``12,34`` or ``1.234,56`` say yes; ``1,356,884`` or ``12.34`` say no; None when nothing settles it.
+    """
     for s in columns:
         v = s.drop_nulls().cast(pl.Utf8).str.strip_chars()
         if v.str.contains(r"^[+-]?[\d.]*\d,\d{1,2}$|^[+-]?\d{1,3}(\.\d{3})+,\d+$").any():
@@ -451,9 +464,10 @@ def guess_decimal_comma(*columns: pl.Series) -> bool | None:
 
 
 def parse_money(s: pl.Series, decimal_comma: bool | None = None) -> pl.Series:
-    """Parse amounts in major units to Decimal(18, 2) without going through floats on the
-    happy path (``15.00``); other spellings (``"1.234,56"``, ``$1,011.70``) go through the
-    general cleaner. Extra decimals are rounded half away from zero."""
+    """Parse amounts in major units to Decimal(18, 2) without going through floats on the happy path (``15.00``); other spellings (``"1.234,56"``, ``$1,011.70``) go through the general cleaner.
+
+    Extra decimals are rounded half away from zero.
+    """
     wide = pl.Decimal(38, 10)
     if s.dtype != pl.Utf8:
         return s.cast(pl.Float64).cast(wide).round(2).cast(MONEY).rename(s.name)
@@ -488,10 +502,11 @@ LONG_DATE = ("%b %d, %Y", "%B %d, %Y", "%a, %b %d, %Y")
 
 
 def parse_datetime(s: pl.Series, formats: Sequence[str], tz: str | None = None) -> pl.Series:
-    """Parse to naive UTC datetimes trying ``formats`` in order (each only on the values still
-    unparsed, so a uniform column costs one pass). Values carrying an offset (``%z``) are
-    converted to UTC; others are taken in ``tz`` (IANA name) when given, else already UTC.
-    Date-only formats give midnight."""
+    """Parse to naive UTC datetimes trying ``formats`` in order (each only on the values still unparsed, so a uniform column costs one pass).
+
+    Values carrying an offset (``%z``) are converted to UTC; others are taken in ``tz`` (IANA name) when
+    given, else already UTC. Date-only formats give midnight.
+    """
     raw = s.cast(pl.Utf8).str.strip_chars()
     out = pl.Series(s.name, [None] * len(s), dtype=pl.Datetime("us"))
     for fmt in formats:
@@ -531,8 +546,10 @@ def parse_date(s: pl.Series, formats: Sequence[str]) -> pl.Series:
 
 
 def day_first(samples: Iterable[str | None]) -> bool | None:
-    """Decide whether ``01/02/2024``-style dates are day-first from values like ``13/02/2024``
-    (True) or ``02/13/2024`` (False); None when no value settles it."""
+    """Decide whether ``01/02/2024``-style dates are day-first from values like ``13/02/2024`` (True) or ``02/13/2024`` (False);.
+
+    None when no value settles it.
+    """
     for v in samples:
         if not v:
             continue
@@ -552,20 +569,173 @@ def day_first(samples: Iterable[str | None]) -> bool | None:
 # --------------------------------------------------------------------------------------------
 
 ISO_CURRENCIES = frozenset(
-    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
-    BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL
-    GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
-    KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN
-    NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK
-    SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU
-    UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL""".split()
+    [
+        "AED",
+        "AFN",
+        "ALL",
+        "AMD",
+        "ANG",
+        "AOA",
+        "ARS",
+        "AUD",
+        "AWG",
+        "AZN",
+        "BAM",
+        "BBD",
+        "BDT",
+        "BGN",
+        "BHD",
+        "BIF",
+        "BMD",
+        "BND",
+        "BOB",
+        "BRL",
+        "BSD",
+        "BTN",
+        "BWP",
+        "BYN",
+        "BZD",
+        "CAD",
+        "CDF",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CRC",
+        "CUP",
+        "CVE",
+        "CZK",
+        "DJF",
+        "DKK",
+        "DOP",
+        "DZD",
+        "EGP",
+        "ERN",
+        "ETB",
+        "EUR",
+        "FJD",
+        "FKP",
+        "GBP",
+        "GEL",
+        "GHS",
+        "GIP",
+        "GMD",
+        "GNF",
+        "GTQ",
+        "GYD",
+        "HKD",
+        "HNL",
+        "HTG",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "IQD",
+        "IRR",
+        "ISK",
+        "JMD",
+        "JOD",
+        "JPY",
+        "KES",
+        "KGS",
+        "KHR",
+        "KMF",
+        "KPW",
+        "KRW",
+        "KWD",
+        "KYD",
+        "KZT",
+        "LAK",
+        "LBP",
+        "LKR",
+        "LRD",
+        "LSL",
+        "LYD",
+        "MAD",
+        "MDL",
+        "MGA",
+        "MKD",
+        "MMK",
+        "MNT",
+        "MOP",
+        "MRU",
+        "MUR",
+        "MVR",
+        "MWK",
+        "MXN",
+        "MYR",
+        "MZN",
+        "NAD",
+        "NGN",
+        "NIO",
+        "NOK",
+        "NPR",
+        "NZD",
+        "OMR",
+        "PAB",
+        "PEN",
+        "PGK",
+        "PHP",
+        "PKR",
+        "PLN",
+        "PYG",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "RWF",
+        "SAR",
+        "SBD",
+        "SCR",
+        "SDG",
+        "SEK",
+        "SGD",
+        "SHP",
+        "SLE",
+        "SLL",
+        "SOS",
+        "SRD",
+        "SSP",
+        "STN",
+        "SVC",
+        "SYP",
+        "SZL",
+        "THB",
+        "TJS",
+        "TMT",
+        "TND",
+        "TOP",
+        "TRY",
+        "TTD",
+        "TWD",
+        "TZS",
+        "UAH",
+        "UGX",
+        "USD",
+        "UYU",
+        "UZS",
+        "VES",
+        "VND",
+        "VUV",
+        "WST",
+        "XAF",
+        "XCD",
+        "XOF",
+        "XPF",
+        "YER",
+        "ZAR",
+        "ZMW",
+        "ZWL",
+    ]
 )
 CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF"}
 
 
 def map_unique(s: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
-    """Apply a Series function to the distinct values only and join the result back: columns
-    like currency, status or email repeat a lot, so this is much cheaper than per-row work."""
+    """Apply a Series function to the distinct values only and join the result back.
+
+    columns like currency, status or email repeat a lot, so this is much cheaper than per-row work.
+    """
     uniq = s.unique()
     if uniq.len() * 4 > s.len():  # mostly distinct: mapping would cost more than it saves
         return fn(s).rename(s.name)
@@ -622,8 +792,7 @@ def normalise_email(s: pl.Series) -> pl.Series:
 
 
 class HashCache:
-    """Email -> hash pairs already computed for this file, kept as a polars frame so lookups
-    are a vectorised join; only emails never seen before are hashed in Python."""
+    """Email -> hash pairs already computed for this file, kept as a polars frame so lookups are a vectorised join; only emails never seen before are hashed in Python."""
 
     def __init__(self, limit: int = 2_000_000) -> None:
         self.frame = pl.DataFrame(schema={"e": pl.Utf8, "h": pl.Utf8})
@@ -647,8 +816,10 @@ class HashCache:
 
 
 def email_hash(s: pl.Series, cache: HashCache | None = None) -> pl.Series:
-    """sha256 hex of the lower-cased, stripped email (null for empty emails). Pass the same
-    ``cache`` for every chunk of a file so repeat customers are hashed once per file."""
+    """sha256 hex of the lower-cased, stripped email (null for empty emails).
+
+    Pass the same ``cache`` for every chunk of a file so repeat customers are hashed once per file.
+    """
     memo = cache if cache is not None else HashCache()
     s = s.cast(pl.Utf8)
     uniq = s.unique()
@@ -665,8 +836,10 @@ def email_hash_one(email: str) -> str:
 
 
 def stable_id(*parts: pl.Series) -> pl.Series:
-    """A stable id (32 hex chars of sha256) for rows without a vendor id, from natural-key
-    parts joined by ``|`` (nulls as empty). Stable across runs and polars versions."""
+    """A stable id (32 hex chars of sha256) for rows without a vendor id, from natural-key parts joined by ``|`` (nulls as empty).
+
+    Stable across runs and polars versions.
+    """
     frame = pl.DataFrame({f"p{i}": p.cast(pl.Utf8) for i, p in enumerate(parts)})
     joined = frame.select(
         pl.concat_str([pl.col(c).fill_null("") for c in frame.columns], separator="|").alias("k")
@@ -736,9 +909,11 @@ CHANNELS = (
 
 
 def channel_expr(source: pl.Expr, medium: pl.Expr) -> pl.Expr:
-    """GA4 default channel group label for utm_source/utm_medium (a simplified version of
-    Google's rules): "Paid Search", "Paid Social", "Display", "Paid Other", "Email",
-    "Affiliates", "Organic Search", "Organic Social", "Referral", "Direct" (nothing set)."""
+    """GA4 default channel group label for utm_source/utm_medium (a simplified version of Google's rules).
+
+    "Paid Search", "Paid Social", "Display", "Paid Other", "Email", "Affiliates", "Organic Search", "Organic
+    Social", "Referral", "Direct" (nothing set).
+    """
     src = source.cast(pl.Utf8).str.strip_chars().str.to_lowercase().fill_null("")
     med = medium.cast(pl.Utf8).str.strip_chars().str.to_lowercase().fill_null("")
     src = pl.when(src.is_in(["(direct)", "(none)", "direct"])).then(pl.lit("")).otherwise(src)
@@ -821,9 +996,11 @@ def build_chunk(
     keep: pl.Series | None = None,
     rows_read: int | None = None,
 ) -> Chunk:
-    """Assemble a :class:`Chunk`: canonical columns from ``values`` (Series or scalars), rows
-    failing a check become :class:`RowError` (first failing check wins), rows with
-    ``keep`` False are skipped silently (still counted in rows_read)."""
+    """Assemble a :class:`Chunk`.
+
+    canonical columns from ``values`` (Series or scalars), rows failing a check become :class:`RowError`
+    (first failing check wins), rows with ``keep`` False are skipped silently (still counted in rows_read).
+    """
     n = raw.height
     lines = raw.get_column(LINE_COL) if LINE_COL in raw.columns else pl.int_range(2, n + 2, eager=True)
     keep_mask = keep.fill_null(False) if keep is not None else pl.Series([True] * n, dtype=pl.Boolean)
@@ -900,8 +1077,7 @@ def reason_negative(v: str | None) -> str:
 
 
 def reporting(amount: pl.Series, currency: pl.Series, reporting_currency: str) -> pl.Series:
-    """``amount`` where the row's currency already is the reporting currency, else null (the
-    ingest layer converts the rest with its FX table)."""
+    """``amount`` where the row's currency already is the reporting currency, else null (the ingest layer converts the rest with its FX table)."""
     return pl.select(pl.when(currency == reporting_currency.upper()).then(amount).otherwise(None)).to_series()
 
 
@@ -928,8 +1104,11 @@ def country_code(s: pl.Series) -> pl.Series:
 
 @dataclass(frozen=True)
 class Spec:
-    """How to parse one raw column: ``kind`` is money, float, int, percent, datetime, date,
-    currency, bool or str; ``formats`` for dates; ``tz`` for local datetimes."""
+    """How to parse one raw column.
+
+    ``kind`` is money, float, int, percent, datetime, date, currency, bool or str; ``formats`` for dates;
+    ``tz`` for local datetimes.
+    """
 
     kind: str
     source: str | None
@@ -998,12 +1177,15 @@ _NULL_OF = {
 def parse_columns(
     raw: pl.DataFrame, specs: dict[str, Spec], decimal_comma: bool | None = None
 ) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
-    """Parse many raw columns at once. Returns the parsed frame (one column per spec name) and,
-    per spec name, a mask of rows where the file had a value that did not parse.
+    """Parse many raw columns at once.
+
+    Returns the parsed frame (one column per spec name) and, per spec name, a mask of rows where the file
+    had a value that did not parse.
 
     All columns are first parsed with a cheap strict expression in a single polars pass; only a
     column with leftovers (decimal commas, ``--``, a second date format ...) is re-parsed with
-    the general parser, so clean files never pay for the general rules."""
+    the general parser, so clean files never pay for the general rules.
+    """
     present = {k: s for k, s in specs.items() if s.source is not None and s.source in raw.columns}
     exprs = [_fast_expr(s).alias(k) for k, s in present.items()]
     out = raw.select(exprs) if exprs else pl.DataFrame()

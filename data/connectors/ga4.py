@@ -114,8 +114,11 @@ def _tables(text: str) -> list[_Table]:
 
 
 def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
-    """Yield one web_daily chunk per table (and batch). Revenue is taken to be in the
-    workspace's reporting currency: GA4 downloads do not name the property currency."""
+    """Yield one web_daily chunk per table (and batch).
+
+    Revenue is taken to be in the workspace's reporting currency: GA4 downloads do not name the property
+    currency.
+    """
     path = Path(path)
     tables = _tables(t.read_head(path, n_bytes=path.stat().st_size + 16))
     if not tables:

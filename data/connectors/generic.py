@@ -60,9 +60,10 @@ def _kind(dtype: pl.DataType) -> str:
 
 
 def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
-    """Yield chunks for ``mapping["table"]``; mapped headers missing from the file raise
-    UnrecognisedFile naming them. Rows without a mapped ``source_id`` get a stable hash of
-    all their mapped values."""
+    """Yield chunks for ``mapping["table"]``; mapped headers missing from the file raise UnrecognisedFile naming them.
+
+    Rows without a mapped ``source_id`` get a stable hash of all their mapped values.
+    """
     path = Path(path)
     mapping = options.mapping or {}
     table_name = mapping.get("table")

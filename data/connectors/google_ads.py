@@ -1,5 +1,4 @@
-"""Google Ads campaign report downloads (CSV, or the UTF-16LE tab-separated "Excel CSV") ->
-ad_daily rows with platform ``google_ads``.
+"""Google Ads campaign report downloads (CSV, or the UTF-16LE tab-separated "Excel CSV") -> ad_daily rows with platform ``google_ads``.
 
 The file starts with a title line and a date-range line before the header; ``Total: ...``
 rows at the end are summaries, not campaigns.
@@ -44,8 +43,10 @@ def _is_header(cells: list[str]) -> bool:
 
 
 def sniff(head: str) -> float:
-    """Score a Google Ads report: a header with Campaign plus metric columns, usually after a
-    title and date-range preamble."""
+    """Score a Google Ads report.
+
+    a header with Campaign plus metric columns, usually after a title and date-range preamble.
+    """
     lines = t.head_lines(head, 6)
     for i, line in enumerate(lines):
         cells = t.split_line(line)

@@ -45,8 +45,11 @@ def sniff(head: str) -> float:
 
 
 def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
-    """Yield payments chunks: amount = Sale Price, fee = Fees, refunds from ``Fully Refunded?``
-    / ``Partial Refund``; the currency comes from the money headers (``($)`` -> USD)."""
+    """Yield payments chunks.
+
+    amount = Sale Price, fee = Fees, refunds from ``Fully Refunded?`` / ``Partial Refund``; the currency
+    comes from the money headers (``($)`` -> USD).
+    """
     path = Path(path)
     reader = t.CsvBatches(path)
     cols = reader.columns

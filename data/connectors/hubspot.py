@@ -39,8 +39,11 @@ def _won(stage: pl.Series) -> pl.Series:
 
 
 def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
-    """Yield deals chunks. Dates are in the HubSpot account's time zone (``options.timezone``)
-    and stored as UTC; without a currency column the reporting currency is assumed."""
+    """Yield deals chunks.
+
+    Dates are in the HubSpot account's time zone (``options.timezone``) and stored as UTC; without a
+    currency column the reporting currency is assumed.
+    """
     path = Path(path)
     reader = t.CsvBatches(path)
     cols = reader.columns

@@ -1,5 +1,4 @@
-"""Mailchimp campaign reports export (CSV; also its Excel re-save with underscored headers,
-rates without ``%`` and ``2/24/17 11:29`` dates) -> email_campaigns rows."""
+"""Mailchimp campaign reports export (CSV; also its Excel re-save with underscored headers, rates without ``%`` and ``2/24/17 11:29`` dates) -> email_campaigns rows."""
 
 from __future__ import annotations
 
@@ -35,9 +34,12 @@ def sniff(head: str) -> float:
 
 
 def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
-    """Yield email_campaigns chunks. Send dates are in the account's time zone
-    (``options.timezone``) and stored as UTC; delivered = Successful Deliveries; revenue is
-    taken to be in the reporting currency (the export does not name the store currency)."""
+    """Yield email_campaigns chunks.
+
+    Send dates are in the account's time zone (``options.timezone``) and stored as UTC; delivered =
+    Successful Deliveries; revenue is taken to be in the reporting currency (the export does not name the
+    store currency).
+    """
     path = Path(path)
     reader = t.CsvBatches(path)
     cols = reader.columns

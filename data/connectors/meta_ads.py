@@ -53,8 +53,11 @@ def sniff(head: str) -> float:
 
 
 def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
-    """Yield ad_daily chunks. The date is the row's ``Reporting starts`` (one row per day in a
-    daily breakdown); the campaign is Campaign name, else Ad set/Ad/Account name."""
+    """Yield ad_daily chunks.
+
+    The date is the row's ``Reporting starts`` (one row per day in a daily breakdown); the campaign is
+    Campaign name, else Ad set/Ad/Account name.
+    """
     path = Path(path)
     reader = t.CsvBatches(path)
     cols = reader.columns

@@ -1,5 +1,4 @@
-"""PayPal Activity download (``Download.CSV``, business or personal, US or EU formats, English
-or German headers) -> payments rows.
+"""PayPal Activity download (``Download.CSV``, business or personal, US or EU formats, English or German headers) -> payments rows.
 
 Only money actually received counts: incoming payments (kind ``charge``) and their refunds
 (kind ``refund``). Memos (``Balance Impact`` = Memo), invoices sent, holds, currency
@@ -77,9 +76,11 @@ def _status(s: pl.Series) -> pl.Series:
 
 
 def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
-    """Yield payments chunks. Dates are ``MM/DD/YYYY`` (US) or ``DD/MM/YYYY``/``DD.MM.YYYY``
-    (EU), told apart by the values; times are converted from the row's TimeZone to UTC.
-    The fee (negative in the file) is stored as a positive cost."""
+    """Yield payments chunks.
+
+    Dates are ``MM/DD/YYYY`` (US) or ``DD/MM/YYYY``/``DD.MM.YYYY`` (EU), told apart by the values; times are
+    converted from the row's TimeZone to UTC. The fee (negative in the file) is stored as a positive cost.
+    """
     path = Path(path)
     reader = t.CsvBatches(path)
     cols = reader.columns

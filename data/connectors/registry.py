@@ -49,9 +49,11 @@ def scores(path: Path) -> dict[str, float]:
 
 
 def detect(path: str | Path) -> str:
-    """The source name of a vendor export, judged by its content. Raises UnrecognisedFile
-    listing the known formats when nothing matches well enough. ``generic`` is never
-    detected: it needs a user mapping."""
+    """The source name of a vendor export, judged by its content.
+
+    Raises UnrecognisedFile listing the known formats when nothing matches well enough. ``generic`` is never
+    detected: it needs a user mapping.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(path)

@@ -53,8 +53,7 @@ def sniff(head: str) -> float:
 
 
 def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
-    """Yield payments chunks (source_id = order Name; product = the line item's name, or
-    ``multiple`` for several lines) and, at the end, one customers chunk."""
+    """Yield payments chunks (source_id = order Name; product = the line item's name, or ``multiple`` for several lines) and, at the end, one customers chunk."""
     path = Path(path)
     reader = t.CsvBatches(path)
     cols = reader.columns

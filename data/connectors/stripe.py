@@ -1,5 +1,7 @@
-"""Stripe dashboard exports: Payments (``unified_payments.csv``, old and new headers) ->
-payments, Subscriptions -> subscriptions, Customers -> customers.
+"""Stripe dashboard exports.
+
+Payments (``unified_payments.csv``, old and new headers) -> payments, Subscriptions -> subscriptions,
+Customers -> customers.
 
 The payments parser is the one that meets multi-GB files: it reads only the columns it needs,
 streams batches, and stays in vectorised polars expressions (no Python per row unless a row
@@ -102,9 +104,10 @@ _STATUS = {
 
 
 def parse_payments(path: Path, options: ParseOptions) -> Iterator[Chunk]:
-    """Stripe Payments export -> ``payments`` chunks (kind ``charge``; status ``succeeded``,
-    ``refunded``, ``failed`` or ``pending``). Rows without an id are incomplete PaymentIntents:
-    skipped silently but counted."""
+    """Stripe Payments export -> ``payments`` chunks (kind ``charge``; status ``succeeded``, ``refunded``, ``failed`` or ``pending``).
+
+    Rows without an id are incomplete PaymentIntents: skipped silently but counted.
+    """
     reader = t.CsvBatches(Path(path))
     cols = reader.columns
     f = {
@@ -328,9 +331,11 @@ _MONTHS = {"day": 12 / 365, "week": 12 / 52, "month": 1.0, "year": 12.0}
 
 
 def parse_subscriptions(path: Path, options: ParseOptions) -> Iterator[Chunk]:
-    """Stripe Subscriptions export -> ``subscriptions`` chunks. ``amount`` is Amount x Quantity
-    (per interval), ``mrr`` that amount per month. When the export has no Currency column the
-    workspace's reporting currency is assumed (Stripe bills in the account currency)."""
+    """Stripe Subscriptions export -> ``subscriptions`` chunks.
+
+    ``amount`` is Amount x Quantity (per interval), ``mrr`` that amount per month. When the export has no
+    Currency column the workspace's reporting currency is assumed (Stripe bills in the account currency).
+    """
     reader = t.CsvBatches(Path(path))
     cols = reader.columns
     f = {
@@ -367,10 +372,7 @@ def parse_subscriptions(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         cnt = t.parse_int(c("interval_count")).fill_null(1) if f["interval_count"] else pl.Series([1] * n)
         status = c("status").str.strip_chars().str.to_lowercase().replace_strict(_SUB_STATUS, default=None)
         interval = c("interval").str.strip_chars().str.to_lowercase().replace_strict(_INTERVAL, default=None)
-        if f["currency"]:
-            currency = t.parse_currency(c("currency"))
-        else:
-            currency = pl.Series([rep] * n, dtype=pl.Utf8)
+        currency = t.parse_currency(c("currency")) if f["currency"] else pl.Series([rep] * n, dtype=pl.Utf8)
         calc = pl.DataFrame(
             {
                 "unit": unit,
