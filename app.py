@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 import dash
@@ -38,10 +39,27 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     from components.shell import shell
 
-    for module in CALLBACK_MODULES:
-        importlib.import_module(module)
+    _register_callbacks()
     app.layout = shell
     return app
+
+
+def _register_callbacks() -> None:
+    """(Re-)register our callbacks with the app being built.
+
+    ``dash.callback`` collects callbacks in module-level lists that the first app to start
+    takes; re-importing the callback modules lets each app built in this process (tests build
+    many) get the full set, and clearing first avoids duplicates from an app never started.
+    """
+    from dash import _callback
+
+    _callback.GLOBAL_CALLBACK_LIST.clear()
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+    for name in CALLBACK_MODULES:
+        if name in sys.modules:
+            importlib.reload(sys.modules[name])
+        else:
+            importlib.import_module(name)
 
 
 def __getattr__(name: str):

@@ -56,7 +56,7 @@ def _guard():
         return None
     if current_user.is_authenticated:
         return None
-    if path.startswith("/_dash-") or path.startswith("/api/") or request.is_json:
+    if path.startswith(("/_", "/api/")) or request.is_json:  # Dash internals and APIs: no redirect
         return jsonify(error="authentication required", login=url_for("auth.login")), 401
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 

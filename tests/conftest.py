@@ -1,0 +1,120 @@
+"""Shared fixtures: each test gets its own data dir, settings, services and app."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from dashboard.accounts import create_user, ensure_workspace, to_ref
+from dashboard.services import Services
+from dashboard.settings import Settings
+from data.connectors.base import Chunk
+from data.ingest import ingest_chunks
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Settings:
+    """Settings on a temporary data dir; the environment cannot leak in."""
+    for key in list(__import__("os").environ):
+        if key.startswith("PULSEBOARD_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)  # no .env from the repo
+    return Settings(data_dir=tmp_path / "var")
+
+
+@pytest.fixture
+def services(settings):
+    services = Services(settings)
+    services.db.upgrade()
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def workspace(services):
+    """An empty workspace "acme" (USD, UTC) with an owner, an analyst and a viewer."""
+    with services.db.session() as db:
+        ws = ensure_workspace(db, "acme", name="Acme", currency="USD", timezone="UTC")
+        create_user(db, "owner@acme.test", PASSWORD, workspace=ws, role="owner")
+        create_user(db, "analyst@acme.test", PASSWORD, workspace=ws, role="analyst")
+        create_user(db, "viewer@acme.test", PASSWORD, workspace=ws, role="viewer")
+        return to_ref(ws)
+
+
+@pytest.fixture
+def other_workspace(services):
+    """A second workspace with its own owner, for isolation tests."""
+    with services.db.session() as db:
+        ws = ensure_workspace(db, "globex", name="Globex", currency="EUR", timezone="Europe/Berlin")
+        create_user(db, "owner@globex.test", PASSWORD, workspace=ws, role="owner")
+        return to_ref(ws)
+
+
+def payments_frame(rows: list[dict]) -> pl.DataFrame:
+    """Canonical payments from short dicts (money as strings)."""
+    out = []
+    for i, row in enumerate(rows):
+        out.append({
+            "source": row.get("source", "stripe"),
+            "source_id": row.get("id", f"ch_{i}"),
+            "created": row["created"] if isinstance(row["created"], datetime) else datetime.fromisoformat(row["created"]),
+            "kind": row.get("kind", "charge"),
+            "status": row.get("status", "succeeded"),
+            "amount": Decimal(row["amount"]),
+            "amount_refunded": Decimal(row.get("refunded", "0")),
+            "fee": Decimal(row.get("fee", "0")),
+            "currency": row.get("currency", "USD"),
+            "customer_id": row.get("customer"),
+            "product": row.get("product"),
+            "channel": row.get("channel"),
+            "country": row.get("country"),
+        })
+    return pl.DataFrame(out)
+
+
+def load(services, workspace, table: str, frame: pl.DataFrame, name: str = "fixture"):
+    """Ingest a canonical frame through the real ingest path."""
+    return ingest_chunks(services.warehouse, workspace, [Chunk(table, frame, rows_read=frame.height)],
+                         source=frame["source"][0] if frame.height else "test", name=name)
+
+
+@pytest.fixture
+def app(settings, services):
+    from app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.server.test_client()
+
+
+class AuthActions:
+    """Log in and out through the real form (CSRF token included)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email="owner@acme.test", password=PASSWORD):
+        page = self.client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        return self.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+    def logout(self):
+        return self.client.get("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def day(text: str) -> date:
+    return date.fromisoformat(text)
