@@ -10,6 +10,7 @@ from components import ids
 from components.figures import trend_figure
 from components.kpi_card import kpi_card
 from components.overview import OVERVIEW_KPIS, TREND_CHOICES
+from dashboard.filters import COMPARES
 from dashboard.queries import metric_frame
 from data.metrics import get_metric
 
@@ -54,7 +55,7 @@ def update_trend(filters_data, metric_name):
     metric = get_metric(name)
     frame = metric_frame(scope.services, scope.ctx, name, f.start, f.end, grain=f.grain, compare=f.compare)
     return trend_figure(frame, label=metric.label, unit=metric.unit, currency=scope.ctx.workspace.currency,
-                        compare_label=f.compare_label.capitalize() if f.compare_label else None)
+                        compare_label=COMPARES[f.compare] if f.compare else None)
 
 
 def no_data_alert() -> dbc.Alert:

@@ -9,7 +9,7 @@ from components import ids
 from components.figures import sparkline_figure
 from components.formatting import format_delta, format_value
 
-GRAPH_CONFIG = {"displayModeBar": False, "staticPlot": True, "responsive": True}
+GRAPH_CONFIG = {"displayModeBar": False, "staticPlot": True}
 
 
 def kpi_card(
@@ -34,7 +34,7 @@ def kpi_card(
     compare_line = (
         html.Div(
             [html.Span(arrow + delta_text, className=f"pb-delta {badge_class}", id=f"{card_id}-delta"),
-             html.Span(f" vs {compare_label}", className="text-body-secondary")],
+             html.Span(f" vs {compare_label}", className="text-body-secondary pb-delta-context")],
             className="small text-nowrap text-truncate",
         )
         if compare_label
@@ -48,7 +48,8 @@ def kpi_card(
                          id=f"{card_id}-value", title=format_value(value, unit, currency),
                          **{"data-value": "" if value is None else repr(value)}),
                 compare_line,
-                dcc.Graph(figure=sparkline_figure(series, good=good), config=GRAPH_CONFIG, className="pb-sparkline"),
+                dcc.Graph(figure=sparkline_figure(series, good=good), config=GRAPH_CONFIG, className="pb-sparkline",
+                          style={"height": "44px"}),
             ],
             className="p-3",
         ),

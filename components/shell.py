@@ -35,6 +35,7 @@ def navbar(pages: list[dict]) -> dbc.Navbar:
         ),
         id=ids.NAVBAR,
         color="body-tertiary",
+        dark=False,
         className="pb-navbar border-bottom",
         expand="lg",
         sticky="top",

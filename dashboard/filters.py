@@ -91,7 +91,7 @@ class FilterState:
     @property
     def compare_label(self) -> str | None:
         """Human label of the comparison, or None."""
-        return COMPARES[self.compare].lower() if self.compare else None
+        return {"previous_period": "prev. period", "previous_year": "prev. year"}.get(self.compare or "")
 
     @property
     def label(self) -> str:

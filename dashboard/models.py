@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -90,3 +90,52 @@ class Membership(Base):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     workspace: Mapped[Workspace] = relationship(back_populates="memberships")
+
+
+class Connection(Base):
+    """An API connector set up for a workspace. Credentials are stored encrypted (Fernet)."""
+
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("workspace_id", "source", name="uq_connection_workspace_source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    credentials_encrypted: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="new")  # new | ok | error
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ColumnMapping(Base):
+    """A generic-import column mapping a user saved once to reuse for the same kind of file."""
+
+    __tablename__ = "column_mappings"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_mapping_workspace_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    spec_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Goal(Base):
+    """A target for one metric over one calendar period (e.g. net revenue, month of 2026-11)."""
+
+    __tablename__ = "goals"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "metric", "period", "period_start", name="uq_goal_workspace_metric_period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    metric: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16))  # month | quarter | year
+    period_start: Mapped[date] = mapped_column(Date)
+    target: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
