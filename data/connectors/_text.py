@@ -1,6 +1,6 @@
 """Shared text helpers for the file connectors.
 
-one place for encodings, CSV reading, numbers, dates, currencies, hashing and channel mapping, so every
+One place for encodings, CSV reading, numbers, dates, currencies, hashing and channel mapping, so every
 vendor parser behaves the same way.
 
 Value parsers work on whole polars Series (one chunk at a time) so the happy path never runs
@@ -230,7 +230,7 @@ def head_lines(head: str, limit: int = 40) -> list[str]:
 def header_score(
     head: str,
     required: Sequence[str | tuple[str, ...]],
-    optional: Sequence[str] = (),
+    optional: Sequence[str | tuple[str, ...]] = (),
     max_lines: int = 15,
 ) -> float:
     """Score how well the best of the first lines of ``head`` looks like a header with these columns.
@@ -253,7 +253,9 @@ def header_score(
         if hits < len(required):
             score = 0.5 * hits / max(len(required), 1)
         else:
-            opt = sum(1 for o in optional if norm(o) in cells)
+            opt = sum(
+                1 for o in optional if any(norm(a) in cells for a in (o if isinstance(o, tuple) else (o,)))
+            )
             score = 0.6 + 0.4 * (opt / len(optional) if optional else 1.0)
         best = max(best, score)
     return best
@@ -801,7 +803,7 @@ class HashCache:
     def lookup(self, emails: pl.Series) -> pl.Series:
         """Hashes for distinct normalised ``emails`` (same order)."""
         known = pl.DataFrame({"e": emails}).join(self.frame, on="e", how="left", maintain_order="left")
-        miss = known.filter(pl.col("h").is_null() & pl.col("e").is_not_null())["e"]
+        miss = known.filter(pl.col("h").is_null() & pl.col("e").is_not_null())["e"].unique()
         if miss.len():
             new = pl.DataFrame({"e": miss, "h": [_sha(v) for v in miss.to_list()]}, schema=self.frame.schema)
             if self.frame.height + new.height > self.limit:  # bound memory on huge files

@@ -55,7 +55,15 @@ def sniff(head: str) -> float:
     return t.header_score(
         head,
         (_DATE, _TIME, _TZ, _TYPE, _STATUS, _CURRENCY, _GROSS),
-        ("Fee", "Net", "Transaction ID", "Balance Impact", "From Email Address", "Balance", "Receipt ID"),
+        (
+            ("Fee", "Gebühr"),
+            ("Net", "Netto"),
+            ("Transaction ID", "Transaktionscode"),
+            ("Balance Impact", "Auswirkung auf Guthaben"),
+            ("From Email Address", "Absender E-Mail-Adresse"),
+            ("Balance", "Guthaben"),
+            "Receipt ID",
+        ),
         max_lines=2,
     )
 
@@ -95,6 +103,7 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         "fee": t.find_column(cols, *_FEE),
         "name": t.find_column(cols, *_NAME),
         "email": t.find_column(cols, *_FROM),
+        "to_email": t.find_column(cols, "To Email Address", "Empfänger E-Mail-Adresse"),
         "txn": t.find_column(cols, *_TXN, "Receipt ID"),
         "item": t.find_column(cols, *_ITEM),
         "country": t.find_column(cols, *_COUNTRY),
@@ -173,7 +182,12 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         status = pl.select(
             pl.when(pl.lit(is_refund)).then(pl.lit("refunded")).otherwise(pl.lit(status))
         ).to_series()
-        email_hash = t.email_hash(c("email"))
+        # on a refund the counterparty (the customer) is the recipient, not the sender
+        email_hash = t.email_hash(
+            pl.select(
+                pl.when(pl.lit(is_refund)).then(pl.lit(c("to_email"))).otherwise(pl.lit(c("email")))
+            ).to_series()
+        )
         currency = p["currency"]
         checks = [
             t.Check(
