@@ -805,7 +805,7 @@ class HashCache:
         known = pl.DataFrame({"e": emails}).join(self.frame, on="e", how="left", maintain_order="left")
         miss = known.filter(pl.col("h").is_null() & pl.col("e").is_not_null())["e"].unique()
         if miss.len():
-            new = pl.DataFrame({"e": miss, "h": [_sha(v) for v in miss.to_list()]}, schema=self.frame.schema)
+            new = pl.DataFrame({"e": miss, "h": _sha_list(miss.to_list())}, schema=self.frame.schema)
             if self.frame.height + new.height > self.limit:  # bound memory on huge files
                 self.frame = self.frame.clear()
             self.frame = pl.concat([self.frame, new])
@@ -817,14 +817,23 @@ class HashCache:
         return known["h"]
 
 
-def email_hash(s: pl.Series, cache: HashCache | None = None) -> pl.Series:
-    """sha256 hex of the lower-cased, stripped email (null for empty emails).
+def _sha_list(values: list[str | None]) -> list[str | None]:
+    sha = hashlib.sha256
+    return [None if v is None else sha(v.encode()).hexdigest() for v in values]
 
-    Pass the same ``cache`` for every chunk of a file so repeat customers are hashed once per file.
+
+def email_hash(s: pl.Series, cache: HashCache | None = None) -> pl.Series:
+    """Sha256 hex of the lower-cased, stripped email (null for empty emails).
+
+    Pass the same ``cache`` for every chunk of a file so repeat customers are hashed once per
+    file; when the emails of a chunk are mostly distinct, hashing directly is cheaper than
+    any lookup, so the cache is bypassed.
     """
-    memo = cache if cache is not None else HashCache()
     s = s.cast(pl.Utf8)
     uniq = s.unique()
+    if uniq.len() * 2 > s.len():
+        return pl.Series(s.name, _sha_list(normalise_email(s).to_list()), dtype=pl.Utf8)
+    memo = cache if cache is not None else HashCache()
     mapping = pl.DataFrame({"k": uniq, "v": memo.lookup(normalise_email(uniq))})
     frame = pl.DataFrame({"k": s})
     return frame.join(mapping, on="k", how="left", nulls_equal=True, maintain_order="left")["v"].rename(
@@ -1199,7 +1208,9 @@ def parse_columns(
         if (src.is_not_null() & got.is_null()).any():
             got = _full_parse(src, s, decimal_comma)
             fixed[k] = got
-        bad[k] = (src.is_not_null() & got.is_null() & ~is_null_token(src)).fill_null(False)
+        miss = (src.is_not_null() & got.is_null()).fill_null(False)
+        # only look for "--"/"n/a" tokens when something failed (the check is a string pass)
+        bad[k] = (miss & ~is_null_token(src)) if miss.any() else miss
     if fixed:
         out = out.with_columns([v.alias(k) for k, v in fixed.items()])
     missing = [pl.lit(None, dtype=_NULL_OF[s.kind]).alias(k) for k, s in specs.items() if k not in present]
