@@ -72,6 +72,7 @@ PAYMENT_DIMS = {"channel": "channel", "product": "product", "country": "country"
 AD_DIMS = {"platform": "platform", "campaign": "campaign"}
 WEB_DIMS = {"channel": "channel", "source": "source_name", "medium": "medium"}
 EMAIL_DIMS = {"list": "list_name", "campaign": "title"}
+DEAL_DIMS = {"pipeline": "pipeline", "owner": "owner"}
 
 _METRICS: list[Metric] = [
     # -- revenue (from the payments_daily rollup) ----------------------------------------------
@@ -238,6 +239,69 @@ _METRICS: list[Metric] = [
         False, False, "email_campaigns", "sent_at", {"b": _col("bounces"), "r": _col("recipients")},
         combine=_ratio("b", "r"), dimensions=EMAIL_DIMS,
     ),
+    # -- pipeline (deals: closed = won is not null, dated by the close day) ----------------------
+    Metric(
+        "deals_won",
+        "Deals won",
+        "count",
+        "CRM deals closed as won, by close day.",
+        "count(deals with won = true)",
+        True,
+        True,
+        "deals",
+        "closed_at",
+        {"value": lambda t: t.won.cast("int64")},
+        dimensions=DEAL_DIMS,
+        row_filter=lambda t: t.won.notnull(),
+    ),
+    Metric(
+        "win_rate",
+        "Win rate",
+        "ratio",
+        "Won deals per closed (won or lost) deal, by close day.",
+        "deals_won / closed deals",
+        True,
+        False,
+        "deals",
+        "closed_at",
+        {"won": lambda t: t.won.cast("int64"), "closed": lambda t: t.won.notnull().cast("int64")},
+        combine=_ratio("won", "closed"),
+        dimensions=DEAL_DIMS,
+        row_filter=lambda t: t.won.notnull(),
+    ),
+    Metric(
+        "average_deal_size",
+        "Average deal size",
+        "currency",
+        "Amount per won deal, by close day.",
+        "sum(amount of won deals) / deals_won",
+        True,
+        False,
+        "deals",
+        "closed_at",
+        {"amount": lambda t: t.amount_reporting.fill_null(0), "n": lambda t: t.won.cast("int64")},
+        combine=_ratio("amount", "n"),
+        dimensions=DEAL_DIMS,
+        row_filter=lambda t: t.won.fill_null(False),
+    ),
+    Metric(
+        "sales_cycle_days",
+        "Sales cycle",
+        "duration",
+        "Average days from a deal's creation to its win, for deals won in the period.",
+        "avg(closed_at - created_at) of won deals, in days",
+        False,
+        False,
+        "deals",
+        "closed_at",
+        {
+            "days": lambda t: (t.closed_at.epoch_seconds() - t.created_at.epoch_seconds()) / 86400.0,
+            "n": lambda t: t.won.cast("int64"),
+        },
+        combine=_ratio("days", "n"),
+        dimensions=DEAL_DIMS,
+        row_filter=lambda t: t.won.fill_null(False),
+    ),
 ]
 
 CATALOGUE: dict[str, Metric] = {m.name: m for m in _METRICS}
@@ -273,15 +337,28 @@ def query_metric(
     grain: str = "total",
     by: str | None = None,
     compare: str | None = None,
+    where: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """One metric for one workspace over an inclusive date range (workspace-local days).
 
     Returns columns ``period`` (str or null), the ``by`` dimension if given, ``value`` and
     ``compare_value`` (null without a comparison). Every period of the range is present (zero
     for sums, null for undefined ratios), so charts and comparisons line up.
+
+    ``where`` keeps only rows whose dimension equals a value (``{"channel": "Email"}``; the
+    value ``(none)`` matches missing ones), before any part is summed: a filtered ratio is
+    computed from the filtered parts, exactly like the matching row of ``by=``.
     """
     metric = get_metric(name)
     check_request(metric, start, end, grain, by, compare)
+    if where:
+        for key in where:
+            if key not in metric.dimensions:
+                accepted = ", ".join(metric.dimensions) or "none"
+                raise MetricError(
+                    f"metric {metric.name!r} cannot be filtered by {key!r}; accepted dimensions: {accepted}"
+                )
+        scoped = _Filtered(scoped, metric, where)
     current = _compute(scoped, metric, start, end, grain, by)
     if compare is None:
         return current.with_columns(pl.lit(None, dtype=pl.Float64).alias("compare_value")).drop("period_index")
@@ -344,7 +421,7 @@ def _compute(scoped: ScopedWarehouse, metric: Metric, start: date, end: date, gr
 def _sum_parts(scoped, metric: Metric, start: date, end: date, grain: str, by: str | None) -> pl.DataFrame:
     t = scoped.table(metric.table)
     day = t[metric.date_column]
-    if metric.date_column in ("sent_at", "created", "start_at"):
+    if metric.date_column in ("sent_at", "created", "start_at", "created_at", "closed_at"):
         day = day.date()
     t = t.filter(day >= start, day <= end)
     if metric.row_filter is not None:
@@ -430,3 +507,23 @@ def _minus_year(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
+
+
+class _Filtered:
+    """A scoped warehouse whose ``metric.table`` keeps only the rows matching ``where``."""
+
+    def __init__(self, scoped: ScopedWarehouse, metric: Metric, where: dict[str, str]):
+        self._scoped, self._metric, self._where = scoped, metric, where
+
+    def table(self, name: str) -> ibis.Table:
+        """The workspace's table, filtered on the metric's dimension columns."""
+        t = self._scoped.table(name)
+        if name != self._metric.table:
+            return t
+        for key, value in self._where.items():
+            t = t.filter(t[self._metric.dimensions[key]].cast("string").fill_null(NONE_LABEL) == str(value))
+        return t
+
+    def execute(self, expr: ibis.Expr) -> pl.DataFrame:
+        """Run an expression on the underlying warehouse."""
+        return self._scoped.execute(expr)
