@@ -27,7 +27,9 @@ def import_file(
     from data.connectors.registry import parse_file
 
     name = display_name or path.name
-    options = ParseOptions(reporting_currency=workspace.currency, timezone=workspace.timezone, mapping=mapping)
+    options = ParseOptions(
+        reporting_currency=workspace.currency, timezone=workspace.timezone, mapping=mapping
+    )
     try:
         if not path.is_file():
             raise UnrecognisedFile(f"{path}: no such file")
@@ -37,8 +39,12 @@ def import_file(
     try:
         result = ingest_chunks(warehouse, workspace, stream, source=found or "unknown", name=name)
     except Exception as exc:  # recorded as a failed run; the warehouse was rolled back
-        result = IngestResult(source=found or "unknown", name=name, status="failed",
-                              error=f"{path}: {type(exc).__name__}: {exc}")
+        result = IngestResult(
+            source=found or "unknown",
+            name=name,
+            status="failed",
+            error=f"{path}: {type(exc).__name__}: {exc}",
+        )
     return {
         "path": str(path),
         "source": found,

@@ -110,7 +110,9 @@ def ingest_chunks(
     return result
 
 
-def validate(chunk: Chunk, workspace: WorkspaceRef, fx: pl.DataFrame | None) -> tuple[pl.DataFrame, list[RowError]]:
+def validate(
+    chunk: Chunk, workspace: WorkspaceRef, fx: pl.DataFrame | None
+) -> tuple[pl.DataFrame, list[RowError]]:
     """Split a chunk into rows fit for the warehouse and rejected rows with reasons.
 
     Checks (vectorised): source_id present, required columns not null, non-negative counts and

@@ -187,7 +187,9 @@ class ScopedWarehouse:
         """Rows per canonical table for this workspace (status pages, the demo check)."""
         cur = self.warehouse.cursor()
         return {
-            name: cur.execute(f"SELECT count(*) FROM {name} WHERE workspace_id = ?", [self.workspace.id]).fetchone()[0]
+            name: cur.execute(
+                f"SELECT count(*) FROM {name} WHERE workspace_id = ?", [self.workspace.id]
+            ).fetchone()[0]
             for name in TABLES
         }
 
