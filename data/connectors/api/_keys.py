@@ -33,6 +33,8 @@ import hashlib
 
 import polars as pl
 
+from data.connectors._text import stable_id, stable_id_one
+
 
 def key_part(value: object) -> str:
     """Normalise one part of a natural key: None -> "", dates -> ISO, text stripped, numbers as text."""
@@ -46,12 +48,16 @@ def key_part(value: object) -> str:
 
 
 def natural_key_id(*parts: object) -> str:
-    """SHA-1 hex of the normalised parts joined with ``|``: the source_id for rows without a vendor id."""
-    return hashlib.sha1("|".join(key_part(p) for p in parts).encode("utf-8")).hexdigest()
+    """The source_id for rows without a vendor id: the file parsers' ``stable_id`` of the parts.
+
+    One hash for both paths (data.connectors._text), so a row downloaded as a file and the same
+    row fetched from the API upsert onto each other.
+    """
+    return stable_id_one(*(key_part(p) for p in parts))
 
 
 def ad_daily_id(platform: str, campaign_id: str | None, campaign: str | None, day: dt.date) -> str:
-    """source_id of an ad_daily row: sha1 of ``platform|campaign_id-or-name|YYYY-MM-DD``.
+    """source_id of an ad_daily row: stable id of ``platform|campaign_id-or-name|YYYY-MM-DD`` (as the file parsers).
 
     ``platform`` is the canonical platform ("google_ads", "meta_ads"); the campaign id wins when
     known because names can be edited, the name is the fallback for exports without ids.
@@ -61,12 +67,12 @@ def ad_daily_id(platform: str, campaign_id: str | None, campaign: str | None, da
 
 
 def web_daily_id(day: dt.date, channel: str | None, source_name: str | None, medium: str | None) -> str:
-    """source_id of a GA4 web_daily row: sha1 of ``ga4|YYYY-MM-DD|channel|source|medium``.
+    """source_id of a GA4 web_daily row: stable id of ``YYYY-MM-DD|channel|source|medium`` (as the GA4 file parser).
 
     Missing dimensions (a channel-only file export) contribute "" so the same report shape maps
     to the same ids whether downloaded or fetched.
     """
-    return natural_key_id("ga4", day, channel, source_name, medium)
+    return natural_key_id(day, channel, source_name, medium)
 
 
 def email_hash(email: str | None) -> str | None:
@@ -80,15 +86,6 @@ def email_hash(email: str | None) -> str | None:
 
 
 def natural_key_ids(*parts: pl.Series) -> pl.Series:
-    """Vectorised :func:`natural_key_id` for file parsers: one id per row of equally long Series.
-
-    Parts should already be text (dates formatted ``YYYY-MM-DD``); nulls count as "" and text is
-    stripped, exactly as :func:`key_part` does, so file and API ids coincide.
-    """
-    frame = pl.DataFrame(
-        {f"p{i}": p.cast(pl.Utf8).str.strip_chars().fill_null("") for i, p in enumerate(parts)}
-    )
-    joined = frame.select(pl.concat_str(list(frame.columns), separator="|").alias("key"))["key"]
-    return joined.map_elements(
-        lambda key: hashlib.sha1(key.encode("utf-8")).hexdigest(), return_dtype=pl.Utf8
-    ).rename("source_id")
+    """Vectorised :func:`natural_key_id`: one id per row of equally long Series."""
+    stripped = [p.cast(pl.Utf8).str.strip_chars() for p in parts]
+    return stable_id(*stripped).rename("source_id")

@@ -67,7 +67,7 @@ def test_api050_google_ads_stream_batches_map_micros_and_int64_strings(gads, gco
     first = got[0]
     assert first == {
         "source": "google_ads",
-        "source_id": hashlib.sha1(b"google_ads|111|2024-01-15").hexdigest(),
+        "source_id": hashlib.sha256(b"google_ads|111|2024-01-15").hexdigest()[:32],  # = the file parser id
         "date": dt.date(2024, 1, 15),
         "platform": "google_ads",
         "campaign_id": "111",

@@ -63,15 +63,15 @@ def test_api082_shared_keys_are_the_documented_hashes():
     day = dt.date(2024, 1, 15)
     assert (
         ad_daily_id("google_ads", "123", "Brand", day)
-        == hashlib.sha1(b"google_ads|123|2024-01-15").hexdigest()
+        == hashlib.sha256(b"google_ads|123|2024-01-15").hexdigest()[:32]
     )
     assert (
         ad_daily_id("meta_ads", None, " Brand ", day)
-        == hashlib.sha1(b"meta_ads|Brand|2024-01-15").hexdigest()
+        == hashlib.sha256(b"meta_ads|Brand|2024-01-15").hexdigest()[:32]
     )
     assert (
         web_daily_id(day, "Direct", None, "(none)")
-        == hashlib.sha1(b"ga4|2024-01-15|Direct||(none)").hexdigest()
+        == hashlib.sha256(b"2024-01-15|Direct||(none)").hexdigest()[:32]
     )
     assert email_hash(" Ann@Example.COM ") == hashlib.sha256(b"ann@example.com").hexdigest()
     assert email_hash("  ") is None and email_hash(None) is None
