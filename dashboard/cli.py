@@ -208,6 +208,154 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], slug: str, source: str, 
         ctx.exit(2)
 
 
+# -- sync, connections, runs ------------------------------------------------------------------
+@cli.command()
+@click.argument("connector", required=False)
+@click.option("--workspace", "slug", required=True, help="Workspace slug.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@needs_warehouse
+def sync(ctx: click.Context, connector: str | None, slug: str, as_json: bool) -> None:
+    """Sync one API connector, or every configured one, incrementally into a workspace.
+
+    Exit code 2 when a connector is unknown, not configured or its credentials were refused;
+    1 when a sync failed for another reason (retrying later may help); 0 otherwise.
+    """
+    from dashboard.connections import ConnectionSetupError, connector_class, list_connections, run_sync
+
+    services = _services(ctx)
+    workspace = _workspace_ref(services, slug)
+    try:
+        if connector:
+            connector_class(connector)
+            sources = [connector]
+        else:
+            sources = [c.source for c in list_connections(services, workspace.id)]
+    except ConnectionSetupError as exc:
+        raise BadInput(str(exc)) from None
+    show_progress = not as_json and sys.stderr.isatty()
+    syncs = []
+    for source in sources:
+        def progress(rows: int, source: str = source) -> None:
+            if show_progress:
+                click.echo(f"\r{source}: {rows:,} rows fetched", err=True, nl=False)
+
+        try:
+            result = run_sync(services, workspace, source, progress=progress)
+        except ConnectionSetupError as exc:
+            raise BadInput(str(exc)) from None
+        if show_progress:
+            click.echo("", err=True)
+        item = {"connector": source, "status": result.status, "rows_read": result.rows_read,
+                "inserted": result.inserted, "updated": result.updated, "quarantined": result.quarantined,
+                "error": result.error}
+        syncs.append(item)
+        if not as_json:
+            line = (f"{source}: read {item['rows_read']}, inserted {item['inserted']}, updated {item['updated']}, "
+                    f"quarantined {item['quarantined']} [{item['status']}]")
+            click.echo(line if not item["error"] else f"{line}\n  {item['error']}")
+    if as_json:
+        click.echo(json.dumps({"syncs": syncs}, indent=2, default=str))
+    elif not sources:
+        click.echo(f"no connections configured for workspace {slug}; add one with `pulseboard connections add`")
+    if any(s["status"] == "refused" for s in syncs):
+        ctx.exit(2)
+    if any(s["status"] == "failed" for s in syncs):
+        ctx.exit(1)
+
+
+@cli.group()
+def connections() -> None:
+    """Set up API connectors (credentials are stored encrypted)."""
+
+
+@connections.command("add")
+@click.argument("source")
+@click.option("--workspace", "slug", required=True, help="Workspace slug.")
+@click.option("--set", "pairs", multiple=True, metavar="FIELD=VALUE",
+              help="A credential field; secrets may instead come from PULSEBOARD_<SOURCE>_<FIELD>.")
+@click.option("--base-url", default=None, help="Talk to this API base URL instead of the vendor's.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def connections_add(ctx: click.Context, source: str, slug: str, pairs: tuple[str, ...], base_url: str | None,
+                    as_json: bool) -> None:
+    """Configure (or update) the SOURCE connector of a workspace; the terminal acts as its owner."""
+    from dashboard.accounts import WorkspaceContext
+    from dashboard.connections import ConnectionSetupError, connector_class, save_connection
+    from dashboard.models import Role
+
+    services = _services(ctx)
+    services.db.upgrade()
+    try:
+        cls = connector_class(source)
+    except ConnectionSetupError as exc:
+        raise BadInput(str(exc)) from None
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"--set {pair.split('=')[0]!r}: use FIELD=VALUE")
+        values[key.strip()] = value
+    for field in cls.CREDENTIAL_FIELDS:
+        env = os.environ.get(f"PULSEBOARD_{source.upper()}_{field.name.upper()}")
+        if field.name not in values and env:
+            values[field.name] = env
+    workspace = _workspace_ref(services, slug)
+    try:
+        info = save_connection(services, WorkspaceContext(user_id=0, role=Role.OWNER, workspace=workspace),
+                               source, values, base_url=base_url)
+    except ConnectionSetupError as exc:
+        raise BadInput(str(exc)) from None
+    hints = ", ".join(f"{k}={v}" for k, v in info.hints.items())
+    _emit(info.as_dict(), as_json, f"{info.label} is configured for workspace {slug} ({hints})")
+
+
+@connections.command("list")
+@click.option("--workspace", "slug", required=True, help="Workspace slug.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def connections_list(ctx: click.Context, slug: str, as_json: bool) -> None:
+    """List a workspace's configured connectors (secrets masked)."""
+    from dashboard.connections import list_connections
+
+    services = _services(ctx)
+    workspace = _workspace_ref(services, slug)
+    items = [c.as_dict() for c in list_connections(services, workspace.id)]
+    if as_json:
+        click.echo(json.dumps({"connections": items}, indent=2))
+        return
+    if not items:
+        click.echo(f"no connections configured for workspace {slug}")
+    for item in items:
+        click.echo(f"{item['source']:<12} {item['status']:<6} last sync {item['last_sync_at'] or 'never'}"
+                   + (f"\n  {item['last_error']}" if item["last_error"] else ""))
+
+
+@cli.command()
+@click.option("--workspace", "slug", required=True, help="Workspace slug.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000), help="Newest runs shown.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@needs_warehouse
+def runs(ctx: click.Context, slug: str, limit: int, as_json: bool) -> None:
+    """List a workspace's imports and syncs, newest first."""
+    from dashboard.connections import list_runs
+
+    services = _services(ctx)
+    workspace = _workspace_ref(services, slug)
+    items = list_runs(services, workspace, limit=limit)
+    if as_json:
+        click.echo(json.dumps({"runs": items}, indent=2, default=str))
+        return
+    if not items:
+        click.echo(f"no imports or syncs yet in workspace {slug}")
+    for r in items:
+        line = (f"{r['id']:>5} {str(r['started_at'])[:19]} {r['kind']:<4} {r['source'] or '?':<10} "
+                f"{(r['name'] or '')[:32]:<32} read {r['rows_read']}, inserted {r['inserted']}, "
+                f"updated {r['updated']}, quarantined {r['quarantined']} [{r['status']}]")
+        click.echo(line if not r["error"] else f"{line}\n      {r['error']}")
+
+
 # -- metric ------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("name")

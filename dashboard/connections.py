@@ -27,7 +27,13 @@ from sqlalchemy import select
 
 from dashboard.accounts import WorkspaceContext
 from dashboard.auth import PermissionDenied
-from dashboard.crypto import CredentialsUnreadable, decrypt_credentials, encrypt_credentials, mask_value, masked
+from dashboard.crypto import (
+    CredentialsUnreadable,
+    decrypt_credentials,
+    encrypt_credentials,
+    mask_value,
+    masked,
+)
 from dashboard.models import Connection, Role
 from dashboard.services import Services
 from data import sync_state
@@ -138,8 +144,12 @@ def save_connection(
         if missing:
             raise ConnectionSetupError(f"{cls.LABEL}: enter the {', '.join(missing)}")
         if row is None:
-            row = Connection(workspace_id=ctx.workspace.id, source=source, status="new",
-                             created_by=ctx.user_id if ctx.user_id > 0 else None)
+            row = Connection(
+                workspace_id=ctx.workspace.id,
+                source=source,
+                status="new",
+                created_by=ctx.user_id if ctx.user_id > 0 else None,
+            )
             db.add(row)
         if merged != stored:
             row.status, row.last_error = "new", None
@@ -166,7 +176,9 @@ def list_connections(services: Services, workspace_id: int) -> list[ConnectionIn
     """The workspace's configured connections, in connector order, with masked hints only."""
     secret_key = services.settings.effective_secret_key
     with services.db.session() as db:
-        rows = {r.source: r for r in db.scalars(select(Connection).where(Connection.workspace_id == workspace_id))}
+        rows = {
+            r.source: r for r in db.scalars(select(Connection).where(Connection.workspace_id == workspace_id))
+        }
         return [_info(rows[s], _decrypt_or_empty(secret_key, rows[s])) for s in API_CONNECTORS if s in rows]
 
 
@@ -194,8 +206,11 @@ def test_connection(
     with services.db.session() as db:
         row = _row(db, ctx.workspace.id, source)
         try:
-            stored = decrypt_credentials(services.settings.effective_secret_key, row.credentials_encrypted) \
-                if row is not None else {}
+            stored = (
+                decrypt_credentials(services.settings.effective_secret_key, row.credentials_encrypted)
+                if row is not None
+                else {}
+            )
         except CredentialsUnreadable as exc:
             stored, unreadable = {}, str(exc)
         else:
@@ -250,11 +265,25 @@ def run_sync(
     lock = _lock_for(workspace.id, source)
     name = f"{cls.LABEL} API"
     if not lock.acquire(blocking=False):
-        return IngestResult(source=source, name=name, status="failed",
-                            error=f"a sync of {cls.LABEL} is already running for this workspace")
+        return IngestResult(
+            source=source,
+            name=name,
+            status="failed",
+            error=f"a sync of {cls.LABEL} is already running for this workspace",
+        )
     try:
-        result = _sync_locked(services, workspace, cls, token, name, base_url=base_url, client=client,
-                              sleep=sleep, options=options, progress=progress)
+        result = _sync_locked(
+            services,
+            workspace,
+            cls,
+            token,
+            name,
+            base_url=base_url,
+            client=client,
+            sleep=sleep,
+            options=options,
+            progress=progress,
+        )
     finally:
         lock.release()
     ok = result.status in ("ok", "partial")
@@ -284,12 +313,15 @@ def _sync_locked(services, workspace, cls, token, name, *, base_url, client, sle
 
     stream = _stream(connector, state, options, progress, refusal, credentials, cls)
     try:
-        return ingest_chunks(warehouse, workspace, stream, source=source, name=name, kind="sync",
-                             after_load=save_cursor)
+        return ingest_chunks(
+            warehouse, workspace, stream, source=source, name=name, kind="sync", after_load=save_cursor
+        )
     except Exception as exc:  # recorded as a failed run by ingest_chunks; nothing was written
         message = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
         log.warning("sync of %s for workspace %s failed: %s", source, workspace.slug, type(exc).__name__)
-        return IngestResult(source=source, name=name, status="failed", error=_redact(message, credentials, cls))
+        return IngestResult(
+            source=source, name=name, status="failed", error=_redact(message, credentials, cls)
+        )
     finally:
         if connector is not None:
             connector.close()
@@ -311,9 +343,30 @@ def _stream(connector, state, options, progress, refusal, credentials, cls) -> I
 
 
 # -- history ----------------------------------------------------------------------------------
-RUN_COLUMNS = ("id", "kind", "source", "name", "started_at", "duration_ms", "rows_read", "inserted", "updated",
-               "quarantined", "status", "error")
-QUARANTINE_COLUMNS = ("run_id", "source", "file_name", "row_number", "column_name", "reason", "raw", "created_at")
+RUN_COLUMNS = (
+    "id",
+    "kind",
+    "source",
+    "name",
+    "started_at",
+    "duration_ms",
+    "rows_read",
+    "inserted",
+    "updated",
+    "quarantined",
+    "status",
+    "error",
+)
+QUARANTINE_COLUMNS = (
+    "run_id",
+    "source",
+    "file_name",
+    "row_number",
+    "column_name",
+    "reason",
+    "raw",
+    "created_at",
+)
 
 
 def list_runs(services: Services, workspace: WorkspaceRef, limit: int = 50) -> list[dict]:

@@ -61,8 +61,14 @@ class Job:
             return 1.0
         return min(1.0, self.done / self.total) if self.total else 0.0
 
-    def step(self, *, done: int | None = None, rows: int | None = None, current: str | None = None,
-             result: dict | None = None) -> None:
+    def step(
+        self,
+        *,
+        done: int | None = None,
+        rows: int | None = None,
+        current: str | None = None,
+        result: dict | None = None,
+    ) -> None:
         """Report progress from the work function (thread-safe)."""
         with self._lock:
             if done is not None:
@@ -78,10 +84,19 @@ class Job:
         """A JSON-friendly copy for the UI (no internals)."""
         with self._lock:
             return {
-                "id": self.id, "kind": self.kind, "label": self.label, "total": self.total, "done": self.done,
-                "rows": self.rows, "status": self.status, "current": self.current,
-                "results": [dict(r) for r in self.results], "error": self.error,
-                "progress": self.progress, "started_at": self.started_at, "finished_at": self.finished_at,
+                "id": self.id,
+                "kind": self.kind,
+                "label": self.label,
+                "total": self.total,
+                "done": self.done,
+                "rows": self.rows,
+                "status": self.status,
+                "current": self.current,
+                "results": [dict(r) for r in self.results],
+                "error": self.error,
+                "progress": self.progress,
+                "started_at": self.started_at,
+                "finished_at": self.finished_at,
             }
 
 
@@ -107,11 +122,21 @@ class JobRegistry:
             self._forget_old()
             running = sum(1 for j in self._jobs.values() if j.workspace_id == workspace_id and j.running)
             if running >= MAX_RUNNING_PER_WORKSPACE:
-                raise TooManyJobs("several imports are already running for this workspace: wait for them to end")
-            job = Job(id=secrets.token_urlsafe(16), workspace_id=workspace_id, user_id=user_id, kind=kind,
-                      label=label, total=max(1, total))
+                raise TooManyJobs(
+                    "several imports are already running for this workspace: wait for them to end"
+                )
+            job = Job(
+                id=secrets.token_urlsafe(16),
+                workspace_id=workspace_id,
+                user_id=user_id,
+                kind=kind,
+                label=label,
+                total=max(1, total),
+            )
             self._jobs[job.id] = job
-        thread = threading.Thread(target=self._run, args=(job, work), name=f"pulseboard-job-{kind}", daemon=True)
+        thread = threading.Thread(
+            target=self._run, args=(job, work), name=f"pulseboard-job-{kind}", daemon=True
+        )
         thread.start()
         return job
 

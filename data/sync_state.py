@@ -47,7 +47,9 @@ def write_state(cur: duckdb.DuckDBPyConnection, workspace_id: int, connector: st
 def clear_state(warehouse: Warehouse, workspace_id: int, connector: str) -> None:
     """Forget a connector's cursor (the next sync starts from the beginning)."""
     with warehouse.transaction() as cur:
-        cur.execute("DELETE FROM sync_state WHERE workspace_id = ? AND connector = ?", [workspace_id, connector])
+        cur.execute(
+            "DELETE FROM sync_state WHERE workspace_id = ? AND connector = ?", [workspace_id, connector]
+        )
 
 
 def _now() -> datetime:
