@@ -25,3 +25,42 @@ OVERVIEW_TREND_METRIC = "pb-overview-trend-metric"
 def kpi_card(metric: str) -> str:
     """Id of the KPI card of ``metric`` (its value element is ``<id>-value``)."""
     return f"pb-kpi-{metric}"
+
+# data sources
+SOURCES_INIT = "pb-src-init"
+SOURCES_REFRESH = "pb-src-refresh"
+SOURCES_UPLOAD_SECTION = "pb-src-upload-section"
+SOURCES_UPLOAD = "pb-src-upload"
+SOURCES_UPLOAD_ALERT = "pb-src-upload-alert"
+SOURCES_JOBS = "pb-src-jobs"
+SOURCES_JOBS_POLL = "pb-src-jobs-poll"
+SOURCES_JOBS_PANEL = "pb-src-jobs-panel"
+SOURCES_CONNECTORS = "pb-src-connectors"
+SOURCES_RUNS = "pb-src-runs"
+SOURCES_QUARANTINE = "pb-src-quarantine"
+SOURCES_QUARANTINE_BUTTON = "pb-src-quarantine-button"
+SOURCES_QUARANTINE_DOWNLOAD = "pb-src-quarantine-download"
+SOURCE_FIELD = "pb-src-field"
+SOURCE_ACTION = "pb-src-action"
+SOURCE_MESSAGE = "pb-src-message"
+SOURCE_STATUS = "pb-src-status"
+
+
+def source_field(source: str, field: str) -> dict:
+    """Pattern id of one credential input of a connector form."""
+    return {"type": SOURCE_FIELD, "source": source, "field": field}
+
+
+def source_action(source: str, action: str) -> dict:
+    """Pattern id of a connector button (``save``, ``test`` or ``sync``)."""
+    return {"type": SOURCE_ACTION, "source": source, "action": action}
+
+
+def source_message(source: str) -> dict:
+    """Pattern id of a connector form's message area."""
+    return {"type": SOURCE_MESSAGE, "source": source}
+
+
+def source_status(source: str) -> dict:
+    """Pattern id of a connector's status badge."""
+    return {"type": SOURCE_STATUS, "source": source}
