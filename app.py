@@ -1,7 +1,7 @@
 """The Dash app. ``create_app(settings)`` builds one; ``app``/``server`` are built on first access.
 
-    gunicorn 'app:server'          # WSGI (server is built from PULSEBOARD_* settings)
-    pulseboard serve               # waitress, what `make run` uses
+Run it with ``pulseboard serve`` (waitress, what ``make run`` uses) or any WSGI server:
+``gunicorn 'app:server'`` (the server is built from the PULSEBOARD_* settings).
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from dashboard.queries import metric_frame
 from data.metrics import get_metric
 
 
-
 @callback(Output(ids.OVERVIEW_KPIS, "children"), Input(ids.FILTERS_STORE, "data"))
 def update_kpis(filters_data):
     """One card per overview metric: total for the range, comparison, and a sparkline by grain."""

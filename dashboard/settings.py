@@ -40,7 +40,6 @@ class Settings(BaseSettings):
         False, description="Send the session cookie over HTTPS only (set true behind TLS)."
     )
     threads: int = Field(8, description="Worker threads of `pulseboard serve`.")
-    debug: bool = Field(False, description="Dash dev tools and Flask debug mode. Never in production.")
 
     @field_validator("default_timezone")
     @classmethod

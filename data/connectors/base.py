@@ -22,8 +22,11 @@ class UnrecognisedFile(ValueError):
 
 @dataclass(frozen=True)
 class RowError:
-    """One source row that was rejected, and why. Row numbers are 1-based lines of the file
-    (the header is line 1 for plain CSVs; preamble lines count too)."""
+    """One source row that was rejected, and why.
+
+    Row numbers are 1-based lines of the file (the header is line 1 for plain CSVs; preamble
+    lines count too). For API syncs it is the record's position in the sync.
+    """
 
     row_number: int
     column: str | None
