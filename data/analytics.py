@@ -1,0 +1,947 @@
+"""Analytics beyond single metrics: MRR movements, cohorts, RFM, CAC, funnel, pipeline, lead scores.
+
+Pure functions over a :class:`~data.warehouse.ScopedWarehouse` (always one workspace) that
+return polars frames or plain dicts; no Dash imports. Anything that *is* a catalogue metric is
+read through :func:`data.metrics.query_metric`, so a number here equals the same number on
+every other surface. The KPIs that do not fit the catalogue's "sum of parts" machinery are
+defined here, once:
+
+* **MRR movements** (ChartMogul's definitions), per customer, comparing the customer's summed
+  MRR at the start of a period with the end of it: *new* (0 -> >0, never had a subscription
+  before), *reactivation* (0 -> >0, had one before), *expansion* / *contraction* (>0 -> more /
+  less), *churn* (>0 -> 0). Opening + new + reactivation + expansion - contraction - churn =
+  closing, and closing equals the ``mrr`` metric for the same period.
+* **Customer churn rate** = churned subscribers / subscribers at the start of the range.
+* **Gross MRR churn** = (churn + contraction) / MRR at start; **net MRR churn** = (churn +
+  contraction - expansion - reactivation) / MRR at start; **NRR** = 1 - net MRR churn.
+* **ARPA** = MRR at the end / subscribers (customers with MRR > 0) at the end.
+* **LTV** = ARPA / monthly customer churn, where the monthly churn is the range's customer churn
+  rate scaled to 30.4375 days (None when nobody churned).
+* **CAC** (per paid channel) = ad spend of the platforms of that channel / new customers whose
+  first payment came through that channel; **CAC payback** (months) = CAC / ARPA.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from datetime import date, datetime, time, timedelta
+
+import ibis
+import polars as pl
+
+from data.metrics import NONE_LABEL, period_start, periods, query_metric
+from data.warehouse import ScopedWarehouse
+
+MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churn")
+#: Which marketing channel (GA4 default channel group) an ad platform's spend buys.
+CHANNEL_OF_PLATFORM = {"google_ads": "Paid Search", "meta_ads": "Paid Social"}
+DAYS_PER_MONTH = 30.4375
+MIN_CLOSED_DEALS = 30
+#: RFM segment names in display order (best first).
+RFM_SEGMENTS = (
+    "Champions",
+    "Loyal",
+    "New",
+    "Promising",
+    "Needs attention",
+    "At risk",
+    "Hibernating",
+    "Lost",
+)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time())
+
+
+def _next_period(day: date, grain: str) -> date:
+    if grain == "day":
+        return day + timedelta(days=1)
+    if grain == "week":
+        return day + timedelta(days=7)
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def period_bounds(start: date, end: date, grain: str) -> list[tuple[date, date, date]]:
+    """(period label date, first day, last day) of each period of ``grain`` clipped to the range."""
+    if grain == "total":
+        return [(start, start, end)]
+    out = []
+    for p in periods(start, end, grain):
+        first = max(p, start)
+        last = min(_next_period(p, grain) - timedelta(days=1), end)
+        out.append((p, first, last))
+    return out
+
+
+def _dimension_filter(t: ibis.Table, where: dict[str, str] | None, columns: dict[str, str]) -> ibis.Table:
+    """Keep rows whose dimension columns equal the filter values (unknown keys are ignored)."""
+    for key, value in (where or {}).items():
+        if key in columns:
+            t = t.filter(t[columns[key]].cast("string").fill_null(NONE_LABEL) == str(value))
+    return t
+
+
+# -- MRR movements -----------------------------------------------------------------------------
+
+
+def _subscriptions(scoped: ScopedWarehouse, end: date, plan: str | None = None) -> pl.DataFrame:
+    t = scoped.table("subscriptions")
+    t = t.filter(t.start_at < _midnight(end + timedelta(days=1)))
+    if plan:
+        t = t.filter(t.plan.cast("string").fill_null(NONE_LABEL) == plan)
+    expr = t.select(
+        customer=ibis.coalesce(t.customer_id, t.customer_email_hash),
+        plan=t.plan,
+        start_at=t.start_at,
+        end_at=t.end_at,
+        mrr=t.mrr_reporting.cast("float64").fill_null(0.0),
+    )
+    return scoped.execute(expr)
+
+
+def _mrr_at(subs: pl.DataFrame, cutoffs: list[datetime]) -> pl.DataFrame:
+    """Each customer's summed MRR at each cutoff instant (only customers with MRR > 0)."""
+    cal = pl.DataFrame({"cutoff": cutoffs}, schema={"cutoff": pl.Datetime("us")}).unique()
+    active = subs.join(cal, how="cross").filter(
+        (pl.col("start_at") < pl.col("cutoff"))
+        & (pl.col("end_at").is_null() | (pl.col("end_at") >= pl.col("cutoff")))
+    )
+    return active.group_by(["customer", "cutoff"]).agg(pl.col("mrr").sum().round(2)).filter(pl.col("mrr") > 0)
+
+
+def _classify(opening: pl.DataFrame, closing: pl.DataFrame, first_start: pl.DataFrame, cut) -> pl.DataFrame:
+    """Per-customer movement between two snapshots (frames customer, mrr)."""
+    both = opening.rename({"mrr": "mrr_start"}).join(
+        closing.rename({"mrr": "mrr_end"}), on="customer", how="full", coalesce=True
+    )
+    both = both.with_columns(pl.col("mrr_start").fill_null(0.0), pl.col("mrr_end").fill_null(0.0))
+    both = both.join(first_start, on="customer", how="left")
+    had_before = pl.col("first_start") < pl.lit(cut, dtype=pl.Datetime("us"))
+    s, e = pl.col("mrr_start"), pl.col("mrr_end")
+    movement = (
+        pl.when((s == 0) & (e > 0) & had_before)
+        .then(pl.lit("reactivation"))
+        .when((s == 0) & (e > 0))
+        .then(pl.lit("new"))
+        .when((s > 0) & (e == 0))
+        .then(pl.lit("churn"))
+        .when(e > s)
+        .then(pl.lit("expansion"))
+        .when(e < s)
+        .then(pl.lit("contraction"))
+        .otherwise(pl.lit("unchanged"))
+    )
+    return both.with_columns(movement.alias("movement"), (e - s).round(2).alias("change")).drop("first_start")
+
+
+def mrr_customer_movements(
+    scoped: ScopedWarehouse, start: date, end: date, grain: str = "month", *, plan: str | None = None
+) -> pl.DataFrame:
+    """Every customer's MRR at the start and end of each period and the movement it makes.
+
+    Columns: period (YYYY-MM-DD of the period start, null for grain total), customer,
+    mrr_start, mrr_end, change, movement (new | expansion | contraction | churn | reactivation
+    | unchanged). Start of a period = the instant its first day begins; end = the instant after
+    its last day (clipped to the range), the same instants the ``mrr`` metric snapshots.
+    """
+    bounds = period_bounds(start, end, grain)
+    subs = _subscriptions(scoped, end, plan)
+    schema = {
+        "period": pl.Utf8,
+        "customer": pl.Utf8,
+        "mrr_start": pl.Float64,
+        "mrr_end": pl.Float64,
+        "change": pl.Float64,
+        "movement": pl.Utf8,
+    }
+    if subs.height == 0:
+        return pl.DataFrame(schema=schema)
+    cutoffs = [_midnight(first) for _, first, _ in bounds] + [
+        _midnight(last + timedelta(days=1)) for _, _, last in bounds
+    ]
+    snaps = _mrr_at(subs, cutoffs)
+    first_start = subs.group_by("customer").agg(pl.col("start_at").min().alias("first_start"))
+    frames = []
+    for label, first, last in bounds:
+        c0, c1 = _midnight(first), _midnight(last + timedelta(days=1))
+        opening = snaps.filter(pl.col("cutoff") == c0).select("customer", "mrr")
+        closing = snaps.filter(pl.col("cutoff") == c1).select("customer", "mrr")
+        moves = _classify(opening, closing, first_start, c0)
+        period = None if grain == "total" else label.isoformat()
+        frames.append(moves.with_columns(pl.lit(period, dtype=pl.Utf8).alias("period")))
+    out = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+    return out.select(list(schema)).cast(schema).sort(["period", "movement", "customer"], nulls_last=True)
+
+
+def mrr_movements(
+    scoped: ScopedWarehouse, start: date, end: date, grain: str = "month", *, plan: str | None = None
+) -> pl.DataFrame:
+    """MRR movements per period (ChartMogul definitions), one row per period.
+
+    Columns: period, opening_mrr, new, expansion, reactivation, contraction, churn (losses as
+    positive amounts), net_movement, closing_mrr, customers_start, customers_end,
+    new_customers, reactivated_customers, churned_customers.
+    """
+    bounds = period_bounds(start, end, grain)
+    detail = mrr_customer_movements(scoped, start, end, grain, plan=plan)
+    labels = [None if grain == "total" else b[0].isoformat() for b in bounds]
+    base = pl.DataFrame({"period": labels}, schema={"period": pl.Utf8})
+    change = pl.col("change")
+    agg = detail.group_by("period").agg(
+        pl.col("mrr_start").sum().alias("opening_mrr"),
+        pl.col("mrr_end").sum().alias("closing_mrr"),
+        *[
+            (change.filter(pl.col("movement") == m).sum().abs()).alias(m)
+            for m in ("new", "expansion", "reactivation", "contraction", "churn")
+        ],
+        (pl.col("mrr_start") > 0).sum().alias("customers_start"),
+        (pl.col("mrr_end") > 0).sum().alias("customers_end"),
+        (pl.col("movement") == "new").sum().alias("new_customers"),
+        (pl.col("movement") == "reactivation").sum().alias("reactivated_customers"),
+        (pl.col("movement") == "churn").sum().alias("churned_customers"),
+    )
+    out = base.join(agg, on="period", how="left", nulls_equal=True)
+    money = ["opening_mrr", "new", "expansion", "reactivation", "contraction", "churn", "closing_mrr"]
+    counts = [
+        "customers_start",
+        "customers_end",
+        "new_customers",
+        "reactivated_customers",
+        "churned_customers",
+    ]
+    out = out.with_columns(
+        *[pl.col(c).cast(pl.Float64).fill_null(0.0).round(2) for c in money],
+        *[pl.col(c).cast(pl.Int64).fill_null(0) for c in counts],
+    )
+    out = out.with_columns(
+        (
+            pl.col("new")
+            + pl.col("expansion")
+            + pl.col("reactivation")
+            - pl.col("contraction")
+            - pl.col("churn")
+        )
+        .round(2)
+        .alias("net_movement")
+    )
+    return out.select(["period", *money[:-1], "net_movement", "closing_mrr", *counts])
+
+
+def _safe_div(num: float | None, den: float | None) -> float | None:
+    if num is None or den is None or den == 0:
+        return None
+    return num / den
+
+
+def subscription_kpis(
+    scoped: ScopedWarehouse, start: date, end: date, *, plan: str | None = None
+) -> dict[str, float | None]:
+    """Churn, retention and value KPIs of the range (definitions in the module docstring).
+
+    Keys: mrr_start, mrr_end, subscribers_start, subscribers_end, churned_customers,
+    customer_churn_rate, gross_mrr_churn, net_mrr_churn, nrr, arpa, ltv, plus the movement
+    amounts (new, expansion, reactivation, contraction, churn).
+    """
+    row = mrr_movements(scoped, start, end, "total", plan=plan).row(0, named=True)
+    mrr_start, mrr_end = row["opening_mrr"], row["closing_mrr"]
+    churn_rate = _safe_div(row["churned_customers"], row["customers_start"])
+    gross = _safe_div(row["churn"] + row["contraction"], mrr_start)
+    net = _safe_div(row["churn"] + row["contraction"] - row["expansion"] - row["reactivation"], mrr_start)
+    arpa = _safe_div(mrr_end, row["customers_end"])
+    days = (end - start).days + 1
+    monthly_churn = None if churn_rate is None else churn_rate * DAYS_PER_MONTH / days
+    ltv = _safe_div(arpa, monthly_churn) if monthly_churn else None
+    return {
+        "mrr_start": mrr_start,
+        "mrr_end": mrr_end,
+        "subscribers_start": row["customers_start"],
+        "subscribers_end": row["customers_end"],
+        "churned_customers": row["churned_customers"],
+        "customer_churn_rate": churn_rate,
+        "gross_mrr_churn": gross,
+        "net_mrr_churn": net,
+        "nrr": None if net is None else 1.0 - net,
+        "arpa": arpa,
+        "ltv": ltv,
+        **{m: row[m] for m in MOVEMENTS},
+    }
+
+
+# -- cohorts -----------------------------------------------------------------------------------
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _months_between(a: date, b: date) -> int:
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+def cohort_retention(
+    scoped: ScopedWarehouse,
+    start: date,
+    end: date,
+    *,
+    min_cohorts: int = 12,
+    where: dict[str, str] | None = None,
+) -> pl.DataFrame:
+    """Customers and revenue by first-payment month (cohort) and months since it.
+
+    Cohorts are the months of the range, extended back to at least ``min_cohorts`` months
+    before the end; activity is counted up to ``end``. ``where`` filters on the customer's
+    acquisition channel/product/country (their first payment's). Columns: cohort (YYYY-MM),
+    months_since, customers, revenue, cohort_customers, customer_retention (customers /
+    cohort_customers), revenue_retention (revenue / the cohort's month-0 revenue).
+    """
+    first_month = min(_month(start), _shift_months(_month(end), -(min_cohorts - 1)))
+    cf = scoped.table("customer_first")
+    cf = cf.filter(cf.first_day >= first_month, cf.first_day <= end)
+    cf = _dimension_filter(cf, where, {"channel": "channel", "product": "product", "country": "country"})
+    cd = scoped.table("customer_daily")
+    cd = cd.filter(cd.day >= first_month, cd.day <= end)
+    joined = cd.join(cf.select("customer_key", "first_day"), "customer_key")
+    expr = joined.group_by(
+        cohort=joined.first_day.truncate("M").cast("date"), month=joined.day.truncate("M").cast("date")
+    ).aggregate(customers=joined.customer_key.nunique(), revenue=joined.gross.sum().cast("float64"))
+    raw = scoped.execute(expr)
+    schema = {
+        "cohort": pl.Utf8,
+        "months_since": pl.Int64,
+        "customers": pl.Int64,
+        "revenue": pl.Float64,
+        "cohort_customers": pl.Int64,
+        "customer_retention": pl.Float64,
+        "revenue_retention": pl.Float64,
+    }
+    if raw.height == 0:
+        return pl.DataFrame(schema=schema)
+    raw = raw.with_columns(
+        (
+            (pl.col("month").dt.year() - pl.col("cohort").dt.year()) * 12
+            + pl.col("month").dt.month().cast(pl.Int64)
+            - pl.col("cohort").dt.month().cast(pl.Int64)
+        )
+        .cast(pl.Int64)
+        .alias("months_since")
+    )
+    base = raw.filter(pl.col("months_since") == 0).select(
+        "cohort", pl.col("customers").alias("cohort_customers"), pl.col("revenue").alias("base_revenue")
+    )
+    out = raw.join(base, on="cohort", how="left").with_columns(
+        (pl.col("customers") / pl.col("cohort_customers")).alias("customer_retention"),
+        pl.when(pl.col("base_revenue") > 0)
+        .then(pl.col("revenue") / pl.col("base_revenue"))
+        .otherwise(None)
+        .alias("revenue_retention"),
+        pl.col("cohort").dt.strftime("%Y-%m").alias("cohort"),
+        pl.col("revenue").round(2),
+    )
+    return out.select(list(schema)).cast(schema).sort(["cohort", "months_since"])
+
+
+def _shift_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+# -- customers ---------------------------------------------------------------------------------
+
+_CD_DIMS = {"channel": "channel", "product": "product", "country": "country"}
+
+
+def customer_counts(
+    scoped: ScopedWarehouse,
+    start: date,
+    end: date,
+    *,
+    grain: str = "total",
+    where: dict[str, str] | None = None,
+) -> pl.DataFrame:
+    """Active, new and returning customers per period (returning = active - new).
+
+    ``active_customers`` and ``new_customers`` are the catalogue metrics; every new customer
+    is active in the period of their first payment, so the difference counts customers who
+    bought before the period and again in it.
+    """
+    kw = {"grain": grain, "where": where or None}
+    active = query_metric(scoped, "active_customers", start, end, **kw).select("period", "value")
+    new = query_metric(scoped, "new_customers", start, end, **kw).select("period", "value")
+    out = active.rename({"value": "active"}).with_columns(new["value"].alias("new"))
+    return out.with_columns((pl.col("active") - pl.col("new")).clip(lower_bound=0).alias("returning"))
+
+
+def _customer_names(scoped: ScopedWarehouse, keys: list[str]) -> pl.DataFrame:
+    if not keys:
+        return pl.DataFrame(schema={"customer_key": pl.Utf8, "name": pl.Utf8})
+    c = scoped.table("customers")
+    c = c.filter(c.source_id.isin(keys))
+    names = scoped.execute(c.group_by(customer_key=c.source_id).aggregate(name=c.name.arbitrary()))
+    return names.cast({"customer_key": pl.Utf8, "name": pl.Utf8})
+
+
+def top_customers(
+    scoped: ScopedWarehouse, start: date, end: date, *, limit: int = 20, where: dict[str, str] | None = None
+) -> pl.DataFrame:
+    """The customers with the most gross revenue in the range (from the customer_daily rollup).
+
+    Columns: customer, name, country, channel (acquisition), first_day, last_day, payments,
+    revenue, share (of the range's revenue of all customers matching ``where``).
+    """
+    cd = scoped.table("customer_daily")
+    cd = _dimension_filter(cd.filter(cd.day >= start, cd.day <= end), where, _CD_DIMS)
+    per = cd.group_by("customer_key").aggregate(
+        payments=cd.payments.sum(), revenue=cd.gross.sum().cast("float64"), last_day=cd.day.max()
+    )
+    total = scoped.execute(cd.aggregate(total=cd.gross.sum().cast("float64")))["total"][0] or 0.0
+    top = per.order_by([ibis.desc("revenue"), "customer_key"]).limit(limit)
+    cf = scoped.table("customer_first")
+    top = top.left_join(cf.select("customer_key", "first_day", "channel", "country"), "customer_key")
+    frame = scoped.execute(
+        top.select("customer_key", "first_day", "last_day", "channel", "country", "payments", "revenue")
+    )
+    frame = frame.join(
+        _customer_names(scoped, frame["customer_key"].to_list()), on="customer_key", how="left"
+    )
+    frame = frame.with_columns(
+        pl.col("revenue").round(2),
+        (pl.col("revenue") / total if total else pl.lit(None, dtype=pl.Float64)).alias("share"),
+    ).rename({"customer_key": "customer"})
+    cols = ["customer", "name", "country", "channel", "first_day", "last_day", "payments", "revenue", "share"]
+    return frame.select(cols).sort(["revenue", "customer"], descending=[True, False])
+
+
+def _score(values: pl.Expr, *, higher_is_better: bool = True) -> pl.Expr:
+    """1-5 quintile score by rank (ties share the lowest rank, so a mass of equal values scores low)."""
+    ranked = (values if higher_is_better else -values).rank("min")
+    return (1 + ((ranked - 1) * 5 / pl.len()).floor()).clip(1, 5).cast(pl.Int64)
+
+
+def rfm_customers(
+    scoped: ScopedWarehouse, as_of: date, *, lookback_days: int = 365, where: dict[str, str] | None = None
+) -> pl.DataFrame:
+    """Recency, frequency, monetary scores and segment of every customer active in the lookback.
+
+    Recency = days from the last payment day to ``as_of``; frequency = days with a payment;
+    monetary = gross revenue; each scored 1-5 by quintile (5 best). Segment from R and the
+    mean of F and M: Champions (R>=4, FM>=4), Loyal (R>=3, FM>=3), New (R>=4, one purchase),
+    Promising (R>=4), Needs attention (R=3), At risk (R<=2, FM>=3), Hibernating (R=2), Lost.
+    """
+    since = as_of - timedelta(days=lookback_days - 1)
+    cd = scoped.table("customer_daily")
+    cd = _dimension_filter(cd.filter(cd.day >= since, cd.day <= as_of), where, _CD_DIMS)
+    expr = cd.group_by("customer_key").aggregate(
+        last_day=cd.day.max(), frequency=cd.day.nunique(), monetary=cd.gross.sum().cast("float64")
+    )
+    raw = scoped.execute(expr).rename({"customer_key": "customer"})
+    schema = {
+        "customer": pl.Utf8,
+        "last_day": pl.Date,
+        "recency_days": pl.Int64,
+        "frequency": pl.Int64,
+        "monetary": pl.Float64,
+        "r": pl.Int64,
+        "f": pl.Int64,
+        "m": pl.Int64,
+        "segment": pl.Utf8,
+    }
+    if raw.height == 0:
+        return pl.DataFrame(schema=schema)
+    raw = raw.with_columns(
+        (pl.lit(as_of, dtype=pl.Date) - pl.col("last_day")).dt.total_days().alias("recency_days"),
+        pl.col("frequency").cast(pl.Int64),
+        pl.col("monetary").round(2),
+    )
+    scored = raw.with_columns(
+        _score(pl.col("recency_days"), higher_is_better=False).alias("r"),
+        _score(pl.col("frequency")).alias("f"),
+        _score(pl.col("monetary")).alias("m"),
+    )
+    return (
+        scored.with_columns(rfm_segment(pl.col("r"), pl.col("f"), pl.col("m"), pl.col("frequency")))
+        .select(list(schema))
+        .cast(schema)
+        .sort(["monetary", "customer"], descending=[True, False])
+    )
+
+
+def rfm_segment(r: pl.Expr, f: pl.Expr, m: pl.Expr, frequency: pl.Expr) -> pl.Expr:
+    """The segment name for R, F, M scores (see :func:`rfm_customers`)."""
+    fm = (f + m) / 2
+    return (
+        pl.when((r >= 4) & (fm >= 4))
+        .then(pl.lit("Champions"))
+        .when((r >= 3) & (fm >= 3))
+        .then(pl.lit("Loyal"))
+        .when((r >= 4) & (frequency == 1))
+        .then(pl.lit("New"))
+        .when(r >= 4)
+        .then(pl.lit("Promising"))
+        .when(r == 3)
+        .then(pl.lit("Needs attention"))
+        .when(fm >= 3)
+        .then(pl.lit("At risk"))
+        .when(r == 2)
+        .then(pl.lit("Hibernating"))
+        .otherwise(pl.lit("Lost"))
+        .alias("segment")
+    )
+
+
+def rfm_segments(customers: pl.DataFrame) -> pl.DataFrame:
+    """Customers and revenue per RFM segment (from :func:`rfm_customers`), best segment first."""
+    order = pl.DataFrame({"segment": list(RFM_SEGMENTS), "rank": list(range(len(RFM_SEGMENTS)))})
+    agg = customers.group_by("segment").agg(
+        pl.len().cast(pl.Int64).alias("customers"),
+        pl.col("monetary").sum().round(2).alias("revenue"),
+        pl.col("recency_days").mean().round(1).alias("avg_recency_days"),
+    )
+    out = order.join(agg, on="segment", how="inner").sort("rank").drop("rank")
+    return out.cast({"customers": pl.Int64, "revenue": pl.Float64, "avg_recency_days": pl.Float64})
+
+
+# -- revenue by dimension ----------------------------------------------------------------------
+
+
+def revenue_by(
+    scoped: ScopedWarehouse,
+    start: date,
+    end: date,
+    dimension: str,
+    *,
+    metric: str = "net_revenue",
+    where: dict[str, str] | None = None,
+    compare: str | None = None,
+) -> pl.DataFrame:
+    """A revenue metric split by channel, product or country, largest first.
+
+    Columns: the dimension, value, compare_value, share (of the split's total).
+    """
+    frame = query_metric(scoped, metric, start, end, by=dimension, where=where or None, compare=compare)
+    total = frame["value"].sum()
+    frame = frame.drop("period").with_columns(
+        (pl.col("value") / total if total else pl.lit(None, dtype=pl.Float64)).alias("share")
+    )
+    return frame.filter(pl.col("value") != 0).sort(["value", dimension], descending=[True, False])
+
+
+# -- marketing ---------------------------------------------------------------------------------
+
+
+def cac_by_channel(
+    scoped: ScopedWarehouse, start: date, end: date, *, arpa: float | None = None
+) -> pl.DataFrame:
+    """CAC and payback per paid channel, plus "All paid" and "Blended" (all new customers) rows.
+
+    Spend is the ``spend`` metric by platform mapped to its channel (:data:`CHANNEL_OF_PLATFORM`);
+    new customers is the ``new_customers`` metric by acquisition channel. Payback months = CAC
+    / ``arpa`` (pass :func:`subscription_kpis`'s ARPA; None leaves payback empty).
+    Columns: channel, spend, new_customers, cac, payback_months.
+    """
+    spend = query_metric(scoped, "spend", start, end, by="platform")
+    new = query_metric(scoped, "new_customers", start, end, by="channel")
+    spend = spend.with_columns(
+        pl.col("platform").replace_strict(CHANNEL_OF_PLATFORM, default=None).alias("channel")
+    ).filter(pl.col("channel").is_not_null())
+    per = spend.group_by("channel").agg(pl.col("value").sum().alias("spend"))
+    per = per.join(new.select("channel", pl.col("value").alias("new_customers")), on="channel", how="left")
+    per = per.with_columns(pl.col("new_customers").fill_null(0.0)).sort("channel")
+    totals = pl.DataFrame(
+        {
+            "channel": ["All paid", "Blended"],
+            "spend": [per["spend"].sum(), spend["value"].sum()],
+            "new_customers": [per["new_customers"].sum(), new["value"].sum()],
+        },
+        schema={"channel": pl.Utf8, "spend": pl.Float64, "new_customers": pl.Float64},
+    )
+    out = pl.concat([per.cast({"spend": pl.Float64, "new_customers": pl.Float64}), totals])
+    cac = pl.when(pl.col("new_customers") > 0).then(pl.col("spend") / pl.col("new_customers")).otherwise(None)
+    out = out.with_columns(cac.round(2).alias("cac"), pl.col("spend").round(2))
+    payback = (pl.col("cac") / arpa).round(2) if arpa else pl.lit(None, dtype=pl.Float64)
+    return out.with_columns(payback.alias("payback_months"), pl.col("new_customers").cast(pl.Int64))
+
+
+FUNNEL_STAGES = (
+    ("impressions", "Impressions"),
+    ("clicks", "Clicks"),
+    ("sessions", "Sessions"),
+    ("key_events", "Key events"),
+    ("new_customers", "New customers"),
+)
+
+
+def funnel(
+    scoped: ScopedWarehouse, start: date, end: date, *, where_by_metric: dict[str, dict] | None = None
+) -> pl.DataFrame:
+    """Impressions -> clicks -> sessions -> key events -> new customers, each a catalogue metric.
+
+    ``where_by_metric`` gives each stage's own filter (dimensions differ per source). Columns:
+    stage, metric, value, rate (value / previous stage's value).
+    """
+    where_by_metric = where_by_metric or {}
+    values = []
+    for name, _ in FUNNEL_STAGES:
+        frame = query_metric(scoped, name, start, end, where=where_by_metric.get(name) or None)
+        values.append(float(frame["value"][0] or 0.0))
+    rates = [None] + [(v / p if p else None) for p, v in zip(values, values[1:], strict=False)]
+    return pl.DataFrame(
+        {
+            "stage": [label for _, label in FUNNEL_STAGES],
+            "metric": [name for name, _ in FUNNEL_STAGES],
+            "value": values,
+            "rate": rates,
+        },
+        schema={"stage": pl.Utf8, "metric": pl.Utf8, "value": pl.Float64, "rate": pl.Float64},
+    )
+
+
+# -- pipeline ----------------------------------------------------------------------------------
+
+
+def _open_deals_expr(scoped: ScopedWarehouse, as_of: date) -> ibis.Table:
+    t = scoped.table("deals")
+    cut = _midnight(as_of + timedelta(days=1))
+    return t.filter(t.created_at < cut, t.won.isnull() | (t.closed_at >= cut))
+
+
+def pipeline_stats(scoped: ScopedWarehouse, start: date, end: date) -> dict[str, float | None]:
+    """Open pipeline (as of ``end``) and the range's win rate, average deal size and sales cycle.
+
+    Keys: open_value, open_deals, win_rate, average_deal_size, sales_cycle_days, deals_won.
+    The last four are the catalogue metrics of the same names.
+    """
+    open_deals = _open_deals_expr(scoped, end)
+    row = scoped.execute(
+        open_deals.aggregate(n=open_deals.count(), value=open_deals.amount_reporting.sum().cast("float64"))
+    ).row(0, named=True)
+    out: dict[str, float | None] = {
+        "open_value": float(row["value"] or 0.0),
+        "open_deals": int(row["n"] or 0),
+    }
+    for name in ("win_rate", "average_deal_size", "sales_cycle_days", "deals_won"):
+        out[name] = query_metric(scoped, name, start, end)["value"][0]
+    return out
+
+
+def deals_by_stage(scoped: ScopedWarehouse, start: date, end: date) -> pl.DataFrame:
+    """Open deals (as of ``end``) by stage, then deals won and lost in the range.
+
+    Columns: stage, status (open | won | lost), deals, amount.
+    """
+    open_deals = _open_deals_expr(scoped, end)
+    opened = scoped.execute(
+        open_deals.group_by(stage=open_deals.stage.cast("string").fill_null(NONE_LABEL)).aggregate(
+            deals=open_deals.count(), amount=open_deals.amount_reporting.sum().cast("float64")
+        )
+    ).with_columns(pl.lit("open").alias("status"))
+    t = scoped.table("deals")
+    closed = t.filter(
+        t.won.notnull(), t.closed_at >= _midnight(start), t.closed_at < _midnight(end + timedelta(1))
+    )
+    done = scoped.execute(
+        closed.group_by(won=closed.won).aggregate(
+            deals=closed.count(), amount=closed.amount_reporting.sum().cast("float64")
+        )
+    )
+    done = done.with_columns(
+        pl.when(pl.col("won")).then(pl.lit("Closed won")).otherwise(pl.lit("Closed lost")).alias("stage"),
+        pl.when(pl.col("won")).then(pl.lit("won")).otherwise(pl.lit("lost")).alias("status"),
+    ).drop("won")
+    cols = ["stage", "status", "deals", "amount"]
+    schema = {"stage": pl.Utf8, "status": pl.Utf8, "deals": pl.Int64, "amount": pl.Float64}
+    out = pl.concat([opened.select(cols).cast(schema), done.select(cols).cast(schema)])
+    out = out.with_columns(pl.col("amount").fill_null(0.0).round(2))
+    return out.sort(["status", "amount"], descending=[True, True])
+
+
+def deals_frame(scoped: ScopedWarehouse, start: date, end: date) -> pl.DataFrame:
+    """Deals open at ``end`` or closed in the range (the rows behind the pipeline numbers)."""
+    t = scoped.table("deals")
+    cut = _midnight(end + timedelta(days=1))
+    t = t.filter(
+        t.created_at < cut,
+        t.won.isnull() | (t.closed_at >= cut) | ((t.closed_at >= _midnight(start)) & (t.closed_at < cut)),
+    )
+    expr = t.select(
+        deal=t.source_id,
+        name=t.name,
+        stage=t.stage,
+        owner=t.owner,
+        amount=t.amount_reporting.cast("float64"),
+        created_at=t.created_at,
+        closed_at=t.closed_at,
+        won=t.won,
+    )
+    return scoped.execute(expr).sort("created_at", descending=True)
+
+
+# -- lead scoring ------------------------------------------------------------------------------
+
+
+def _deal_features(deals: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """Model inputs: log amount, whether the amount is known, days open, created month (cyclic)."""
+    end = pl.when(pl.col("won").is_null()).then(pl.lit(as_of)).otherwise(pl.col("closed_at"))
+    days_open = ((end - pl.col("created_at")).dt.total_seconds() / 86400.0).clip(lower_bound=0)
+    month = pl.col("created_at").dt.month().cast(pl.Float64)
+    return deals.with_columns(
+        pl.col("amount").fill_null(0.0).log1p().alias("log_amount"),
+        pl.col("amount").is_not_null().cast(pl.Float64).alias("has_amount"),
+        days_open.log1p().alias("log_days_open"),
+        (2 * math.pi * month / 12).sin().alias("month_sin"),
+        (2 * math.pi * month / 12).cos().alias("month_cos"),
+    )
+
+
+FEATURES = ("log_amount", "has_amount", "log_days_open", "month_sin", "month_cos")
+
+
+def lead_scores(scoped: ScopedWarehouse, as_of: date, *, min_closed: int = MIN_CLOSED_DEALS) -> dict:
+    """Train a logistic regression on closed deals and score the open ones.
+
+    Returns a dict with ``status`` ("ok" or "too_little_history"), ``message``, ``closed_deals``,
+    ``accuracy`` (on the most recent quarter of closed deals, held out; the model is then
+    refit on all closed deals to score), ``baseline_accuracy`` (always predicting the majority
+    class), ``calibration`` (frame: bin, predicted, observed, deals on the held-out deals) and
+    ``scores`` (frame: deal, name, stage, amount, created_at, days_open, win_probability).
+    Features: log amount, amount known, log days the deal has been open, created month.
+    """
+    import numpy as np
+    import statsmodels.api as sm
+
+    t = scoped.table("deals")
+    t = t.filter(t.created_at < _midnight(as_of + timedelta(days=1)))
+    deals = scoped.execute(
+        t.select(
+            deal=t.source_id,
+            name=t.name,
+            stage=t.stage,
+            amount=t.amount_reporting.cast("float64"),
+            created_at=t.created_at,
+            closed_at=t.closed_at,
+            won=t.won,
+        )
+    )
+    cut = _midnight(as_of + timedelta(days=1))
+    # A deal closed after as_of was still open then.
+    deals = deals.with_columns(
+        pl.when(pl.col("closed_at") >= cut).then(None).otherwise(pl.col("won")).alias("won")
+    )
+    feats = _deal_features(deals, cut)
+    closed = feats.filter(pl.col("won").is_not_null()).sort("closed_at")
+    open_ = feats.filter(pl.col("won").is_null())
+    empty_scores = pl.DataFrame(schema={"deal": pl.Utf8, "win_probability": pl.Float64})
+    result = {
+        "status": "too_little_history",
+        "closed_deals": closed.height,
+        "open_deals": open_.height,
+        "accuracy": None,
+        "baseline_accuracy": None,
+        "calibration": pl.DataFrame(
+            schema={"bin": pl.Utf8, "predicted": pl.Float64, "observed": pl.Float64, "deals": pl.Int64}
+        ),
+        "scores": empty_scores,
+    }
+    wins = int(closed["won"].sum()) if closed.height else 0
+    if closed.height < min_closed or wins == 0 or wins == closed.height:
+        result["message"] = (
+            f"Lead scoring needs at least {min_closed} closed deals with both wins and losses; "
+            f"this workspace has {closed.height} closed ({wins} won)."
+        )
+        return result
+
+    def design(frame: pl.DataFrame, mean, std):
+        x = (frame.select(FEATURES).to_numpy() - mean) / std
+        return sm.add_constant(x, has_constant="add")
+
+    def fit(frame: pl.DataFrame):
+        raw = frame.select(FEATURES).to_numpy()
+        mean, std = raw.mean(axis=0), raw.std(axis=0)
+        std[std == 0] = 1.0
+        y = frame["won"].cast(pl.Int64).to_numpy()
+        x = design(frame, mean, std)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # separation / no convergence -> the penalised fit
+                params = np.asarray(sm.Logit(y, x).fit(disp=0, maxiter=200).params)
+            if not np.all(np.isfinite(params)):
+                raise ValueError("non-finite fit")
+        except Exception:  # perfect separation or a singular matrix: a ridge-penalised logit
+            glm = sm.GLM(y, x, family=sm.families.Binomial())
+            params = np.asarray(glm.fit_regularized(alpha=0.05, L1_wt=0.0).params)
+        return params, mean, std
+
+    def predict(params, frame: pl.DataFrame, mean, std):
+        return 1.0 / (1.0 + np.exp(-(design(frame, mean, std) @ params)))
+
+    n_val = max(1, closed.height // 4)
+    train, valid = closed.head(closed.height - n_val), closed.tail(n_val)
+    if train["won"].n_unique() < 2:
+        train, valid = closed, closed
+    res, mean, std = fit(train)
+    p_val = predict(res, valid, mean, std)
+    y_val = valid["won"].cast(pl.Int64).to_numpy()
+    accuracy = float(((p_val >= 0.5).astype(int) == y_val).mean())
+    majority = max(y_val.mean(), 1 - y_val.mean())
+    edges = np.linspace(0, 1, 6)
+    bins = np.clip(np.digitize(p_val, edges[1:-1]), 0, 4)
+    calib = [
+        {
+            "bin": f"{edges[b]:.0%}–{edges[b + 1]:.0%}",
+            "predicted": float(p_val[bins == b].mean()),
+            "observed": float(y_val[bins == b].mean()),
+            "deals": int((bins == b).sum()),
+        }
+        for b in range(5)
+        if (bins == b).any()
+    ]
+    final, mean, std = fit(closed)
+    if open_.height:
+        p_open = predict(final, open_, mean, std)
+        scores = open_.select(
+            "deal",
+            "name",
+            "stage",
+            "amount",
+            "created_at",
+            ((pl.lit(cut) - pl.col("created_at")).dt.total_seconds() / 86400.0)
+            .round(0)
+            .cast(pl.Int64)
+            .alias("days_open"),
+        ).with_columns(pl.Series("win_probability", p_open).round(3))
+        scores = scores.sort("win_probability", descending=True)
+    else:
+        scores = empty_scores
+    result.update(
+        status="ok",
+        message=f"Trained on {closed.height} closed deals; validated on the latest {valid.height}.",
+        accuracy=accuracy,
+        baseline_accuracy=float(majority),
+        calibration=pl.DataFrame(calib, schema=result["calibration"].schema),
+        scores=scores,
+    )
+    return result
+
+
+# -- drill-down rows ---------------------------------------------------------------------------
+
+
+def revenue_rows(
+    scoped: ScopedWarehouse, start: date, end: date, *, where: dict[str, str] | None = None
+) -> pl.DataFrame:
+    """The payments_daily rollup rows behind revenue numbers (day x channel x product x country)."""
+    t = scoped.table("payments_daily")
+    t = _dimension_filter(t.filter(t.day >= start, t.day <= end), where, _CD_DIMS)
+    expr = t.select(
+        "day",
+        "channel",
+        "product",
+        "country",
+        "succeeded",
+        gross=t.gross.cast("float64"),
+        refunds=t.refunds.cast("float64"),
+        net=(t.gross - t.refunds).cast("float64"),
+        fees=t.fees.cast("float64"),
+    )
+    return scoped.execute(expr).sort(["day", "net"], descending=[False, True])
+
+
+def ad_rows(
+    scoped: ScopedWarehouse, start: date, end: date, *, where: dict[str, str] | None = None
+) -> pl.DataFrame:
+    """ad_daily rows (platform x campaign x day) behind the campaign numbers, ratios per row."""
+    t = scoped.table("ad_daily")
+    t = _dimension_filter(
+        t.filter(t.date >= start, t.date <= end), where, {"platform": "platform", "campaign": "campaign"}
+    )
+    expr = t.select(
+        "date",
+        "platform",
+        "campaign",
+        spend=t.spend_reporting.cast("float64"),
+        impressions=t.impressions,
+        clicks=t.clicks,
+        conversions=t.conversions,
+        conversion_value=t.conversion_value_reporting.cast("float64"),
+    )
+    return scoped.execute(expr).sort(["date", "spend"], descending=[False, True])
+
+
+def campaign_table(
+    scoped: ScopedWarehouse, start: date, end: date, *, where: dict[str, str] | None = None
+) -> pl.DataFrame:
+    """One row per platform x campaign with the catalogue's marketing metrics.
+
+    Each ratio is the catalogue metric (``ctr``, ``cpc``, ``cpm``, ``cpa``, ``roas``) computed
+    from the campaign's summed parts. Columns: platform, campaign, spend, impressions, clicks,
+    ctr, cpc, cpm, conversions, cpa, conversion_value, roas.
+    """
+    names = (
+        "spend",
+        "impressions",
+        "clicks",
+        "ctr",
+        "cpc",
+        "cpm",
+        "conversions",
+        "cpa",
+        "conversion_value",
+        "roas",
+    )
+    t = scoped.table("ad_daily")
+    t = _dimension_filter(
+        t.filter(t.date >= start, t.date <= end), where, {"platform": "platform", "campaign": "campaign"}
+    )
+    pairs = scoped.execute(t.select("platform", "campaign").distinct())
+    schema = {"platform": pl.Utf8, "campaign": pl.Utf8, **{n: pl.Float64 for n in names}}
+    if pairs.height == 0:
+        return pl.DataFrame(schema=schema)
+    out = pairs.cast({"platform": pl.Utf8, "campaign": pl.Utf8})
+    for name in names:
+        frame = query_metric(scoped, name, start, end, by="campaign", where=_ad_where(where))
+        out = out.join(frame.select("campaign", pl.col("value").alias(name)), on="campaign", how="left")
+    return out.select(list(schema)).cast(schema).sort("spend", descending=True)
+
+
+def _ad_where(where: dict[str, str] | None) -> dict[str, str] | None:
+    kept = {k: v for k, v in (where or {}).items() if k in ("platform", "campaign")}
+    return kept or None
+
+
+def email_table(scoped: ScopedWarehouse, start: date, end: date) -> pl.DataFrame:
+    """Email sends in the range with their rates (each rate as the catalogue defines it)."""
+    t = scoped.table("email_campaigns")
+    t = t.filter(t.sent_at.date() >= start, t.sent_at.date() <= end)
+    raw = scoped.execute(
+        t.select(
+            "sent_at",
+            "title",
+            "list_name",
+            "recipients",
+            "delivered",
+            "unique_opens",
+            "unique_clicks",
+            "unsubscribes",
+            "bounces",
+        )
+    )
+
+    def ratio(num: str, den: str) -> pl.Expr:
+        return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).otherwise(None)
+
+    return raw.with_columns(
+        ratio("unique_opens", "delivered").alias("open_rate"),
+        ratio("unique_clicks", "delivered").alias("click_rate"),
+        ratio("unique_clicks", "unique_opens").alias("ctor"),
+        ratio("unsubscribes", "delivered").alias("unsubscribe_rate"),
+        ratio("bounces", "recipients").alias("bounce_rate"),
+    ).sort("sent_at", descending=True)
+
+
+def period_of(day: date, grain: str) -> date:
+    """The start of the ``grain`` period containing ``day`` (re-exported for drill-down)."""
+    return period_start(day, grain)

@@ -1,0 +1,339 @@
+"""data.analytics against tiny hand-computed fixtures (upgrade, downgrade, churn, reactivation, multi-sub)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from data import analytics as A
+from data.metrics import query_metric
+from tests.conftest import load, payments_frame
+
+JAN1, JAN31, FEB28 = date(2026, 1, 1), date(2026, 1, 31), date(2026, 2, 28)
+
+
+def _sub(sid, customer, mrr, start, end=None, plan="Basic"):
+    return {
+        "source": "stripe",
+        "source_id": sid,
+        "customer_id": customer,
+        "plan": plan,
+        "amount": Decimal(mrr),
+        "currency": "USD",
+        "mrr": Decimal(mrr),
+        "start_at": datetime.fromisoformat(start),
+        "end_at": datetime.fromisoformat(end) if end else None,
+    }
+
+
+@pytest.fixture
+def subs(services, workspace):
+    """a: 100 -> upgraded to 300 on Feb 10; b: 200, churns Jan 15, comes back at 150 on Feb 20;
+    c: two subscriptions (100 + 50) in January, the 50 ends Feb 15; d: 400 downgraded to 250 on Feb 1."""
+    load(
+        services,
+        workspace,
+        "subscriptions",
+        pl.DataFrame(
+            [
+                _sub("s_a1", "a", "100", "2025-11-01", "2026-02-10 09:00"),
+                _sub("s_a2", "a", "300", "2026-02-10 09:00", plan="Pro"),
+                _sub("s_b1", "b", "200", "2025-12-01", "2026-01-15"),
+                _sub("s_b2", "b", "150", "2026-02-20"),
+                _sub("s_c1", "c", "100", "2026-01-05"),
+                _sub("s_c2", "c", "50", "2026-01-20", "2026-02-15"),
+                _sub("s_d1", "d", "400", "2025-10-01", "2026-02-01"),
+                _sub("s_d2", "d", "250", "2026-02-01"),
+            ]
+        ),
+    )
+    return services.warehouse.scoped(workspace)
+
+
+def test_ana001_mrr_movements_by_month(subs):
+    mv = A.mrr_movements(subs, JAN1, FEB28, "month")
+    jan, feb = mv.row(0, named=True), mv.row(1, named=True)
+    assert jan["period"] == "2026-01-01"
+    # Jan: opening a100 + b200 + d400; c is new with both subscriptions (150); b churns (200)
+    assert (jan["opening_mrr"], jan["new"], jan["churn"], jan["closing_mrr"]) == (700, 150, 200, 650)
+    assert (jan["expansion"], jan["contraction"], jan["reactivation"]) == (0, 0, 0)
+    assert (jan["new_customers"], jan["churned_customers"], jan["customers_start"]) == (1, 1, 3)
+    # Feb: a upgrades (+200), b reactivates (150), c loses a subscription (-50), d downgrades (-150)
+    assert (feb["opening_mrr"], feb["expansion"], feb["reactivation"], feb["contraction"]) == (
+        650,
+        200,
+        150,
+        200,
+    )
+    assert (feb["new"], feb["churn"], feb["closing_mrr"], feb["net_movement"]) == (0, 0, 800, 150)
+    assert feb["reactivated_customers"] == 1
+
+
+def test_ana002_closing_mrr_equals_the_mrr_metric(subs):
+    mv = A.mrr_movements(subs, JAN1, FEB28, "month")
+    metric = query_metric(subs, "mrr", JAN1, FEB28, grain="month")
+    assert mv["closing_mrr"].to_list() == metric["value"].to_list() == [650, 800]
+    week = A.mrr_movements(subs, JAN1, FEB28, "week")
+    assert (
+        week["closing_mrr"].to_list()
+        == query_metric(subs, "mrr", JAN1, FEB28, grain="week")["value"].to_list()
+    )
+    opening_plus = week["opening_mrr"] + week["net_movement"]
+    assert opening_plus.to_list() == week["closing_mrr"].to_list()
+
+
+def test_ana003_customer_detail_names_each_movement(subs):
+    detail = A.mrr_customer_movements(subs, JAN1, FEB28, "month").filter(pl.col("period") == "2026-02-01")
+    moves = dict(zip(detail["customer"], detail["movement"], strict=True))
+    assert moves == {"a": "expansion", "b": "reactivation", "c": "contraction", "d": "contraction"}
+
+
+def test_ana004_same_day_upgrade_is_expansion_not_churn_and_new(subs):
+    detail = A.mrr_customer_movements(subs, date(2026, 2, 10), date(2026, 2, 10), "day")
+    row = detail.filter(pl.col("customer") == "a").row(0, named=True)
+    assert (row["mrr_start"], row["mrr_end"], row["movement"]) == (100, 300, "expansion")
+
+
+def test_ana005_subscription_kpis_over_the_range(subs):
+    k = A.subscription_kpis(subs, JAN1, FEB28)
+    # start a100 b200 d400 = 700; end a300 b150 c100 d250 = 800; over the whole range b is 200 -> 150
+    assert (k["mrr_start"], k["mrr_end"], k["subscribers_end"]) == (700, 800, 4)
+    assert (k["new"], k["expansion"], k["contraction"], k["churn"]) == (100, 200, 200, 0)
+    assert k["gross_mrr_churn"] == pytest.approx(200 / 700)
+    assert k["net_mrr_churn"] == pytest.approx(0.0)
+    assert k["nrr"] == pytest.approx(1.0)
+    assert k["arpa"] == pytest.approx(200.0)
+    assert k["customer_churn_rate"] == 0 and k["ltv"] is None
+
+
+def test_ana006_churn_rate_and_ltv_in_january(subs):
+    k = A.subscription_kpis(subs, JAN1, JAN31)
+    assert k["customer_churn_rate"] == pytest.approx(1 / 3)
+    assert k["arpa"] == pytest.approx(650 / 3)
+    monthly = (1 / 3) * A.DAYS_PER_MONTH / 31
+    assert k["ltv"] == pytest.approx((650 / 3) / monthly)
+    assert k["nrr"] == pytest.approx(1 - 200 / 700)
+
+
+def test_ana007_plan_filter_and_empty_workspace(services, workspace, subs):
+    pro = A.mrr_movements(subs, JAN1, FEB28, "month", plan="Pro")
+    assert pro["new"].to_list() == [0, 300]
+    empty = A.mrr_movements(
+        services.warehouse.scoped(workspace.__class__(id=999, slug="x")), JAN1, FEB28, "month"
+    )
+    assert empty["closing_mrr"].to_list() == [0, 0]
+
+
+@pytest.fixture
+def shop(services, workspace):
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame(
+            [
+                {
+                    "id": "x1",
+                    "created": "2026-01-10 10:00",
+                    "amount": "100.00",
+                    "customer": "x",
+                    "channel": "Paid Search",
+                    "product": "Kit",
+                    "country": "US",
+                },
+                {
+                    "id": "x2",
+                    "created": "2026-02-05 10:00",
+                    "amount": "50.00",
+                    "customer": "x",
+                    "channel": "Paid Search",
+                    "product": "Kit",
+                    "country": "US",
+                },
+                {
+                    "id": "y1",
+                    "created": "2026-01-20 10:00",
+                    "amount": "200.00",
+                    "customer": "y",
+                    "channel": "Paid Search",
+                    "product": "Pro",
+                    "country": "DE",
+                },
+                {
+                    "id": "z1",
+                    "created": "2026-02-03 10:00",
+                    "amount": "80.00",
+                    "customer": "z",
+                    "channel": "Paid Social",
+                    "product": "Kit",
+                    "country": "US",
+                },
+            ]
+        ),
+    )
+    load(
+        services,
+        workspace,
+        "ad_daily",
+        pl.DataFrame(
+            [
+                {
+                    "source": "google_ads",
+                    "source_id": "g1",
+                    "date": date(2026, 1, 3),
+                    "platform": "google_ads",
+                    "campaign": "Brand",
+                    "spend": Decimal("100.00"),
+                    "currency": "USD",
+                    "impressions": 1000,
+                    "clicks": 40,
+                    "conversions": 2.0,
+                    "conversion_value": Decimal("300.00"),
+                },
+                {
+                    "source": "meta_ads",
+                    "source_id": "m1",
+                    "date": date(2026, 1, 4),
+                    "platform": "meta_ads",
+                    "campaign": "Reel",
+                    "spend": Decimal("60.00"),
+                    "currency": "USD",
+                    "impressions": 3000,
+                    "clicks": 30,
+                    "conversions": 1.0,
+                    "conversion_value": Decimal("30.00"),
+                },
+            ]
+        ),
+    )
+    return services.warehouse.scoped(workspace)
+
+
+def test_ana010_cohort_retention(shop):
+    c = A.cohort_retention(shop, JAN1, FEB28, min_cohorts=1)
+    rows = {(r["cohort"], r["months_since"]): r for r in c.iter_rows(named=True)}
+    assert rows[("2026-01", 0)]["customers"] == 2 and rows[("2026-01", 0)]["revenue"] == 300
+    assert rows[("2026-01", 1)]["customers"] == 1 and rows[("2026-01", 1)]["customer_retention"] == 0.5
+    assert rows[("2026-01", 1)]["revenue_retention"] == pytest.approx(50 / 300)
+    assert rows[("2026-02", 0)]["customers"] == 1 and len(rows) == 3
+    de = A.cohort_retention(shop, JAN1, FEB28, min_cohorts=1, where={"country": "DE"})
+    assert de["customers"].to_list() == [1]
+
+
+def test_ana011_customer_counts_returning(shop):
+    feb = A.customer_counts(shop, date(2026, 2, 1), FEB28).row(0, named=True)
+    assert (feb["active"], feb["new"], feb["returning"]) == (2, 1, 1)
+
+
+def test_ana012_top_customers_and_share(shop):
+    top = A.top_customers(shop, JAN1, FEB28, limit=2)
+    assert top["customer"].to_list() == ["y", "x"]
+    assert top["revenue"].to_list() == [200, 150]
+    assert top["share"][0] == pytest.approx(200 / 430)
+    assert top["channel"].to_list() == ["Paid Search", "Paid Search"]
+
+
+def test_ana013_rfm_scores_and_segments(shop):
+    rfm = A.rfm_customers(shop, FEB28)
+    by = {r["customer"]: r for r in rfm.iter_rows(named=True)}
+    # x: last Feb 5 (23 days), 2 payment days, 150; y: Jan 20 (39 days), 1, 200; z: Feb 3 (25 days), 1, 80
+    assert by["x"]["recency_days"] == 23 and by["x"]["frequency"] == 2 and by["x"]["monetary"] == 150
+    assert (by["x"]["r"], by["z"]["r"], by["y"]["r"]) == (4, 2, 1)
+    assert (by["x"]["f"], by["y"]["f"]) == (4, 1)
+    assert (by["y"]["m"], by["x"]["m"], by["z"]["m"]) == (4, 2, 1)
+    assert by["x"]["segment"] == "Loyal" and by["y"]["segment"] == "Lost"
+    seg = A.rfm_segments(rfm)
+    assert seg["customers"].sum() == 3 and seg["revenue"].sum() == 430
+
+
+def test_ana014_cac_by_channel_and_payback(shop):
+    cac = A.cac_by_channel(shop, JAN1, FEB28, arpa=200.0)
+    rows = {r["channel"]: r for r in cac.iter_rows(named=True)}
+    assert rows["Paid Search"]["cac"] == 50 and rows["Paid Search"]["payback_months"] == 0.25
+    assert rows["Paid Social"]["cac"] == 60
+    assert rows["Blended"]["cac"] == pytest.approx(53.33) and rows["Blended"]["new_customers"] == 3
+
+
+def test_ana015_funnel_and_revenue_by(shop):
+    f = A.funnel(shop, JAN1, FEB28)
+    assert f["value"].to_list() == [4000, 70, 0, 0, 3]
+    assert f["rate"][1] == pytest.approx(70 / 4000)
+    by = A.revenue_by(shop, JAN1, FEB28, "product")
+    assert by["product"].to_list() == ["Kit", "Pro"] and by["value"].to_list() == [230, 200]
+
+
+def test_ana016_campaign_table_uses_catalogue_ratios(shop):
+    t = A.campaign_table(shop, JAN1, FEB28)
+    brand = t.filter(pl.col("campaign") == "Brand").row(0, named=True)
+    assert brand["ctr"] == pytest.approx(0.04) and brand["cpc"] == 2.5 and brand["roas"] == 3.0
+
+
+def _deal(sid, created, closed=None, won=None, amount="1000"):
+    return {
+        "source": "hubspot",
+        "source_id": sid,
+        "name": f"Deal {sid}",
+        "stage": "x",
+        "pipeline": "default",
+        "amount": Decimal(amount) if amount else None,
+        "currency": "USD",
+        "created_at": datetime.fromisoformat(created),
+        "closed_at": datetime.fromisoformat(closed) if closed else None,
+        "won": won,
+    }
+
+
+def test_ana020_pipeline_stats(services, workspace):
+    load(
+        services,
+        workspace,
+        "deals",
+        pl.DataFrame(
+            [
+                _deal("d1", "2026-01-01 09:00", "2026-01-11 09:00", True, "1000"),
+                _deal("d2", "2026-01-05", "2026-01-25", False, "500"),
+                _deal("d3", "2026-01-10", None, None, "2000"),
+                _deal("d4", "2025-12-01", "2026-03-05", True, "3000"),  # still open on Feb 28
+            ]
+        ),
+    )
+    scoped = services.warehouse.scoped(workspace)
+    s = A.pipeline_stats(scoped, JAN1, FEB28)
+    assert s["win_rate"] == 0.5 and s["average_deal_size"] == 1000 and s["sales_cycle_days"] == 10
+    assert (s["open_value"], s["open_deals"], s["deals_won"]) == (5000, 2, 1)
+    stages = A.deals_by_stage(scoped, JAN1, FEB28)
+    assert dict(zip(stages["status"], stages["deals"], strict=True)) == {"open": 2, "won": 1, "lost": 1}
+
+
+def test_ana021_lead_scoring_says_too_little_history(services, workspace):
+    load(
+        services,
+        workspace,
+        "deals",
+        pl.DataFrame([_deal(f"d{i}", "2026-01-01", "2026-01-20", i % 2 == 0) for i in range(10)]),
+    )
+    result = A.lead_scores(services.warehouse.scoped(workspace), FEB28)
+    assert result["status"] == "too_little_history" and "30 closed deals" in result["message"]
+    assert result["scores"].height == 0
+
+
+def test_ana022_lead_scoring_trains_validates_and_scores(services, workspace):
+    rows = []
+    start = datetime(2025, 1, 1)
+    for i in range(60):
+        created = start + timedelta(days=3 * i)
+        won = (i % 3 == 0) if i % 5 else (i % 2 == 0)
+        amount = "8000" if won else "2000"
+        rows.append(
+            _deal(f"c{i}", created.isoformat(), (created + timedelta(days=20)).isoformat(), won, amount)
+        )
+    rows += [_deal("o1", "2026-02-01", None, None, "9000"), _deal("o2", "2026-02-10", None, None, "1500")]
+    load(services, workspace, "deals", pl.DataFrame(rows))
+    result = A.lead_scores(services.warehouse.scoped(workspace), FEB28)
+    assert result["status"] == "ok" and result["closed_deals"] == 60
+    assert 0 <= result["accuracy"] <= 1 and result["calibration"]["deals"].sum() == 15
+    scores = dict(zip(result["scores"]["deal"], result["scores"]["win_probability"], strict=True))
+    assert set(scores) == {"o1", "o2"} and scores["o1"] > scores["o2"]
