@@ -393,6 +393,57 @@ def quarantine_count(services: Services, workspace: WorkspaceRef) -> int:
     return int(scoped.execute(scoped.table("quarantine").count().name("n").as_table())["n"][0])
 
 
+def quarantine_csv(services: Services, workspace: WorkspaceRef) -> str:
+    """Every rejected row of the workspace as CSV: where, why, then the row's own values."""
+    import csv
+    import io
+    import json
+
+    rows = quarantine_rows(services, workspace, limit=None)
+    raw_rows: list[dict] = []
+    raw_keys: dict[str, None] = {}
+    for row in rows:
+        try:
+            raw = json.loads(row.get("raw") or "{}")
+        except ValueError:
+            raw = {}
+        raw = raw if isinstance(raw, dict) else {}
+        raw_rows.append(raw)
+        raw_keys.update(dict.fromkeys(raw))
+    fixed = ["file", "row", "column", "reason", "source", "run_id"]
+    extra = [k for k in raw_keys if k not in fixed]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fixed + extra)
+    for row, raw in zip(rows, raw_rows, strict=True):
+        writer.writerow(
+            [
+                _csv_cell(row["file_name"]),
+                row["row_number"],
+                _csv_cell(row["column_name"]),
+                _csv_cell(row["reason"]),
+                row["source"],
+                row["run_id"],
+            ]
+            + [_csv_cell(raw.get(k)) for k in extra]
+        )
+    return out.getvalue()
+
+
+def _csv_cell(value) -> str:
+    """A cell that spreadsheets will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 # -- internals --------------------------------------------------------------------------------
 def _row(db, workspace_id: int, source: str) -> Connection | None:
     return db.scalar(
