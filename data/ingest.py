@@ -216,8 +216,11 @@ def _load_fx(cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRef) -> pl.Data
 
 def _upsert(cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRef, table: str, frame: pl.DataFrame):
     """Replace rows with the same (source, source_id) and insert the rest; returns (inserted, updated)."""
-    # Within one batch the last occurrence of a key wins, as it would row by row.
-    staged = frame.unique(subset=["source", "source_id"], keep="last", maintain_order=True).with_columns(
+    # Within one batch the last occurrence of a key wins, as it would row by row. Checking first
+    # is much cheaper than an order-preserving unique() on every (normally duplicate-free) batch.
+    if frame.select(pl.struct("source", "source_id").n_unique()).item() < frame.height:
+        frame = frame.unique(subset=["source", "source_id"], keep="last", maintain_order=True)
+    staged = frame.with_columns(
         pl.lit(workspace.id, dtype=pl.Int64).alias("workspace_id"),
         pl.lit(_now(), dtype=pl.Datetime("us")).alias("ingested_at"),
     )
