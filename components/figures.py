@@ -74,3 +74,100 @@ def sparkline_figure(values: list[float | None], *, good: bool | None = None) ->
     fig.update_xaxes(visible=False, fixedrange=True)
     fig.update_yaxes(visible=False, fixedrange=True, rangemode="tozero")
     return fig
+
+
+# -- analytics pages (revenue, campaigns, customers) -------------------------------------------
+
+MOVEMENT_COLORS = {"new": "#2a9d8f", "expansion": "#4cc9f0", "reactivation": "#7209b7",
+                   "contraction": "#fb8500", "churn": "#e63946"}
+MOVEMENT_LABELS = {"new": "New", "expansion": "Expansion", "reactivation": "Reactivation",
+                   "contraction": "Contraction", "churn": "Churn"}
+
+
+def bar_figure(frame: pl.DataFrame, category: str, value: str = "value", *, unit: str, currency: str,
+               selected: str | None = None, horizontal: bool = True, height: int = 300,
+               empty_message: str = "No data in this date range") -> go.Figure:
+    """Bars of ``value`` by ``category`` (largest first); a ``selected`` bar is highlighted.
+
+    Each bar's ``customdata`` is its category so a click (clickData) names it.
+    """
+    if frame.height == 0 or frame[value].drop_nulls().len() == 0:
+        return empty_figure(empty_message)
+    cats = [str(c) for c in frame[category].to_list()]
+    vals = frame[value].to_list()
+    colors = [PALETTE[0] if selected in (None, c) else "rgba(67,97,238,0.3)" for c in cats]
+    hover = "%{y}: %{x:,.2f}<extra></extra>" if horizontal else "%{x}: %{y:,.2f}<extra></extra>"
+    if unit == "ratio":
+        hover = hover.replace(":,.2f", ":.1%")
+    bar = go.Bar(x=vals if horizontal else cats, y=cats if horizontal else vals, customdata=cats,
+                 orientation="h" if horizontal else "v", marker_color=colors, hovertemplate=hover)
+    fig = go.Figure(bar, layout={"template": TEMPLATE, "height": height, "showlegend": False,
+                                 "hovermode": "closest"})
+    axis = fig.update_xaxes if horizontal else fig.update_yaxes
+    axis(**tick_format(unit, currency))
+    if horizontal:
+        fig.update_yaxes(autorange="reversed", ticklabeloverflow="hide past domain")
+    return fig
+
+
+def movements_figure(movements: pl.DataFrame, *, currency: str, height: int = 320) -> go.Figure:
+    """MRR movements per period as stacked bars (gains up, losses down) plus a net-movement line.
+
+    Bars carry ``customdata`` = the period so a click drills down into its customers.
+    """
+    if movements.height == 0 or all(movements[m].sum() == 0 for m in MOVEMENT_COLORS):
+        return empty_figure("No subscription movements in this date range")
+    x = [p or "Range" for p in movements["period"].to_list()]
+    fig = go.Figure(layout={"template": TEMPLATE, "height": height, "barmode": "relative", "hovermode": "x unified"})
+    for name, color in MOVEMENT_COLORS.items():
+        sign = -1 if name in ("contraction", "churn") else 1
+        fig.add_trace(go.Bar(x=x, y=[sign * v for v in movements[name].to_list()], name=MOVEMENT_LABELS[name],
+                             marker_color=color, customdata=x, hovertemplate="%{y:,.2f}"))
+    fig.add_trace(go.Scatter(x=x, y=movements["net_movement"].to_list(), name="Net", mode="lines+markers",
+                             line={"color": "#212529", "width": 2}, customdata=x, hovertemplate="%{y:,.2f}"))
+    fig.update_yaxes(**tick_format("currency", currency))
+    return fig
+
+
+def cohort_heatmap(cohorts: pl.DataFrame, *, value: str = "customer_retention", height: int = 360) -> go.Figure:
+    """Cohort (rows) x months since first payment (columns), coloured by retention."""
+    if cohorts.height == 0:
+        return empty_figure("No customers in these cohorts")
+    wide = cohorts.pivot(on="months_since", index="cohort", values=value, sort_columns=True).sort("cohort")
+    months = [c for c in wide.columns if c != "cohort"]
+    z = wide.select(months).to_numpy().tolist()
+    text = [["" if v is None or v != v else f"{v:.0%}" for v in row] for row in z]
+    fig = go.Figure(go.Heatmap(z=z, x=[int(m) for m in months], y=wide["cohort"].to_list(), text=text,
+                               texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1, showscale=False,
+                               hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>", xgap=1, ygap=1),
+                    layout={"template": TEMPLATE, "height": height, "hovermode": "closest"})
+    fig.update_xaxes(title_text="Months since first payment", dtick=1, side="top")
+    fig.update_yaxes(autorange="reversed", type="category")
+    return fig
+
+
+def funnel_figure(stages: pl.DataFrame, *, height: int = 300) -> go.Figure:
+    """The marketing funnel with each stage's value and the rate from the previous stage."""
+    if stages.height == 0 or stages["value"].sum() == 0:
+        return empty_figure("No funnel data in this date range")
+    fig = go.Figure(go.Funnel(y=stages["stage"].to_list(), x=stages["value"].to_list(), textinfo="value",
+                              marker={"color": PALETTE[: stages.height]}, customdata=stages["stage"].to_list()),
+                    layout={"template": TEMPLATE, "height": height, "hovermode": "closest"})
+    return fig
+
+
+def calibration_figure(calibration: pl.DataFrame, *, height: int = 280) -> go.Figure:
+    """Predicted vs observed win rate per probability bin (the diagonal is perfect calibration)."""
+    if calibration.height == 0:
+        return empty_figure("Not enough closed deals to check calibration")
+    fig = go.Figure(layout={"template": TEMPLATE, "height": height, "hovermode": "closest"})
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfect",
+                             line={"dash": "dot", "color": COMPARE_COLOR}))
+    fig.add_trace(go.Scatter(x=calibration["predicted"].to_list(), y=calibration["observed"].to_list(),
+                             mode="markers+lines", name="Model", text=calibration["bin"].to_list(),
+                             marker={"size": [6 + min(n, 30) for n in calibration["deals"].to_list()],
+                                     "color": PALETTE[0]},
+                             hovertemplate="%{text}: predicted %{x:.0%}, won %{y:.0%}<extra></extra>"))
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text="Predicted")
+    fig.update_yaxes(range=[0, 1], tickformat=".0%", title_text="Won")
+    return fig

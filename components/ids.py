@@ -64,3 +64,52 @@ def source_message(source: str) -> dict:
 def source_status(source: str) -> dict:
     """Pattern id of a connector's status badge."""
     return {"type": SOURCE_STATUS, "source": source}
+
+
+# analytics pages (revenue, campaigns, customers): shared pattern ids, then one section per page
+ANALYTICS_PANEL = "pb-panel"  # {"type": ANALYTICS_PANEL, "page": ..., "item": ...} panel body
+ANALYTICS_CSV = "pb-csv"  # {"type": ANALYTICS_CSV, "page": ..., "item": ...} "Download CSV" button
+ANALYTICS_GRAPH = "pb-graph"  # {"type": ANALYTICS_GRAPH, "page": ..., "item": ...} a clickable chart
+ANALYTICS_GRID = "pb-grid"  # {"type": ANALYTICS_GRID, "page": ..., "item": ...} a clickable grid
+PAGE_FILTER = "pb-page-filter"  # {"type": PAGE_FILTER, "page": ..., "key": "channel"} page filter dropdown
+
+
+def panel(page: str, item: str) -> dict:
+    """Pattern id of the body (loading + content) of one chart/grid panel of an analytics page."""
+    return {"type": ANALYTICS_PANEL, "page": page, "item": item}
+
+
+def csv_button(page: str, item: str) -> dict:
+    """Pattern id of the "Download CSV" button of a panel."""
+    return {"type": ANALYTICS_CSV, "page": page, "item": item}
+
+
+def graph(page: str, item: str) -> dict:
+    """Pattern id of a panel's chart (its clickData cross-filters or drills down)."""
+    return {"type": ANALYTICS_GRAPH, "page": page, "item": item}
+
+
+def grid(page: str, item: str) -> dict:
+    """Pattern id of a panel's grid."""
+    return {"type": ANALYTICS_GRID, "page": page, "item": item}
+
+
+def page_filter(page: str, key: str) -> dict:
+    """Pattern id of a page filter dropdown (channel, campaign, product, country, platform)."""
+    return {"type": PAGE_FILTER, "page": page, "key": key}
+
+
+def page_ids(page: str) -> dict[str, str]:
+    """The fixed ids of an analytics page: KPI row, stores, chip bar, drill-down, download."""
+    return {
+        name: f"pb-{page}-{name}"
+        for name in ("kpis", "page-filters", "crossfilter", "chips", "drill", "drill-title", "download", "goals")
+    }
+
+
+# revenue
+REVENUE = page_ids("revenue")
+# campaigns
+CAMPAIGNS = page_ids("campaigns")
+# customers
+CUSTOMERS = page_ids("customers")
