@@ -140,7 +140,7 @@ def start_upload(contents, filenames, jobs_data):
             workspace_id=workspace.id,
             user_id=context.user_id,
             kind="upload",
-            label=f"Importing {label}",
+            label=label,
             total=len(files),
         )
     except jobs.TooManyJobs as exc:
@@ -308,7 +308,7 @@ def start_sync_job(services, context, source: str) -> jobs.Job:
         workspace_id=workspace.id,
         user_id=context.user_id,
         kind="sync",
-        label=f"Syncing {API_CONNECTORS[source].LABEL}",
+        label=API_CONNECTORS[source].LABEL,
         total=1,
     )
 

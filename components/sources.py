@@ -15,6 +15,18 @@ from dash import dcc, html
 
 from components import ids
 
+SOURCE_LABELS = {
+    "stripe": "Stripe",
+    "paypal": "PayPal",
+    "shopify": "Shopify",
+    "gumroad": "Gumroad",
+    "mailchimp": "Mailchimp",
+    "google_ads": "Google Ads",
+    "meta_ads": "Meta Ads",
+    "ga4": "GA4",
+    "hubspot": "HubSpot",
+    "generic": "Generic",
+}
 STATUS_BADGES = {
     "ok": ("success", "OK"),
     "partial": ("warning", "Some rows rejected"),
@@ -47,6 +59,13 @@ def section(title: str, body, *, subtitle: str | None = None, actions=None) -> d
         className="d-flex flex-wrap align-items-center justify-content-between gap-2",
     )
     return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="shadow-sm mb-3")
+
+
+def source_label(source: str | None) -> str:
+    """A source's display name (``google_ads`` -> ``Google Ads``)."""
+    if not source:
+        return "Unknown"
+    return SOURCE_LABELS.get(source, source.replace("_", " ").title())
 
 
 def status_badge(status: str | None) -> dbc.Badge:
@@ -93,9 +112,9 @@ def upload_box(can_upload: bool) -> html.Div:
                 multiple=True,
                 accept=ACCEPTED_FILES,
                 max_size=MAX_UPLOAD_BYTES,
-                className="pb-upload border border-2 rounded-3 p-3 p-md-4 bg-body",
-                style={"borderStyle": "dashed", "cursor": "pointer"},
-                style_active={"borderStyle": "solid", "borderColor": "#4361ee", "backgroundColor": "#eef1fd"},
+                className="pb-upload rounded-3 p-3 p-md-4 bg-body",
+                style={"border": "2px dashed var(--bs-border-color)", "cursor": "pointer"},
+                style_active={"border": "2px solid #4361ee", "backgroundColor": "#eef1fd"},
             ),
             html.Div(
                 "Files larger than 256 MB: use `pulseboard ingest` on the server.",
@@ -121,7 +140,7 @@ def job_view(job: Mapping) -> html.Div:
     )
     head = html.Div(
         [
-            html.Strong(job["label"], className="text-break"),
+            html.Strong(job_title(job), className="text-break"),
             html.Span(detail if running else counts, className="small text-body-secondary"),
         ],
         className="d-flex flex-wrap justify-content-between gap-2 mb-1",
@@ -147,6 +166,17 @@ def job_view(job: Mapping) -> html.Div:
     return html.Div(parts, className="pb-job border rounded-3 p-2 p-md-3 mb-2 bg-body")
 
 
+def job_title(job: Mapping) -> str:
+    """``Importing 3 files`` while running, ``Imported 3 files`` after; ``label`` names the object."""
+    verbs = {
+        "upload": ("Importing", "Imported", "Import stopped:"),
+        "sync": ("Syncing", "Synced", "Sync stopped:"),
+    }
+    running, done, failed = verbs.get(job.get("kind"), ("Running", "Finished", "Stopped:"))
+    verb = running if job["status"] == "running" else failed if job["status"] == "failed" else done
+    return f"{verb} {job['label']}"
+
+
 def results_table(results: list[dict]) -> html.Div:
     """Per-file (or per-sync) outcome: detected source, counts, status and the reason of a failure."""
     if not results:
@@ -156,13 +186,13 @@ def results_table(results: list[dict]) -> html.Div:
         rows.append(
             html.Tr(
                 [
-                    html.Td(html.Span(r.get("file") or r.get("connector") or "", className="text-break")),
-                    html.Td(r.get("source") or "unknown"),
+                    html.Td(r.get("file") or r.get("connector") or "", className="text-nowrap"),
+                    html.Td(source_label(r.get("source")), className="text-nowrap"),
                     html.Td(_n(r.get("rows_read")), className="text-end"),
                     html.Td(_n(r.get("inserted")), className="text-end"),
                     html.Td(_n(r.get("updated")), className="text-end"),
                     html.Td(_n(r.get("quarantined")), className="text-end"),
-                    html.Td(status_badge(r.get("status"))),
+                    html.Td(status_badge(r.get("status")), className="text-nowrap"),
                 ]
             )
         )
@@ -309,13 +339,13 @@ def runs_table(runs: list[dict]) -> html.Div:
                 [
                     html.Td(_when(r.get("started_at")), className="text-nowrap"),
                     html.Td("Sync" if r.get("kind") == "sync" else "File"),
-                    html.Td(r.get("source") or "unknown"),
-                    html.Td(html.Span(r.get("name") or "", className="text-break")),
+                    html.Td(source_label(r.get("source")), className="text-nowrap"),
+                    html.Td(r.get("name") or "", className="text-nowrap"),
                     html.Td(_n(r.get("rows_read")), className="text-end"),
                     html.Td(_n(r.get("inserted")), className="text-end"),
                     html.Td(_n(r.get("updated")), className="text-end"),
                     html.Td(_n(r.get("quarantined")), className="text-end"),
-                    html.Td(status_badge(r.get("status"))),
+                    html.Td(status_badge(r.get("status")), className="text-nowrap"),
                     html.Td(_duration(r.get("duration_ms")), className="text-end text-nowrap"),
                 ]
             )
@@ -354,10 +384,10 @@ def quarantine_table(rows: list[dict], total: int) -> html.Div:
     body = [
         html.Tr(
             [
-                html.Td(html.Span(r.get("file_name") or "", className="text-break")),
+                html.Td(r.get("file_name") or "", className="text-nowrap"),
                 html.Td(_n(r.get("row_number")), className="text-end"),
-                html.Td(r.get("column_name") or "—"),
-                html.Td(html.Span(r.get("reason") or "", className="text-break")),
+                html.Td(r.get("column_name") or "—", className="text-nowrap"),
+                html.Td(r.get("reason") or "", style={"minWidth": "16rem"}),
             ]
         )
         for r in rows
