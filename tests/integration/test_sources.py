@@ -205,7 +205,12 @@ def test_src001_manager_upload_imports_a_real_export_with_progress_and_summary(
     assert row_count(services, workspace) > 0 and row_count(services, workspace, "web_daily") > 0
     panel = poll(dash, {"ids": job_ids}).get_json()["response"]
     text = json.dumps(panel)
-    assert "stripe_payments_new.csv" in text and "ga4_traffic.csv" in text and '"Stripe"' in text and '"GA4"' in text
+    assert (
+        "stripe_payments_new.csv" in text
+        and "ga4_traffic.csv" in text
+        and '"Stripe"' in text
+        and '"GA4"' in text
+    )
     assert "Imported 2 files" in text
     assert panel["pb-src-jobs-poll"]["disabled"] is True  # all done: polling stops
     assert panel["pb-src-refresh"]["data"] == 1  # and the tables reload
