@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
 
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, no_update
 
@@ -41,6 +42,10 @@ def request_scope(filters_data: dict | None) -> Scope:
     return Scope(current_services(), ctx, filters)
 
 
+#: Query keys owned by the global filter bar; every other key belongs to the page.
+GLOBAL_KEYS = frozenset({"range", "from", "to", "compare", "grain"})
+
+
 @callback(
     Output(ids.URL, "search"),
     Input(ids.FILTER_RANGE, "value"),
@@ -56,5 +61,7 @@ def filters_to_url(preset, start, end, compare, grain, current_search):
     query = {"range": preset, "from": start, "to": end, "compare": compare, "grain": grain}
     ctx = current_context()
     state = FilterState.from_query(query, today_in(ctx.workspace.timezone))
-    search = state.to_query()
+    # Keep the page's own filters (channel, product, cross-filters ...) that ride in the same URL.
+    kept = {k: v for k, v in parse_qsl((current_search or "").lstrip("?")) if k not in GLOBAL_KEYS}
+    search = state.to_query() + ("&" + urlencode(kept) if kept else "")
     return no_update if search == current_search else search

@@ -39,3 +39,21 @@ def test_sec002_garbage_filter_store_falls_back_to_defaults(client, auth, worksp
     auth.login()
     response = client.post("/_dash-update-component", json=_kpi_request({"start": "DROP TABLE", "end": 5}))
     assert response.status_code == 200
+
+
+def test_sec003_global_filters_keep_the_pages_own_query_keys(app, auth, client, workspace):
+    from callbacks.common import filters_to_url
+
+    auth.login()
+    with app.server.test_request_context("/"):
+        from flask_login import login_user
+        from sqlalchemy import select
+
+        from dashboard.models import User
+        from dashboard.services import current_services
+
+        with current_services().db.session() as db:
+            login_user(db.scalar(select(User).where(User.email == "owner@acme.test")))
+        search = filters_to_url("last_7_days", None, None, "none", "week",
+                                            "?range=last_30_days&compare=none&grain=day&channel=Email")
+    assert search == "?range=last_7_days&compare=none&grain=week&channel=Email"
