@@ -29,7 +29,7 @@ from dashboard.services import current_services
 from data.connectors.api import API_CONNECTORS
 
 #: Who may import files from the browser, set up connectors, and see rejected rows.
-UPLOAD_ROLE = Role.MANAGER
+UPLOAD_ROLE = Role.ANALYST  # issue 3: "managers and analysts may upload files"
 CONNECT_ROLE = Role.OWNER
 QUARANTINE_ROLE = Role.ANALYST
 MAX_FILES_PER_UPLOAD = 20
@@ -101,7 +101,7 @@ def start_upload(contents, filenames, jobs_data):
         return (
             no_update,
             no_update,
-            ui.message("Importing files needs the manager or owner role.", False),
+            ui.message("Importing files needs the analyst role or higher.", False),
             None,
         )
     contents = contents if isinstance(contents, list) else [contents]

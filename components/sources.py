@@ -87,8 +87,8 @@ def upload_box(can_upload: bool) -> html.Div:
         return dbc.Alert(
             [
                 html.I(className="bi bi-lock me-2"),
-                "Importing files needs the manager or owner role. Ask an owner of this workspace to import "
-                "exports or give you the manager role.",
+                "Importing files needs the analyst role or higher. Ask an owner of this workspace to import "
+                "exports or give you the analyst role.",
             ],
             color="light",
             className="mb-0 border",

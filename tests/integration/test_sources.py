@@ -220,6 +220,13 @@ def test_src001_manager_upload_imports_a_real_export_with_progress_and_summary(
     assert "stripe_payments_new.csv" in runs
 
 
+def test_src011_analysts_may_upload_files_too(dash, auth, services, workspace):
+    auth.login("analyst@acme.test")
+    body = upload(dash, [FIXTURES / "stripe_payments_new.csv"]).get_json()["response"]
+    wait_for_jobs(body["pb-src-jobs"]["data"]["ids"], workspace.id)
+    assert row_count(services, workspace) > 0
+
+
 def test_src002_unknown_file_is_refused_with_the_reason(dash, auth, services, workspace, manager, settings):
     auth.login(manager)
     body = upload(dash, [("notes.csv", b"hello,world\n1,2\n")]).get_json()["response"]
@@ -229,8 +236,8 @@ def test_src002_unknown_file_is_refused_with_the_reason(dash, auth, services, wo
     assert "Refused" in text and "notes.csv" in text and str(settings.data_path) not in text
 
 
-@pytest.mark.parametrize("email", ["viewer@acme.test", "analyst@acme.test"])
-def test_src003_viewer_and_analyst_uploads_are_refused_server_side(
+@pytest.mark.parametrize("email", ["viewer@acme.test"])
+def test_src003_viewer_uploads_are_refused_server_side(
     dash, auth, services, workspace, settings, email
 ):
     auth.login(email)
@@ -238,12 +245,12 @@ def test_src003_viewer_and_analyst_uploads_are_refused_server_side(
     assert response.status_code == 200
     body = response.get_json()["response"]
     assert "pb-src-jobs" not in body  # no job started
-    assert "needs the manager or owner role" in json.dumps(body)
+    assert "needs the analyst role or higher" in json.dumps(body)
     assert row_count(services, workspace) == 0
     uploads = settings.data_path / "uploads"
     assert not uploads.exists() or list(uploads.iterdir()) == []
     render_text = json.dumps(render(dash).get_json())
-    assert 'pb-src-upload"' not in render_text and "needs the manager or owner role" in render_text
+    assert 'pb-src-upload"' not in render_text and "needs the analyst role or higher" in render_text
 
 
 @pytest.mark.parametrize("email", ["analyst@acme.test", "manager@acme.test"])
