@@ -17,7 +17,14 @@ from dashboard.server import create_server
 from dashboard.settings import Settings
 
 ROOT = Path(__file__).parent
-CALLBACK_MODULES = ("callbacks.common", "callbacks.overview", "callbacks.sources", "callbacks.revenue")
+CALLBACK_MODULES = (
+    "callbacks.common",
+    "callbacks.overview",
+    "callbacks.sources",
+    "callbacks.revenue",
+    "callbacks.campaigns",
+    "callbacks.customers",
+)
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:

@@ -171,3 +171,16 @@ def calibration_figure(calibration: pl.DataFrame, *, height: int = 280) -> go.Fi
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text="Predicted")
     fig.update_yaxes(range=[0, 1], tickformat=".0%", title_text="Won")
     return fig
+
+
+def customers_figure(counts: pl.DataFrame, *, height: int = 300) -> go.Figure:
+    """New and returning customers per period as stacked bars (their sum is the active customers)."""
+    if counts.height == 0 or counts["active"].sum() == 0:
+        return empty_figure("No paying customers in this date range")
+    x = [str(p) if p is not None else "Range" for p in counts["period"].to_list()]
+    fig = go.Figure(layout={"template": TEMPLATE, "height": height, "barmode": "stack", "hovermode": "x unified"})
+    for name, label, color in (("new", "New", PALETTE[6]), ("returning", "Returning", PALETTE[0])):
+        fig.add_trace(go.Bar(x=x, y=counts[name].to_list(), name=label, marker_color=color, customdata=x,
+                             hovertemplate="%{y:,.0f}"))
+    fig.update_yaxes(tickformat="~s")
+    return fig

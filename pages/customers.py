@@ -1,0 +1,90 @@
+"""Customers: who buys and who is at risk — active/new/returning, RFM, geography, pipeline, lead scoring."""
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import ids
+from components.analytics import page_filters, panel
+from components.filter_bar import filter_bar, state_from_query
+from components.kpi_card import kpi_placeholder
+from components.shell import page_header
+
+dash.register_page(__name__, path="/customers", title="Customers · Pulseboard", name="Customers", order=3)
+
+PAGE = "customers"
+FILTER_KEYS = ("channel", "product", "country")
+P = ids.CUSTOMERS
+
+
+def layout(**kwargs):
+    """The customers page for the filters in the query string."""
+    state = state_from_query(kwargs)
+    values = {k: str(kwargs[k])[:200] for k in FILTER_KEYS if kwargs.get(k)}
+    return html.Div(
+        [
+            page_header(
+                "Customers", "Active, new and returning customers, segments, pipeline and lead scores"
+            ),
+            filter_bar(state),
+            page_filters(PAGE, FILTER_KEYS, values),
+            dcc.Store(id=P["page-filters"], data=values),
+            dcc.Store(id=P["crossfilter"]),
+            dcc.Store(id=P["drill"]),
+            dcc.Download(id=P["download"]),
+            html.Div(id=P["chips"], className="mb-2"),
+            dcc.Loading(
+                html.Div(
+                    dbc.Row(
+                        [dbc.Col(kpi_placeholder("…"), xs=6, md=4, xl=2, className="mb-3") for _ in range(7)]
+                    ),
+                    id=P["kpis"],
+                ),
+                type="dot",
+                delay_show=300,
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        panel(PAGE, "counts", "New and returning customers", subtitle="per period"), lg=7
+                    ),
+                    dbc.Col(
+                        panel(PAGE, "geo", "Active customers by country", subtitle="click to filter"), lg=5
+                    ),
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        panel(
+                            PAGE, "rfm_chart", "RFM segments", subtitle="click a segment for its customers"
+                        ),
+                        lg=5,
+                    ),
+                    dbc.Col(
+                        panel(PAGE, "rfm", "Segments: customers and revenue", subtitle="last 365 days"), lg=7
+                    ),
+                ]
+            ),
+            html.Div(
+                panel(PAGE, "drill", "Details", subtitle="rows behind the clicked segment or stage"),
+                id=P["drill-title"],
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        panel(PAGE, "pipeline", "Pipeline by stage", subtitle="click a stage for its deals"),
+                        lg=5,
+                    ),
+                    dbc.Col(panel(PAGE, "leads", "Lead scores", subtitle="open deals"), lg=7),
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        panel(PAGE, "calibration", "Lead model calibration", subtitle="held-out deals"), lg=5
+                    )
+                ]
+            ),
+        ]
+    )
