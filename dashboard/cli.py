@@ -47,6 +47,7 @@ def _services(ctx: click.Context) -> Services:
             first = exc.errors()[0]
             raise BadInput(f"setting PULSEBOARD_{str(first['loc'][0]).upper()}: {first['msg']}") from None
         ctx.call_on_close(ctx.obj.close)
+        ctx.obj.db.upgrade()  # a fresh data dir works with any command, not only after `db upgrade`
     return ctx.obj
 
 

@@ -144,3 +144,11 @@ def test_cli007_locked_warehouse_without_server_gives_clear_error(seeded, settin
     )
     assert proc.returncode == 2
     assert "is open in another process" in proc.stderr
+
+
+def test_cli008_fresh_data_dir_gives_a_clear_error_not_a_traceback(settings, monkeypatch):
+    monkeypatch.setenv("PULSEBOARD_DATA_DIR", str(settings.data_dir / "brand-new"))
+    result = CliRunner().invoke(cli, ["metric", "spend", "--workspace", "demo", "--from", "2026-01-01",
+                                      "--to", "2026-01-31"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: unknown workspace 'demo'; existing workspaces: none yet\n"
