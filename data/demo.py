@@ -3,7 +3,7 @@
 ``generate_demo_files`` simulates two years (by default) of a small design/dev studio — retainer
 subscriptions, one-off projects won through a CRM pipeline, digital products sold in a shop,
 Google/Meta ads, a weekly newsletter and website traffic — and writes what the owner would
-download from each vendor (layouts in ``/work/shared/VENDOR_FORMATS.md``). The demo workspace is
+download from each vendor (layouts in ``shared/VENDOR_FORMATS.md``). The demo workspace is
 then loaded through the ordinary file connectors, so the files follow the vendors' layouts
 exactly, quirks included.
 

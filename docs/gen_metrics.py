@@ -23,6 +23,7 @@ period at the same position in the current range.
 
 
 def main() -> None:
+    """Write docs/metrics.md."""
     rows = [
         f"| `{m.name}` | {m.label} | {m.unit} | {'yes' if m.up_is_good else 'no'} | "
         f"{'yes' if m.additive else 'no'} | {', '.join(m.dimensions) or '—'} |"
