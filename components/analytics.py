@@ -128,3 +128,31 @@ def chips(crossfilter: dict | None, clear_id) -> list:
 def kpi_row(cards: list) -> dbc.Row:
     """KPI cards: 2 per row on phones, 3 on tablets, 6 on wide screens."""
     return dbc.Row([dbc.Col(c, xs=6, md=4, xl=2, className="mb-3") for c in cards])
+
+
+def page_top(
+    page: str, page_ids: dict, filter_keys: tuple[str, ...], query: dict, *, title: str, subtitle: str,
+    kpi_count: int,
+) -> list:
+    """The top of an analytics page: header, filter bars, the page's stores, chips and KPI placeholders.
+
+    Page-filter values come from the query string (trimmed: they are user input); the global
+    filter state is parsed the same way every page does.
+    """
+    from components.filter_bar import filter_bar, state_from_query
+    from components.kpi_card import kpi_placeholder
+    from components.shell import page_header
+
+    values = {k: str(query[k])[:200] for k in filter_keys if query.get(k)}
+    placeholders = [dbc.Col(kpi_placeholder("…"), xs=6, md=4, xl=2, className="mb-3") for _ in range(kpi_count)]
+    return [
+        page_header(title, subtitle),
+        filter_bar(state_from_query(query)),
+        page_filters(page, filter_keys, values),
+        dcc.Store(id=page_ids["page-filters"], data=values),
+        dcc.Store(id=page_ids["crossfilter"]),
+        dcc.Store(id=page_ids["drill"]),
+        dcc.Download(id=page_ids["download"]),
+        html.Div(id=page_ids["chips"], className="mb-2"),
+        dcc.Loading(html.Div(dbc.Row(placeholders), id=page_ids["kpis"]), type="dot", delay_show=300),
+    ]

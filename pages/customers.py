@@ -2,13 +2,10 @@
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from components import ids
-from components.analytics import page_filters, panel
-from components.filter_bar import filter_bar, state_from_query
-from components.kpi_card import kpi_placeholder
-from components.shell import page_header
+from components.analytics import page_top, panel
 
 dash.register_page(__name__, path="/customers", title="Customers · Pulseboard", name="Customers", order=3)
 
@@ -19,29 +16,16 @@ P = ids.CUSTOMERS
 
 def layout(**kwargs):
     """The customers page for the filters in the query string."""
-    state = state_from_query(kwargs)
-    values = {k: str(kwargs[k])[:200] for k in FILTER_KEYS if kwargs.get(k)}
     return html.Div(
         [
-            page_header(
-                "Customers", "Active, new and returning customers, segments, pipeline and lead scores"
-            ),
-            filter_bar(state),
-            page_filters(PAGE, FILTER_KEYS, values),
-            dcc.Store(id=P["page-filters"], data=values),
-            dcc.Store(id=P["crossfilter"]),
-            dcc.Store(id=P["drill"]),
-            dcc.Download(id=P["download"]),
-            html.Div(id=P["chips"], className="mb-2"),
-            dcc.Loading(
-                html.Div(
-                    dbc.Row(
-                        [dbc.Col(kpi_placeholder("…"), xs=6, md=4, xl=2, className="mb-3") for _ in range(7)]
-                    ),
-                    id=P["kpis"],
-                ),
-                type="dot",
-                delay_show=300,
+            *page_top(
+                PAGE,
+                P,
+                FILTER_KEYS,
+                kwargs,
+                title="Customers",
+                subtitle="Active, new and returning customers, segments, pipeline and lead scores",
+                kpi_count=7,
             ),
             dbc.Row(
                 [
