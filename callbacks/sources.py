@@ -25,6 +25,7 @@ from dashboard import connections as conn
 from dashboard import jobs
 from dashboard.auth import PermissionDenied, current_context
 from dashboard.models import Role
+from dashboard.oauth import SCOPES as GOOGLE_SCOPES
 from dashboard.services import current_services
 from data.connectors.api import API_CONNECTORS
 
@@ -47,6 +48,8 @@ def connector_specs() -> list[dict]:
                 {"name": f.name, "label": f.label, "secret": f.secret, "help": f.help, "required": f.required}
                 for f in cls.CREDENTIAL_FIELDS
             ],
+            # Google connectors can get their refresh token from Google's consent screen
+            "oauth_start": f"/oauth/google/start/{source}" if source in GOOGLE_SCOPES else None,
         }
         for source, cls in API_CONNECTORS.items()
     ]
@@ -127,7 +130,15 @@ def start_upload(contents, filenames, jobs_data):
         try:
             for number, (path, display) in enumerate(files):
                 job.step(current=display)
-                result = import_file(services.warehouse, workspace, path, display_name=display)
+                result = import_file(
+                    services.warehouse,
+                    workspace,
+                    path,
+                    display_name=display,
+                    progress=lambda fraction, read, before=rows: job.step(
+                        partial=fraction, rows=before + read
+                    ),
+                )
                 rows += result["rows_read"]
                 job.step(done=number + 1, rows=rows, result=upload_summary(result, path, display))
         finally:

@@ -312,12 +312,41 @@ def connector_form(spec: Mapping, hints: Mapping[str, str]) -> html.Div:
                 n_clicks=0,
                 disabled=not hints,
             ),
+            *(
+                [
+                    dbc.Button(
+                        [html.I(className="bi bi-google me-1"), "Connect Google account"],
+                        href=spec["oauth_start"],
+                        external_link=True,  # a full page load: the server redirects to Google
+                        color="secondary",
+                        outline=True,
+                        size="sm",
+                        disabled=not (hints.get("client_id") and hints.get("client_secret")),
+                        title="Save the OAuth client ID and secret first; then sign in with Google.",
+                    )
+                ]
+                if spec.get("oauth_start")
+                else []
+            ),
         ],
         className="d-flex flex-wrap gap-2",
     )
     return html.Div(
         [dbc.Row(inputs, className="g-2"), buttons, html.Div(id=ids.source_message(source), className="mt-2")]
     )
+
+
+def oauth_notice(query: Mapping[str, str]) -> dbc.Alert | None:
+    """The outcome of a "Connect Google account" round trip, from the query string it returns with."""
+    labels = {"ga4": "Google Analytics", "google_ads": "Google Ads"}
+    if query.get("connected") in labels:
+        text = f"{labels[query['connected']]}: Google account connected. Press “Test connection” to check it."
+        return dbc.Alert(text, color="success", dismissable=True, className="py-2 small")
+    if query.get("oauth_error"):
+        name = labels.get(query.get("source", ""), "Google")
+        text = f"{name}: the Google account was not connected: {str(query['oauth_error'])[:200]}."
+        return dbc.Alert(text, color="danger", dismissable=True, className="py-2 small text-break")
+    return None
 
 
 def message(text: str, ok: bool) -> dbc.Alert:

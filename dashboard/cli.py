@@ -8,6 +8,7 @@ file is locked they hand themselves to the server (see dashboard.control).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -126,7 +127,9 @@ def users_create(ctx: click.Context, email: str, slug: str, role: str, as_json: 
     try:
         with services.db.session() as session:
             workspace = ensure_workspace(
-                session, slug, currency=services.settings.default_currency,
+                session,
+                slug,
+                currency=services.settings.default_currency,
                 timezone=services.settings.default_timezone,
             )
             user = create_user(session, email, password, workspace=workspace, role=role)
@@ -146,14 +149,23 @@ def users_create(ctx: click.Context, email: str, slug: str, role: str, as_json: 
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 @needs_warehouse
-def demo(ctx: click.Context, slug: str, seed: int, years: int, if_empty: bool, owner: str | None, as_json: bool):
+def demo(
+    ctx: click.Context, slug: str, seed: int, years: int, if_empty: bool, owner: str | None, as_json: bool
+):
     """Fill a workspace with a believable demo business (vendor files through the importers)."""
     from dashboard.demo_setup import seed_demo
 
     services = _services(ctx)
     try:
-        outcome = seed_demo(services, slug, seed=seed, years=years, if_empty=if_empty, owner=owner,
-                            owner_password=os.environ.get("PULSEBOARD_PASSWORD") or DEMO_OWNER_PASSWORD)
+        outcome = seed_demo(
+            services,
+            slug,
+            seed=seed,
+            years=years,
+            if_empty=if_empty,
+            owner=owner,
+            owner_password=os.environ.get("PULSEBOARD_PASSWORD") or DEMO_OWNER_PASSWORD,
+        )
     except AccountError as exc:
         raise BadInput(str(exc)) from None
     if as_json:
@@ -163,7 +175,9 @@ def demo(ctx: click.Context, slug: str, seed: int, years: int, if_empty: bool, o
         click.echo(f"workspace {slug} already has data; left as it is")
     else:
         for f in outcome["files"]:
-            click.echo(f"{f['path'].rsplit('/', 1)[-1]:<28} {f['source']:<12} {f['inserted']:>7} rows  {f['status']}")
+            click.echo(
+                f"{f['path'].rsplit('/', 1)[-1]:<28} {f['source']:<12} {f['inserted']:>7} rows  {f['status']}"
+            )
     if outcome.get("owner_created"):
         click.echo(f"created owner {owner} (password: {outcome['owner_password']})")
 
@@ -173,12 +187,17 @@ def demo(ctx: click.Context, slug: str, seed: int, years: int, if_empty: bool, o
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--workspace", "slug", required=True, help="Workspace slug.")
 @click.option("--source", default="auto", show_default=True, help="auto, or force a connector.")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON column mapping for the generic connector.")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON column mapping for the generic connector.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 @needs_warehouse
-def ingest(ctx: click.Context, paths: tuple[Path, ...], slug: str, source: str, mapping: Path | None, as_json: bool):
+def ingest(
+    ctx: click.Context, paths: tuple[Path, ...], slug: str, source: str, mapping: Path | None, as_json: bool
+):
     """Import vendor export files (the source is detected from the content)."""
     from data.connectors.registry import FILE_SOURCES
     from data.importer import import_file
@@ -195,7 +214,10 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], slug: str, source: str, 
             raise BadInput(f"{mapping}: not valid JSON ({exc})") from None
     results = []
     for path in paths:
-        result = import_file(services.warehouse, workspace, path, source=source, mapping=mapping_spec)
+        with _file_progress(path, enabled=not as_json) as progress:
+            result = import_file(
+                services.warehouse, workspace, path, source=source, mapping=mapping_spec, progress=progress
+            )
         results.append(result)
         if not as_json:
             line = (
@@ -207,6 +229,26 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], slug: str, source: str, 
         click.echo(json.dumps({"files": results}, indent=2, default=str))
     if any(r["status"] in ("refused", "failed") for r in results):
         ctx.exit(2)
+
+
+@contextlib.contextmanager
+def _file_progress(path: Path, *, enabled: bool):
+    """A progress bar on stderr while one file imports (only on a terminal; scripts see none)."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=1000, label=path.name, file=sys.stderr, show_eta=True) as bar:
+        shown = 0
+
+        def progress(fraction: float, rows: int) -> None:
+            nonlocal shown
+            target = int(fraction * 1000)
+            if target > shown:
+                bar.update(target - shown)
+                shown = target
+
+        yield progress
+        bar.update(1000 - shown)
 
 
 # -- sync, connections, runs ------------------------------------------------------------------
@@ -237,6 +279,7 @@ def sync(ctx: click.Context, connector: str | None, slug: str, as_json: bool) ->
     show_progress = not as_json and sys.stderr.isatty()
     syncs = []
     for source in sources:
+
         def progress(rows: int, source: str = source) -> None:
             if show_progress:
                 click.echo(f"\r{source}: {rows:,} rows fetched", err=True, nl=False)
@@ -247,18 +290,28 @@ def sync(ctx: click.Context, connector: str | None, slug: str, as_json: bool) ->
             raise BadInput(str(exc)) from None
         if show_progress:
             click.echo("", err=True)
-        item = {"connector": source, "status": result.status, "rows_read": result.rows_read,
-                "inserted": result.inserted, "updated": result.updated, "quarantined": result.quarantined,
-                "error": result.error}
+        item = {
+            "connector": source,
+            "status": result.status,
+            "rows_read": result.rows_read,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "quarantined": result.quarantined,
+            "error": result.error,
+        }
         syncs.append(item)
         if not as_json:
-            line = (f"{source}: read {item['rows_read']}, inserted {item['inserted']}, updated {item['updated']}, "
-                    f"quarantined {item['quarantined']} [{item['status']}]")
+            line = (
+                f"{source}: read {item['rows_read']}, inserted {item['inserted']}, updated {item['updated']}, "
+                f"quarantined {item['quarantined']} [{item['status']}]"
+            )
             click.echo(line if not item["error"] else f"{line}\n  {item['error']}")
     if as_json:
         click.echo(json.dumps({"syncs": syncs}, indent=2, default=str))
     elif not sources:
-        click.echo(f"no connections configured for workspace {slug}; add one with `pulseboard connections add`")
+        click.echo(
+            f"no connections configured for workspace {slug}; add one with `pulseboard connections add`"
+        )
     if any(s["status"] == "refused" for s in syncs):
         ctx.exit(2)
     if any(s["status"] == "failed" for s in syncs):
@@ -273,13 +326,19 @@ def connections() -> None:
 @connections.command("add")
 @click.argument("source")
 @click.option("--workspace", "slug", required=True, help="Workspace slug.")
-@click.option("--set", "pairs", multiple=True, metavar="FIELD=VALUE",
-              help="A credential field; secrets may instead come from PULSEBOARD_<SOURCE>_<FIELD>.")
+@click.option(
+    "--set",
+    "pairs",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="A credential field; secrets may instead come from PULSEBOARD_<SOURCE>_<FIELD>.",
+)
 @click.option("--base-url", default=None, help="Talk to this API base URL instead of the vendor's.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def connections_add(ctx: click.Context, source: str, slug: str, pairs: tuple[str, ...], base_url: str | None,
-                    as_json: bool) -> None:
+def connections_add(
+    ctx: click.Context, source: str, slug: str, pairs: tuple[str, ...], base_url: str | None, as_json: bool
+) -> None:
     """Configure (or update) the SOURCE connector of a workspace; the terminal acts as its owner."""
     from dashboard.accounts import WorkspaceContext
     from dashboard.connections import ConnectionSetupError, connector_class, save_connection
@@ -303,8 +362,13 @@ def connections_add(ctx: click.Context, source: str, slug: str, pairs: tuple[str
             values[field.name] = env
     workspace = _workspace_ref(services, slug)
     try:
-        info = save_connection(services, WorkspaceContext(user_id=0, role=Role.OWNER, workspace=workspace),
-                               source, values, base_url=base_url)
+        info = save_connection(
+            services,
+            WorkspaceContext(user_id=0, role=Role.OWNER, workspace=workspace),
+            source,
+            values,
+            base_url=base_url,
+        )
     except ConnectionSetupError as exc:
         raise BadInput(str(exc)) from None
     hints = ", ".join(f"{k}={v}" for k, v in info.hints.items())
@@ -328,13 +392,17 @@ def connections_list(ctx: click.Context, slug: str, as_json: bool) -> None:
     if not items:
         click.echo(f"no connections configured for workspace {slug}")
     for item in items:
-        click.echo(f"{item['source']:<12} {item['status']:<6} last sync {item['last_sync_at'] or 'never'}"
-                   + (f"\n  {item['last_error']}" if item["last_error"] else ""))
+        click.echo(
+            f"{item['source']:<12} {item['status']:<6} last sync {item['last_sync_at'] or 'never'}"
+            + (f"\n  {item['last_error']}" if item["last_error"] else "")
+        )
 
 
 @cli.command()
 @click.option("--workspace", "slug", required=True, help="Workspace slug.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000), help="Newest runs shown.")
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(1, 10_000), help="Newest runs shown."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 @needs_warehouse
@@ -351,9 +419,11 @@ def runs(ctx: click.Context, slug: str, limit: int, as_json: bool) -> None:
     if not items:
         click.echo(f"no imports or syncs yet in workspace {slug}")
     for r in items:
-        line = (f"{r['id']:>5} {str(r['started_at'])[:19]} {r['kind']:<4} {r['source'] or '?':<10} "
-                f"{(r['name'] or '')[:32]:<32} read {r['rows_read']}, inserted {r['inserted']}, "
-                f"updated {r['updated']}, quarantined {r['quarantined']} [{r['status']}]")
+        line = (
+            f"{r['id']:>5} {str(r['started_at'])[:19]} {r['kind']:<4} {r['source'] or '?':<10} "
+            f"{(r['name'] or '')[:32]:<32} read {r['rows_read']}, inserted {r['inserted']}, "
+            f"updated {r['updated']}, quarantined {r['quarantined']} [{r['status']}]"
+        )
         click.echo(line if not r["error"] else f"{line}\n      {r['error']}")
 
 
@@ -369,31 +439,56 @@ def runs(ctx: click.Context, slug: str, limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 @needs_warehouse
-def metric(ctx: click.Context, name: str, slug: str, start: str, end: str, grain: str, by: str | None,
-           compare: str | None, as_json: bool) -> None:
+def metric(
+    ctx: click.Context,
+    name: str,
+    slug: str,
+    start: str,
+    end: str,
+    grain: str,
+    by: str | None,
+    compare: str | None,
+    as_json: bool,
+) -> None:
     """Print one metric for a workspace and date range (days in the workspace's time zone)."""
     services = _services(ctx)
     start_date, end_date = _parse_date("--from", start), _parse_date("--to", end)
     try:
         definition = get_metric(name)
         workspace = _workspace_ref(services, slug)
-        frame = query_metric(services.warehouse.scoped(workspace), name, start_date, end_date,
-                             grain=grain, by=by, compare=compare)
+        frame = query_metric(
+            services.warehouse.scoped(workspace),
+            name,
+            start_date,
+            end_date,
+            grain=grain,
+            by=by,
+            compare=compare,
+        )
     except MetricError as exc:
         raise BadInput(str(exc)) from None
     rows = frame.to_dicts()
     payload = {
-        "metric": definition.name, "label": definition.label, "unit": definition.unit,
-        "currency": workspace.currency, "from": start_date.isoformat(), "to": end_date.isoformat(),
-        "grain": grain, "rows": rows,
+        "metric": definition.name,
+        "label": definition.label,
+        "unit": definition.unit,
+        "currency": workspace.currency,
+        "from": start_date.isoformat(),
+        "to": end_date.isoformat(),
+        "grain": grain,
+        "rows": rows,
     }
     if as_json:
         click.echo(json.dumps(payload, indent=2))
         return
-    click.echo(f"{definition.label} ({definition.unit}{', ' + workspace.currency if definition.unit == 'currency' else ''})"
-               f" {payload['from']} .. {payload['to']}")
+    click.echo(
+        f"{definition.label} ({definition.unit}{', ' + workspace.currency if definition.unit == 'currency' else ''})"
+        f" {payload['from']} .. {payload['to']}"
+    )
     for row in rows:
-        label = " ".join(str(row[k]) for k in row if k not in ("value", "compare_value") and row[k] is not None)
+        label = " ".join(
+            str(row[k]) for k in row if k not in ("value", "compare_value") and row[k] is not None
+        )
         compare_text = "" if row["compare_value"] is None else f"   (compare {row['compare_value']:,.2f})"
         value = "n/a" if row["value"] is None else f"{row['value']:,.2f}"
         click.echo(f"  {label or 'total':<24} {value:>16}{compare_text}")
@@ -404,8 +499,16 @@ def metric(ctx: click.Context, name: str, slug: str, start: str, end: str, grain
 def metrics_list(as_json: bool) -> None:
     """List the metric catalogue."""
     items = [
-        {"name": m.name, "label": m.label, "unit": m.unit, "description": m.description, "formula": m.formula,
-         "up_is_good": m.up_is_good, "additive": m.additive, "dimensions": list(m.dimensions)}
+        {
+            "name": m.name,
+            "label": m.label,
+            "unit": m.unit,
+            "description": m.description,
+            "formula": m.formula,
+            "up_is_good": m.up_is_good,
+            "additive": m.additive,
+            "dimensions": list(m.dimensions),
+        }
         for m in CATALOGUE.values()
     ]
     if as_json:

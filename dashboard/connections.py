@@ -16,6 +16,9 @@ fix them and retry), ``failed`` for anything else (nothing changed; retrying may
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -96,6 +99,10 @@ def connector_class(source: str) -> type[ApiConnector]:
     if cls is None:
         raise UnknownConnector(f"unknown connector {source!r}; accepted: {', '.join(API_CONNECTORS)}")
     return cls
+
+
+#: key in a connector's saved state holding :func:`account_fingerprint`
+ACCOUNT_KEY = "_account"
 
 
 def require_owner(ctx: WorkspaceContext) -> None:
@@ -185,6 +192,16 @@ def list_connections(services: Services, workspace_id: int) -> list[ConnectionIn
 def get_connection(services: Services, workspace_id: int, source: str) -> ConnectionInfo | None:
     """One configured connection (masked), or None."""
     return next((c for c in list_connections(services, workspace_id) if c.source == source), None)
+
+
+def stored_credentials(services: Services, workspace_id: int, source: str) -> dict[str, str]:
+    """The decrypted credentials of a workspace's connection, ``{}`` if none.
+
+    Server side only: never send them to the browser or a log.
+    """
+    with services.db.session() as db:
+        row = _row(db, workspace_id, source)
+        return _decrypt_or_empty(services.settings.effective_secret_key, row) if row is not None else {}
 
 
 def test_connection(
@@ -305,11 +322,19 @@ def _sync_locked(services, workspace, cls, token, name, *, base_url, client, sle
         connector = cls(credentials, base_url=url, client=client, **extra)
     except (CredentialsUnreadable, AuthError) as exc:
         refusal = _redact(str(exc), credentials, cls)
+    account = account_fingerprint(
+        services.settings.effective_secret_key, cls, credentials, url if connector else None
+    )
     state = sync_state.read_state(warehouse, workspace.id, source) if connector is not None else {}
+    if state.get(ACCOUNT_KEY, account) != account:
+        # The connector now points at another account: its cursor would skip that account's history.
+        log.info("%s for workspace %s: account changed, syncing from the start", source, workspace.slug)
+        state = {}
+    state.pop(ACCOUNT_KEY, None)
     options = options or SyncOptions(reporting_currency=workspace.currency, timezone=workspace.timezone)
 
     def save_cursor(cur) -> None:
-        sync_state.write_state(cur, workspace.id, source, connector.new_state)
+        sync_state.write_state(cur, workspace.id, source, {**connector.new_state, ACCOUNT_KEY: account})
 
     stream = _stream(connector, state, options, progress, refusal, credentials, cls)
     try:
@@ -325,6 +350,19 @@ def _sync_locked(services, workspace, cls, token, name, *, base_url, client, sle
     finally:
         if connector is not None:
             connector.close()
+
+
+def account_fingerprint(
+    secret_key: str, cls: type[ApiConnector], credentials: Mapping[str, str], base_url: str | None
+) -> str:
+    """A keyed hash of the fields that name the vendor account (and the API address).
+
+    Stored beside the cursor, it tells a sync that the connection was re-pointed at another
+    account; keyed with the app's secret so the stored value reveals nothing about the keys.
+    """
+    names = cls.ACCOUNT_FIELDS or tuple(f.name for f in cls.CREDENTIAL_FIELDS)
+    identity = json.dumps({"fields": {n: credentials.get(n) for n in names}, "url": base_url}, sort_keys=True)
+    return hmac.new(secret_key.encode(), identity.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def _stream(connector, state, options, progress, refusal, credentials, cls) -> Iterator[Chunk]:

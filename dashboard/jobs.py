@@ -40,6 +40,7 @@ class Job:
     label: str
     total: int = 1
     done: int = 0
+    partial: float = 0.0  # fraction (0..1) of the item in progress, for long single files
     rows: int = 0
     status: str = "running"  # running | done | failed
     current: str = ""
@@ -56,15 +57,16 @@ class Job:
 
     @property
     def progress(self) -> float:
-        """Fraction of the work done, 0..1 (items done / total)."""
+        """Fraction of the work done, 0..1: items done plus the part of the current one, over total."""
         if not self.running:
             return 1.0
-        return min(1.0, self.done / self.total) if self.total else 0.0
+        return min(1.0, (self.done + self.partial) / self.total) if self.total else 0.0
 
     def step(
         self,
         *,
         done: int | None = None,
+        partial: float | None = None,
         rows: int | None = None,
         current: str | None = None,
         result: dict | None = None,
@@ -73,6 +75,9 @@ class Job:
         with self._lock:
             if done is not None:
                 self.done = done
+                self.partial = 0.0
+            if partial is not None:
+                self.partial = max(0.0, min(1.0, partial))
             if rows is not None:
                 self.rows = rows
             if current is not None:

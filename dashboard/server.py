@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from dashboard import auth, control
+from dashboard import auth, control, oauth
 from dashboard.services import EXTENSION_KEY, Services
 from dashboard.settings import Settings
 
@@ -44,6 +44,7 @@ def create_server(settings: Settings | None = None) -> Flask:
     server.extensions[EXTENSION_KEY] = services
     auth.install(server)
     control.install(server)
+    oauth.install(server)
 
     @server.after_request
     def _security_headers(response):

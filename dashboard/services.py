@@ -33,7 +33,9 @@ class Services:
         if self._warehouse is None:
             with self._lock:
                 if self._warehouse is None:
-                    self._warehouse = Warehouse(self.settings.warehouse_location)
+                    self._warehouse = Warehouse(
+                        self.settings.warehouse_location, memory_limit=self.settings.warehouse_memory_limit
+                    )
         return self._warehouse
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from data.connectors.base import Chunk, ParseOptions, UnrecognisedFile
@@ -18,8 +18,12 @@ def import_file(
     source: str = "auto",
     mapping: dict | None = None,
     display_name: str | None = None,
+    progress: Callable[[float, int], object] | None = None,
 ) -> dict:
     """Import ``path`` into ``workspace``; returns the CLI/API result dict.
+
+    ``progress(fraction, rows_read)`` is called as the file is read; the fraction (0..1) is an
+    estimate from the file's size and the length of its first lines.
 
     Never raises for bad input: an unknown format, an unreadable file or a parser failure comes
     back as status ``refused``/``failed`` with the reason, and the warehouse is unchanged.
@@ -37,7 +41,13 @@ def import_file(
     except (UnrecognisedFile, UnicodeError, OSError) as exc:
         found, stream = (None if source == "auto" else source), _refuse(path, exc)
     try:
-        result = ingest_chunks(warehouse, workspace, stream, source=found or "unknown", name=name)
+        on_rows = None
+        if progress is not None:
+            expected = estimate_rows(path)
+            on_rows = lambda rows: progress(min(0.99, rows / expected) if expected else 0.0, rows)  # noqa: E731
+        result = ingest_chunks(
+            warehouse, workspace, stream, source=found or "unknown", name=name, progress=on_rows
+        )
     except Exception as exc:  # recorded as a failed run; the warehouse was rolled back
         result = IngestResult(
             source=found or "unknown",
@@ -55,6 +65,23 @@ def import_file(
         "status": result.status,
         "error": result.error,
     }
+
+
+def estimate_rows(path: Path, sample_bytes: int = 256 * 1024) -> int:
+    """Roughly how many rows ``path`` holds: its size over the mean line length of its start.
+
+    Only drives progress bars; 0 when it cannot tell (an XLSX, an unreadable file).
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(sample_bytes)
+    except OSError:
+        return 0
+    if path.suffix.lower() in (".xlsx", ".xlsm") or not head:
+        return 0
+    lines = head.count(b"\n") or 1
+    return max(1, round(size / (len(head) / lines)) - 1)
 
 
 def _refuse(path: Path, exc: Exception) -> Iterator[Chunk]:

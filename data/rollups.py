@@ -1,11 +1,19 @@
 """Rollups maintained at ingestion so page queries never scan raw payment rows.
 
-Each rollup is rebuilt for one workspace inside the ingest transaction, so a reader sees
-either the old data and old rollups or the new data and new rollups, never a mix.
-Days are calendar days in the workspace's time zone.
+Rollups are refreshed inside the ingest transaction, so a reader sees either the old data and
+old rollups or the new data and new rollups, never a mix. Days are calendar days in the
+workspace's time zone.
+
+A refresh is *incremental*: ingestion passes the span of source timestamps it touched (the
+rows it wrote and the rows they replaced), and only the rollup days inside that span are
+recomputed, so a daily sync into a 10-million-row workspace rewrites a few days, not years.
+Without a span (or for a table whose span is unknown) the workspace's rollups are rebuilt whole.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 import duckdb
 
@@ -22,17 +30,67 @@ SUCCESSFUL = "status IN ('succeeded', 'refunded')"
 IS_REFUND = "kind = 'refund'"
 IS_SALE = "kind IS DISTINCT FROM 'refund' AND kind IS DISTINCT FROM 'payout'"
 
-
-def refresh(cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRef, tables: set[str]) -> None:
-    """Rebuild the rollups that depend on any of ``tables`` for this workspace."""
-    if "payments" in tables:
-        _refresh_payments(cur, workspace)
+#: (earliest, latest) source timestamp an ingest touched in one table (UTC, naive)
+Span = tuple[datetime, datetime]
 
 
-def _refresh_payments(cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRef) -> None:
-    params = {"ws": workspace.id, "tz": workspace.timezone}
-    for rollup in ROLLUPS_BY_TABLE["payments"]:
-        cur.execute(f"DELETE FROM {rollup} WHERE workspace_id = $ws", {"ws": workspace.id})
+def refresh(
+    cur: duckdb.DuckDBPyConnection,
+    workspace: WorkspaceRef,
+    tables: Iterable[str],
+    spans: Mapping[str, Span | None] | None = None,
+    *,
+    additions_only: bool = False,
+) -> None:
+    """Bring the rollups that depend on any of ``tables`` up to date for this workspace.
+
+    ``spans`` maps a table to the UTC span of its date column that changed; a table without a
+    span gets a full rebuild of its rollups. ``additions_only`` says the ingest replaced no
+    existing row, so a customer's first payment can only move earlier (a cheaper update).
+    """
+    spans = spans or {}
+    if "payments" in set(tables):
+        _refresh_payments(cur, workspace, spans.get("payments"), additions_only)
+
+
+def _refresh_payments(
+    cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRef, span: Span | None, additions_only: bool = False
+) -> None:
+    params: dict = {"ws": workspace.id, "tz": workspace.timezone}
+    if span is not None:
+        # A span that covers all the workspace's payments (a first import) is cheaper rebuilt whole.
+        first, last = cur.execute(
+            "SELECT min(created), max(created) FROM payments WHERE workspace_id = $ws", {"ws": workspace.id}
+        ).fetchone()
+        if first is None or (span[0] <= first and span[1] >= last):
+            span = None
+    if span is None:
+        day_filter = "TRUE"
+        rows_filter = "TRUE"
+    else:
+        params["lo"], params["hi"] = span
+        day_lo = "CAST(timezone($tz, CAST($lo AS TIMESTAMP) AT TIME ZONE 'UTC') AS DATE)"
+        day_hi = "CAST(timezone($tz, CAST($hi AS TIMESTAMP) AT TIME ZONE 'UTC') AS DATE)"
+        day_filter = f"day BETWEEN {day_lo} AND {day_hi}"
+        # The UTC pre-filter lets DuckDB skip row groups by their min/max `created` (zone maps)
+        # before the per-row time-zone conversion; a local day never starts more than 2 days
+        # from its UTC instant.
+        rows_filter = (
+            "created BETWEEN CAST($lo AS TIMESTAMP) - INTERVAL 2 DAY AND CAST($hi AS TIMESTAMP) + INTERVAL 2 DAY "
+            f"AND {LOCAL_DAY} BETWEEN {day_lo} AND {day_hi}"
+        )
+    day_params = {k: v for k, v in params.items() if k != "tz" or span is not None}
+
+    # Customers whose first-payment day may move: anyone with activity in the span, before or after.
+    cur.execute("CREATE OR REPLACE TEMP TABLE _touched_customers (customer_key VARCHAR)")
+    if span is not None:
+        cur.execute(
+            f"INSERT INTO _touched_customers SELECT DISTINCT customer_key FROM customer_daily "
+            f"WHERE workspace_id = $ws AND {day_filter}",
+            day_params,
+        )
+    cur.execute(f"DELETE FROM payments_daily WHERE workspace_id = $ws AND {day_filter}", day_params)
+    cur.execute(f"DELETE FROM customer_daily WHERE workspace_id = $ws AND {day_filter}", day_params)
     cur.execute(
         f"""
         INSERT INTO payments_daily
@@ -45,8 +103,9 @@ def _refresh_payments(cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRef) -
                  + coalesce(sum(amount_reporting) FILTER (WHERE {SUCCESSFUL} AND {IS_REFUND}), 0) AS refunds,
                coalesce(sum(fee_reporting) FILTER (WHERE {SUCCESSFUL}), 0) AS fees
         FROM payments
-        WHERE workspace_id = $ws AND kind IS DISTINCT FROM 'payout'
+        WHERE workspace_id = $ws AND kind IS DISTINCT FROM 'payout' AND {rows_filter}
         GROUP BY ALL
+        ORDER BY day  -- day-ordered row groups let range reads and deletes skip the rest
         """,
         params,
     )
@@ -57,19 +116,49 @@ def _refresh_payments(cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRef) -
                any_value(channel), any_value(product), any_value(country),
                count(*) AS payments, coalesce(sum(amount_reporting), 0) AS gross
         FROM payments
-        WHERE workspace_id = $ws AND {SUCCESSFUL} AND {IS_SALE}
+        WHERE workspace_id = $ws AND {SUCCESSFUL} AND {IS_SALE} AND {rows_filter}
         GROUP BY workspace_id, day, customer_key
+        ORDER BY day
         """,
         params,
     )
-    # The first payment's channel/product/country describe how the customer was acquired.
-    cur.execute(
-        """
-        INSERT INTO customer_first
-        SELECT workspace_id, customer_key, arg_min(day, day), arg_min(channel, day),
-               arg_min(product, day), arg_min(country, day)
-        FROM customer_daily WHERE workspace_id = $ws
+    # The first payment day's channel/product/country describe how the customer was acquired
+    # (arg_min_null: unknown on that day stays unknown, rather than borrowing a later day's value).
+    first = """
+        SELECT workspace_id, customer_key, arg_min(day, day) AS first_day, arg_min_null(channel, day) AS channel,
+               arg_min_null(product, day) AS product, arg_min_null(country, day) AS country
+        FROM customer_daily WHERE workspace_id = $ws {only}
         GROUP BY workspace_id, customer_key
-        """,
-        {"ws": workspace.id},
-    )
+    """
+    if span is None:
+        cur.execute("DELETE FROM customer_first WHERE workspace_id = $ws", {"ws": workspace.id})
+        cur.execute("INSERT INTO customer_first " + first.format(only=""), {"ws": workspace.id})
+    elif additions_only:
+        # Nothing was replaced, so first days can only move earlier: compare each customer's first
+        # day within the span with the stored one instead of re-reading their whole history.
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE _span_first AS " + first.format(only=f"AND {day_filter}"),
+            day_params,
+        )
+        cur.execute(
+            """DELETE FROM customer_first f USING _span_first n
+               WHERE f.workspace_id = $ws AND f.customer_key = n.customer_key AND n.first_day <= f.first_day""",
+            {"ws": workspace.id},
+        )
+        cur.execute(
+            """INSERT INTO customer_first
+               SELECT n.* FROM _span_first n
+               WHERE n.customer_key NOT IN (SELECT customer_key FROM customer_first WHERE workspace_id = $ws)""",
+            {"ws": workspace.id},
+        )
+        cur.execute("DROP TABLE _span_first")
+    else:
+        cur.execute(
+            f"INSERT INTO _touched_customers SELECT DISTINCT customer_key FROM customer_daily "
+            f"WHERE workspace_id = $ws AND {day_filter}",
+            day_params,
+        )
+        only = "AND customer_key IN (SELECT customer_key FROM _touched_customers)"
+        cur.execute(f"DELETE FROM customer_first WHERE workspace_id = $ws {only}", {"ws": workspace.id})
+        cur.execute("INSERT INTO customer_first " + first.format(only=only), {"ws": workspace.id})
+    cur.execute("DROP TABLE _touched_customers")

@@ -12,6 +12,7 @@ to that workspace.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -66,10 +67,23 @@ def duckdb_path(url: str) -> str:
     return path[1:] if path.startswith("/") and not path.startswith("//") else path
 
 
+def default_memory_limit() -> str:
+    """A quarter of the machine's RAM (at least 512 MB), in a form DuckDB's ``memory_limit`` takes.
+
+    DuckDB's own default is 80% of RAM, which leaves too little for the web process, polars
+    parsing a big file and the OS cache; beyond the limit DuckDB spills to disk.
+    """
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "2GB"
+    return f"{max(512, total // 4 // 2**20)}MB"
+
+
 class Warehouse:
     """The process-wide warehouse handle."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, memory_limit: str | None = None):
         self.url = url
         self.path = duckdb_path(url)
         if self.path != ":memory:":
@@ -77,7 +91,12 @@ class Warehouse:
         try:
             # Extensions are statically linked; never let DuckDB reach for the network.
             self._con = duckdb.connect(
-                self.path, config={"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+                self.path,
+                config={
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": True,
+                    "memory_limit": memory_limit or default_memory_limit(),
+                },
             )
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
@@ -87,6 +106,14 @@ class Warehouse:
             raise WarehouseError(f"cannot open the warehouse {self.path}: {exc}") from exc
         self._local = threading.local()
         self.write_lock = threading.RLock()
+        # data_version per workspace, read once and kept until the next write transaction ends.
+        # DuckDB lets one process open the file for writing, and every write here goes through
+        # transaction()/migrate(), so this process sees every change: bumping the generation
+        # there is a complete invalidation, and readers never pay a query per cache lookup.
+        self._versions: dict[int, int] = {}
+        self._generation = 0
+        self._versions_lock = threading.Lock()
+        self._schema_generation = 0
         self.migrate()
 
     # -- connections ---------------------------------------------------------------------------
@@ -107,6 +134,20 @@ class Warehouse:
             self._local.ibis = backend
         return backend
 
+    def ibis_table(self, name: str) -> ibis.Table:
+        """This thread's ibis table expression for ``name``, looked up once.
+
+        Looking a schema up costs a query, and the schema only changes through migrations.
+        """
+        tables = getattr(self._local, "tables", None)
+        if tables is None or self._local.schema_generation != self._schema_generation:
+            tables = self._local.tables = {}
+            self._local.schema_generation = self._schema_generation
+        table = tables.get(name)
+        if table is None:
+            table = tables[name] = self.ibis().table(name)
+        return table
+
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write transaction: commits when the block ends, rolls back on any exception."""
@@ -114,11 +155,39 @@ class Warehouse:
             cur = self.cursor()
             cur.execute("BEGIN TRANSACTION")
             try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            cur.execute("COMMIT")
+                try:
+                    yield cur
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+            finally:
+                self.forget_versions()
+
+    def forget_versions(self) -> None:
+        """Drop the in-process data_version cache (every write transaction ends with this)."""
+        with self._versions_lock:
+            self._generation += 1
+            self._versions.clear()
+
+    def data_version(self, workspace_id: int) -> int:
+        """The workspace's data version: a dict lookup, except for the first read after a write."""
+        with self._versions_lock:
+            version = self._versions.get(workspace_id)
+            generation = self._generation
+        if version is not None:
+            return version
+        row = (
+            self.cursor()
+            .execute("SELECT data_version FROM workspace_state WHERE workspace_id = ?", [workspace_id])
+            .fetchone()
+        )
+        version = int(row[0]) if row else 0
+        with self._versions_lock:
+            # A write that committed while we read must not be hidden behind our (old) answer.
+            if generation == self._generation:
+                self._versions[workspace_id] = version
+        return version
 
     def close(self) -> None:
         """Close the connection (each thread's cursor goes with it)."""
@@ -149,6 +218,9 @@ class Warehouse:
                 cur.execute("COMMIT")
                 applied.append(version)
             cur.close()
+        if applied:
+            self._schema_generation += 1
+            self.forget_versions()
         return applied
 
     def scoped(self, workspace: WorkspaceRef) -> ScopedWarehouse:
@@ -167,21 +239,26 @@ class ScopedWarehouse:
         """An ibis table expression already filtered to this workspace."""
         if name not in READABLE_TABLES:
             raise KeyError(f"unknown warehouse table {name!r}")
-        table = self.warehouse.ibis().table(name)
+        table = self.warehouse.ibis_table(name)
         return table.filter(table.workspace_id == self.workspace.id)
 
     def execute(self, expr: ibis.Expr) -> pl.DataFrame:
         """Run an ibis expression (built from :meth:`table`) and return a polars frame."""
         return self.warehouse.ibis().to_polars(expr)
 
+    def execute_sql(self, sql: str, params: dict | None = None) -> pl.DataFrame:
+        """Run parameterised SQL with ``$ws`` bound to this workspace; returns a polars frame.
+
+        The query must filter every table it reads on ``workspace_id = $ws``.
+        """
+        return self.warehouse.cursor().execute(sql, {**(params or {}), "ws": self.workspace.id}).pl()
+
     def data_version(self) -> int:
-        """Bumped by every ingest that changed this workspace's data (0 before the first)."""
-        row = (
-            self.warehouse.cursor()
-            .execute("SELECT data_version FROM workspace_state WHERE workspace_id = ?", [self.workspace.id])
-            .fetchone()
-        )
-        return int(row[0]) if row else 0
+        """Bumped by every ingest that changed this workspace's data (0 before the first).
+
+        Cached in the process until the next write transaction (see :meth:`Warehouse.data_version`).
+        """
+        return self.warehouse.data_version(self.workspace.id)
 
     def row_counts(self) -> dict[str, int]:
         """Rows per canonical table for this workspace (status pages, the demo check)."""

@@ -5,7 +5,7 @@ from dash import dcc, html
 
 from components import ids
 from components.shell import page_header
-from components.sources import section
+from components.sources import oauth_notice, section
 
 dash.register_page(__name__, path="/sources", title="Data sources · Pulseboard", name="Data sources", order=7)
 
@@ -16,6 +16,7 @@ def layout(**kwargs):
     return html.Div(
         [
             page_header("Data sources", "Import exports from your tools, or connect their APIs."),
+            oauth_notice(kwargs),
             dcc.Store(id=ids.SOURCES_INIT, data=0),
             dcc.Store(id=ids.SOURCES_REFRESH, data=0),
             dcc.Store(id=ids.SOURCES_JOBS, data={"ids": []}, storage_type="session"),

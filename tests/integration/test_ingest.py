@@ -51,10 +51,14 @@ def test_ing001_import_detects_quarantines_and_loads(services, workspace, stripe
     assert result["source"] == "stripe"
     assert (result["rows_read"], result["inserted"], result["updated"], result["quarantined"]) == (4, 2, 0, 2)
     assert result["status"] == "partial"
-    rows = services.warehouse.cursor().execute(
-        "SELECT row_number, column_name, reason FROM quarantine WHERE workspace_id = ? ORDER BY row_number",
-        [workspace.id],
-    ).fetchall()
+    rows = (
+        services.warehouse.cursor()
+        .execute(
+            "SELECT row_number, column_name, reason FROM quarantine WHERE workspace_id = ? ORDER BY row_number",
+            [workspace.id],
+        )
+        .fetchall()
+    )
     assert [r[0] for r in rows] == [4, 5]  # file lines (header is line 1)
     assert "date" in rows[0][2].lower() or "created" in (rows[0][1] or "").lower()
     assert "currency" in rows[1][2].lower()
@@ -84,8 +88,11 @@ def test_ing003_unknown_file_is_refused_and_changes_nothing(services, workspace,
     assert result["status"] == "refused"
     assert "payments.csv" in result["error"] and "expected" in result["error"].lower()
     assert snapshot(services, workspace) == before
-    runs = services.warehouse.cursor().execute(
-        "SELECT status FROM ingest_runs WHERE workspace_id = ? ORDER BY id", [workspace.id]).fetchall()
+    runs = (
+        services.warehouse.cursor()
+        .execute("SELECT status FROM ingest_runs WHERE workspace_id = ? ORDER BY id", [workspace.id])
+        .fetchall()
+    )
     assert [r[0] for r in runs] == ["partial", "refused"]
 
 
@@ -94,14 +101,19 @@ def test_ing004_failure_mid_stream_rolls_back_everything(services, workspace, st
     before = snapshot(services, workspace)
 
     def chunks():
-        yield Chunk("payments", payments_frame([{"id": "new1", "created": "2026-03-05 10:00", "amount": "999"}]))
+        yield Chunk(
+            "payments", payments_frame([{"id": "new1", "created": "2026-03-05 10:00", "amount": "999"}])
+        )
         raise OSError("disk went away")
 
     with pytest.raises(OSError):
         ingest_chunks(services.warehouse, workspace, chunks(), source="stripe", name="broken.csv")
     assert snapshot(services, workspace) == before
-    status = services.warehouse.cursor().execute(
-        "SELECT status, error FROM ingest_runs WHERE name = 'broken.csv'").fetchone()
+    status = (
+        services.warehouse.cursor()
+        .execute("SELECT status, error FROM ingest_runs WHERE name = 'broken.csv'")
+        .fetchone()
+    )
     assert status[0] == "failed" and "disk went away" in status[1]
 
 
@@ -110,8 +122,12 @@ def test_ing005_killed_process_leaves_the_warehouse_as_it_was(services, workspac
     import subprocess
     import sys
 
-    load(services, workspace, "payments", payments_frame([{"id": "keep", "created": "2026-01-01 10:00",
-                                                           "amount": "10"}]))
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame([{"id": "keep", "created": "2026-01-01 10:00", "amount": "10"}]),
+    )
     services.close()  # release the file for the child process
     script = f"""
 import os, polars as pl
@@ -128,7 +144,9 @@ def chunks():
     os._exit(9)  # killed mid-import
 ingest_chunks(wh, WorkspaceRef({workspace.id}, "acme"), chunks(), source="stripe", name="x")
 """
-    proc = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], timeout=120
+    )
     assert proc.returncode == 9
     con = duckdb.connect(settings.warehouse_location.removeprefix("duckdb:///"))
     ids = [r[0] for r in con.execute("SELECT source_id FROM payments ORDER BY 1").fetchall()]
@@ -137,11 +155,14 @@ ingest_chunks(wh, WorkspaceRef({workspace.id}, "acme"), chunks(), source="stripe
 
 
 def test_ing006_other_currencies_need_a_rate_and_use_it(services, workspace):
-    frame = payments_frame([{"id": "eur1", "created": "2026-01-10 10:00", "amount": "100.00", "currency": "EUR"}])
+    frame = payments_frame(
+        [{"id": "eur1", "created": "2026-01-10 10:00", "amount": "100.00", "currency": "EUR"}]
+    )
     first = load(services, workspace, "payments", frame)
     assert (first.inserted, first.quarantined) == (0, 1)
     services.warehouse.cursor().execute(
-        "INSERT INTO fx_rates VALUES (?, DATE '2026-01-01', 'EUR', 'USD', 1.10)", [workspace.id])
+        "INSERT INTO fx_rates VALUES (?, DATE '2026-01-01', 'EUR', 'USD', 1.10)", [workspace.id]
+    )
     second = load(services, workspace, "payments", frame)
     assert (second.inserted, second.quarantined) == (1, 0)
     scoped = services.warehouse.scoped(workspace)
@@ -150,7 +171,9 @@ def test_ing006_other_currencies_need_a_rate_and_use_it(services, workspace):
 
 def test_ing007_demo_vendor_fixtures_import_cleanly(services, workspace, tmp_path):
     """Every vendor fixture the connectors ship is recognised and re-imports without double counting."""
-    files = sorted(p for p in VENDOR.glob("*") if p.is_file() and p.suffix in {".csv", ".CSV", ".xlsx", ".tsv"})
+    files = sorted(
+        p for p in VENDOR.glob("*") if p.is_file() and p.suffix in {".csv", ".CSV", ".xlsx", ".tsv"}
+    )
     assert files, "no vendor fixtures"
     recognised = 0
     for path in files:
@@ -168,7 +191,42 @@ def test_ing007_demo_vendor_fixtures_import_cleanly(services, workspace, tmp_pat
 def test_ing008_schema_and_migrations_agree(services):
     cur = services.warehouse.cursor()
     for name, table in TABLES.items():
-        columns = [r[0] for r in cur.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-            [name]).fetchall()]
+        columns = [
+            r[0]
+            for r in cur.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                [name],
+            ).fetchall()
+        ]
         assert columns == list(table.all_columns), name
+
+
+def test_ing009_a_large_file_reports_progress_within_the_file(services, workspace, tmp_path, monkeypatch):
+    """A single big file moves the progress bar as its batches land, not only when it ends."""
+    from bench.stripe_data import write_stripe_payments
+    from data.connectors import stripe
+    from data.importer import estimate_rows
+
+    path = tmp_path / "unified_payments.csv"
+    write_stripe_payments(path, rows=30_000, customers=500)
+    assert 25_000 <= estimate_rows(path) <= 35_000
+    monkeypatch.setattr(stripe, "_PIPELINE_ROWS", 5_000)  # batches of 5,000 rows
+    seen: list[tuple[float, int]] = []
+    result = import_file(services.warehouse, workspace, path, progress=lambda f, rows: seen.append((f, rows)))
+    assert result["status"] == "ok" and result["inserted"] == 30_000
+    assert len(seen) >= 3, seen
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and 0 < fractions[0] < 0.5 and fractions[-1] <= 0.99
+    assert seen[-1][1] == 30_000
+
+
+def test_ing010_job_progress_counts_the_part_of_the_current_file(tmp_path):
+    from dashboard.jobs import Job
+
+    job = Job(id="j", workspace_id=1, user_id=1, kind="upload", label="2 files", total=2)
+    job.step(partial=0.5)
+    assert job.progress == 0.25
+    job.step(done=1)  # the first file finished: its partial share is now counted in `done`
+    assert job.progress == 0.5
+    job.step(partial=0.5)
+    assert job.progress == 0.75

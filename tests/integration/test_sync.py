@@ -107,6 +107,36 @@ def test_syn002_second_sync_resumes_from_the_cursor(services, workspace, configu
     assert sync_state.read_state(services.warehouse, workspace.id, "stripe")["charges_created"] == NOW - DAY
 
 
+def test_syn011_pointing_the_connector_at_another_account_starts_over(services, workspace, http):
+    """A cursor belongs to one vendor account: a new account's history must not be skipped."""
+    other_key = "sk_test_51OtherAccount000000000"
+    with FakeStripe(api_key=KEY) as first, FakeStripe(api_key=other_key) as second:
+        first.add_charge("ch_a", 1000, "usd", NOW - 2 * DAY, fee=30)
+        second.add_charge("ch_old", 2500, "usd", NOW - 300 * DAY, fee=80)  # older than the first cursor
+        connections.save_connection(
+            services, owner(workspace), "stripe", {"secret_key": KEY}, base_url=first.url
+        )
+        assert sync(services, workspace, http).status == "ok"
+        stored = sync_state.read_state(services.warehouse, workspace.id, "stripe")
+        assert stored["charges_created"] == NOW - 2 * DAY
+        assert KEY not in json.dumps(stored)  # only a keyed hash of the account is kept
+
+        connections.save_connection(
+            services, owner(workspace), "stripe", {"secret_key": other_key}, base_url=second.url
+        )
+        result = sync(services, workspace, http)
+        assert result.status == "ok", result.error
+        charges = [r for r in second.requests if r.path == "/v1/charges"]
+        # from the connector's first-sync horizon, not from the other account's cursor
+        assert int(charges[0].param("created[gte]")) < NOW - 300 * DAY
+        assert set(payments(services, workspace)) == {"ch_a", "ch_old"}
+
+        second.requests.clear()  # the same account again: the cursor applies
+        sync(services, workspace, http)
+        charges = [r for r in second.requests if r.path == "/v1/charges"]
+        assert int(charges[0].param("created[gte]")) > NOW - 301 * DAY
+
+
 def test_syn003_a_failing_sync_leaves_rows_and_cursor_unchanged(services, workspace, configured, http):
     sync(services, workspace, http)
     before_rows = payments(services, workspace)
@@ -125,7 +155,8 @@ def test_syn003_a_failing_sync_leaves_rows_and_cursor_unchanged(services, worksp
     assert info.status == "error" and "boom" in info.last_error
     assert connections.list_runs(services, workspace)[0]["status"] == "failed"
     # and the next good sync picks ch_5 up
-    assert sync(services, workspace, http).status == "ok"
+    again = sync(services, workspace, http)
+    assert again.status == "ok", again.error
     assert "ch_5" in payments(services, workspace)
 
 

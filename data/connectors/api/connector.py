@@ -109,6 +109,9 @@ class ApiConnector:
     AUTH_HINT: ClassVar[tuple[str, str]] = ("credentials", "credentials")
     #: tables this connector fills, in the order it yields them
     TABLES: ClassVar[tuple[str, ...]] = ()
+    #: credential fields that name the vendor account; when they change, the saved cursor
+    #: belongs to another account and the next sync starts over (empty: every field)
+    ACCOUNT_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

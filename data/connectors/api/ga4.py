@@ -20,13 +20,15 @@ from typing import Any
 
 from data.connectors.base import Chunk
 
-from ._google import OAUTH_FIELDS, TOKEN_URL, GoogleAuth
+from ._google import OAUTH_FIELDS, SERVICE_ACCOUNT_FIELD, TOKEN_URL, GoogleAuth
 from ._keys import web_daily_id
 from ._values import ChunkBuilder, currency_code, field, money, text, to_date, to_float, to_int
 from .connector import ApiConnector, CredentialField, SyncOptions, date_window
 from .http import AuthError
 
 API_VERSION = "v1beta"
+#: read-only access to Analytics data (what a service account asks for)
+SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
 DEFAULT_PAGE = 10_000
 MAX_PAGE = 250_000
 DIMENSIONS = ("date", "sessionDefaultChannelGroup", "sessionSource", "sessionMedium")
@@ -41,6 +43,7 @@ class Ga4Connector(ApiConnector):
     DEFAULT_BASE_URL = "https://analyticsdata.googleapis.com"
     AUTH_HINT = ("credentials", "Google account connection")
     TABLES = ("web_daily",)
+    ACCOUNT_FIELDS = ("property_id",)
     CREDENTIAL_FIELDS = (
         CredentialField(
             "property_id",
@@ -48,6 +51,7 @@ class Ga4Connector(ApiConnector):
             secret=False,
             help="Admin → Property details: the numeric property ID.",
         ),
+        SERVICE_ACCOUNT_FIELD,
         *OAUTH_FIELDS,
     )
 
@@ -58,7 +62,7 @@ class Ga4Connector(ApiConnector):
             raise AuthError("Google Analytics property ID should be digits: fix it in Data sources.")
         self.property_id = prop
         token_url = f"{self.base_url}/token" if self.base_url_overridden else TOKEN_URL
-        self.google = GoogleAuth(self.http, self.credentials, self.LABEL, token_url)
+        self.google = GoogleAuth(self.http, self.credentials, self.LABEL, token_url, scope=SCOPE)
 
     def auth_headers(self) -> dict[str, str]:
         """OAuth bearer token."""

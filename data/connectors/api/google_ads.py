@@ -60,6 +60,7 @@ class GoogleAdsConnector(ApiConnector):
     DEFAULT_BASE_URL = "https://googleads.googleapis.com"
     AUTH_HINT = ("credentials", "Google account connection and developer token")
     TABLES = ("ad_daily",)
+    ACCOUNT_FIELDS = ("customer_id",)
     CREDENTIAL_FIELDS = (
         CredentialField(
             "customer_id", "Customer ID", secret=False, help="The ad account, e.g. 123-456-7890."

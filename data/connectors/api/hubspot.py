@@ -53,6 +53,7 @@ class HubSpotConnector(ApiConnector):
     DEFAULT_BASE_URL = "https://api.hubapi.com"
     AUTH_HINT = ("access token", "private app access token")
     TABLES = ("deals",)
+    ACCOUNT_FIELDS = ("access_token",)
     CREDENTIAL_FIELDS = (
         CredentialField(
             "access_token",

@@ -43,6 +43,7 @@ class MailchimpConnector(ApiConnector):
     DEFAULT_BASE_URL = "https://{dc}.api.mailchimp.com/3.0"
     AUTH_HINT = ("API key", "API key")
     TABLES = ("email_campaigns",)
+    ACCOUNT_FIELDS = ("api_key",)
     CREDENTIAL_FIELDS = (
         CredentialField(
             "api_key",

@@ -68,6 +68,7 @@ class MetaAdsConnector(ApiConnector):
     DEFAULT_BASE_URL = "https://graph.facebook.com"
     AUTH_HINT = ("access token", "access token")
     TABLES = ("ad_daily",)
+    ACCOUNT_FIELDS = ("ad_account_id",)
     CREDENTIAL_FIELDS = (
         CredentialField(
             "ad_account_id",

@@ -65,6 +65,7 @@ class StripeConnector(ApiConnector):
     DEFAULT_BASE_URL = "https://api.stripe.com"
     AUTH_HINT = ("API key", "secret key")
     TABLES = ("payments", "customers", "subscriptions")
+    ACCOUNT_FIELDS = ("secret_key",)
     CREDENTIAL_FIELDS = (
         CredentialField(
             "secret_key",

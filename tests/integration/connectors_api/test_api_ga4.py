@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -115,3 +116,76 @@ def test_api074_missing_google_credentials_are_refused_up_front():
     with pytest.raises(AuthError) as info:
         Ga4Connector({"property_id": "123"})
     assert "connect a Google account" in str(info.value)
+
+
+# -- service accounts (JWT bearer grant) ------------------------------------------------------
+
+
+def _service_account(email: str = "pulseboard@acme-analytics.iam.gserviceaccount.com"):
+    """A freshly generated key in Google's JSON key-file layout, and its public half."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    info = {
+        "type": "service_account",
+        "project_id": "acme-analytics",
+        "private_key_id": "0123456789abcdef",
+        "private_key": pem,
+        "client_email": email,
+        "client_id": "123456789012345678901",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    return json.dumps(info, indent=2), key.public_key()
+
+
+def test_api076_service_account_key_gets_a_token_by_signed_jwt(api, client, sleeps, drain, rows):
+    from data.connectors.api.ga4 import SCOPE
+
+    text, public = _service_account()
+    api.add_service_account("pulseboard@acme-analytics.iam.gserviceaccount.com", public, SCOPE)
+    creds = {"property_id": api.property_id, "service_account_key": text}
+    connector = Ga4Connector(creds, base_url=api.url, client=client, sleep=sleeps.append)
+    chunks, _ = drain(connector, {}, SyncOptions(start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31)))
+    assert len(rows(chunks["web_daily"])) == 5
+    grants = [r.form() for r in api.requests if r.path == "/token"]
+    assert len(grants) == 1  # one token for the whole sync
+    assert grants[0]["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    reports = [r for r in api.requests if r.path.endswith(":runReport")]
+    assert all(r.bearer() == api.access_token for r in reports)
+
+
+def test_api077_a_key_google_does_not_know_is_a_clear_auth_error(api, client, sleeps):
+    from data.connectors.api.ga4 import SCOPE
+
+    text, _ = _service_account()
+    _, other_public = _service_account()
+    api.add_service_account("pulseboard@acme-analytics.iam.gserviceaccount.com", other_public, SCOPE)
+    creds = {"property_id": api.property_id, "service_account_key": text}
+    connector = Ga4Connector(creds, base_url=api.url, client=client, sleep=sleeps.append)
+    with pytest.raises(AuthError) as err:
+        connector.test_connection()
+    message = str(err.value)
+    assert (
+        "pulseboard@acme-analytics.iam.gserviceaccount.com" in message and "Invalid JWT Signature" in message
+    )
+    assert "PRIVATE KEY" not in message
+
+
+@pytest.mark.parametrize(
+    "key_text, reason",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"type": "authorized_user"}', "not a service account key"),
+        ('{"type": "service_account", "client_email": "a@b.c"}', "no private_key"),
+        ('{"type": "service_account", "client_email": "a@b.c", "private_key": "garbage"}', "cannot be read"),
+    ],
+)
+def test_api078_malformed_service_account_keys_say_what_is_wrong(api, client, key_text, reason):
+    with pytest.raises(AuthError, match=reason):
+        Ga4Connector(
+            {"property_id": api.property_id, "service_account_key": key_text}, base_url=api.url, client=client
+        )
