@@ -24,6 +24,7 @@ CALLBACK_MODULES = (
     "callbacks.revenue",
     "callbacks.campaigns",
     "callbacks.customers",
+    "callbacks.settings",
 )
 
 
@@ -41,8 +42,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=True,  # each page's components exist only while it is shown
         serve_locally=True,  # never a CDN: self-hosted installs are often offline
-        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
-                   {"name": "theme-color", "content": "#4361ee"}],
+        meta_tags=[
+            {"name": "viewport", "content": "width=device-width, initial-scale=1"},
+            {"name": "theme-color", "content": "#4361ee"},
+        ],
     )
     from components.shell import shell
 

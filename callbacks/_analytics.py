@@ -7,30 +7,36 @@ only ever select *within* that workspace.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from plotly.io.json import to_json_plotly
 
 from callbacks.common import Scope, request_scope
 from components import ids
-from components.analytics import chips
+from components.analytics import chips, empty_state, filter_note
 from components.formatting import format_value
+from components.grids import page_of, paged_grid
 from components.kpi_card import kpi_card
-from dashboard.auth import require_role
+from dashboard.auth import PermissionDenied, current_context, require_role
 from dashboard.models import Role
-from dashboard.queries import cache_for, metric_frame
+from dashboard.queries import cached_call, metric_frame
 from data.analytics import CHANNEL_OF_PLATFORM
-from data.metrics import get_metric, query_metric
+from data.metrics import dimension_values, get_metric, query_metric
 
 FILTER_KEYS = ("channel", "campaign", "product", "country", "platform")
 _MAX_VALUE = 200
+#: A filter value no row has: what a metric gets when the page's filters contradict each other.
+NO_MATCH = "(no matching rows)"
 
 
 def clean_filters(data, keys=FILTER_KEYS) -> dict[str, str]:
@@ -59,35 +65,78 @@ def combined(page_filters: dict, crossfilter: dict | None) -> dict[str, str]:
 def where_for(metric_name: str, filters: dict[str, str]) -> dict[str, str]:
     """The filters a metric can apply, mapped to its dimensions.
 
-    ``product`` filters subscription metrics by plan; ``channel`` filters ad metrics by the
-    platforms that buy that channel (a channel no platform buys has no ad data).
+    ``product`` filters subscription metrics by plan. Ad spend and web/payment channels meet
+    through :data:`~data.analytics.CHANNEL_OF_PLATFORM`: ``channel`` filters ad metrics to the
+    platforms that buy that channel, and ``platform`` filters channel metrics to the channel the
+    platform buys. When two filters contradict each other (channel Email with platform
+    google_ads) the metric gets :data:`NO_MATCH`, which no row equals: the honest answer is zero.
     """
-    metric = get_metric(metric_name)
+    dims = get_metric(metric_name).dimensions
     where: dict[str, str] = {}
     for key, value in filters.items():
-        if key in metric.dimensions:
+        if key in dims:
             where[key] = value
-        elif key == "product" and "plan" in metric.dimensions:
+        elif key == "product" and "plan" in dims:
             where["plan"] = value
-        elif key == "channel" and "platform" in metric.dimensions:
-            platforms = [p for p, c in CHANNEL_OF_PLATFORM.items() if c == value]
-            where["platform"] = platforms[0] if platforms else "(no ad platform)"
+    if "platform" in dims and "channel" not in dims and "channel" in filters:
+        bought = [p for p, c in CHANNEL_OF_PLATFORM.items() if c == filters["channel"]]
+        wanted = where.get("platform")
+        where["platform"] = (
+            (wanted if wanted in bought else NO_MATCH) if wanted else (bought or [NO_MATCH])[0]
+        )
+    if "channel" in dims and "platform" not in dims and "platform" in filters:
+        channel = CHANNEL_OF_PLATFORM.get(filters["platform"], NO_MATCH)
+        where["channel"] = channel if where.get("channel", channel) == channel else NO_MATCH
     return where
+
+
+def unapplied(metric_name: str, filters: dict[str, str]) -> list[str]:
+    """The filter keys :func:`where_for` cannot apply to ``metric_name`` (shown as a note)."""
+    dims = get_metric(metric_name).dimensions
+    mapped = {"product": "plan", "channel": "platform", "platform": "channel"}
+    return [k for k in filters if k not in dims and mapped.get(k) not in dims]
 
 
 def cached(scope: Scope, name: str, params: dict, fn: Callable):
     """``fn(scoped)`` through the query cache, keyed by workspace, data version, name and params."""
-    scoped = scope.services.warehouse.scoped(scope.ctx.workspace)
-    version = scoped.data_version()
-    raw = f"an|{scope.ctx.workspace.id}|{version}|{name}|{json.dumps(params, sort_keys=True, default=str)}"
-    key = "a:" + hashlib.sha1(raw.encode()).hexdigest()
-    cache = cache_for(scope.services)
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    value = fn(scoped)
-    cache.set(key, value)
-    return value
+    return cached_call(scope.services, scope.ctx.workspace, f"an:{name}", params, fn)
+
+
+#: Threads that run a KPI row's independent queries side by side. DuckDB and polars release the
+#: GIL, so on 2 cores a row of a dozen small metric queries answers in about half the time.
+_POOL_PREFIX = "pb-kpi"
+_POOL_WORKERS = 4
+
+
+def gather(*calls: Callable[[], Any]) -> list:
+    """Run independent calls (queries through the cache) concurrently; results in call order.
+
+    Each call must take everything it needs as arguments (no Flask request globals: the
+    workspace is already resolved in ``scope``). The first exception is raised here, as if the
+    calls had run one after another. Called from a pool thread it runs them in turn, so a
+    nested gather can never wait on the pool it occupies.
+
+    The threads live only for this call. A process-wide pool kept idle workers between
+    requests, and a worker that something outside stopped (dash's test server raises
+    SystemExit in every thread it started when it shuts down) took a task with it and left
+    the request waiting for ever. Starting four threads costs well under a millisecond.
+    """
+    if len(calls) < 2 or threading.current_thread().name.startswith(_POOL_PREFIX):
+        return [call() for call in calls]
+    workers = min(_POOL_WORKERS, len(calls))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_POOL_PREFIX) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]
+
+
+def rendered(scope: Scope, name: str, params: dict, build: Callable[[], Any]) -> dict:
+    """``build()``'s component as Dash's JSON, through the query cache.
+
+    Building Plotly figures and grids costs more than reading a cached query (tens of ms per
+    figure), so a panel's output is kept too, under the same workspace + data-version key
+    plus everything the view reads (``params``). Dash renders such a dict like the component.
+    """
+    return cached(scope, "view:" + name, params, lambda _s: json.loads(to_json_plotly(build())))
 
 
 def metric(
@@ -103,8 +152,6 @@ def metric(
 ) -> pl.DataFrame:
     """A catalogue metric with the page's filters (cached; no filter -> dashboard.queries.metric_frame)."""
     where = where_for(name, filters or {})
-    if by in where:
-        where.pop(by)
     if not where:
         return metric_frame(scope.services, scope.ctx, name, start, end, grain=grain, by=by, compare=compare)
     params = {"n": name, "s": start, "e": end, "g": grain, "b": by, "c": compare, "w": where}
@@ -113,6 +160,36 @@ def metric(
         "metric",
         params,
         lambda s: query_metric(s, name, start, end, grain=grain, by=by, compare=compare, where=where),
+    )
+
+
+def split_frame(scope: Scope, name: str, filters: dict, by: str) -> pl.DataFrame:
+    """``name`` split by ``by``, largest first, without empty bars.
+
+    The split's own filter is dropped (it would leave a single bar; the view highlights the
+    selected one instead); the page's other filters apply.
+    """
+    f = scope.filters
+    kept = {k: v for k, v in filters.items() if k != by}
+    frame = metric(scope, name, f.start, f.end, filters=kept, by=by).drop("period", strict=False)
+    return frame.filter(pl.col("value").is_not_null() & (pl.col("value") != 0)).sort(
+        ["value", by], descending=[True, False]
+    )
+
+
+def payment_options(scope: Scope, keys: tuple[str, ...]) -> dict[str, list[str]]:
+    """Filter choices from the revenue rollup: every value of ``keys`` seen in the last five years.
+
+    One DISTINCT scan of ``payments_daily`` (tens of ms) rather than fetching five years of its
+    rows to find a few dozen names (~1 s at 10M payments).
+    """
+    f = scope.filters
+    since = date(f.end.year - 5, 1, 1)
+    return cached(
+        scope,
+        "revenue_options",
+        {"e": f.end.year, "k": keys},
+        lambda s: dimension_values(s, "payments_daily", keys, since, f.end),
     )
 
 
@@ -137,17 +214,24 @@ def metric_kpi(scope: Scope, name: str, filters: dict) -> dict:
 def card(scope: Scope, kpi: dict, goal=None):
     """A KPI card (plus goal progress and pace when the metric has a goal this period)."""
     f = scope.filters
-    built = kpi_card(
-        metric=kpi["metric"],
-        label=kpi["label"],
-        unit=kpi["unit"],
-        currency=scope.ctx.workspace.currency,
-        value=kpi["value"],
-        compare_value=kpi.get("compare_value"),
-        up_is_good=kpi["up_is_good"],
-        series=kpi.get("series") or [],
-        compare_label=f.compare_label if f.compare else None,
-        description=kpi.get("description", ""),
+    compare_label = f.compare_label if f.compare else None
+    # The card's sparkline figure costs more to build than the cached query behind it.
+    built = rendered(
+        scope,
+        "kpi_card",
+        {"k": kpi, "c": scope.ctx.workspace.currency, "l": compare_label},
+        lambda: kpi_card(
+            metric=kpi["metric"],
+            label=kpi["label"],
+            unit=kpi["unit"],
+            currency=scope.ctx.workspace.currency,
+            value=kpi["value"],
+            compare_value=kpi.get("compare_value"),
+            up_is_good=kpi["up_is_good"],
+            series=kpi.get("series") or [],
+            compare_label=compare_label,
+            description=kpi.get("description", ""),
+        ),
     )
     if goal is None:
         return built
@@ -161,12 +245,8 @@ def card(scope: Scope, kpi: dict, goal=None):
             built,
             html.Div(
                 [
-                    dbc.Progress(
-                        value=pct,
-                        color=pace[1],
-                        className="pb-goal-bar",
-                        **{"aria-label": f"{pct:.0f}% of goal"},
-                    ),
+                    # dbc.Progress takes no aria-label; the text line below says the same for readers
+                    dbc.Progress(value=pct, color=pace[1], className="pb-goal-bar"),
                     html.Div(
                         f"{pct:.0f}% of {target} {goal.period} goal · {pace[0]}",
                         className="small text-body-secondary text-truncate",
@@ -185,6 +265,53 @@ def csv_of(frame: pl.DataFrame) -> str:
     return frame.write_csv()
 
 
+def row_counts(scope: Scope) -> dict[str, int]:
+    """Rows per warehouse table of the caller's workspace (cached per data version)."""
+    return cached(scope, "row_counts", {}, lambda s: s.row_counts())
+
+
+def page_filters_of(spec: PageSpec, page_filters, crossfilter) -> dict[str, str]:
+    """The page's validated filters plus the cross-filter (browser input: cleaned, never trusted)."""
+    return combined(clean_filters(page_filters, spec.filter_keys), clean_crossfilter(crossfilter))
+
+
+# -- the page spec: one Panel per chart / grid / KPI row ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One element of an analytics page, computed by its own callback.
+
+    ``frame(scope, filters)`` is exactly the data behind it (what "Download CSV" and server
+    paging serve) and ``view(scope, filters, frame)`` builds the component. The shared code
+    around them gives every panel the same empty state when no source feeds it (``needs``,
+    ``source``), drops the filters that mean nothing for its data (``ignores``) and says so in
+    the panel, notes filters that apply only in part (``partial``) and shows ``excludes``'s
+    reason instead of the data when the filters rule the whole panel out.
+    """
+
+    item: str
+    view: Callable[[Scope, dict, Any], Any]
+    frame: Callable[[Scope, dict], pl.DataFrame] | None = None
+    needs: tuple[str, ...] = ()
+    source: str = "data source"
+    ignores: dict[str, str] = field(default_factory=dict)
+    partial: dict[str, str] = field(default_factory=dict)
+    excludes: Callable[[dict], str | None] | None = None
+    #: a grid whose rows the browser pages through from the server (see :func:`grid_page`)
+    paged: bool = False
+    #: keep the built view in the cache (off when it reads state outside the warehouse, e.g. goals)
+    cache_view: bool = True
+
+
+@dataclass(frozen=True)
+class Drill:
+    """A drill-down source: ``build(scope, filters, clicked value) -> (title, frame)``."""
+
+    build: Callable[[Scope, dict, str], tuple[str, pl.DataFrame]]
+    ignores: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class PageSpec:
     """How one analytics page plugs into the shared callbacks."""
@@ -192,35 +319,245 @@ class PageSpec:
     page: str
     ids: dict[str, str]
     filter_keys: tuple[str, ...]
-    #: (scope, filters) -> {item: frame} of exactly the data behind each chart/grid
-    frames: Callable[[Scope, dict], dict[str, pl.DataFrame]]
+    #: every chart/grid of the page, one callback each
+    panels: tuple[Panel, ...] = ()
+    #: the KPI row (its own callback too); ``item`` is "kpis"
+    kpis: Panel | None = None
     #: chart item -> the filter key a click sets (cross-filter)
     crossfilter_items: dict[str, str] = field(default_factory=dict)
-    #: chart/grid item -> drill builder (scope, filters, clicked value) -> (title, frame)
-    drill_items: dict[str, Callable] = field(default_factory=dict)
+    #: chart/grid item -> drill-down source
+    drill_items: dict[str, Drill] = field(default_factory=dict)
     #: filter key -> (scope) -> option values
     options: Callable[[Scope], dict[str, list[str]]] | None = None
+    #: drill-down grid: units and labels of its columns
+    drill_units: dict[str, str] = field(default_factory=dict)
+    #: what the drill-down panel says before anything is clicked
+    drill_hint: str = "Click a period or a campaign to see the rows behind it."
+
+    def panel(self, item) -> Panel | None:
+        """The panel named ``item`` (None for unknown names: they come from the browser)."""
+        return next((p for p in self.panels if p.item == item), None)
 
 
-def clicked_value(click) -> str | None:
-    """The category/period a click names (customdata, else the x or y label)."""
-    try:
-        point = click["points"][0]
-    except (TypeError, KeyError, IndexError):
+def applied_filters(panel: Panel | Drill, filters: dict) -> dict:
+    """The filters a panel uses (the ones it ignores removed)."""
+    return {k: v for k, v in filters.items() if k not in panel.ignores}
+
+
+def notes_for(panel: Panel | Drill, filters: dict) -> list[str]:
+    """The muted notes under a panel's title for active filters it ignores or applies in part."""
+    out = []
+    for key in filters:
+        reason = panel.ignores.get(key) or getattr(panel, "partial", {}).get(key)
+        if reason:
+            out.append(reason)
+    return list(dict.fromkeys(out))
+
+
+def panel_frame(spec: PageSpec, panel: Panel, scope: Scope, filters: dict) -> pl.DataFrame | None:
+    """Exactly the data behind ``panel`` for these filters (empty when the filters exclude it)."""
+    if panel.frame is None:
         return None
-    for key in ("customdata", "label", "x", "y"):
-        value = point.get(key)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if isinstance(value, str | int | float) and str(value):
-            return str(value)[:_MAX_VALUE]
-    return None
+    frame = panel.frame(scope, applied_filters(panel, filters))
+    if panel.excludes and panel.excludes(filters):
+        return frame.clear()
+    return frame
+
+
+def render_panel(spec: PageSpec, item: str, scope: Scope, filters: dict):
+    """The children of one panel: its view, or why it is empty, plus notes on filters it cannot use."""
+    panel = spec.kpis if spec.kpis and item == spec.kpis.item else spec.panel(item)
+    if panel is None:
+        return no_update
+    counts = row_counts(scope)
+    if panel.needs and not any(counts.get(t, 0) for t in panel.needs):
+        return empty_state(f"No {panel.source} connected.", source_missing=True)
+    reason = panel.excludes(filters) if panel.excludes else None
+    if reason:
+        body = empty_state(reason)
+    else:
+        used = applied_filters(panel, filters)
+
+        def build():
+            return panel.view(scope, used, panel.frame(scope, used) if panel.frame else None)
+
+        f = scope.filters
+        params = {"p": spec.page, "i": item, "w": used, "r": [f.start, f.end, f.grain, f.compare]}
+        body = (
+            rendered(scope, "panel", {**params, "c": scope.ctx.workspace.currency}, build)
+            if panel.cache_view
+            else build()
+        )
+    notes = notes_for(panel, filters)
+    return [filter_note(notes), body] if notes else body
+
+
+def frames(spec: PageSpec, scope: Scope, filters: dict) -> dict[str, pl.DataFrame]:
+    """Every panel's frame (tests and exports: the same frames the panels and CSVs use)."""
+    out = {}
+    for panel in spec.panels:
+        frame = panel_frame(spec, panel, scope, filters)
+        if frame is not None:
+            out[panel.item] = frame
+    return out
+
+
+def drill_frame(spec: PageSpec, scope: Scope, filters: dict, drill) -> tuple[str, pl.DataFrame, Drill] | None:
+    """(title, rows, source) of a validated drill-down selection; None when there is none.
+
+    Raises ValueError when the value does not name anything the source knows.
+    """
+    sel = drill if isinstance(drill, dict) else {}
+    source = spec.drill_items.get(sel.get("item")) if isinstance(sel.get("item"), str) else None
+    if source is None or not isinstance(sel.get("value"), str) or not sel["value"]:
+        return None
+    title, frame = source.build(scope, applied_filters(source, filters), sel["value"][:_MAX_VALUE])
+    return title, frame, source
+
+
+def render_drill(spec: PageSpec, scope: Scope, filters: dict, drill):
+    """The drill-down panel: a server-paged grid of the rows behind the clicked period/campaign."""
+    try:
+        found = drill_frame(spec, scope, filters, drill)
+    except ValueError:
+        return empty_state("That selection is not valid for these filters.")
+    if found is None:
+        return empty_state(spec.drill_hint)
+    title, frame, source = found
+    body = (
+        empty_state("No rows behind this selection.")
+        if frame.height == 0
+        else paged_grid(
+            ids.grid(spec.page, "drill"),
+            frame,
+            units=spec.drill_units,
+            currency=scope.ctx.workspace.currency,
+            height=320,
+        )
+    )
+    notes = notes_for(source, filters)
+    return html.Div(
+        [
+            html.Div(title, className="small fw-semibold mb-2", id=f"pb-{spec.page}-drill-caption"),
+            filter_note(notes) if notes else None,
+            body,
+        ]
+    )
+
+
+def item_frame(spec: PageSpec, item, scope: Scope, filters: dict, drill) -> pl.DataFrame | None:
+    """The frame behind ``item`` (a panel or "drill"), or None when it names nothing."""
+    if item == "drill":
+        try:
+            found = drill_frame(spec, scope, filters, drill)
+        except ValueError:
+            return None
+        return found[1] if found else None
+    panel = spec.panel(item) if isinstance(item, str) else None
+    return panel_frame(spec, panel, scope, filters) if panel else None
+
+
+def grid_page(spec: PageSpec, item, request, filters_data, page_filters, crossfilter, drill) -> dict:
+    """One block of a server-paged grid for the grid's ``getRowsRequest``.
+
+    The workspace comes from the session and the role is re-checked (any member may read);
+    everything the browser sends (the request's rows, sort and filter model, the stores) only
+    selects within that workspace's frame.
+    """
+    require_role(Role.VIEWER)
+    scope = request_scope(filters_data)
+    filters = page_filters_of(spec, page_filters, crossfilter)
+    frame = item_frame(spec, item, scope, filters, drill)
+    if frame is None:
+        return {"rowData": [], "rowCount": 0}
+    return page_of(frame, request)
+
+
+# -- registration ---------------------------------------------------------------------------------
+
+#: After a panel re-renders a grid that is already on screen, drop its cached blocks so it asks
+#: the server again with the new filters (a fresh grid asks by itself when it mounts).
+_REFRESH_GRID = """
+function(children) {
+    const id = dash_clientside.callback_context.outputs_list.id;
+    const gridId = {type: "GRID_TYPE", page: id.page, item: id.item};
+    window.pbSeenGrids = window.pbSeenGrids || new WeakSet();
+    let tries = 0;
+    const refresh = () => {
+        let api = null;
+        try { api = window.dash_ag_grid.getApi(gridId); } catch (e) { api = null; }  // throws until ready
+        if (!api || api.isDestroyed()) { if (++tries < 20) { setTimeout(refresh, 100); } return; }
+        if (window.pbSeenGrids.has(api)) { api.purgeInfiniteCache(); } else { window.pbSeenGrids.add(api); }
+    };
+    setTimeout(refresh, 0);
+    return dash_clientside.no_update;
+}
+""".replace("GRID_TYPE", ids.ANALYTICS_GRID)
+
+
+def _panel_callback(spec: PageSpec, panel: Panel) -> None:
+    """One callback for one panel: Dash runs the page's panels concurrently, each cached on its own."""
+    pid = spec.ids
+    output = pid["kpis"] if panel is spec.kpis else ids.panel(spec.page, panel.item)
+
+    @callback(
+        Output(output, "children"),
+        Input(ids.FILTERS_STORE, "data"),
+        Input(pid["page-filters"], "data"),
+        Input(pid["crossfilter"], "data"),
+    )
+    def update_panel(filters_data, page_filters, crossfilter):
+        """This panel for the global, page and cross filters (workspace from the session)."""
+        scope = request_scope(filters_data)
+        return render_panel(spec, panel.item, scope, page_filters_of(spec, page_filters, crossfilter))
 
 
 def register(spec: PageSpec) -> None:
-    """Register the page's cross-filter, chip, drill-down, CSV and page-filter callbacks."""
+    """Register every callback of an analytics page from its spec.
+
+    One callback per panel and one for the KPI row, the drill-down panel, server paging of its
+    grids, cross-filter and chip, drill selection, CSV downloads and page filters.
+    """
     p, pid = spec.page, spec.ids
     clear_id = f"pb-{p}-chip-clear"
+    for panel in ((spec.kpis,) if spec.kpis else ()) + spec.panels:
+        _panel_callback(spec, panel)
+
+    @callback(
+        Output(ids.panel(p, "drill"), "children"),
+        Input(pid["drill"], "data"),
+        Input(ids.FILTERS_STORE, "data"),
+        Input(pid["page-filters"], "data"),
+        Input(pid["crossfilter"], "data"),
+    )
+    def update_drill(drill, filters_data, page_filters, crossfilter):
+        """The rows behind the clicked period, campaign, segment or stage."""
+        scope = request_scope(filters_data)
+        return render_drill(spec, scope, page_filters_of(spec, page_filters, crossfilter), drill)
+
+    @callback(
+        Output({"type": ids.ANALYTICS_GRID, "page": p, "item": MATCH}, "getRowsResponse"),
+        Input({"type": ids.ANALYTICS_GRID, "page": p, "item": MATCH}, "getRowsRequest"),
+        State(ids.FILTERS_STORE, "data"),
+        State(pid["page-filters"], "data"),
+        State(pid["crossfilter"], "data"),
+        State(pid["drill"], "data"),
+        prevent_initial_call=True,
+    )
+    def grid_rows(request, filters_data, page_filters, crossfilter, drill):
+        """A block of rows of a server-paged grid (sorted and filtered on the server)."""
+        trig = ctx.triggered_id if isinstance(ctx.triggered_id, dict) else {}
+        if not isinstance(request, dict):
+            return no_update
+        return grid_page(spec, trig.get("item"), request, filters_data, page_filters, crossfilter, drill)
+
+    for item in [q.item for q in spec.panels if q.paged] + ["drill"]:
+        clientside_callback(
+            _REFRESH_GRID,
+            Output(ids.panel(p, item), "className"),
+            Input(ids.panel(p, item), "children"),
+            prevent_initial_call=True,
+        )
 
     @callback(
         Output(pid["crossfilter"], "data"),
@@ -257,16 +594,7 @@ def register(spec: PageSpec) -> None:
     )
     def set_drill(_clicks, _rows):
         """Clicking a period or a campaign selects the rows to show in the details grid."""
-        trig = ctx.triggered_id
-        if not isinstance(trig, dict) or trig.get("item") not in spec.drill_items:
-            return no_update
-        value = ctx.triggered[0]["value"] if ctx.triggered else None
-        if trig["type"] == ids.ANALYTICS_GRID:
-            value = (value or [{}])[0].get("campaign") if isinstance(value, list) and value else None
-            value = str(value)[:_MAX_VALUE] if value else None
-        else:
-            value = clicked_value(value)
-        return {"item": trig["item"], "value": value} if value else no_update
+        return drill_from_event(spec, ctx.triggered_id, ctx.triggered[0]["value"] if ctx.triggered else None)
 
     @callback(
         Output(pid["download"], "data"),
@@ -282,7 +610,20 @@ def register(spec: PageSpec) -> None:
         trig = ctx.triggered_id
         if not isinstance(trig, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
             return no_update
-        return csv_download(spec, trig.get("item"), filters_data, page_filters, crossfilter, drill)
+        try:
+            return csv_download(spec, trig.get("item"), filters_data, page_filters, crossfilter, drill)
+        except PermissionDenied:  # a viewer with a hand-made request: nothing to download, no error page
+            return no_update
+
+    @callback(
+        Output({"type": ids.ANALYTICS_CSV, "page": p, "item": ALL}, "style"),
+        Input(ids.FILTERS_STORE, "data"),
+        State({"type": ids.ANALYTICS_CSV, "page": p, "item": ALL}, "id"),
+    )
+    def csv_buttons(_filters, id_list):
+        """Viewers do not see "Download CSV" (the download re-checks the role on the server anyway)."""
+        allowed = current_context().can(Role.ANALYST)
+        return [None if allowed else {"display": "none"} for _ in id_list]
 
     @callback(
         Output(ids.URL, "search", allow_duplicate=True),
@@ -307,6 +648,34 @@ def register(spec: PageSpec) -> None:
         return [[{"label": v, "value": v} for v in opts.get(i["key"], [])] for i in id_list]
 
 
+def drill_from_event(spec: PageSpec, trig, value):
+    """The drill-down selection for a chart click or a grid row selection (validated, trimmed)."""
+    if not isinstance(trig, dict) or trig.get("item") not in spec.drill_items:
+        return no_update
+    if trig.get("type") == ids.ANALYTICS_GRID:
+        row = value[0] if isinstance(value, list) and value and isinstance(value[0], dict) else {}
+        value = row.get("campaign")
+        value = str(value)[:_MAX_VALUE] if isinstance(value, str | int | float) and str(value) else None
+    else:
+        value = clicked_value(value)
+    return {"item": trig["item"], "value": value} if value else no_update
+
+
+def clicked_value(click) -> str | None:
+    """The category/period a click names (customdata, else the x or y label)."""
+    try:
+        point = click["points"][0]
+    except (TypeError, KeyError, IndexError):
+        return None
+    for key in ("customdata", "label", "x", "y"):
+        value = point.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, str | int | float) and str(value):
+            return str(value)[:_MAX_VALUE]
+    return None
+
+
 def crossfilter_from_click(spec: PageSpec, trig, click, current):
     """The new cross-filter for a click on chart ``trig`` (toggles off when the same bar is clicked again)."""
     if not isinstance(trig, dict) or trig.get("item") not in spec.crossfilter_items:
@@ -327,21 +696,16 @@ def merge_search(search: str | None, values: dict) -> str:
 
 
 def csv_download(spec: PageSpec, item, filters_data, page_filters, crossfilter, drill):
-    """Build the dcc.Download payload for ``item`` after checking the role server-side."""
+    """Build the dcc.Download payload for ``item`` after checking the role server-side.
+
+    A paged grid's CSV holds all its rows, not the page on screen.
+    """
     require_role(Role.ANALYST)  # PermissionDenied for viewers: the download never happens
     scope = request_scope(filters_data)
-    filters = combined(clean_filters(page_filters, spec.filter_keys), clean_crossfilter(crossfilter))
-    if item == "drill":
-        sel = drill if isinstance(drill, dict) else {}
-        builder = spec.drill_items.get(sel.get("item"))
-        if builder is None or not isinstance(sel.get("value"), str):
-            return no_update
-        _, frame = builder(scope, filters, sel["value"][:_MAX_VALUE])
-    else:
-        frames = spec.frames(scope, filters)
-        if item not in frames:
-            return no_update
-        frame = frames[item]
+    filters = page_filters_of(spec, page_filters, crossfilter)
+    frame = item_frame(spec, item, scope, filters, drill)
+    if frame is None:
+        return no_update
     f = scope.filters
     name = f"{spec.page}-{item}-{f.start.isoformat()}-{f.end.isoformat()}.csv"
     return dcc.send_string(csv_of(frame), name)

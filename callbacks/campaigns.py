@@ -1,7 +1,8 @@
-"""Campaigns page callbacks: ad KPIs, splits, campaign grid, email, web, funnel, CAC (thin).
+"""Campaigns page callbacks: ad KPIs, spend/ROAS splits and by day, campaign grid, email, web, funnel, CAC.
 
 Every number comes from the metric layer (``data.metrics`` through ``an.metric``) or
-``data.analytics``; this module only picks frames and builds components.
+``data.analytics``; this module declares the panels (frame + view) and the shared machinery
+in :mod:`callbacks._analytics` registers one callback per panel.
 """
 
 from __future__ import annotations
@@ -9,44 +10,26 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from dash import Input, Output, callback
 
 from callbacks import _analytics as an
-from callbacks.common import Scope, request_scope
-from callbacks.revenue import render_drill
+from callbacks.common import Scope
 from components import ids
 from components.analytics import empty_state, graph, kpi_row
-from components.figures import bar_figure, funnel_figure
-from components.grids import data_grid
+from components.figures import bar_figure, funnel_figure, spend_roas_figure
+from components.grids import data_grid, paged_grid
+from components.sources import SOURCE_LABELS
 from data import analytics as A
+from data.metrics import dimension_values, period_start
 
 PAGE = "campaigns"
 P = ids.CAMPAIGNS
-FILTER_KEYS = ("platform", "campaign")
-PANELS = (
-    "spend_by_platform",
-    "roas_by_platform",
-    "spend_by_campaign",
-    "roas_by_campaign",
-    "campaigns",
-    "email",
-    "web",
-    "funnel",
-    "cac",
-)
-KPI_METRICS = (
-    "spend",
-    "impressions",
-    "clicks",
-    "ctr",
-    "cpc",
-    "cpm",
-    "conversions",
-    "cpa",
-    "conversion_value",
-    "roas",
-)
+FILTER_KEYS = ("channel", "platform", "campaign")
+KPI_METRICS = A.AD_METRICS
+#: The ad metrics behind the spend-by-day chart, in its frame's column order.
+DAY_METRICS = ("spend", "conversions", "conversion_value", "roas")
 #: ROAS colouring in the campaign grid: green when the campaign paid for itself, red when not.
+#: ROAS as a multiple in the grid, as on its KPI card and charts (format_value's "multiple").
+ROAS_FORMAT = {"function": "params.value == null ? '—' : d3.format(',.2f')(params.value) + '×'"}
 ROAS_STYLE = {
     "styleConditions": [
         {
@@ -81,210 +64,348 @@ EMAIL_UNITS = {
     "unsubscribe_rate": "ratio",
     "bounce_rate": "ratio",
 }
+#: The channel every email send belongs to (GA4's default channel group for newsletters).
+EMAIL_CHANNEL = "Email"
+ADS = {"needs": ("ad_daily",), "source": "ad platform"}
+#: Said once, over the KPI row: ad panels follow a channel filter through the platforms buying it.
+AD_CHANNEL_NOTE = {"channel": "Ad metrics follow the channel through the platforms that buy it."}
 
 
-def _split(scope: Scope, filters: dict, metric: str, by: str) -> pl.DataFrame:
-    """``metric`` split by platform or campaign (its own filter dropped), largest first, no zero rows."""
+def ads_excluded(filters: dict) -> str | None:
+    """Why ad panels are empty for these filters (a channel no ad platform buys), else None."""
+    channel = filters.get("channel")
+    if channel is None:
+        return None
+    bought = [p for p, c in A.CHANNEL_OF_PLATFORM.items() if c == channel]
+    if not bought:
+        return f"No ad platform buys the {channel} channel: there is no ad spend to show."
+    if filters.get("platform") and filters["platform"] not in bought:
+        return f"{filters['platform']} does not buy the {channel} channel: no ad rows match both filters."
+    return None
+
+
+def _split(metric: str, by: str):
+    """Frame builder: ``metric`` split by platform or campaign (its own filter dropped), largest first."""
+    return lambda scope, filters: an.split_frame(scope, metric, filters, by)
+
+
+def _bars(item: str, unit: str, key: str):
+    """View builder: the split's top 12 bars, the filtered value highlighted (click to cross-filter)."""
+
+    def view(scope: Scope, filters: dict, frame: pl.DataFrame):
+        fig = bar_figure(
+            frame.head(12),
+            key,
+            unit=unit,
+            currency=scope.ctx.workspace.currency,
+            selected=filters.get(key),
+            height=280,
+            labels=SOURCE_LABELS if key == "platform" else None,  # "Google Ads", not google_ads
+        )
+        if unit == "multiple":  # ROAS: 0.5×, not the SI "500m"; hover 2.41× as on its KPI card
+            fig.update_xaxes(tickformat=".1~f", ticksuffix="×")
+            fig.update_traces(hovertemplate="%{y}: %{x:,.2f}×<extra></extra>")
+        return graph(PAGE, item, fig)
+
+    return view
+
+
+def by_day(scope: Scope, filters: dict) -> pl.DataFrame:
+    """Spend, conversions, conversion value and ROAS per period of the page's grain."""
     f = scope.filters
-    kept = {k: v for k, v in filters.items() if k != by}
-    frame = an.metric(scope, metric, f.start, f.end, filters=kept, by=by).drop("period", strict=False)
-    return frame.filter(pl.col("value").is_not_null() & (pl.col("value") != 0)).sort(
-        ["value", by], descending=[True, False]
-    )
+    out = None
+    for name in DAY_METRICS:
+        frame = an.metric(scope, name, f.start, f.end, filters=filters, grain=f.grain).select(
+            "period", pl.col("value").alias(name)
+        )
+        out = frame if out is None else out.join(frame, on="period", how="left")
+    return out
 
 
-def frames(scope: Scope, filters: dict) -> dict[str, pl.DataFrame]:
-    """Exactly the data behind each chart and grid of the page (what CSV downloads contain)."""
+def by_day_view(scope: Scope, filters: dict, frame: pl.DataFrame):
+    """Spend bars with ROAS on a second axis (click a period for its daily rows)."""
+    return graph(PAGE, "spend_by_day", spend_roas_figure(frame, currency=scope.ctx.workspace.currency))
+
+
+def campaign_table(scope: Scope, filters: dict) -> pl.DataFrame:
+    """One row per platform x campaign with the catalogue's marketing metrics."""
     f = scope.filters
-    out: dict[str, pl.DataFrame] = {}
-    for by in ("platform", "campaign"):
-        out[f"spend_by_{by}"] = _split(scope, filters, "spend", by)
-        out[f"roas_by_{by}"] = _split(scope, filters, "roas", by)
-    out["campaigns"] = an.cached(
+    where = an.where_for("spend", filters) or None
+    return an.cached(
         scope,
         "campaign_table",
-        {"s": f.start, "e": f.end, "w": filters},
-        lambda s: A.campaign_table(s, f.start, f.end, where=filters or None),
+        {"s": f.start, "e": f.end, "w": where},
+        lambda s: A.campaign_table(s, f.start, f.end, where=where),
     )
-    out["email"] = an.cached(
-        scope, "email_table", {"s": f.start, "e": f.end}, lambda s: A.email_table(s, f.start, f.end)
+
+
+def campaigns_view(scope: Scope, filters: dict, frame: pl.DataFrame):
+    """The campaign grid (paged on the server; ROAS green when the campaign paid for itself)."""
+    if frame.height == 0:
+        return empty_state("No campaign spend in this date range.")
+    return paged_grid(
+        ids.grid(PAGE, "campaigns"),
+        frame,
+        units=CAMPAIGN_UNITS,
+        currency=scope.ctx.workspace.currency,
+        labels={"ctr": "CTR", "cpc": "CPC", "cpm": "CPM", "cpa": "CPA", "roas": "ROAS"},
+        height=360,
+        row_selection=True,
+        column_overrides={
+            "roas": {"cellStyle": ROAS_STYLE, "valueFormatter": ROAS_FORMAT},
+            "campaign": {"pinned": "left"},
+        },
     )
-    web = an.metric(scope, "sessions", f.start, f.end, filters=filters, by="channel")
-    out["web"] = (
-        web.drop("period", strict=False)
-        .filter(pl.col("value") != 0)
-        .sort(["value", "channel"], descending=[True, False])
+
+
+def email(scope: Scope, filters: dict) -> pl.DataFrame:
+    """Email sends in the range (a campaign filter keeps the sends of that title)."""
+    f = scope.filters
+    where = {"campaign": filters["campaign"]} if filters.get("campaign") else None
+    return an.cached(
+        scope,
+        "email_table",
+        {"s": f.start, "e": f.end, "w": where},
+        lambda s: A.email_table(s, f.start, f.end, where=where),
     )
+
+
+def email_excluded(filters: dict) -> str | None:
+    """Email sends have one channel (Email) and no ad platform: other values rule them all out."""
+    channel, platform = filters.get("channel"), filters.get("platform")
+    if channel and channel != EMAIL_CHANNEL:
+        return f"Email campaigns are all in the {EMAIL_CHANNEL} channel, not {channel}."
+    if platform:
+        return f"Email campaigns do not run on an ad platform ({platform}): clear the platform filter to see them."
+    return None
+
+
+def email_view(scope: Scope, filters: dict, frame: pl.DataFrame):
+    """Email sends with their rates, paged on the server."""
+    if frame.height == 0:
+        return empty_state("No email campaigns sent in this date range.")
+    return paged_grid(
+        ids.grid(PAGE, "email"),
+        frame,
+        units=EMAIL_UNITS,
+        currency=scope.ctx.workspace.currency,
+        labels={"ctor": "CTOR", "list_name": "List", "unique_opens": "Opens", "unique_clicks": "Clicks"},
+        height=320,
+    )
+
+
+def web(scope: Scope, filters: dict) -> pl.DataFrame:
+    """Web sessions by channel (a channel filter highlights its bar; a platform keeps its channel)."""
+    return an.split_frame(scope, "sessions", filters, "channel")
+
+
+def web_view(scope: Scope, filters: dict, frame: pl.DataFrame):
+    """Bars of web sessions by channel."""
+    if frame.height == 0:
+        return empty_state("No web sessions in this date range.")
+    fig = bar_figure(
+        frame.head(12),
+        "channel",
+        unit="count",
+        currency=scope.ctx.workspace.currency,
+        selected=filters.get("channel"),
+        height=280,
+    )
+    return graph(PAGE, "web", fig)
+
+
+def funnel(scope: Scope, filters: dict) -> pl.DataFrame:
+    """Impressions -> clicks -> sessions -> key events -> new customers, each stage filtered its own way."""
+    f = scope.filters
     where_by_metric = {name: an.where_for(name, filters) for name, _ in A.FUNNEL_STAGES}
-    out["funnel"] = an.cached(
+    return an.cached(
         scope,
         "funnel",
         {"s": f.start, "e": f.end, "w": where_by_metric},
         lambda s: A.funnel(s, f.start, f.end, where_by_metric=where_by_metric),
     )
 
-    def cac(s):
-        arpa = A.subscription_kpis(s, f.start, f.end)["arpa"]
-        return A.cac_by_channel(s, f.start, f.end, arpa=arpa)
 
-    out["cac"] = an.cached(scope, "cac", {"s": f.start, "e": f.end}, cac)
-    return out
+def funnel_view(scope: Scope, filters: dict, frame: pl.DataFrame):
+    """The funnel chart."""
+    return graph(PAGE, "funnel", funnel_figure(frame))
+
+
+def _cac_channel(filters: dict) -> str | None:
+    """The one channel the CAC table keeps: the channel filter, or the channel a platform buys."""
+    if filters.get("channel"):
+        return filters["channel"]
+    return A.CHANNEL_OF_PLATFORM.get(filters["platform"], an.NO_MATCH) if filters.get("platform") else None
+
+
+def cac(scope: Scope, filters: dict) -> pl.DataFrame:
+    """CAC and payback per paid channel (one channel when the filters name one)."""
+    f, channel = scope.filters, _cac_channel(filters)
+
+    def load(s):
+        arpa = A.subscription_kpis(s, f.start, f.end)["arpa"]
+        return A.cac_by_channel(s, f.start, f.end, arpa=arpa, channel=channel)
+
+    return an.cached(scope, "cac", {"s": f.start, "e": f.end, "c": channel}, load)
+
+
+def cac_view(scope: Scope, filters: dict, frame: pl.DataFrame):
+    """CAC table, or why there is nothing to divide."""
+    if frame.height == 0 or (frame["spend"].sum() == 0 and frame["new_customers"].sum() == 0):
+        return empty_state("No paid channel spend or new customers in this date range.")
+    return data_grid(
+        ids.grid(PAGE, "cac"),
+        frame,
+        units={"spend": "currency", "cac": "currency", "new_customers": "count", "payback_months": "number"},
+        currency=scope.ctx.workspace.currency,
+        labels={"cac": "CAC", "payback_months": "Payback (months)"},
+        height=260,
+    )
+
+
+def kpis_view(scope: Scope, filters: dict, _frame):
+    """The ad KPI cards."""
+    kpis = an.gather(*[lambda name=name: an.metric_kpi(scope, name, filters) for name in KPI_METRICS])
+    return kpi_row([an.card(scope, kpi) for kpi in kpis])
+
+
+# -- drill-down ----------------------------------------------------------------------------------
+
+
+def _ad_rows(scope: Scope, start: date, end: date, filters: dict) -> pl.DataFrame:
+    where = an.where_for("spend", filters) or None
+    return an.cached(
+        scope,
+        "ad_rows",
+        {"s": start, "e": end, "w": where},
+        lambda s: A.ad_rows(s, start, end, where=where),
+    )
 
 
 def drill_campaign(scope: Scope, filters: dict, value: str):
     """The ad_daily rows (campaign x day) behind one campaign."""
     f = scope.filters
-    where = {**{k: v for k, v in filters.items() if k in FILTER_KEYS}, "campaign": value}
-    frame = an.cached(
-        scope,
-        "ad_rows",
-        {"s": f.start, "e": f.end, "w": where},
-        lambda s: A.ad_rows(s, f.start, f.end, where=where),
-    )
-    return f"Daily rows of campaign {value}", frame
+    return f"Daily rows of campaign {value}", _ad_rows(scope, f.start, f.end, {**filters, "campaign": value})
+
+
+def drill_day(scope: Scope, filters: dict, value: str):
+    """The ad_daily rows behind one period of the spend-by-day chart."""
+    f = scope.filters
+    day = date.fromisoformat(value[:10])
+    start = max(period_start(day, f.grain), f.start)
+    end = min(A.period_bounds(start, date(start.year + 1, 12, 31), f.grain)[0][2], f.end)
+    return f"Ad rows {start:%d %b %Y} – {end:%d %b %Y}", _ad_rows(scope, start, end, filters)
 
 
 def options(scope: Scope) -> dict[str, list[str]]:
-    """Filter choices from the ad rollup (every platform and campaign seen in the last five years)."""
+    """Filter choices: platforms and campaigns (ads and email titles) of the last five years, channels."""
     f = scope.filters
+    since = date(f.end.year - 5, 1, 1)
 
     def load(s):
-        rows = A.ad_rows(s, date(f.end.year - 5, 1, 1), f.end)
-        return {k: sorted(v for v in rows[k].unique().to_list() if v) for k in FILTER_KEYS}
+        # DISTINCT scans of the rollups (tens of ms), not years of their rows (~1 s at 10M payments).
+        ads = dimension_values(s, "ad_daily", ("platform", "campaign"), since, f.end)
+        titles = s.execute_sql(
+            "SELECT DISTINCT title FROM email_campaigns "
+            "WHERE workspace_id = $ws AND CAST(sent_at AS DATE) BETWEEN $start AND $end",
+            {"start": since, "end": f.end},
+        )["title"].to_list()
+        channels = dimension_values(s, "payments_daily", ("channel",), since, f.end)["channel"]
+        channels += [*A.CHANNEL_OF_PLATFORM.values(), EMAIL_CHANNEL]
+        return {
+            "platform": ads["platform"],
+            "campaign": sorted({v for v in ads["campaign"] + titles if v}),
+            "channel": sorted({v for v in channels if v}),
+        }
 
     return an.cached(scope, "campaign_options", {"e": f.end.year}, load)
+
+
+def _ad_panel(item: str, view, frame) -> an.Panel:
+    return an.Panel(item, view, frame, excludes=ads_excluded, **ADS)
 
 
 SPEC = an.PageSpec(
     PAGE,
     P,
     FILTER_KEYS,
-    frames,
+    panels=(
+        _ad_panel(
+            "spend_by_platform",
+            _bars("spend_by_platform", "currency", "platform"),
+            _split("spend", "platform"),
+        ),
+        _ad_panel(
+            "roas_by_platform", _bars("roas_by_platform", "multiple", "platform"), _split("roas", "platform")
+        ),
+        _ad_panel(
+            "spend_by_campaign",
+            _bars("spend_by_campaign", "currency", "campaign"),
+            _split("spend", "campaign"),
+        ),
+        _ad_panel(
+            "roas_by_campaign", _bars("roas_by_campaign", "multiple", "campaign"), _split("roas", "campaign")
+        ),
+        _ad_panel("spend_by_day", by_day_view, by_day),
+        an.Panel(
+            "campaigns",
+            campaigns_view,
+            campaign_table,
+            excludes=ads_excluded,
+            paged=True,
+            **ADS,
+        ),
+        an.Panel(
+            "email",
+            email_view,
+            email,
+            needs=("email_campaigns",),
+            source="email source",
+            excludes=email_excluded,
+        ),
+        an.Panel(
+            "web",
+            web_view,
+            web,
+            needs=("web_daily",),
+            source="web analytics source",
+            ignores={"campaign": "Not filtered by campaign: web sessions have no campaign."},
+            partial={"platform": "Platform filter applied as the channel it buys."},
+        ),
+        an.Panel(
+            "funnel",
+            funnel_view,
+            funnel,
+            needs=("ad_daily", "web_daily", "payments"),
+            source="ad, web or payment source",
+            partial={
+                "campaign": "Campaign filters impressions and clicks only: sessions, key events and "
+                "new customers have no campaign.",
+                "platform": "Sessions, key events and new customers follow the channel the platform buys.",
+                "channel": "Impressions and clicks follow the channel through the platforms that buy it.",
+            },
+        ),
+        an.Panel(
+            "cac",
+            cac_view,
+            cac,
+            needs=("ad_daily", "payments"),
+            source="ad platform or payment source",
+            ignores={"campaign": "Not filtered by campaign: new customers have no campaign."},
+            excludes=ads_excluded,
+        ),
+    ),
+    kpis=an.Panel("kpis", kpis_view, partial=AD_CHANNEL_NOTE),
     crossfilter_items={
         "spend_by_platform": "platform",
         "roas_by_platform": "platform",
         "spend_by_campaign": "campaign",
         "roas_by_campaign": "campaign",
+        "web": "channel",
     },
-    drill_items={"campaigns": drill_campaign},
+    drill_items={"campaigns": an.Drill(drill_campaign), "spend_by_day": an.Drill(drill_day)},
     options=options,
+    drill_units={"spend": "currency", "conversion_value": "currency"},
+    drill_hint="Click a period of the spend chart or select a campaign to see its ad rows.",
 )
 an.register(SPEC)
-
-
-@callback(
-    Output(P["kpis"], "children"),
-    *[Output(ids.panel(PAGE, i), "children") for i in PANELS],
-    Input(ids.FILTERS_STORE, "data"),
-    Input(P["page-filters"], "data"),
-    Input(P["crossfilter"], "data"),
-)
-def update_page(filters_data, page_filters, crossfilter):
-    """Every KPI, chart and grid of the page for the global, page and cross filters."""
-    scope = request_scope(filters_data)
-    filters = an.combined(an.clean_filters(page_filters, FILTER_KEYS), an.clean_crossfilter(crossfilter))
-    return render(scope, filters)
-
-
-def render(scope: Scope, filters: dict) -> list:
-    """The page's outputs (KPI row then one child per panel)."""
-    currency = scope.ctx.workspace.currency
-    counts = an.cached(scope, "row_counts", {}, lambda s: s.row_counts())
-    data = frames(scope, filters)
-    cards = [an.card(scope, an.metric_kpi(scope, name, filters)) for name in KPI_METRICS]
-    no_ads = counts.get("ad_daily", 0) == 0
-    ads_missing = empty_state("No ad platform connected.", source_missing=True)
-
-    def bars(item, unit, key):
-        if no_ads:
-            return ads_missing
-        frame = data[item].head(12)
-        return graph(
-            PAGE,
-            item,
-            bar_figure(frame, key, unit=unit, currency=currency, selected=filters.get(key), height=280),
-        )
-
-    out: list = [kpi_row(cards)]
-    out.append(bars("spend_by_platform", "currency", "platform"))
-    out.append(bars("roas_by_platform", "number", "platform"))
-    out.append(bars("spend_by_campaign", "currency", "campaign"))
-    out.append(bars("roas_by_campaign", "number", "campaign"))
-    table = data["campaigns"]
-    if table.height == 0:
-        out.append(ads_missing if no_ads else empty_state("No campaign spend in this date range."))
-    else:
-        grid = data_grid(
-            ids.grid(PAGE, "campaigns"),
-            table,
-            units=CAMPAIGN_UNITS,
-            currency=currency,
-            labels={"ctr": "CTR", "cpc": "CPC", "cpm": "CPM", "cpa": "CPA", "roas": "ROAS"},
-            height=360,
-            row_selection=True,
-        )
-        for col in grid.columnDefs:
-            if col["field"] == "roas":
-                col["cellStyle"] = ROAS_STYLE
-            if col["field"] == "campaign":
-                col["pinned"] = "left"
-        out.append(grid)
-    email = data["email"]
-    out.append(
-        empty_state("No email source connected.", source_missing=True)
-        if counts.get("email_campaigns", 0) == 0
-        else empty_state("No email campaigns sent in this date range.")
-        if email.height == 0
-        else data_grid(
-            ids.grid(PAGE, "email"),
-            email,
-            units=EMAIL_UNITS,
-            currency=currency,
-            labels={"ctor": "CTOR", "list_name": "List", "unique_opens": "Opens", "unique_clicks": "Clicks"},
-            height=320,
-        )
-    )
-    web = data["web"]
-    out.append(
-        empty_state("No web analytics source connected.", source_missing=True)
-        if counts.get("web_daily", 0) == 0
-        else empty_state("No web sessions in this date range.")
-        if web.height == 0
-        else graph(
-            PAGE, "web", bar_figure(web.head(12), "channel", unit="count", currency=currency, height=280)
-        )
-    )
-    out.append(graph(PAGE, "funnel", funnel_figure(data["funnel"])))
-    cac = data["cac"]
-    out.append(
-        empty_state("No paid channel spend or new customers in this date range.")
-        if cac.height == 0 or (cac["spend"].sum() == 0 and cac["new_customers"].sum() == 0)
-        else data_grid(
-            ids.grid(PAGE, "cac"),
-            cac,
-            units={
-                "spend": "currency",
-                "cac": "currency",
-                "new_customers": "count",
-                "payback_months": "number",
-            },
-            currency=currency,
-            labels={"cac": "CAC", "payback_months": "Payback (months)"},
-            height=260,
-        )
-    )
-    return out
-
-
-@callback(
-    Output(ids.panel(PAGE, "drill"), "children"),
-    Input(P["drill"], "data"),
-    Input(ids.FILTERS_STORE, "data"),
-    Input(P["page-filters"], "data"),
-    Input(P["crossfilter"], "data"),
-)
-def update_drill(drill, filters_data, page_filters, crossfilter):
-    """The daily rows behind the campaign selected in the grid."""
-    scope = request_scope(filters_data)
-    filters = an.combined(an.clean_filters(page_filters, FILTER_KEYS), an.clean_crossfilter(crossfilter))
-    return render_drill(scope, filters, drill, SPEC)

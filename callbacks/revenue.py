@@ -1,18 +1,21 @@
-"""Revenue page callbacks: KPIs, charts and grids from the metric layer and data.analytics (thin)."""
+"""Revenue page callbacks: one panel each for KPIs, trend, MRR movements, splits, cohorts, top customers.
+
+The panels are declared here (frame = the data behind it, view = the component) and
+registered by the shared machinery in :mod:`callbacks._analytics`, one callback per panel.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
 import polars as pl
-from dash import Input, Output, callback, html
 
 from callbacks import _analytics as an
-from callbacks.common import Scope, request_scope
+from callbacks.common import Scope
 from components import ids
 from components.analytics import empty_state, graph, kpi_row
 from components.figures import bar_figure, cohort_heatmap, movements_figure, trend_figure
-from components.grids import data_grid
+from components.grids import paged_grid
 from dashboard.filters import COMPARES, today_in
 from dashboard.goals import goals_for, progress
 from data import analytics as A
@@ -21,7 +24,6 @@ from data.metrics import comparison_range, period_start
 PAGE = "revenue"
 P = ids.REVENUE
 FILTER_KEYS = ("channel", "product", "country")
-PANELS = ("trend", "movements", "by_channel", "by_product", "by_country", "cohorts", "top")
 KPI_METRICS = ("net_revenue", "gross_revenue", "refunds", "mrr", "arr")
 #: subscription KPIs from data.analytics: key -> (label, unit, up is good)
 SUB_KPIS = {
@@ -33,6 +35,13 @@ SUB_KPIS = {
     "nrr": ("NRR", "ratio", True),
 }
 MOVEMENT_GRAIN = {"day": "week", "week": "week", "month": "month"}
+#: How many customers the top-customers grid ranks (paged on the server; the CSV has them all).
+TOP_LIMIT = 1000
+#: Subscriptions carry a plan (the product filter) but no channel or country.
+SUBS_IGNORE = {k: f"Not filtered by {k}: subscriptions have no {k}." for k in ("channel", "country")}
+DRILL_UNITS = {
+    c: "currency" for c in ("gross", "refunds", "net", "fees", "mrr_start", "mrr_end", "change", "revenue")
+}
 
 
 def _plan(filters: dict) -> str | None:
@@ -62,40 +71,138 @@ def movements(scope: Scope, filters: dict) -> pl.DataFrame:
     )
 
 
-def frames(scope: Scope, filters: dict) -> dict[str, pl.DataFrame]:
-    """Exactly the data behind each chart and grid of the page (what CSV downloads contain)."""
+def trend(scope: Scope, filters: dict) -> pl.DataFrame:
+    """Net revenue per period with the comparison period."""
     f = scope.filters
-    out = {
-        "trend": an.metric(
-            scope, "net_revenue", f.start, f.end, filters=filters, grain=f.grain, compare=f.compare
-        ),
-        "movements": movements(scope, filters),
-    }
-    for dim in ("channel", "product", "country"):
-        out[f"by_{dim}"] = an.cached(
+    return an.metric(scope, "net_revenue", f.start, f.end, filters=filters, grain=f.grain, compare=f.compare)
+
+
+def split(dim: str):
+    """Frame builder: net revenue split by ``dim`` (its own filter dropped, the others kept)."""
+
+    def frame(scope: Scope, filters: dict) -> pl.DataFrame:
+        f = scope.filters
+        # A split by a dimension keeps the other filters (its own filter would leave a single bar).
+        others = {k: v for k, v in filters.items() if k != dim} or None
+        return an.cached(
             scope,
             "revenue_by",
-            {"s": f.start, "e": f.end, "d": dim, "w": filters},
-            lambda s, dim=dim: A.revenue_by(s, f.start, f.end, dim, where=_drop(filters, dim)),
+            {"s": f.start, "e": f.end, "d": dim, "w": others},
+            lambda s: A.revenue_by(s, f.start, f.end, dim, where=others),
         )
-    out["cohorts"] = an.cached(
+
+    return frame
+
+
+def cohorts(scope: Scope, filters: dict) -> pl.DataFrame:
+    """Cohort retention by first-payment month (filters on the customer's first payment)."""
+    f = scope.filters
+    return an.cached(
         scope,
         "cohorts",
         {"s": f.start, "e": f.end, "w": filters},
         lambda s: A.cohort_retention(s, f.start, f.end, where=filters),
     )
-    out["top"] = an.cached(
+
+
+def top(scope: Scope, filters: dict) -> pl.DataFrame:
+    """The range's customers ranked by gross revenue (the top :data:`TOP_LIMIT`)."""
+    f = scope.filters
+    frame = an.cached(
         scope,
         "top",
-        {"s": f.start, "e": f.end, "w": filters},
-        lambda s: A.top_customers(s, f.start, f.end, where=filters),
+        {"s": f.start, "e": f.end, "w": filters, "n": TOP_LIMIT},
+        lambda s: A.top_customers(s, f.start, f.end, where=filters, limit=TOP_LIMIT),
     )
-    return out
+    return frame.select("name", "country", "channel", "payments", "revenue", "share", "last_day", "customer")
 
 
-def _drop(filters: dict, key: str) -> dict:
-    # A split by a dimension keeps the other filters (its own filter would leave a single bar).
-    return {k: v for k, v in filters.items() if k != key} or None
+# -- views ---------------------------------------------------------------------------------------
+
+
+def kpis_view(scope: Scope, filters: dict, _frame):
+    """Revenue and subscription KPI cards (goal progress only when no page filter narrows them)."""
+    f = scope.filters
+    today = today_in(scope.ctx.workspace.timezone)
+    goals = goals_for(scope.services, scope.ctx, today)
+    *kpis, now, before = an.gather(
+        *[lambda name=name: an.metric_kpi(scope, name, filters) for name in KPI_METRICS],
+        lambda: sub_kpis(scope, filters, f.start, f.end),
+        lambda: sub_kpis(scope, filters, *comparison_range(f.start, f.end, f.compare)) if f.compare else {},
+    )
+    cards = []
+    for name, kpi in zip(KPI_METRICS, kpis, strict=True):
+        goal = (
+            progress(scope.services, scope.ctx, goals[name], today) if name in goals and not filters else None
+        )
+        cards.append(an.card(scope, kpi, goal))
+    for key, (label, unit, up) in SUB_KPIS.items():
+        kpi = {
+            "metric": key,
+            "label": label,
+            "unit": unit,
+            "value": now[key],
+            "compare_value": before.get(key),
+        }
+        cards.append(an.card(scope, {**kpi, "up_is_good": up, "series": [], "description": label}))
+    return kpi_row(cards)
+
+
+def trend_view(scope: Scope, filters: dict, frame: pl.DataFrame):
+    """Net revenue over time (click a period to drill into its rows)."""
+    f = scope.filters
+    fig = trend_figure(
+        frame,
+        label="Net revenue",
+        unit="currency",
+        currency=scope.ctx.workspace.currency,
+        compare_label=COMPARES[f.compare] if f.compare else None,
+    )
+    return graph(PAGE, "trend", fig)
+
+
+def movements_view(scope: Scope, filters: dict, frame: pl.DataFrame):
+    """The MRR movements chart."""
+    return graph(PAGE, "movements", movements_figure(frame, currency=scope.ctx.workspace.currency))
+
+
+def split_view(dim: str):
+    """View builder: bars of a split, the filtered value highlighted (click to cross-filter)."""
+
+    def view(scope: Scope, filters: dict, frame: pl.DataFrame):
+        fig = bar_figure(
+            frame.head(12),
+            dim,
+            unit="currency",
+            currency=scope.ctx.workspace.currency,
+            selected=filters.get(dim),
+            height=280,
+        )
+        return graph(PAGE, f"by_{dim}", fig)
+
+    return view
+
+
+def cohorts_view(scope: Scope, filters: dict, frame: pl.DataFrame):
+    """The cohort retention heatmap."""
+    return graph(PAGE, "cohorts", cohort_heatmap(frame))
+
+
+def top_view(scope: Scope, filters: dict, frame: pl.DataFrame):
+    """Top customers, paged on the server."""
+    if frame.height == 0:
+        return empty_state("No customers paid in this date range.")
+    return paged_grid(
+        ids.grid(PAGE, "top"),
+        frame,
+        units={"revenue": "currency", "share": "ratio", "payments": "count"},
+        currency=scope.ctx.workspace.currency,
+        height=340,
+        column_overrides={"name": {"minWidth": 150, "flex": 2}},
+    )
+
+
+# -- drill-down ----------------------------------------------------------------------------------
 
 
 def drill_period(scope: Scope, filters: dict, value: str):
@@ -120,200 +227,48 @@ def drill_movement(scope: Scope, filters: dict, value: str):
     detail = an.cached(
         scope,
         "movement_detail",
-        {"s": f.start, "e": f.end, "g": grain, "p": plan},
-        lambda s: A.mrr_customer_movements(s, f.start, f.end, grain, plan=plan),
+        {"s": f.start, "e": f.end, "g": grain, "p": plan, "changed": True},
+        # Only the movements: the unchanged customer-periods are most of the grid (2.5M rows
+        # weekly over a year at 10M payments) and the drill-down never shows them.
+        lambda s: A.mrr_customer_movements(s, f.start, f.end, grain, plan=plan, changed_only=True),
     )
     rows = detail.filter((pl.col("period") == value) & (pl.col("movement") != "unchanged"))
     return f"MRR movements, period starting {value}", rows
 
 
 def _period_end(start: date, grain: str) -> date:
-    from data.analytics import period_bounds
-
-    return period_bounds(start, date(start.year + 1, 12, 31), grain)[0][2]
+    return A.period_bounds(start, date(start.year + 1, 12, 31), grain)[0][2]
 
 
-def options(scope: Scope) -> dict[str, list[str]]:
-    """Filter choices from the revenue rollup (every value seen in the last five years)."""
-    f = scope.filters
-
-    def load(s):
-        rows = A.revenue_rows(s, date(f.end.year - 5, 1, 1), f.end)
-        return {k: sorted(v for v in rows[k].unique().to_list() if v) for k in FILTER_KEYS}
-
-    return an.cached(scope, "revenue_options", {"e": f.end.year}, load)
-
-
+PAYMENTS = {"needs": ("payments",), "source": "payment source"}
 SPEC = an.PageSpec(
     PAGE,
     P,
     FILTER_KEYS,
-    frames,
+    panels=(
+        an.Panel("trend", trend_view, trend, **PAYMENTS),
+        an.Panel(
+            "movements",
+            movements_view,
+            movements,
+            needs=("subscriptions",),
+            source="subscription source",
+            ignores=SUBS_IGNORE,
+        ),
+        *[an.Panel(f"by_{dim}", split_view(dim), split(dim), **PAYMENTS) for dim in FILTER_KEYS],
+        an.Panel("cohorts", cohorts_view, cohorts, **PAYMENTS),
+        an.Panel("top", top_view, top, paged=True, **PAYMENTS),
+    ),
+    kpis=an.Panel(
+        "kpis",
+        kpis_view,
+        cache_view=False,  # goal progress reads the app DB; the cards themselves are cached
+        partial={k: f"MRR, ARR and subscription KPIs: {v[0].lower()}{v[1:]}" for k, v in SUBS_IGNORE.items()},
+    ),
     crossfilter_items={"by_channel": "channel", "by_product": "product", "by_country": "country"},
-    drill_items={"trend": drill_period, "movements": drill_movement},
-    options=options,
+    drill_items={"trend": an.Drill(drill_period), "movements": an.Drill(drill_movement, ignores=SUBS_IGNORE)},
+    options=lambda scope: an.payment_options(scope, FILTER_KEYS),
+    drill_units=DRILL_UNITS,
+    drill_hint="Click a period of the net revenue or MRR movements chart to see the rows behind it.",
 )
 an.register(SPEC)
-
-
-@callback(
-    Output(P["kpis"], "children"),
-    *[Output(ids.panel(PAGE, i), "children") for i in PANELS],
-    Input(ids.FILTERS_STORE, "data"),
-    Input(P["page-filters"], "data"),
-    Input(P["crossfilter"], "data"),
-)
-def update_page(filters_data, page_filters, crossfilter):
-    """Every KPI, chart and grid of the page for the global, page and cross filters."""
-    scope = request_scope(filters_data)
-    filters = an.combined(an.clean_filters(page_filters, FILTER_KEYS), an.clean_crossfilter(crossfilter))
-    return render(scope, filters)
-
-
-def render(scope: Scope, filters: dict) -> list:
-    """The page's outputs (KPI row then one child per panel)."""
-    f, currency = scope.filters, scope.ctx.workspace.currency
-    counts = an.cached(scope, "row_counts", {}, lambda s: s.row_counts())
-    data = frames(scope, filters)
-    goals = goals_for(scope.services, scope.ctx, today_in(scope.ctx.workspace.timezone))
-    today = today_in(scope.ctx.workspace.timezone)
-    cards = []
-    for name in KPI_METRICS:
-        kpi = an.metric_kpi(scope, name, filters)
-        goal = (
-            progress(scope.services, scope.ctx, goals[name], today) if name in goals and not filters else None
-        )
-        cards.append(an.card(scope, kpi, goal))
-    now = sub_kpis(scope, filters, f.start, f.end)
-    before = sub_kpis(scope, filters, *comparison_range(f.start, f.end, f.compare)) if f.compare else {}
-    for key, (label, unit, up) in SUB_KPIS.items():
-        cards.append(
-            an.card(
-                scope,
-                {
-                    "metric": key,
-                    "label": label,
-                    "unit": unit,
-                    "value": now[key],
-                    "compare_value": before.get(key),
-                    "up_is_good": up,
-                    "series": [],
-                    "description": label,
-                },
-            )
-        )
-    no_payments = counts.get("payments", 0) == 0
-    no_subs = counts.get("subscriptions", 0) == 0
-
-    def chart(item, fig):
-        return graph(PAGE, item, fig)
-
-    out: list = [kpi_row(cards)]
-    if no_payments:
-        missing = empty_state("No payment source connected.", source_missing=True)
-        trend = missing
-    else:
-        trend = chart(
-            "trend",
-            trend_figure(
-                data["trend"],
-                label="Net revenue",
-                unit="currency",
-                currency=currency,
-                compare_label=COMPARES[f.compare] if f.compare else None,
-            ),
-        )
-    out.append(trend)
-    out.append(
-        empty_state("No subscription source connected.", source_missing=True)
-        if no_subs
-        else chart("movements", movements_figure(data["movements"], currency=currency))
-    )
-    sel = filters
-    for dim in ("channel", "product", "country"):
-        frame = data[f"by_{dim}"]
-        out.append(
-            empty_state("No payment source connected.", source_missing=True)
-            if no_payments
-            else chart(
-                f"by_{dim}",
-                bar_figure(
-                    frame.head(12), dim, unit="currency", currency=currency, selected=sel.get(dim), height=280
-                ),
-            )
-        )
-    out.append(
-        empty_state("No payment source connected.", source_missing=True)
-        if no_payments
-        else chart("cohorts", cohort_heatmap(data["cohorts"]))
-    )
-    top = data["top"]
-    out.append(
-        empty_state("No customers paid in this date range.")
-        if top.height == 0
-        else data_grid(
-            ids.grid(PAGE, "top"),
-            top.select("name", "country", "channel", "payments", "revenue", "share", "last_day"),
-            units={"revenue": "currency", "share": "ratio", "payments": "count"},
-            currency=currency,
-            height=340,
-        )
-    )
-    return out
-
-
-@callback(
-    Output(ids.panel(PAGE, "drill"), "children"),
-    Input(P["drill"], "data"),
-    Input(ids.FILTERS_STORE, "data"),
-    Input(P["page-filters"], "data"),
-    Input(P["crossfilter"], "data"),
-)
-def update_drill(drill, filters_data, page_filters, crossfilter):
-    """The rows behind the clicked period (trend) or MRR movement period."""
-    scope = request_scope(filters_data)
-    filters = an.combined(an.clean_filters(page_filters, FILTER_KEYS), an.clean_crossfilter(crossfilter))
-    return render_drill(scope, filters, drill, SPEC)
-
-
-def render_drill(scope: Scope, filters: dict, drill, spec: an.PageSpec):
-    """The drill-down grid for a validated selection (shared by the three pages)."""
-    sel = drill if isinstance(drill, dict) else {}
-    builder = spec.drill_items.get(sel.get("item"))
-    if builder is None or not isinstance(sel.get("value"), str):
-        return empty_state("Click a period or a campaign to see the rows behind it.")
-    try:
-        title, frame = builder(scope, filters, sel["value"][:200])
-    except ValueError:
-        return empty_state("That selection is not valid for these filters.")
-    units = {
-        c: "currency"
-        for c in (
-            "gross",
-            "refunds",
-            "net",
-            "fees",
-            "mrr_start",
-            "mrr_end",
-            "change",
-            "spend",
-            "conversion_value",
-            "revenue",
-            "monetary",
-            "amount",
-        )
-    }
-    body = (
-        empty_state("No rows behind this selection.")
-        if frame.height == 0
-        else data_grid(
-            ids.grid(spec.page, "drill"),
-            frame,
-            units=units,
-            currency=scope.ctx.workspace.currency,
-            height=320,
-        )
-    )
-    return html.Div(
-        [html.Div(title, className="small fw-semibold mb-2", id=f"pb-{spec.page}-drill-caption"), body]
-    )

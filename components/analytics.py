@@ -79,6 +79,14 @@ def empty_state(reason: str, *, source_missing: bool = False) -> html.Div:
     return html.Div([html.I(className="bi bi-inbox me-2"), reason], className="pb-empty text-body-secondary")
 
 
+def filter_note(notes: list[str]) -> html.Div:
+    """Small muted lines saying which active filters a panel cannot apply, and why."""
+    return html.Div(
+        [html.Div([html.I(className="bi bi-funnel me-1"), n]) for n in notes],
+        className="pb-filter-note small text-body-secondary mb-1",
+    )
+
+
 def page_filters(page: str, keys: tuple[str, ...], values: dict[str, str]) -> html.Div:
     """Page filter dropdowns (options loaded by a callback; values come from the URL)."""
     items = []
@@ -131,7 +139,13 @@ def kpi_row(cards: list) -> dbc.Row:
 
 
 def page_top(
-    page: str, page_ids: dict, filter_keys: tuple[str, ...], query: dict, *, title: str, subtitle: str,
+    page: str,
+    page_ids: dict,
+    filter_keys: tuple[str, ...],
+    query: dict,
+    *,
+    title: str,
+    subtitle: str,
     kpi_count: int,
 ) -> list:
     """The top of an analytics page: header, filter bars, the page's stores, chips and KPI placeholders.
@@ -144,7 +158,9 @@ def page_top(
     from components.shell import page_header
 
     values = {k: str(query[k])[:200] for k in filter_keys if query.get(k)}
-    placeholders = [dbc.Col(kpi_placeholder("…"), xs=6, md=4, xl=2, className="mb-3") for _ in range(kpi_count)]
+    placeholders = [
+        dbc.Col(kpi_placeholder("…"), xs=6, md=4, xl=2, className="mb-3") for _ in range(kpi_count)
+    ]
     return [
         page_header(title, subtitle),
         filter_bar(state_from_query(query)),

@@ -39,27 +39,58 @@ def tick_format(unit: str, currency: str) -> dict:
 def empty_figure(message: str) -> go.Figure:
     """A blank figure that says why there is nothing to show."""
     fig = go.Figure(layout={"template": TEMPLATE})
-    fig.add_annotation(text=message, showarrow=False, font={"size": 14, "color": "#6c757d"},
-                       xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.add_annotation(
+        text=message,
+        showarrow=False,
+        font={"size": 14, "color": "#6c757d"},
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
 
 
-def trend_figure(frame: pl.DataFrame, *, label: str, unit: str, currency: str, compare_label: str | None = None,
-                 height: int = 320) -> go.Figure:
+def trend_figure(
+    frame: pl.DataFrame,
+    *,
+    label: str,
+    unit: str,
+    currency: str,
+    compare_label: str | None = None,
+    height: int = 320,
+) -> go.Figure:
     """The metric over time, with the comparison period as a dashed line on the same x positions."""
     if frame.height == 0 or frame["value"].drop_nulls().len() == 0:
         return empty_figure("No data in this date range")
     x = frame["period"].to_list()
     fig = go.Figure(layout={"template": TEMPLATE, "height": height})
     hover = "%{y:,.2f}" if unit != "ratio" else "%{y:.1%}"
-    fig.add_trace(go.Scatter(x=x, y=frame["value"].to_list(), name=label, mode="lines",
-                             line={"width": 2.5, "color": PALETTE[0]}, fill="tozeroy",
-                             fillcolor="rgba(67,97,238,0.08)", hovertemplate=hover))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=frame["value"].to_list(),
+            name=label,
+            mode="lines",
+            line={"width": 2.5, "color": PALETTE[0]},
+            fill="tozeroy",
+            fillcolor="rgba(67,97,238,0.08)",
+            hovertemplate=hover,
+        )
+    )
     if compare_label and "compare_value" in frame.columns and frame["compare_value"].drop_nulls().len():
-        fig.add_trace(go.Scatter(x=x, y=frame["compare_value"].to_list(), name=compare_label, mode="lines",
-                                 line={"width": 1.5, "dash": "dash", "color": COMPARE_COLOR}, hovertemplate=hover))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=frame["compare_value"].to_list(),
+                name=compare_label,
+                mode="lines",
+                line={"width": 1.5, "dash": "dash", "color": COMPARE_COLOR},
+                hovertemplate=hover,
+            )
+        )
     fig.update_yaxes(**tick_format(unit, currency), rangemode="tozero")
     fig.update_xaxes(type="date", nticks=8)
     return fig
@@ -68,8 +99,15 @@ def trend_figure(frame: pl.DataFrame, *, label: str, unit: str, currency: str, c
 def sparkline_figure(values: list[float | None], *, good: bool | None = None) -> go.Figure:
     """A tiny line with no axes for KPI cards."""
     color = {True: "#2a9d8f", False: "#e63946", None: PALETTE[0]}[good]
-    fig = go.Figure(layout={"template": TEMPLATE, "height": 44, "margin": {"l": 0, "r": 0, "t": 2, "b": 2},
-                            "showlegend": False, "hovermode": False})
+    fig = go.Figure(
+        layout={
+            "template": TEMPLATE,
+            "height": 44,
+            "margin": {"l": 0, "r": 0, "t": 2, "b": 2},
+            "showlegend": False,
+            "hovermode": False,
+        }
+    )
     fig.add_trace(go.Scatter(y=values, mode="lines", line={"width": 1.8, "color": color}, hoverinfo="skip"))
     fig.update_xaxes(visible=False, fixedrange=True)
     fig.update_yaxes(visible=False, fixedrange=True, rangemode="tozero")
@@ -78,31 +116,60 @@ def sparkline_figure(values: list[float | None], *, good: bool | None = None) ->
 
 # -- analytics pages (revenue, campaigns, customers) -------------------------------------------
 
-MOVEMENT_COLORS = {"new": "#2a9d8f", "expansion": "#4cc9f0", "reactivation": "#7209b7",
-                   "contraction": "#fb8500", "churn": "#e63946"}
-MOVEMENT_LABELS = {"new": "New", "expansion": "Expansion", "reactivation": "Reactivation",
-                   "contraction": "Contraction", "churn": "Churn"}
+MOVEMENT_COLORS = {
+    "new": "#2a9d8f",
+    "expansion": "#4cc9f0",
+    "reactivation": "#7209b7",
+    "contraction": "#fb8500",
+    "churn": "#e63946",
+}
+MOVEMENT_LABELS = {
+    "new": "New",
+    "expansion": "Expansion",
+    "reactivation": "Reactivation",
+    "contraction": "Contraction",
+    "churn": "Churn",
+}
 
 
-def bar_figure(frame: pl.DataFrame, category: str, value: str = "value", *, unit: str, currency: str,
-               selected: str | None = None, horizontal: bool = True, height: int = 300,
-               empty_message: str = "No data in this date range") -> go.Figure:
+def bar_figure(
+    frame: pl.DataFrame,
+    category: str,
+    value: str = "value",
+    *,
+    unit: str,
+    currency: str,
+    selected: str | None = None,
+    horizontal: bool = True,
+    height: int = 300,
+    empty_message: str = "No data in this date range",
+    labels: dict[str, str] | None = None,
+) -> go.Figure:
     """Bars of ``value`` by ``category`` (largest first); a ``selected`` bar is highlighted.
 
-    Each bar's ``customdata`` is its category so a click (clickData) names it.
+    Each bar's ``customdata`` is its category so a click (clickData) names it; ``labels`` maps a
+    category code to the name shown on the axis (e.g. ``google_ads`` -> "Google Ads").
     """
     if frame.height == 0 or frame[value].drop_nulls().len() == 0:
         return empty_figure(empty_message)
     cats = [str(c) for c in frame[category].to_list()]
     vals = frame[value].to_list()
     colors = [PALETTE[0] if selected in (None, c) else "rgba(67,97,238,0.3)" for c in cats]
+    shown = [(labels or {}).get(c, c) for c in cats]
     hover = "%{y}: %{x:,.2f}<extra></extra>" if horizontal else "%{x}: %{y:,.2f}<extra></extra>"
     if unit == "ratio":
         hover = hover.replace(":,.2f", ":.1%")
-    bar = go.Bar(x=vals if horizontal else cats, y=cats if horizontal else vals, customdata=cats,
-                 orientation="h" if horizontal else "v", marker_color=colors, hovertemplate=hover)
-    fig = go.Figure(bar, layout={"template": TEMPLATE, "height": height, "showlegend": False,
-                                 "hovermode": "closest"})
+    bar = go.Bar(
+        x=vals if horizontal else shown,
+        y=shown if horizontal else vals,
+        customdata=cats,
+        orientation="h" if horizontal else "v",
+        marker_color=colors,
+        hovertemplate=hover,
+    )
+    fig = go.Figure(
+        bar, layout={"template": TEMPLATE, "height": height, "showlegend": False, "hovermode": "closest"}
+    )
     axis = fig.update_xaxes if horizontal else fig.update_yaxes
     axis(**tick_format(unit, currency))
     if horizontal:
@@ -118,18 +185,39 @@ def movements_figure(movements: pl.DataFrame, *, currency: str, height: int = 32
     if movements.height == 0 or all(movements[m].sum() == 0 for m in MOVEMENT_COLORS):
         return empty_figure("No subscription movements in this date range")
     x = [p or "Range" for p in movements["period"].to_list()]
-    fig = go.Figure(layout={"template": TEMPLATE, "height": height, "barmode": "relative", "hovermode": "x unified"})
+    fig = go.Figure(
+        layout={"template": TEMPLATE, "height": height, "barmode": "relative", "hovermode": "x unified"}
+    )
     for name, color in MOVEMENT_COLORS.items():
         sign = -1 if name in ("contraction", "churn") else 1
-        fig.add_trace(go.Bar(x=x, y=[sign * v for v in movements[name].to_list()], name=MOVEMENT_LABELS[name],
-                             marker_color=color, customdata=x, hovertemplate="%{y:,.2f}"))
-    fig.add_trace(go.Scatter(x=x, y=movements["net_movement"].to_list(), name="Net", mode="lines+markers",
-                             line={"color": "#212529", "width": 2}, customdata=x, hovertemplate="%{y:,.2f}"))
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=[sign * v for v in movements[name].to_list()],
+                name=MOVEMENT_LABELS[name],
+                marker_color=color,
+                customdata=x,
+                hovertemplate="%{y:,.2f}",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=movements["net_movement"].to_list(),
+            name="Net",
+            mode="lines+markers",
+            line={"color": "#212529", "width": 2},
+            customdata=x,
+            hovertemplate="%{y:,.2f}",
+        )
+    )
     fig.update_yaxes(**tick_format("currency", currency))
     return fig
 
 
-def cohort_heatmap(cohorts: pl.DataFrame, *, value: str = "customer_retention", height: int = 360) -> go.Figure:
+def cohort_heatmap(
+    cohorts: pl.DataFrame, *, value: str = "customer_retention", height: int = 360
+) -> go.Figure:
     """Cohort (rows) x months since first payment (columns), coloured by retention."""
     if cohorts.height == 0:
         return empty_figure("No customers in these cohorts")
@@ -137,10 +225,23 @@ def cohort_heatmap(cohorts: pl.DataFrame, *, value: str = "customer_retention", 
     months = [c for c in wide.columns if c != "cohort"]
     z = wide.select(months).to_numpy().tolist()
     text = [["" if v is None or v != v else f"{v:.0%}" for v in row] for row in z]
-    fig = go.Figure(go.Heatmap(z=z, x=[int(m) for m in months], y=wide["cohort"].to_list(), text=text,
-                               texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1, showscale=False,
-                               hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>", xgap=1, ygap=1),
-                    layout={"template": TEMPLATE, "height": height, "hovermode": "closest"})
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[int(m) for m in months],
+            y=wide["cohort"].to_list(),
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            showscale=False,
+            hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>",
+            xgap=1,
+            ygap=1,
+        ),
+        layout={"template": TEMPLATE, "height": height, "hovermode": "closest"},
+    )
     fig.update_xaxes(title_text="Months since first payment", dtick=1, side="top")
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
@@ -150,9 +251,16 @@ def funnel_figure(stages: pl.DataFrame, *, height: int = 300) -> go.Figure:
     """The marketing funnel with each stage's value and the rate from the previous stage."""
     if stages.height == 0 or stages["value"].sum() == 0:
         return empty_figure("No funnel data in this date range")
-    fig = go.Figure(go.Funnel(y=stages["stage"].to_list(), x=stages["value"].to_list(), textinfo="value",
-                              marker={"color": PALETTE[: stages.height]}, customdata=stages["stage"].to_list()),
-                    layout={"template": TEMPLATE, "height": height, "hovermode": "closest"})
+    fig = go.Figure(
+        go.Funnel(
+            y=stages["stage"].to_list(),
+            x=stages["value"].to_list(),
+            textinfo="value",
+            marker={"color": PALETTE[: stages.height]},
+            customdata=stages["stage"].to_list(),
+        ),
+        layout={"template": TEMPLATE, "height": height, "hovermode": "closest"},
+    )
     return fig
 
 
@@ -161,13 +269,22 @@ def calibration_figure(calibration: pl.DataFrame, *, height: int = 280) -> go.Fi
     if calibration.height == 0:
         return empty_figure("Not enough closed deals to check calibration")
     fig = go.Figure(layout={"template": TEMPLATE, "height": height, "hovermode": "closest"})
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfect",
-                             line={"dash": "dot", "color": COMPARE_COLOR}))
-    fig.add_trace(go.Scatter(x=calibration["predicted"].to_list(), y=calibration["observed"].to_list(),
-                             mode="markers+lines", name="Model", text=calibration["bin"].to_list(),
-                             marker={"size": [6 + min(n, 30) for n in calibration["deals"].to_list()],
-                                     "color": PALETTE[0]},
-                             hovertemplate="%{text}: predicted %{x:.0%}, won %{y:.0%}<extra></extra>"))
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1], y=[0, 1], mode="lines", name="Perfect", line={"dash": "dot", "color": COMPARE_COLOR}
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=calibration["predicted"].to_list(),
+            y=calibration["observed"].to_list(),
+            mode="markers+lines",
+            name="Model",
+            text=calibration["bin"].to_list(),
+            marker={"size": [6 + min(n, 30) for n in calibration["deals"].to_list()], "color": PALETTE[0]},
+            hovertemplate="%{text}: predicted %{x:.0%}, won %{y:.0%}<extra></extra>",
+        )
+    )
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text="Predicted")
     fig.update_yaxes(range=[0, 1], tickformat=".0%", title_text="Won")
     return fig
@@ -178,9 +295,99 @@ def customers_figure(counts: pl.DataFrame, *, height: int = 300) -> go.Figure:
     if counts.height == 0 or counts["active"].sum() == 0:
         return empty_figure("No paying customers in this date range")
     x = [str(p) if p is not None else "Range" for p in counts["period"].to_list()]
-    fig = go.Figure(layout={"template": TEMPLATE, "height": height, "barmode": "stack", "hovermode": "x unified"})
+    fig = go.Figure(
+        layout={"template": TEMPLATE, "height": height, "barmode": "stack", "hovermode": "x unified"}
+    )
     for name, label, color in (("new", "New", PALETTE[6]), ("returning", "Returning", PALETTE[0])):
-        fig.add_trace(go.Bar(x=x, y=counts[name].to_list(), name=label, marker_color=color, customdata=x,
-                             hovertemplate="%{y:,.0f}"))
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=counts[name].to_list(),
+                name=label,
+                marker_color=color,
+                customdata=x,
+                hovertemplate="%{y:,.0f}",
+            )
+        )
     fig.update_yaxes(tickformat="~s")
+    return fig
+
+
+# -- dark theme ----------------------------------------------------------------------------------
+# Pages follow the theme through CSS (assets/theme-dark.css recolours axis text, legends and
+# gridlines of every rendered figure, so a toggle needs no round trip); this template is for
+# figures built for a known theme, e.g. exports or a callback that takes the theme store.
+TEMPLATE_DARK = "pulseboard_dark"
+DARK_TEXT = "#dee2e6"
+
+pio.templates[TEMPLATE_DARK] = go.layout.Template(pio.templates[TEMPLATE]).update(
+    layout={
+        "font": {"color": DARK_TEXT},
+        "xaxis": {"gridcolor": "rgba(222,226,230,0.15)", "linecolor": "rgba(222,226,230,0.3)"},
+        "yaxis": {"gridcolor": "rgba(222,226,230,0.15)", "linecolor": "rgba(222,226,230,0.3)"},
+        "hoverlabel": {"bgcolor": "#2b3035", "bordercolor": "#495057", "font": {"color": DARK_TEXT}},
+    }
+)
+
+
+def themed(fig: go.Figure, theme: str | None) -> go.Figure:
+    """``fig`` on the dark template when ``theme`` is "dark" (in place; returned for chaining).
+
+    Any other value ("light", "auto", None) keeps the light template: "auto" is resolved in the
+    browser, where the CSS rules apply.
+    """
+    if theme == "dark":
+        fig.update_layout(template=TEMPLATE_DARK)
+    return fig
+
+
+def spend_roas_figure(frame: pl.DataFrame, *, currency: str, height: int = 300) -> go.Figure:
+    """Ad spend per period as bars with ROAS (conversion value / spend) as a line on a second axis.
+
+    ``frame`` has columns period, spend, roas (and conversions); each bar and point carries its
+    period as ``customdata`` so a click drills into that period's ad rows.
+    """
+    if frame.height == 0 or not frame["spend"].fill_null(0).sum():
+        return empty_figure("No ad spend in this date range")
+    x = [str(p) for p in frame["period"].to_list()]
+    symbol = currency_symbol(currency).strip()
+    fig = go.Figure(layout={"template": TEMPLATE, "height": height, "hovermode": "x unified"})
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=frame["spend"].to_list(),
+            name="Spend",
+            marker_color=PALETTE[0],
+            customdata=x,
+            hovertemplate=f"{symbol}%{{y:,.2f}}",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=frame["roas"].to_list(),
+            name="ROAS",
+            mode="lines+markers",
+            yaxis="y2",
+            line={"color": PALETTE[5], "width": 2},
+            customdata=x,
+            connectgaps=False,
+            hovertemplate="%{y:.2f}×",
+        )
+    )
+    fig.update_yaxes(**tick_format("currency", currency), rangemode="tozero")
+    fig.update_layout(
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "rangemode": "tozero",
+            "tickmode": "auto",
+            "nticks": 6,
+            "tickformat": ".1~f",
+            "ticksuffix": "×",
+            "automargin": True,
+        }
+    )
+    fig.update_xaxes(type="date" if len(x[0]) == 10 else "category", nticks=8)
     return fig

@@ -55,7 +55,9 @@ def filter_bar(state: FilterState) -> html.Div:
                 ],
                 className="pb-filter-controls",
             ),
-            html.Div(state.label, id=ids.FILTER_SUMMARY, className="pb-filter-summary small text-body-secondary"),
+            html.Div(
+                state.label, id=ids.FILTER_SUMMARY, className="pb-filter-summary small text-body-secondary"
+            ),
         ],
         className="pb-filter-bar",
         role="search",

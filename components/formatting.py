@@ -5,9 +5,23 @@ from __future__ import annotations
 import math
 
 CURRENCY_SYMBOLS = {
-    "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "KRW": "₩", "BRL": "R$",
-    "CAD": "CA$", "AUD": "A$", "NZD": "NZ$", "MXN": "MX$", "CHF": "CHF ", "SEK": "SEK ", "NOK": "NOK ",
-    "DKK": "DKK ", "PLN": "PLN ",
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "CNY": "¥",
+    "INR": "₹",
+    "KRW": "₩",
+    "BRL": "R$",
+    "CAD": "CA$",
+    "AUD": "A$",
+    "NZD": "NZ$",
+    "MXN": "MX$",
+    "CHF": "CHF ",
+    "SEK": "SEK ",
+    "NOK": "NOK ",
+    "DKK": "DKK ",
+    "PLN": "PLN ",
 }
 ZERO_DECIMAL_DISPLAY = {"JPY", "KRW"}
 
@@ -18,7 +32,7 @@ def currency_symbol(currency: str) -> str:
 
 
 def format_value(value: float | None, unit: str, currency: str = "USD", *, compact: bool = False) -> str:
-    """Format ``value`` for display: ``$12,345.67``, ``1,234``, ``3.2%``, or ``—`` when missing.
+    """Format ``value`` for display: ``$12,345.67``, ``1,234``, ``3.2%``, ``2.41×``, or ``—`` when missing.
 
     ``compact`` gives short forms for small screens and KPI cards: ``$12.3k``, ``1.2M``.
     """
@@ -26,6 +40,8 @@ def format_value(value: float | None, unit: str, currency: str = "USD", *, compa
         return "—"
     if unit == "ratio":
         return f"{value * 100:.1f}%"
+    if unit == "multiple":  # ROAS: conversion value per unit of spend, e.g. 2.41×
+        return f"{value:,.2f}×"
     if unit == "duration":
         return f"{value:,.1f} d"
     if unit == "currency":

@@ -26,6 +26,7 @@ def kpi_card(metric: str) -> str:
     """Id of the KPI card of ``metric`` (its value element is ``<id>-value``)."""
     return f"pb-kpi-{metric}"
 
+
 # data sources
 SOURCES_INIT = "pb-src-init"
 SOURCES_REFRESH = "pb-src-refresh"
@@ -103,7 +104,16 @@ def page_ids(page: str) -> dict[str, str]:
     """The fixed ids of an analytics page: KPI row, stores, chip bar, drill-down, download."""
     return {
         name: f"pb-{page}-{name}"
-        for name in ("kpis", "page-filters", "crossfilter", "chips", "drill", "drill-title", "download", "goals")
+        for name in (
+            "kpis",
+            "page-filters",
+            "crossfilter",
+            "chips",
+            "drill",
+            "drill-title",
+            "download",
+            "goals",
+        )
     }
 
 
@@ -113,3 +123,35 @@ REVENUE = page_ids("revenue")
 CAMPAIGNS = page_ids("campaigns")
 # customers
 CUSTOMERS = page_ids("customers")
+
+# theme (navbar toggle + /settings "Appearance"; the choice is saved on the user)
+THEME_TOGGLE = "pb-theme-toggle"
+THEME_STORE = "pb-theme"  # {"theme": "light" | "dark" | "auto"} after the user picks one
+THEME_SAVED = "pb-theme-saved"
+THEME_CHOICE = "pb-theme-choice"  # {"type": THEME_CHOICE, "where": ...} a light/dark/auto picker
+
+
+def theme_choice(where: str) -> dict:
+    """Pattern id of a light/dark/auto picker (pattern ids let pages without one share the callback)."""
+    return {"type": THEME_CHOICE, "where": where}
+
+
+# settings
+SETTINGS_INIT = "pb-settings-init"
+SETTINGS_GOALS_VERSION = "pb-settings-goals-version"  # bumped after a save/delete: the list re-renders
+SETTINGS_GOALS = "pb-settings-goals"
+SETTINGS_GOAL_FORM = "pb-settings-goal-form"
+SETTINGS_GOAL_METRIC = "pb-settings-goal-metric"
+SETTINGS_GOAL_PERIOD = "pb-settings-goal-period"
+SETTINGS_GOAL_WHEN = "pb-settings-goal-when"
+SETTINGS_GOAL_TARGET = "pb-settings-goal-target"
+SETTINGS_GOAL_SAVE = "pb-settings-goal-save"
+SETTINGS_GOAL_MESSAGE = "pb-settings-goal-message"
+SETTINGS_GOAL_DELETE = "pb-settings-goal-delete"  # {"type": ..., "goal": <goal id>}
+SETTINGS_APPEARANCE = "pb-settings-appearance"
+SETTINGS_ACCOUNT = "pb-settings-account"
+
+
+def goal_delete(goal_id: int) -> dict:
+    """Pattern id of the delete button of one goal (the id is re-checked against the workspace)."""
+    return {"type": SETTINGS_GOAL_DELETE, "goal": goal_id}

@@ -9,6 +9,26 @@ from dash import dcc, html
 from components import ids
 
 
+def theme_toggle() -> html.Button:
+    """The navbar's light/dark switch: a real button (keyboard and screen-reader friendly).
+
+    Both icons are rendered; CSS shows the moon in light mode and the sun in dark mode, so the
+    icon is right from the first paint without waiting for a callback.
+    """
+    return html.Button(
+        [
+            html.I(className="bi bi-moon-stars pb-theme-icon-light", **{"aria-hidden": "true"}),
+            html.I(className="bi bi-sun pb-theme-icon-dark", **{"aria-hidden": "true"}),
+        ],
+        id=ids.THEME_TOGGLE,
+        n_clicks=0,
+        type="button",
+        className="btn btn-link nav-link pb-theme-toggle px-2",
+        title="Switch between light and dark theme",
+        **{"aria-label": "Switch between light and dark theme"},
+    )
+
+
 def navbar(pages: list[dict]) -> dbc.Navbar:
     """Top navigation with a link per registered page and a log-out link."""
     links = [
@@ -16,20 +36,37 @@ def navbar(pages: list[dict]) -> dbc.Navbar:
         for page in pages
         if page.get("nav", True)
     ]
-    links.append(dbc.NavItem(dbc.NavLink([html.I(className="bi bi-box-arrow-right me-1"), "Log out"],
-                                         href="/logout", external_link=True)))
+    links.append(
+        dbc.NavItem(
+            dbc.NavLink(
+                [html.I(className="bi bi-box-arrow-right me-1"), "Log out"],
+                href="/logout",
+                external_link=True,
+            )
+        )
+    )
     return dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand(
-                    [html.Img(src=dash.get_asset_url("logo.svg"), height="26", className="me-2", alt=""),
-                     "Pulseboard"],
+                    [
+                        html.Img(src=dash.get_asset_url("logo.svg"), height="26", className="me-2", alt=""),
+                        "Pulseboard",
+                    ],
                     href="/",
                     className="d-flex align-items-center",
                 ),
-                dbc.NavbarToggler(id=ids.NAVBAR_TOGGLER, n_clicks=0),
-                dbc.Collapse(dbc.Nav(links, className="ms-auto", navbar=True), id=ids.NAVBAR_COLLAPSE,
-                             is_open=False, navbar=True),
+                # Outside the collapse so it stays one tap away on phones; last on wide screens.
+                html.Div(
+                    [theme_toggle(), dbc.NavbarToggler(id=ids.NAVBAR_TOGGLER, n_clicks=0)],
+                    className="d-flex align-items-center gap-1 ms-auto ms-lg-2 order-lg-last",
+                ),
+                dbc.Collapse(
+                    dbc.Nav(links, className="ms-lg-auto", navbar=True),
+                    id=ids.NAVBAR_COLLAPSE,
+                    is_open=False,
+                    navbar=True,
+                ),
             ],
             fluid=True,
         ),
@@ -48,6 +85,8 @@ def shell() -> html.Div:
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh="callback-nav"),
+            dcc.Store(id=ids.THEME_STORE),  # the theme picked in this page view (saved by a callback)
+            dcc.Store(id=ids.THEME_SAVED),
             navbar(sorted(pages, key=lambda p: p.get("order", 99))),
             dbc.Container(dash.page_container, fluid=True, className="pb-main py-3"),
         ]
@@ -57,7 +96,9 @@ def shell() -> html.Div:
 def page_header(title: str, subtitle: str | None = None) -> html.Div:
     """A page's heading."""
     return html.Div(
-        [html.H1(title, className="h4 mb-0", id=ids.PAGE_TITLE),
-         html.Div(subtitle, className="text-body-secondary small") if subtitle else None],
+        [
+            html.H1(title, className="h4 mb-0", id=ids.PAGE_TITLE),
+            html.Div(subtitle, className="text-body-secondary small") if subtitle else None,
+        ],
         className="pb-page-header",
     )

@@ -57,7 +57,12 @@ def get_workspace(session: Session, slug: str) -> Workspace:
 
 
 def ensure_workspace(
-    session: Session, slug: str, *, name: str | None = None, currency: str = "USD", timezone: str = "UTC",
+    session: Session,
+    slug: str,
+    *,
+    name: str | None = None,
+    currency: str = "USD",
+    timezone: str = "UTC",
     country: str | None = None,
 ) -> Workspace:
     """Return the workspace with this slug, creating it if missing."""
@@ -66,8 +71,12 @@ def ensure_workspace(
     workspace = session.scalar(select(Workspace).where(Workspace.slug == slug))
     if workspace is None:
         workspace = Workspace(
-            slug=slug, name=name or slug.replace("-", " ").title(), currency=currency, timezone=timezone,
-            country=country, locale="en-US",
+            slug=slug,
+            name=name or slug.replace("-", " ").title(),
+            currency=currency,
+            timezone=timezone,
+            country=country,
+            locale="en-US",
         )
         session.add(workspace)
         session.flush()

@@ -95,7 +95,9 @@ def login():
                     login_user(user, remember=bool(request.form.get("remember")))
                     return redirect(next_url)
             error, status = "Wrong email or password.", 401
-    return render_template("login.html", error=error, email=email, next=next_url, csrf_token=csrf_token()), status
+    return render_template(
+        "login.html", error=error, email=email, next=next_url, csrf_token=csrf_token()
+    ), status
 
 
 @bp.route("/logout", methods=["GET", "POST"])

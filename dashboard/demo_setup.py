@@ -35,8 +35,12 @@ def seed_demo(
     services.db.upgrade()
     with services.db.session() as session:
         workspace = ensure_workspace(
-            session, slug, name=DEMO_NAME if slug == "demo" else None, currency="USD",
-            timezone=services.settings.default_timezone, country="US",
+            session,
+            slug,
+            name=DEMO_NAME if slug == "demo" else None,
+            currency="USD",
+            timezone=services.settings.default_timezone,
+            country="US",
         )
         ref = to_ref(workspace)
         owner_created = False

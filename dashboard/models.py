@@ -51,7 +51,9 @@ class Workspace(Base):
     locale: Mapped[str] = mapped_column(String(16), default="en-US")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    memberships: Mapped[list[Membership]] = relationship(back_populates="workspace", cascade="all, delete-orphan")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="workspace", cascade="all, delete-orphan"
+    )
 
 
 class User(UserMixin, Base):
@@ -128,7 +130,9 @@ class Goal(Base):
 
     __tablename__ = "goals"
     __table_args__ = (
-        UniqueConstraint("workspace_id", "metric", "period", "period_start", name="uq_goal_workspace_metric_period"),
+        UniqueConstraint(
+            "workspace_id", "metric", "period", "period_start", name="uq_goal_workspace_metric_period"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

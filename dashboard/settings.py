@@ -26,8 +26,13 @@ class Settings(BaseSettings):
     warehouse_url: str | None = Field(
         None, description="Warehouse location. Default: duckdb:///<data dir>/warehouse.duckdb."
     )
+    warehouse_memory_limit: str | None = Field(
+        None,
+        description="Memory DuckDB may use (e.g. 4GB) before spilling to disk. Default: a quarter of the machine's RAM.",
+    )
     secret_key: str | None = Field(
-        None, description="Signs sessions and encrypts stored credentials. Generated into the data dir if unset."
+        None,
+        description="Signs sessions and encrypts stored credentials. Generated into the data dir if unset.",
     )
     default_timezone: str = Field("UTC", description="Time zone given to new workspaces (IANA name).")
     default_currency: str = Field("USD", description="Reporting currency given to new workspaces (ISO 4217).")

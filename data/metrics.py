@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from threading import Lock
 
 import ibis
+import numpy as np
 import polars as pl
 
 from data.warehouse import ScopedWarehouse
@@ -38,7 +40,7 @@ class Metric:
 
     name: str
     label: str
-    unit: str  # currency | count | ratio | duration
+    unit: str  # currency | count | ratio (shown as %) | duration | multiple (shown as 2.41×)
     description: str
     formula: str
     up_is_good: bool
@@ -57,7 +59,9 @@ class Metric:
     @property
     def format(self) -> str:
         """A d3/Python format spec for the unit (currency symbol is added by the formatter)."""
-        return {"currency": ",.2f", "count": ",.0f", "ratio": ".2%", "duration": ",.1f"}[self.unit]
+        return {"currency": ",.2f", "count": ",.0f", "ratio": ".2%", "duration": ",.1f", "multiple": ",.2f"}[
+            self.unit
+        ]
 
 
 def _ratio(num: str, den: str, scale: float = 1.0) -> pl.Expr:
@@ -336,8 +340,8 @@ _METRICS: list[Metric] = [
     Metric(
         "roas",
         "ROAS",
-        "ratio",
-        "Return on ad spend: conversion value per unit of spend (2.0 = 200%).",
+        "multiple",
+        "Return on ad spend: conversion value per unit of spend, shown as a multiple (2.41× = 2.41 back per 1 spent).",
         "conversion_value / spend",
         True,
         False,
@@ -623,14 +627,14 @@ def query_metric(
                 raise MetricError(
                     f"metric {metric.name!r} cannot be filtered by {key!r}; accepted dimensions: {accepted}"
                 )
-        scoped = _Filtered(scoped, metric, where)
-    current = _compute(scoped, metric, start, end, grain, by)
+    where = {k: str(v) for k, v in (where or {}).items()}
+    current = _compute(scoped, metric, start, end, grain, by, where)
     if compare is None:
         return current.with_columns(pl.lit(None, dtype=pl.Float64).alias("compare_value")).drop(
             "period_index"
         )
     c_start, c_end = comparison_range(start, end, compare)
-    previous = _compute(scoped, metric, c_start, c_end, grain, by)
+    previous = _compute(scoped, metric, c_start, c_end, grain, by, where)
     keys = ["period_index", *([by] if by else [])]
     previous = previous.select([*keys, pl.col("value").alias("compare_value")])
     joined = current.join(previous, on=keys, how="left")
@@ -659,6 +663,33 @@ def periods(start: date, end: date, grain: str) -> list[date]:
     return out
 
 
+def dimension_values(
+    scoped: ScopedWarehouse, table: str, columns: tuple[str, ...], start: date, end: date
+) -> dict[str, list[str]]:
+    """Distinct non-empty values of each dimension column of a daily table in [start, end], sorted.
+
+    The choices of a page filter: one DISTINCT scan of the rollup (``payments_daily`` by
+    ``day``, ``ad_daily``/``web_daily`` by ``date``) instead of fetching every row of years of
+    data to find a few dozen names. Unknown tables or columns raise MetricError.
+    """
+    date_column = {"payments_daily": "day", "ad_daily": "date", "web_daily": "date"}.get(table)
+    if date_column is None:
+        raise MetricError(
+            f"no dimension values for table {table!r}; known: payments_daily, ad_daily, web_daily"
+        )
+    known = set(scoped.warehouse.ibis_table(table).columns)
+    for column in columns:
+        if column not in known or column in ("workspace_id", date_column):
+            raise MetricError(f"table {table!r} has no dimension column {column!r}")
+    # One scan: the distinct combinations are few (dozens to thousands), the rows are millions.
+    select = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
+    combos = scoped.execute_sql(
+        f'SELECT DISTINCT {select} FROM {table} WHERE workspace_id = $ws AND "{date_column}" BETWEEN $start AND $end',
+        {"start": start, "end": end},
+    )
+    return {c: sorted(v for v in combos[c].unique().to_list() if v) for c in columns}
+
+
 def period_start(day: date, grain: str) -> date:
     """The first day of the ``grain`` period containing ``day``."""
     if grain == "week":
@@ -671,11 +702,13 @@ def period_start(day: date, grain: str) -> date:
 # -- internals ---------------------------------------------------------------------------------
 
 
-def _compute(scoped: ScopedWarehouse, metric: Metric, start: date, end: date, grain: str, by: str | None):
+def _compute(
+    scoped: ScopedWarehouse, metric: Metric, start: date, end: date, grain: str, by: str | None, where: dict
+):
     if metric.snapshot:
-        raw = _snapshot_parts(scoped, metric, start, end, grain, by)
+        raw = _snapshot_parts(scoped, metric, start, end, grain, by, where)
     else:
-        raw = _sum_parts(scoped, metric, start, end, grain, by)
+        raw = _sum_parts(scoped, metric, start, end, grain, by, where)
     frame = _fill_calendar(raw, metric, start, end, grain, by)
     value = metric.combine * metric.scale if metric.scale != 1.0 else metric.combine
     frame = frame.with_columns(value.cast(pl.Float64).alias("value"))
@@ -685,8 +718,22 @@ def _compute(scoped: ScopedWarehouse, metric: Metric, start: date, end: date, gr
     return frame.select(columns)
 
 
-def _sum_parts(scoped, metric: Metric, start: date, end: date, grain: str, by: str | None) -> pl.DataFrame:
-    t = scoped.table(metric.table)
+# Compiling an ibis expression to SQL costs tens of milliseconds, more than running it on a
+# rollup. The SQL of a request depends only on its *shape* (metric, grain, split, which filter
+# keys), so each shape is compiled once per process with sentinel literals that are then
+# swapped for bound parameters ($ws, $start, $end, $w0...). Same expression, same SQL, same
+# numbers: only the compile is shared.
+_SENTINEL_WS = 918_273_645_001
+_SENTINEL_START, _SENTINEL_END = date(1111, 1, 11), date(1112, 2, 12)
+_SENTINEL_WHERE = "__pb_where_{}__"
+_SQL_TEMPLATES: dict[tuple, str | None] = {}
+_SQL_TEMPLATES_LOCK = Lock()
+
+
+def _sum_expr(t: ibis.Table, metric: Metric, start: date, end: date, grain: str, by: str | None, where: dict):
+    """The ibis expression summing ``metric``'s parts of table ``t`` (already one workspace)."""
+    for key, value in where.items():
+        t = t.filter(t[metric.dimensions[key]].cast("string").fill_null(NONE_LABEL) == value)
     day = t[metric.date_column]
     if metric.date_column in ("sent_at", "created", "start_at", "created_at", "closed_at"):
         day = day.date()
@@ -699,8 +746,51 @@ def _sum_parts(scoped, metric: Metric, start: date, end: date, grain: str, by: s
     if by:
         keys.append(t[metric.dimensions[by]].cast("string").fill_null(NONE_LABEL).name(by))
     aggs = {part: _aggregate(fn(t)) for part, fn in metric.parts.items()}
-    expr = t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
-    frame = scoped.execute(expr)
+    return t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
+
+
+def _sql_template(scoped, metric: Metric, grain: str, by: str | None, where_keys: tuple) -> str | None:
+    """The parameterised SQL for a request shape, or None when this backend cannot have one."""
+    shape = (metric.name, grain, by, where_keys)
+    with _SQL_TEMPLATES_LOCK:
+        if shape in _SQL_TEMPLATES:
+            return _SQL_TEMPLATES[shape]
+    template = None
+    warehouse = getattr(scoped, "warehouse", None)
+    if warehouse is not None and hasattr(warehouse, "ibis_table") and hasattr(scoped, "execute_sql"):
+        t = warehouse.ibis_table(metric.table)
+        t = t.filter(t.workspace_id == _SENTINEL_WS)
+        sentinels = {key: _SENTINEL_WHERE.format(i) for i, key in enumerate(where_keys)}
+        expr = _sum_expr(t, metric, _SENTINEL_START, _SENTINEL_END, grain, by, sentinels)
+        sql = ibis.to_sql(expr, dialect="duckdb")
+        replacements = {
+            str(_SENTINEL_WS): "$ws",
+            "MAKE_DATE(1111, 1, 11)": "CAST($start AS DATE)",
+            "MAKE_DATE(1112, 2, 12)": "CAST($end AS DATE)",
+            **{f"'{v}'": f"$w{i}" for i, v in enumerate(sentinels.values())},
+        }
+        if all(token in sql for token in replacements):
+            for token, param in replacements.items():
+                sql = sql.replace(token, param)
+            # Any sentinel left (an unexpected rendering) means the template cannot be trusted.
+            if not any(x in sql for x in ("1111", "1112", str(_SENTINEL_WS), "__pb_where_")):
+                template = sql
+    with _SQL_TEMPLATES_LOCK:
+        _SQL_TEMPLATES[shape] = template
+    return template
+
+
+def _sum_parts(
+    scoped, metric: Metric, start: date, end: date, grain: str, by: str | None, where: dict
+) -> pl.DataFrame:
+    where_keys = tuple(sorted(where))
+    template = _sql_template(scoped, metric, grain, by, where_keys)
+    if template is not None:
+        params = {"start": start, "end": end, **{f"w{i}": where[k] for i, k in enumerate(where_keys)}}
+        frame = scoped.execute_sql(template, params)
+    else:
+        expr = _sum_expr(scoped.table(metric.table), metric, start, end, grain, by, where)
+        frame = scoped.execute(expr)
     return frame.with_columns(pl.col(p).cast(pl.Float64) for p in metric.parts)
 
 
@@ -710,35 +800,84 @@ def _aggregate(value: ibis.Value) -> ibis.Value:
 
 
 def _snapshot_parts(
-    scoped, metric: Metric, start: date, end: date, grain: str, by: str | None
+    scoped, metric: Metric, start: date, end: date, grain: str, by: str | None, where: dict
 ) -> pl.DataFrame:
-    """Value of active subscriptions at the end of each period (or of the range for total)."""
-    t = scoped.table("subscriptions")
+    """Value of active subscriptions at the end of each period (or of the range for total).
+
+    A subscription is active at a cutoff instant when it started before it and has not ended
+    by it (start_at < cutoff <= end_at). Rather than testing every subscription against every
+    cutoff (subscriptions x days rows), a binary search over the sorted cutoffs finds the run
+    of cutoffs each one is active for, and a difference array summed along the cutoffs gives
+    every period at once. Sums are in integer cents, so they are exact. A count of active
+    subscriptions rides along, so a plan with none active is left out, as a direct filter would.
+    """
     next_day = end + timedelta(days=1)
-    t = t.filter(t.start_at < next_day, t.end_at.isnull() | (t.end_at >= start))
-    columns = ["start_at", "end_at", "mrr_reporting", *([metric.dimensions[by]] if by else [])]
-    subs = scoped.execute(t.select(columns)).with_columns(pl.col("mrr_reporting").cast(pl.Float64))
     starts = periods(start, end, grain)
     cutoffs = [
         datetime.combine(min(_next_period(p, grain) if grain != "total" else next_day, next_day), time())
         for p in starts
     ]
-    calendar = pl.DataFrame(
-        {"period_date": starts, "cutoff": cutoffs},
-        schema={"period_date": pl.Date, "cutoff": pl.Datetime("us")},
+    # Without a split no dimension column is fetched: converting and sorting ~100k strings cost
+    # more than the rest of the snapshot.
+    dim = f", COALESCE(CAST(\"{metric.dimensions[by]}\" AS VARCHAR), '{NONE_LABEL}') AS dim" if by else ""
+    where_keys = sorted(where)
+    filters = "".join(
+        f" AND COALESCE(CAST(\"{metric.dimensions[k]}\" AS VARCHAR), '{NONE_LABEL}') = $w{i}"
+        for i, k in enumerate(where_keys)
     )
-    active = subs.join(calendar, how="cross").filter(
-        (pl.col("start_at") < pl.col("cutoff"))
-        & (pl.col("end_at").is_null() | (pl.col("end_at") >= pl.col("cutoff")))
+    subs = scoped.execute_sql(
+        f"""
+        SELECT start_at, coalesce(end_at, TIMESTAMP '9999-12-31') AS end_at,
+               CAST(round(coalesce(mrr_reporting, 0) * 100) AS BIGINT) AS cents{dim}
+        FROM subscriptions
+        WHERE workspace_id = $ws AND start_at < $next_day AND (end_at IS NULL OR end_at >= $start){filters}
+        """,
+        {"next_day": next_day, "start": start, **{f"w{i}": where[k] for i, k in enumerate(where_keys)}},
     )
+    cut = np.array(cutoffs, dtype="datetime64[us]")
+    k = len(cut)
+    first = np.searchsorted(cut, subs["start_at"].cast(pl.Datetime("us")).to_numpy(), side="right")
+    last = np.searchsorted(cut, subs["end_at"].cast(pl.Datetime("us")).to_numpy(), side="right")
+    live = last > first  # active at cutoffs first .. last-1
     keys = ([] if grain == "total" else ["period_date"]) + ([by] if by else [])
-    if by:
-        active = active.with_columns(
-            pl.col(metric.dimensions[by]).cast(pl.Utf8).fill_null(NONE_LABEL).alias(by)
-        )
+    if subs.height == 0:
+        if not keys:
+            return pl.DataFrame({"value": [0.0]})
+        return pl.DataFrame(
+            schema={"period_date": pl.Date, **({by: pl.Utf8} if by else {}), "value": pl.Float64}
+        ).select([*keys, "value"])
+    if by:  # dense codes in sorted order of the names (sorted in Rust, not as numpy strings)
+        dims = subs["dim"].cast(pl.Utf8)
+        names = np.array(dims.unique().sort().to_list(), dtype=object)
+        codes = dims.rank("dense").cast(pl.Int64).to_numpy() - 1
+    else:
+        names, codes = np.array([""], dtype=object), np.zeros(subs.height, dtype=np.int64)
+    values = subs["cents"].to_numpy()
+    rows, f, la = codes[live], first[live], last[live]
+    # Difference arrays by bincount (flat index row * (k + 1) + cutoff): float64 sums of integer
+    # cents are exact below 2**53, so rounding back to int64 gives the exact cents.
+    size = len(names) * (k + 1)
+    weights = values[live].astype(np.float64)
+    starts_at, ends_at = rows * (k + 1) + f, rows * (k + 1) + la
+    cents = np.bincount(starts_at, weights=weights, minlength=size) - np.bincount(
+        ends_at, weights=weights, minlength=size
+    )
+    count = np.bincount(starts_at, minlength=size) - np.bincount(ends_at, minlength=size)
+    cents = np.rint(cents.reshape(len(names), k + 1).cumsum(axis=1)[:, :k]).astype(np.int64)
+    count = count.reshape(len(names), k + 1).cumsum(axis=1)[:, :k]
     if not keys:
-        return pl.DataFrame({"value": [active["mrr_reporting"].sum() if active.height else 0.0]})
-    return active.group_by(keys).agg(pl.col("mrr_reporting").sum().alias("value"))
+        return pl.DataFrame({"value": [float(cents[:, 0].sum()) / 100]})
+    d, j = np.nonzero(count > 0)
+    active = pl.DataFrame(
+        {
+            "period_date": [starts[i] for i in j],
+            "dim": [str(names[i]) for i in d],
+            "value": cents[d, j] / 100,
+        },
+        schema={"period_date": pl.Date, "dim": pl.Utf8, "value": pl.Float64},
+    )
+    active = active.rename({"dim": by}) if by else active.drop("dim")
+    return active.select([*keys, "value"])
 
 
 def _fill_calendar(raw: pl.DataFrame, metric: Metric, start: date, end: date, grain: str, by: str | None):
@@ -780,23 +919,3 @@ def _minus_year(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
-
-
-class _Filtered:
-    """A scoped warehouse whose ``metric.table`` keeps only the rows matching ``where``."""
-
-    def __init__(self, scoped: ScopedWarehouse, metric: Metric, where: dict[str, str]):
-        self._scoped, self._metric, self._where = scoped, metric, where
-
-    def table(self, name: str) -> ibis.Table:
-        """The workspace's table, filtered on the metric's dimension columns."""
-        t = self._scoped.table(name)
-        if name != self._metric.table:
-            return t
-        for key, value in self._where.items():
-            t = t.filter(t[self._metric.dimensions[key]].cast("string").fill_null(NONE_LABEL) == str(value))
-        return t
-
-    def execute(self, expr: ibis.Expr) -> pl.DataFrame:
-        """Run an expression on the underlying warehouse."""
-        return self._scoped.execute(expr)

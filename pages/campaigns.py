@@ -10,7 +10,7 @@ from components.analytics import page_top, panel
 dash.register_page(__name__, path="/campaigns", title="Campaigns · Pulseboard", name="Campaigns", order=2)
 
 PAGE = "campaigns"
-FILTER_KEYS = ("platform", "campaign")
+FILTER_KEYS = ("channel", "platform", "campaign")
 P = ids.CAMPAIGNS
 
 
@@ -49,9 +49,15 @@ def layout(**kwargs):
                     ),
                 ]
             ),
+            panel(
+                PAGE,
+                "spend_by_day",
+                "Spend and ROAS over time",
+                subtitle="per period; click one for its ad rows",
+            ),
             panel(PAGE, "campaigns", "Campaigns", subtitle="select a row for its daily rows"),
             html.Div(
-                panel(PAGE, "drill", "Details", subtitle="daily rows of the selected campaign"),
+                panel(PAGE, "drill", "Details", subtitle="ad rows of the selected campaign or period"),
                 id=P["drill-title"],
             ),
             dbc.Row(

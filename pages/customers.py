@@ -41,12 +41,21 @@ def layout(**kwargs):
                 [
                     dbc.Col(
                         panel(
-                            PAGE, "rfm_chart", "RFM segments", subtitle="click a segment for its customers"
+                            PAGE,
+                            "rfm_chart",
+                            "RFM segments",
+                            subtitle="selected range; click a segment for its customers",
                         ),
                         lg=5,
                     ),
                     dbc.Col(
-                        panel(PAGE, "rfm", "Segments: customers and revenue", subtitle="last 365 days"), lg=7
+                        panel(
+                            PAGE,
+                            "rfm",
+                            "Segments: customers and revenue",
+                            subtitle="customers who paid in the selected range; recency to its end",
+                        ),
+                        lg=7,
                     ),
                 ]
             ),

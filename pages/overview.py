@@ -12,11 +12,13 @@ from components.shell import page_header
 
 dash.register_page(__name__, path="/", title="Overview · Pulseboard", name="Overview", order=0)
 
+
 def layout(**kwargs):
     """The overview for the filters in the query string."""
     state = state_from_query(kwargs)
-    placeholders = dbc.Row([dbc.Col(kpi_placeholder(KPI_LABELS[m]), xs=6, md=4, xl=2, className="mb-3")
-                            for m in OVERVIEW_KPIS])
+    placeholders = dbc.Row(
+        [dbc.Col(kpi_placeholder(KPI_LABELS[m]), xs=6, md=4, xl=2, className="mb-3") for m in OVERVIEW_KPIS]
+    )
     return html.Div(
         [
             page_header("Overview"),
@@ -26,16 +28,31 @@ def layout(**kwargs):
                 [
                     dbc.CardHeader(
                         html.Div(
-                            [html.Label("Trend", htmlFor=ids.OVERVIEW_TREND_METRIC, className="fw-semibold m-0"),
-                             dbc.Select(id=ids.OVERVIEW_TREND_METRIC, size="sm", value="net_revenue",
-                                        options=[{"label": v, "value": k} for k, v in TREND_CHOICES.items()],
-                                        className="pb-trend-select")],
+                            [
+                                html.Label(
+                                    "Trend", htmlFor=ids.OVERVIEW_TREND_METRIC, className="fw-semibold m-0"
+                                ),
+                                dbc.Select(
+                                    id=ids.OVERVIEW_TREND_METRIC,
+                                    size="sm",
+                                    value="net_revenue",
+                                    options=[{"label": v, "value": k} for k, v in TREND_CHOICES.items()],
+                                    className="pb-trend-select",
+                                ),
+                            ],
                             className="d-flex align-items-center justify-content-between gap-2",
                         )
                     ),
-                    dbc.CardBody(dcc.Loading(dcc.Graph(id=ids.OVERVIEW_TREND, config={"displayModeBar": False,
-                                                                                     "responsive": True},
-                                                       className="pb-trend-graph"), type="default")),
+                    dbc.CardBody(
+                        dcc.Loading(
+                            dcc.Graph(
+                                id=ids.OVERVIEW_TREND,
+                                config={"displayModeBar": False, "responsive": True},
+                                className="pb-trend-graph",
+                            ),
+                            type="default",
+                        )
+                    ),
                 ],
                 className="shadow-sm",
             ),

@@ -54,7 +54,9 @@ def layout(**kwargs):
                         ),
                         lg=7,
                     ),
-                    dbc.Col(panel(PAGE, "top", "Top customers"), lg=5),
+                    dbc.Col(
+                        panel(PAGE, "top", "Top customers", subtitle="by gross revenue in the range"), lg=5
+                    ),
                 ]
             ),
         ]

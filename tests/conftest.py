@@ -60,28 +60,37 @@ def payments_frame(rows: list[dict]) -> pl.DataFrame:
     """Canonical payments from short dicts (money as strings)."""
     out = []
     for i, row in enumerate(rows):
-        out.append({
-            "source": row.get("source", "stripe"),
-            "source_id": row.get("id", f"ch_{i}"),
-            "created": row["created"] if isinstance(row["created"], datetime) else datetime.fromisoformat(row["created"]),
-            "kind": row.get("kind", "charge"),
-            "status": row.get("status", "succeeded"),
-            "amount": Decimal(row["amount"]),
-            "amount_refunded": Decimal(row.get("refunded", "0")),
-            "fee": Decimal(row.get("fee", "0")),
-            "currency": row.get("currency", "USD"),
-            "customer_id": row.get("customer"),
-            "product": row.get("product"),
-            "channel": row.get("channel"),
-            "country": row.get("country"),
-        })
+        out.append(
+            {
+                "source": row.get("source", "stripe"),
+                "source_id": row.get("id", f"ch_{i}"),
+                "created": row["created"]
+                if isinstance(row["created"], datetime)
+                else datetime.fromisoformat(row["created"]),
+                "kind": row.get("kind", "charge"),
+                "status": row.get("status", "succeeded"),
+                "amount": Decimal(row["amount"]),
+                "amount_refunded": Decimal(row.get("refunded", "0")),
+                "fee": Decimal(row.get("fee", "0")),
+                "currency": row.get("currency", "USD"),
+                "customer_id": row.get("customer"),
+                "product": row.get("product"),
+                "channel": row.get("channel"),
+                "country": row.get("country"),
+            }
+        )
     return pl.DataFrame(out)
 
 
 def load(services, workspace, table: str, frame: pl.DataFrame, name: str = "fixture"):
     """Ingest a canonical frame through the real ingest path."""
-    return ingest_chunks(services.warehouse, workspace, [Chunk(table, frame, rows_read=frame.height)],
-                         source=frame["source"][0] if frame.height else "test", name=name)
+    return ingest_chunks(
+        services.warehouse,
+        workspace,
+        [Chunk(table, frame, rows_read=frame.height)],
+        source=frame["source"][0] if frame.height else "test",
+        name=name,
+    )
 
 
 @pytest.fixture

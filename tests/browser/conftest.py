@@ -20,8 +20,14 @@ def pytest_setup_options():
     from selenium.webdriver.chrome.options import Options
 
     options = Options()
-    for flag in ("--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-quic", "--window-size=1440,900"):
+    for flag in (
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--window-size=1440,900",
+    ):
         options.add_argument(flag)
     return options
 

@@ -18,8 +18,22 @@ pytestmark = pytest.mark.browser
 
 
 def cli_metric(services, name: str, start: date, end: date) -> float:
-    result = CliRunner().invoke(cli, ["metric", name, "--workspace", "demo", "--from", start.isoformat(),
-                                      "--to", end.isoformat(), "--json"], obj=services, catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "metric",
+            name,
+            "--workspace",
+            "demo",
+            "--from",
+            start.isoformat(),
+            "--to",
+            end.isoformat(),
+            "--json",
+        ],
+        obj=services,
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)["rows"][0]["value"]
 
@@ -37,7 +51,9 @@ def test_brw001_kpis_equal_pulseboard_metric(dash_duo, demo_app, demo_services):
         expected = cli_metric(demo_services, name, start, end)
         assert shown not in ("", None), (name, element.get_attribute("outerHTML"))
         assert float(shown) == pytest.approx(expected, abs=0.005), name
-    assert float(dash_duo.find_element(f"#{ids.kpi_card('net_revenue')}-value").get_attribute("data-value")) > 0
+    assert (
+        float(dash_duo.find_element(f"#{ids.kpi_card('net_revenue')}-value").get_attribute("data-value")) > 0
+    )
     assert dash_duo.get_logs() == []
 
 

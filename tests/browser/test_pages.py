@@ -1,18 +1,35 @@
-"""Walk every page at desktop and phone size: it renders, fits the width, and logs no errors."""
+"""Walk every page at desktop and phone size: it renders, fits the width, and logs no errors.
+
+Each page is also saved as a screenshot (``var/screenshots/<page>-<width>.png``, not committed) so
+a person can look at what the test saw, and the phone layout is checked: the menu collapses, KPI
+cards stack in at most two columns, charts keep labels of a readable size, grids scroll inside
+their own box.
+"""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 
 from components import ids
 from tests.browser.conftest import DESKTOP, PHONE, horizontal_overflow, login
 
 pytestmark = pytest.mark.browser
 
-PAGES = {"/": "Overview", "/revenue": "Revenue", "/campaigns": "Campaigns", "/customers": "Customers",
-         "/sources": "Data sources"}
+PAGES = {
+    "/": "Overview",
+    "/revenue": "Revenue",
+    "/campaigns": "Campaigns",
+    "/customers": "Customers",
+    "/sources": "Data sources",
+    "/settings": "Settings",
+}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+#: the smallest font a chart label may use on a phone (px)
+MIN_LABEL_PX = 10
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -20,12 +37,172 @@ def test_pag001_every_page_renders_fits_and_logs_no_errors(dash_duo, demo_app, s
     dash_duo.start_server(demo_app, navigate=False)
     dash_duo.driver.set_window_size(*size)
     login(dash_duo)
+    seen: list[dict] = []
     for path, title in PAGES.items():
         dash_duo.driver.get(dash_duo.server.url + path)
         dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", title, timeout=20)
         # let the page's callbacks settle: no loading spinner left
         deadline = time.time() + 20
-        while time.time() < deadline and dash_duo.driver.find_elements("css selector", "[data-dash-is-loading]"):
+        while time.time() < deadline and dash_duo.driver.find_elements(
+            "css selector", "[data-dash-is-loading]"
+        ):
             time.sleep(0.2)
         assert horizontal_overflow(dash_duo) <= 0, path
         assert dash_duo.get_logs() == [], path
+        _screenshot(dash_duo, path, size)
+        if size == PHONE:
+            seen.append(_check_phone_layout(dash_duo, path))
+    if size == PHONE:  # the checks measured something: cards, chart labels and grids were on the pages
+        assert any(s["cardsPerRow"] for s in seen) and any(s["smallestLabel"] for s in seen)
+        assert any(s["grids"] for s in seen)
+
+
+def _screenshot(dash_duo, path: str, size) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{path.strip('/') or 'overview'}-{size[0]}.png"
+    assert dash_duo.driver.save_screenshot(str(target)), target
+    png = target.read_bytes()
+    width = int.from_bytes(png[16:20], "big")  # the IHDR chunk: a real image, as wide as the window
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and size[0] - 20 <= width <= size[0], (target, width)
+
+
+def _check_phone_layout(dash_duo, path: str) -> dict:
+    """What a phone user needs: collapsed menu, stacked KPI cards, readable charts, contained grids."""
+    layout = dash_duo.driver.execute_script(
+        """
+        const vw = window.innerWidth;
+        const visible = el => el.getClientRects().length > 0;
+        const toggler = document.querySelector('.navbar-toggler');
+        const cards = [...document.querySelectorAll('.pb-kpi')].filter(visible).map(c => c.getBoundingClientRect());
+        const rows = new Map();
+        cards.forEach(r => rows.set(Math.round(r.top), (rows.get(Math.round(r.top)) || 0) + 1));
+        const labels = [...document.querySelectorAll('.js-plotly-plot .xtick text, .js-plotly-plot .ytick text')]
+            .filter(visible).map(t => parseFloat(getComputedStyle(t).fontSize));
+        const grids = [...document.querySelectorAll('.pb-grid')].filter(visible)
+            .map(g => g.getBoundingClientRect()).map(r => [r.left, r.right]);
+        return {vw, toggler: !!toggler && visible(toggler),
+                cardsPerRow: Math.max(0, ...rows.values()), cardRight: Math.max(0, ...cards.map(r => r.right)),
+                smallestLabel: labels.length ? Math.min(...labels) : null, grids};
+        """
+    )
+    assert layout["toggler"], f"{path}: the navbar should collapse behind a menu button"
+    assert layout["cardsPerRow"] <= 2 and layout["cardRight"] <= layout["vw"], (path, layout)
+    if layout["smallestLabel"] is not None:
+        assert layout["smallestLabel"] >= MIN_LABEL_PX, (path, layout["smallestLabel"])
+    for left, right in layout["grids"]:
+        assert left >= 0 and right <= layout["vw"], (path, layout["grids"])
+    return layout
+
+
+def _by_id(dash_duo, component_id: dict):
+    """The element of a pattern-matching id (Dash renders dict ids as sorted, compact JSON)."""
+    import json
+
+    text = json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+    return dash_duo.driver.execute_script("return document.getElementById(arguments[0])", text)
+
+
+def _wait(predicate, timeout=20, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            value = predicate()
+        except Exception:  # the element is being re-rendered: try again
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _click(dash_duo, find, what: str) -> None:
+    """Click an element once nothing covers it: the sticky navbar or a loading overlay may, for a moment."""
+
+    def attempt():
+        element = find()
+        dash_duo.driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element
+        )
+        element.click()  # raises ElementClickInterceptedException while covered; _wait retries
+        return True
+
+    _wait(attempt, what=f"a click on {what}")
+
+
+def _summary(dash_duo, grid_id: dict) -> str:
+    grid = _by_id(dash_duo, grid_id)
+    return grid.find_element("css selector", ".ag-paging-row-summary-panel").text if grid else ""
+
+
+def _record_count(dash_duo, grid_id: dict) -> int:
+    text = _summary(dash_duo, grid_id)
+    return int(text.rsplit("of", 1)[1].strip().replace(",", "")) if "of" in text else -1
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_pag002_page_filter_cross_filter_and_server_paging(dash_duo, demo_app, size):
+    """Pick a page filter, page and sort the top-customers grid, cross-filter by a bar: all on the server."""
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*size)
+    login(dash_duo, next_path="/revenue")
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Revenue", timeout=20)
+    top = ids.grid("revenue", "top")
+    total = _wait(lambda: _record_count(dash_duo, top) > 25 and _record_count(dash_duo, top), what="top grid")
+    assert _summary(dash_duo, top).startswith("1 to 25 of")
+
+    # page 2 comes from the server
+    grid = _by_id(dash_duo, top)
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", grid
+    )
+    first_page = grid.find_element("css selector", ".ag-center-cols-container").text
+    _click(dash_duo, lambda: grid.find_element("css selector", '[aria-label="Next Page"]'), "Next Page")
+    _wait(lambda: _summary(dash_duo, top).startswith("26 to 50 of"), what="page 2")
+    _wait(lambda: grid.find_element("css selector", ".ag-center-cols-container").text not in ("", first_page))
+
+    # sorting by revenue (ascending) is done on the server and starts again at page 1
+    _click(
+        dash_duo,
+        lambda: grid.find_element("css selector", '.ag-header-cell[col-id="revenue"] .ag-header-cell-label'),
+        "the revenue header",
+    )
+    _wait(lambda: _summary(dash_duo, top).startswith("1 to 25 of"), what="sorted page 1")
+
+    def revenues():
+        cells = grid.find_elements("css selector", '.ag-center-cols-container [col-id="revenue"]')
+        return [float(c.text.strip("$€£").replace(",", "")) for c in cells if c.text]
+
+    values = _wait(lambda: len(revenues()) >= 3 and revenues(), what="sorted rows")
+    assert values == sorted(values)
+
+    # a page filter (through the dropdown) narrows every panel: the grid, and a note on MRR movements
+    dash_duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'})")
+    _click(dash_duo, lambda: _by_id(dash_duo, ids.page_filter("revenue", "channel")), "the channel filter")
+    option = _wait(
+        lambda: next(
+            o
+            for o in dash_duo.driver.find_elements("css selector", ".dash-dropdown-option")
+            if o.text == "Email"
+        ),
+        what="the Email option",
+    )
+    option.click()
+    _wait(lambda: "channel=Email" in dash_duo.driver.current_url, what="the URL")
+    narrowed = _wait(lambda: 0 < _record_count(dash_duo, top) < total and _record_count(dash_duo, top))
+    movements = ids.panel("revenue", "movements")
+    _wait(lambda: "Not filtered by channel" in _by_id(dash_duo, movements).text, what="the movements note")
+
+    # a cross-filter (click a country bar) refreshes the grid that is already on screen
+    graph = _by_id(dash_duo, ids.graph("revenue", "by_country"))
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", graph
+    )
+    bar = _wait(lambda: graph.find_elements("css selector", ".bars .point path")[0], what="a country bar")
+    # plotly's drag layer sits on top of the bars: click at the bar's position, as a mouse would
+    ActionChains(dash_duo.driver).move_to_element(bar).click().perform()
+    _wait(lambda: "Country:" in dash_duo.find_element(f"#{ids.REVENUE['chips']}").text, what="the chip")
+    _wait(lambda: 0 < _record_count(dash_duo, top) < narrowed, what="the cross-filtered grid")
+
+    time.sleep(0.5)
+    assert horizontal_overflow(dash_duo) <= 0
+    assert dash_duo.get_logs() == []

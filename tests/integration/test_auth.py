@@ -67,8 +67,15 @@ def test_auth007_next_never_leaves_the_site(client, workspace, target):
     import re
 
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"email": "owner@acme.test", "password": "correct horse battery",
-                                           "csrf_token": token, "next": target})
+    response = client.post(
+        "/login",
+        data={
+            "email": "owner@acme.test",
+            "password": "correct horse battery",
+            "csrf_token": token,
+            "next": target,
+        },
+    )
     assert response.headers["Location"] == "/"
 
 

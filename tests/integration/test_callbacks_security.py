@@ -20,14 +20,46 @@ def _kpi_request(store: dict) -> dict:
 
 def test_sec001_overview_shows_only_the_callers_workspace(client, auth, services, workspace, other_workspace):
     today = date.today()
-    load(services, workspace, "payments", payments_frame([
-        {"id": "a1", "created": f"{today - timedelta(days=1)} 12:00", "amount": "123.00", "customer": "a"}]))
-    load(services, other_workspace, "payments", payments_frame([
-        {"id": "g1", "created": f"{today - timedelta(days=1)} 12:00", "amount": "98765.00", "currency": "EUR",
-         "customer": "g"}]))
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame(
+            [
+                {
+                    "id": "a1",
+                    "created": f"{today - timedelta(days=1)} 12:00",
+                    "amount": "123.00",
+                    "customer": "a",
+                }
+            ]
+        ),
+    )
+    load(
+        services,
+        other_workspace,
+        "payments",
+        payments_frame(
+            [
+                {
+                    "id": "g1",
+                    "created": f"{today - timedelta(days=1)} 12:00",
+                    "amount": "98765.00",
+                    "currency": "EUR",
+                    "customer": "g",
+                }
+            ]
+        ),
+    )
     auth.login("owner@acme.test")
-    store = {"range": "last_7_days", "start": str(today - timedelta(days=6)), "end": str(today),
-             "compare": None, "grain": "day", "workspace_id": other_workspace.id}  # forged extra key
+    store = {
+        "range": "last_7_days",
+        "start": str(today - timedelta(days=6)),
+        "end": str(today),
+        "compare": None,
+        "grain": "day",
+        "workspace_id": other_workspace.id,
+    }  # forged extra key
     response = client.post("/_dash-update-component", json=_kpi_request(store))
     assert response.status_code == 200
     body = json.dumps(response.get_json())
@@ -54,6 +86,12 @@ def test_sec003_global_filters_keep_the_pages_own_query_keys(app, auth, client, 
 
         with current_services().db.session() as db:
             login_user(db.scalar(select(User).where(User.email == "owner@acme.test")))
-        search = filters_to_url("last_7_days", None, None, "none", "week",
-                                            "?range=last_30_days&compare=none&grain=day&channel=Email")
+        search = filters_to_url(
+            "last_7_days",
+            None,
+            None,
+            "none",
+            "week",
+            "?range=last_30_days&compare=none&grain=day&channel=Email",
+        )
     assert search == "?range=last_7_days&compare=none&grain=week&channel=Email"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -11,21 +12,24 @@ import pytest
 
 from callbacks import _analytics as an
 from tests.conftest import load, payments_frame
+from tests.integration.test_analytics_callbacks import grid_rows, render_drill_http, render_page
 
 TODAY = date.today()
 D1 = TODAY - timedelta(days=2)
 CAMPAIGN_PANELS = (
+    "kpis",
     "spend_by_platform",
     "roas_by_platform",
     "spend_by_campaign",
     "roas_by_campaign",
+    "spend_by_day",
     "campaigns",
     "email",
     "web",
     "funnel",
     "cac",
 )
-CUSTOMER_PANELS = ("counts", "rfm_chart", "rfm", "geo", "pipeline", "leads", "calibration")
+CUSTOMER_PANELS = ("kpis", "counts", "rfm_chart", "rfm", "geo", "pipeline", "leads", "calibration")
 
 
 def _store(**extra):
@@ -36,23 +40,6 @@ def _store(**extra):
         "compare": None,
         "grain": "day",
         **extra,
-    }
-
-
-def _page_request(app, page, panels, *, page_filters=None, crossfilter=None, store=None):
-    outputs = [{"id": f"pb-{page}-kpis", "property": "children"}] + [
-        {"id": {"type": "pb-panel", "page": page, "item": i}, "property": "children"} for i in panels
-    ]
-    return {
-        "output": next(k for k in app.callback_map if k.startswith(f"..pb-{page}-kpis.children")),
-        "outputs": outputs,
-        "inputs": [
-            {"id": "pb-filters", "property": "data", "value": store or _store()},
-            {"id": f"pb-{page}-page-filters", "property": "data", "value": page_filters or {}},
-            {"id": f"pb-{page}-crossfilter", "property": "data", "value": crossfilter},
-        ],
-        "changedPropIds": ["pb-filters.data"],
-        "state": [],
     }
 
 
@@ -165,27 +152,20 @@ def _login(app, services, email):
 def test_cmp001_page_renders_only_the_callers_workspace(app, client, auth, data, other_workspace):
     auth.login("owner@acme.test")
     forged = _store(workspace_id=other_workspace.id)
-    response = client.post(
-        "/_dash-update-component", json=_page_request(app, "campaigns", CAMPAIGN_PANELS, store=forged)
-    )
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    body = json.dumps(response.get_json())
+    body = json.dumps(render_page(client, app, "campaigns", CAMPAIGN_PANELS, store=forged))
+    rows = grid_rows(client, app, "campaigns", "campaigns", {"startRow": 0, "endRow": 25}, store=forged)
+    body += json.dumps(rows)
     assert "SecretCampaign" not in body and "98765" not in body and "98,765" not in body
     assert "Brand" in body and "Reel" in body
 
 
 def test_cmp002_crossfilter_by_campaign_filters_the_page(app, client, auth, data):
     auth.login("owner@acme.test")
-    response = client.post(
-        "/_dash-update-component",
-        json=_page_request(
-            app, "campaigns", CAMPAIGN_PANELS, crossfilter={"key": "campaign", "value": "Brand"}
-        ),
-    )
-    assert response.status_code == 200
-    grids = list(_find(response.get_json(), "rowData"))
-    assert grids and [r["campaign"] for r in grids[0]] == ["Brand"]  # the grid keeps only Brand
-    spend_kpi = next(_find(response.get_json(), "data-value"), None)
+    cross = {"key": "campaign", "value": "Brand"}
+    page = render_page(client, app, "campaigns", ("kpis", "campaigns"), crossfilter=cross)
+    rows = grid_rows(client, app, "campaigns", "campaigns", {"startRow": 0, "endRow": 25}, crossfilter=cross)
+    assert [r["campaign"] for r in rows["rowData"]] == ["Brand"]  # the grid keeps only Brand
+    spend_kpi = next(_find(page["kpis"], "data-value"), None)
     assert spend_kpi == "100.0"  # Brand's spend alone, not 160
 
 
@@ -202,22 +182,36 @@ def _find(node, key):
 
 
 def test_cmp003_frames_campaign_grid_and_roas_colouring(app, services, data):
-    from callbacks.campaigns import frames, render
+    from callbacks.campaigns import SPEC
     from callbacks.common import request_scope
 
     with app.server.test_request_context():
         _login(app, services, "owner@acme.test")
         scope = request_scope(_store())
-        f = frames(scope, {})
-        out = render(scope, {})
+        f = an.frames(SPEC, scope, {})
+        grid = an.render_panel(SPEC, "campaigns", scope, {})
     table = f["campaigns"]
     brand = table.filter(pl.col("campaign") == "Brand").row(0, named=True)
     assert brand["spend"] == 100.0 and brand["roas"] == 3.0
     assert f["spend_by_platform"]["platform"].to_list() == ["google_ads", "meta_ads"]
     assert f["funnel"]["value"].to_list()[:2] == [2000.0, 80.0]
-    grid = out[1 + CAMPAIGN_PANELS.index("campaigns")]
-    roas = next(c for c in grid.columnDefs if c["field"] == "roas")
-    assert "styleConditions" in roas["cellStyle"]
+    props = grid["props"]  # the panel's view comes from the render cache as Dash's JSON
+    roas = next(c for c in props["columnDefs"] if c["field"] == "roas")
+    assert "styleConditions" in roas["cellStyle"] and props["rowModelType"] == "infinite"
+    assert "'×'" in roas["valueFormatter"]["function"]  # a multiple, as on the KPI card
+
+
+def test_cmp003b_roas_is_a_multiple_on_cards_and_charts(app, services, data):
+    from callbacks.campaigns import SPEC
+    from callbacks.common import request_scope
+
+    with app.server.test_request_context():
+        _login(app, services, "owner@acme.test")
+        scope = request_scope(_store())
+        kpis = json.dumps(an.render_panel(SPEC, "kpis", scope, {}), ensure_ascii=False)
+        bars = json.dumps(an.render_panel(SPEC, "roas_by_platform", scope, {}), ensure_ascii=False)
+    assert "2.06×" in kpis and "206.2%" not in kpis  # (300 + 30) conversion value / (100 + 60) spend
+    assert '"ticksuffix": "×"' in bars and "%{x:,.2f}×" in bars
 
 
 def test_cmp004_viewer_cannot_download_csv_analyst_can(app, services, data):
@@ -235,16 +229,12 @@ def test_cmp004_viewer_cannot_download_csv_analyst_can(app, services, data):
     assert sorted(csv["campaign"].to_list()) == ["Brand", "Reel"]
 
 
-def test_cmp005_drill_into_a_campaign_shows_its_daily_rows(app, services, data):
-    from callbacks.campaigns import SPEC
-    from callbacks.common import request_scope
-    from callbacks.revenue import render_drill
-
-    with app.server.test_request_context():
-        _login(app, services, "owner@acme.test")
-        out = render_drill(request_scope(_store()), {}, {"item": "campaigns", "value": "Brand"}, SPEC)
-    rows = out.children[1].rowData
+def test_cmp005_drill_into_a_campaign_shows_its_daily_rows(app, client, auth, data):
+    auth.login("owner@acme.test")
+    drill = {"item": "campaigns", "value": "Brand"}
+    rows = grid_rows(client, app, "campaigns", "drill", {"startRow": 0, "endRow": 25}, drill=drill)["rowData"]
     assert [r["campaign"] for r in rows] == ["Brand"] and rows[0]["spend"] == 100.0
+    assert "Daily rows of campaign Brand" in render_drill_http(client, app, "campaigns", drill)
 
 
 # -- customers ---------------------------------------------------------------------------------
@@ -253,33 +243,82 @@ def test_cmp005_drill_into_a_campaign_shows_its_daily_rows(app, services, data):
 def test_cus001_page_renders_only_the_callers_workspace(app, client, auth, data, other_workspace):
     auth.login("owner@acme.test")
     forged = _store(workspace_id=other_workspace.id)
-    response = client.post(
-        "/_dash-update-component", json=_page_request(app, "customers", CUSTOMER_PANELS, store=forged)
-    )
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    body = json.dumps(response.get_json())
+    body = json.dumps(render_page(client, app, "customers", CUSTOMER_PANELS, store=forged))
     assert "Atlantis" not in body and "98765" not in body
     assert "US" in body and "Negotiation" in body
 
 
 def test_cus002_lead_scoring_says_too_little_history(app, client, auth, data):
     auth.login("owner@acme.test")
-    response = client.post("/_dash-update-component", json=_page_request(app, "customers", CUSTOMER_PANELS))
-    assert response.status_code == 200
-    body = json.dumps(response.get_json())
+    body = json.dumps(render_page(client, app, "customers", ("leads",)))
     assert "needs at least 30 closed deals" in body
 
 
-def test_cus003_frames_counts_rfm_pipeline(app, services, data):
+def test_cus002b_lead_scores_fit_once_whatever_the_range(app, services, data, monkeypatch):
+    """The model scores today's open deals: another date range reuses the cached fit."""
+    from datetime import date, timedelta
+
+    from callbacks import customers
     from callbacks.common import request_scope
-    from callbacks.customers import frames, pipeline_stats
+    from dashboard.filters import today_in
+
+    calls = []
+    real = customers.A.lead_scores
+
+    def counting(scoped, as_of, **kw):
+        calls.append(as_of)
+        return real(scoped, as_of, **kw)
+
+    monkeypatch.setattr(customers.A, "lead_scores", counting)
+    with app.server.test_request_context():
+        _login(app, services, "owner@acme.test")
+        week = customers.lead_scores(request_scope(_store()))
+        past = {**_store(), "range": "custom", "start": "2024-01-01", "end": "2024-03-31"}
+        year_ago = customers.lead_scores(request_scope(past))
+        today = today_in(request_scope(_store()).ctx.workspace.timezone)
+    assert calls == [today]  # one fit for both ranges
+    assert year_ago["open_deals"] == week["open_deals"] == 1
+    assert today >= date.today() - timedelta(days=1)
+
+
+@pytest.mark.parametrize("filters", [{}, {"country": "US"}])
+def test_cus002c_returning_card_equals_customer_counts(app, services, data, workspace, filters):
+    """The KPI row's returning customers (active - new from its own cards) = customer_counts."""
+    old = f"{D1 - timedelta(days=40)} 12:00"
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame([{"id": "a0", "created": old, "amount": "5", "customer": "a"}]),
+    )
+    from plotly.io.json import to_json_plotly
+
+    from callbacks.common import request_scope
+    from callbacks.customers import SPEC
+    from data import analytics as A
 
     with app.server.test_request_context():
         _login(app, services, "owner@acme.test")
         scope = request_scope(_store())
-        f = frames(scope, {})
+        row = to_json_plotly(an.render_panel(SPEC, "kpis", scope, filters))  # a note may lead it
+        f = scope.filters
+        counts = A.customer_counts(
+            services.warehouse.scoped(scope.ctx.workspace), f.start, f.end, where=filters or None
+        ).row(0, named=True)
+    match = re.search(r'"id":\s*"pb-kpi-returning_customers-value"[^}]*"data-value":\s*"([^"]*)"', row)
+    assert match and float(match.group(1)) == counts["returning"] == 1  # a: paid before the range too
+
+
+def test_cus003_frames_counts_rfm_pipeline(app, services, data):
+    from callbacks.common import request_scope
+    from callbacks.customers import SPEC, pipeline_stats
+
+    with app.server.test_request_context():
+        _login(app, services, "owner@acme.test")
+        scope = request_scope(_store())
+        f = an.frames(SPEC, scope, {})
         stats = pipeline_stats(scope)
-        only_us = frames(scope, {"country": "US"})
+        only_us = an.frames(SPEC, scope, {"country": "US"})
     assert f["counts"]["active"].sum() == 2 and f["rfm"]["customers"].sum() == 2
     assert sorted(f["geo"]["country"].to_list()) == ["DE", "US"]
     assert only_us["counts"]["active"].sum() == 1
@@ -301,15 +340,16 @@ def test_cus004_viewer_cannot_download_csv(app, services, data):
             an.csv_download(SPEC, "rfm", _store(), {}, None, None)
 
 
-def test_cus005_drill_into_segment_and_stage(app, services, data):
-    from callbacks.common import request_scope
-    from callbacks.customers import SPEC
-    from callbacks.revenue import render_drill
-
-    with app.server.test_request_context():
-        _login(app, services, "owner@acme.test")
-        scope = request_scope(_store())
-        won = render_drill(scope, {}, {"item": "pipeline", "value": "Closed won"}, SPEC)
-        bad = render_drill(scope, {}, {"item": "rfm_chart", "value": "DROP TABLE"}, SPEC)
-    assert [r["deal"] for r in won.children[1].rowData] == ["d1"]
-    assert "not valid" in json.dumps(bad.to_plotly_json(), default=str)
+def test_cus005_drill_into_segment_and_stage(app, client, auth, data):
+    auth.login("owner@acme.test")
+    won = grid_rows(
+        client,
+        app,
+        "customers",
+        "drill",
+        {"startRow": 0, "endRow": 25},
+        drill={"item": "pipeline", "value": "Closed won"},
+    )
+    assert [r["deal"] for r in won["rowData"]] == ["d1"]
+    bad = render_drill_http(client, app, "customers", {"item": "rfm_chart", "value": "DROP TABLE"})
+    assert "not valid" in bad

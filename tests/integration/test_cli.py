@@ -19,12 +19,37 @@ from tests.conftest import load, payments_frame
 
 @pytest.fixture
 def seeded(services, workspace):
-    load(services, workspace, "payments", payments_frame([
-        {"id": "p1", "created": "2026-01-02 10:00", "amount": "100.00", "customer": "a", "channel": "Email"},
-        {"id": "p2", "created": "2026-01-03 10:00", "amount": "50.00", "refunded": "10.00", "customer": "b",
-         "channel": "Direct"},
-        {"id": "p3", "created": "2025-12-30 10:00", "amount": "40.00", "customer": "b", "channel": "Direct"},
-    ]))
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame(
+            [
+                {
+                    "id": "p1",
+                    "created": "2026-01-02 10:00",
+                    "amount": "100.00",
+                    "customer": "a",
+                    "channel": "Email",
+                },
+                {
+                    "id": "p2",
+                    "created": "2026-01-03 10:00",
+                    "amount": "50.00",
+                    "refunded": "10.00",
+                    "customer": "b",
+                    "channel": "Direct",
+                },
+                {
+                    "id": "p3",
+                    "created": "2025-12-30 10:00",
+                    "amount": "40.00",
+                    "customer": "b",
+                    "channel": "Direct",
+                },
+            ]
+        ),
+    )
     return services
 
 
@@ -34,13 +59,32 @@ def run(services, *args):
 
 
 def test_cli001_metric_json_shape(seeded, workspace):
-    code, out, _ = run(seeded, "metric", "net_revenue", "--workspace", "acme", "--from", "2026-01-01",
-                       "--to", "2026-01-03", "--grain", "day", "--compare", "previous_period", "--json")
+    code, out, _ = run(
+        seeded,
+        "metric",
+        "net_revenue",
+        "--workspace",
+        "acme",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-01-03",
+        "--grain",
+        "day",
+        "--compare",
+        "previous_period",
+        "--json",
+    )
     assert code == 0
     payload = json.loads(out)
     assert payload == {
-        "metric": "net_revenue", "label": "Net revenue", "unit": "currency", "currency": "USD",
-        "from": "2026-01-01", "to": "2026-01-03", "grain": "day",
+        "metric": "net_revenue",
+        "label": "Net revenue",
+        "unit": "currency",
+        "currency": "USD",
+        "from": "2026-01-01",
+        "to": "2026-01-03",
+        "grain": "day",
         "rows": [
             {"period": "2026-01-01", "value": 0.0, "compare_value": 0.0},
             # the previous period is 29-31 Dec: p3 on the 30th lines up with 2 January
@@ -51,26 +95,57 @@ def test_cli001_metric_json_shape(seeded, workspace):
 
 
 def test_cli002_metric_total_and_split_match_the_query_api(seeded, workspace):
-    code, out, _ = run(seeded, "metric", "gross_revenue", "--workspace", "acme", "--from", "2026-01-01",
-                       "--to", "2026-01-31", "--by", "channel", "--json")
+    code, out, _ = run(
+        seeded,
+        "metric",
+        "gross_revenue",
+        "--workspace",
+        "acme",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-01-31",
+        "--by",
+        "channel",
+        "--json",
+    )
     assert code == 0
     rows = json.loads(out)["rows"]
     assert {r["channel"]: r["value"] for r in rows} == {"Direct": 50.0, "Email": 100.0}
     assert all(r["period"] is None for r in rows)
-    expected = query_metric(seeded.warehouse.scoped(workspace), "gross_revenue", date(2026, 1, 1),
-                            date(2026, 1, 31))["value"][0]
+    expected = query_metric(
+        seeded.warehouse.scoped(workspace), "gross_revenue", date(2026, 1, 1), date(2026, 1, 31)
+    )["value"][0]
     assert sum(r["value"] for r in rows) == expected
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["metric", "revenue"], "error: unknown metric 'revenue'; known metrics: "),
-    (["metric", "mrr", "--by", "channel"], "error: metric 'mrr' cannot be split by 'channel'; accepted dimensions: plan"),
-    (["metric", "spend", "--grain", "hour"], "error: unknown grain 'hour'; accepted: total, day, week, month"),
-    (["metric", "spend", "--compare", "yesterday"], "error: unknown comparison 'yesterday'"),
-    (["metric", "spend", "--from", "2026-02-01"], "error: the date range is reversed: from 2026-02-01 is after to"),
-    (["metric", "spend", "--from", "02/01/2026"], "error: --from '02/01/2026' is not a date; use YYYY-MM-DD"),
-    (["metric", "spend", "--workspace", "nope"], "error: unknown workspace 'nope'; existing workspaces: acme"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["metric", "revenue"], "error: unknown metric 'revenue'; known metrics: "),
+        (
+            ["metric", "mrr", "--by", "channel"],
+            "error: metric 'mrr' cannot be split by 'channel'; accepted dimensions: plan",
+        ),
+        (
+            ["metric", "spend", "--grain", "hour"],
+            "error: unknown grain 'hour'; accepted: total, day, week, month",
+        ),
+        (["metric", "spend", "--compare", "yesterday"], "error: unknown comparison 'yesterday'"),
+        (
+            ["metric", "spend", "--from", "2026-02-01"],
+            "error: the date range is reversed: from 2026-02-01 is after to",
+        ),
+        (
+            ["metric", "spend", "--from", "02/01/2026"],
+            "error: --from '02/01/2026' is not a date; use YYYY-MM-DD",
+        ),
+        (
+            ["metric", "spend", "--workspace", "nope"],
+            "error: unknown workspace 'nope'; existing workspaces: acme",
+        ),
+    ],
+)
 def test_cli003_bad_input_one_line_exit_2_nothing_written(seeded, workspace, args, message):
     defaults = {"--workspace": "acme", "--from": "2026-01-01", "--to": "2026-01-31"}
     for flag, value in defaults.items():
@@ -87,8 +162,9 @@ def test_cli003_bad_input_one_line_exit_2_nothing_written(seeded, workspace, arg
 
 def test_cli004_users_create_takes_password_from_env(services, monkeypatch):
     monkeypatch.setenv("PULSEBOARD_PASSWORD", "a long enough password")
-    code, out, _ = run(services, "users", "create", "New@Example.com", "--workspace", "newco", "--role", "analyst",
-                       "--json")
+    code, out, _ = run(
+        services, "users", "create", "New@Example.com", "--workspace", "newco", "--role", "analyst", "--json"
+    )
     assert code == 0
     assert json.loads(out) == {"email": "new@example.com", "workspace": "newco", "role": "analyst"}
     code, _, err = run(services, "users", "create", "x@example.com", "--workspace", "newco", "--role", "boss")
@@ -118,16 +194,47 @@ def test_cli006_commands_work_while_the_server_holds_the_warehouse(seeded, works
     env = {**os.environ, "PULSEBOARD_DATA_DIR": str(settings.data_path)}
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "dashboard", "metric", "gross_revenue", "--workspace", "acme",
-             "--from", "2026-01-01", "--to", "2026-01-31", "--json"],
-            env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+            [
+                sys.executable,
+                "-m",
+                "dashboard",
+                "metric",
+                "gross_revenue",
+                "--workspace",
+                "acme",
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2026-01-31",
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
         )
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["rows"][0]["value"] == 150.0
         bad = subprocess.run(
-            [sys.executable, "-m", "dashboard", "metric", "nope", "--workspace", "acme",
-             "--from", "2026-01-01", "--to", "2026-01-31"],
-            env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+            [
+                sys.executable,
+                "-m",
+                "dashboard",
+                "metric",
+                "nope",
+                "--workspace",
+                "acme",
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2026-01-31",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
         )
         assert bad.returncode == 2 and bad.stderr.startswith("error: unknown metric 'nope'")
     finally:
@@ -138,9 +245,24 @@ def test_cli006_commands_work_while_the_server_holds_the_warehouse(seeded, works
 def test_cli007_locked_warehouse_without_server_gives_clear_error(seeded, settings, tmp_path):
     env = {**os.environ, "PULSEBOARD_DATA_DIR": str(settings.data_path)}
     proc = subprocess.run(
-        [sys.executable, "-m", "dashboard", "metric", "spend", "--workspace", "acme", "--from", "2026-01-01",
-         "--to", "2026-01-02"],
-        env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "dashboard",
+            "metric",
+            "spend",
+            "--workspace",
+            "acme",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-01-02",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert proc.returncode == 2
     assert "is open in another process" in proc.stderr
@@ -148,7 +270,8 @@ def test_cli007_locked_warehouse_without_server_gives_clear_error(seeded, settin
 
 def test_cli008_fresh_data_dir_gives_a_clear_error_not_a_traceback(settings, monkeypatch):
     monkeypatch.setenv("PULSEBOARD_DATA_DIR", str(settings.data_dir / "brand-new"))
-    result = CliRunner().invoke(cli, ["metric", "spend", "--workspace", "demo", "--from", "2026-01-01",
-                                      "--to", "2026-01-31"])
+    result = CliRunner().invoke(
+        cli, ["metric", "spend", "--workspace", "demo", "--from", "2026-01-01", "--to", "2026-01-31"]
+    )
     assert result.exit_code == 2
     assert result.stderr == "error: unknown workspace 'demo'; existing workspaces: none yet\n"

@@ -237,9 +237,7 @@ def test_src002_unknown_file_is_refused_with_the_reason(dash, auth, services, wo
 
 
 @pytest.mark.parametrize("email", ["viewer@acme.test"])
-def test_src003_viewer_uploads_are_refused_server_side(
-    dash, auth, services, workspace, settings, email
-):
+def test_src003_viewer_uploads_are_refused_server_side(dash, auth, services, workspace, settings, email):
     auth.login(email)
     response = upload(dash, [FIXTURES / "stripe_payments_new.csv"])
     assert response.status_code == 200

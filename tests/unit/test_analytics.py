@@ -249,6 +249,18 @@ def test_ana013_rfm_scores_and_segments(shop):
     assert seg["customers"].sum() == 3 and seg["revenue"].sum() == 430
 
 
+def test_ana013b_rfm_frequency_counts_days_not_payments(services, workspace):
+    # Three payments on two days (two on Feb 5, in different hours): frequency is 2 days.
+    rows = [
+        {"id": "p1", "created": "2026-01-10 10:00", "amount": "10.00", "customer": "q"},
+        {"id": "p2", "created": "2026-02-05 09:00", "amount": "20.00", "customer": "q"},
+        {"id": "p3", "created": "2026-02-05 18:30", "amount": "30.00", "customer": "q"},
+    ]
+    load(services, workspace, "payments", payments_frame(rows))
+    rfm = A.rfm_customers(services.warehouse.scoped(workspace), FEB28).row(0, named=True)
+    assert (rfm["customer"], rfm["frequency"], rfm["monetary"], rfm["recency_days"]) == ("q", 2, 60, 23)
+
+
 def test_ana014_cac_by_channel_and_payback(shop):
     cac = A.cac_by_channel(shop, JAN1, FEB28, arpa=200.0)
     rows = {r["channel"]: r for r in cac.iter_rows(named=True)}
@@ -337,3 +349,132 @@ def test_ana022_lead_scoring_trains_validates_and_scores(services, workspace):
     assert 0 <= result["accuracy"] <= 1 and result["calibration"]["deals"].sum() == 15
     scores = dict(zip(result["scores"]["deal"], result["scores"]["win_probability"], strict=True))
     assert set(scores) == {"o1", "o2"} and scores["o1"] > scores["o2"]
+
+
+# -- MRR movements: the vectorised snapshots equal the plain definition --------------------------
+
+
+def _reference_detail(subs_frame: pl.DataFrame, start: date, end: date, grain: str) -> pl.DataFrame:
+    """The definition spelled out (the former implementation): every subscription crossed with
+    every cutoff, per-customer sums, one classification per period."""
+    bounds = A.period_bounds(start, end, grain)
+    midnight = lambda d: datetime.combine(d, datetime.min.time())  # noqa: E731
+    cutoffs = [midnight(f) for _, f, _ in bounds] + [midnight(la + timedelta(days=1)) for _, _, la in bounds]
+    cal = pl.DataFrame({"cutoff": cutoffs}, schema={"cutoff": pl.Datetime("us")}).unique()
+    active = subs_frame.join(cal, how="cross").filter(
+        (pl.col("start_at") < pl.col("cutoff"))
+        & (pl.col("end_at").is_null() | (pl.col("end_at") >= pl.col("cutoff")))
+    )
+    snaps = (
+        active.group_by(["customer", "cutoff"]).agg(pl.col("mrr").sum().round(2)).filter(pl.col("mrr") > 0)
+    )
+    first_start = subs_frame.group_by("customer").agg(pl.col("start_at").min().alias("first_start"))
+    frames = []
+    for label, first, last in bounds:
+        c0, c1 = midnight(first), midnight(last + timedelta(days=1))
+        both = (
+            snaps.filter(pl.col("cutoff") == c0)
+            .select("customer", pl.col("mrr").alias("mrr_start"))
+            .join(
+                snaps.filter(pl.col("cutoff") == c1).select("customer", pl.col("mrr").alias("mrr_end")),
+                on="customer",
+                how="full",
+                coalesce=True,
+            )
+            .with_columns(pl.col("mrr_start").fill_null(0.0), pl.col("mrr_end").fill_null(0.0))
+            .join(first_start, on="customer", how="left")
+        )
+        had = pl.col("first_start") < pl.lit(c0, dtype=pl.Datetime("us"))
+        s, e = pl.col("mrr_start"), pl.col("mrr_end")
+        movement = (
+            pl.when((s == 0) & (e > 0) & had)
+            .then(pl.lit("reactivation"))
+            .when((s == 0) & (e > 0))
+            .then(pl.lit("new"))
+            .when((s > 0) & (e == 0))
+            .then(pl.lit("churn"))
+            .when(e > s)
+            .then(pl.lit("expansion"))
+            .when(e < s)
+            .then(pl.lit("contraction"))
+            .otherwise(pl.lit("unchanged"))
+        )
+        period = None if grain == "total" else label.isoformat()
+        frames.append(
+            both.with_columns(
+                movement.alias("movement"),
+                (e - s).round(2).alias("change"),
+                pl.lit(period, dtype=pl.Utf8).alias("period"),
+            )
+        )
+    cols = ["period", "customer", "mrr_start", "mrr_end", "change", "movement"]
+    return pl.concat([f.select(cols) for f in frames]).sort(
+        ["period", "movement", "customer"], nulls_last=True
+    )
+
+
+@pytest.fixture
+def many_subs(services, workspace):
+    """300 random subscriptions of 40 customers: upgrades, overlaps, gaps, midnight boundaries, $0 plans."""
+    import random
+
+    rnd = random.Random(20261122)
+    rows = []
+    base = datetime(2025, 6, 1)
+    for i in range(300):
+        # Half the starts/ends fall exactly on midnight (a period's cutoff instant).
+        start = base + timedelta(days=rnd.randrange(0, 300), hours=rnd.choice([0, 0, 9, 23]))
+        end = (
+            None
+            if rnd.random() < 0.3
+            else start + timedelta(days=rnd.randrange(0, 120), hours=rnd.choice([0, 5]))
+        )
+        mrr = rnd.choice(["0", "9.99", "10.01", "49.5", "100", "333.33", "0.01"])
+        customer, plan = f"c{rnd.randrange(40):02d}", rnd.choice(["Basic", "Pro"])
+        rows.append(_sub(f"s{i}", customer, mrr, start.isoformat(), end and end.isoformat(), plan=plan))
+    load(services, workspace, "subscriptions", pl.DataFrame(rows))
+    return services.warehouse.scoped(workspace)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "grain"),
+    [
+        (date(2025, 9, 1), date(2026, 3, 31), "month"),
+        (date(2025, 9, 3), date(2026, 1, 20), "week"),
+        (date(2025, 12, 1), date(2026, 1, 15), "day"),
+        (date(2025, 10, 1), date(2026, 2, 28), "total"),
+    ],
+)
+@pytest.mark.parametrize("plan", [None, "Pro"])
+def test_ana008_vectorised_movements_equal_the_definition(many_subs, monkeypatch, start, end, grain, plan):
+    sql_plan = " AND plan = $plan" if plan else ""
+    frame = many_subs.execute_sql(
+        "SELECT coalesce(customer_id, customer_email_hash) AS customer, start_at, end_at, "
+        "CAST(coalesce(mrr_reporting, 0) AS DOUBLE) AS mrr FROM subscriptions "
+        f"WHERE workspace_id = $ws AND start_at < $next{sql_plan}",
+        {"next": end + timedelta(days=1), **({"plan": plan} if plan else {})},
+    ).with_columns(pl.col("start_at").cast(pl.Datetime("us")), pl.col("end_at").cast(pl.Datetime("us")))
+    expected = _reference_detail(frame, start, end, grain)
+    # The fixture exercises the rules (a total has one period of at most 40 customers).
+    assert expected.height >= 30 and expected["movement"].n_unique() >= (4 if grain == "total" else 6)
+    # Tiny blocks: customers split over many blocks must give the same rows.
+    for cells in (4_000_000, 7):
+        monkeypatch.setattr(A, "_BLOCK_CELLS", cells)
+        got = A.mrr_customer_movements(many_subs, start, end, grain, plan=plan)
+        assert got.to_dicts() == expected.to_dicts()
+    changed = A.mrr_customer_movements(many_subs, start, end, grain, plan=plan, changed_only=True)
+    assert changed.to_dicts() == expected.filter(pl.col("movement") != "unchanged").to_dicts()
+    summary = A.mrr_movements(many_subs, start, end, grain, plan=plan)
+    for row in summary.iter_rows(named=True):
+        rows = expected.filter(pl.col("period").eq_missing(row["period"]))
+        for move in A.MOVEMENTS:
+            assert row[move] == round(abs(rows.filter(pl.col("movement") == move)["change"].sum()), 2)
+        assert row["opening_mrr"] == round(rows["mrr_start"].sum(), 2)
+        assert row["closing_mrr"] == round(rows["mrr_end"].sum(), 2)
+        assert row["churned_customers"] == rows.filter(pl.col("movement") == "churn").height
+        assert row["customers_end"] == rows.filter(pl.col("mrr_end") > 0).height
+    if grain != "total":
+        metric = query_metric(
+            many_subs, "mrr", start, end, grain=grain, where={"plan": plan} if plan else None
+        )
+        assert summary["closing_mrr"].to_list() == metric["value"].to_list()

@@ -19,6 +19,19 @@ def test_cmp001_bar_figure_highlights_the_selected_bar_and_carries_customdata():
     assert bar.marker.color[1] != bar.marker.color[0]
 
 
+def test_cmp001b_bar_labels_name_codes_but_clicks_carry_the_code():
+    frame = pl.DataFrame({"platform": ["google_ads", "meta_ads"], "value": [3.0, 1.0]})
+    fig = bar_figure(
+        frame,
+        "platform",
+        unit="multiple",
+        currency="USD",
+        labels={"google_ads": "Google Ads", "meta_ads": "Meta Ads"},
+    )
+    assert list(fig.data[0].y) == ["Google Ads", "Meta Ads"]
+    assert list(fig.data[0].customdata) == ["google_ads", "meta_ads"]  # cross-filter on the stored value
+
+
 def test_cmp002_empty_inputs_give_an_empty_state_figure():
     empty = pl.DataFrame(schema={"channel": pl.Utf8, "value": pl.Float64})
     fig = bar_figure(empty, "channel", unit="currency", currency="USD")

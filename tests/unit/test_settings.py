@@ -15,7 +15,9 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 def test_set001_every_setting_is_documented():
     text = DOCS.read_text()
     for name in Settings.model_fields:
-        assert f"`PULSEBOARD_{name.upper()}`" in text, f"PULSEBOARD_{name.upper()} missing from docs/settings.md"
+        assert f"`PULSEBOARD_{name.upper()}`" in text, (
+            f"PULSEBOARD_{name.upper()} missing from docs/settings.md"
+        )
 
 
 def test_set002_defaults_live_in_the_data_dir(settings):
@@ -35,7 +37,9 @@ def test_set003_environment_overrides(monkeypatch, tmp_path):
     assert settings.default_currency == "EUR"
 
 
-@pytest.mark.parametrize(("field", "value"), [("default_timezone", "Mars/Olympus"), ("default_currency", "EURO")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("default_timezone", "Mars/Olympus"), ("default_currency", "EURO")]
+)
 def test_set004_bad_values_are_refused(field, value, tmp_path):
     with pytest.raises(ValidationError):
         Settings(data_dir=tmp_path, **{field: value})
@@ -47,3 +51,16 @@ def test_set005_every_metric_is_documented():
     text = (DOCS.parent / "metrics.md").read_text()
     missing = [name for name in CATALOGUE if f"## `{name}`" not in text]
     assert not missing, f"run `.venv/bin/python docs/gen_metrics.py`; undocumented: {missing}"
+
+
+def test_set006_warehouse_memory_limit_reaches_duckdb(tmp_path, monkeypatch):
+    """DuckDB must not take 80% of RAM: the setting (or a quarter of RAM) caps it."""
+    from dashboard.services import Services
+    from data.warehouse import default_memory_limit
+
+    monkeypatch.setenv("PULSEBOARD_WAREHOUSE_MEMORY_LIMIT", "700MB")
+    services = Services(Settings(data_dir=tmp_path / "a"))
+    limit = services.warehouse.cursor().execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit.startswith("667") or limit.startswith("700"), limit  # DuckDB shows MiB
+    services.close()
+    assert default_memory_limit().endswith("MB") and int(default_memory_limit()[:-2]) >= 512

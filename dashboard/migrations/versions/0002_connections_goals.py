@@ -18,7 +18,9 @@ def upgrade() -> None:
     op.create_table(
         "connections",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("source", sa.String(32), nullable=False),
         sa.Column("credentials_encrypted", sa.Text, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
@@ -33,7 +35,9 @@ def upgrade() -> None:
     op.create_table(
         "column_mappings",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("spec_json", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -43,14 +47,18 @@ def upgrade() -> None:
     op.create_table(
         "goals",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("metric", sa.String(64), nullable=False),
         sa.Column("period", sa.String(16), nullable=False),
         sa.Column("period_start", sa.Date, nullable=False),
         sa.Column("target", sa.Float, nullable=False),
         sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("workspace_id", "metric", "period", "period_start", name="uq_goal_workspace_metric_period"),
+        sa.UniqueConstraint(
+            "workspace_id", "metric", "period", "period_start", name="uq_goal_workspace_metric_period"
+        ),
     )
     op.create_index("ix_goals_workspace_id", "goals", ["workspace_id"])
 

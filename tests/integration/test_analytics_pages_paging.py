@@ -1,0 +1,459 @@
+"""Analytics pages over HTTP: server paging (pages, sort, isolation), filters on every panel, new chart."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from callbacks import _analytics as an
+from tests.conftest import load, payments_frame
+from tests.integration.test_analytics_callbacks import _store, grid_rows, render_drill_http, render_page
+
+TODAY = date.today()
+D1 = TODAY - timedelta(days=2)
+FIRST = {"startRow": 0, "endRow": 25}
+
+
+@pytest.fixture
+def data(services, workspace, other_workspace):
+    """30 paying customers (c00 paid 1000, c01 1010, ...), ads, email sends and deals; a rival workspace."""
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame(
+            [
+                {
+                    "id": f"p{i}",
+                    "created": f"{D1} 12:00",
+                    "amount": f"{1000 + 10 * i}.00",
+                    "customer": f"c{i:02d}",
+                    "channel": "Paid Search" if i % 2 else "Email",
+                    "country": "US",
+                }
+                for i in range(30)
+            ]
+        ),
+    )
+    ad = {"date": D1, "currency": "USD", "impressions": 1000, "clicks": 40, "conversions": 2.0}
+    load(
+        services,
+        workspace,
+        "ad_daily",
+        pl.DataFrame(
+            [
+                {
+                    **ad,
+                    "source": "google_ads",
+                    "source_id": "g1",
+                    "platform": "google_ads",
+                    "campaign": "Brand",
+                    "spend": Decimal("100"),
+                    "conversion_value": Decimal("300"),
+                },
+                {
+                    **ad,
+                    "source": "meta_ads",
+                    "source_id": "m1",
+                    "platform": "meta_ads",
+                    "campaign": "Reel",
+                    "spend": Decimal("60"),
+                    "conversion_value": Decimal("30"),
+                },
+            ]
+        ),
+    )
+    load(
+        services,
+        workspace,
+        "email_campaigns",
+        pl.DataFrame(
+            [
+                {
+                    "source": "mailchimp",
+                    "source_id": sid,
+                    "sent_at": datetime.combine(D1, datetime.min.time()),
+                    "title": title,
+                    "list_name": "news",
+                    "recipients": 100,
+                    "delivered": 90,
+                    "unique_opens": 45,
+                    "unique_clicks": 9,
+                    "unsubscribes": 1,
+                    "bounces": 10,
+                }
+                for sid, title in (("e1", "Spring sale"), ("e2", "Newsletter"))
+            ]
+        ),
+    )
+    now = datetime.combine(D1, datetime.min.time())
+    load(
+        services,
+        workspace,
+        "deals",
+        pl.DataFrame(
+            [
+                {
+                    "source": "hubspot",
+                    "source_id": "d1",
+                    "name": "Deal 1",
+                    "stage": "Proposal",
+                    "pipeline": "p",
+                    "amount": Decimal("1000"),
+                    "currency": "USD",
+                    "created_at": now - timedelta(days=5),
+                    "closed_at": None,
+                    "won": None,
+                }
+            ]
+        ),
+    )
+    load(
+        services,
+        other_workspace,
+        "payments",
+        payments_frame(
+            [
+                {
+                    "id": "x1",
+                    "created": f"{D1} 12:00",
+                    "amount": "98765.00",
+                    "customer": "SecretCustomer",
+                    "country": "Atlantis",
+                }
+            ]
+        ),
+    )
+
+
+def _json(component) -> str:
+    """A rendered panel (components, or Dash's JSON from the render cache) as text."""
+    return json.dumps(component, default=lambda o: o.to_plotly_json())
+
+
+# -- server paging -------------------------------------------------------------------------------
+
+
+def test_pgs001_page_two_returns_the_next_rows(app, client, auth, data):
+    auth.login("viewer@acme.test")  # any member may page; CSV needs an analyst
+    first = grid_rows(client, app, "revenue", "top", FIRST)
+    second = grid_rows(client, app, "revenue", "top", {"startRow": 25, "endRow": 50})
+    assert first["rowCount"] == second["rowCount"] == 30
+    assert [r["customer"] for r in first["rowData"]] == [f"c{i:02d}" for i in range(29, 4, -1)]
+    assert [r["customer"] for r in second["rowData"]] == ["c04", "c03", "c02", "c01", "c00"]
+
+
+def test_pgs002_sorting_and_filtering_happen_on_the_server(app, client, auth, data):
+    auth.login("owner@acme.test")
+    asc = grid_rows(
+        client, app, "revenue", "top", {**FIRST, "sortModel": [{"colId": "revenue", "sort": "asc"}]}
+    )
+    assert [r["revenue"] for r in asc["rowData"][:3]] == [1000.0, 1010.0, 1020.0]
+    page2 = grid_rows(
+        client,
+        app,
+        "revenue",
+        "top",
+        {"startRow": 25, "endRow": 50, "sortModel": [{"colId": "revenue", "sort": "asc"}]},
+    )
+    assert [r["revenue"] for r in page2["rowData"]] == [1250.0, 1260.0, 1270.0, 1280.0, 1290.0]
+    big = grid_rows(
+        client,
+        app,
+        "revenue",
+        "top",
+        {
+            **FIRST,
+            "filterModel": {
+                "revenue": {"filterType": "number", "type": "greaterThanOrEqual", "filter": 1270}
+            },
+        },
+    )
+    assert big["rowCount"] == 3
+
+
+def test_pgs003_other_workspaces_rows_never_appear_even_with_forged_params(
+    app, client, auth, data, other_workspace
+):
+    auth.login("owner@acme.test")
+    forged_store = {**_store(), "workspace_id": other_workspace.id, "workspace": other_workspace.slug}
+    bodies = [
+        grid_rows(client, app, "revenue", "top", {**FIRST, "endRow": 10**6}, store=forged_store),
+        grid_rows(
+            client, app, "revenue", "top", FIRST, page_filters={"workspace_id": str(other_workspace.id)}
+        ),
+        grid_rows(client, app, "revenue", "top", FIRST, crossfilter={"key": "country", "value": "Atlantis"}),
+        grid_rows(client, app, "revenue", "../top", FIRST),
+        grid_rows(client, app, "revenue", "drill", FIRST, drill={"item": "trend", "value": str(D1), "ws": 2}),
+        grid_rows(client, app, "revenue", "drill", FIRST, drill={"item": "nope", "value": "x"}),
+    ]
+    text = json.dumps(bodies)
+    assert "SecretCustomer" not in text and "98765" not in text and "Atlantis" not in text
+    assert len(bodies[0]["rowData"]) <= 200 and bodies[0]["rowCount"] == 30  # one bounded block
+    assert bodies[2] == {"rowData": [], "rowCount": 0}  # Atlantis is not this workspace's country
+    assert bodies[3] == bodies[5] == {"rowData": [], "rowCount": 0}
+    assert bodies[4]["rowCount"] >= 1
+
+
+def test_pgs004_paging_needs_a_logged_in_member(app, client, data):
+    from tests.integration.test_analytics_callbacks import grid_request
+
+    client.get("/login")  # Dash fills its callback map on the first request
+    response = client.post("/_dash-update-component", json=grid_request(app, "revenue", "top", FIRST))
+    assert response.status_code == 401
+
+
+def test_pgs005_csv_of_a_paged_grid_has_all_its_rows(app, services, data):
+    from callbacks.revenue import SPEC
+    from tests.integration.test_campaigns_customers_callbacks import _login
+
+    with app.server.test_request_context():
+        _login(app, services, "analyst@acme.test")
+        payload = an.csv_download(SPEC, "top", _store(), {}, None, None)
+    csv = pl.read_csv(payload["content"].encode())
+    assert csv.height == 30 and csv["revenue"].sum() == sum(1000 + 10 * i for i in range(30))
+
+
+# -- page filters on the formerly unfiltered panels --------------------------------------------
+
+
+def test_pgs006_email_panel_honours_campaign_and_says_why_for_other_channels(app, client, auth, data):
+    auth.login("owner@acme.test")
+    only = grid_rows(client, app, "campaigns", "email", FIRST, page_filters={"campaign": "Spring sale"})
+    assert [r["title"] for r in only["rowData"]] == ["Spring sale"]
+    page = render_page(client, app, "campaigns", ("email",), page_filters={"channel": "Paid Search"})
+    assert "Email campaigns are all in the Email channel, not Paid Search" in json.dumps(page)
+    rows = grid_rows(client, app, "campaigns", "email", FIRST, page_filters={"channel": "Paid Search"})
+    assert rows == {"rowData": [], "rowCount": 0}
+    both = grid_rows(client, app, "campaigns", "email", FIRST, page_filters={"channel": "Email"})
+    assert both["rowCount"] == 2
+
+
+def test_pgs007_cac_and_funnel_follow_the_channel(app, services, data):
+    from callbacks.campaigns import SPEC
+    from callbacks.common import request_scope
+    from tests.integration.test_campaigns_customers_callbacks import _login
+
+    with app.server.test_request_context():
+        _login(app, services, "owner@acme.test")
+        scope = request_scope(_store())
+        paid = an.frames(SPEC, scope, {"channel": "Paid Search"})
+        by_platform = an.frames(SPEC, scope, {"platform": "meta_ads"})
+        email = an.render_panel(SPEC, "cac", scope, {"channel": "Email"})
+        campaign_note = an.render_panel(SPEC, "cac", scope, {"campaign": "Brand"})
+    row = paid["cac"].row(0, named=True)
+    assert (row["channel"], row["spend"], row["new_customers"], row["cac"]) == (
+        "Paid Search",
+        100.0,
+        15,
+        6.67,
+    )
+    assert paid["cac"].height == 1 and by_platform["cac"]["channel"].to_list() == ["Paid Social"]
+    assert paid["funnel"]["value"].to_list()[0] == 1000.0  # google_ads impressions only
+    assert paid["spend_by_day"]["spend"].sum() == 100.0
+    assert "No ad platform buys the Email channel" in _json(email)
+    assert "Not filtered by campaign: new customers have no campaign." in _json(campaign_note)
+
+
+def test_pgs008_pipeline_and_lead_panels_say_deals_have_no_country(app, client, auth, data):
+    auth.login("owner@acme.test")
+    page = json.dumps(
+        render_page(client, app, "customers", ("kpis", "pipeline", "leads"), page_filters={"country": "US"})
+    )
+    assert "Not filtered by country: deals have no country." in page
+    assert "Pipeline KPIs are not filtered by country" in page
+    assert "Proposal" in page  # the deal is still shown
+
+
+def test_pgs009_rfm_uses_the_selected_range(app, services, data, workspace):
+    from callbacks.common import request_scope
+    from callbacks.customers import rfm_customers
+    from tests.integration.test_campaigns_customers_callbacks import _login
+
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame(
+            [
+                {
+                    "id": "old",
+                    "created": f"{TODAY - timedelta(days=60)} 12:00",
+                    "amount": "5",
+                    "customer": "old",
+                }
+            ]
+        ),
+    )
+    with app.server.test_request_context():
+        _login(app, services, "owner@acme.test")
+        week = rfm_customers(request_scope(_store()), {})
+        quarter = rfm_customers(
+            request_scope({**_store(), "range": "custom", "start": str(TODAY - timedelta(days=89))}), {}
+        )
+    assert "old" not in week["customer"].to_list() and week.height == 30
+    assert "old" in quarter["customer"].to_list()
+
+
+# -- the spend-by-period chart: cross-filter and drill-down like the others --------------------------
+
+
+def test_pgs010_spend_by_day_drills_into_the_periods_ad_rows(app, client, auth, data):
+    auth.login("owner@acme.test")
+    from callbacks.campaigns import SPEC
+
+    spec_drill = an.drill_from_event(
+        SPEC,
+        {"type": "pb-graph", "page": "campaigns", "item": "spend_by_day"},
+        {"points": [{"x": str(D1), "customdata": str(D1)}]},
+    )
+    assert spec_drill == {"item": "spend_by_day", "value": str(D1)}
+    rows = grid_rows(client, app, "campaigns", "drill", FIRST, drill=spec_drill)
+    assert sorted(r["campaign"] for r in rows["rowData"]) == ["Brand", "Reel"]
+    narrowed = grid_rows(
+        client,
+        app,
+        "campaigns",
+        "drill",
+        FIRST,
+        drill=spec_drill,
+        crossfilter={"key": "platform", "value": "meta_ads"},
+    )
+    assert [r["campaign"] for r in narrowed["rowData"]] == ["Reel"]
+    assert "Ad rows" in render_drill_http(client, app, "campaigns", spec_drill)
+    page = render_page(
+        client, app, "campaigns", ("spend_by_day",), crossfilter={"key": "campaign", "value": "Brand"}
+    )
+    fig = json.dumps(page)
+    assert '"yaxis": "y2"' in fig and "100.0" in fig and "160.0" not in fig
+
+
+def test_pgs011_web_chart_cross_filters_by_channel(app, client, auth, data):
+    from callbacks.campaigns import SPEC
+
+    click = {"points": [{"customdata": "Paid Search", "y": "Paid Search"}]}
+    trig = {"type": "pb-graph", "page": "campaigns", "item": "web"}
+    assert an.crossfilter_from_click(SPEC, trig, click, None) == {"key": "channel", "value": "Paid Search"}
+
+
+def test_pgs012_spend_by_day_csv_is_its_frame(app, services, data):
+    from callbacks.campaigns import SPEC
+    from tests.integration.test_campaigns_customers_callbacks import _login
+
+    with app.server.test_request_context():
+        _login(app, services, "analyst@acme.test")
+        payload = an.csv_download(SPEC, "spend_by_day", _store(), {"platform": "google_ads"}, None, None)
+    csv = pl.read_csv(payload["content"].encode())
+    assert csv.columns == ["period", "spend", "conversions", "conversion_value", "roas"]
+    assert csv["spend"].sum() == 100.0 and csv.filter(pl.col("spend") > 0)["roas"].to_list() == [3.0]
+
+
+@pytest.mark.parametrize("page", ["revenue", "campaigns", "customers"])
+def test_pgs013_every_panel_of_an_empty_workspace_links_to_data_sources(app, client, auth, workspace, page):
+    import importlib
+
+    spec = importlib.import_module(f"callbacks.{page}").SPEC
+    auth.login("owner@acme.test")
+    rendered = render_page(client, app, page, [p.item for p in spec.panels])
+    for item, body in rendered.items():
+        text = json.dumps(body)
+        assert '"href": "/sources"' in text and "connected" in text, item
+
+
+def _post(client, body):
+    return client.post("/_dash-update-component", json=body)
+
+
+def _csv_buttons_request(app, page, items):
+    key = next(
+        k for k in app.callback_map if k.endswith(".style") and f'"page":"{page}","type":"pb-csv"' in k
+    )
+    ids_ = [{"type": "pb-csv", "page": page, "item": i} for i in items]
+    return {
+        "output": key,
+        "outputs": [{"id": i, "property": "style"} for i in ids_],
+        "inputs": [{"id": "pb-filters", "property": "data", "value": _store()}],
+        "changedPropIds": ["pb-filters.data"],
+        "state": [[{"id": i, "property": "id", "value": i} for i in ids_]],
+    }
+
+
+def test_pgs014_viewers_do_not_see_csv_buttons_and_cannot_download(app, client, auth, data):
+    auth.login("viewer@acme.test")
+    hidden = _post(client, _csv_buttons_request(app, "revenue", ["top", "trend"]))
+    assert hidden.status_code == 200 and json.dumps(hidden.get_json()).count('"display": "none"') == 2
+    download = {
+        "output": "pb-revenue-download.data",
+        "outputs": {"id": "pb-revenue-download", "property": "data"},
+        "inputs": [
+            {"id": {"type": "pb-csv", "page": "revenue", "item": "top"}, "property": "n_clicks", "value": 1}
+        ],
+        "changedPropIds": ['{"item":"top","page":"revenue","type":"pb-csv"}.n_clicks'],
+        "state": [
+            {"id": "pb-filters", "property": "data", "value": _store()},
+            {"id": "pb-revenue-page-filters", "property": "data", "value": {}},
+            {"id": "pb-revenue-crossfilter", "property": "data", "value": None},
+            {"id": "pb-revenue-drill", "property": "data", "value": None},
+        ],
+    }
+    refused = _post(client, download)  # no_update: nothing to download, and no server error
+    assert refused.status_code in (200, 204) and (refused.get_json() or {}).get("response", {}) == {}
+    client.get("/logout")
+    auth.login("analyst@acme.test")
+    shown = _post(client, _csv_buttons_request(app, "revenue", ["top"]))
+    assert "display" not in json.dumps(shown.get_json())
+    assert "c00" in _post(client, download).get_data(as_text=True)
+
+
+def test_pgs015_cached_views_follow_new_data(app, client, auth, data, services, workspace):
+    app.server.extensions["pulseboard"] = services  # the app reads the warehouse handle the test writes
+    auth.login("owner@acme.test")
+    before = json.dumps(render_page(client, app, "revenue", ("by_country",)))
+    assert "Atlantis" not in before
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame(
+            [{"id": "n1", "created": f"{D1} 15:00", "amount": "5.00", "customer": "n", "country": "NZ"}]
+        ),
+    )
+    after = json.dumps(render_page(client, app, "revenue", ("by_country",)))
+    assert '"NZ"' in after and '"NZ"' not in before  # the data version is part of the render cache key
+
+
+def test_pgs016_filter_choices_from_distinct_scans(app, services, data, workspace, other_workspace):
+    """Page filter choices: each known value once, sorted, no empty value, none of another workspace's."""
+    from callbacks import campaigns
+    from callbacks.common import request_scope
+    from tests.integration.test_campaigns_customers_callbacks import _login
+
+    load(
+        services,
+        other_workspace,
+        "payments",
+        payments_frame(
+            [{"id": "r1", "created": f"{D1} 12:00", "amount": "5", "channel": "Rival", "country": "FR"}]
+        ),
+    )
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame(
+            [{"id": "n1", "created": f"{D1} 13:00", "amount": "5", "customer": "n", "product": "Kit"}]
+        ),
+    )
+    with app.server.test_request_context():
+        _login(app, services, "owner@acme.test")
+        scope = request_scope(_store())
+        pay = an.payment_options(scope, ("channel", "product", "country"))
+        ads = campaigns.options(scope)
+    assert pay == {"channel": ["Email", "Paid Search"], "product": ["Kit"], "country": ["US"]}
+    assert ads["platform"] == ["google_ads", "meta_ads"]
+    assert ads["campaign"] == ["Brand", "Newsletter", "Reel", "Spring sale"]  # email titles join the ads
+    assert ads["channel"] == ["Email", "Paid Search", "Paid Social"]

@@ -1,0 +1,45 @@
+"""callbacks._analytics.gather: concurrent independent calls, in order, failures surfaced."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from callbacks import _analytics as an
+
+
+def test_gat001_results_in_call_order_and_run_concurrently():
+    started = threading.Barrier(3, timeout=5)  # all three must be running at once to pass
+
+    def call(i):
+        def run():
+            started.wait()
+            time.sleep(0.01 * (3 - i))  # finish in reverse order
+            return i
+
+        return run
+
+    assert an.gather(call(0), call(1), call(2)) == [0, 1, 2]
+
+
+def test_gat002_an_exception_surfaces_as_if_run_in_turn():
+    def boom():
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError, match="bad input"):
+        an.gather(lambda: 1, boom)
+
+
+def test_gat003_nested_gather_runs_inline_on_a_pool_thread():
+    names = an.gather(lambda: an.gather(lambda: threading.current_thread().name, lambda: 2), lambda: 3)
+    assert names[0][0].startswith("pb-kpi") and names[1:] == [3]
+
+
+def test_gat004_no_thread_outlives_the_call():
+    """Idle pool threads between requests could be stopped from outside and lose work."""
+    before = {t.ident for t in threading.enumerate()}
+    assert an.gather(lambda: 1, lambda: 2, lambda: 3) == [1, 2, 3]
+    left = [t for t in threading.enumerate() if t.ident not in before and t.name.startswith("pb-kpi")]
+    assert left == []

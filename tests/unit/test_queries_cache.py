@@ -1,0 +1,171 @@
+"""The query cache: versioned keys, the in-process memory layer, data_version invalidation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from cachelib import FileSystemCache
+
+from dashboard import queries
+from dashboard.accounts import WorkspaceContext
+from dashboard.models import Role
+from dashboard.queries import LayeredCache, MemoryLRU, cache_for, cached_call, metric_frame
+from tests.conftest import load, payments_frame
+
+JAN1, JAN31 = date(2026, 1, 1), date(2026, 1, 31)
+
+
+def _ctx(ref) -> WorkspaceContext:
+    return WorkspaceContext(user_id=1, role=Role.OWNER, workspace=ref)
+
+
+def _pay(id_: str, amount: str, day: str = "2026-01-10 12:00") -> dict:
+    return {"id": id_, "created": day, "amount": amount, "customer": id_, "channel": "Email"}
+
+
+def _net(services, ref) -> float:
+    return metric_frame(services, _ctx(ref), "net_revenue", JAN1, JAN31)["value"][0]
+
+
+def test_qc001_an_import_bumps_the_version_and_the_next_read_is_fresh(services, workspace):
+    load(services, workspace, "payments", payments_frame([_pay("a", "100.00")]))
+    scoped = services.warehouse.scoped(workspace)
+    before = scoped.data_version()
+    assert _net(services, workspace) == 100.0
+    assert _net(services, workspace) == 100.0  # now cached (memory and shared)
+    load(services, workspace, "payments", payments_frame([_pay("b", "50.00")]), name="second")
+    assert scoped.data_version() == before + 1
+    assert _net(services, workspace) == 150.0  # no manual clear: the key moved with the version
+
+
+def test_qc002_no_workspace_reads_another_workspaces_entry(services, workspace, other_workspace):
+    load(services, workspace, "payments", payments_frame([_pay("a", "100.00")]))
+    load(services, other_workspace, "payments", payments_frame([{**_pay("g", "7.00"), "currency": "EUR"}]))
+    # Same data version (1) in both: only the workspace id tells the entries apart.
+    assert services.warehouse.scoped(workspace).data_version() == 1
+    assert services.warehouse.scoped(other_workspace).data_version() == 1
+    assert _net(services, workspace) == 100.0
+    assert _net(services, other_workspace) == 7.0
+    assert _net(services, workspace) == 100.0
+    calls = []
+    for ref in (workspace, other_workspace):
+        cached_call(
+            services,
+            ref,
+            "probe",
+            {"same": "params"},
+            lambda s: calls.append(s.workspace.id) or s.workspace.id,
+        )
+    assert calls == [workspace.id, other_workspace.id]
+
+
+def test_qc003_warm_hits_come_from_memory_without_touching_the_warehouse(services, workspace, monkeypatch):
+    load(services, workspace, "payments", payments_frame([_pay("a", "100.00")]))
+    assert _net(services, workspace) == 100.0
+    cache = cache_for(services)
+    assert isinstance(cache, LayeredCache) and len(cache.memory) >= 1
+
+    def boom(*args, **kwargs):
+        raise AssertionError("a warm hit ran a query")
+
+    monkeypatch.setattr(queries, "query_metric", boom)
+    monkeypatch.setattr(cache.shared, "get", boom)  # not even the file cache is read
+    version_reads = []
+    cursor = services.warehouse.cursor
+    monkeypatch.setattr(services.warehouse, "cursor", lambda: version_reads.append(1) or cursor())
+    assert _net(services, workspace) == 100.0
+    assert version_reads == []  # the data version came from the process, not from DuckDB
+
+
+def test_qc004_shared_layer_serves_other_processes_and_refills_memory(tmp_path):
+    shared = FileSystemCache(str(tmp_path / "q"), threshold=100, default_timeout=60)
+    first, second = LayeredCache(shared), LayeredCache(FileSystemCache(str(tmp_path / "q")))
+    frame = pl.DataFrame({"value": [1.0, 2.0]})
+    first.set("k", frame)
+    assert len(second.memory) == 0
+    assert second.get("k").equals(frame)  # written by "another process", read from disk
+    assert second.memory.get("k") is not None
+    second.delete("k")
+    assert first.shared.get("k") is None
+    first.clear()
+    assert first.get("k") is None or first.memory.get("k") is None
+
+
+def test_qc005_dicts_are_handed_out_as_copies(tmp_path):
+    cache = LayeredCache(FileSystemCache(str(tmp_path / "q")))
+    cache.set("d", {"arpa": 1.0})
+    got = cache.get("d")
+    got["arpa"] = 999.0
+    assert cache.get("d") == {"arpa": 1.0}
+
+
+def test_qc006_memory_lru_is_bounded_by_bytes():
+    frame = pl.DataFrame({"x": list(range(1000))})  # ~8 kB
+    size = queries.approximate_size(frame)
+    lru = MemoryLRU(max_bytes=size * 4 + 100)
+    for i in range(10):
+        lru.set(f"k{i}", frame)
+    assert len(lru) == 4
+    assert lru.get("k0") is None and lru.get("k9") is not None
+    lru.get("k6")  # recently used survives the next eviction
+    lru.set("k10", frame)
+    assert lru.get("k6") is not None and lru.get("k7") is None
+    huge = MemoryLRU(max_bytes=size)  # an entry over a quarter of the budget is not kept
+    huge.set("big", frame)
+    assert huge.get("big") is None
+
+
+def test_qc007_data_version_is_reread_after_any_write_transaction(services, workspace):
+    warehouse = services.warehouse
+    scoped = warehouse.scoped(workspace)
+    assert scoped.data_version() == 0
+    with warehouse.transaction() as cur:
+        cur.execute("INSERT INTO workspace_state VALUES (?, 5, now()::TIMESTAMP)", [workspace.id])
+    assert scoped.data_version() == 5
+    with pytest.raises(RuntimeError), warehouse.transaction() as cur:
+        cur.execute("UPDATE workspace_state SET data_version = 6 WHERE workspace_id = ?", [workspace.id])
+        assert scoped.data_version() == 5  # other readers keep the committed version...
+        warehouse.forget_versions()
+        assert scoped.data_version() == 6  # ...the writer's own uncommitted view, if read...
+        raise RuntimeError("rolled back")
+    assert scoped.data_version() == 5  # ...is forgotten with the rollback
+
+
+def test_qc008_a_version_read_racing_a_commit_is_not_kept(services, workspace):
+    warehouse = services.warehouse
+    scoped = warehouse.scoped(workspace)
+    real_cursor = warehouse.cursor
+
+    class Racing:
+        """The first version read sees the old row, then a write commits before it is stored."""
+
+        def __init__(self):
+            self.done = False
+
+        def __call__(self):
+            cur = real_cursor()
+            if self.done:
+                return cur
+            self.done = True
+            old = cur.execute("SELECT 0").fetchone()
+
+            class Wrapped:
+                def execute(self, *args, **kwargs):
+                    return self
+
+                def fetchone(self):
+                    warehouse.forget_versions()  # a write transaction ended meanwhile
+                    return old
+
+            return Wrapped()
+
+    warehouse.cursor = Racing()
+    try:
+        assert scoped.data_version() == 0
+    finally:
+        warehouse.cursor = real_cursor
+    with warehouse.transaction() as cur:
+        cur.execute("INSERT INTO workspace_state VALUES (?, 3, now()::TIMESTAMP)", [workspace.id])
+    assert scoped.data_version() == 3
