@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
@@ -36,10 +37,22 @@ def _saved_theme(services) -> str:
 
 
 def _click(dash_duo, selector: str):
-    """Scroll an element to the middle of the viewport (clear of the sticky navbar) and click it."""
-    element = dash_duo.wait_for_element(selector, timeout=20)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    element.click()
+    """Scroll an element to the middle of the viewport (clear of the sticky navbar) and click it.
+
+    Panels still rendering can move the page between the scroll and the click (the click then
+    lands on whatever slid under the pointer), so wait for callbacks to settle and retry.
+    """
+    for attempt in range(5):
+        _settled(dash_duo)
+        element = dash_duo.wait_for_element(selector, timeout=20)
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        try:
+            element.click()
+            return
+        except ElementClickInterceptedException:
+            if attempt == 4:
+                raise
+            time.sleep(0.3)
 
 
 def _settled(dash_duo):
