@@ -87,6 +87,18 @@ def _dimension_filter(t: ibis.Table, where: dict[str, str] | None, columns: dict
     return t
 
 
+def _dimension_sql(
+    where: dict[str, str] | None, columns: dict[str, str], alias: str = ""
+) -> tuple[str, dict]:
+    """The SQL twin of :func:`_dimension_filter`: `` AND ...`` conditions and their parameters."""
+    sql, params = "", {}
+    for i, (key, value) in enumerate((where or {}).items()):
+        if key in columns:
+            sql += f" AND COALESCE(CAST({alias}{columns[key]} AS VARCHAR), '{NONE_LABEL}') = $dim{i}"
+            params[f"dim{i}"] = str(value)
+    return sql, params
+
+
 # -- MRR movements -----------------------------------------------------------------------------
 
 
@@ -469,16 +481,33 @@ def cohort_retention(
     cohort_customers), revenue_retention (revenue / the cohort's month-0 revenue).
     """
     first_month = min(_month(start), _shift_months(_month(end), -(min_cohorts - 1)))
-    cf = scoped.table("customer_first")
-    cf = cf.filter(cf.first_day >= first_month, cf.first_day <= end)
-    cf = _dimension_filter(cf, where, {"channel": "channel", "product": "product", "country": "country"})
-    cd = scoped.table("customer_daily")
-    cd = cd.filter(cd.day >= first_month, cd.day <= end)
-    joined = cd.join(cf.select("customer_key", "first_day"), "customer_key")
-    expr = joined.group_by(
-        cohort=joined.first_day.truncate("M").cast("date"), month=joined.day.truncate("M").cast("date")
-    ).aggregate(customers=joined.customer_key.nunique(), revenue=joined.gross.sum().cast("float64"))
-    raw = scoped.execute(expr)
+    dims, params = _dimension_sql(where, _CD_DIMS)
+    # Whole months come from customer_monthly (one row per customer and month: a row count is
+    # the distinct customers); a month cut short by ``end`` is summed from customer_daily.
+    # Customers are joined by their integer number. Plain SQL: an ibis compile costs tens of ms.
+    whole_until = _month(end + timedelta(days=1))
+    raw = scoped.execute_sql(
+        f"""
+        WITH f AS (
+            SELECT customer_no, CAST(date_trunc('month', first_day) AS DATE) AS cohort
+            FROM customer_first
+            WHERE workspace_id = $ws AND first_day BETWEEN $first AND $end{dims}
+        ),
+        activity AS (
+            SELECT month, customer_no, gross FROM customer_monthly
+            WHERE workspace_id = $ws AND month >= $first AND month < $whole_until
+            UNION ALL
+            SELECT CAST(date_trunc('month', day) AS DATE) AS month, customer_no, sum(gross) AS gross
+            FROM customer_daily
+            WHERE workspace_id = $ws AND day >= $whole_until AND day <= $end
+            GROUP BY ALL
+        )
+        SELECT f.cohort, a.month, count(*) AS customers, CAST(sum(a.gross) AS DOUBLE) AS revenue
+        FROM activity a JOIN f ON f.customer_no = a.customer_no
+        GROUP BY ALL
+        """,
+        {"first": first_month, "end": end, "whole_until": whole_until, **params},
+    )
     schema = {
         "cohort": pl.Utf8,
         "months_since": pl.Int64,
@@ -553,28 +582,45 @@ def top_customers(
     Columns: customer, name, country, channel (acquisition), first_day, last_day, payments,
     revenue, share (of the range's revenue of all customers matching ``where``).
     """
-    cd = scoped.table("customer_daily")
-    cd = _dimension_filter(cd.filter(cd.day >= start, cd.day <= end), where, _CD_DIMS)
-    per = cd.group_by("customer_key").aggregate(
-        payments=cd.payments.sum(), revenue=cd.gross.sum().cast("float64"), last_day=cd.day.max()
-    )
-    total = scoped.execute(cd.aggregate(total=cd.gross.sum().cast("float64")))["total"][0] or 0.0
-    top = per.order_by([ibis.desc("revenue"), "customer_key"]).limit(limit)
-    cf = scoped.table("customer_first")
-    top = top.left_join(cf.select("customer_key", "first_day", "channel", "country"), "customer_key")
-    # Names joined in the same query: an IN list of up to ``limit`` keys is far slower.
-    c = scoped.table("customers")
-    names = c.group_by(name_key=c.source_id).aggregate(name=c.name.arbitrary())
-    top = top.left_join(names, top.customer_key == names.name_key)
-    frame = scoped.execute(
-        top.select(
-            "customer_key", "first_day", "last_day", "channel", "country", "payments", "revenue", "name"
+    dims, params = _dimension_sql(where, _CD_DIMS)
+    # One statement: the range's total, the top customers by number, then keys, first-payment
+    # attributes and names for just those (plain SQL: an ibis compile costs tens of ms).
+    frame = scoped.execute_sql(
+        f"""
+        WITH per AS (
+            SELECT customer_no, CAST(sum(payments) AS BIGINT) AS payments, sum(gross) AS gross,
+                   max(day) AS last_day
+            FROM customer_daily
+            WHERE workspace_id = $ws AND day BETWEEN $start AND $end{dims}
+            GROUP BY customer_no
+        ),
+        top AS (  -- the window sums every customer's gross before the LIMIT keeps the top ones
+            SELECT customer_no, payments, CAST(gross AS DOUBLE) AS revenue, last_day,
+                   CAST(sum(gross) OVER () AS DOUBLE) AS total
+            FROM per ORDER BY gross DESC, customer_no LIMIT $limit
+        ),
+        keyed AS (
+            SELECT top.*, k.customer_key FROM top
+            JOIN customer_keys k ON k.workspace_id = $ws AND k.customer_no = top.customer_no
+        ),
+        names AS (
+            SELECT source_id, any_value(name) AS name FROM customers
+            WHERE workspace_id = $ws AND source_id IN (SELECT customer_key FROM keyed)
+            GROUP BY source_id
         )
-    ).cast({"name": pl.Utf8})
+        SELECT keyed.customer_key AS customer, f.first_day, keyed.last_day, f.channel, f.country,
+               keyed.payments, keyed.revenue, CAST(names.name AS VARCHAR) AS name, keyed.total
+        FROM keyed
+        LEFT JOIN customer_first f ON f.workspace_id = $ws AND f.customer_no = keyed.customer_no
+        LEFT JOIN names ON names.source_id = keyed.customer_key
+        """,
+        {"start": start, "end": end, "limit": limit, **params},
+    )
+    total = (frame["total"][0] if frame.height else None) or 0.0
     frame = frame.with_columns(
         pl.col("revenue").round(2),
         (pl.col("revenue") / total if total else pl.lit(None, dtype=pl.Float64)).alias("share"),
-    ).rename({"customer_key": "customer"})
+    )
     cols = ["customer", "name", "country", "channel", "first_day", "last_day", "payments", "revenue", "share"]
     return frame.select(cols).sort(["revenue", "customer"], descending=[True, False])
 
@@ -596,14 +642,23 @@ def rfm_customers(
     Promising (R>=4), Needs attention (R=3), At risk (R<=2, FM>=3), Hibernating (R=2), Lost.
     """
     since = as_of - timedelta(days=lookback_days - 1)
-    cd = scoped.table("customer_daily")
-    cd = _dimension_filter(cd.filter(cd.day >= since, cd.day <= as_of), where, _CD_DIMS)
+    dims, params = _dimension_sql(where, _CD_DIMS)
     # customer_daily has one row per customer and day, so the days with a payment are its rows:
-    # a count, not a COUNT(DISTINCT day) (which hashes every day of every customer).
-    expr = cd.group_by("customer_key").aggregate(
-        last_day=cd.day.max(), frequency=cd.count(), monetary=cd.gross.sum().cast("float64")
+    # a count, not a COUNT(DISTINCT day). Grouped by the customer's number; the key joined after.
+    raw = scoped.execute_sql(
+        f"""
+        SELECT k.customer_key AS customer, p.last_day, p.frequency, p.monetary
+        FROM (
+            SELECT customer_no, max(day) AS last_day, count(*) AS frequency,
+                   CAST(sum(gross) AS DOUBLE) AS monetary
+            FROM customer_daily
+            WHERE workspace_id = $ws AND day BETWEEN $since AND $as_of{dims}
+            GROUP BY customer_no
+        ) p
+        JOIN customer_keys k ON k.workspace_id = $ws AND k.customer_no = p.customer_no
+        """,
+        {"since": since, "as_of": as_of, **params},
     )
-    raw = scoped.execute(expr).rename({"customer_key": "customer"})
     schema = {
         "customer": pl.Utf8,
         "last_day": pl.Date,

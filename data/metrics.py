@@ -14,7 +14,7 @@ end of each period.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from threading import Lock
 
@@ -55,6 +55,10 @@ class Metric:
     row_filter: Callable[[ibis.Table], ibis.Value] | None = None
     snapshot: bool = False  # value at period end (MRR) rather than a sum over the period
     scale: float = 1.0
+    #: grain -> (table, period column) holding one row per counted thing and whole period, for a
+    #: distinct count: the rows of a whole period are counted instead of a COUNT(DISTINCT)
+    #: (whole periods only; a range's partial first and last periods use ``table``)
+    period_rollups: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def format(self) -> str:
@@ -170,8 +174,14 @@ _METRICS: list[Metric] = [
         False,
         "customer_daily",
         "day",
-        {"value": lambda t: t.customer_key.nunique()},
+        {"value": lambda t: t.customer_no.nunique()},
         dimensions=PAYMENT_DIMS,
+        # customer_daily already has one row per customer and day
+        period_rollups={
+            "day": ("customer_daily", "day"),
+            "week": ("customer_weekly", "week"),
+            "month": ("customer_monthly", "month"),
+        },
     ),
     Metric(
         "new_customers",
@@ -183,7 +193,7 @@ _METRICS: list[Metric] = [
         True,
         "customer_first",
         "first_day",
-        {"value": lambda t: t.customer_key.count()},
+        {"value": lambda t: t.customer_no.count()},
         dimensions=PAYMENT_DIMS,
     ),
     Metric(
@@ -783,6 +793,10 @@ def _sql_template(scoped, metric: Metric, grain: str, by: str | None, where_keys
 def _sum_parts(
     scoped, metric: Metric, start: date, end: date, grain: str, by: str | None, where: dict
 ) -> pl.DataFrame:
+    if grain in metric.period_rollups and by is None and hasattr(scoped, "execute_sql"):
+        table, column = metric.period_rollups[grain]
+        if not where or table == metric.table:
+            return _period_rollup_parts(scoped, metric, start, end, grain, where)
     where_keys = tuple(sorted(where))
     template = _sql_template(scoped, metric, grain, by, where_keys)
     if template is not None:
@@ -792,6 +806,46 @@ def _sum_parts(
         expr = _sum_expr(scoped.table(metric.table), metric, start, end, grain, by, where)
         frame = scoped.execute(expr)
     return frame.with_columns(pl.col(p).cast(pl.Float64) for p in metric.parts)
+
+
+def _period_rollup_parts(
+    scoped, metric: Metric, start: date, end: date, grain: str, where: dict
+) -> pl.DataFrame:
+    """A distinct count per period read as a row count of the metric's period rollup.
+
+    Only whole periods are read there: a range that starts or ends inside a period counts that
+    partial period over the metric's own table, exactly as without the rollup.
+    """
+    table, column = metric.period_rollups[grain]
+    part = next(iter(metric.parts))
+    first = period_start(start, grain)
+    whole_from = first if first == start else _next_period(first, grain)
+    whole_until = period_start(end + timedelta(days=1), grain)  # exclusive
+    if whole_from >= whole_until:  # no whole period in the range
+        return _sum_parts(scoped, replace(metric, period_rollups={}), start, end, grain, None, where)
+    dims = "".join(
+        f" AND COALESCE(CAST({metric.dimensions[k]} AS VARCHAR), '{NONE_LABEL}') = $w{i}"
+        for i, k in enumerate(sorted(where))
+    )
+    frame = scoped.execute_sql(
+        f"""
+        SELECT {column} AS period_date, CAST(count(*) AS DOUBLE) AS "{part}" FROM {table}
+        WHERE workspace_id = $ws AND {column} >= $lo AND {column} < $hi{dims}
+        GROUP BY {column}
+        """,
+        {"lo": whole_from, "hi": whole_until, **{f"w{i}": where[k] for i, k in enumerate(sorted(where))}},
+    )
+    edges = []
+    if start < whole_from:
+        edges.append((start, whole_from - timedelta(days=1)))
+    if whole_until <= end:
+        edges.append((whole_until, end))
+    plain = replace(metric, period_rollups={})
+    frames = [frame.with_columns(pl.col("period_date").cast(pl.Date))]
+    for lo, hi in edges:
+        edge = _sum_parts(scoped, plain, lo, hi, grain, None, where)
+        frames.append(edge.select(pl.col("period_date").cast(pl.Date), pl.col(part).cast(pl.Float64)))
+    return pl.concat(frames)
 
 
 def _aggregate(value: ibis.Value) -> ibis.Value:

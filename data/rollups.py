@@ -20,7 +20,12 @@ import duckdb
 from data.warehouse import WorkspaceRef
 
 #: which rollups depend on which canonical table
-ROLLUPS_BY_TABLE = {"payments": ("payments_daily", "customer_daily", "customer_first")}
+#: (customer_keys is not a rollup: it numbers customers once, and a rebuild keeps the numbers)
+ROLLUPS_BY_TABLE = {
+    "payments": ("payments_daily", "customer_daily", "customer_weekly", "customer_monthly", "customer_first")
+}
+#: customer_daily re-aggregated per customer and calendar period: (table, period column, unit)
+CUSTOMER_PERIODS = (("customer_weekly", "week", "week"), ("customer_monthly", "month", "month"))
 
 # Stable customer identity across sources: the vendor's id, else the email hash, else the row.
 CUSTOMER_KEY = "coalesce(customer_id, customer_email_hash, source || ':' || source_id)"
@@ -67,6 +72,7 @@ def _refresh_payments(
     if span is None:
         day_filter = "TRUE"
         rows_filter = "TRUE"
+        day_lo = day_hi = None
     else:
         params["lo"], params["hi"] = span
         day_lo = "CAST(timezone($tz, CAST($lo AS TIMESTAMP) AT TIME ZONE 'UTC') AS DATE)"
@@ -82,10 +88,10 @@ def _refresh_payments(
     day_params = {k: v for k, v in params.items() if k != "tz" or span is not None}
 
     # Customers whose first-payment day may move: anyone with activity in the span, before or after.
-    cur.execute("CREATE OR REPLACE TEMP TABLE _touched_customers (customer_key VARCHAR)")
+    cur.execute("CREATE OR REPLACE TEMP TABLE _touched_customers (customer_no INTEGER)")
     if span is not None:
         cur.execute(
-            f"INSERT INTO _touched_customers SELECT DISTINCT customer_key FROM customer_daily "
+            f"INSERT INTO _touched_customers SELECT DISTINCT customer_no FROM customer_daily "
             f"WHERE workspace_id = $ws AND {day_filter}",
             day_params,
         )
@@ -109,26 +115,36 @@ def _refresh_payments(
         """,
         params,
     )
+    customer_rows = f"""
+        FROM payments
+        WHERE workspace_id = $ws AND {SUCCESSFUL} AND {IS_SALE} AND {rows_filter}
+    """
+    _number_new_customers(cur, customer_rows, params)
     cur.execute(
         f"""
         INSERT INTO customer_daily
-        SELECT workspace_id, {LOCAL_DAY} AS day, {CUSTOMER_KEY} AS customer_key,
-               any_value(channel), any_value(product), any_value(country),
-               count(*) AS payments, coalesce(sum(amount_reporting), 0) AS gross
-        FROM payments
-        WHERE workspace_id = $ws AND {SUCCESSFUL} AND {IS_SALE} AND {rows_filter}
-        GROUP BY workspace_id, day, customer_key
-        ORDER BY day
+        SELECT c.workspace_id, c.day, k.customer_no, c.channel, c.product, c.country, c.payments, c.gross
+        FROM (
+            SELECT workspace_id, {LOCAL_DAY} AS day, {CUSTOMER_KEY} AS customer_key,
+                   any_value(channel) AS channel, any_value(product) AS product,
+                   any_value(country) AS country, count(*) AS payments,
+                   coalesce(sum(amount_reporting), 0) AS gross
+            {customer_rows}
+            GROUP BY workspace_id, day, customer_key
+        ) c
+        JOIN customer_keys k ON k.workspace_id = c.workspace_id AND k.customer_key = c.customer_key
+        ORDER BY c.day
         """,
         params,
     )
+    _refresh_customer_periods(cur, day_lo, day_hi, day_params)
     # The first payment day's channel/product/country describe how the customer was acquired
     # (arg_min_null: unknown on that day stays unknown, rather than borrowing a later day's value).
     first = """
-        SELECT workspace_id, customer_key, arg_min(day, day) AS first_day, arg_min_null(channel, day) AS channel,
+        SELECT workspace_id, customer_no, arg_min(day, day) AS first_day, arg_min_null(channel, day) AS channel,
                arg_min_null(product, day) AS product, arg_min_null(country, day) AS country
         FROM customer_daily WHERE workspace_id = $ws {only}
-        GROUP BY workspace_id, customer_key
+        GROUP BY workspace_id, customer_no
     """
     if span is None:
         cur.execute("DELETE FROM customer_first WHERE workspace_id = $ws", {"ws": workspace.id})
@@ -142,23 +158,70 @@ def _refresh_payments(
         )
         cur.execute(
             """DELETE FROM customer_first f USING _span_first n
-               WHERE f.workspace_id = $ws AND f.customer_key = n.customer_key AND n.first_day <= f.first_day""",
+               WHERE f.workspace_id = $ws AND f.customer_no = n.customer_no AND n.first_day <= f.first_day""",
             {"ws": workspace.id},
         )
         cur.execute(
             """INSERT INTO customer_first
                SELECT n.* FROM _span_first n
-               WHERE n.customer_key NOT IN (SELECT customer_key FROM customer_first WHERE workspace_id = $ws)""",
+               WHERE n.customer_no NOT IN (SELECT customer_no FROM customer_first WHERE workspace_id = $ws)""",
             {"ws": workspace.id},
         )
         cur.execute("DROP TABLE _span_first")
     else:
         cur.execute(
-            f"INSERT INTO _touched_customers SELECT DISTINCT customer_key FROM customer_daily "
+            f"INSERT INTO _touched_customers SELECT DISTINCT customer_no FROM customer_daily "
             f"WHERE workspace_id = $ws AND {day_filter}",
             day_params,
         )
-        only = "AND customer_key IN (SELECT customer_key FROM _touched_customers)"
+        only = "AND customer_no IN (SELECT customer_no FROM _touched_customers)"
         cur.execute(f"DELETE FROM customer_first WHERE workspace_id = $ws {only}", {"ws": workspace.id})
         cur.execute("INSERT INTO customer_first " + first.format(only=only), {"ws": workspace.id})
     cur.execute("DROP TABLE _touched_customers")
+
+
+def _number_new_customers(cur: duckdb.DuckDBPyConnection, customer_rows: str, params: dict) -> None:
+    """Give every customer key among ``customer_rows`` that has no number yet the next free ones.
+
+    Numbers are dense per workspace and never reused: a rebuild or a re-import finds the
+    customer's existing number, so rollups and anything cached by number stay consistent.
+    """
+    sql = f"""
+        INSERT INTO customer_keys
+        SELECT $ws, n.customer_key,
+               CAST((SELECT coalesce(max(customer_no), 0) FROM customer_keys WHERE workspace_id = $ws)
+                    + row_number() OVER (ORDER BY n.customer_key) AS INTEGER)
+        FROM (SELECT DISTINCT {CUSTOMER_KEY} AS customer_key {customer_rows}) n
+        WHERE NOT EXISTS (
+            SELECT 1 FROM customer_keys k WHERE k.workspace_id = $ws AND k.customer_key = n.customer_key
+        )
+    """
+    # DuckDB refuses named parameters a statement does not use ($tz only appears with a span).
+    cur.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def _refresh_customer_periods(
+    cur: duckdb.DuckDBPyConnection, day_lo: str | None, day_hi: str | None, params: dict
+) -> None:
+    """Rebuild customer_weekly/customer_monthly from customer_daily for the periods it changed in.
+
+    ``day_lo``/``day_hi`` are SQL expressions for the first and last refreshed day (None: the
+    whole workspace). A refreshed day changes its whole week and month, so those are redone.
+    """
+    for table, column, unit in CUSTOMER_PERIODS:
+        if day_lo is None:
+            where, where_days = "TRUE", "TRUE"
+        else:
+            lo = f"CAST(date_trunc('{unit}', {day_lo}) AS DATE)"
+            hi = f"CAST(date_trunc('{unit}', {day_hi}) + INTERVAL 1 {unit} AS DATE)"  # exclusive
+            where, where_days = f"{column} >= {lo} AND {column} < {hi}", f"day >= {lo} AND day < {hi}"
+        cur.execute(f"DELETE FROM {table} WHERE workspace_id = $ws AND {where}", params)
+        cur.execute(
+            f"""
+            INSERT INTO {table}
+            SELECT workspace_id, CAST(date_trunc('{unit}', day) AS DATE) AS {column}, customer_no, sum(gross)
+            FROM customer_daily WHERE workspace_id = $ws AND {where_days}
+            GROUP BY ALL ORDER BY {column}
+            """,
+            params,
+        )

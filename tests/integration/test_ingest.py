@@ -31,7 +31,8 @@ STRIPE_CSV = (
 def snapshot(services, workspace) -> dict:
     cur = services.warehouse.cursor()
     out = {}
-    for table in [*TABLES, "payments_daily", "customer_daily", "customer_first", "quarantine"]:
+    rollups = ["payments_daily", "customer_daily", "customer_weekly", "customer_monthly", "customer_first"]
+    for table in [*TABLES, *rollups, "customer_keys", "quarantine"]:
         out[table] = cur.execute(
             f"SELECT * FROM {table} WHERE workspace_id = ? ORDER BY ALL", [workspace.id]
         ).fetchall()

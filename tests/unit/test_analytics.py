@@ -223,6 +223,14 @@ def test_ana010_cohort_retention(shop):
     assert de["customers"].to_list() == [1]
 
 
+def test_ana010b_cohort_month_cut_short_by_the_range_end(shop):
+    """Whole months come from the monthly rollup; a month the range ends inside is read by day."""
+    c = A.cohort_retention(shop, JAN1, date(2026, 2, 4), min_cohorts=1)
+    rows = {(r["cohort"], r["months_since"]): (r["customers"], r["revenue"]) for r in c.iter_rows(named=True)}
+    # x's second payment (5 February) is after the end; z's first (3 February) is not
+    assert rows == {("2026-01", 0): (2, 300.0), ("2026-02", 0): (1, 80.0)}
+
+
 def test_ana011_customer_counts_returning(shop):
     feb = A.customer_counts(shop, date(2026, 2, 1), FEB28).row(0, named=True)
     assert (feb["active"], feb["new"], feb["returning"]) == (2, 1, 1)

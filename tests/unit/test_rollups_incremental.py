@@ -19,15 +19,17 @@ from tests.conftest import load, payments_frame
 
 ROLLUP_TABLES = {
     "payments_daily": "day, channel, product, country",
-    "customer_daily": "day, customer_key",
-    "customer_first": "customer_key",
+    "customer_daily": "day, customer_no",
+    "customer_weekly": "week, customer_no",
+    "customer_monthly": "month, customer_no",
+    "customer_first": "customer_no",
 }
 
 
 def _snapshot(cur, workspace) -> dict[str, list[tuple]]:
     out = {}
     for table, order in ROLLUP_TABLES.items():
-        columns = "*" if table != "customer_daily" else "workspace_id, day, customer_key, payments, gross"
+        columns = "*" if table != "customer_daily" else "workspace_id, day, customer_no, payments, gross"
         out[table] = cur.execute(
             f"SELECT {columns} FROM {table} WHERE workspace_id = ? ORDER BY {order}", [workspace.id]
         ).fetchall()
@@ -113,3 +115,97 @@ def test_replacing_rows_reports_updates_and_keeps_one_copy(services, workspace, 
     )
     assert count == 10
     _assert_matches_full_rebuild(services, workspace)
+
+
+def _numbers(cur, workspace) -> dict[str, int]:
+    rows = cur.execute(
+        "SELECT customer_key, customer_no FROM customer_keys WHERE workspace_id = ?", [workspace.id]
+    ).fetchall()
+    return dict(rows)
+
+
+def test_customer_numbers_are_dense_stable_and_per_workspace(services, workspace, other_workspace):
+    rng = random.Random(7)
+    load(services, workspace, "payments", payments_frame(_batch(rng, range(0, 40), datetime(2026, 2, 1))))
+    cur = services.warehouse.cursor()
+    first = _numbers(cur, workspace)
+    assert sorted(first.values()) == list(range(1, len(first) + 1))  # dense, from 1
+    # every customer in the rollups has exactly one number, and every number names a rollup row
+    keys = cur.execute(
+        "SELECT count(*), count(DISTINCT customer_no) FROM customer_first WHERE workspace_id = ?",
+        [workspace.id],
+    ).fetchone()
+    assert keys == (len(first), len(first))
+
+    # new customers get the next numbers; the old keep theirs, through a full rebuild too
+    later = _batch(rng, range(100, 110), datetime(2026, 5, 1))
+    for row in later:
+        row["customer"] = f"cus_new_{row['id']}"
+        row["status"] = "succeeded"
+    load(services, workspace, "payments", payments_frame(later))
+    rollups.refresh(cur, workspace, {"payments"})
+    second = _numbers(cur, workspace)
+    assert {k: second[k] for k in first} == first
+    assert sorted(second.values()) == list(range(1, len(first) + 11))
+
+    # another workspace numbers its own customers from 1, even with the same vendor ids
+    load(
+        services,
+        other_workspace,
+        "payments",
+        payments_frame(
+            _batch(random.Random(7), range(0, 40), datetime(2026, 2, 1), other_workspace.currency)
+        ),
+    )
+    assert min(_numbers(cur, other_workspace).values()) == 1
+
+
+def test_migration_numbers_rollups_written_by_string_key(tmp_path):
+    """A warehouse from before 0002 keeps its rollups, now keyed by number."""
+    import duckdb
+
+    from data.warehouse import MIGRATIONS_DIR, Warehouse, _split_sql
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    for statement in _split_sql((MIGRATIONS_DIR / "0001_canonical.sql").read_text()):
+        con.execute(statement)
+    con.execute("CREATE TABLE schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+    con.execute("INSERT INTO schema_migrations VALUES ('0001_canonical', now())")
+    con.execute(
+        "INSERT INTO customer_daily VALUES (1, DATE '2026-01-02', 'cus_b', 'Email', 'Pro', 'US', 1, 10),"
+        " (1, DATE '2026-01-05', 'cus_a', NULL, NULL, 'DE', 2, 30), (1, DATE '2026-01-09', 'cus_b', NULL, NULL, NULL, 1, 5),"
+        " (2, DATE '2026-01-03', 'cus_b', NULL, NULL, NULL, 1, 7)"
+    )
+    con.execute(
+        "INSERT INTO customer_first VALUES (1, 'cus_b', DATE '2026-01-02', 'Email', 'Pro', 'US'),"
+        " (1, 'cus_a', DATE '2026-01-05', NULL, NULL, 'DE'), (2, 'cus_b', DATE '2026-01-03', NULL, NULL, NULL)"
+    )
+    con.close()
+
+    warehouse = Warehouse(f"duckdb:///{path}")
+    warehouse.migrate()
+    cur = warehouse.cursor()
+    assert ("0002_customer_numbers",) in cur.execute("SELECT version FROM schema_migrations").fetchall()
+    rows = cur.execute(
+        "SELECT d.workspace_id, d.day, k.customer_key, d.payments, d.gross FROM customer_daily d "
+        "JOIN customer_keys k USING (workspace_id, customer_no) ORDER BY 1, 2"
+    ).fetchall()
+    assert [(r[0], str(r[1]), r[2], r[3], float(r[4])) for r in rows] == [
+        (1, "2026-01-02", "cus_b", 1, 10.0),
+        (1, "2026-01-05", "cus_a", 2, 30.0),
+        (1, "2026-01-09", "cus_b", 1, 5.0),
+        (2, "2026-01-03", "cus_b", 1, 7.0),
+    ]
+    firsts = cur.execute(
+        "SELECT f.workspace_id, k.customer_key, f.channel FROM customer_first f "
+        "JOIN customer_keys k USING (workspace_id, customer_no) ORDER BY 1, 2"
+    ).fetchall()
+    assert firsts == [(1, "cus_a", None), (1, "cus_b", "Email"), (2, "cus_b", None)]
+    assert cur.execute(
+        "SELECT workspace_id, customer_key, customer_no FROM customer_keys ORDER BY 1, 3"
+    ).fetchall() == [
+        (1, "cus_a", 1),
+        (1, "cus_b", 2),
+        (2, "cus_b", 1),
+    ]
