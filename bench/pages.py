@@ -724,6 +724,12 @@ def run(rows: int, *, customers: int = 200_000, pages: tuple[str, ...] = tuple(P
 
     app = create_app(settings)
     services = app.server.extensions[EXTENSION_KEY]
+    # As `pulseboard serve` does before its first request: open (and migrate) the warehouse,
+    # and import the libraries a page would otherwise wait for.
+    from dashboard.cli import warm_up
+
+    services.warehouse  # noqa: B018
+    warm_up()
     with app.server.app_context():
         from dashboard.accounts import to_ref
         from dashboard.models import Workspace

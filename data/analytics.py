@@ -574,6 +574,44 @@ def customer_counts(
     return out.with_columns((pl.col("active") - pl.col("new")).clip(lower_bound=0).alias("returning"))
 
 
+def _customer_activity(start: date, end: date, where: dict[str, str] | None) -> tuple[str, dict]:
+    """SQL (and its parameters) for one row per customer with a payment in [start, end].
+
+    Columns: customer_no, payments, gross (DECIMAL), days (with a payment), last_day.
+
+    Whole months are read from customer_monthly (a row per customer and month) and the partial
+    months at either end from customer_daily, so a year costs ~12 rows per customer instead of
+    one per payment day. customer_monthly has no channel/product/country, so a ``where``
+    filter reads every day from customer_daily.
+    """
+    first = _month(start)
+    whole_from = first if first == start else _next_month(first)
+    whole_until = _month(end + timedelta(days=1))  # exclusive
+    daily = "SELECT customer_no, payments, gross, 1 AS days, day AS last_day FROM customer_daily"
+    if where or whole_from >= whole_until:
+        dims, params = _dimension_sql(where, _CD_DIMS)
+        rows = f"{daily} WHERE workspace_id = $ws AND day BETWEEN $a_start AND $a_end{dims}"
+    else:
+        params = {"a_from": whole_from, "a_until": whole_until}
+        rows = f"""
+            SELECT customer_no, payments, gross, days, last_day FROM customer_monthly
+            WHERE workspace_id = $ws AND month >= $a_from AND month < $a_until
+            UNION ALL
+            {daily} WHERE workspace_id = $ws
+              AND (day BETWEEN $a_start AND $a_from - 1 OR day BETWEEN $a_until AND $a_end)
+        """
+    sql = f"""
+        SELECT customer_no, CAST(sum(payments) AS BIGINT) AS payments, sum(gross) AS gross,
+               CAST(sum(days) AS BIGINT) AS days, max(last_day) AS last_day
+        FROM ({rows}) GROUP BY customer_no
+    """
+    return sql, {"a_start": start, "a_end": end, **params}
+
+
+def _next_month(month: date) -> date:
+    return _shift_months(month, 1)
+
+
 def top_customers(
     scoped: ScopedWarehouse, start: date, end: date, *, limit: int = 20, where: dict[str, str] | None = None
 ) -> pl.DataFrame:
@@ -582,18 +620,12 @@ def top_customers(
     Columns: customer, name, country, channel (acquisition), first_day, last_day, payments,
     revenue, share (of the range's revenue of all customers matching ``where``).
     """
-    dims, params = _dimension_sql(where, _CD_DIMS)
+    activity, params = _customer_activity(start, end, where)
     # One statement: the range's total, the top customers by number, then keys, first-payment
     # attributes and names for just those (plain SQL: an ibis compile costs tens of ms).
     frame = scoped.execute_sql(
         f"""
-        WITH per AS (
-            SELECT customer_no, CAST(sum(payments) AS BIGINT) AS payments, sum(gross) AS gross,
-                   max(day) AS last_day
-            FROM customer_daily
-            WHERE workspace_id = $ws AND day BETWEEN $start AND $end{dims}
-            GROUP BY customer_no
-        ),
+        WITH per AS ({activity}),
         top AS (  -- the window sums every customer's gross before the LIMIT keeps the top ones
             SELECT customer_no, payments, CAST(gross AS DOUBLE) AS revenue, last_day,
                    CAST(sum(gross) OVER () AS DOUBLE) AS total
@@ -614,7 +646,7 @@ def top_customers(
         LEFT JOIN customer_first f ON f.workspace_id = $ws AND f.customer_no = keyed.customer_no
         LEFT JOIN names ON names.source_id = keyed.customer_key
         """,
-        {"start": start, "end": end, "limit": limit, **params},
+        {"limit": limit, **params},
     )
     total = (frame["total"][0] if frame.height else None) or 0.0
     frame = frame.with_columns(
@@ -642,22 +674,15 @@ def rfm_customers(
     Promising (R>=4), Needs attention (R=3), At risk (R<=2, FM>=3), Hibernating (R=2), Lost.
     """
     since = as_of - timedelta(days=lookback_days - 1)
-    dims, params = _dimension_sql(where, _CD_DIMS)
-    # customer_daily has one row per customer and day, so the days with a payment are its rows:
-    # a count, not a COUNT(DISTINCT day). Grouped by the customer's number; the key joined after.
+    activity, params = _customer_activity(since, as_of, where)
     raw = scoped.execute_sql(
         f"""
-        SELECT k.customer_key AS customer, p.last_day, p.frequency, p.monetary
-        FROM (
-            SELECT customer_no, max(day) AS last_day, count(*) AS frequency,
-                   CAST(sum(gross) AS DOUBLE) AS monetary
-            FROM customer_daily
-            WHERE workspace_id = $ws AND day BETWEEN $since AND $as_of{dims}
-            GROUP BY customer_no
-        ) p
+        SELECT k.customer_key AS customer, p.last_day, p.days AS frequency,
+               CAST(p.gross AS DOUBLE) AS monetary
+        FROM ({activity}) p
         JOIN customer_keys k ON k.workspace_id = $ws AND k.customer_no = p.customer_no
         """,
-        {"since": since, "as_of": as_of, **params},
+        params,
     )
     schema = {
         "customer": pl.Utf8,

@@ -219,7 +219,8 @@ def _refresh_customer_periods(
         cur.execute(
             f"""
             INSERT INTO {table}
-            SELECT workspace_id, CAST(date_trunc('{unit}', day) AS DATE) AS {column}, customer_no, sum(gross)
+            SELECT workspace_id, CAST(date_trunc('{unit}', day) AS DATE) AS {column}, customer_no,
+                   count(*), sum(payments), sum(gross), max(day)
             FROM customer_daily WHERE workspace_id = $ws AND {where_days}
             GROUP BY ALL ORDER BY {column}
             """,

@@ -231,6 +231,29 @@ def test_ana010b_cohort_month_cut_short_by_the_range_end(shop):
     assert rows == {("2026-01", 0): (2, 300.0), ("2026-02", 0): (1, 80.0)}
 
 
+@pytest.mark.parametrize(
+    "start,end",
+    [
+        (JAN1, FEB28),  # whole months only
+        (date(2026, 1, 15), date(2026, 2, 4)),  # partial months at both ends
+        (date(2026, 1, 10), date(2026, 1, 20)),  # inside one month
+        (date(2025, 12, 20), date(2026, 1, 31)),  # an empty partial month, then a whole one
+    ],
+)
+def test_ana010c_customer_activity_from_months_equals_days(shop, start, end):
+    """RFM and top customers read whole months from customer_monthly: same totals as by day."""
+    sql, params = A._customer_activity(start, end, None)
+    fast = shop.execute_sql(sql + " ORDER BY customer_no", params)
+    slow = shop.execute_sql(
+        """SELECT customer_no, CAST(sum(payments) AS BIGINT) AS payments, sum(gross) AS gross,
+                  CAST(count(*) AS BIGINT) AS days, max(day) AS last_day
+           FROM customer_daily WHERE workspace_id = $ws AND day BETWEEN $s AND $e
+           GROUP BY customer_no ORDER BY customer_no""",
+        {"s": start, "e": end},
+    )
+    assert fast.rows() == slow.rows()
+
+
 def test_ana011_customer_counts_returning(shop):
     feb = A.customer_counts(shop, date(2026, 2, 1), FEB28).row(0, named=True)
     assert (feb["active"], feb["new"], feb["returning"]) == (2, 1, 1)
