@@ -82,12 +82,10 @@ def lead_scores(scope: Scope) -> dict:
     return an.cached(scope, "lead_scores", {"as_of": today}, lambda s: A.lead_scores(s, today))
 
 
-def pipeline_stats(scope: Scope) -> dict:
-    """Open pipeline value and the range's win rate, average deal size and sales cycle."""
-    f = scope.filters
-    return an.cached(
-        scope, "pipeline_stats", {"s": f.start, "e": f.end}, lambda s: A.pipeline_stats(s, f.start, f.end)
-    )
+def open_pipeline(scope: Scope) -> dict:
+    """Deals open at the end of the range and their value (the KPI row's open pipeline card)."""
+    end = scope.filters.end
+    return an.cached(scope, "open_pipeline", {"e": end}, lambda s: A.open_pipeline(s, end))
 
 
 # -- views ---------------------------------------------------------------------------------------
@@ -112,7 +110,7 @@ def _returning(active: dict, new: dict) -> float | None:
 def kpis_view(scope: Scope, filters: dict, _frame):
     """Customer KPIs (filtered) and pipeline KPIs (deals carry none of the page's filters)."""
     stats, active, new, *deals = an.gather(
-        lambda: pipeline_stats(scope),
+        lambda: open_pipeline(scope),
         lambda: an.metric_kpi(scope, "active_customers", filters),
         lambda: an.metric_kpi(scope, "new_customers", filters),
         *[lambda name=name: an.metric_kpi(scope, name, {}) for name in DEAL_METRICS],

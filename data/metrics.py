@@ -59,6 +59,9 @@ class Metric:
     #: distinct count: the rows of a whole period are counted instead of a COUNT(DISTINCT)
     #: (whole periods only; a range's partial first and last periods use ``table``)
     period_rollups: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: the column a distinct-count metric counts (its "total" can then read whole months from
+    #: the "month" period rollup: fewer rows to de-duplicate)
+    distinct_column: str | None = None
 
     @property
     def format(self) -> str:
@@ -182,6 +185,7 @@ _METRICS: list[Metric] = [
             "week": ("customer_weekly", "week"),
             "month": ("customer_monthly", "month"),
         },
+        distinct_column="customer_no",
     ),
     Metric(
         "new_customers",
@@ -793,7 +797,18 @@ def _sql_template(scoped, metric: Metric, grain: str, by: str | None, where_keys
 def _sum_parts(
     scoped, metric: Metric, start: date, end: date, grain: str, by: str | None, where: dict
 ) -> pl.DataFrame:
-    if grain in metric.period_rollups and by is None and hasattr(scoped, "execute_sql"):
+    fast = by is None and hasattr(scoped, "execute_sql")
+    if (
+        fast
+        and grain == "total"
+        and metric.distinct_column
+        and "month" in metric.period_rollups
+        and not where
+    ):
+        frame = _distinct_total_parts(scoped, metric, start, end)
+        if frame is not None:
+            return frame
+    if grain in metric.period_rollups and fast:
         table, column = metric.period_rollups[grain]
         if not where or table == metric.table:
             return _period_rollup_parts(scoped, metric, start, end, grain, where)
@@ -806,6 +821,35 @@ def _sum_parts(
         expr = _sum_expr(scoped.table(metric.table), metric, start, end, grain, by, where)
         frame = scoped.execute(expr)
     return frame.with_columns(pl.col(p).cast(pl.Float64) for p in metric.parts)
+
+
+def _distinct_total_parts(scoped, metric: Metric, start: date, end: date) -> pl.DataFrame | None:
+    """A distinct count over the range with whole months read from the month rollup.
+
+    One row per counted thing and month instead of one per day: the same set to de-duplicate,
+    in a fraction of the rows. None when the range holds no whole month (the plain path is
+    as fast then).
+    """
+    table, column = metric.period_rollups["month"]
+    counted, part = metric.distinct_column, next(iter(metric.parts))
+    first = period_start(start, "month")
+    whole_from = first if first == start else _next_period(first, "month")
+    whole_until = period_start(end + timedelta(days=1), "month")  # exclusive
+    if whole_from >= whole_until:
+        return None
+    day = metric.date_column
+    return scoped.execute_sql(
+        f"""
+        SELECT CAST(count(DISTINCT {counted}) AS DOUBLE) AS "{part}" FROM (
+            SELECT {counted} FROM {table}
+            WHERE workspace_id = $ws AND {column} >= $lo AND {column} < $hi
+            UNION ALL
+            SELECT {counted} FROM {metric.table}
+            WHERE workspace_id = $ws AND ({day} BETWEEN $start AND $lo - 1 OR {day} BETWEEN $hi AND $end)
+        )
+        """,
+        {"lo": whole_from, "hi": whole_until, "start": start, "end": end},
+    )
 
 
 def _period_rollup_parts(
