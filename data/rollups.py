@@ -24,8 +24,19 @@ from data.warehouse import WorkspaceRef
 ROLLUPS_BY_TABLE = {
     "payments": ("payments_daily", "customer_daily", "customer_weekly", "customer_monthly", "customer_first")
 }
-#: customer_daily re-aggregated per customer and calendar period: (table, period column, unit)
-CUSTOMER_PERIODS = (("customer_weekly", "week", "week"), ("customer_monthly", "month", "month"))
+#: customer_daily re-aggregated per customer and calendar period: table -> (period column and
+#: unit, aggregates kept, ORDER BY). Weeks only count customers (active customers by week), and
+#: unsorted: sorting ~7M customer-weeks at 10M payments costs 0.8 s per rebuild, and a count
+#: over them is ~10 ms even without row-group skipping. Months feed per-customer totals (RFM,
+#: top customers, cohorts), sorted so a range reads only its own row groups.
+CUSTOMER_PERIODS = {
+    "customer_weekly": ("week", "", ""),
+    "customer_monthly": (
+        "month",
+        ", count(*), sum(payments), sum(gross), max(day)",
+        "ORDER BY month",
+    ),
+}
 
 # Stable customer identity across sources: the vendor's id, else the email hash, else the row.
 CUSTOMER_KEY = "coalesce(customer_id, customer_email_hash, source || ':' || source_id)"
@@ -208,7 +219,8 @@ def _refresh_customer_periods(
     ``day_lo``/``day_hi`` are SQL expressions for the first and last refreshed day (None: the
     whole workspace). A refreshed day changes its whole week and month, so those are redone.
     """
-    for table, column, unit in CUSTOMER_PERIODS:
+    for table, (unit, aggregates, order) in CUSTOMER_PERIODS.items():
+        column = unit
         if day_lo is None:
             where, where_days = "TRUE", "TRUE"
         else:
@@ -219,10 +231,9 @@ def _refresh_customer_periods(
         cur.execute(
             f"""
             INSERT INTO {table}
-            SELECT workspace_id, CAST(date_trunc('{unit}', day) AS DATE) AS {column}, customer_no,
-                   count(*), sum(payments), sum(gross), max(day)
+            SELECT workspace_id, CAST(date_trunc('{unit}', day) AS DATE) AS {column}, customer_no{aggregates}
             FROM customer_daily WHERE workspace_id = $ws AND {where_days}
-            GROUP BY ALL ORDER BY {column}
+            GROUP BY ALL {order}
             """,
             params,
         )
