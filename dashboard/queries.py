@@ -33,6 +33,12 @@ MEMORY_BYTES = 256 * 1024 * 1024
 _caches: dict[str, BaseCache] = {}
 _caches_lock = threading.Lock()
 
+#: cache keys being computed right now -> set when the answer is in the cache (or failed)
+_INFLIGHT: dict[str, threading.Event] = {}
+_INFLIGHT_LOCK = threading.Lock()
+#: how long a caller waits for another's identical computation before running it itself
+INFLIGHT_WAIT_SECONDS = 60.0
+
 
 class MemoryLRU:
     """A thread-safe LRU of cache entries bounded by their approximate size in bytes."""
@@ -192,9 +198,28 @@ def cached_call(
     hit = cache.get(key)
     if hit is not None:
         return hit
-    value = fn(scoped)
-    cache.set(key, value)
-    return value
+    # Single flight: a page load fires its panels' callbacks at once, and several panels share
+    # one frame (RFM chart and grid, say). The first caller computes; the others wait for its
+    # answer instead of running the same query side by side on a 2-core machine.
+    with _INFLIGHT_LOCK:
+        running = _INFLIGHT.get(key)
+        if running is None:
+            _INFLIGHT[key] = threading.Event()
+    if running is not None:
+        running.wait(INFLIGHT_WAIT_SECONDS)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        value = fn(scoped)  # the first caller failed (or took too long): compute it ourselves
+        cache.set(key, value)
+        return value
+    try:
+        value = fn(scoped)
+        cache.set(key, value)
+        return value
+    finally:
+        with _INFLIGHT_LOCK:
+            _INFLIGHT.pop(key).set()
 
 
 def metric_frame(

@@ -169,3 +169,59 @@ def test_qc008_a_version_read_racing_a_commit_is_not_kept(services, workspace):
     with warehouse.transaction() as cur:
         cur.execute("INSERT INTO workspace_state VALUES (?, 3, now()::TIMESTAMP)", [workspace.id])
     assert scoped.data_version() == 3
+
+
+def test_qc009_concurrent_identical_calls_compute_once(services, workspace):
+    """Panels that share a frame and load together run its query once (single flight)."""
+    import threading
+    import time
+
+    calls, started = [], threading.Barrier(4, timeout=5)
+
+    def slow(scoped):
+        calls.append(scoped.workspace.id)
+        time.sleep(0.3)
+        return {"answer": 42}
+
+    results = []
+
+    def worker():
+        started.wait()
+        results.append(cached_call(services, workspace, "qc009", {"p": 1}, slow))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == [{"answer": 42}] * 4
+    assert calls == [workspace.id]
+    assert queries._INFLIGHT == {}
+
+
+def test_qc010_a_failed_first_call_lets_the_waiters_compute(services, workspace):
+    import threading
+    import time
+
+    first_running = threading.Event()
+
+    def failing(scoped):
+        first_running.set()
+        time.sleep(0.2)
+        raise RuntimeError("database went away")
+
+    errors, answers = [], []
+
+    def first():
+        try:
+            cached_call(services, workspace, "qc010", {}, failing)
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    leader = threading.Thread(target=first)
+    leader.start()
+    first_running.wait(5)
+    answers.append(cached_call(services, workspace, "qc010", {}, lambda scoped: "recovered"))
+    leader.join(5)
+    assert errors == ["database went away"] and answers == ["recovered"]
+    assert queries._INFLIGHT == {}
