@@ -109,6 +109,15 @@ def test_ana005_subscription_kpis_over_the_range(subs):
     assert k["customer_churn_rate"] == 0 and k["ltv"] is None
 
 
+def test_ana005b_remembered_subscriptions_follow_new_data(services, workspace, subs):
+    """One fetch serves every end until an import changes the data version."""
+    before = A.subscription_kpis(subs, JAN1, FEB28)
+    assert A.subscription_kpis(subs, JAN1, JAN31)["mrr_end"] == 650  # an earlier end, same fetch
+    load(services, workspace, "subscriptions", pl.DataFrame([_sub("e1", "e", "70", "2026-02-02")]))
+    after = A.subscription_kpis(subs, JAN1, FEB28)
+    assert after["mrr_end"] == before["mrr_end"] + 70 and after["new"] == before["new"] + 70
+
+
 def test_ana006_churn_rate_and_ltv_in_january(subs):
     k = A.subscription_kpis(subs, JAN1, JAN31)
     assert k["customer_churn_rate"] == pytest.approx(1 / 3)
