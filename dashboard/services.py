@@ -13,7 +13,11 @@ from flask import current_app
 
 from dashboard.db import AppDB
 from dashboard.settings import Settings
+from data import metrics
 from data.warehouse import Warehouse
+
+#: compiled metric SQL kept between runs, in the cache dir (data.metrics.use_template_store)
+METRIC_SQL_FILE = "metric_sql.jsonl"
 
 EXTENSION_KEY = "pulseboard"
 
@@ -36,6 +40,8 @@ class Services:
                     self._warehouse = Warehouse(
                         self.settings.warehouse_location, memory_limit=self.settings.warehouse_memory_limit
                     )
+                    # Metric SQL compiled by earlier runs: a restarted server skips those compiles.
+                    metrics.use_template_store(self.settings.cache_path / METRIC_SQL_FILE)
         return self._warehouse
 
     def close(self) -> None:

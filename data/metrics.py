@@ -13,9 +13,12 @@ end of each period.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from threading import Lock
 
 import ibis
@@ -742,6 +745,76 @@ _SENTINEL_START, _SENTINEL_END = date(1111, 1, 11), date(1112, 2, 12)
 _SENTINEL_WHERE = "__pb_where_{}__"
 _SQL_TEMPLATES: dict[tuple, str | None] = {}
 _SQL_TEMPLATES_LOCK = Lock()
+#: Where compiled templates are kept between processes (see :func:`use_template_store`).
+_template_store: Path | None = None
+
+
+def use_template_store(path: Path) -> int:
+    """Keep compiled metric SQL in ``path`` and load what earlier processes compiled there.
+
+    A compile costs 15-50 ms per request shape, and a restarted server would otherwise pay
+    it again on its first page loads. The file is JSON lines, each stamped with a fingerprint
+    of this code, the warehouse schema and the ibis/DuckDB versions: lines from any other
+    build are ignored, as are damaged ones. Returns how many templates were loaded.
+    """
+    global _template_store
+    fingerprint, loaded = _templates_fingerprint(), 0
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    with _SQL_TEMPLATES_LOCK:
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                if entry.get("fingerprint") != fingerprint or not isinstance(entry.get("sql"), str):
+                    continue
+                name, grain, by, where_keys = entry["shape"]
+                shape = (name, grain, by, tuple(where_keys))
+            except (ValueError, TypeError, KeyError):
+                continue
+            if shape not in _SQL_TEMPLATES:
+                _SQL_TEMPLATES[shape] = entry["sql"]
+                loaded += 1
+        _template_store = path
+    return loaded
+
+
+def _remember_template(shape: tuple, sql: str) -> None:
+    """Append a freshly compiled template to the store (best effort: it is only a cache)."""
+    path = _template_store
+    if path is None:
+        return
+    name, grain, by, where_keys = shape
+    line = json.dumps(
+        {"fingerprint": _templates_fingerprint(), "shape": [name, grain, by, list(where_keys)], "sql": sql}
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+    except OSError:
+        pass
+
+
+_FINGERPRINT: str | None = None
+
+
+def _templates_fingerprint() -> str:
+    """What compiled SQL depends on: this module, the warehouse schema, ibis and DuckDB."""
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        import duckdb
+
+        from data.warehouse import MIGRATIONS_DIR
+
+        digest = hashlib.sha256()
+        digest.update(Path(__file__).read_bytes())
+        for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
+            digest.update(migration.read_bytes())
+        digest.update(f"{ibis.__version__} {duckdb.__version__}".encode())
+        _FINGERPRINT = digest.hexdigest()[:16]
+    return _FINGERPRINT
 
 
 def _sum_expr(t: ibis.Table, metric: Metric, start: date, end: date, grain: str, by: str | None, where: dict):
@@ -791,6 +864,8 @@ def _sql_template(scoped, metric: Metric, grain: str, by: str | None, where_keys
                 template = sql
     with _SQL_TEMPLATES_LOCK:
         _SQL_TEMPLATES[shape] = template
+    if template is not None:
+        _remember_template(shape, template)
     return template
 
 

@@ -206,3 +206,30 @@ def test_msql005_dimension_values_are_the_distinct_names_in_range(scoped):
         M.dimension_values(scoped, "payments_daily", ("gross; DROP TABLE payments",), START, END)
     with pytest.raises(M.MetricError, match="no dimension values"):
         M.dimension_values(scoped, "payments", ("channel",), START, END)
+
+
+def test_msql004_compiled_templates_outlive_the_process(scoped, tmp_path, monkeypatch):
+    """A restarted server loads the SQL an earlier run compiled instead of compiling again."""
+    store = tmp_path / "metric_sql.jsonl"
+    monkeypatch.setattr(M, "_template_store", None)  # restored afterwards, like the templates
+    monkeypatch.setattr(M, "_SQL_TEMPLATES", {})
+    M.use_template_store(store)
+    first = query_metric(scoped, "gross_revenue", START, END, grain="week", by="channel")
+    assert store.exists()
+
+    # "restart": empty in-process templates, a damaged line and one from another build in the file
+    with store.open("a") as out:
+        out.write("{not json\n")
+        out.write(
+            '{"fingerprint": "other-build", "shape": ["gross_revenue", "month", null, []], "sql": "SELECT 1"}\n'
+        )
+    monkeypatch.setattr(M, "_SQL_TEMPLATES", {})
+    assert M.use_template_store(store) >= 1
+    assert ("gross_revenue", "month", None, ()) not in M._SQL_TEMPLATES  # the other build's line
+
+    def no_compile(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(M.ibis, "to_sql", no_compile)
+    again = query_metric(scoped, "gross_revenue", START, END, grain="week", by="channel")
+    assert_frame_equal(again, first)
