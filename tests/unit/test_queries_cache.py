@@ -93,6 +93,17 @@ def test_qc004_shared_layer_serves_other_processes_and_refills_memory(tmp_path):
     assert first.get("k") is None or first.memory.get("k") is None
 
 
+def test_qc004b_large_answers_stay_in_memory_only(tmp_path, monkeypatch):
+    """Pickling a large frame to the shared cache would cost more than it saves."""
+    monkeypatch.setattr(queries, "SHARED_MAX_BYTES", 10_000)
+    cache = LayeredCache(FileSystemCache(str(tmp_path / "q")))
+    small, large = pl.DataFrame({"v": [1.0]}), pl.DataFrame({"v": [float(i) for i in range(5_000)]})
+    cache.set("small", small)
+    cache.set("large", large)
+    assert cache.shared.get("small") is not None and cache.shared.get("large") is None
+    assert cache.get("large").equals(large)  # from this process's memory
+
+
 def test_qc005_dicts_are_handed_out_as_copies(tmp_path):
     cache = LayeredCache(FileSystemCache(str(tmp_path / "q")))
     cache.set("d", {"arpa": 1.0})
