@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sys
 import threading
-from collections import OrderedDict
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -26,6 +28,8 @@ from dashboard.accounts import WorkspaceContext
 from dashboard.services import Services
 from data.metrics import query_metric
 from data.warehouse import ScopedWarehouse, WorkspaceRef
+
+logger = logging.getLogger(__name__)
 
 #: Memory budget of each process's in-memory layer (entries are evicted least recently used).
 MEMORY_BYTES = 256 * 1024 * 1024
@@ -106,15 +110,23 @@ def approximate_size(value: Any) -> int:
 class LayeredCache(BaseCache):
     """The process's memory LRU in front of the shared cache (filesystem or Redis).
 
-    A miss in memory that hits the shared cache is copied into memory; ``set`` writes both.
-    Values handed out are shared between callers of this process: treat them as read-only
-    (polars frames are; dicts are handed out as shallow copies).
+    A miss in memory that hits the shared cache is copied into memory. ``set`` stores in
+    memory at once and hands the shared write to a background writer ("write-behind"):
+    pickling and writing a file per answer cost a KPI row up to ~30 ms on its request, and the
+    shared copy only serves other processes and restarts. Values handed out are shared between
+    callers of this process: treat them as read-only (polars frames are; dicts are handed out
+    as shallow copies).
     """
 
     def __init__(self, shared: BaseCache, memory: MemoryLRU | None = None):
         super().__init__(default_timeout=getattr(shared, "default_timeout", 300))
         self.shared = shared
         self.memory = memory or MemoryLRU()
+        self._pending: deque[tuple[str, Any, int | None]] = deque()
+        self._pending_lock = threading.Lock()  # the queue and the writer thread
+        self._writing = threading.Lock()  # held while one entry is written; clear() waits for it
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
 
     def get(self, key: str) -> Any:
         """Memory first, then the shared cache."""
@@ -127,16 +139,48 @@ class LayeredCache(BaseCache):
         return dict(value) if isinstance(value, dict) else value
 
     def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
-        """Store in memory and in the shared cache (large answers in memory only, see below)."""
+        """Store in memory now and in the shared cache soon (large answers in memory only)."""
+        self.memory.set(key, value)
         size = approximate_size(value)
         if SHARED_MAX_BYTES < size <= self.memory.max_bytes // 4:
-            # Pickling a 200k-customer RFM frame (14 MB) into the file cache costs ~70 ms, half
-            # of computing it, on the request that computed it. Large answers stay in this
-            # process's memory; another process recomputes them.
-            self.memory.set(key, value)
+            # Pickling a 200k-customer RFM frame (14 MB) into the file cache costs ~70 ms of
+            # background work and disk; another process recomputes such answers instead.
             return True
-        self.memory.set(key, value)
-        return bool(self.shared.set(key, value, timeout=timeout))
+        with self._pending_lock:
+            self._pending.append((key, value, timeout))
+            if self._writer is None or not self._writer.is_alive():
+                # (started again if something stopped it: dash's test server ends its threads)
+                self._writer = threading.Thread(
+                    target=self._write_behind, name="pb-cache-writer", daemon=True
+                )
+                self._writer.start()
+        self._wake.set()
+        return True
+
+    def _write_behind(self) -> None:
+        while True:
+            self._wake.wait()
+            while True:
+                with self._writing:
+                    with self._pending_lock:
+                        if not self._pending:
+                            self._wake.clear()
+                            break
+                        key, value, timeout = self._pending.popleft()
+                    try:
+                        self.shared.set(key, value, timeout=timeout)
+                    except Exception:  # a full disk or a Redis outage costs cache hits, nothing else
+                        logger.warning("shared cache write failed for %s", key, exc_info=True)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until queued shared writes are done (tests, shutdown); False on time-out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._writing, self._pending_lock:
+                if not self._pending:
+                    return True
+            time.sleep(0.005)
+        return False
 
     def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
         """Store only when the shared cache has no entry yet."""
@@ -146,18 +190,24 @@ class LayeredCache(BaseCache):
         return added
 
     def delete(self, key: str) -> bool:
-        """Remove from both layers."""
-        self.memory.delete(key)
-        return bool(self.shared.delete(key))
+        """Remove from both layers (and from the queued writes)."""
+        with self._writing:
+            with self._pending_lock:
+                self._pending = deque(item for item in self._pending if item[0] != key)
+            self.memory.delete(key)
+            return bool(self.shared.delete(key))
 
     def has(self, key: str) -> bool:
         """True when either layer holds ``key``."""
         return self.memory.get(key) is not None or bool(self.shared.has(key))
 
     def clear(self) -> bool:
-        """Empty both layers (the shared one for every process)."""
-        self.memory.clear()
-        return bool(self.shared.clear())
+        """Empty both layers (the shared one for every process), dropping queued writes."""
+        with self._writing:
+            with self._pending_lock:
+                self._pending.clear()
+            self.memory.clear()
+            return bool(self.shared.clear())
 
 
 def cache_for(services: Services) -> BaseCache:

@@ -84,6 +84,7 @@ def test_qc004_shared_layer_serves_other_processes_and_refills_memory(tmp_path):
     first, second = LayeredCache(shared), LayeredCache(FileSystemCache(str(tmp_path / "q")))
     frame = pl.DataFrame({"value": [1.0, 2.0]})
     first.set("k", frame)
+    assert first.flush()  # the shared copy is written behind the request
     assert len(second.memory) == 0
     assert second.get("k").equals(frame)  # written by "another process", read from disk
     assert second.memory.get("k") is not None
@@ -100,8 +101,39 @@ def test_qc004b_large_answers_stay_in_memory_only(tmp_path, monkeypatch):
     small, large = pl.DataFrame({"v": [1.0]}), pl.DataFrame({"v": [float(i) for i in range(5_000)]})
     cache.set("small", small)
     cache.set("large", large)
+    assert cache.flush()
     assert cache.shared.get("small") is not None and cache.shared.get("large") is None
     assert cache.get("large").equals(large)  # from this process's memory
+
+
+def test_qc004c_shared_writes_happen_behind_the_request_and_clear_drops_them(tmp_path, monkeypatch):
+    import threading
+
+    shared = FileSystemCache(str(tmp_path / "q"))
+    cache = LayeredCache(shared)
+    release = threading.Event()
+    real_set, real_get = shared.set, shared.get
+
+    def slow_set(key, value, timeout=None, **kwargs):
+        release.wait(5)  # a slow disk
+        return real_set(key, value, timeout=timeout, **kwargs)
+
+    monkeypatch.setattr(shared, "set", slow_set)
+    cache.set("a", {"x": 1})  # returns at once although the disk is stuck
+    cache.set("b", {"x": 2})
+    assert cache.get("a") == {"x": 1}  # served from memory meanwhile
+    assert real_get("a") is None  # not on disk yet: the write waits behind the request
+    release.set()
+    assert cache.flush()
+    assert shared.get("a") == {"x": 1} and shared.get("b") == {"x": 2}
+
+    release.clear()
+    cache.set("c", {"x": 3})
+    cache.set("d", {"x": 4})
+    threading.Timer(0.2, release.set).start()
+    cache.clear()  # waits for the write in progress, drops the queued one, then empties both
+    assert cache.flush()
+    assert shared.get("c") is None and shared.get("d") is None and cache.get("d") is None
 
 
 def test_qc005_dicts_are_handed_out_as_copies(tmp_path):
