@@ -258,8 +258,15 @@ def render_settings(_init):
     return form, ui.theme_picker(theme), account
 
 
-@callback(Output(ids.SETTINGS_GOALS, "children"), Input(ids.SETTINGS_GOALS_VERSION, "data"))
-def render_goals(_version):
+@callback(
+    Output(ids.SETTINGS_GOALS, "children"),
+    Input(ids.SETTINGS_GOALS_VERSION, "data"),
+    # The goal form as an input makes the renderer draw the list only after the form: the list's
+    # delete buttons trigger the save/delete callback, whose Save button must exist by then
+    # (else the renderer logs "A nonexistent object was used in an Input").
+    Input(ids.SETTINGS_GOAL_FORM, "children"),
+)
+def render_goals(_version, _form):
     """The workspace's goals with their progress (delete buttons for owners)."""
     context = current_context()
     rows = goal_rows(current_services(), context, today_in(context.workspace.timezone))

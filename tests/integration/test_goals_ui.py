@@ -281,7 +281,10 @@ def test_goalui107_page_sections_follow_the_role(client, auth, services, workspa
     listing = {
         "output": "pb-settings-goals.children",
         "outputs": {"id": "pb-settings-goals", "property": "children"},
-        "inputs": [{"id": "pb-settings-goals-version", "property": "data", "value": 0}],
+        "inputs": [
+            {"id": "pb-settings-goals-version", "property": "data", "value": 0},
+            {"id": "pb-settings-goal-form", "property": "children", "value": None},
+        ],
         "changedPropIds": [],
         "state": [],
     }
