@@ -32,7 +32,7 @@ from datetime import date, datetime, time, timedelta
 import ibis
 import polars as pl
 
-from data.metrics import NONE_LABEL, period_start, periods, query_metric
+from data.metrics import NONE_LABEL, dimension_sql, period_start, periods, query_metric, whole_periods
 from data.warehouse import ScopedWarehouse
 
 MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churn")
@@ -90,18 +90,6 @@ def _dimension_filter(t: ibis.Table, where: dict[str, str] | None, columns: dict
     return t
 
 
-def _dimension_sql(
-    where: dict[str, str] | None, columns: dict[str, str], alias: str = ""
-) -> tuple[str, dict]:
-    """The SQL twin of :func:`_dimension_filter`: `` AND ...`` conditions and their parameters."""
-    sql, params = "", {}
-    for i, (key, value) in enumerate((where or {}).items()):
-        if key in columns:
-            sql += f" AND COALESCE(CAST({alias}{columns[key]} AS VARCHAR), '{NONE_LABEL}') = $dim{i}"
-            params[f"dim{i}"] = str(value)
-    return sql, params
-
-
 # -- MRR movements -----------------------------------------------------------------------------
 
 
@@ -141,7 +129,7 @@ def _all_subscriptions(scoped: ScopedWarehouse, plan: str | None) -> pl.DataFram
         if key in kept:
             kept.move_to_end(key)
             return kept[key]
-    plan_sql = f" AND COALESCE(CAST(plan AS VARCHAR), '{NONE_LABEL}') = $plan" if plan else ""
+    plan_sql, params = dimension_sql({"plan": plan} if plan else None, {"plan": "plan"})
     frame = scoped.execute_sql(
         f"""
         WITH s AS (
@@ -157,7 +145,7 @@ def _all_subscriptions(scoped: ScopedWarehouse, plan: str | None) -> pl.DataFram
         SELECT s.customer, c.code, c.first_start, s.start_at, s.end_at, s.cents
         FROM s JOIN c ON s.customer IS NOT DISTINCT FROM c.customer
         """,
-        {"plan": plan} if plan else {},
+        params,
     )
     with _SUBSCRIPTIONS_LOCK:
         kept = _SUBSCRIPTIONS.setdefault(scoped.warehouse, OrderedDict())
@@ -517,11 +505,11 @@ def cohort_retention(
     cohort_customers), revenue_retention (revenue / the cohort's month-0 revenue).
     """
     first_month = min(_month(start), _shift_months(_month(end), -(min_cohorts - 1)))
-    dims, params = _dimension_sql(where, _CD_DIMS)
+    dims, params = dimension_sql(where, _CD_DIMS)
     # Whole months come from customer_monthly (one row per customer and month: a row count is
     # the distinct customers); a month cut short by ``end`` is summed from customer_daily.
     # Customers are joined by their integer number. Plain SQL: an ibis compile costs tens of ms.
-    whole_until = _month(end + timedelta(days=1))
+    _, whole_until = whole_periods(first_month, end, "month")
     raw = scoped.execute_sql(
         f"""
         WITH f AS (
@@ -620,12 +608,10 @@ def _customer_activity(start: date, end: date, where: dict[str, str] | None) -> 
     one per payment day. customer_monthly has no channel/product/country, so a ``where``
     filter reads every day from customer_daily.
     """
-    first = _month(start)
-    whole_from = first if first == start else _next_month(first)
-    whole_until = _month(end + timedelta(days=1))  # exclusive
+    whole_from, whole_until = whole_periods(start, end, "month")
     daily = "SELECT customer_no, payments, gross, 1 AS days, day AS last_day FROM customer_daily"
     if where or whole_from >= whole_until:
-        dims, params = _dimension_sql(where, _CD_DIMS)
+        dims, params = dimension_sql(where, _CD_DIMS)
         rows = f"{daily} WHERE workspace_id = $ws AND day BETWEEN $a_start AND $a_end{dims}"
     else:
         params = {"a_from": whole_from, "a_until": whole_until}
@@ -642,10 +628,6 @@ def _customer_activity(start: date, end: date, where: dict[str, str] | None) -> 
         FROM ({rows}) GROUP BY customer_no
     """
     return sql, {"a_start": start, "a_end": end, **params}
-
-
-def _next_month(month: date) -> date:
-    return _shift_months(month, 1)
 
 
 def top_customers(
@@ -1190,7 +1172,7 @@ def campaign_table(
     ctr, cpc, cpm, conversions, cpa, conversion_value, roas.
     """
     names = AD_METRICS
-    dims, params = _dimension_sql(where, {"platform": "platform", "campaign": "campaign"})
+    dims, params = dimension_sql(where, {"platform": "platform", "campaign": "campaign"})
     # Plain SQL: an ibis compile would cost ~30 ms of the first (cold) answer.
     pairs = scoped.execute_sql(
         f"""

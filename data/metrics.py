@@ -716,6 +716,34 @@ def period_start(day: date, grain: str) -> date:
     return day
 
 
+def whole_periods(start: date, end: date, grain: str) -> tuple[date, date]:
+    """``(first, until)``: the whole ``grain`` periods inside [start, end] are [first, until).
+
+    The days before ``first`` and from ``until`` on are the range's partial first and last
+    periods; ``first >= until`` means the range holds no whole period.
+    """
+    opening = period_start(start, grain)
+    first = opening if opening == start else _next_period(opening, grain)
+    return first, period_start(end + timedelta(days=1), grain)
+
+
+def dimension_sql(
+    where: dict[str, str] | None, columns: dict[str, str], prefix: str = "dim"
+) -> tuple[str, dict]:
+    """`` AND ...`` SQL conditions keeping rows whose dimension columns equal ``where``'s values.
+
+    ``columns`` maps a dimension to its column (keys it lacks are ignored); the value ``(none)``
+    matches missing ones, as in :func:`query_metric`. Returns the SQL and its parameters
+    (``$<prefix>0``, ``$<prefix>1``...).
+    """
+    sql, params = "", {}
+    for i, (key, value) in enumerate(sorted((where or {}).items())):
+        if key in columns:
+            sql += f" AND COALESCE(CAST({columns[key]} AS VARCHAR), '{NONE_LABEL}') = ${prefix}{i}"
+            params[f"{prefix}{i}"] = str(value)
+    return sql, params
+
+
 # -- internals ---------------------------------------------------------------------------------
 
 
@@ -763,6 +791,7 @@ def use_template_store(path: Path) -> int:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         lines = []
+    current = []
     with _SQL_TEMPLATES_LOCK:
         for line in lines:
             try:
@@ -773,10 +802,18 @@ def use_template_store(path: Path) -> int:
                 shape = (name, grain, by, tuple(where_keys))
             except (ValueError, TypeError, KeyError):
                 continue
+            current.append(line)
             if shape not in _SQL_TEMPLATES:
                 _SQL_TEMPLATES[shape] = entry["sql"]
                 loaded += 1
         _template_store = path
+    if len(current) < len(lines):  # drop other builds' and damaged lines, so the file stays small
+        try:
+            spare = path.with_suffix(".tmp")
+            spare.write_text("".join(f"{line}\n" for line in current), encoding="utf-8")
+            spare.replace(path)
+        except OSError:
+            pass
     return loaded
 
 
@@ -907,9 +944,7 @@ def _distinct_total_parts(scoped, metric: Metric, start: date, end: date) -> pl.
     """
     table, column = metric.period_rollups["month"]
     counted, part = metric.distinct_column, next(iter(metric.parts))
-    first = period_start(start, "month")
-    whole_from = first if first == start else _next_period(first, "month")
-    whole_until = period_start(end + timedelta(days=1), "month")  # exclusive
+    whole_from, whole_until = whole_periods(start, end, "month")
     if whole_from >= whole_until:
         return None
     day = metric.date_column
@@ -937,22 +972,17 @@ def _period_rollup_parts(
     """
     table, column = metric.period_rollups[grain]
     part = next(iter(metric.parts))
-    first = period_start(start, grain)
-    whole_from = first if first == start else _next_period(first, grain)
-    whole_until = period_start(end + timedelta(days=1), grain)  # exclusive
+    whole_from, whole_until = whole_periods(start, end, grain)
     if whole_from >= whole_until:  # no whole period in the range
         return _sum_parts(scoped, replace(metric, period_rollups={}), start, end, grain, None, where)
-    dims = "".join(
-        f" AND COALESCE(CAST({metric.dimensions[k]} AS VARCHAR), '{NONE_LABEL}') = $w{i}"
-        for i, k in enumerate(sorted(where))
-    )
+    dims, params = dimension_sql(where, metric.dimensions, "w")
     frame = scoped.execute_sql(
         f"""
         SELECT {column} AS period_date, CAST(count(*) AS DOUBLE) AS "{part}" FROM {table}
         WHERE workspace_id = $ws AND {column} >= $lo AND {column} < $hi{dims}
         GROUP BY {column}
         """,
-        {"lo": whole_from, "hi": whole_until, **{f"w{i}": where[k] for i, k in enumerate(sorted(where))}},
+        {"lo": whole_from, "hi": whole_until, **params},
     )
     edges = []
     if start < whole_from:
