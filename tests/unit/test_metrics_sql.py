@@ -226,6 +226,8 @@ def test_msql004_compiled_templates_outlive_the_process(scoped, tmp_path, monkey
     monkeypatch.setattr(M, "_SQL_TEMPLATES", {})
     assert M.use_template_store(store) >= 1
     assert ("gross_revenue", "month", None, ()) not in M._SQL_TEMPLATES  # the other build's line
+    kept = store.read_text().splitlines()
+    assert kept and not any("other-build" in line or line.startswith("{not") for line in kept)
 
     def no_compile(*args, **kwargs):
         raise AssertionError("compiled again")

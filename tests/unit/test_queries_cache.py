@@ -268,3 +268,33 @@ def test_qc010_a_failed_first_call_lets_the_waiters_compute(services, workspace)
     leader.join(5)
     assert errors == ["database went away"] and answers == ["recovered"]
     assert queries._INFLIGHT == {}
+
+
+def test_qc011_layered_cache_over_the_local_redis(monkeypatch):
+    """The same layers over a real Redis (PULSEBOARD_REDIS_URL deployments)."""
+    import uuid
+
+    import redis
+    from cachelib import RedisCache
+
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    prefix = f"pulseboard-test-{uuid.uuid4().hex}:"
+    monkeypatch.setattr(queries, "SHARED_MAX_BYTES", 10_000)
+    try:
+        first = LayeredCache(RedisCache(client, key_prefix=prefix, default_timeout=60))
+        second = LayeredCache(RedisCache(client, key_prefix=prefix, default_timeout=60))
+        small, large = pl.DataFrame({"v": [1.0]}), pl.DataFrame({"v": [float(i) for i in range(5_000)]})
+        first.set("small", small)
+        first.set("large", large)
+        assert first.flush()
+        assert second.get("small").equals(small)  # another process reads it from Redis
+        assert second.get("large") is None and first.get("large").equals(large)
+        second.delete("small")
+        assert first.shared.get("small") is None
+    finally:
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
