@@ -41,6 +41,9 @@ CUSTOMER_PERIODS = {
 # Stable customer identity across sources: the vendor's id, else the email hash, else the row.
 CUSTOMER_KEY = "coalesce(customer_id, customer_email_hash, source || ':' || source_id)"
 LOCAL_DAY = "CAST(timezone($tz, created AT TIME ZONE 'UTC') AS DATE)"
+#: the same for a UTC workspace: a plain cast, without ICU's per-row zone conversion (about
+#: 0.2 s per million payments)
+UTC_DAY = "CAST(created AS DATE)"
 SUCCESSFUL = "status IN ('succeeded', 'refunded')"
 # Separate refund lines (PayPal, balance transactions) carry the refunded amount in `amount`.
 IS_REFUND = "kind = 'refund'"
@@ -73,6 +76,7 @@ def _refresh_payments(
     cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRef, span: Span | None, additions_only: bool = False
 ) -> None:
     params: dict = {"ws": workspace.id, "tz": workspace.timezone}
+    local_day = UTC_DAY if workspace.timezone == "UTC" else LOCAL_DAY
     if span is not None:
         # A span that covers all the workspace's payments (a first import) is cheaper rebuilt whole.
         first, last = cur.execute(
@@ -94,7 +98,7 @@ def _refresh_payments(
         # from its UTC instant.
         rows_filter = (
             "created BETWEEN CAST($lo AS TIMESTAMP) - INTERVAL 2 DAY AND CAST($hi AS TIMESTAMP) + INTERVAL 2 DAY "
-            f"AND {LOCAL_DAY} BETWEEN {day_lo} AND {day_hi}"
+            f"AND {local_day} BETWEEN {day_lo} AND {day_hi}"
         )
     day_params = {k: v for k, v in params.items() if k != "tz" or span is not None}
 
@@ -108,10 +112,11 @@ def _refresh_payments(
         )
     cur.execute(f"DELETE FROM payments_daily WHERE workspace_id = $ws AND {day_filter}", day_params)
     cur.execute(f"DELETE FROM customer_daily WHERE workspace_id = $ws AND {day_filter}", day_params)
-    cur.execute(
+    _execute(
+        cur,
         f"""
         INSERT INTO payments_daily
-        SELECT workspace_id, {LOCAL_DAY} AS day, channel, product, country,
+        SELECT workspace_id, {local_day} AS day, channel, product, country,
                count(*) AS payments,
                count(*) FILTER (WHERE {SUCCESSFUL}) AS succeeded,
                count(*) FILTER (WHERE {SUCCESSFUL} AND coalesce(amount_refunded, 0) > 0) AS refunded_count,
@@ -126,25 +131,24 @@ def _refresh_payments(
         """,
         params,
     )
-    customer_rows = f"""
-        FROM payments
-        WHERE workspace_id = $ws AND {SUCCESSFUL} AND {IS_SALE} AND {rows_filter}
-    """
-    _number_new_customers(cur, customer_rows, params)
-    cur.execute(
+    customer_where = f"WHERE workspace_id = $ws AND {SUCCESSFUL} AND {IS_SALE} AND {rows_filter}"
+    _number_new_customers(cur, f"FROM payments {customer_where}", params)
+    # Payments get their customer's number first, so the grouping is over (day, integer) pairs:
+    # DuckDB's perfect hash aggregate instead of hashing customer key strings (0.74 -> 0.33 s for
+    # a million payments).
+    _execute(
+        cur,
         f"""
         INSERT INTO customer_daily
-        SELECT c.workspace_id, c.day, k.customer_no, c.channel, c.product, c.country, c.payments, c.gross
+        SELECT $ws, day, customer_no, any_value(channel), any_value(product), any_value(country),
+               count(*), coalesce(sum(amount_reporting), 0)
         FROM (
-            SELECT workspace_id, {LOCAL_DAY} AS day, {CUSTOMER_KEY} AS customer_key,
-                   any_value(channel) AS channel, any_value(product) AS product,
-                   any_value(country) AS country, count(*) AS payments,
-                   coalesce(sum(amount_reporting), 0) AS gross
-            {customer_rows}
-            GROUP BY workspace_id, day, customer_key
-        ) c
-        JOIN customer_keys k ON k.workspace_id = c.workspace_id AND k.customer_key = c.customer_key
-        ORDER BY c.day
+            SELECT {local_day} AS day, k.customer_no, channel, product, country, amount_reporting
+            FROM (SELECT * FROM payments {customer_where}) p
+            JOIN customer_keys k ON k.workspace_id = $ws AND k.customer_key = {CUSTOMER_KEY}
+        )
+        GROUP BY day, customer_no
+        ORDER BY day
         """,
         params,
     )
@@ -207,7 +211,12 @@ def _number_new_customers(cur: duckdb.DuckDBPyConnection, customer_rows: str, pa
             SELECT 1 FROM customer_keys k WHERE k.workspace_id = $ws AND k.customer_key = n.customer_key
         )
     """
-    # DuckDB refuses named parameters a statement does not use ($tz only appears with a span).
+    _execute(cur, sql, params)
+
+
+def _execute(cur: duckdb.DuckDBPyConnection, sql: str, params: dict) -> None:
+    """Run ``sql`` with the ``params`` it uses: DuckDB refuses named parameters a statement does
+    not mention ($tz only appears for a zoned workspace or with a span)."""
     cur.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
 
 
