@@ -215,8 +215,11 @@ def _number_new_customers(cur: duckdb.DuckDBPyConnection, customer_rows: str, pa
 
 
 def _execute(cur: duckdb.DuckDBPyConnection, sql: str, params: dict) -> None:
-    """Run ``sql`` with the ``params`` it uses: DuckDB refuses named parameters a statement does
-    not mention ($tz only appears for a zoned workspace or with a span)."""
+    """Run ``sql`` with only the ``params`` it uses.
+
+    DuckDB refuses named parameters a statement does not mention ($tz only appears for a zoned
+    workspace or with a span).
+    """
     cur.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
 
 
