@@ -302,7 +302,7 @@ class _Loader:
         if date_column:
             # Date-ordered row groups carry tight min/max statistics, so date-range reads and the
             # incremental rollup refresh skip most of a large table.
-            staged = staged.sort(date_column, nulls_last=True)
+            staged = _date_ordered(staged, date_column)
         cur = self.cur
         replaced, span = 0, None
         # A first import of a source has nothing to replace: skip the lookups against the table.
@@ -335,6 +335,21 @@ class _Loader:
         for s in sources:
             self._has_rows[(table, s)] = True
         return staged.height - replaced, replaced, span
+
+
+def _date_ordered(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``frame`` in ascending ``column`` order (nulls last).
+
+    Vendor exports usually come in date order, newest first (Stripe, PayPal): a reversal then
+    does, which costs nothing next to sorting a million rows (about 0.5 s).
+    """
+    dates = frame[column]
+    if dates.null_count() == 0:
+        if dates.is_sorted():
+            return frame
+        if dates.is_sorted(descending=True):
+            return frame.reverse()
+    return frame.sort(column, nulls_last=True)
 
 
 def _span(frame: pl.DataFrame, column: str | None) -> rollups.Span | None:

@@ -209,3 +209,17 @@ def test_migration_numbers_rollups_written_by_string_key(tmp_path):
         (1, "cus_b", 2),
         (2, "cus_b", 1),
     ]
+
+
+def test_rows_are_written_in_date_order_whatever_the_file_order():
+    """Date-ordered row groups are what lets rollup refreshes skip old data: ascending input is
+    kept, newest-first input (Stripe's order) is reversed, anything else is sorted, nulls last."""
+    import polars as pl
+
+    def order(values):
+        return ingest._date_ordered(pl.DataFrame({"d": values, "i": range(len(values))}), "d")["i"].to_list()
+
+    assert order([1, 2, 2, 3]) == [0, 1, 2, 3]
+    assert order([3, 2, 2, 1]) == [3, 2, 1, 0]
+    assert order([2, 1, 3]) == [1, 0, 2]
+    assert order([2, None, 1]) == [2, 0, 1]
