@@ -24,15 +24,13 @@ defined here, once:
 from __future__ import annotations
 
 import math
-import threading
-import weakref
-from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
 
 import ibis
 import polars as pl
 
 from data.metrics import NONE_LABEL, dimension_sql, period_start, periods, query_metric, whole_periods
+from data.subscriptions import all_subscriptions
 from data.warehouse import ScopedWarehouse
 
 MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churn")
@@ -101,58 +99,12 @@ def _subscriptions(scoped: ScopedWarehouse, end: date, plan: str | None = None) 
     integer cents (``mrr_reporting`` is DECIMAL(18,2), so exact): sums of cents are exact, and
     the same snapshot instants give the same numbers as the ``mrr`` metric.
     """
-    every = _all_subscriptions(scoped, plan)
+    every = all_subscriptions(scoped, plan)
     started = every.filter(pl.col("start_at") < _midnight(end + timedelta(days=1)))
     if started.height == every.height:
         return every
     # Customers whose subscriptions all start later drop out: number the rest 0..n-1 again.
     return started.with_columns((pl.col("code").rank("dense") - 1).cast(pl.Int64).alias("code"))
-
-
-#: Recent subscription fetches: warehouse -> {(workspace, data version, plan): frame}. The
-#: revenue page asks for the same subscriptions at several ends (the range, its comparison, the
-#: movements panel); one fetch (~35 ms at 100k subscriptions) serves them all until data changes.
-_SUBSCRIPTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_SUBSCRIPTIONS_LOCK = threading.Lock()
-_SUBSCRIPTIONS_KEPT = 8
-
-
-def _all_subscriptions(scoped: ScopedWarehouse, plan: str | None) -> pl.DataFrame:
-    """Every subscription of the workspace (of ``plan``), as :func:`_subscriptions` describes.
-
-    Plain SQL with bound parameters (an ibis compile alone costs tens of milliseconds),
-    remembered per data version.
-    """
-    key = (scoped.workspace.id, scoped.data_version(), plan)
-    with _SUBSCRIPTIONS_LOCK:
-        kept = _SUBSCRIPTIONS.setdefault(scoped.warehouse, OrderedDict())
-        if key in kept:
-            kept.move_to_end(key)
-            return kept[key]
-    plan_sql, params = dimension_sql({"plan": plan} if plan else None, {"plan": "plan"})
-    frame = scoped.execute_sql(
-        f"""
-        WITH s AS (
-            SELECT coalesce(customer_id, customer_email_hash) AS customer, start_at, end_at,
-                   CAST(round(coalesce(mrr_reporting, 0) * 100) AS BIGINT) AS cents
-            FROM subscriptions
-            WHERE workspace_id = $ws AND start_at IS NOT NULL{plan_sql}
-        ),
-        c AS (  -- a GROUP BY (hash) is cheaper than window functions (a sort)
-            SELECT customer, min(start_at) AS first_start, row_number() OVER () - 1 AS code
-            FROM s GROUP BY customer
-        )
-        SELECT s.customer, c.code, c.first_start, s.start_at, s.end_at, s.cents
-        FROM s JOIN c ON s.customer IS NOT DISTINCT FROM c.customer
-        """,
-        params,
-    )
-    with _SUBSCRIPTIONS_LOCK:
-        kept = _SUBSCRIPTIONS.setdefault(scoped.warehouse, OrderedDict())
-        kept[key] = frame
-        while len(kept) > _SUBSCRIPTIONS_KEPT:
-            kept.popitem(last=False)
-    return frame
 
 
 #: Movement codes of the vectorised classification, in the order of :data:`MOVEMENT_NAMES`.

@@ -869,7 +869,19 @@ def _sum_expr(t: ibis.Table, metric: Metric, start: date, end: date, grain: str,
         keys.append(day.truncate(_TRUNC_UNIT[grain]).cast("date").name("period_date"))
     if by:
         keys.append(t[metric.dimensions[by]].cast("string").fill_null(NONE_LABEL).name(by))
-    aggs = {part: _aggregate(fn(t)) for part, fn in metric.parts.items()}
+    values = {part: fn(t) for part, fn in metric.parts.items()}
+    if grain in ("week", "month") and not any(isinstance(v, ibis.expr.types.Scalar) for v in values.values()):
+        # Sum per day first, then per week/month: truncating every row's date costs far more
+        # than truncating one row per day (a year of the revenue rollup by month: 19 -> 3 ms).
+        # Only for plain sums; a distinct count cannot be re-added across days.
+        daily = t.group_by([day.name("pb_day"), *keys[1:]]).aggregate(
+            **{p: v.sum() for p, v in values.items()}
+        )
+        period = daily.pb_day.truncate(_TRUNC_UNIT[grain]).cast("date").name("period_date")
+        return daily.group_by([period, *(daily[k.get_name()] for k in keys[1:])]).aggregate(
+            **{p: daily[p].sum() for p in values}
+        )
+    aggs = {part: _aggregate(value) for part, value in values.items()}
     return t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
 
 
@@ -1028,15 +1040,32 @@ def _snapshot_parts(
         f" AND COALESCE(CAST(\"{metric.dimensions[k]}\" AS VARCHAR), '{NONE_LABEL}') = $w{i}"
         for i, k in enumerate(where_keys)
     )
-    subs = scoped.execute_sql(
-        f"""
-        SELECT start_at, coalesce(end_at, TIMESTAMP '9999-12-31') AS end_at,
-               CAST(round(coalesce(mrr_reporting, 0) * 100) AS BIGINT) AS cents{dim}
-        FROM subscriptions
-        WHERE workspace_id = $ws AND start_at < $next_day AND (end_at IS NULL OR end_at >= $start){filters}
-        """,
-        {"next_day": next_day, "start": start, **{f"w{i}": where[k] for i, k in enumerate(where_keys)}},
-    )
+    if (
+        not by
+        and set(where) <= {"plan"}
+        and metric.dimensions.get("plan") == "plan"
+        and hasattr(scoped, "warehouse")
+    ):
+        # The common case (MRR/ARR cards and trends, a plan filter at most) reads the
+        # workspace's subscriptions fetched once per data version, shared with the subscription
+        # KPIs and movements, instead of one query per call.
+        from data.subscriptions import all_subscriptions  # it imports this module
+
+        every = all_subscriptions(scoped, where.get("plan"))
+        subs = every.filter(
+            (pl.col("start_at") < datetime.combine(next_day, time()))
+            & (pl.col("end_at").is_null() | (pl.col("end_at") >= datetime.combine(start, time())))
+        ).select("start_at", pl.col("end_at").fill_null(datetime(9999, 12, 31)), "cents")
+    else:
+        subs = scoped.execute_sql(
+            f"""
+            SELECT start_at, coalesce(end_at, TIMESTAMP '9999-12-31') AS end_at,
+                   CAST(round(coalesce(mrr_reporting, 0) * 100) AS BIGINT) AS cents{dim}
+            FROM subscriptions
+            WHERE workspace_id = $ws AND start_at < $next_day AND (end_at IS NULL OR end_at >= $start){filters}
+            """,
+            {"next_day": next_day, "start": start, **{f"w{i}": where[k] for i, k in enumerate(where_keys)}},
+        )
     cut = np.array(cutoffs, dtype="datetime64[us]")
     k = len(cut)
     first = np.searchsorted(cut, subs["start_at"].cast(pl.Datetime("us")).to_numpy(), side="right")
