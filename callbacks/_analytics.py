@@ -31,7 +31,7 @@ from dashboard.auth import PermissionDenied, current_context, require_role
 from dashboard.models import Role
 from dashboard.queries import cached_call, metric_frame
 from data.analytics import CHANNEL_OF_PLATFORM
-from data.metrics import dimension_values, get_metric, query_metric
+from data.metrics import dimension_values, get_metric
 
 FILTER_KEYS = ("channel", "campaign", "product", "country", "platform")
 _MAX_VALUE = 200
@@ -150,16 +150,10 @@ def metric(
     by=None,
     compare=None,
 ) -> pl.DataFrame:
-    """A catalogue metric with the page's filters (cached; no filter -> dashboard.queries.metric_frame)."""
-    where = where_for(name, filters or {})
-    if not where:
-        return metric_frame(scope.services, scope.ctx, name, start, end, grain=grain, by=by, compare=compare)
-    params = {"n": name, "s": start, "e": end, "g": grain, "b": by, "c": compare, "w": where}
-    return cached(
-        scope,
-        "metric",
-        params,
-        lambda s: query_metric(s, name, start, end, grain=grain, by=by, compare=compare, where=where),
+    """A catalogue metric with the page's filters that apply to it (dashboard.queries.metric_frame)."""
+    where = where_for(name, filters or {}) or None
+    return metric_frame(
+        scope.services, scope.ctx, name, start, end, grain=grain, by=by, compare=compare, where=where
     )
 
 

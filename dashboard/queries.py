@@ -26,7 +26,7 @@ from cachelib import BaseCache, FileSystemCache, RedisCache
 
 from dashboard.accounts import WorkspaceContext
 from dashboard.services import Services
-from data.metrics import query_metric
+from data.metrics import get_metric, query_metric
 from data.warehouse import ScopedWarehouse, WorkspaceRef
 
 logger = logging.getLogger(__name__)
@@ -293,7 +293,19 @@ def metric_frame(
     compare: str | None = None,
     where: dict[str, str] | None = None,
 ) -> pl.DataFrame:
-    """``data.metrics.query_metric`` for the context's workspace, through the cache."""
+    """``data.metrics.query_metric`` for the context's workspace, through the cache.
+
+    A metric that is a fixed multiple of another (ARR = MRR x 12) is that metric's cached
+    answer scaled: the MRR and ARR cards then cost one computation.
+    """
+    metric = get_metric(name)
+    if metric.scaled_from is not None:
+        base = metric_frame(
+            services, ctx, metric.scaled_from, start, end, grain=grain, by=by, compare=compare, where=where
+        )
+        factor = metric.scale / get_metric(metric.scaled_from).scale
+        scaled = [pl.col(c) * factor for c in ("value", "compare_value")]
+        return base.with_columns(e.round(2) if metric.unit == "currency" else e for e in scaled)
     params = [name, start, end, grain, by, compare, sorted((where or {}).items())]
     return cached_call(
         services,

@@ -65,6 +65,9 @@ class Metric:
     #: the column a distinct-count metric counts (its "total" can then read whole months from
     #: the "month" period rollup: fewer rows to de-duplicate)
     distinct_column: str | None = None
+    #: another metric this one is a fixed multiple of (ARR is MRR x ``scale``): a cache may
+    #: derive it from that metric's answer instead of computing the same parts twice
+    scaled_from: str | None = None
 
     @property
     def format(self) -> str:
@@ -231,6 +234,7 @@ _METRICS: list[Metric] = [
         dimensions={"plan": "plan"},
         snapshot=True,
         scale=12.0,
+        scaled_from="mrr",
     ),
     # -- marketing (ad_daily) ------------------------------------------------------------------
     Metric(
