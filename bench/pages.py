@@ -495,7 +495,9 @@ def page_queries(page: str, scope, sc: Scenario) -> list[tuple[str, tuple, Calla
         kpi("new_customers")
         for name in ("win_rate", "average_deal_size", "sales_cycle_days"):
             kpi(name, flt={})
-        cached("rfm_customers", "rfm_customers", {"e": e, "w": filters},
+        cached("rfm_segment_summary (panels)", "rfm_segments", {"e": e, "w": filters},
+               lambda w: A.rfm_segment_summary(w, e, where=filters or None))  # fmt: skip
+        cached("rfm_customers (drill, CSV)", "rfm_customers", {"e": e, "w": filters},
                lambda w: A.rfm_customers(w, e, where=filters or None))  # fmt: skip
         geo = {k: v for k, v in filters.items() if k != "country"}
         metric("active_customers", by="country", flt=geo)

@@ -54,8 +54,15 @@ def rfm_customers(scope: Scope, filters: dict) -> pl.DataFrame:
 
 
 def rfm_segments(scope: Scope, filters: dict) -> pl.DataFrame:
-    """Customers and revenue per RFM segment."""
-    return A.rfm_segments(rfm_customers(scope, filters))
+    """Customers and revenue per RFM segment (the customers are named only for the drill-down)."""
+    f = scope.filters
+    days = (f.end - f.start).days + 1
+    return an.cached(
+        scope,
+        "rfm_segments",
+        {"s": f.start, "e": f.end, "w": filters},
+        lambda s: A.rfm_segment_summary(s, f.end, lookback_days=days, where=filters or None),
+    )
 
 
 def geo(scope: Scope, filters: dict) -> pl.DataFrame:

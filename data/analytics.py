@@ -23,10 +23,12 @@ defined here, once:
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import date, datetime, time, timedelta
 
 import ibis
+import numpy as np
 import polars as pl
 
 from data.metrics import NONE_LABEL, dimension_sql, period_start, periods, query_metric, whole_periods
@@ -633,6 +635,53 @@ def _score(values: pl.Expr, *, higher_is_better: bool = True) -> pl.Expr:
     return (1 + ((ranked - 1) * 5 / pl.len()).floor()).clip(1, 5).cast(pl.Int64)
 
 
+def _quintile_scores(values: np.ndarray, *, higher_is_better: bool = True) -> np.ndarray:
+    """:func:`_score` of a numpy array, from four order statistics instead of a full rank.
+
+    With L = how many values are smaller than v (its "min" rank minus one), the score is
+    1 + floor(5L / n), and 5L / n >= k exactly when the ceil(kn/5)-th smallest value is
+    below v. A partial sort (np.partition) finds those four values: ~2 ms for 200k
+    customers where ranking them costs ~15 ms.
+    """
+    v = values if higher_is_better else -values
+    n = len(v)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    positions = [-(-k * n // 5) - 1 for k in range(1, 5)]  # ceil(kn/5) - 1, 0-based
+    score = np.ones(n, dtype=np.int64)
+    for cut in np.partition(v, positions)[positions]:
+        score += v > cut  # one pass per cut: cheaper than a binary search per value
+    return score
+
+
+@functools.cache
+def _segment_lookup() -> np.ndarray:
+    """Segment number (index in RFM_SEGMENTS) for every (r, f, m, one purchase) combination.
+
+    Evaluated once from :func:`rfm_segment`'s rules, so the rules live in one place.
+    """
+    combos = pl.DataFrame(
+        [(r, f, m, freq) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6) for freq in (2, 1)],
+        schema=["r", "f", "m", "frequency"],
+        orient="row",
+    )
+    named = combos.select(rfm_segment(pl.col("r"), pl.col("f"), pl.col("m"), pl.col("frequency")))
+    return named["segment"].replace_strict({name: i for i, name in enumerate(RFM_SEGMENTS)}).to_numpy()
+
+
+RFM_SCHEMA = {
+    "customer": pl.Utf8,
+    "last_day": pl.Date,
+    "recency_days": pl.Int64,
+    "frequency": pl.Int64,
+    "monetary": pl.Float64,
+    "r": pl.Int64,
+    "f": pl.Int64,
+    "m": pl.Int64,
+    "segment": pl.Utf8,
+}
+
+
 def rfm_customers(
     scoped: ScopedWarehouse, as_of: date, *, lookback_days: int = 365, where: dict[str, str] | None = None
 ) -> pl.DataFrame:
@@ -642,46 +691,62 @@ def rfm_customers(
     monetary = gross revenue; each scored 1-5 by quintile (5 best). Segment from R and the
     mean of F and M: Champions (R>=4, FM>=4), Loyal (R>=3, FM>=3), New (R>=4, one purchase),
     Promising (R>=4), Needs attention (R=3), At risk (R<=2, FM>=3), Hibernating (R=2), Lost.
+    Sorted by monetary, highest first.
     """
+    scored = _rfm_scored(scoped, as_of, lookback_days, where)
+    if scored.height == 0:
+        return pl.DataFrame(schema=RFM_SCHEMA)
+    keys = scoped.execute_sql(
+        "SELECT customer_no, customer_key AS customer FROM customer_keys WHERE workspace_id = $ws"
+    )
+    return (
+        scored.join(keys, on="customer_no", how="left")
+        .select(list(RFM_SCHEMA))
+        .cast(RFM_SCHEMA)
+        .sort(["monetary", "customer"], descending=[True, False])
+    )
+
+
+def rfm_segment_summary(
+    scoped: ScopedWarehouse, as_of: date, *, lookback_days: int = 365, where: dict[str, str] | None = None
+) -> pl.DataFrame:
+    """:func:`rfm_segments` of :func:`rfm_customers`, without naming the customers.
+
+    The segment panels need only counts and sums per segment: scoring customer numbers skips
+    fetching, joining and sorting 200k customer keys.
+    """
+    return rfm_segments(_rfm_scored(scoped, as_of, lookback_days, where))
+
+
+def _rfm_scored(
+    scoped: ScopedWarehouse, as_of: date, lookback_days: int, where: dict[str, str] | None
+) -> pl.DataFrame:
+    """Every active customer's number, RFM values, scores and segment (unsorted)."""
     since = as_of - timedelta(days=lookback_days - 1)
     activity, params = _customer_activity(since, as_of, where)
     raw = scoped.execute_sql(
         f"""
-        SELECT k.customer_key AS customer, p.last_day, p.days AS frequency,
-               CAST(p.gross AS DOUBLE) AS monetary
-        FROM ({activity}) p
-        JOIN customer_keys k ON k.workspace_id = $ws AND k.customer_no = p.customer_no
+        SELECT customer_no, last_day, CAST(datediff('day', last_day, $as_of) AS BIGINT) AS recency_days,
+               days AS frequency, round(CAST(gross AS DOUBLE), 2) AS monetary
+        FROM ({activity})
         """,
-        params,
+        {**params, "as_of": as_of},
     )
-    schema = {
-        "customer": pl.Utf8,
-        "last_day": pl.Date,
-        "recency_days": pl.Int64,
-        "frequency": pl.Int64,
-        "monetary": pl.Float64,
-        "r": pl.Int64,
-        "f": pl.Int64,
-        "m": pl.Int64,
-        "segment": pl.Utf8,
-    }
     if raw.height == 0:
-        return pl.DataFrame(schema=schema)
-    raw = raw.with_columns(
-        (pl.lit(as_of, dtype=pl.Date) - pl.col("last_day")).dt.total_days().alias("recency_days"),
-        pl.col("frequency").cast(pl.Int64),
-        pl.col("monetary").round(2),
-    )
-    scored = raw.with_columns(
-        _score(pl.col("recency_days"), higher_is_better=False).alias("r"),
-        _score(pl.col("frequency")).alias("f"),
-        _score(pl.col("monetary")).alias("m"),
-    )
-    return (
-        scored.with_columns(rfm_segment(pl.col("r"), pl.col("f"), pl.col("m"), pl.col("frequency")))
-        .select(list(schema))
-        .cast(schema)
-        .sort(["monetary", "customer"], descending=[True, False])
+        return raw.with_columns(
+            *(pl.lit(None, dtype=pl.Int64).alias(c) for c in ("r", "f", "m")),
+            pl.lit(None, dtype=pl.Utf8).alias("segment"),
+        )
+    r = _quintile_scores(raw["recency_days"].to_numpy(), higher_is_better=False)
+    f = _quintile_scores(raw["frequency"].to_numpy())
+    m = _quintile_scores(raw["monetary"].to_numpy())
+    one = (raw["frequency"].to_numpy() == 1).astype(np.int64)
+    code = _segment_lookup()[(((r - 1) * 5 + (f - 1)) * 5 + (m - 1)) * 2 + one]
+    return raw.with_columns(
+        pl.Series("r", r, dtype=pl.Int64),
+        pl.Series("f", f, dtype=pl.Int64),
+        pl.Series("m", m, dtype=pl.Int64),
+        pl.Series("segment", RFM_SEGMENTS, dtype=pl.Utf8).gather(code),
     )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from data import analytics as A
 from data.metrics import query_metric
@@ -287,6 +289,27 @@ def test_ana013_rfm_scores_and_segments(shop):
     assert by["x"]["segment"] == "Loyal" and by["y"]["segment"] == "Lost"
     seg = A.rfm_segments(rfm)
     assert seg["customers"].sum() == 3 and seg["revenue"].sum() == 430
+
+
+def test_ana013c_segment_summary_equals_the_named_customers_grouped(shop):
+    """The panels' summary (customer numbers only) is the drill-down's customers grouped."""
+    for where in (None, {"channel": "Paid Search"}):
+        named = A.rfm_segments(A.rfm_customers(shop, FEB28, where=where))
+        assert_frame_equal(A.rfm_segment_summary(shop, FEB28, where=where), named)
+        assert named["customers"].sum() > 0
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6, 7, 11, 100, 1001])
+def test_ana013d_quintile_scores_by_order_statistics_equal_ranked_scores(n):
+    """RFM scores from four order statistics equal the rank-based definition, ties included."""
+    rng = np.random.default_rng(n)
+    for values in (rng.integers(0, 5, n), rng.gamma(2, 3, n).round(1), np.zeros(n)):
+        for higher_is_better in (True, False):
+            ranked = pl.DataFrame({"v": values}).select(
+                A._score(pl.col("v"), higher_is_better=higher_is_better)
+            )
+            got = A._quintile_scores(values, higher_is_better=higher_is_better)
+            assert got.tolist() == ranked.to_series().to_list()
 
 
 def test_ana013b_rfm_frequency_counts_days_not_payments(services, workspace):
