@@ -414,6 +414,26 @@ def test_ana022_lead_scoring_trains_validates_and_scores(services, workspace):
     assert set(scores) == {"o1", "o2"} and scores["o1"] > scores["o2"]
 
 
+def test_ana023_logit_fit_equals_statsmodels():
+    """The numpy Newton fit gives statsmodels' maximum-likelihood and ridge coefficients."""
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(7)
+    x = np.column_stack([np.ones(3000), rng.normal(size=(3000, 4))])
+    y = (rng.random(3000) < 1 / (1 + np.exp(-(x @ [0.3, 1.2, -0.8, 0.0, 0.5])))).astype(float)
+    want = sm.Logit(y, x).fit(disp=0).params
+    np.testing.assert_allclose(A.fit_logit(x, y), want, atol=1e-7)
+    ridge = sm.GLM(y, x, family=sm.families.Binomial()).fit_regularized(alpha=0.05, L1_wt=0.0).params
+    np.testing.assert_allclose(A.fit_logit(x, y, ridge=0.05), ridge, atol=1e-4)
+
+
+def test_ana024_logit_fit_gives_up_on_perfect_separation():
+    x = np.column_stack([np.ones(40), np.r_[np.zeros(20), np.ones(20)]])
+    y = np.r_[np.zeros(20), np.ones(20)]
+    assert A.fit_logit(x, y, max_abs=A.MAX_LOGIT_COEF) is None
+    ridge = A.fit_logit(x, y, ridge=A.LOGIT_RIDGE)
+    assert ridge is not None and ridge[1] > 0 and np.abs(ridge).max() < A.MAX_LOGIT_COEF
+
+
 # -- MRR movements: the vectorised snapshots equal the plain definition --------------------------
 
 
