@@ -495,10 +495,11 @@ def page_queries(page: str, scope, sc: Scenario) -> list[tuple[str, tuple, Calla
         kpi("new_customers")
         for name in ("win_rate", "average_deal_size", "sales_cycle_days"):
             kpi(name, flt={})
-        cached("rfm_segment_summary (panels)", "rfm_segments", {"e": e, "w": filters},
-               lambda w: A.rfm_segment_summary(w, e, where=filters or None))  # fmt: skip
-        cached("rfm_customers (drill, CSV)", "rfm_customers", {"e": e, "w": filters},
-               lambda w: A.rfm_customers(w, e, where=filters or None))  # fmt: skip
+        from callbacks import customers as cus
+
+        out.append(("rfm scores (segment panels)", ("rfm_scores",), lambda: cus.rfm_segments(scope, filters)))
+        out.append(("rfm segment drill 'At risk' (cold: scores too)", ("rfm_drill",),
+                    lambda: cus.rfm_customers(scope, filters, "At risk")))  # fmt: skip
         geo = {k: v for k, v in filters.items() if k != "country"}
         metric("active_customers", by="country", flt=geo)
         cached("deals_by_stage", "deals_by_stage", {"s": s, "e": e}, lambda w: A.deals_by_stage(w, s, e))

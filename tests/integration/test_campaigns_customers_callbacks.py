@@ -353,3 +353,29 @@ def test_cus005_drill_into_segment_and_stage(app, client, auth, data):
     assert [r["deal"] for r in won["rowData"]] == ["d1"]
     bad = render_drill_http(client, app, "customers", {"item": "rfm_chart", "value": "DROP TABLE"})
     assert "not valid" in bad
+
+
+def test_cus005b_segment_drill_lists_exactly_that_segments_customers(app, client, auth, services, data):
+    """The drill names only the clicked segment's customers: the same rows as every customer's
+    scores filtered to it, in the same order."""
+    from callbacks import customers
+    from callbacks.common import request_scope
+
+    with app.server.test_request_context():
+        _login(app, services, "owner@acme.test")
+        everyone = customers.rfm_customers(request_scope(_store()), {})
+    assert everyone.height >= 2
+    auth.login("owner@acme.test")
+    for segment in everyone["segment"].unique().to_list():
+        got = grid_rows(
+            client,
+            app,
+            "customers",
+            "drill",
+            {"startRow": 0, "endRow": 100},
+            store=_store(),
+            drill={"item": "rfm_chart", "value": segment},
+        )
+        want = everyone.filter(pl.col("segment") == segment)
+        assert [r["customer"] for r in got["rowData"]] == want["customer"].to_list()
+        assert {r["segment"] for r in got["rowData"]} == {segment}
