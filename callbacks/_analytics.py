@@ -29,9 +29,9 @@ from components.grids import page_of, paged_grid
 from components.kpi_card import kpi_card
 from dashboard.auth import PermissionDenied, current_context, require_role
 from dashboard.models import Role
-from dashboard.queries import cached_call, metric_frame
+from dashboard.queries import cached_call, metric_frame, metric_frames
 from data.analytics import CHANNEL_OF_PLATFORM
-from data.metrics import dimension_values, get_metric
+from data.metrics import dimension_values, get_metric, metric_family
 
 FILTER_KEYS = ("channel", "campaign", "product", "country", "platform")
 _MAX_VALUE = 200
@@ -187,22 +187,61 @@ def payment_options(scope: Scope, keys: tuple[str, ...]) -> dict[str, list[str]]
     )
 
 
-def metric_kpi(scope: Scope, name: str, filters: dict) -> dict:
-    """Value, comparison and sparkline series of a catalogue metric for a KPI card."""
+def metric_kpis(scope: Scope, names, filters: dict) -> dict[str, dict]:
+    """Value, comparison and sparkline series of catalogue metrics for KPI cards: name -> KPI dict.
+
+    See :func:`kpi_calls` for how the queries are shared.
+    """
+    calls, assemble = kpi_calls(scope, names, filters)
+    return assemble(gather(*calls))
+
+
+def kpi_calls(scope: Scope, names, filters: dict) -> tuple[list[Callable[[], Any]], Callable[[list], dict]]:
+    """The queries behind the KPI cards of ``names``, and how to turn their answers into cards.
+
+    Metrics of one family (summed from the same table, with the same filters applying) are
+    asked together: a row of ten ad metrics is two scans (the range with its comparison, and
+    the sparkline series) instead of twenty. A KPI row runs the calls with :func:`gather`,
+    next to any other query it needs, then ``assemble(answers)`` gives name -> KPI dict.
+    """
     f = scope.filters
-    total = metric(scope, name, f.start, f.end, filters=filters, compare=f.compare)
-    series = metric(scope, name, f.start, f.end, filters=filters, grain=f.grain)
-    m = get_metric(name)
-    return {
-        "metric": name,
-        "label": m.label,
-        "unit": m.unit,
-        "value": total["value"][0],
-        "compare_value": total["compare_value"][0],
-        "up_is_good": m.up_is_good,
-        "series": series["value"].to_list(),
-        "description": m.description,
-    }
+    groups: dict[tuple, list[str]] = {}
+    for name in names:
+        where = tuple(sorted(where_for(name, filters).items()))
+        groups.setdefault((where, metric_family(get_metric(name))), []).append(name)
+    calls: list[Callable[[], Any]] = []
+    for (where, _family), group in groups.items():
+        asked = {"where": dict(where) or None}
+        calls.append(
+            lambda g=group, a=asked: metric_frames(
+                scope.services, scope.ctx, g, f.start, f.end, compare=f.compare, **a
+            )
+        )
+        calls.append(
+            lambda g=group, a=asked: metric_frames(
+                scope.services, scope.ctx, g, f.start, f.end, grain=f.grain, **a
+            )
+        )
+
+    def assemble(answers: list) -> dict[str, dict]:
+        totals = {k: v for frames in answers[0::2] for k, v in frames.items()}
+        series = {k: v for frames in answers[1::2] for k, v in frames.items()}
+        out = {}
+        for name in names:
+            m = get_metric(name)
+            out[name] = {
+                "metric": name,
+                "label": m.label,
+                "unit": m.unit,
+                "value": totals[name]["value"][0],
+                "compare_value": totals[name]["compare_value"][0],
+                "up_is_good": m.up_is_good,
+                "series": series[name]["value"].to_list(),
+                "description": m.description,
+            }
+        return out
+
+    return calls, assemble
 
 
 def card(scope: Scope, kpi: dict, goal=None):

@@ -265,7 +265,8 @@ def cac_view(scope: Scope, filters: dict, frame: pl.DataFrame):
 
 def kpis_view(scope: Scope, filters: dict, _frame):
     """The ad KPI cards."""
-    kpis = an.gather(*[lambda name=name: an.metric_kpi(scope, name, filters) for name in KPI_METRICS])
+    found = an.metric_kpis(scope, KPI_METRICS, filters)
+    kpis = [found[name] for name in KPI_METRICS]
     return kpi_row([an.card(scope, kpi) for kpi in kpis])
 
 

@@ -129,12 +129,11 @@ def _returning(active: dict, new: dict) -> float | None:
 
 def kpis_view(scope: Scope, filters: dict, _frame):
     """Customer KPIs (filtered) and pipeline KPIs (deals carry none of the page's filters)."""
-    stats, active, new, *deals = an.gather(
-        lambda: open_pipeline(scope),
-        lambda: an.metric_kpi(scope, "active_customers", filters),
-        lambda: an.metric_kpi(scope, "new_customers", filters),
-        *[lambda name=name: an.metric_kpi(scope, name, {}) for name in DEAL_METRICS],
-    )
+    # Deals carry none of the page's filters: where_for leaves them unfiltered.
+    calls, assemble = an.kpi_calls(scope, ("active_customers", "new_customers", *DEAL_METRICS), filters)
+    stats, *answers = an.gather(lambda: open_pipeline(scope), *calls)
+    found = assemble(answers)
+    active, new, deals = found["active_customers"], found["new_customers"], [found[n] for n in DEAL_METRICS]
     return kpi_row(
         [
             an.card(scope, active),

@@ -128,12 +128,14 @@ def kpis_view(scope: Scope, filters: dict, _frame):
     # Longest first (the subscription KPIs, then MRR), ARR last: it waits for MRR's answer
     # (ARR is MRR x 12, computed once) and would hold a thread idle meanwhile.
     order = sorted(KPI_METRICS, key=lambda name: (name == "arr", name != "mrr"))
+    calls, assemble = an.kpi_calls(scope, order, filters)
     now, before, *answers = an.gather(
         lambda: sub_kpis(scope, filters, f.start, f.end),
         lambda: sub_kpis(scope, filters, *comparison_range(f.start, f.end, f.compare)) if f.compare else {},
-        *[lambda name=name: an.metric_kpi(scope, name, filters) for name in order],
+        *calls,
     )
-    kpis = [dict(zip(order, answers, strict=True))[name] for name in KPI_METRICS]
+    found = assemble(answers)
+    kpis = [found[name] for name in KPI_METRICS]
     cards = []
     for name, kpi in zip(KPI_METRICS, kpis, strict=True):
         goal = (

@@ -26,7 +26,7 @@ from cachelib import BaseCache, FileSystemCache, RedisCache
 
 from dashboard.accounts import WorkspaceContext
 from dashboard.services import Services
-from data.metrics import get_metric, query_metric
+from data.metrics import Metric, get_metric, query_metric, query_metrics
 from data.warehouse import ScopedWarehouse, WorkspaceRef
 
 logger = logging.getLogger(__name__)
@@ -303,9 +303,7 @@ def metric_frame(
         base = metric_frame(
             services, ctx, metric.scaled_from, start, end, grain=grain, by=by, compare=compare, where=where
         )
-        factor = metric.scale / get_metric(metric.scaled_from).scale
-        scaled = [pl.col(c) * factor for c in ("value", "compare_value")]
-        return base.with_columns(e.round(2) if metric.unit == "currency" else e for e in scaled)
+        return _scaled(metric, base)
     params = [name, start, end, grain, by, compare, sorted((where or {}).items())]
     return cached_call(
         services,
@@ -316,3 +314,45 @@ def metric_frame(
             scoped, name, start, end, grain=grain, by=by, compare=compare, where=where
         ),
     )
+
+
+def metric_frames(
+    services: Services,
+    ctx: WorkspaceContext,
+    names: list[str] | tuple[str, ...],
+    start: date,
+    end: date,
+    *,
+    grain: str = "total",
+    by: str | None = None,
+    compare: str | None = None,
+    where: dict[str, str] | None = None,
+) -> dict[str, pl.DataFrame]:
+    """:func:`metric_frame` of several metrics asked together.
+
+    One cache entry, and one scan per family of metrics summed from the same table
+    (``data.metrics.query_metrics``).
+    """
+    bases = {name: get_metric(name).scaled_from or name for name in names}
+    asked = list(dict.fromkeys(bases.values()))
+    params = [asked, start, end, grain, by, compare, sorted((where or {}).items())]
+    frames = cached_call(
+        services,
+        ctx.workspace,
+        "metrics",
+        params,
+        lambda scoped: query_metrics(
+            scoped, asked, start, end, grain=grain, by=by, compare=compare, where=where
+        ),
+    )
+    return {
+        name: frames[name] if base == name else _scaled(get_metric(name), frames[base])
+        for name, base in bases.items()
+    }
+
+
+def _scaled(metric: Metric, base: pl.DataFrame) -> pl.DataFrame:
+    """``metric``'s frame from the frame of the metric it is a multiple of (``scaled_from``)."""
+    factor = metric.scale / get_metric(metric.scaled_from).scale
+    scaled = [pl.col(c) * factor for c in ("value", "compare_value")]
+    return base.with_columns(e.round(2) if metric.unit == "currency" else e for e in scaled)

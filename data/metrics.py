@@ -639,27 +639,52 @@ def query_metric(
     value ``(none)`` matches missing ones), before any part is summed: a filtered ratio is
     computed from the filtered parts, exactly like the matching row of ``by=``.
     """
-    metric = get_metric(name)
-    check_request(metric, start, end, grain, by, compare)
-    if where:
-        for key in where:
+    return query_metrics(scoped, [name], start, end, grain=grain, by=by, compare=compare, where=where)[name]
+
+
+def query_metrics(
+    scoped: ScopedWarehouse,
+    names: list[str] | tuple[str, ...],
+    start: date,
+    end: date,
+    *,
+    grain: str = "total",
+    by: str | None = None,
+    compare: str | None = None,
+    where: dict[str, str] | None = None,
+) -> dict[str, pl.DataFrame]:
+    """:func:`query_metric` of several metrics with the same request: name -> frame.
+
+    Metrics summed from the same table (the ten ad metrics, or gross revenue, refunds and net
+    revenue) are computed together, from one scan per range instead of one per metric; the
+    frames are exactly those :func:`query_metric` returns one by one. A KPI row asks this way.
+    """
+    metrics = [get_metric(name) for name in names]
+    for metric in metrics:
+        check_request(metric, start, end, grain, by, compare)
+        for key in where or {}:
             if key not in metric.dimensions:
                 accepted = ", ".join(metric.dimensions) or "none"
                 raise MetricError(
                     f"metric {metric.name!r} cannot be filtered by {key!r}; accepted dimensions: {accepted}"
                 )
     where = {k: str(v) for k, v in (where or {}).items()}
-    current = _compute(scoped, metric, start, end, grain, by, where)
+    current = _compute_all(scoped, metrics, start, end, grain, by, where)
     if compare is None:
-        return current.with_columns(pl.lit(None, dtype=pl.Float64).alias("compare_value")).drop(
-            "period_index"
-        )
+        return {
+            name: frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("compare_value")).drop(
+                "period_index"
+            )
+            for name, frame in current.items()
+        }
     c_start, c_end = comparison_range(start, end, compare)
-    previous = _compute(scoped, metric, c_start, c_end, grain, by, where)
+    previous = _compute_all(scoped, metrics, c_start, c_end, grain, by, where)
     keys = ["period_index", *([by] if by else [])]
-    previous = previous.select([*keys, pl.col("value").alias("compare_value")])
-    joined = current.join(previous, on=keys, how="left")
-    return joined.drop("period_index")
+    out = {}
+    for name, frame in current.items():
+        before = previous[name].select([*keys, pl.col("value").alias("compare_value")])
+        out[name] = frame.join(before, on=keys, how="left").drop("period_index")
+    return out
 
 
 def comparison_range(start: date, end: date, compare: str) -> tuple[date, date]:
@@ -751,12 +776,67 @@ def dimension_sql(
 # -- internals ---------------------------------------------------------------------------------
 
 
+def _compute_all(
+    scoped: ScopedWarehouse,
+    metrics: list[Metric],
+    start: date,
+    end: date,
+    grain: str,
+    by: str | None,
+    where: dict,
+) -> dict[str, pl.DataFrame]:
+    """:func:`_compute` of each metric, sharing one scan among metrics of the same family."""
+    out: dict[str, pl.DataFrame] = {}
+    families: dict[tuple, list[Metric]] = {}
+    for metric in metrics:
+        families.setdefault(metric_family(metric), []).append(metric)
+    for family, members in families.items():
+        if family[0] is None or len(members) == 1:
+            for metric in members:
+                out[metric.name] = _compute(scoped, metric, start, end, grain, by, where)
+            continue
+        # One metric whose parts are every member's parts, renamed "<i>:<part>" so they cannot
+        # collide; its name (the members') keys the compiled-SQL template of this shape.
+        union = replace(
+            members[0],
+            name="+".join(m.name for m in members),
+            parts={f"{i}:{p}": fn for i, m in enumerate(members) for p, fn in m.parts.items()},
+        )
+        raw = _sum_parts(scoped, union, start, end, grain, by, where)
+        keys = [c for c in ("period_date", by) if c and c in raw.columns]
+        for i, metric in enumerate(members):
+            own = raw.select(*keys, *(pl.col(f"{i}:{p}").alias(p) for p in metric.parts))
+            out[metric.name] = _compute(scoped, metric, start, end, grain, by, where, raw=own)
+    return out
+
+
+def metric_family(metric: Metric) -> tuple:
+    """Metrics with equal keys are summed in one query by :func:`query_metrics`.
+
+    Same table, date column, row filter and dimensions, and summed parts (a snapshot or a
+    distinct count has its own computation: its key is unique to it).
+    """
+    if metric.snapshot or metric.distinct_column or metric.period_rollups:
+        return (None, metric.name)
+    dims = tuple(sorted(metric.dimensions.items()))
+    return (metric.table, metric.date_column, id(metric.row_filter), dims)
+
+
 def _compute(
-    scoped: ScopedWarehouse, metric: Metric, start: date, end: date, grain: str, by: str | None, where: dict
+    scoped: ScopedWarehouse,
+    metric: Metric,
+    start: date,
+    end: date,
+    grain: str,
+    by: str | None,
+    where: dict,
+    *,
+    raw: pl.DataFrame | None = None,
 ):
-    if metric.snapshot:
+    """One metric's frame (period_index, period, [by], value); ``raw``: its parts, if summed already."""
+    if raw is None and metric.snapshot:
         raw = _snapshot_parts(scoped, metric, start, end, grain, by, where)
-    else:
+    elif raw is None:
         raw = _sum_parts(scoped, metric, start, end, grain, by, where)
     frame = _fill_calendar(raw, metric, start, end, grain, by)
     value = metric.combine * metric.scale if metric.scale != 1.0 else metric.combine
@@ -966,12 +1046,15 @@ def _distinct_total_parts(scoped, metric: Metric, start: date, end: date) -> pl.
     day = metric.date_column
     return scoped.execute_sql(
         f"""
-        SELECT CAST(count(DISTINCT {counted}) AS DOUBLE) AS "{part}" FROM (
-            SELECT {counted} FROM {table}
-            WHERE workspace_id = $ws AND {column} >= $lo AND {column} < $hi
-            UNION ALL
-            SELECT {counted} FROM {metric.table}
-            WHERE workspace_id = $ws AND ({day} BETWEEN $start AND $lo - 1 OR {day} BETWEEN $hi AND $end)
+        SELECT CAST(count(*) AS DOUBLE) AS "{part}" FROM (
+            SELECT {counted} FROM (
+                SELECT {counted} FROM {table}
+                WHERE workspace_id = $ws AND {column} >= $lo AND {column} < $hi
+                UNION ALL
+                SELECT {counted} FROM {metric.table}
+                WHERE workspace_id = $ws AND ({day} BETWEEN $start AND $lo - 1 OR {day} BETWEEN $hi AND $end)
+            )
+            GROUP BY {counted}  -- groups of integers, then a count: ~3x faster than COUNT(DISTINCT)
         )
         """,
         {"lo": whole_from, "hi": whole_until, "start": start, "end": end},

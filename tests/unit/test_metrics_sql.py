@@ -277,3 +277,27 @@ def test_msql008_week_and_month_parts_equal_the_days_added_up(scoped, grain, by)
         assert_frame_equal(got.select(want.columns), want.sort(keys), check_dtypes=False), metric.name
         checked += 1
     assert checked >= 5
+
+
+@pytest.mark.parametrize("grain", ["total", "day", "month"])
+@pytest.mark.parametrize(
+    ("by", "where"), [(None, None), ("channel", None), (None, {"platform": "google_ads"})]
+)
+def test_msql009_metrics_asked_together_equal_each_asked_alone(scoped, grain, by, where):
+    """query_metrics sums a family of metrics in one scan: the same frames as one by one."""
+    names = [
+        name
+        for name, metric in CATALOGUE.items()
+        if (by is None or by in metric.dimensions) and all(k in metric.dimensions for k in where or {})
+    ]
+    together = M.query_metrics(
+        scoped, names, START, END, grain=grain, by=by, compare="previous_period", where=where
+    )
+    assert list(together) == names
+    families = {M.metric_family(M.get_metric(n)) for n in names}
+    assert len(families) < len(names), "some metrics must share a scan for this test to mean anything"
+    for name in names:
+        alone = query_metric(
+            scoped, name, START, END, grain=grain, by=by, compare="previous_period", where=where
+        )
+        assert_frame_equal(together[name], alone, check_row_order=False), name
