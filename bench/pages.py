@@ -420,25 +420,25 @@ def page_queries(page: str, scope, sc: Scenario) -> list[tuple[str, tuple, Calla
         out.append((label, key, lambda: an.metric(scope, name, s, e, filters=flt, grain=grain, by=by,
                                                   compare=compare)))  # fmt: skip
 
-    def kpi(name, flt=None):
-        metric(name, compare=c, flt=flt)
-        metric(name, grain=g, flt=flt)
+    def kpis(names, flt=None):
+        """A KPI row's metrics, asked as the row asks them (by family, see an.kpi_calls)."""
+        flt = filters if flt is None else flt
+        key = ("kpis", tuple(names), json.dumps(flt, sort_keys=True), g)
+        out.append((f"KPI cards ({len(names)} metrics)", key, lambda: an.metric_kpis(scope, names, flt)))
 
     def cached(label, name, params, fn):
         key = (name, json.dumps(params, sort_keys=True, default=str))
         out.append((label, key, lambda: an.cached(scope, name, params, fn)))
 
     if page == "overview":
-        for name in OVERVIEW_KPIS:
-            kpi(name, flt={})
+        kpis(OVERVIEW_KPIS, flt={})
         metric("net_revenue", grain=g, compare=c, flt={})
         return out
     if page in ("revenue", "customers", "campaigns"):
         cached("row_counts", "row_counts", {}, lambda w: w.row_counts())
     if page == "revenue":
         plan = filters.get("product")
-        for name in ("net_revenue", "gross_revenue", "refunds", "mrr", "arr"):
-            kpi(name)
+        kpis(("mrr", "net_revenue", "gross_revenue", "refunds", "arr"))
         metric("net_revenue", grain=g, compare=c)
         cached("subscription_kpis", "sub_kpis", {"s": s, "e": e, "p": plan},
                lambda w: A.subscription_kpis(w, s, e, plan=plan))  # fmt: skip
@@ -461,9 +461,8 @@ def page_queries(page: str, scope, sc: Scenario) -> list[tuple[str, tuple, Calla
         out.append(("filter options (payments_daily 5y)", ("revenue_options", e.year),
                     lambda: an.payment_options(scope, keys)))  # fmt: skip
     if page == "campaigns":
-        for name in ("spend", "impressions", "clicks", "ctr", "cpc", "cpm", "conversions", "cpa",
-                     "conversion_value", "roas"):  # fmt: skip
-            kpi(name)
+        kpis(("spend", "impressions", "clicks", "ctr", "cpc", "cpm", "conversions", "cpa",
+              "conversion_value", "roas"))  # fmt: skip
         for by in ("platform", "campaign"):
             kept = {k: v for k, v in filters.items() if k != by}
             metric("spend", by=by, flt=kept)
@@ -491,10 +490,8 @@ def page_queries(page: str, scope, sc: Scenario) -> list[tuple[str, tuple, Calla
                lambda w: A.customer_counts(w, s, e, grain=g, where=filters or None))  # fmt: skip
         cached("customer_counts total", "customer_counts", {"s": s, "e": e, "g": "total", "w": filters},
                lambda w: A.customer_counts(w, s, e, where=filters or None))  # fmt: skip
-        kpi("active_customers")
-        kpi("new_customers")
-        for name in ("win_rate", "average_deal_size", "sales_cycle_days"):
-            kpi(name, flt={})
+        # deals carry none of the page's filters (an.where_for leaves them out)
+        kpis(("active_customers", "new_customers", "win_rate", "average_deal_size", "sales_cycle_days"))
         from callbacks import customers as cus
 
         out.append(("rfm scores (segment panels)", ("rfm_scores",), lambda: cus.rfm_segments(scope, filters)))
