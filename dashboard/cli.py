@@ -554,8 +554,10 @@ def warm_up() -> None:
     """Import what the first visitor of a page would otherwise wait for, while the server idles.
 
     DuckDB's Python client imports pandas on the first statement it runs with parameters
-    (~0.4 s): the first page's first query would pay that on top of its own work.
+    (~0.4 s), and ibis loads its DuckDB backend (~0.1 s) the first time a metric's SQL is
+    compiled: the first page's first queries would pay that on top of their own work.
     """
+    import ibis.backends.duckdb  # noqa: F401
     import pandas  # noqa: F401
 
 

@@ -27,7 +27,6 @@ import functools
 import math
 from datetime import date, datetime, time, timedelta
 
-import ibis
 import numpy as np
 import polars as pl
 
@@ -80,14 +79,6 @@ def period_bounds(start: date, end: date, grain: str) -> list[tuple[date, date, 
         last = min(_next_period(p, grain) - timedelta(days=1), end)
         out.append((p, first, last))
     return out
-
-
-def _dimension_filter(t: ibis.Table, where: dict[str, str] | None, columns: dict[str, str]) -> ibis.Table:
-    """Keep rows whose dimension columns equal the filter values (unknown keys are ignored)."""
-    for key, value in (where or {}).items():
-        if key in columns:
-            t = t.filter(t[columns[key]].cast("string").fill_null(NONE_LABEL) == str(value))
-    return t
 
 
 # -- MRR movements -----------------------------------------------------------------------------
@@ -894,12 +885,6 @@ def funnel(
 # -- pipeline ----------------------------------------------------------------------------------
 
 
-def _open_deals_expr(scoped: ScopedWarehouse, as_of: date) -> ibis.Table:
-    t = scoped.table("deals")
-    cut = _midnight(as_of + timedelta(days=1))
-    return t.filter(t.created_at < cut, t.won.isnull() | (t.closed_at >= cut))
-
-
 def open_pipeline(scoped: ScopedWarehouse, as_of: date) -> dict[str, float | int]:
     """Deals open at the end of ``as_of``: ``open_deals`` and their ``open_value`` (reporting).
 
@@ -933,20 +918,24 @@ def deals_by_stage(scoped: ScopedWarehouse, start: date, end: date) -> pl.DataFr
 
     Columns: stage, status (open | won | lost), deals, amount.
     """
-    open_deals = _open_deals_expr(scoped, end)
-    opened = scoped.execute(
-        open_deals.group_by(stage=open_deals.stage.cast("string").fill_null(NONE_LABEL)).aggregate(
-            deals=open_deals.count(), amount=open_deals.amount_reporting.sum().cast("float64")
-        )
+    # Plain SQL (like every deals query on a page): an ibis compile costs tens of ms a call.
+    cut, since = _midnight(end + timedelta(days=1)), _midnight(start)
+    opened = scoped.execute_sql(
+        f"""
+        SELECT COALESCE(CAST(stage AS VARCHAR), '{NONE_LABEL}') AS stage, count(*) AS deals,
+               CAST(sum(amount_reporting) AS DOUBLE) AS amount
+        FROM deals WHERE workspace_id = $ws AND created_at < $cut AND (won IS NULL OR closed_at >= $cut)
+        GROUP BY 1
+        """,
+        {"cut": cut},
     ).with_columns(pl.lit("open").alias("status"))
-    t = scoped.table("deals")
-    closed = t.filter(
-        t.won.notnull(), t.closed_at >= _midnight(start), t.closed_at < _midnight(end + timedelta(1))
-    )
-    done = scoped.execute(
-        closed.group_by(won=closed.won).aggregate(
-            deals=closed.count(), amount=closed.amount_reporting.sum().cast("float64")
-        )
+    done = scoped.execute_sql(
+        """
+        SELECT won, count(*) AS deals, CAST(sum(amount_reporting) AS DOUBLE) AS amount
+        FROM deals WHERE workspace_id = $ws AND won IS NOT NULL AND closed_at >= $since AND closed_at < $cut
+        GROUP BY 1
+        """,
+        {"cut": cut, "since": since},
     )
     done = done.with_columns(
         pl.when(pl.col("won")).then(pl.lit("Closed won")).otherwise(pl.lit("Closed lost")).alias("stage"),
@@ -961,23 +950,17 @@ def deals_by_stage(scoped: ScopedWarehouse, start: date, end: date) -> pl.DataFr
 
 def deals_frame(scoped: ScopedWarehouse, start: date, end: date) -> pl.DataFrame:
     """Deals open at ``end`` or closed in the range (the rows behind the pipeline numbers)."""
-    t = scoped.table("deals")
-    cut = _midnight(end + timedelta(days=1))
-    t = t.filter(
-        t.created_at < cut,
-        t.won.isnull() | (t.closed_at >= cut) | ((t.closed_at >= _midnight(start)) & (t.closed_at < cut)),
+    return scoped.execute_sql(
+        """
+        SELECT source_id AS deal, name, stage, owner, CAST(amount_reporting AS DOUBLE) AS amount,
+               created_at, closed_at, won
+        FROM deals
+        WHERE workspace_id = $ws AND created_at < $cut
+          AND (won IS NULL OR closed_at >= $cut OR (closed_at >= $since AND closed_at < $cut))
+        ORDER BY created_at DESC
+        """,
+        {"cut": _midnight(end + timedelta(days=1)), "since": _midnight(start)},
     )
-    expr = t.select(
-        deal=t.source_id,
-        name=t.name,
-        stage=t.stage,
-        owner=t.owner,
-        amount=t.amount_reporting.cast("float64"),
-        created_at=t.created_at,
-        closed_at=t.closed_at,
-        won=t.won,
-    )
-    return scoped.execute(expr).sort("created_at", descending=True)
 
 
 # -- lead scoring ------------------------------------------------------------------------------
@@ -1159,41 +1142,37 @@ def revenue_rows(
     scoped: ScopedWarehouse, start: date, end: date, *, where: dict[str, str] | None = None
 ) -> pl.DataFrame:
     """The payments_daily rollup rows behind revenue numbers (day x channel x product x country)."""
-    t = scoped.table("payments_daily")
-    t = _dimension_filter(t.filter(t.day >= start, t.day <= end), where, _CD_DIMS)
-    expr = t.select(
-        "day",
-        "channel",
-        "product",
-        "country",
-        "succeeded",
-        gross=t.gross.cast("float64"),
-        refunds=t.refunds.cast("float64"),
-        net=(t.gross - t.refunds).cast("float64"),
-        fees=t.fees.cast("float64"),
+    # Plain SQL: a drill-down would otherwise pay an ibis compile (tens of ms) on every click.
+    dims, params = dimension_sql(where, _CD_DIMS)
+    return scoped.execute_sql(
+        f"""
+        SELECT day, channel, product, country, succeeded,
+               CAST(gross AS DOUBLE) AS gross, CAST(refunds AS DOUBLE) AS refunds,
+               CAST(gross - refunds AS DOUBLE) AS net, CAST(fees AS DOUBLE) AS fees
+        FROM payments_daily
+        WHERE workspace_id = $ws AND day BETWEEN $start AND $end{dims}
+        ORDER BY day, net DESC
+        """,
+        {"start": start, "end": end, **params},
     )
-    return scoped.execute(expr).sort(["day", "net"], descending=[False, True])
 
 
 def ad_rows(
     scoped: ScopedWarehouse, start: date, end: date, *, where: dict[str, str] | None = None
 ) -> pl.DataFrame:
     """ad_daily rows (platform x campaign x day) behind the campaign numbers, ratios per row."""
-    t = scoped.table("ad_daily")
-    t = _dimension_filter(
-        t.filter(t.date >= start, t.date <= end), where, {"platform": "platform", "campaign": "campaign"}
+    dims, params = dimension_sql(where, {"platform": "platform", "campaign": "campaign"})
+    return scoped.execute_sql(
+        f"""
+        SELECT date, platform, campaign, CAST(spend_reporting AS DOUBLE) AS spend,
+               impressions, clicks, conversions,
+               CAST(conversion_value_reporting AS DOUBLE) AS conversion_value
+        FROM ad_daily
+        WHERE workspace_id = $ws AND date BETWEEN $start AND $end{dims}
+        ORDER BY date, spend DESC
+        """,
+        {"start": start, "end": end, **params},
     )
-    expr = t.select(
-        "date",
-        "platform",
-        "campaign",
-        spend=t.spend_reporting.cast("float64"),
-        impressions=t.impressions,
-        clicks=t.clicks,
-        conversions=t.conversions,
-        conversion_value=t.conversion_value_reporting.cast("float64"),
-    )
-    return scoped.execute(expr).sort(["date", "spend"], descending=[False, True])
 
 
 #: The catalogue's ad metrics, in the order the campaign table and the Campaigns KPI row show them.
@@ -1253,21 +1232,15 @@ def email_table(
     ``where`` filters by the catalogue's email dimensions: ``campaign`` (the send's title) and
     ``list`` (its list name).
     """
-    t = scoped.table("email_campaigns")
-    t = t.filter(t.sent_at.date() >= start, t.sent_at.date() <= end)
-    t = _dimension_filter(t, where, {"campaign": "title", "list": "list_name"})
-    raw = scoped.execute(
-        t.select(
-            "sent_at",
-            "title",
-            "list_name",
-            "recipients",
-            "delivered",
-            "unique_opens",
-            "unique_clicks",
-            "unsubscribes",
-            "bounces",
-        )
+    dims, params = dimension_sql(where, {"campaign": "title", "list": "list_name"})
+    raw = scoped.execute_sql(
+        f"""
+        SELECT sent_at, title, list_name, recipients, delivered, unique_opens, unique_clicks,
+               unsubscribes, bounces
+        FROM email_campaigns
+        WHERE workspace_id = $ws AND CAST(sent_at AS DATE) BETWEEN $start AND $end{dims}
+        """,
+        {"start": start, "end": end, **params},
     )
 
     def ratio(num: str, den: str) -> pl.Expr:
