@@ -47,13 +47,16 @@ def all_subscriptions(scoped: ScopedWarehouse, plan: str | None = None) -> pl.Da
         cached = _lookup(scoped, key)  # another thread may have fetched it while we waited
         if cached is not None:
             return cached
-        frame = _fetch(scoped, plan)
-        with _KEPT_LOCK:
-            kept = _KEPT.setdefault(scoped.warehouse, OrderedDict())
-            kept[key] = frame
-            while len(kept) > KEEP:
-                kept.popitem(last=False)
-            _FETCHING.pop(key, None)
+        try:
+            frame = _fetch(scoped, plan)
+            with _KEPT_LOCK:
+                kept = _KEPT.setdefault(scoped.warehouse, OrderedDict())
+                kept[key] = frame
+                while len(kept) > KEEP:
+                    kept.popitem(last=False)
+        finally:  # kept (or failed: the next reader tries again), so no one waits on this key
+            with _KEPT_LOCK:
+                _FETCHING.pop(key, None)
     return frame
 
 
