@@ -65,6 +65,9 @@ class Metric:
     #: the column a distinct-count metric counts (its "total" can then read whole months from
     #: the "month" period rollup: fewer rows to de-duplicate)
     distinct_column: str | None = None
+    #: (table, period column) of a month rollup like ``period_rollups["month"]`` kept per value
+    #: of each dimension (columns dim, value): a distinct count with ONE filter reads it
+    dimension_rollup: tuple[str, str] | None = None
     #: another metric this one is a fixed multiple of (ARR is MRR x ``scale``): a cache may
     #: derive it from that metric's answer instead of computing the same parts twice
     scaled_from: str | None = None
@@ -192,6 +195,7 @@ _METRICS: list[Metric] = [
             "month": ("customer_monthly", "month"),
         },
         distinct_column="customer_no",
+        dimension_rollup=("customer_monthly_dim", "month"),
     ),
     Metric(
         "new_customers",
@@ -1013,18 +1017,19 @@ def _sum_parts(
     scoped, metric: Metric, start: date, end: date, grain: str, by: str | None, where: dict
 ) -> pl.DataFrame:
     fast = by is None and hasattr(scoped, "execute_sql")
-    if (
-        fast
-        and grain == "total"
-        and metric.distinct_column
-        and "month" in metric.period_rollups
-        and not where
-    ):
-        frame = _distinct_total_parts(scoped, metric, start, end)
+    # One page filter on a distinct count: its per-value month rollup stands in for the plain one.
+    month_rollup = metric.period_rollups.get("month")
+    if where and metric.dimension_rollup and len(where) == 1:
+        month_rollup = metric.dimension_rollup
+    usable = month_rollup is not None and (not where or month_rollup == metric.dimension_rollup)
+    if fast and grain == "total" and metric.distinct_column and usable:
+        frame = _distinct_total_parts(scoped, metric, start, end, month_rollup, where)
         if frame is not None:
             return frame
     if grain in metric.period_rollups and fast:
         table, column = metric.period_rollups[grain]
+        if grain == "month" and where and month_rollup == metric.dimension_rollup:
+            return _period_rollup_parts(scoped, metric, start, end, grain, where, month_rollup)
         if not where or table == metric.table:
             return _period_rollup_parts(scoped, metric, start, end, grain, where)
     where_keys = tuple(sorted(where))
@@ -1038,50 +1043,75 @@ def _sum_parts(
     return frame.with_columns(pl.col(p).cast(pl.Float64) for p in metric.parts)
 
 
-def _distinct_total_parts(scoped, metric: Metric, start: date, end: date) -> pl.DataFrame | None:
-    """A distinct count over the range with whole months read from the month rollup.
+def _distinct_total_parts(
+    scoped, metric: Metric, start: date, end: date, rollup: tuple[str, str], where: dict
+) -> pl.DataFrame | None:
+    """A distinct count over the range with whole months read from a month rollup.
 
     One row per counted thing and month instead of one per day: the same set to de-duplicate,
-    in a fraction of the rows. None when the range holds no whole month (the plain path is
-    as fast then).
+    in a fraction of the rows. ``rollup`` is the metric's month rollup, or its per-dimension
+    one when ``where`` holds one filter. None when the range holds no whole month (the plain
+    path is as fast then).
     """
-    table, column = metric.period_rollups["month"]
+    table, column = rollup
     counted, part = metric.distinct_column, next(iter(metric.parts))
     whole_from, whole_until = whole_periods(start, end, "month")
     if whole_from >= whole_until:
         return None
     day = metric.date_column
+    in_rollup, params = _rollup_filter(rollup, metric, where)
+    edge_dims, edge_params = dimension_sql(where, metric.dimensions, "e")
     return scoped.execute_sql(
         f"""
         SELECT CAST(count(*) AS DOUBLE) AS "{part}" FROM (
             SELECT {counted} FROM (
                 SELECT {counted} FROM {table}
-                WHERE workspace_id = $ws AND {column} >= $lo AND {column} < $hi
+                WHERE workspace_id = $ws AND {column} >= $lo AND {column} < $hi{in_rollup}
                 UNION ALL
                 SELECT {counted} FROM {metric.table}
                 WHERE workspace_id = $ws AND ({day} BETWEEN $start AND $lo - 1 OR {day} BETWEEN $hi AND $end)
+                      {edge_dims}
             )
             GROUP BY {counted}  -- groups of integers, then a count: ~3x faster than COUNT(DISTINCT)
         )
         """,
-        {"lo": whole_from, "hi": whole_until, "start": start, "end": end},
+        {"lo": whole_from, "hi": whole_until, "start": start, "end": end, **params, **edge_params},
     )
 
 
+def _rollup_filter(rollup: tuple[str, str], metric: Metric, where: dict) -> tuple[str, dict]:
+    """SQL conditions (and parameters) keeping ``where``'s rows of a period rollup.
+
+    The per-dimension rollup keeps one filter as (dim, value) rows; a plain rollup has the
+    dimension columns themselves, if any.
+    """
+    if where and rollup == metric.dimension_rollup:
+        ((key, value),) = where.items()
+        return " AND dim = $rdim AND value = $rval", {"rdim": metric.dimensions[key], "rval": str(value)}
+    return dimension_sql(where, metric.dimensions, "w")
+
+
 def _period_rollup_parts(
-    scoped, metric: Metric, start: date, end: date, grain: str, where: dict
+    scoped,
+    metric: Metric,
+    start: date,
+    end: date,
+    grain: str,
+    where: dict,
+    rollup: tuple[str, str] | None = None,
 ) -> pl.DataFrame:
     """A distinct count per period read as a row count of the metric's period rollup.
 
     Only whole periods are read there: a range that starts or ends inside a period counts that
-    partial period over the metric's own table, exactly as without the rollup.
+    partial period over the metric's own table, exactly as without the rollup. ``rollup``
+    overrides the grain's rollup (the per-dimension month rollup for one filter).
     """
-    table, column = metric.period_rollups[grain]
+    table, column = rollup or metric.period_rollups[grain]
     part = next(iter(metric.parts))
     whole_from, whole_until = whole_periods(start, end, grain)
     if whole_from >= whole_until:  # no whole period in the range
         return _sum_parts(scoped, replace(metric, period_rollups={}), start, end, grain, None, where)
-    dims, params = dimension_sql(where, metric.dimensions, "w")
+    dims, params = _rollup_filter((table, column), metric, where)
     frame = scoped.execute_sql(
         f"""
         SELECT {column} AS period_date, CAST(count(*) AS DOUBLE) AS "{part}" FROM {table}

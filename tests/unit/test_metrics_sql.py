@@ -79,7 +79,12 @@ def test_msql001_compiled_shapes_equal_the_ibis_expression(scoped, grain):
             assert_frame_equal(fast.select(slow.columns), slow, check_dtypes=False), (name, by, where)
             shape = (name, grain, by, tuple(sorted(where)))
             rollup = by is None and (
-                grain in metric.period_rollups or (grain == "total" and metric.distinct_column and not where)
+                grain in metric.period_rollups
+                or (
+                    grain == "total"
+                    and metric.distinct_column
+                    and (not where or (metric.dimension_rollup and len(where) == 1))
+                )
             )
             if not rollup:  # (a period rollup reads its own table; compared above all the same)
                 assert M._SQL_TEMPLATES[shape] is not None  # the compiled path ran, not the fallback
@@ -94,12 +99,15 @@ def test_msql001_compiled_shapes_equal_the_ibis_expression(scoped, grain):
         (date(2026, 1, 5), date(2026, 2, 1)),  # whole weeks Monday to Sunday
     ],
 )
-@pytest.mark.parametrize("where", [{}, {"channel": "Email"}, {"country": NONE_LABEL}])
+@pytest.mark.parametrize(
+    "where", [{}, {"channel": "Email"}, {"country": NONE_LABEL}, {"product": "Kit", "channel": "Email"}]
+)
 def test_msql003_period_rollups_count_the_same_customers(scoped, start, end, where):
-    """Active customers in total and per day/week/month from the rollups equal COUNT(DISTINCT)."""
+    """Active customers in total and per day/week/month from the rollups (one filter: the
+    per-dimension month rollup; two: the daily rows) equal COUNT(DISTINCT)."""
     metric = M.get_metric("active_customers")
-    assert metric.period_rollups, "the fast path this test is about"
-    plain = M.replace(metric, period_rollups={}, distinct_column=None)
+    assert metric.period_rollups and metric.dimension_rollup, "the fast paths this test is about"
+    plain = M.replace(metric, period_rollups={}, distinct_column=None, dimension_rollup=None)
     for grain in ("total", "day", "week", "month"):
         fast = M._compute(scoped, metric, start, end, grain, None, where)
         slow = M._compute(scoped, plain, start, end, grain, None, where)
@@ -301,3 +309,20 @@ def test_msql009_metrics_asked_together_equal_each_asked_alone(scoped, grain, by
             scoped, name, START, END, grain=grain, by=by, compare="previous_period", where=where
         )
         assert_frame_equal(together[name], alone, check_row_order=False), name
+
+
+def test_msql010_one_filter_reads_the_per_dimension_month_rollup(scoped, monkeypatch):
+    """A year of active customers with one page filter counts customer_monthly_dim rows."""
+    tables = []
+    real = scoped.execute_sql
+    monkeypatch.setattr(
+        scoped, "execute_sql", lambda sql, params=None: tables.append(sql) or real(sql, params)
+    )
+    metric = M.get_metric("active_customers")
+    for grain in ("total", "month"):
+        tables.clear()
+        M._compute(scoped, metric, START, END, grain, None, {"channel": "Email"})
+        assert any("customer_monthly_dim" in sql for sql in tables), grain
+        tables.clear()
+        M._compute(scoped, metric, START, END, grain, None, {"channel": "Email", "country": "US"})
+        assert not any("customer_monthly_dim" in sql for sql in tables), grain

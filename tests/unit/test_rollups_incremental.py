@@ -22,6 +22,7 @@ ROLLUP_TABLES = {
     "customer_daily": "day, customer_no",
     "customer_weekly": "week, customer_no",
     "customer_monthly": "month, customer_no",
+    "customer_monthly_dim": "dim, value, month, customer_no",
     "customer_first": "customer_no",
 }
 
@@ -209,6 +210,24 @@ def test_migration_numbers_rollups_written_by_string_key(tmp_path):
         (1, "cus_b", 2),
         (2, "cus_b", 1),
     ]
+    # 0004 fills the per-dimension month rollup from the (now numbered) customer days
+    dims = cur.execute(
+        "SELECT d.dim, d.value, k.customer_key FROM customer_monthly_dim d "
+        "JOIN customer_keys k USING (workspace_id, customer_no) WHERE d.workspace_id = 1 AND d.month = DATE '2026-01-01'"
+    ).fetchall()
+    assert sorted(dims) == sorted(
+        [
+            ("channel", "Email", "cus_b"),
+            ("channel", "(none)", "cus_b"),
+            ("channel", "(none)", "cus_a"),
+            ("product", "Pro", "cus_b"),
+            ("product", "(none)", "cus_b"),
+            ("product", "(none)", "cus_a"),
+            ("country", "US", "cus_b"),
+            ("country", "(none)", "cus_b"),
+            ("country", "DE", "cus_a"),
+        ]
+    )
 
 
 def test_rows_are_written_in_date_order_whatever_the_file_order():
