@@ -25,6 +25,7 @@ import ibis
 import numpy as np
 import polars as pl
 
+from data.rollups import CUSTOMER_DIMS as ROLLUP_DIMS
 from data.warehouse import ScopedWarehouse
 
 GRAINS = ("total", "day", "week", "month")
@@ -1019,11 +1020,21 @@ def _sum_parts(
     fast = by is None and hasattr(scoped, "execute_sql")
     # One page filter on a distinct count: its per-value month rollup stands in for the plain one.
     month_rollup = metric.period_rollups.get("month")
-    if where and metric.dimension_rollup and len(where) == 1:
+    if (
+        where
+        and metric.dimension_rollup
+        and len(where) == 1
+        and metric.dimensions[next(iter(where))] in ROLLUP_DIMS
+    ):
         month_rollup = metric.dimension_rollup
     usable = month_rollup is not None and (not where or month_rollup == metric.dimension_rollup)
     if fast and grain == "total" and metric.distinct_column and usable:
         frame = _distinct_total_parts(scoped, metric, start, end, month_rollup, where)
+        if frame is not None:
+            return frame
+    split_rollup = by is not None and not where and metric.dimension_rollup and metric.distinct_column
+    if split_rollup and grain == "total" and hasattr(scoped, "execute_sql"):
+        frame = _distinct_split_parts(scoped, metric, start, end, by)
         if frame is not None:
             return frame
     if grain in metric.period_rollups and fast:
@@ -1076,6 +1087,36 @@ def _distinct_total_parts(
         )
         """,
         {"lo": whole_from, "hi": whole_until, "start": start, "end": end, **params, **edge_params},
+    )
+
+
+def _distinct_split_parts(scoped, metric: Metric, start: date, end: date, by: str) -> pl.DataFrame | None:
+    """A distinct count over the range split by a dimension, whole months per-dimension rollup.
+
+    Active customers by country for a year (the Customers page's map): one row per customer,
+    month and country instead of every customer-day. None when the range holds no whole month.
+    """
+    table, column = metric.dimension_rollup
+    counted, part = metric.distinct_column, next(iter(metric.parts))
+    whole_from, whole_until = whole_periods(start, end, "month")
+    day, dim = metric.date_column, metric.dimensions[by]
+    if whole_from >= whole_until or dim not in ROLLUP_DIMS:
+        return None
+    return scoped.execute_sql(
+        f"""
+        SELECT split AS "{by}", CAST(count(*) AS DOUBLE) AS "{part}" FROM (
+            SELECT split, {counted} FROM (
+                SELECT value AS split, {counted} FROM {table}
+                WHERE workspace_id = $ws AND dim = $rdim AND {column} >= $lo AND {column} < $hi
+                UNION ALL
+                SELECT COALESCE(CAST({dim} AS VARCHAR), '{NONE_LABEL}'), {counted} FROM {metric.table}
+                WHERE workspace_id = $ws AND ({day} BETWEEN $start AND $lo - 1 OR {day} BETWEEN $hi AND $end)
+            )
+            GROUP BY split, {counted}
+        )
+        GROUP BY split
+        """,
+        {"lo": whole_from, "hi": whole_until, "start": start, "end": end, "rdim": dim},
     )
 
 
