@@ -26,7 +26,7 @@ from cachelib import BaseCache, FileSystemCache, RedisCache
 
 from dashboard.accounts import WorkspaceContext
 from dashboard.services import Services
-from data.metrics import Metric, get_metric, query_metric, query_metrics
+from data.metrics import Metric, get_metric, query_metrics
 from data.warehouse import ScopedWarehouse, WorkspaceRef
 
 logger = logging.getLogger(__name__)
@@ -314,22 +314,10 @@ def metric_frame(
     A metric that is a fixed multiple of another (ARR = MRR x 12) is that metric's cached
     answer scaled: the MRR and ARR cards then cost one computation.
     """
-    metric = get_metric(name)
-    if metric.scaled_from is not None:
-        base = metric_frame(
-            services, ctx, metric.scaled_from, start, end, grain=grain, by=by, compare=compare, where=where
-        )
-        return _scaled(metric, base)
-    params = [name, start, end, grain, by, compare, sorted((where or {}).items())]
-    return cached_call(
-        services,
-        ctx.workspace,
-        "metric",
-        params,
-        lambda scoped: query_metric(
-            scoped, name, start, end, grain=grain, by=by, compare=compare, where=where
-        ),
+    frames = metric_frames(
+        services, ctx, [name], start, end, grain=grain, by=by, compare=compare, where=where
     )
+    return frames[name]
 
 
 def metric_frames(

@@ -244,12 +244,7 @@ def _refresh_customer_periods(
     """
     for table, (unit, aggregates, order) in CUSTOMER_PERIODS.items():
         column = unit
-        if day_lo is None:
-            where, where_days = "TRUE", "TRUE"
-        else:
-            lo = f"CAST(date_trunc('{unit}', {day_lo}) AS DATE)"
-            hi = f"CAST(date_trunc('{unit}', {day_hi}) + INTERVAL 1 {unit} AS DATE)"  # exclusive
-            where, where_days = f"{column} >= {lo} AND {column} < {hi}", f"day >= {lo} AND day < {hi}"
+        where, where_days = _whole_periods_sql(unit, day_lo, day_hi)
         cur.execute(f"DELETE FROM {table} WHERE workspace_id = $ws AND {where}", params)
         cur.execute(
             f"""
@@ -266,12 +261,7 @@ def _refresh_customer_month_dims(
     cur: duckdb.DuckDBPyConnection, day_lo: str | None, day_hi: str | None, params: dict
 ) -> None:
     """Rebuild customer_monthly_dim from customer_daily for the months it changed in."""
-    if day_lo is None:
-        where, where_days = "TRUE", "TRUE"
-    else:
-        lo = f"CAST(date_trunc('month', {day_lo}) AS DATE)"
-        hi = f"CAST(date_trunc('month', {day_hi}) + INTERVAL 1 month AS DATE)"  # exclusive
-        where, where_days = f"month >= {lo} AND month < {hi}", f"day >= {lo} AND day < {hi}"
+    where, where_days = _whole_periods_sql("month", day_lo, day_hi)
     cur.execute(f"DELETE FROM customer_monthly_dim WHERE workspace_id = $ws AND {where}", params)
     parts = " UNION ALL ".join(
         f"""SELECT workspace_id, '{dim}' AS dim, coalesce(CAST({dim} AS VARCHAR), '(none)') AS value,
@@ -280,4 +270,19 @@ def _refresh_customer_month_dims(
         for dim in CUSTOMER_DIMS
     )
     # Ordered by dimension and value: a filter then reads only the row groups of its value.
-    cur.execute(f"INSERT INTO customer_monthly_dim SELECT * FROM ({parts}) ORDER BY dim, value, month", params)
+    cur.execute(
+        f"INSERT INTO customer_monthly_dim SELECT * FROM ({parts}) ORDER BY dim, value, month", params
+    )
+
+
+def _whole_periods_sql(unit: str, day_lo: str | None, day_hi: str | None) -> tuple[str, str]:
+    """SQL conditions for the whole ``unit`` periods (week/month) around the refreshed days.
+
+    Returns (condition on a period rollup's ``unit`` column, condition on customer_daily's
+    ``day``); both TRUE when the whole workspace is rebuilt (``day_lo`` None).
+    """
+    if day_lo is None:
+        return "TRUE", "TRUE"
+    lo = f"CAST(date_trunc('{unit}', {day_lo}) AS DATE)"
+    hi = f"CAST(date_trunc('{unit}', {day_hi}) + INTERVAL 1 {unit} AS DATE)"  # exclusive
+    return f"{unit} >= {lo} AND {unit} < {hi}", f"day >= {lo} AND day < {hi}"

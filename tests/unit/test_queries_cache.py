@@ -70,7 +70,7 @@ def test_qc003_warm_hits_come_from_memory_without_touching_the_warehouse(service
     def boom(*args, **kwargs):
         raise AssertionError("a warm hit ran a query")
 
-    monkeypatch.setattr(queries, "query_metric", boom)
+    monkeypatch.setattr(queries, "query_metrics", boom)
     monkeypatch.setattr(cache.shared, "get", boom)  # not even the file cache is read
     version_reads = []
     cursor = services.warehouse.cursor
