@@ -11,13 +11,15 @@
    ingest would. The data dir (warehouse + app DB with an owner) is kept under bench/out/, so
    re-runs skip generation.
 2. Measures, cold (empty query cache) and warm (cache hot), every query the overview, revenue,
-   campaigns and customers pages run — each ``query_metric`` and each ``data.analytics`` call —
-   for the last 90 days and the last year, grains day/week/month, with and without a page
-   filter.
+   campaigns and customers pages run — each KPI row as the row asks it (metrics by family),
+   each other ``query_metric`` and each ``data.analytics`` call — for the last 90 days and the
+   last year, grains day/week/month, with and without a page filter.
 3. Measures the real callbacks end to end over HTTP: a logged-in Flask test client renders each
    page through Dash's router, then POSTs to ``/_dash-update-component`` every callback that a
    browser fires on page load, with the payload a browser sends (ids and values taken from the
-   rendered layout and ``/_dash-dependencies``), cold then warm.
+   rendered layout and ``/_dash-dependencies``), cold then warm; in four states: 90 days by
+   day, 90 days by week with a page filter, a year by month, a year by week with a page filter
+   against the previous year.
 
 Prints a table (PASS/MISS against 120 ms cold / 25 ms warm, issue 4) and returns the results
 for bench/out/results.json (``pages`` section).
@@ -680,6 +682,7 @@ def measure_callbacks(app, anchor: date, pages: tuple[str, ...], *, warm_repeats
         Scenario("90d", anchor - timedelta(days=89), anchor, "day", "previous_period", False),
         Scenario("90d", anchor - timedelta(days=89), anchor, "week", "previous_period", True),
         Scenario("1y", anchor - timedelta(days=364), anchor, "month", "previous_period", False),
+        Scenario("1y", anchor - timedelta(days=364), anchor, "week", "previous_year", True),
     ]
     rows: list[dict] = []
     for name in pages:
