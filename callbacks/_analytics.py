@@ -209,7 +209,7 @@ def kpi_calls(scope: Scope, names, filters: dict) -> tuple[list[Callable[[], Any
     groups: dict[tuple, list[str]] = {}
     for name in names:
         where = tuple(sorted(where_for(name, filters).items()))
-        groups.setdefault((where, metric_family(get_metric(name))), []).append(name)
+        groups.setdefault((where, metric_family(get_metric(name), by=None)), []).append(name)
     calls: list[Callable[[], Any]] = []
     for (where, _family), group in groups.items():
         asked = {"where": dict(where) or None}

@@ -801,18 +801,27 @@ def _compute_all(
     out: dict[str, pl.DataFrame] = {}
     families: dict[tuple, list[Metric]] = {}
     for metric in metrics:
-        families.setdefault(metric_family(metric), []).append(metric)
+        families.setdefault(metric_family(metric, by), []).append(metric)
     for family, members in families.items():
         if family[0] is None or len(members) == 1:
             for metric in members:
                 out[metric.name] = _compute(scoped, metric, start, end, grain, by, where)
             continue
         # One metric whose parts are every member's parts, renamed "<i>:<part>" so they cannot
-        # collide; its name (the members') keys the compiled-SQL template of this shape.
+        # collide; its name (the members') keys the compiled-SQL template of this shape. Members
+        # with different row filters (only without a split, see metric_family) each sum their
+        # own rows: a part counts where its metric's filter holds, the union reads the rows any
+        # member wants.
+        filters = {id(m.row_filter): m.row_filter for m in members}
         union = replace(
             members[0],
             name="+".join(m.name for m in members),
-            parts={f"{i}:{p}": fn for i, m in enumerate(members) for p, fn in m.parts.items()},
+            parts={
+                f"{i}:{p}": fn if len(filters) == 1 else _only_where(m.row_filter, fn)
+                for i, m in enumerate(members)
+                for p, fn in m.parts.items()
+            },
+            row_filter=members[0].row_filter if len(filters) == 1 else _any_of(list(filters.values())),
         )
         raw = _sum_parts(scoped, union, start, end, grain, by, where)
         keys = [c for c in ("period_date", by) if c and c in raw.columns]
@@ -822,16 +831,46 @@ def _compute_all(
     return out
 
 
-def metric_family(metric: Metric) -> tuple:
+def metric_family(metric: Metric, by: str | None = None) -> tuple:
     """Metrics with equal keys are summed in one query by :func:`query_metrics`.
 
-    Same table, date column, row filter and dimensions, and summed parts (a snapshot or a
-    distinct count has its own computation: its key is unique to it).
+    Same table, date column and dimensions, and summed parts (a snapshot or a distinct count has
+    its own computation: its key is unique to it). Split by a dimension, the row filter must be
+    the same too: it decides which groups exist. Without a split, metrics with different row
+    filters share a scan (the four deal metrics of the Customers KPI row).
     """
     if metric.snapshot or metric.distinct_column or metric.period_rollups:
         return (None, metric.name)
     dims = tuple(sorted(metric.dimensions.items()))
-    return (metric.table, metric.date_column, id(metric.row_filter), dims)
+    return (metric.table, metric.date_column, id(metric.row_filter) if by else None, dims)
+
+
+def _only_where(row_filter, part):
+    """``part`` summed over the rows ``row_filter`` keeps only (zero elsewhere)."""
+    if row_filter is None:
+        return part
+
+    def filtered(t: ibis.Table) -> ibis.Value:
+        value = part(t)
+        if isinstance(value, ibis.expr.types.Scalar):  # a reduction cannot be filtered row by row
+            raise MetricError("a metric with a row filter and an aggregate part cannot share a scan")
+        return ibis.ifelse(row_filter(t), value, 0)
+
+    return filtered
+
+
+def _any_of(row_filters: list):
+    """A row filter keeping rows any of ``row_filters`` keeps (None: one of them keeps all)."""
+    if any(f is None for f in row_filters):
+        return None
+
+    def either(t: ibis.Table) -> ibis.Value:
+        keep = row_filters[0](t)
+        for f in row_filters[1:]:
+            keep = keep | f(t)
+        return keep
+
+    return either
 
 
 def _compute(

@@ -302,7 +302,7 @@ def test_msql009_metrics_asked_together_equal_each_asked_alone(scoped, grain, by
         scoped, names, START, END, grain=grain, by=by, compare="previous_period", where=where
     )
     assert list(together) == names
-    families = {M.metric_family(M.get_metric(n)) for n in names}
+    families = {M.metric_family(M.get_metric(n), by) for n in names}
     assert len(families) < len(names), "some metrics must share a scan for this test to mean anything"
     for name in names:
         alone = query_metric(
@@ -341,3 +341,33 @@ def test_msql011_split_from_the_per_dimension_rollup_counts_the_same_customers(s
     slow = M._compute(scoped, plain, start, end, "total", by, {}).sort(by)
     assert_frame_equal(fast, slow)
     assert fast["value"].sum() > 0
+
+
+@pytest.mark.parametrize("grain", ["total", "day", "week", "month"])
+def test_msql012_deal_metrics_with_different_row_filters_share_a_scan(services, workspace, grain):
+    """Win rate (closed deals), deal size and sales cycle (won deals) and deals won, asked
+    together without a split, sum in one scan and equal each asked alone."""
+    rows = []
+    for i in range(40):
+        created = datetime(2026, 1, 1, 9) + timedelta(days=i)
+        closed = created + timedelta(days=3 + i % 9) if i % 5 else None  # every fifth stays open
+        won = None if closed is None else i % 3 == 0
+        rows.append({"source": "hubspot", "source_id": f"d{i}", "name": f"Deal {i}", "stage": "s",
+                     "pipeline": ["default", "partners"][i % 2], "owner": ["ana", "bo", None][i % 3],
+                     "amount": Decimal(f"{100 + 37 * i}.50") if i % 7 else None, "currency": "USD",
+                     "created_at": created, "closed_at": closed, "won": won})  # fmt: skip
+    load(services, workspace, "deals", pl.DataFrame(rows))
+    scoped = services.warehouse.scoped(workspace)
+    names = ["win_rate", "average_deal_size", "sales_cycle_days", "deals_won"]
+    assert len({M.metric_family(M.get_metric(n)) for n in names}) == 1, "one family without a split"
+    assert len({M.metric_family(M.get_metric(n), "owner") for n in names}) > 1, "split: own filters"
+    for where in (None, {"pipeline": "partners"}):
+        together = M.query_metrics(
+            scoped, names, START, END, grain=grain, compare="previous_period", where=where
+        )
+        for name in names:
+            alone = query_metric(
+                scoped, name, START, END, grain=grain, compare="previous_period", where=where
+            )
+            assert_frame_equal(together[name], alone), (name, where)
+            assert alone["value"].drop_nulls().sum() > 0, name
