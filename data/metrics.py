@@ -66,9 +66,10 @@ class Metric:
     #: the column a distinct-count metric counts (its "total" can then read whole months from
     #: the "month" period rollup: fewer rows to de-duplicate)
     distinct_column: str | None = None
-    #: (table, period column) of a month rollup like ``period_rollups["month"]`` kept per value
-    #: of each dimension (columns dim, value): a distinct count with ONE filter reads it
-    dimension_rollup: tuple[str, str] | None = None
+    #: grain -> (table, period column) of a period rollup like ``period_rollups`` kept per value
+    #: of each dimension (columns dim, value): a distinct count with ONE filter reads it ("month"
+    #: also serves totals and splits by a dimension)
+    dimension_rollups: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: another metric this one is a fixed multiple of (ARR is MRR x ``scale``): a cache may
     #: derive it from that metric's answer instead of computing the same parts twice
     scaled_from: str | None = None
@@ -196,7 +197,10 @@ _METRICS: list[Metric] = [
             "month": ("customer_monthly", "month"),
         },
         distinct_column="customer_no",
-        dimension_rollup=("customer_monthly_dim", "month"),
+        dimension_rollups={
+            "week": ("customer_weekly_dim", "week"),
+            "month": ("customer_monthly_dim", "month"),
+        },
     ),
     Metric(
         "new_customers",
@@ -1057,29 +1061,31 @@ def _sum_parts(
     scoped, metric: Metric, start: date, end: date, grain: str, by: str | None, where: dict
 ) -> pl.DataFrame:
     fast = by is None and hasattr(scoped, "execute_sql")
-    # One page filter on a distinct count: its per-value month rollup stands in for the plain one.
-    month_rollup = metric.period_rollups.get("month")
-    if (
-        where
-        and metric.dimension_rollup
-        and len(where) == 1
+    # One page filter on a distinct count: its per-value period rollups stand in for the plain ones.
+    one_filter = (
+        len(where) == 1
+        and bool(metric.dimension_rollups)
         and metric.dimensions[next(iter(where))] in ROLLUP_DIMS
-    ):
-        month_rollup = metric.dimension_rollup
-    usable = month_rollup is not None and (not where or month_rollup == metric.dimension_rollup)
-    if fast and grain == "total" and metric.distinct_column and usable:
-        frame = _distinct_total_parts(scoped, metric, start, end, month_rollup, where)
-        if frame is not None:
-            return frame
-    split_rollup = by is not None and not where and metric.dimension_rollup and metric.distinct_column
-    if split_rollup and grain == "total" and hasattr(scoped, "execute_sql"):
+    )
+    if fast and grain == "total" and metric.distinct_column:
+        rollup = metric.dimension_rollups.get("month") if one_filter else None
+        if not where:
+            rollup = metric.period_rollups.get("month")
+        if rollup is not None:
+            frame = _distinct_total_parts(scoped, metric, start, end, rollup, where)
+            if frame is not None:
+                return frame
+    split_rollup = by is not None and not where and "month" in metric.dimension_rollups
+    if split_rollup and metric.distinct_column and grain == "total" and hasattr(scoped, "execute_sql"):
         frame = _distinct_split_parts(scoped, metric, start, end, by)
         if frame is not None:
             return frame
     if grain in metric.period_rollups and fast:
         table, column = metric.period_rollups[grain]
-        if grain == "month" and where and month_rollup == metric.dimension_rollup:
-            return _period_rollup_parts(scoped, metric, start, end, grain, where, month_rollup)
+        if one_filter and grain in metric.dimension_rollups:
+            return _period_rollup_parts(
+                scoped, metric, start, end, grain, where, metric.dimension_rollups[grain]
+            )
         if not where or table == metric.table:
             return _period_rollup_parts(scoped, metric, start, end, grain, where)
     where_keys = tuple(sorted(where))
@@ -1135,7 +1141,7 @@ def _distinct_split_parts(scoped, metric: Metric, start: date, end: date, by: st
     Active customers by country for a year (the Customers page's map): one row per customer,
     month and country instead of every customer-day. None when the range holds no whole month.
     """
-    table, column = metric.dimension_rollup
+    table, column = metric.dimension_rollups["month"]
     counted, part = metric.distinct_column, next(iter(metric.parts))
     whole_from, whole_until = whole_periods(start, end, "month")
     day, dim = metric.date_column, metric.dimensions[by]
@@ -1165,7 +1171,7 @@ def _rollup_filter(rollup: tuple[str, str], metric: Metric, where: dict) -> tupl
     The per-dimension rollup keeps one filter as (dim, value) rows; a plain rollup has the
     dimension columns themselves, if any.
     """
-    if where and rollup == metric.dimension_rollup:
+    if where and rollup in metric.dimension_rollups.values():
         ((key, value),) = where.items()
         return " AND dim = $rdim AND value = $rval", {"rdim": metric.dimensions[key], "rval": str(value)}
     return dimension_sql(where, metric.dimensions, "w")

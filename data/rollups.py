@@ -27,10 +27,13 @@ ROLLUPS_BY_TABLE = {
         "customer_daily",
         "customer_weekly",
         "customer_monthly",
+        "customer_weekly_dim",
         "customer_monthly_dim",
         "customer_first",
     )
 }
+#: per-dimension period rollups: table -> period unit (its period column has the same name)
+CUSTOMER_DIM_PERIODS = {"customer_weekly_dim": "week", "customer_monthly_dim": "month"}
 #: the payment dimensions customer_monthly_dim keeps (its ``dim`` values); a missing value is
 #: stored as '(none)' (data.metrics.NONE_LABEL), the value a page filter uses for it
 CUSTOMER_DIMS = ("channel", "product", "country")
@@ -163,7 +166,7 @@ def _refresh_payments(
         params,
     )
     _refresh_customer_periods(cur, day_lo, day_hi, day_params)
-    _refresh_customer_month_dims(cur, day_lo, day_hi, day_params)
+    _refresh_customer_dim_periods(cur, day_lo, day_hi, day_params)
     # The first payment day's channel/product/country describe how the customer was acquired
     # (arg_min_null: unknown on that day stays unknown, rather than borrowing a later day's value).
     first = """
@@ -257,22 +260,24 @@ def _refresh_customer_periods(
         )
 
 
-def _refresh_customer_month_dims(
+def _refresh_customer_dim_periods(
     cur: duckdb.DuckDBPyConnection, day_lo: str | None, day_hi: str | None, params: dict
 ) -> None:
-    """Rebuild customer_monthly_dim from customer_daily for the months it changed in."""
-    where, where_days = _whole_periods_sql("month", day_lo, day_hi)
-    cur.execute(f"DELETE FROM customer_monthly_dim WHERE workspace_id = $ws AND {where}", params)
-    parts = " UNION ALL ".join(
-        f"""SELECT workspace_id, '{dim}' AS dim, coalesce(CAST({dim} AS VARCHAR), '(none)') AS value,
-                   CAST(date_trunc('month', day) AS DATE) AS month, customer_no
-            FROM customer_daily WHERE workspace_id = $ws AND {where_days} GROUP BY ALL"""
-        for dim in CUSTOMER_DIMS
-    )
-    # Ordered by dimension and value: a filter then reads only the row groups of its value.
-    cur.execute(
-        f"INSERT INTO customer_monthly_dim SELECT * FROM ({parts}) ORDER BY dim, value, month", params
-    )
+    """Rebuild the per-dimension period rollups from customer_daily for the periods it changed in.
+
+    The tables are :data:`CUSTOMER_DIM_PERIODS` (weekly and monthly).
+    """
+    for table, unit in CUSTOMER_DIM_PERIODS.items():
+        where, where_days = _whole_periods_sql(unit, day_lo, day_hi)
+        cur.execute(f"DELETE FROM {table} WHERE workspace_id = $ws AND {where}", params)
+        parts = " UNION ALL ".join(
+            f"""SELECT workspace_id, '{dim}' AS dim, coalesce(CAST({dim} AS VARCHAR), '(none)') AS value,
+                       CAST(date_trunc('{unit}', day) AS DATE) AS {unit}, customer_no
+                FROM customer_daily WHERE workspace_id = $ws AND {where_days} GROUP BY ALL"""
+            for dim in CUSTOMER_DIMS
+        )
+        # Ordered by dimension and value: a filter then reads only the row groups of its value.
+        cur.execute(f"INSERT INTO {table} SELECT * FROM ({parts}) ORDER BY dim, value, {unit}", params)
 
 
 def _whole_periods_sql(unit: str, day_lo: str | None, day_hi: str | None) -> tuple[str, str]:

@@ -40,6 +40,7 @@ READABLE_TABLES = frozenset(
         "customer_keys",
         "customer_weekly",
         "customer_monthly",
+        "customer_weekly_dim",
         "customer_monthly_dim",
         "ingest_runs",
         "quarantine",

@@ -82,8 +82,8 @@ def test_msql001_compiled_shapes_equal_the_ibis_expression(scoped, grain):
                 grain == "total"
                 and metric.distinct_column
                 and (
-                    (by is None and (not where or (metric.dimension_rollup and len(where) == 1)))
-                    or (by is not None and not where and metric.dimension_rollup)
+                    (by is None and (not where or (metric.dimension_rollups and len(where) == 1)))
+                    or (by is not None and not where and metric.dimension_rollups)
                 )
             )
             if not rollup:  # (a period rollup reads its own table; compared above all the same)
@@ -106,8 +106,8 @@ def test_msql003_period_rollups_count_the_same_customers(scoped, start, end, whe
     """Active customers in total and per day/week/month from the rollups (one filter: the
     per-dimension month rollup; two: the daily rows) equal COUNT(DISTINCT)."""
     metric = M.get_metric("active_customers")
-    assert metric.period_rollups and metric.dimension_rollup, "the fast paths this test is about"
-    plain = M.replace(metric, period_rollups={}, distinct_column=None, dimension_rollup=None)
+    assert metric.period_rollups and metric.dimension_rollups, "the fast paths this test is about"
+    plain = M.replace(metric, period_rollups={}, distinct_column=None, dimension_rollups={})
     for grain in ("total", "day", "week", "month"):
         fast = M._compute(scoped, metric, start, end, grain, None, where)
         slow = M._compute(scoped, plain, start, end, grain, None, where)
@@ -311,21 +311,25 @@ def test_msql009_metrics_asked_together_equal_each_asked_alone(scoped, grain, by
         assert_frame_equal(together[name], alone, check_row_order=False), name
 
 
-def test_msql010_one_filter_reads_the_per_dimension_month_rollup(scoped, monkeypatch):
-    """A year of active customers with one page filter counts customer_monthly_dim rows."""
+def test_msql010_one_filter_reads_the_per_dimension_rollups(scoped, monkeypatch):
+    """Active customers with one page filter count customer_monthly_dim / customer_weekly_dim rows."""
     tables = []
     real = scoped.execute_sql
     monkeypatch.setattr(
         scoped, "execute_sql", lambda sql, params=None: tables.append(sql) or real(sql, params)
     )
     metric = M.get_metric("active_customers")
-    for grain in ("total", "month"):
+    for grain, table in (
+        ("total", "customer_monthly_dim"),
+        ("month", "customer_monthly_dim"),
+        ("week", "customer_weekly_dim"),
+    ):
         tables.clear()
         M._compute(scoped, metric, START, END, grain, None, {"channel": "Email"})
-        assert any("customer_monthly_dim" in sql for sql in tables), grain
+        assert any(table in sql for sql in tables), grain
         tables.clear()
         M._compute(scoped, metric, START, END, grain, None, {"channel": "Email", "country": "US"})
-        assert not any("customer_monthly_dim" in sql for sql in tables), grain
+        assert not any("_dim" in sql for sql in tables), grain
 
 
 @pytest.mark.parametrize(
@@ -336,7 +340,7 @@ def test_msql011_split_from_the_per_dimension_rollup_counts_the_same_customers(s
     """Active customers of a range split by a dimension (whole months from customer_monthly_dim)
     equal COUNT(DISTINCT) per value over the customer days."""
     metric = M.get_metric("active_customers")
-    plain = M.replace(metric, period_rollups={}, distinct_column=None, dimension_rollup=None)
+    plain = M.replace(metric, period_rollups={}, distinct_column=None, dimension_rollups={})
     fast = M._compute(scoped, metric, start, end, "total", by, {}).sort(by)
     slow = M._compute(scoped, plain, start, end, "total", by, {}).sort(by)
     assert_frame_equal(fast, slow)

@@ -22,6 +22,7 @@ ROLLUP_TABLES = {
     "customer_daily": "day, customer_no",
     "customer_weekly": "week, customer_no",
     "customer_monthly": "month, customer_no",
+    "customer_weekly_dim": "dim, value, week, customer_no",
     "customer_monthly_dim": "dim, value, month, customer_no",
     "customer_first": "customer_no",
 }
@@ -228,6 +229,18 @@ def test_migration_numbers_rollups_written_by_string_key(tmp_path):
             ("country", "DE", "cus_a"),
         ]
     )
+    # 0005 fills the weekly twin: Fri 2 Jan is in the week of Mon 29 Dec, the 5th and 9th in the next
+    weeks = cur.execute(
+        "SELECT CAST(d.week AS VARCHAR), d.dim, d.value, k.customer_key FROM customer_weekly_dim d "
+        "JOIN customer_keys k USING (workspace_id, customer_no) WHERE d.workspace_id = 1"
+    ).fetchall()
+    assert len(weeks) == 9
+    assert ("2025-12-29", "channel", "Email", "cus_b") in weeks and (
+        "2026-01-05",
+        "country",
+        "DE",
+        "cus_a",
+    ) in weeks
 
 
 def test_rows_are_written_in_date_order_whatever_the_file_order():
