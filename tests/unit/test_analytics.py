@@ -417,6 +417,7 @@ def test_ana022_lead_scoring_trains_validates_and_scores(services, workspace):
 def test_ana023_logit_fit_equals_statsmodels():
     """The numpy Newton fit gives statsmodels' maximum-likelihood and ridge coefficients."""
     import statsmodels.api as sm  # a dev requirement: the reference implementation
+
     rng = np.random.default_rng(7)
     x = np.column_stack([np.ones(3000), rng.normal(size=(3000, 4))])
     y = (rng.random(3000) < 1 / (1 + np.exp(-(x @ [0.3, 1.2, -0.8, 0.0, 0.5])))).astype(float)
