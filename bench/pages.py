@@ -732,7 +732,7 @@ def run(rows: int, *, customers: int = 200_000, pages: tuple[str, ...] = tuple(P
     from dashboard.cli import warm_up
 
     services.warehouse  # noqa: B018
-    warm_up()
+    warm_up(services)
     with app.server.app_context():
         from dashboard.accounts import to_ref
         from dashboard.models import Workspace

@@ -24,6 +24,8 @@ P = ids.CUSTOMERS
 FILTER_KEYS = ("channel", "product", "country")
 #: deal KPIs (catalogue metrics; deals have no channel/product/country, so page filters skip them)
 DEAL_METRICS = ("win_rate", "average_deal_size", "sales_cycle_days")
+#: the catalogue metrics of the KPI row (with the open-pipeline and returning-customers cards)
+KPI_METRICS = ("active_customers", "new_customers", *DEAL_METRICS)
 DEALS_IGNORE = {k: f"Not filtered by {k}: deals have no {k}." for k in FILTER_KEYS}
 PAYMENTS = {"needs": ("payments",), "source": "payment source"}
 CRM = {"needs": ("deals",), "source": "CRM"}
@@ -130,7 +132,7 @@ def _returning(active: dict, new: dict) -> float | None:
 def kpis_view(scope: Scope, filters: dict, _frame):
     """Customer KPIs (filtered) and pipeline KPIs (deals carry none of the page's filters)."""
     # Deals carry none of the page's filters: where_for leaves them unfiltered.
-    calls, assemble = an.kpi_calls(scope, ("active_customers", "new_customers", *DEAL_METRICS), filters)
+    calls, assemble = an.kpi_calls(scope, KPI_METRICS, filters)
     stats, *answers = an.gather(lambda: open_pipeline(scope), *calls)
     found = assemble(answers)
     active, new, deals = found["active_customers"], found["new_customers"], [found[n] for n in DEAL_METRICS]

@@ -375,3 +375,35 @@ def test_msql012_deal_metrics_with_different_row_filters_share_a_scan(services, 
             )
             assert_frame_equal(together[name], alone), (name, where)
             assert alone["value"].drop_nulls().sum() > 0, name
+
+
+def test_msql013_precompile_compiles_every_shape_a_kpi_row_runs(scoped, monkeypatch):
+    """After precompile, a KPI row's metrics asked together at any grain compile nothing more."""
+    monkeypatch.setattr(M, "_SQL_TEMPLATES", {})  # as after a code change: nothing compiled yet
+    names = [
+        "spend",
+        "clicks",
+        "roas",
+        "net_revenue",
+        "gross_revenue",
+        "new_customers",
+        "win_rate",
+        "deals_won",
+    ]
+    assert M.precompile(scoped, names) > 0
+    compiles = []
+    real = M.ibis.to_sql
+    monkeypatch.setattr(M.ibis, "to_sql", lambda *a, **k: compiles.append(1) or real(*a, **k))
+    for grain in M.GRAINS:
+        M.query_metrics(scoped, names, START, END, grain=grain, compare="previous_period")
+    assert compiles == []
+    assert M.precompile(scoped, names) == 0  # everything known already
+
+
+def test_msql014_server_warm_up_compiles_the_kpi_rows(services, monkeypatch):
+    from dashboard.cli import warm_up
+
+    monkeypatch.setattr(M, "_SQL_TEMPLATES", {})
+    warm_up(services)
+    assert any("+" in shape[0] for shape in M._SQL_TEMPLATES), "a family's union was compiled"
+    assert all(sql is not None for sql in M._SQL_TEMPLATES.values())
