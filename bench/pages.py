@@ -506,7 +506,7 @@ def page_queries(page: str, scope, sc: Scenario) -> list[tuple[str, tuple, Calla
 
         # Fit once per data version (today's open deals), whatever the range: measured once.
         out.append(("lead_scores (as of today)", ("lead_scores",), lambda: lead_scores(scope)))
-        cached("pipeline_stats", "pipeline_stats", {"s": s, "e": e}, lambda w: A.pipeline_stats(w, s, e))
+        cached("open_pipeline", "open_pipeline", {"e": e}, lambda w: A.open_pipeline(w, e))
     return out
 
 

@@ -803,10 +803,7 @@ def _compute_all(
 ) -> dict[str, pl.DataFrame]:
     """:func:`_compute` of each metric, sharing one scan among metrics of the same family."""
     out: dict[str, pl.DataFrame] = {}
-    families: dict[tuple, list[Metric]] = {}
-    for metric in metrics:
-        families.setdefault(metric_family(metric, by), []).append(metric)
-    for family, members in families.items():
+    for family, members in _families(metrics, by).items():
         if family[0] is None or len(members) == 1:
             for metric in members:
                 out[metric.name] = _compute(scoped, metric, start, end, grain, by, where)
@@ -847,11 +844,7 @@ def precompile(scoped: ScopedWarehouse, names, grains=GRAINS) -> int:
     is empty, and each shape's first request would otherwise pay its compile (15-50 ms).
     """
     compiled = 0
-    families: dict[tuple, list[Metric]] = {}
-    for name in names:
-        metric = get_metric(name)
-        families.setdefault(metric_family(metric), []).append(metric)
-    for family, members in families.items():
+    for family, members in _families([get_metric(name) for name in names], None).items():
         shapes = members if family[0] is None or len(members) == 1 else [_family_union(members)]
         for metric in shapes:
             if metric.snapshot:
@@ -863,6 +856,14 @@ def precompile(scoped: ScopedWarehouse, names, grains=GRAINS) -> int:
                     _sql_template(scoped, metric, grain, None, ())
                     compiled += 1
     return compiled
+
+
+def _families(metrics: list[Metric], by: str | None) -> dict[tuple, list[Metric]]:
+    """``metrics`` grouped by :func:`metric_family` (in the order given)."""
+    families: dict[tuple, list[Metric]] = {}
+    for metric in metrics:
+        families.setdefault(metric_family(metric, by), []).append(metric)
+    return families
 
 
 def metric_family(metric: Metric, by: str | None = None) -> tuple:
@@ -1275,11 +1276,7 @@ def _snapshot_parts(
     # Without a split no dimension column is fetched: converting and sorting ~100k strings cost
     # more than the rest of the snapshot.
     dim = f", COALESCE(CAST(\"{metric.dimensions[by]}\" AS VARCHAR), '{NONE_LABEL}') AS dim" if by else ""
-    where_keys = sorted(where)
-    filters = "".join(
-        f" AND COALESCE(CAST(\"{metric.dimensions[k]}\" AS VARCHAR), '{NONE_LABEL}') = $w{i}"
-        for i, k in enumerate(where_keys)
-    )
+    filters, filter_params = dimension_sql(where, metric.dimensions, "w")
     if (
         not by
         and set(where) <= {"plan"}
@@ -1304,7 +1301,7 @@ def _snapshot_parts(
             FROM subscriptions
             WHERE workspace_id = $ws AND start_at < $next_day AND (end_at IS NULL OR end_at >= $start){filters}
             """,
-            {"next_day": next_day, "start": start, **{f"w{i}": where[k] for i, k in enumerate(where_keys)}},
+            {"next_day": next_day, "start": start, **filter_params},
         )
     cut = np.array(cutoffs, dtype="datetime64[us]")
     k = len(cut)

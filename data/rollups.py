@@ -34,7 +34,7 @@ ROLLUPS_BY_TABLE = {
 }
 #: per-dimension period rollups: table -> period unit (its period column has the same name)
 CUSTOMER_DIM_PERIODS = {"customer_weekly_dim": "week", "customer_monthly_dim": "month"}
-#: the payment dimensions customer_monthly_dim keeps (its ``dim`` values); a missing value is
+#: the payment dimensions the per-dimension rollups keep (their ``dim`` values); a missing value is
 #: stored as '(none)' (data.metrics.NONE_LABEL), the value a page filter uses for it
 CUSTOMER_DIMS = ("channel", "product", "country")
 #: customer_daily re-aggregated per customer and calendar period: table -> (period column and
@@ -246,13 +246,12 @@ def _refresh_customer_periods(
     whole workspace). A refreshed day changes its whole week and month, so those are redone.
     """
     for table, (unit, aggregates, order) in CUSTOMER_PERIODS.items():
-        column = unit
         where, where_days = _whole_periods_sql(unit, day_lo, day_hi)
         cur.execute(f"DELETE FROM {table} WHERE workspace_id = $ws AND {where}", params)
         cur.execute(
             f"""
             INSERT INTO {table}
-            SELECT workspace_id, CAST(date_trunc('{unit}', day) AS DATE) AS {column}, customer_no{aggregates}
+            SELECT workspace_id, CAST(date_trunc('{unit}', day) AS DATE) AS {unit}, customer_no{aggregates}
             FROM customer_daily WHERE workspace_id = $ws AND {where_days}
             GROUP BY ALL {order}
             """,
