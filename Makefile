@@ -9,7 +9,7 @@ PORT ?= 8050
 DEMO_OWNER := demo@pulseboard.local
 export PULSEBOARD_DATA_DIR ?= ./var
 
-.PHONY: install install-dev system-deps run serve test test-fast bench lint format clean
+.PHONY: install install-dev system-deps run serve test test-fast bench bench-peer lint format clean postgres-check
 
 install: $(VENV)/.installed
 
@@ -49,14 +49,41 @@ run: install
 serve: install
 	$(BIN)/pulseboard serve --host $(HOST) --port $(PORT)
 
-test: install-dev system-deps
+# The PostgreSQL server the warehouse-on-PostgreSQL tests use (tests/integration/
+# test_warehouse_postgres.py; each run creates and drops a database of its own). Default: the local
+# server when it answers; otherwise those tests skip, and the test targets say so first.
+LOCAL_POSTGRES_URL = postgresql://postgres@127.0.0.1:5432/test
+PULSEBOARD_TEST_POSTGRES_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 -t 2 2>/dev/null && echo $(LOCAL_POSTGRES_URL))
+export PULSEBOARD_TEST_POSTGRES_URL
+
+postgres-check:
+	@if [ -n "$(PULSEBOARD_TEST_POSTGRES_URL)" ]; then \
+	    echo "PostgreSQL tests: using $(PULSEBOARD_TEST_POSTGRES_URL)"; \
+	else \
+	    echo "PostgreSQL tests: SKIPPED (no server answers on 127.0.0.1:5432; set PULSEBOARD_TEST_POSTGRES_URL)"; \
+	fi
+
+test: install-dev system-deps postgres-check
 	DASH_TEST_CHROMEPATH=$$(command -v chromium || true) $(BIN)/pytest --headless -p no:cacheprovider -q $(PYTEST_ARGS)
 
-test-fast: install-dev
+test-fast: install-dev postgres-check
 	$(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS)
 
 bench: install-dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Apache Superset side by side with Pulseboard (bench/peer.py): optional, never part of `make test`.
+# Superset gets its own virtualenv, made from nothing (a large install: minutes, once).
+SUPERSET_VENV := bench/out/superset-venv
+
+bench-peer: install-dev $(SUPERSET_VENV)/.installed
+	$(BIN)/python -m bench.peer $(PEER_ARGS)
+
+$(SUPERSET_VENV)/.installed: bench/superset-requirements.txt
+	@test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SUPERSET_VENV)/bin/pip install --quiet -r bench/superset-requirements.txt
+	@touch $@
 
 lint: install-dev
 	$(BIN)/ruff check .

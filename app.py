@@ -13,7 +13,7 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc  # noqa: F401 - registers the component library
 
-from dashboard.server import create_server
+from dashboard.server import SCRIPT_HASHES_KEY, create_server
 from dashboard.settings import Settings
 
 ROOT = Path(__file__).parent
@@ -24,7 +24,15 @@ CALLBACK_MODULES = (
     "callbacks.revenue",
     "callbacks.campaigns",
     "callbacks.customers",
+    "callbacks.kpi_projections",
     "callbacks.settings",
+    "callbacks.privacy",
+    "callbacks.people",
+    "callbacks.sessions",
+    "callbacks.reports",
+    "callbacks.report_logo",
+    "callbacks.forecasts",
+    "callbacks.insights",
 )
 
 
@@ -48,10 +56,34 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         ],
     )
     from components.shell import shell
+    from dashboard.auth import csrf_token, workspace_choices
+    from dashboard.ops.request_hooks import CALLBACKS_KEY
+
+    # The map Dash fills on its first request: callback metrics are labelled only by its outputs.
+    server.extensions[CALLBACKS_KEY] = app.callback_map
 
     _register_callbacks()
-    app.layout = shell
+    # A function, so each page load renders the session's CSRF token into the log-out form.
+    app.layout = lambda: shell(csrf_token(), workspace_choices())
+    # Inline scripts run only when Dash generated them: the CSP names their hashes instead of
+    # allowing 'unsafe-inline' (the clientside callbacks and the renderer's start-up script).
+    server.config[SCRIPT_HASHES_KEY] = lambda: _script_hashes(app)
     return app
+
+
+def _script_hashes(app: dash.Dash) -> list[str]:
+    """The CSP hashes of the app's inline scripts (clientside callbacks, the renderer's start).
+
+    Asked per response: Dash gathers some inline scripts only while it sets itself up on its
+    first request, so the list is kept once that has happened (hashing costs ~50 µs).
+    """
+    kept = getattr(app, "_pb_script_hashes", None)
+    if kept is not None:
+        return kept
+    hashes = app.csp_hashes()
+    if app._got_first_request.get("setup_server"):
+        app._pb_script_hashes = hashes
+    return hashes
 
 
 def _register_callbacks() -> None:
@@ -75,7 +107,13 @@ def _register_callbacks() -> None:
 def __getattr__(name: str):
     # Built lazily so tests can import create_app without touching ./var.
     if name in ("app", "server"):
-        built = globals().get("_app") or create_app()
+        built = globals().get("_app")
+        if built is None:
+            from dashboard.ops.logs import configure_logging
+
+            settings = Settings()
+            configure_logging(settings)  # a WSGI server on app:server logs like `pulseboard serve`
+            built = create_app(settings)
         globals()["_app"] = built
         return built if name == "app" else built.server
     raise AttributeError(name)

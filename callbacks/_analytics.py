@@ -12,11 +12,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import dash_bootstrap_components as dbc
 import polars as pl
 from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from plotly.io.json import to_json_plotly
@@ -24,17 +23,26 @@ from plotly.io.json import to_json_plotly
 from callbacks.common import Scope, request_scope
 from components import ids
 from components.analytics import chips, empty_state, filter_note
-from components.formatting import format_value
+from components.formatting import needs_compact
 from components.grids import page_of, paged_grid
-from components.kpi_card import kpi_card
+from components.kpi_card import GoalView, kpi_card
+from dashboard import audit
 from dashboard.auth import PermissionDenied, current_context, require_role
+from dashboard.csv_safe import safe_frame
+from dashboard.filters import today_in
+from dashboard.forecast.cards import card_period, snapshot_goal_metric
+from dashboard.goals import PERIODS as GOAL_PERIODS
+from dashboard.goals import GoalProgress, goal_candidates, progress
+from dashboard.goals import period_bounds as goal_period_bounds
 from dashboard.models import Role
 from dashboard.queries import cached_call, metric_frame, metric_frames
 from data.analytics import CHANNEL_OF_PLATFORM
-from data.metrics import dimension_values, get_metric, metric_family
+from data.metrics import CATALOGUE, NONE_LABEL, MetricError, dimension_values, get_metric, metric_family
 
 FILTER_KEYS = ("channel", "campaign", "product", "country", "platform")
 _MAX_VALUE = 200
+#: Options a page filter's dropdown receives at once; typing searches the rest on the server.
+MAX_OPTIONS = 200
 #: A filter value no row has: what a metric gets when the page's filters contradict each other.
 NO_MATCH = "(no matching rows)"
 
@@ -46,11 +54,13 @@ def clean_filters(data, keys=FILTER_KEYS) -> dict[str, str]:
     return {k: v for k, v in data.items() if k in keys and isinstance(v, str) and 0 < len(v) <= _MAX_VALUE}
 
 
-def clean_crossfilter(data) -> dict[str, str] | None:
-    """A cross-filter ``{"key": ..., "value": ...}`` or None."""
+def clean_crossfilter(data, keys=FILTER_KEYS) -> dict[str, str] | None:
+    """A cross-filter ``{"key": ..., "value": ...}`` whose key is one of ``keys``, or None."""
     if not isinstance(data, dict):
         return None
-    pair = clean_filters({data.get("key"): data.get("value")} if isinstance(data.get("key"), str) else {})
+    pair = clean_filters(
+        {data.get("key"): data.get("value")} if isinstance(data.get("key"), str) else {}, keys
+    )
     return {"key": next(iter(pair)), "value": next(iter(pair.values()))} if pair else None
 
 
@@ -159,16 +169,19 @@ def metric(
 
 
 def split_frame(scope: Scope, name: str, filters: dict, by: str) -> pl.DataFrame:
-    """``name`` split by ``by``, largest first, without empty bars.
+    """``name`` split by ``by``, largest first, without empty bars, rows without a value last.
 
     The split's own filter is dropped (it would leave a single bar; the view highlights the
-    selected one instead); the page's other filters apply.
+    selected one instead); the page's other filters apply. Rows without a ``by`` value
+    (``(none)``) are not a country or channel: they come last whatever their size (the bar
+    charts call them "Unknown").
     """
     f = scope.filters
     kept = {k: v for k, v in filters.items() if k != by}
     frame = metric(scope, name, f.start, f.end, filters=kept, by=by).drop("period", strict=False)
+    unknown = pl.col(by).cast(pl.Utf8) == NONE_LABEL
     return frame.filter(pl.col("value").is_not_null() & (pl.col("value") != 0)).sort(
-        ["value", by], descending=[True, False]
+        [unknown, "value", by], descending=[False, True, False]
     )
 
 
@@ -233,7 +246,7 @@ def kpi_calls(scope: Scope, names, filters: dict) -> tuple[list[Callable[[], Any
             out[name] = {
                 "metric": name,
                 "label": m.label,
-                "unit": m.unit,
+                "unit": m.display_unit,
                 "value": totals[name]["value"][0],
                 "compare_value": totals[name]["compare_value"][0],
                 "up_is_good": m.up_is_good,
@@ -245,58 +258,169 @@ def kpi_calls(scope: Scope, names, filters: dict) -> tuple[list[Callable[[], Any
     return calls, assemble
 
 
-def card(scope: Scope, kpi: dict, goal=None):
-    """A KPI card (plus goal progress and pace when the metric has a goal this period)."""
+def card(scope: Scope, kpi: dict, goal: GoalProgress | None = None, *, compact: bool = True):
+    """A KPI card, with goal progress inside it when the metric has a goal for the selected range.
+
+    A card without a goal is kept in the cache as Dash JSON (its sparkline figure costs more to
+    build than the cached query behind it); a goal reads the app DB, so that card is built fresh.
+    A summed metric's card over an unfinished period gets an empty projection slot, which
+    :mod:`callbacks.kpi_projections` fills once the projection is computed (never here).
+    """
     f = scope.filters
     compare_label = f.compare_label if f.compare else None
-    # The card's sparkline figure costs more to build than the cached query behind it.
-    built = rendered(
-        scope,
-        "kpi_card",
-        {"k": kpi, "c": scope.ctx.workspace.currency, "l": compare_label},
-        lambda: kpi_card(
+    currency = scope.ctx.workspace.currency
+    slot = projectable(scope, kpi["metric"]) or goal_chance_slot(scope, kpi["metric"], goal)
+
+    def build(goal_view: GoalView | None = None):
+        return kpi_card(
             metric=kpi["metric"],
             label=kpi["label"],
             unit=kpi["unit"],
-            currency=scope.ctx.workspace.currency,
+            currency=currency,
             value=kpi["value"],
             compare_value=kpi.get("compare_value"),
             up_is_good=kpi["up_is_good"],
             series=kpi.get("series") or [],
             compare_label=compare_label,
             description=kpi.get("description", ""),
-        ),
-    )
+            compact=compact,
+            goal=goal_view,
+            projection=slot,
+        )
+
     if goal is None:
-        return built
-    pct = 0 if goal.progress is None else max(0.0, min(goal.progress, 1.0)) * 100
-    pace = {True: ("on pace", "success"), False: ("behind pace", "warning"), None: ("", "secondary")}[
-        goal.on_pace
-    ]
-    target = format_value(goal.target, kpi["unit"], scope.ctx.workspace.currency, compact=True)
+        params = {"k": kpi, "c": currency, "l": compare_label, "z": compact, "p": slot}
+        return rendered(scope, "kpi_card", params, build)
+    today = today_in(scope.ctx.workspace.timezone)
+    view = GoalView(goal.period, goal.target, goal.actual, goal.on_pace, finished=today > goal.period_end)
+    return build(view)
+
+
+def cards(scope: Scope, kpis: list[dict], goals: dict[str, GoalProgress] | None = None) -> list:
+    """A row's KPI cards in one notation: compact on every card when one value needs it."""
+    compact = needs_compact([(k["value"], k["unit"]) for k in kpis], scope.ctx.workspace.currency)
+    return [card(scope, k, (goals or {}).get(k["metric"]), compact=compact) for k in kpis]
+
+
+def projectable(scope: Scope, name: str) -> bool:
+    """True when the card of ``name`` shows a period-end projection: a sum, over an unfinished period."""
+    metric = CATALOGUE.get(name)
+    if metric is None or not metric.additive:
+        return False
+    f = scope.filters
+    return card_period(f.start, f.end, today_in(scope.ctx.workspace.timezone)) is not None
+
+
+def goal_chance_slot(scope: Scope, name: str, goal: GoalProgress | None) -> bool:
+    """True when a snapshot metric's card (MRR, ARR) shows its goal's chance: the goal's period is under way."""
+    metric = CATALOGUE.get(name)
+    if goal is None or metric is None or not snapshot_goal_metric(metric):
+        return False
+    today = today_in(scope.ctx.workspace.timezone)
+    f = scope.filters
+    return goal.period_start <= today <= goal.period_end and card_period(f.start, f.end, today) is not None
+
+
+#: how often a KPI row asks for its projections, and for how long at most (2 minutes)
+PROJECTION_POLL_MS = 1000
+PROJECTION_POLL_MAX = 120
+
+
+def with_projections(scope: Scope, row, page: str, kpis: list[dict], filters: dict | None = None):
+    """``row`` plus the poll that fills its cards' projection slots (just ``row`` when none has one).
+
+    The store holds the page filters the cards were computed with; the poll re-validates them
+    and takes the workspace from the session, like every callback.
+    """
+    if not any(projectable(scope, k["metric"]) for k in kpis):
+        return row
     return html.Div(
         [
-            built,
-            html.Div(
-                [
-                    # dbc.Progress takes no aria-label; the text line below says the same for readers
-                    dbc.Progress(value=pct, color=pace[1], className="pb-goal-bar"),
-                    html.Div(
-                        f"{pct:.0f}% of {target} {goal.period} goal · {pace[0]}",
-                        className="small text-body-secondary text-truncate",
-                        id=f"{ids.kpi_card(kpi['metric'])}-goal",
-                    ),
-                ],
-                className="pb-goal mt-1",
+            row,
+            dcc.Store(id=ids.kpi_projection_ask(page), data={"filters": dict(filters or {})}),
+            dcc.Interval(
+                id=ids.kpi_projection_poll(page),
+                interval=PROJECTION_POLL_MS,
+                max_intervals=PROJECTION_POLL_MAX,
             ),
-        ],
-        className="h-100",
+        ]
     )
+
+
+def range_goals(scope: Scope, names, filters: dict | None = None) -> dict[str, GoalProgress]:
+    """Goal progress of the metrics ``names`` for the goals that match the selected range.
+
+    A goal matches when its month, quarter or year holds the whole range (an October range
+    shows an October, Q4 or yearly goal, never December's); the shortest such period wins.
+    A page filter narrows the numbers below what a workspace goal counts, so none show then.
+    """
+    if filters:
+        return {}
+    f = scope.filters
+    found = matching_goals(goal_candidates(scope.services, scope.ctx, f.end), f.start, f.end)
+    today = today_in(scope.ctx.workspace.timezone)
+    return {name: progress(scope.services, scope.ctx, found[name], today) for name in names if name in found}
+
+
+#: A range this short that crosses a period edge (the last 7 days on the 2nd) still shows the
+#: goal of the period it ends in: it is about "now", and no goal period holds it whole.
+SHORT_RANGE_DAYS = 31
+
+
+def matching_goals(goals: list, start: date, end: date) -> dict:
+    """Per metric, the goal whose period matches ``start``..``end`` (pure).
+
+    ``goals`` are the goals whose period contains ``end``. The shortest period holding the whole
+    range wins (October -> October's goal, Q4 or the year's; never December's); a short range
+    that crosses a period edge takes the shortest period it ends in.
+    """
+    out: dict = {}
+    by_length = sorted(goals, key=lambda g: GOAL_PERIODS.index(g.period))
+    for goal in by_length:
+        first, last = goal_period_bounds(goal.period, goal.period_start)
+        if first <= start and end <= last:
+            out.setdefault(goal.metric, goal)
+    if (end - start).days < SHORT_RANGE_DAYS:
+        for goal in by_length:
+            first, last = goal_period_bounds(goal.period, goal.period_start)
+            if first <= end <= last:
+                out.setdefault(goal.metric, goal)
+    return out
+
+
+def last_period_unfinished(scope: Scope, frame: pl.DataFrame, grain: str | None = None) -> bool:
+    """Whether the last period of a by-grain ``frame`` is not over (yet, or within the range).
+
+    A month of which two days have passed, or a range that stops mid-month, holds less than a
+    whole period: charts mark it "to date" instead of showing it as a drop.
+    """
+    grain = grain or scope.filters.grain
+    if frame.height == 0 or "period" not in frame.columns or grain not in ("day", "week", "month"):
+        return False
+    last = frame["period"][-1]
+    try:
+        last = last if isinstance(last, date) else date.fromisoformat(str(last)[:10])
+    except ValueError:  # "Range" or another label: not a period
+        return False
+    today = today_in(scope.ctx.workspace.timezone)
+    natural_end = period_end(last, grain)
+    return natural_end >= today or scope.filters.end < natural_end
+
+
+def period_end(start: date, grain: str) -> date:
+    """The last day of the ``grain`` period that starts on ``start``."""
+    if grain == "day":
+        return start
+    if grain == "week":
+        return start + timedelta(days=6)
+    months = {"month": 1, "quarter": 3, "year": 12}[grain]
+    index = start.year * 12 + start.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
 
 
 def csv_of(frame: pl.DataFrame) -> str:
-    """CSV text of a frame (dates ISO, no index)."""
-    return frame.write_csv()
+    """CSV text of a frame (dates ISO, no index), text cells escaped against formula injection."""
+    return safe_frame(frame).write_csv()
 
 
 def row_counts(scope: Scope) -> dict[str, int]:
@@ -306,7 +430,10 @@ def row_counts(scope: Scope) -> dict[str, int]:
 
 def page_filters_of(spec: PageSpec, page_filters, crossfilter) -> dict[str, str]:
     """The page's validated filters plus the cross-filter (browser input: cleaned, never trusted)."""
-    return combined(clean_filters(page_filters, spec.filter_keys), clean_crossfilter(crossfilter))
+    # A cross-filter may only name what this page's charts set (or its own filters): a forged
+    # {"key": "campaign"} on the revenue page used to reach the metrics and fail there.
+    keys = tuple(spec.filter_keys) + tuple(spec.crossfilter_items.values())
+    return combined(clean_filters(page_filters, spec.filter_keys), clean_crossfilter(crossfilter, keys))
 
 
 # -- the page spec: one Panel per chart / grid / KPI row ------------------------------------------
@@ -327,6 +454,11 @@ class Panel:
     item: str
     view: Callable[[Scope, dict, Any], Any]
     frame: Callable[[Scope, dict], pl.DataFrame] | None = None
+    #: the card's heading and the note beside it (the page's layout is built from the spec)
+    title: str = ""
+    subtitle: str | None = None
+    #: a component under the card (the revenue trend's Forecast switch)
+    footer: Callable[[], Any] | None = None
     needs: tuple[str, ...] = ()
     source: str = "data source"
     ignores: dict[str, str] = field(default_factory=dict)
@@ -353,6 +485,14 @@ class PageSpec:
     page: str
     ids: dict[str, str]
     filter_keys: tuple[str, ...]
+    #: the page's heading and the line under it
+    title: str = ""
+    subtitle: str = ""
+    #: the page's rows, top to bottom: (panel item, column width of 12 on a laptop) per column;
+    #: "drill" is the drill-down panel (see ``drill_subtitle``)
+    layout: tuple[tuple[tuple[str, int], ...], ...] = ()
+    #: placeholders the KPI row shows until its callback answers
+    kpi_count: int = 0
     #: every chart/grid of the page, one callback each
     panels: tuple[Panel, ...] = ()
     #: the KPI row (its own callback too); ``item`` is "kpis"
@@ -367,6 +507,8 @@ class PageSpec:
     drill_units: dict[str, str] = field(default_factory=dict)
     #: what the drill-down panel says before anything is clicked
     drill_hint: str = "Click a period or a campaign to see the rows behind it."
+    #: the note beside the drill-down panel's "Details" heading
+    drill_subtitle: str = "rows behind the clicked item"
 
     def panel(self, item) -> Panel | None:
         """The panel named ``item`` (None for unknown names: they come from the browser)."""
@@ -504,7 +646,7 @@ def grid_page(spec: PageSpec, item, request, filters_data, page_filters, crossfi
     frame = item_frame(spec, item, scope, filters, drill)
     if frame is None:
         return {"rowData": [], "rowCount": 0}
-    return page_of(frame, request)
+    return page_of(frame, request, scope.ctx.workspace.timezone)
 
 
 # -- registration ---------------------------------------------------------------------------------
@@ -543,7 +685,12 @@ def _panel_callback(spec: PageSpec, panel: Panel) -> None:
     def update_panel(filters_data, page_filters, crossfilter):
         """This panel for the global, page and cross filters (workspace from the session)."""
         scope = request_scope(filters_data)
-        return render_panel(spec, panel.item, scope, page_filters_of(spec, page_filters, crossfilter))
+        filters = page_filters_of(spec, page_filters, crossfilter)
+        try:
+            return render_panel(spec, panel.item, scope, filters)
+        except (MetricError, OverflowError) as exc:
+            # Input the checks above let through but the query cannot answer: say so, no 500.
+            return empty_state(f"This view cannot be shown for these filters: {exc}")
 
 
 def register(spec: PageSpec) -> None:
@@ -678,8 +825,46 @@ def register(spec: PageSpec) -> None:
     def filter_options(filters_data, id_list):
         """Choices of each page filter, from the workspace's own data."""
         scope = request_scope(filters_data)
+        if not isinstance(id_list, list) or not all(isinstance(i, dict) for i in id_list):
+            return no_update  # the ids are browser state: a forged shape gets nothing
         opts = spec.options(scope) if spec.options else {}
-        return [[{"label": v, "value": v} for v in opts.get(i["key"], [])] for i in id_list]
+        return [option_list(opts.get(i.get("key"), [])) for i in id_list]
+
+    @callback(
+        Output({"type": ids.PAGE_FILTER, "page": p, "key": MATCH}, "options", allow_duplicate=True),
+        Input({"type": ids.PAGE_FILTER, "page": p, "key": MATCH}, "search_value"),
+        State({"type": ids.PAGE_FILTER, "page": p, "key": MATCH}, "value"),
+        State(ids.FILTERS_STORE, "data"),
+        prevent_initial_call=True,
+    )
+    def search_options(search, value, filters_data):
+        """Typing in a page filter searches all its values on the server (the list holds the first few)."""
+        trig = ctx.triggered_id if isinstance(ctx.triggered_id, dict) else {}
+        scope = request_scope(filters_data)
+        opts = spec.options(scope) if spec.options else {}
+        return option_list(opts.get(trig.get("key"), []), search, value)
+
+
+def option_list(values, search=None, selected=None) -> list[dict]:
+    """At most MAX_OPTIONS dropdown options, those containing ``search`` when given.
+
+    A workspace can hold hundreds of thousands of product or campaign names (or one absurd
+    400 MB one): the browser gets a bounded list and finds the rest by typing. Values longer
+    than a filter may be are left out (no filter could use them); the selected value stays.
+    """
+    needle = search.strip().lower()[:_MAX_VALUE] if isinstance(search, str) else ""
+    chosen: list[str] = []
+    for value in values:
+        if not isinstance(value, str) or len(value) > _MAX_VALUE:
+            continue
+        if needle and needle not in value.lower():
+            continue
+        chosen.append(value)
+        if len(chosen) >= MAX_OPTIONS:
+            break
+    if isinstance(selected, str) and 0 < len(selected) <= _MAX_VALUE and selected not in chosen:
+        chosen.append(selected)
+    return [{"label": v, "value": v} for v in chosen]
 
 
 def drill_from_event(spec: PageSpec, trig, value):
@@ -723,10 +908,13 @@ def crossfilter_from_click(spec: PageSpec, trig, click, current):
 
 def merge_search(search: str | None, values: dict) -> str:
     """``search`` with page filter keys set to ``values`` (None/empty removes the key)."""
-    pairs = [(k, v) for k, v in parse_qsl((search or "").lstrip("?")) if k not in values]
+    search = search if isinstance(search, str) else ""  # browser state: a forged one may be anything
+    current = parse_qsl(search.lstrip("?"))
+    pairs = [(k, v) for k, v in current if k not in values]
     pairs += [(k, v) for k, v in values.items() if isinstance(v, str) and v]
-    out = "?" + urlencode(pairs) if pairs else ""
-    return no_update if out == (search or "") else out
+    if sorted(pairs) == sorted(current):  # the same page: rewriting the URL would render it twice
+        return no_update
+    return "?" + urlencode(pairs) if pairs else ""
 
 
 def csv_download(spec: PageSpec, item, filters_data, page_filters, crossfilter, drill):
@@ -734,7 +922,12 @@ def csv_download(spec: PageSpec, item, filters_data, page_filters, crossfilter, 
 
     A paged grid's CSV holds all its rows, not the page on screen.
     """
-    require_role(Role.ANALYST)  # PermissionDenied for viewers: the download never happens
+    context = current_context()
+    if not context.can(Role.ANALYST):
+        audit.log_event(
+            context, "export_denied", outcome="denied", detail=f"{spec.page}/{str(item)[:60]} CSV"
+        )
+        raise PermissionDenied(f"downloads need the analyst role; you are {context.role.value}")
     scope = request_scope(filters_data)
     filters = page_filters_of(spec, page_filters, crossfilter)
     frame = item_frame(spec, item, scope, filters, drill)
@@ -742,4 +935,5 @@ def csv_download(spec: PageSpec, item, filters_data, page_filters, crossfilter, 
         return no_update
     f = scope.filters
     name = f"{spec.page}-{item}-{f.start.isoformat()}-{f.end.isoformat()}.csv"
+    audit.log_event(context, "download", detail=f"{name} ({frame.height} rows)")
     return dcc.send_string(csv_of(frame), name)

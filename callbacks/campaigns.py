@@ -7,6 +7,7 @@ in :mod:`callbacks._analytics` registers one callback per panel.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import polars as pl
@@ -15,7 +16,8 @@ from callbacks import _analytics as an
 from callbacks.common import Scope
 from components import ids
 from components.analytics import empty_state, graph, kpi_row
-from components.figures import bar_figure, funnel_figure, spend_roas_figure
+from components.figures import bar_figure, funnel_figure, mark_unfinished, spend_roas_figure
+from components.formatting import format_date, grid_formatter
 from components.grids import data_grid, paged_grid
 from components.sources import SOURCE_LABELS
 from data import analytics as A
@@ -25,11 +27,15 @@ PAGE = "campaigns"
 P = ids.CAMPAIGNS
 FILTER_KEYS = ("channel", "platform", "campaign")
 KPI_METRICS = A.AD_METRICS
+#: The cards a reader needs first (four on a phone, six wide); the rest fold under "More".
+LEAD_ORDER = ("spend", "conversions", "cpa", "roas", "conversion_value", "clicks")
 #: The ad metrics behind the spend-by-day chart, in its frame's column order.
 DAY_METRICS = ("spend", "conversions", "conversion_value", "roas")
 #: ROAS colouring in the campaign grid: green when the campaign paid for itself, red when not.
 #: ROAS as a multiple in the grid, as on its KPI card and charts (format_value's "multiple").
-ROAS_FORMAT = {"function": "params.value == null ? '—' : d3.format(',.2f')(params.value) + '×'"}
+ROAS_FORMAT = grid_formatter("multiple")
+#: Ad platforms by name in the grid (the row keeps the code: filters and the CSV use it).
+PLATFORM_NAMES = {"function": f"({json.dumps(SOURCE_LABELS)})[params.value] || params.value"}
 ROAS_STYLE = {
     "styleConditions": [
         {
@@ -58,11 +64,13 @@ EMAIL_UNITS = {
     "unique_clicks": "count",
     "unsubscribes": "count",
     "bounces": "count",
+    "spam_reports": "count",
     "open_rate": "ratio",
     "click_rate": "ratio",
     "ctor": "ratio",
     "unsubscribe_rate": "ratio",
     "bounce_rate": "ratio",
+    "spam_report_rate": "ratio",
 }
 #: The channel every email send belongs to (GA4's default channel group for newsletters).
 EMAIL_CHANNEL = "Email"
@@ -124,7 +132,10 @@ def by_day(scope: Scope, filters: dict) -> pl.DataFrame:
 
 def by_day_view(scope: Scope, filters: dict, frame: pl.DataFrame):
     """Spend bars with ROAS on a second axis (click a period for its daily rows)."""
-    return graph(PAGE, "spend_by_day", spend_roas_figure(frame, currency=scope.ctx.workspace.currency))
+    fig = spend_roas_figure(frame, currency=scope.ctx.workspace.currency)
+    if an.last_period_unfinished(scope, frame):
+        mark_unfinished(fig)
+    return graph(PAGE, "spend_by_day", fig)
 
 
 def campaign_table(scope: Scope, filters: dict) -> pl.DataFrame:
@@ -154,6 +165,7 @@ def campaigns_view(scope: Scope, filters: dict, frame: pl.DataFrame):
         column_overrides={
             "roas": {"cellStyle": ROAS_STYLE, "valueFormatter": ROAS_FORMAT},
             "campaign": {"pinned": "left"},
+            "platform": {"valueFormatter": PLATFORM_NAMES},  # "Google Ads", not google_ads
         },
     )
 
@@ -243,8 +255,7 @@ def cac(scope: Scope, filters: dict) -> pl.DataFrame:
     f, channel = scope.filters, _cac_channel(filters)
 
     def load(s):
-        arpa = A.subscription_kpis(s, f.start, f.end)["arpa"]
-        return A.cac_by_channel(s, f.start, f.end, arpa=arpa, channel=channel)
+        return A.cac_by_channel(s, f.start, f.end, channel=channel)
 
     return an.cached(scope, "cac", {"s": f.start, "e": f.end, "c": channel}, load)
 
@@ -256,18 +267,21 @@ def cac_view(scope: Scope, filters: dict, frame: pl.DataFrame):
     return data_grid(
         ids.grid(PAGE, "cac"),
         frame,
-        units={"spend": "currency", "cac": "currency", "new_customers": "count", "payback_months": "number"},
+        units={"spend": "currency", "cac": "currency", "new_customers": "count", "payback_months": "months"},
         currency=scope.ctx.workspace.currency,
-        labels={"cac": "CAC", "payback_months": "Payback (months)"},
+        labels={"cac": "CAC", "payback_months": "CAC payback"},
         height=260,
+        timezone=scope.ctx.workspace.timezone,
     )
 
 
 def kpis_view(scope: Scope, filters: dict, _frame):
     """The ad KPI cards."""
     found = an.metric_kpis(scope, KPI_METRICS, filters)
-    kpis = [found[name] for name in KPI_METRICS]
-    return kpi_row([an.card(scope, kpi) for kpi in kpis])
+    order = LEAD_ORDER + tuple(n for n in KPI_METRICS if n not in LEAD_ORDER)
+    kpis = [found[name] for name in order]
+    row = kpi_row(an.cards(scope, kpis, an.range_goals(scope, KPI_METRICS, filters)), PAGE)
+    return an.with_projections(scope, row, PAGE, kpis, filters)
 
 
 # -- drill-down ----------------------------------------------------------------------------------
@@ -295,7 +309,7 @@ def drill_day(scope: Scope, filters: dict, value: str):
     day = date.fromisoformat(value[:10])
     start = max(period_start(day, f.grain), f.start)
     end = min(A.period_bounds(start, date(start.year + 1, 12, 31), f.grain)[0][2], f.end)
-    return f"Ad rows {start:%d %b %Y} – {end:%d %b %Y}", _ad_rows(scope, start, end, filters)
+    return f"Ad rows {format_date(start)} – {format_date(end)}", _ad_rows(scope, start, end, filters)
 
 
 def options(scope: Scope) -> dict[str, list[str]]:
@@ -322,38 +336,66 @@ def options(scope: Scope) -> dict[str, list[str]]:
     return an.cached(scope, "campaign_options", {"e": f.end.year}, load)
 
 
-def _ad_panel(item: str, view, frame) -> an.Panel:
-    return an.Panel(item, view, frame, excludes=ads_excluded, **ADS)
+def _ad_panel(item: str, view, frame, title: str, subtitle: str = "click to filter") -> an.Panel:
+    return an.Panel(item, view, frame, excludes=ads_excluded, title=title, subtitle=subtitle, **ADS)
 
 
 SPEC = an.PageSpec(
     PAGE,
     P,
     FILTER_KEYS,
+    title="Campaigns",
+    subtitle="Ad spend and return, email, web traffic, funnel and acquisition cost",
+    layout=(
+        (("spend_by_platform", 6), ("roas_by_platform", 6)),
+        (("spend_by_campaign", 6), ("roas_by_campaign", 6)),
+        (("spend_by_day", 12),),
+        (("campaigns", 12),),
+        (("drill", 12),),
+        (("funnel", 6), ("cac", 6)),
+        (("email", 8), ("web", 4)),
+    ),
+    kpi_count=10,
     panels=(
         _ad_panel(
             "spend_by_platform",
             _bars("spend_by_platform", "currency", "platform"),
             _split("spend", "platform"),
+            "Spend by platform",
         ),
         _ad_panel(
-            "roas_by_platform", _bars("roas_by_platform", "multiple", "platform"), _split("roas", "platform")
+            "roas_by_platform",
+            _bars("roas_by_platform", "multiple", "platform"),
+            _split("roas", "platform"),
+            "ROAS by platform",
         ),
         _ad_panel(
             "spend_by_campaign",
             _bars("spend_by_campaign", "currency", "campaign"),
             _split("spend", "campaign"),
+            "Spend by campaign",
         ),
         _ad_panel(
-            "roas_by_campaign", _bars("roas_by_campaign", "multiple", "campaign"), _split("roas", "campaign")
+            "roas_by_campaign",
+            _bars("roas_by_campaign", "multiple", "campaign"),
+            _split("roas", "campaign"),
+            "ROAS by campaign",
         ),
-        _ad_panel("spend_by_day", by_day_view, by_day),
+        _ad_panel(
+            "spend_by_day",
+            by_day_view,
+            by_day,
+            "Spend and ROAS over time",
+            "per period; click one for its ad rows",
+        ),
         an.Panel(
             "campaigns",
             campaigns_view,
             campaign_table,
             excludes=ads_excluded,
             paged=True,
+            title="Campaigns",
+            subtitle="select a row for its daily rows",
             **ADS,
         ),
         an.Panel(
@@ -363,6 +405,7 @@ SPEC = an.PageSpec(
             needs=("email_campaigns",),
             source="email source",
             excludes=email_excluded,
+            title="Email campaigns",
         ),
         an.Panel(
             "web",
@@ -372,6 +415,7 @@ SPEC = an.PageSpec(
             source="web analytics source",
             ignores={"campaign": "Not filtered by campaign: web sessions have no campaign."},
             partial={"platform": "Platform filter applied as the channel it buys."},
+            title="Web sessions by channel",
         ),
         an.Panel(
             "funnel",
@@ -379,6 +423,8 @@ SPEC = an.PageSpec(
             funnel,
             needs=("ad_daily", "web_daily", "payments"),
             source="ad, web or payment source",
+            title="Funnel",
+            subtitle="impressions to new customers",
             partial={
                 "campaign": "Campaign filters impressions and clicks only: sessions, key events and "
                 "new customers have no campaign.",
@@ -394,9 +440,10 @@ SPEC = an.PageSpec(
             source="ad platform or payment source",
             ignores={"campaign": "Not filtered by campaign: new customers have no campaign."},
             excludes=ads_excluded,
+            title="CAC and payback by channel",
         ),
     ),
-    kpis=an.Panel("kpis", kpis_view, partial=AD_CHANNEL_NOTE),
+    kpis=an.Panel("kpis", kpis_view, partial=AD_CHANNEL_NOTE, cache_view=False),  # goals read the app DB
     crossfilter_items={
         "spend_by_platform": "platform",
         "roas_by_platform": "platform",
@@ -407,6 +454,7 @@ SPEC = an.PageSpec(
     drill_items={"campaigns": an.Drill(drill_campaign), "spend_by_day": an.Drill(drill_day)},
     options=options,
     drill_units={"spend": "currency", "conversion_value": "currency"},
+    drill_subtitle="ad rows of the selected campaign or period",
     drill_hint="Click a period of the spend chart or select a campaign to see its ad rows.",
 )
 an.register(SPEC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, no_update
 
 from components import ids
 from dashboard.accounts import WorkspaceContext
@@ -22,6 +22,16 @@ clientside_callback(
     prevent_initial_call=True,
 )
 
+# The KPI rows' "More" button: fold or unfold in the browser, remembered per page in local storage.
+clientside_callback(
+    ClientsideFunction(namespace="pulseboard", function_name="foldKpis"),
+    Output({"type": ids.KPI_FOLD, "page": ALL}, "className"),
+    Output(ids.KPI_FOLD_STORE, "data"),
+    Input({"type": ids.KPI_FOLD_TOGGLE, "page": ALL}, "n_clicks"),
+    State(ids.KPI_FOLD_STORE, "data"),
+    State({"type": ids.KPI_FOLD_TOGGLE, "page": ALL}, "id"),
+)
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -30,6 +40,11 @@ class Scope:
     services: Services
     ctx: WorkspaceContext
     filters: FilterState
+
+
+def next_version(value) -> int:
+    """The next value of a "version" store that re-renders a list (1 for a missing or forged one)."""
+    return value + 1 if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
 def request_scope(filters_data: dict | None) -> Scope:
@@ -59,9 +74,14 @@ GLOBAL_KEYS = frozenset({"range", "from", "to", "compare", "grain"})
 def filters_to_url(preset, start, end, compare, grain, current_search):
     """Write the filter controls into the query string; the page re-renders from the URL."""
     query = {"range": preset, "from": start, "to": end, "compare": compare, "grain": grain}
-    ctx = current_context()
-    state = FilterState.from_query(query, today_in(ctx.workspace.timezone))
+    today = today_in(current_context().workspace.timezone)
+    state = FilterState.from_query(query, today)
     # Keep the page's own filters (channel, product, cross-filters ...) that ride in the same URL.
-    kept = {k: v for k, v in parse_qsl((current_search or "").lstrip("?")) if k not in GLOBAL_KEYS}
-    search = state.to_query() + ("&" + urlencode(kept) if kept else "")
-    return no_update if search == current_search else search
+    current_search = current_search if isinstance(current_search, str) else ""  # browser state
+    current = parse_qsl(current_search.lstrip("?"))
+    # The controls render with the page and fire this once: when the URL already says what they
+    # show (in another order, or by defaults left out), writing it would render the page twice.
+    if FilterState.from_query(dict(current), today) == state:
+        return no_update
+    kept = {k: v for k, v in current if k not in GLOBAL_KEYS}
+    return state.to_query() + ("&" + urlencode(kept) if kept else "")

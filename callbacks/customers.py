@@ -14,7 +14,7 @@ from callbacks import _analytics as an
 from callbacks.common import Scope
 from components import ids
 from components.analytics import empty_state, graph, kpi_row
-from components.figures import bar_figure, calibration_figure, customers_figure
+from components.figures import bar_figure, calibration_figure, customers_figure, mark_unfinished
 from components.grids import data_grid, paged_grid
 from dashboard.filters import today_in
 from data import analytics as A
@@ -22,14 +22,22 @@ from data import analytics as A
 PAGE = "customers"
 P = ids.CUSTOMERS
 FILTER_KEYS = ("channel", "product", "country")
-#: deal KPIs (catalogue metrics; deals have no channel/product/country, so page filters skip them)
-DEAL_METRICS = ("win_rate", "average_deal_size", "sales_cycle_days")
-#: the catalogue metrics of the KPI row (with the open-pipeline and returning-customers cards)
-KPI_METRICS = ("active_customers", "new_customers", *DEAL_METRICS)
+#: the catalogue metrics of the KPI row, each card with its comparison, in display order: the
+#: four a reader needs first (a phone shows them before the chart), then the rest, which fold on
+#: a phone. Deals have no channel/product/country, so page filters skip the deal metrics.
+KPI_METRICS = (
+    "active_customers",
+    "new_customers",
+    "open_pipeline_value",
+    "win_rate",
+    "returning_customers",
+    "average_deal_size",
+    "sales_cycle_days",
+)
 DEALS_IGNORE = {k: f"Not filtered by {k}: deals have no {k}." for k in FILTER_KEYS}
 PAYMENTS = {"needs": ("payments",), "source": "payment source"}
 CRM = {"needs": ("deals",), "source": "CRM"}
-RFM_SUBTITLE = "customers who paid in the selected range; recency counted to its end"
+RFM_SUBTITLE = "customers who paid in the selected range; recency to its end"
 
 
 def counts(scope: Scope, filters: dict) -> pl.DataFrame:
@@ -104,52 +112,23 @@ def lead_scores(scope: Scope) -> dict:
     return an.cached(scope, "lead_scores", {"as_of": today}, lambda s: A.lead_scores(s, today))
 
 
-def open_pipeline(scope: Scope) -> dict:
-    """Deals open at the end of the range and their value (the KPI row's open pipeline card)."""
-    end = scope.filters.end
-    return an.cached(scope, "open_pipeline", {"e": end}, lambda s: A.open_pipeline(s, end))
-
-
 # -- views ---------------------------------------------------------------------------------------
-
-
-def _card(scope: Scope, key: str, label: str, unit: str, value, up: bool = True):
-    kpi = {"metric": key, "label": label, "unit": unit, "value": value, "compare_value": None}
-    return an.card(scope, {**kpi, "up_is_good": up, "series": [], "description": label})
-
-
-def _returning(active: dict, new: dict) -> float | None:
-    """Returning customers of the range from the active and new KPI totals.
-
-    The same numbers :func:`data.analytics.customer_counts` subtracts (active - new, never
-    below 0), read from the two cards' queries instead of two more distinct-customer scans.
-    """
-    if active["value"] is None or new["value"] is None:
-        return None
-    return max(active["value"] - new["value"], 0.0)
 
 
 def kpis_view(scope: Scope, filters: dict, _frame):
     """Customer KPIs (filtered) and pipeline KPIs (deals carry none of the page's filters)."""
-    # Deals carry none of the page's filters: where_for leaves them unfiltered.
-    calls, assemble = an.kpi_calls(scope, KPI_METRICS, filters)
-    stats, *answers = an.gather(lambda: open_pipeline(scope), *calls)
-    found = assemble(answers)
-    active, new, deals = found["active_customers"], found["new_customers"], [found[n] for n in DEAL_METRICS]
-    return kpi_row(
-        [
-            an.card(scope, active),
-            an.card(scope, new),
-            _card(scope, "returning_customers", "Returning customers", "count", _returning(active, new)),
-            _card(scope, "open_pipeline", "Open pipeline", "currency", stats["open_value"]),
-            *[an.card(scope, kpi) for kpi in deals],
-        ]
-    )
+    found = an.metric_kpis(scope, KPI_METRICS, filters)
+    kpis = [found[name] for name in KPI_METRICS]
+    row = kpi_row(an.cards(scope, kpis, an.range_goals(scope, KPI_METRICS, filters)), PAGE)
+    return an.with_projections(scope, row, PAGE, kpis, filters)
 
 
 def counts_view(scope: Scope, filters: dict, frame: pl.DataFrame):
     """New and returning customers per period."""
-    return graph(PAGE, "counts", customers_figure(frame))
+    fig = customers_figure(frame)
+    if an.last_period_unfinished(scope, frame):
+        mark_unfinished(fig)
+    return graph(PAGE, "counts", fig)
 
 
 def rfm_chart_view(scope: Scope, filters: dict, frame: pl.DataFrame):
@@ -164,14 +143,18 @@ def rfm_view(scope: Scope, filters: dict, frame: pl.DataFrame):
     """Segments with their customers, revenue and average recency."""
     if frame.height == 0:
         return empty_state("No customers paid in the selected range.")
-    return data_grid(
+    scores = rfm_scores(scope, filters)  # cached: the frame above was counted from it
+    cycle = scores["cycle_days"][0] if "cycle_days" in scores.columns and scores.height else None
+    grid = data_grid(
         ids.grid(PAGE, "rfm"),
         frame,
-        units={"customers": "count", "revenue": "currency", "avg_recency_days": "number"},
+        units={"customers": "count", "revenue": "currency", "avg_recency_days": "duration"},
         currency=scope.ctx.workspace.currency,
-        labels={"avg_recency_days": "Avg days since last payment"},
+        labels={"avg_recency_days": "Avg. time since last payment"},
         height=300,
+        timezone=scope.ctx.workspace.timezone,
     )
+    return html.Div([grid, html.P(A.recency_rule(cycle), className="small text-muted mt-2 mb-0")])
 
 
 def geo_view(scope: Scope, filters: dict, frame: pl.DataFrame):
@@ -235,7 +218,7 @@ def leads_view(scope: Scope, filters: dict, scores: pl.DataFrame):
             currency=scope.ctx.workspace.currency,
             labels={"win_probability": "Win probability"},
             height=300,
-            column_overrides={"name": {"minWidth": 150, "flex": 2}},
+            column_overrides={"name": {"flex": 2}},
         )
     )
     return html.Div([summary, body])
@@ -284,18 +267,77 @@ SPEC = an.PageSpec(
     PAGE,
     P,
     FILTER_KEYS,
+    title="Customers",
+    subtitle="Active, new and returning customers, segments, pipeline and lead scores",
+    layout=(
+        (("counts", 7), ("geo", 5)),
+        (("rfm_chart", 5), ("rfm", 7)),
+        (("drill", 12),),
+        (("pipeline", 5), ("leads", 7)),
+        (("calibration", 5),),
+    ),
+    kpi_count=len(KPI_METRICS),
     panels=(
-        an.Panel("counts", counts_view, counts, **PAYMENTS),
-        an.Panel("rfm_chart", rfm_chart_view, rfm_segments, **PAYMENTS),
-        an.Panel("rfm", rfm_view, rfm_segments, **PAYMENTS),
-        an.Panel("geo", geo_view, geo, **PAYMENTS),
-        an.Panel("pipeline", pipeline_view, pipeline, ignores=DEALS_IGNORE, **CRM),
-        an.Panel("leads", leads_view, leads_frame, ignores=DEALS_IGNORE, paged=True, **CRM),
-        an.Panel("calibration", calibration_view, calibration_frame, ignores=DEALS_IGNORE, **CRM),
+        an.Panel(
+            "counts",
+            counts_view,
+            counts,
+            title="New and returning customers",
+            subtitle="per period",
+            **PAYMENTS,
+        ),
+        an.Panel(
+            "rfm_chart",
+            rfm_chart_view,
+            rfm_segments,
+            title="RFM segments",
+            subtitle="selected range; click a segment for its customers",
+            **PAYMENTS,
+        ),
+        an.Panel(
+            "rfm",
+            rfm_view,
+            rfm_segments,
+            title="Segments: customers and revenue",
+            subtitle=RFM_SUBTITLE,
+            **PAYMENTS,
+        ),
+        an.Panel(
+            "geo", geo_view, geo, title="Active customers by country", subtitle="click to filter", **PAYMENTS
+        ),
+        an.Panel(
+            "pipeline",
+            pipeline_view,
+            pipeline,
+            ignores=DEALS_IGNORE,
+            title="Pipeline by stage",
+            subtitle="click a stage for its deals",
+            **CRM,
+        ),
+        an.Panel(
+            "leads",
+            leads_view,
+            leads_frame,
+            ignores=DEALS_IGNORE,
+            paged=True,
+            title="Lead scores",
+            subtitle="open deals",
+            **CRM,
+        ),
+        an.Panel(
+            "calibration",
+            calibration_view,
+            calibration_frame,
+            ignores=DEALS_IGNORE,
+            title="Lead model calibration",
+            subtitle="held-out deals",
+            **CRM,
+        ),
     ),
     kpis=an.Panel(
         "kpis",
         kpis_view,
+        cache_view=False,  # goal progress reads the app DB; the cards themselves are cached
         partial={k: f"Pipeline KPIs are not filtered by {k}: deals have no {k}." for k in FILTER_KEYS},
     ),
     crossfilter_items={"geo": "country"},
@@ -306,5 +348,6 @@ SPEC = an.PageSpec(
     options=lambda scope: an.payment_options(scope, FILTER_KEYS),
     drill_units={"monetary": "currency", "amount": "currency"},
     drill_hint="Click an RFM segment or a pipeline stage to see the customers or deals behind it.",
+    drill_subtitle="rows behind the clicked segment or stage",
 )
 an.register(SPEC)

@@ -8,8 +8,8 @@ from dash import Input, Output, callback, html
 from callbacks import _analytics as an
 from callbacks.common import request_scope
 from components import ids
+from components.analytics import kpi_row
 from components.figures import trend_figure
-from components.kpi_card import kpi_card
 from components.overview import OVERVIEW_KPIS, TREND_CHOICES
 from dashboard.filters import COMPARES
 from dashboard.queries import metric_frame
@@ -20,28 +20,18 @@ from data.metrics import get_metric
 def update_kpis(filters_data):
     """One card per overview metric: total for the range, comparison, and a sparkline by grain.
 
-    The row is built once per workspace, data version and filters and kept in the query cache
-    as Dash JSON (rebuilding six sparkline figures cost ~25 ms per call); on a cold cache its
-    metrics are asked by family (one scan for the ad metrics) and the families run side by side.
+    Each card without a goal is kept in the query cache as Dash JSON (rebuilding six sparkline
+    figures cost ~25 ms per call); on a cold cache the metrics are asked by family (one scan for
+    the ad metrics) and the families run side by side. Goal progress (app DB) is read fresh.
     """
     scope = request_scope(filters_data)
-    f, currency = scope.filters, scope.ctx.workspace.currency
     if scope.services.warehouse.scoped(scope.ctx.workspace).data_version() == 0:  # nothing imported yet
         return no_data_alert()
 
-    def build():
-        found = an.metric_kpis(scope, OVERVIEW_KPIS, {})
-        kpis = [found[name] for name in OVERVIEW_KPIS]
-        cards = [
-            kpi_card(metric=k["metric"], label=k["label"], unit=k["unit"], currency=currency, value=k["value"],
-                     compare_value=k["compare_value"], up_is_good=k["up_is_good"], series=k["series"],
-                     compare_label=f.compare_label, description=k["description"])
-            for k in kpis
-        ]  # fmt: skip
-        return dbc.Row([dbc.Col(card, xs=6, md=4, xl=2, className="mb-3") for card in cards])
-
-    params = {"s": f.start, "e": f.end, "c": f.compare, "g": f.grain, "cur": currency}
-    return an.rendered(scope, "overview_kpis", params, build)
+    found = an.metric_kpis(scope, OVERVIEW_KPIS, {})
+    kpis = [found[name] for name in OVERVIEW_KPIS]
+    cards = an.cards(scope, kpis, an.range_goals(scope, OVERVIEW_KPIS))
+    return an.with_projections(scope, kpi_row(cards, "overview"), "overview", kpis)
 
 
 @callback(
@@ -59,9 +49,10 @@ def update_trend(filters_data, metric_name):
     return trend_figure(
         frame,
         label=metric.label,
-        unit=metric.unit,
+        unit=metric.display_unit,
         currency=scope.ctx.workspace.currency,
         compare_label=COMPARES[f.compare] if f.compare else None,
+        unfinished=an.last_period_unfinished(scope, frame),
     )
 
 

@@ -9,31 +9,34 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+from dash import html
 
 from callbacks import _analytics as an
 from callbacks.common import Scope
 from components import ids
 from components.analytics import empty_state, graph, kpi_row
-from components.figures import bar_figure, cohort_heatmap, movements_figure, trend_figure
+from components.figures import bar_figure, cohort_heatmap, mark_unfinished, movements_figure, trend_figure
+from components.forecast import forecast_switch
+from components.formatting import format_date
 from components.grids import paged_grid
 from dashboard.filters import COMPARES, today_in
-from dashboard.goals import goals_for, progress
 from data import analytics as A
-from data.metrics import comparison_range, period_start
+from data.metrics import comparison_range, get_metric, period_start
 
 PAGE = "revenue"
 P = ids.REVENUE
 FILTER_KEYS = ("channel", "product", "country")
 KPI_METRICS = ("net_revenue", "gross_revenue", "refunds", "mrr", "arr")
-#: subscription KPIs from data.analytics: key -> (label, unit, up is good)
+#: subscription KPIs from data.analytics: key -> (label, unit, up is good, description), from the catalogue
 SUB_KPIS = {
-    "arpa": ("ARPA", "currency", True),
-    "ltv": ("LTV", "currency", True),
-    "customer_churn_rate": ("Customer churn", "ratio", False),
-    "gross_mrr_churn": ("Gross MRR churn", "ratio", False),
-    "net_mrr_churn": ("Net MRR churn", "ratio", False),
-    "nrr": ("NRR", "ratio", True),
+    m.name: (m.label, m.display_unit, m.up_is_good, m.description)
+    for m in map(
+        get_metric, ("arpa", "ltv", "customer_churn_rate", "gross_mrr_churn", "net_mrr_churn", "nrr")
+    )
 }
+#: The cards a reader needs first (a phone shows four before the chart, a wide screen six);
+#: the rest fold under "More".
+LEAD_ORDER = ("net_revenue", "mrr", "net_mrr_churn", "arpa", "gross_revenue", "refunds", "arr", "nrr")
 MOVEMENT_GRAIN = {"day": "week", "week": "week", "month": "month"}
 #: How many customers the top-customers grid ranks (paged on the server; the CSV has them all).
 TOP_LIMIT = 1000
@@ -114,7 +117,8 @@ def top(scope: Scope, filters: dict) -> pl.DataFrame:
         {"s": f.start, "e": f.end, "w": filters, "n": TOP_LIMIT},
         lambda s: A.top_customers(s, f.start, f.end, where=filters, limit=TOP_LIMIT),
     )
-    return frame.select("name", "country", "channel", "payments", "revenue", "share", "last_day", "customer")
+    # who and how much first: on a phone the columns after the pinned name are the ones seen
+    return frame.select("name", "revenue", "share", "payments", "last_day", "channel", "country", "customer")
 
 
 # -- views ---------------------------------------------------------------------------------------
@@ -123,8 +127,6 @@ def top(scope: Scope, filters: dict) -> pl.DataFrame:
 def kpis_view(scope: Scope, filters: dict, _frame):
     """Revenue and subscription KPI cards (goal progress only when no page filter narrows them)."""
     f = scope.filters
-    today = today_in(scope.ctx.workspace.timezone)
-    goals = goals_for(scope.services, scope.ctx, today)
     # Longest first (the subscription KPIs, then MRR), ARR last: it waits for MRR's answer
     # (ARR is MRR x 12, computed once) and would hold a thread idle meanwhile.
     order = sorted(KPI_METRICS, key=lambda name: (name == "arr", name != "mrr"))
@@ -136,22 +138,23 @@ def kpis_view(scope: Scope, filters: dict, _frame):
     )
     found = assemble(answers)
     kpis = [found[name] for name in KPI_METRICS]
-    cards = []
-    for name, kpi in zip(KPI_METRICS, kpis, strict=True):
-        goal = (
-            progress(scope.services, scope.ctx, goals[name], today) if name in goals and not filters else None
+    for key, (label, unit, up, description) in SUB_KPIS.items():
+        kpis.append(
+            {
+                "metric": key,
+                "label": label,
+                "unit": unit,
+                "value": now[key],
+                "compare_value": before.get(key),
+                "up_is_good": up,
+                "series": [],
+                "description": description,
+            }
         )
-        cards.append(an.card(scope, kpi, goal))
-    for key, (label, unit, up) in SUB_KPIS.items():
-        kpi = {
-            "metric": key,
-            "label": label,
-            "unit": unit,
-            "value": now[key],
-            "compare_value": before.get(key),
-        }
-        cards.append(an.card(scope, {**kpi, "up_is_good": up, "series": [], "description": label}))
-    return kpi_row(cards)
+    kpis.sort(key=lambda k: LEAD_ORDER.index(k["metric"]) if k["metric"] in LEAD_ORDER else len(LEAD_ORDER))
+    goals = an.range_goals(scope, KPI_METRICS, filters)
+    cards = an.cards(scope, kpis, goals)
+    return an.with_projections(scope, kpi_row(cards, PAGE), PAGE, kpis, filters)
 
 
 def trend_view(scope: Scope, filters: dict, frame: pl.DataFrame):
@@ -159,17 +162,21 @@ def trend_view(scope: Scope, filters: dict, frame: pl.DataFrame):
     f = scope.filters
     fig = trend_figure(
         frame,
-        label="Net revenue",
+        label=get_metric("net_revenue").label,
         unit="currency",
         currency=scope.ctx.workspace.currency,
         compare_label=COMPARES[f.compare] if f.compare else None,
+        unfinished=an.last_period_unfinished(scope, frame),
     )
     return graph(PAGE, "trend", fig)
 
 
 def movements_view(scope: Scope, filters: dict, frame: pl.DataFrame):
     """The MRR movements chart."""
-    return graph(PAGE, "movements", movements_figure(frame, currency=scope.ctx.workspace.currency))
+    fig = movements_figure(frame, currency=scope.ctx.workspace.currency)
+    if an.last_period_unfinished(scope, frame, MOVEMENT_GRAIN[scope.filters.grain]):
+        mark_unfinished(fig)
+    return graph(PAGE, "movements", fig)
 
 
 def split_view(dim: str):
@@ -191,21 +198,31 @@ def split_view(dim: str):
 
 def cohorts_view(scope: Scope, filters: dict, frame: pl.DataFrame):
     """The cohort retention heatmap."""
-    return graph(PAGE, "cohorts", cohort_heatmap(frame))
+    today = today_in(scope.ctx.workspace.timezone)
+    return graph(PAGE, "cohorts", cohort_heatmap(frame, today=today))
 
 
 def top_view(scope: Scope, filters: dict, frame: pl.DataFrame):
-    """Top customers, paged on the server."""
+    """Top customers, paged on the server; says so when the list stops at :data:`TOP_LIMIT`."""
     if frame.height == 0:
         return empty_state("No customers paid in this date range.")
-    return paged_grid(
+    grid = paged_grid(
         ids.grid(PAGE, "top"),
         frame,
         units={"revenue": "currency", "share": "ratio", "payments": "count"},
         currency=scope.ctx.workspace.currency,
         height=340,
-        column_overrides={"name": {"minWidth": 150, "flex": 2}},
+        # the customer number stays in the CSV (and drives the drill-down), not on screen
+        column_overrides={"name": {"flex": 2}, "customer": {"hide": True}},
     )
+    if frame.height < TOP_LIMIT:
+        return grid
+    cap = html.Div(
+        f"The {TOP_LIMIT:,} customers with the most revenue in the range (the CSV holds the same {TOP_LIMIT:,}).",
+        className="small text-body-secondary mb-1",
+        id="pb-revenue-top-cap",
+    )
+    return html.Div([cap, grid])
 
 
 # -- drill-down ----------------------------------------------------------------------------------
@@ -223,7 +240,7 @@ def drill_period(scope: Scope, filters: dict, value: str):
         {"s": start, "e": end, "w": filters},
         lambda s: A.revenue_rows(s, start, end, where=filters),
     )
-    return f"Revenue rows {start:%d %b %Y} – {end:%d %b %Y}", frame
+    return f"Revenue rows {format_date(start)} – {format_date(end)}", frame
 
 
 def drill_movement(scope: Scope, filters: dict, value: str):
@@ -233,13 +250,15 @@ def drill_movement(scope: Scope, filters: dict, value: str):
     detail = an.cached(
         scope,
         "movement_detail",
-        {"s": f.start, "e": f.end, "g": grain, "p": plan, "changed": True},
+        {"s": f.start, "e": f.end, "g": grain, "p": plan, "changed": True, "names": True},
         # Only the movements: the unchanged customer-periods are most of the grid (2.5M rows
         # weekly over a year at 10M payments) and the drill-down never shows them.
-        lambda s: A.mrr_customer_movements(s, f.start, f.end, grain, plan=plan, changed_only=True),
+        lambda s: A.mrr_customer_movements(
+            s, f.start, f.end, grain, plan=plan, changed_only=True, with_names=True
+        ),
     )
     rows = detail.filter((pl.col("period") == value) & (pl.col("movement") != "unchanged"))
-    return f"MRR movements, period starting {value}", rows
+    return f"MRR movements, period starting {format_date(value)}", rows
 
 
 def _period_end(start: date, grain: str) -> date:
@@ -251,8 +270,25 @@ SPEC = an.PageSpec(
     PAGE,
     P,
     FILTER_KEYS,
+    title="Revenue",
+    subtitle="Gross and net revenue, MRR movements, customers and cohorts",
+    layout=(
+        (("trend", 7), ("movements", 5)),
+        (("by_channel", 4), ("by_product", 4), ("by_country", 4)),
+        (("drill", 12),),
+        (("cohorts", 7), ("top", 5)),
+    ),
+    kpi_count=6,
     panels=(
-        an.Panel("trend", trend_view, trend, **PAYMENTS),
+        an.Panel(
+            "trend",
+            trend_view,
+            trend,
+            title="Net revenue",
+            subtitle="click a period for its rows",
+            footer=lambda: forecast_switch(ids.REVENUE_FORECAST_TOGGLE),
+            **PAYMENTS,
+        ),
         an.Panel(
             "movements",
             movements_view,
@@ -260,10 +296,30 @@ SPEC = an.PageSpec(
             needs=("subscriptions",),
             source="subscription source",
             ignores=SUBS_IGNORE,
+            title="MRR movements",
+            subtitle="click a period",
         ),
-        *[an.Panel(f"by_{dim}", split_view(dim), split(dim), **PAYMENTS) for dim in FILTER_KEYS],
-        an.Panel("cohorts", cohorts_view, cohorts, **PAYMENTS),
-        an.Panel("top", top_view, top, paged=True, **PAYMENTS),
+        *[
+            an.Panel(f"by_{dim}", split_view(dim), split(dim), title=title, **PAYMENTS)
+            for dim, title in zip(FILTER_KEYS, ("By channel", "By product / plan", "By country"), strict=True)
+        ],
+        an.Panel(
+            "cohorts",
+            cohorts_view,
+            cohorts,
+            title="Cohort retention",
+            subtitle="customers by first-payment month",
+            **PAYMENTS,
+        ),
+        an.Panel(
+            "top",
+            top_view,
+            top,
+            paged=True,
+            title="Top customers",
+            subtitle="by gross revenue in the range",
+            **PAYMENTS,
+        ),
     ),
     kpis=an.Panel(
         "kpis",
@@ -276,5 +332,6 @@ SPEC = an.PageSpec(
     options=lambda scope: an.payment_options(scope, FILTER_KEYS),
     drill_units=DRILL_UNITS,
     drill_hint="Click a period of the net revenue or MRR movements chart to see the rows behind it.",
+    drill_subtitle="rows behind the clicked period",
 )
 an.register(SPEC)

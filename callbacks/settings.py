@@ -13,7 +13,7 @@ import re
 from datetime import date, timedelta
 
 import dash
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, html, no_update
 from dash.exceptions import PreventUpdate
 from flask import abort, has_request_context
 from flask_login import current_user
@@ -21,11 +21,13 @@ from sqlalchemy import select
 
 from components import ids
 from components import settings as ui
+from components.forecast import goal_text
 from components.formatting import format_value
-from dashboard import goals
-from dashboard.accounts import WorkspaceContext
-from dashboard.auth import PermissionDenied, current_context
+from dashboard import audit, goals
+from dashboard.accounts import AccountError, WorkspaceContext, change_password
+from dashboard.auth import PermissionDenied, current_context, current_session_key, renew_login
 from dashboard.filters import today_in
+from dashboard.forecast import cards as fc
 from dashboard.models import Goal, Role, User
 from dashboard.services import Services, current_services
 from data.metrics import CATALOGUE, Metric, MetricError
@@ -112,7 +114,12 @@ def delete_goal_by_id(services: Services, ctx: WorkspaceContext, goal_id) -> boo
 
 
 def goal_rows(services: Services, ctx: WorkspaceContext, today: date) -> list[dict]:
-    """The workspace's goals (newest period first) with formatted target, actual and progress."""
+    """The workspace's goals (newest period first) with formatted target, actual and progress.
+
+    A summed (or MRR/ARR) metric's goal for a period under way also gets its chance of being reached
+    (``chance_text``), read from the projection cache: when the projection is not computed
+    yet it is started in the background and ``chance_pending`` is True (the page asks again).
+    """
     with services.db.session() as db:
         stored = list(
             db.scalars(
@@ -137,7 +144,16 @@ def goal_rows(services: Services, ctx: WorkspaceContext, today: date) -> list[di
                 actual, progress, on_pace = done.actual, done.progress, done.on_pace
             except MetricError:  # a metric the warehouse cannot answer: show the goal without progress
                 pass
-        unit = metric.unit if metric is not None else "count"
+        unit = metric.display_unit if metric is not None else "count"
+        chance_text, pending = None, False
+        if metric is not None and fc.has_goal_chance(metric) and status == "current":
+            payload = fc.lookup(services, ctx, goal.metric, {}, start, end, today)
+            projection = fc.projection_of(payload)
+            pending = payload is None
+            if projection is not None:
+                chance = fc.goal_probability_of(projection, goal.target, metric.up_is_good)
+                target = format_value(goal.target, unit, currency, compact=True)
+                chance_text = goal_text(chance, target, up_is_good=metric.up_is_good)
         rows.append(
             {
                 "id": goal.id,
@@ -151,6 +167,8 @@ def goal_rows(services: Services, ctx: WorkspaceContext, today: date) -> list[di
                 "actual_text": format_value(actual, unit, currency),
                 "progress": progress,
                 "on_pace": on_pace,
+                "chance_text": chance_text,
+                "chance_pending": pending,
             }
         )
     return rows
@@ -178,7 +196,7 @@ def set_user_theme(services: Services, user_id: int, theme) -> str:
 def _logged_in_user_id() -> int:
     if not current_user.is_authenticated:
         abort(401)
-    return int(current_user.get_id())
+    return int(current_user.id)
 
 
 _HTML_TAG = re.compile(r"<html\b[^>]*>", re.IGNORECASE)
@@ -260,17 +278,23 @@ def render_settings(_init):
 
 @callback(
     Output(ids.SETTINGS_GOALS, "children"),
+    Output(ids.SETTINGS_GOALS_POLL, "disabled"),
     Input(ids.SETTINGS_GOALS_VERSION, "data"),
     # The goal form as an input makes the renderer draw the list only after the form: the list's
     # delete buttons trigger the save/delete callback, whose Save button must exist by then
     # (else the renderer logs "A nonexistent object was used in an Input").
     Input(ids.SETTINGS_GOAL_FORM, "children"),
+    Input(ids.SETTINGS_GOALS_POLL, "n_intervals"),
 )
-def render_goals(_version, _form):
-    """The workspace's goals with their progress (delete buttons for owners)."""
+def render_goals(_version, _form, _ticks):
+    """The workspace's goals with their progress (delete buttons for owners).
+
+    While a goal's chance is still being computed the poll stays on and re-renders the list.
+    """
     context = current_context()
     rows = goal_rows(current_services(), context, today_in(context.workspace.timezone))
-    return ui.goals_list(rows, can_edit=context.can(GOAL_ROLE))
+    waiting = any(r["chance_pending"] for r in rows)
+    return ui.goals_list(rows, can_edit=context.can(GOAL_ROLE)), not waiting
 
 
 @callback(
@@ -309,7 +333,7 @@ def goal_action(_save, _submit, _deletes, metric, period, when, target, version)
         return ui.message(str(exc), False), isinstance(exc, TargetError), no_update
     label = CATALOGUE[goal.metric].label
     when_text = ui.period_label(goal.period, goal.period_start)
-    target_text = format_value(goal.target, CATALOGUE[goal.metric].unit, context.workspace.currency)
+    target_text = format_value(goal.target, CATALOGUE[goal.metric].display_unit, context.workspace.currency)
     return ui.message(f"Saved: {label} {target_text} for {when_text}.", True), False, bump
 
 
@@ -333,3 +357,70 @@ def save_theme(data):
         raise PreventUpdate
     set_user_theme(current_services(), user_id, theme)
     return {"theme": theme}
+
+
+# -- audit log (owners) --------------------------------------------------------------------------
+AUDIT_ROLE = Role.OWNER
+
+
+def audit_events(services: Services, ctx: WorkspaceContext, action=None, actor=None) -> list:
+    """The workspace's audit events for an owner (PermissionDenied for anyone else)."""
+    if not ctx.can(AUDIT_ROLE):
+        raise PermissionDenied(f"Only owners can read the audit log; you are {ctx.role.value}.")
+    action = action if isinstance(action, str) and action in audit.ACTIONS else None
+    actor = actor[:320] if isinstance(actor, str) and actor.strip() else None
+    with services.db.session() as db:
+        return audit.events(db, ctx.workspace.id, action=action, actor=actor)
+
+
+@callback(Output(ids.SETTINGS_AUDIT, "children"), Input(ids.SETTINGS_INIT, "data"))
+def render_audit(_init):
+    """The audit log section: filters and the newest events for owners, a note for others."""
+    context = current_context()
+    if not context.can(AUDIT_ROLE):
+        return ui.owners_only_note()
+    events = audit_events(current_services(), context)
+    return [ui.audit_filters(audit.ACTIONS), html.Div(ui.audit_table(events), id=ids.SETTINGS_AUDIT_LIST)]
+
+
+@callback(
+    Output(ids.SETTINGS_AUDIT_LIST, "children"),
+    Input(ids.SETTINGS_AUDIT_ACTION, "value"),
+    Input(ids.SETTINGS_AUDIT_ACTOR, "value"),
+    prevent_initial_call=True,
+)
+def filter_audit(action, actor):
+    """Re-list the audit events for the chosen action and who (the role is checked again here)."""
+    context = current_context()
+    try:
+        return ui.audit_table(audit_events(current_services(), context, action, actor))
+    except PermissionDenied:
+        return ui.owners_only_note()
+
+
+# -- own password --------------------------------------------------------------------------------
+@callback(
+    Output(ids.SETTINGS_PASSWORD_MESSAGE, "children"),
+    Output(ids.SETTINGS_PASSWORD_CURRENT, "value"),
+    Output(ids.SETTINGS_PASSWORD_NEW, "value"),
+    Output(ids.SETTINGS_PASSWORD_CONFIRM, "value"),
+    Input(ids.SETTINGS_PASSWORD_SAVE, "n_clicks"),
+    State(ids.SETTINGS_PASSWORD_CURRENT, "value"),
+    State(ids.SETTINGS_PASSWORD_NEW, "value"),
+    State(ids.SETTINGS_PASSWORD_CONFIRM, "value"),
+    prevent_initial_call=True,
+)
+def change_own_password(n_clicks, current, new, confirm):
+    """Change the logged-in user's password; this browser stays logged in, every other session ends."""
+    if not n_clicks:
+        raise PreventUpdate
+    user_id = _logged_in_user_id()  # from the session: nobody changes another user's password here
+    texts = [v if isinstance(v, str) else "" for v in (current, new, confirm)]
+    try:
+        with current_services().db.session() as db:
+            user = change_password(db, user_id, *texts, keep_key=current_session_key())
+            db.commit()
+            renew_login(user)  # this browser: its session row, under the new version
+    except AccountError as exc:
+        return ui.message(f"Password not changed: {exc}.", False), no_update, no_update, no_update
+    return ui.message("Password changed. Your other sessions have been logged out.", True), "", "", ""

@@ -1,10 +1,11 @@
-"""Data sources callbacks: uploads (as server-thread jobs), connector forms, history, rejected rows.
+"""Data sources callbacks: uploads (as background jobs), connector forms, history, rejected rows.
 
 Every callback resolves the workspace and role from the session (never from inputs) and
 re-checks the role before acting: hiding a button is a convenience, not the protection.
 Imports and syncs write to the warehouse, which this server process owns (DuckDB has one
-writing process), so they run on threads of this process (:mod:`dashboard.jobs`) and the
-browser polls them with ``dcc.Interval``.
+writing process), so they run on threads of this process (:mod:`dashboard.jobs`), or on
+``pulseboard worker`` processes with ``PULSEBOARD_JOB_QUEUE=celery`` and a shared warehouse
+(:mod:`dashboard.jobqueue`); the browser polls them with ``dcc.Interval``.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from dash.exceptions import PreventUpdate
 
 from components import ids
 from components import sources as ui
+from dashboard import audit, jobs
 from dashboard import connections as conn
-from dashboard import jobs
 from dashboard.auth import PermissionDenied, current_context
 from dashboard.models import Role
 from dashboard.oauth import SCOPES as GOOGLE_SCOPES
 from dashboard.services import current_services
 from data.connectors.api import API_CONNECTORS
+from data.connectors.registry import FORMATS_SEPARATOR
 
 #: Who may import files from the browser, set up connectors, and see rejected rows.
 UPLOAD_ROLE = Role.ANALYST  # issue 3: "managers and analysts may upload files"
@@ -79,7 +81,10 @@ def render_sections(_init):
     return (
         ui.upload_box(context.can(UPLOAD_ROLE)),
         ui.connectors_panel(
-            connector_specs(), _configured(services, context.workspace.id), context.can(CONNECT_ROLE)
+            connector_specs(),
+            _configured(services, context.workspace.id),
+            context.can(CONNECT_ROLE),
+            context.workspace.timezone,
         ),
     )
 
@@ -96,7 +101,7 @@ def render_sections(_init):
     prevent_initial_call=True,
 )
 def start_upload(contents, filenames, jobs_data):
-    """Save the dropped files in the data dir and import them on a server thread."""
+    """Save the dropped files in the data dir and import them as a job (dashboard.jobqueue.kinds)."""
     if not contents:
         return no_update, no_update, no_update, no_update
     context = current_context()
@@ -121,43 +126,21 @@ def start_upload(contents, filenames, jobs_data):
         folder, files = save_uploads(services.settings.data_path, contents, filenames)
     except ValueError as exc:
         return no_update, no_update, ui.message(str(exc), False), None
-    workspace = context.workspace
-
-    def work(job: jobs.Job) -> None:
-        from data.importer import import_file
-
-        rows = 0
-        try:
-            for number, (path, display) in enumerate(files):
-                job.step(current=display)
-                result = import_file(
-                    services.warehouse,
-                    workspace,
-                    path,
-                    display_name=display,
-                    progress=lambda fraction, read, before=rows: job.step(
-                        partial=fraction, rows=before + read
-                    ),
-                )
-                rows += result["rows_read"]
-                job.step(done=number + 1, rows=rows, result=upload_summary(result, path, display))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
     label = files[0][1] if len(files) == 1 else f"{len(files)} files"
     try:
-        job = jobs.REGISTRY.start(
-            work,
-            workspace_id=workspace.id,
-            user_id=context.user_id,
+        # only paths travel: the files were saved under the data dir above
+        job = jobs.REGISTRY.submit(
+            services,
+            context,
             kind="upload",
             label=label,
+            payload={"folder": str(folder), "files": [[str(path), display] for path, display in files]},
             total=len(files),
         )
-    except jobs.TooManyJobs as exc:
+    except jobs.JobRefused as exc:
         shutil.rmtree(folder, ignore_errors=True)
         return no_update, no_update, ui.message(str(exc), False), None
-    return _with_job(jobs_data, job.id), False, None, None
+    return _with_job(_running_only(jobs_data, context), job.id), False, None, None
 
 
 def save_uploads(data_dir: Path, contents: list, filenames: list) -> tuple[Path, list[tuple[Path, str]]]:
@@ -181,7 +164,11 @@ def save_uploads(data_dir: Path, contents: list, filenames: list) -> tuple[Path,
             except (binascii.Error, ValueError):
                 raise ValueError(f"{display}: the upload did not arrive whole; try again") from None
             safe = re.sub(r"[^A-Za-z0-9._-]", "_", display)[-100:].lstrip(".") or "upload"
-            path = folder / f"{number:03d}-{safe}"
+            # one folder per file: two uploads of the same name never collide, and the file keeps
+            # its own name (no numbering prefix that could show in messages)
+            own = folder / str(number)
+            own.mkdir()
+            path = own / safe
             path.write_bytes(data)
             files.append((path, display))
     except BaseException:
@@ -193,8 +180,12 @@ def save_uploads(data_dir: Path, contents: list, filenames: list) -> tuple[Path,
 def upload_summary(result: dict, path: Path, display: str) -> dict:
     """What the browser sees of one import: no server paths."""
     error = result.get("error")
+    formats_hint = False
     if error:
         error = error.replace(str(path), display).replace(path.name, display)
+        if result.get("status") == "refused" and FORMATS_SEPARATOR in error:
+            # one line says why; the formats sit behind "Which files can I import?"
+            error, formats_hint = error.split(FORMATS_SEPARATOR, 1)[0] + ".", True
     return {
         "file": display,
         "source": result.get("source"),
@@ -202,8 +193,12 @@ def upload_summary(result: dict, path: Path, display: str) -> dict:
         "inserted": result.get("inserted", 0),
         "updated": result.get("updated", 0),
         "quarantined": result.get("quarantined", 0),
+        "skipped": result.get("skipped", 0),
+        "skipped_reasons": result.get("skipped_reasons") or {},
+        "reconciliation": result.get("reconciliation") or {},
         "status": result.get("status"),
         "error": error,
+        "formats_hint": formats_hint,
     }
 
 
@@ -279,47 +274,27 @@ def connector_action(_clicks, _values, jobs_data, refresh):
         return answer(
             f"{API_CONNECTORS[source].LABEL}: sync started.",
             True,
-            jobs=_with_job(jobs_data, job.id),
+            jobs=_with_job(_running_only(jobs_data, context), job.id),
             poll=False,
         )
     except PermissionDenied as exc:
         return answer(str(exc), False)
-    except (conn.ConnectionSetupError, jobs.TooManyJobs) as exc:
+    except (conn.ConnectionSetupError, jobs.JobRefused) as exc:
         return answer(str(exc), False)
 
 
 def start_sync_job(services, context, source: str) -> jobs.Job:
-    """Run ``run_sync`` on a server thread for the caller (owners only)."""
+    """Run ``run_sync`` as a job for the caller (owners only; dashboard.jobqueue.kinds)."""
     if not context.can(CONNECT_ROLE):
         raise PermissionDenied("only owners can start a sync")
     if conn.get_connection(services, context.workspace.id, source) is None:
         raise conn.NotConfigured(f"{API_CONNECTORS[source].LABEL} is not set up yet: save its keys first")
-    workspace = context.workspace
-
-    def work(job: jobs.Job) -> None:
-        job.step(current="fetching")
-        result = conn.run_sync(services, workspace, source, progress=lambda rows: job.step(rows=rows))
-        job.step(
-            done=1,
-            rows=result.rows_read,
-            result={
-                "file": f"{API_CONNECTORS[source].LABEL} API",
-                "source": source,
-                "rows_read": result.rows_read,
-                "inserted": result.inserted,
-                "updated": result.updated,
-                "quarantined": result.quarantined,
-                "status": result.status,
-                "error": result.error,
-            },
-        )
-
-    return jobs.REGISTRY.start(
-        work,
-        workspace_id=workspace.id,
-        user_id=context.user_id,
+    return jobs.REGISTRY.submit(
+        services,
+        context,
         kind="sync",
         label=API_CONNECTORS[source].LABEL,
+        payload={"source": source},
         total=1,
     )
 
@@ -357,6 +332,21 @@ def _with_job(jobs_data, job_id: str) -> dict:
     return {"ids": [*_job_ids(jobs_data), job_id][-10:]}
 
 
+def _running_only(jobs_data, context) -> dict:
+    """The jobs still running, without the finished ones.
+
+    A new upload or sync replaces the finished results shown (they stay in the history), so
+    result panels do not pile up.
+    """
+    keep = [
+        job_id
+        for job_id in _job_ids(jobs_data)
+        for job in [jobs.REGISTRY.get(job_id, workspace_id=context.workspace.id, user_id=context.user_id)]
+        if job is not None and job.snapshot()["status"] == "running"
+    ]
+    return {"ids": keep}
+
+
 # -- history and rejected rows -------------------------------------------------------------------
 @callback(
     Output(ids.SOURCES_RUNS, "children"),
@@ -368,7 +358,9 @@ def refresh_tables(_refresh):
     """Run history (every member), rejected rows (analysts and up), connector badges."""
     context = current_context()
     services = current_services()
-    runs = ui.runs_table(conn.list_runs(services, context.workspace, limit=RUNS_SHOWN))
+    runs = ui.runs_table(
+        conn.list_runs(services, context.workspace, limit=RUNS_SHOWN), context.workspace.timezone
+    )
     if context.can(QUARANTINE_ROLE):
         total = conn.quarantine_count(services, context.workspace)
         rows = conn.quarantine_rows(services, context.workspace, limit=QUARANTINE_SHOWN)
@@ -394,6 +386,8 @@ def download_quarantine(n_clicks):
         return no_update
     context = current_context()
     if not context.can(QUARANTINE_ROLE):
+        audit.log_event(context, "export_denied", outcome="denied", detail="rejected rows CSV")
         raise PreventUpdate  # rejected rows are for analysts and up; nothing is sent
     text = conn.quarantine_csv(current_services(), context.workspace)
+    audit.log_event(context, "download", detail=f"rejected-rows-{context.workspace.slug}.csv")
     return dcc.send_string(text, f"rejected-rows-{context.workspace.slug}.csv", type="text/csv")

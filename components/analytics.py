@@ -33,6 +33,8 @@ def panel(page: str, item: str, title: str, *, subtitle: str | None = None, csv:
                 html.Span(f" · {subtitle}", className="text-body-secondary small") if subtitle else None,
             ],
             className="text-truncate",
+            # on a phone the subtitle is cut ("click a period for it…"): the tooltip has it whole
+            title=f"{title} · {subtitle}" if subtitle else title,
         )
     ]
     if csv:
@@ -133,9 +135,43 @@ def chips(crossfilter: dict | None, clear_id) -> list:
     ]
 
 
-def kpi_row(cards: list) -> dbc.Row:
-    """KPI cards: 2 per row on phones, 3 on tablets, 6 on wide screens."""
-    return dbc.Row([dbc.Col(c, xs=6, md=4, xl=2, className="mb-3") for c in cards])
+#: Cards a row shows before "More": on a phone (two per row) and on a wide screen (six per row).
+PHONE_LEAD = 4
+WIDE_LEAD = 6
+
+
+def kpi_row(cards: list, page: str | None = None, *, lead: int = PHONE_LEAD) -> html.Div:
+    """KPI cards: 2 per row on phones, 3 on tablets, 6 on wide screens.
+
+    With ``page``, the row leads with its first ``lead`` cards on a phone (the first
+    :data:`WIDE_LEAD` on a wide screen) and folds the rest under a "More" button, so the first
+    chart is one screen down, not six; a clientside callback opens it and the browser remembers
+    the choice per page (``ids.KPI_FOLD_STORE``). Folding is CSS (``pb-kpi-folded``): the cards
+    are in the page either way.
+    """
+    cols = []
+    for i, card in enumerate(cards):
+        extra = (" pb-kpi-extra" if page and i >= lead else "") + (
+            " pb-kpi-extra-wide" if page and i >= WIDE_LEAD else ""
+        )
+        cols.append(dbc.Col(card, xs=6, md=4, xl=2, className="mb-3" + extra))
+    row = dbc.Row(cols)
+    if page is None or len(cards) <= lead:
+        return row
+    phone_more, wide_more = len(cards) - lead, max(len(cards) - WIDE_LEAD, 0)
+    toggle = dbc.Button(
+        [
+            html.Span(f"More ({phone_more})", className="pb-fold-more d-md-none"),
+            html.Span(f"More ({wide_more})", className="pb-fold-more d-none d-md-inline"),
+            html.Span("Fewer", className="pb-fold-fewer"),
+        ],
+        id=ids.kpi_fold_toggle(page),
+        color="link",
+        size="sm",
+        className="pb-fold-toggle p-0 mb-3" + ("" if wide_more else " d-md-none"),
+        title="Show or hide the other KPI cards",
+    )
+    return html.Div([row, toggle], id=ids.kpi_fold(page), className="pb-kpi-row pb-kpi-folded")
 
 
 def page_top(
@@ -170,5 +206,51 @@ def page_top(
         dcc.Store(id=page_ids["drill"]),
         dcc.Download(id=page_ids["download"]),
         html.Div(id=page_ids["chips"], className="mb-2"),
-        dcc.Loading(html.Div(dbc.Row(placeholders), id=page_ids["kpis"]), type="dot", delay_show=300),
+        dcc.Loading(
+            html.Div(dbc.Row(placeholders), id=page_ids["kpis"]),
+            type="dot",
+            delay_show=300,
+            # only the row itself: the projection poll filling its cards must not blank it
+            target_components={page_ids["kpis"]: "children"},
+        ),
     ]
+
+
+def analytics_page(spec, query: dict) -> html.Div:
+    """An analytics page's layout from its spec (``callbacks._analytics.PageSpec``).
+
+    The spec names every panel with its title, the rows they sit in and the KPI row, so a
+    page is defined once: the same spec registers its callbacks.
+    """
+    from components.insights import insights_panel
+
+    def cell(item: str):
+        if item == "drill":
+            return html.Div(
+                panel(spec.page, "drill", "Details", subtitle=spec.drill_subtitle), id=spec.ids["drill-title"]
+            )
+        shown = next(p for p in spec.panels if p.item == item)
+        card = panel(spec.page, item, shown.title, subtitle=shown.subtitle)
+        return [card, shown.footer()] if shown.footer else card
+
+    rows = []
+    for row in spec.layout:
+        if len(row) == 1 and row[0][1] == 12:
+            rows.append(cell(row[0][0]))  # full width: no grid row around it
+        else:
+            rows.append(dbc.Row([dbc.Col(cell(item), lg=width) for item, width in row]))
+    return html.Div(
+        [
+            *page_top(
+                spec.page,
+                spec.ids,
+                spec.filter_keys,
+                query,
+                title=spec.title,
+                subtitle=spec.subtitle,
+                kpi_count=spec.kpi_count,
+            ),
+            insights_panel(spec.page),
+            *rows,
+        ]
+    )

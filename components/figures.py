@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import math
+from datetime import date
+
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
-from components.formatting import currency_symbol
+from components.formatting import (
+    currency_symbol,
+    format_month,
+    format_tick,
+    format_value,
+    hover_format,
+    hover_texts,
+)
+from data.metrics import NONE_LABEL, UNKNOWN_LABEL
 
 PALETTE = ["#4361ee", "#f72585", "#4cc9f0", "#7209b7", "#3a0ca3", "#fb8500", "#2a9d8f", "#e76f51"]
 COMPARE_COLOR = "#adb5bd"
@@ -36,6 +47,26 @@ def tick_format(unit: str, currency: str) -> dict:
     return {"tickformat": "~s"}
 
 
+def signed_currency_ticks(low: float, high: float, currency: str, *, count: int = 5) -> dict:
+    """Axis ticks for amounts that go below zero, labelled as the cards write them: ``−$2k``.
+
+    Plotly puts a ``tickprefix`` before the sign (``$−2k``); these ticks are ``tickvals`` at a
+    round step (1, 2 or 5 x 10^n) with ``ticktext`` from :func:`format_value` (compact).
+    """
+    low, high = min(low, 0.0), max(high, 0.0)
+    span = high - low or 1.0
+    raw = span / max(count - 1, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    first = math.floor(low / step) * step
+    values = [first + i * step for i in range(int(math.ceil((high - first) / step)) + 1)]
+    return {
+        "tickmode": "array",
+        "tickvals": values,
+        "ticktext": [format_tick(v, "currency", currency) for v in values],
+    }
+
+
 def empty_figure(message: str) -> go.Figure:
     """A blank figure that says why there is nothing to show."""
     fig = go.Figure(layout={"template": TEMPLATE})
@@ -61,17 +92,28 @@ def trend_figure(
     currency: str,
     compare_label: str | None = None,
     height: int = 320,
+    unfinished: bool = False,
 ) -> go.Figure:
-    """The metric over time, with the comparison period as a dashed line on the same x positions."""
+    """The metric over time, with the comparison period as a dashed line on the same x positions.
+
+    ``unfinished`` marks the last period as not over yet (this month, two days old): its segment
+    is dotted and lighter and its hover says "to date", so a low value never reads as a drop.
+    """
     if frame.height == 0 or frame["value"].drop_nulls().len() == 0:
         return empty_figure("No data in this date range")
     x = frame["period"].to_list()
+    y = frame["value"].to_list()
     fig = go.Figure(layout={"template": TEMPLATE, "height": height})
-    hover = "%{y:,.2f}" if unit != "ratio" else "%{y:.1%}"
+    # each point hovers its own formatted text: a net loss reads "−$1,200.00", not "$-1,200.00"
+    hover = "%{text}"
+    texts = hover_texts(y, unit, currency)
+    partial = unfinished and len(x) > 1
+    done = len(x) - 1 if partial else len(x)
     fig.add_trace(
         go.Scatter(
-            x=x,
-            y=frame["value"].to_list(),
+            x=x[:done],
+            y=y[:done],
+            text=texts[:done],
             name=label,
             mode="lines",
             line={"width": 2.5, "color": PALETTE[0]},
@@ -80,11 +122,27 @@ def trend_figure(
             hovertemplate=hover,
         )
     )
+    if partial:
+        fig.add_trace(
+            go.Scatter(
+                x=x[-2:],
+                y=y[-2:],
+                text=texts[-2:],
+                name=f"{label} (to date)",
+                mode="lines+markers",
+                line={"width": 2, "color": PALETTE[0], "dash": "dot"},
+                marker={"size": [0, 7], "color": PALETTE[0]},
+                opacity=0.55,
+                hovertemplate=[None, hover + " (to date)"],
+                showlegend=True,
+            )
+        )
     if compare_label and "compare_value" in frame.columns and frame["compare_value"].drop_nulls().len():
         fig.add_trace(
             go.Scatter(
                 x=x,
                 y=frame["compare_value"].to_list(),
+                text=hover_texts(frame["compare_value"].to_list(), unit, currency),
                 name=compare_label,
                 mode="lines",
                 line={"width": 1.5, "dash": "dash", "color": COMPARE_COLOR},
@@ -93,6 +151,21 @@ def trend_figure(
         )
     fig.update_yaxes(**tick_format(unit, currency), rangemode="tozero")
     fig.update_xaxes(type="date", nticks=8)
+    return fig
+
+
+def mark_unfinished(fig: go.Figure) -> go.Figure:
+    """Draw the last bar of every bar trace lighter and say "to date" in its hover (in place).
+
+    For bar charts by period whose last period is not over yet: a low bar then reads as a part
+    of a period, not as a drop.
+    """
+    for trace in fig.data:
+        if isinstance(trace, go.Bar) and trace.y is not None and len(trace.y) > 1:
+            n = len(trace.y)
+            trace.marker.opacity = [1.0] * (n - 1) + [0.45]
+            if isinstance(trace.hovertemplate, str):
+                trace.hovertemplate = [trace.hovertemplate] * (n - 1) + [trace.hovertemplate + " (to date)"]
     return fig
 
 
@@ -123,6 +196,7 @@ MOVEMENT_COLORS = {
     "contraction": "#fb8500",
     "churn": "#e63946",
 }
+NET_COLOR = "#8d96a0"
 MOVEMENT_LABELS = {
     "new": "New",
     "expansion": "Expansion",
@@ -148,17 +222,21 @@ def bar_figure(
     """Bars of ``value`` by ``category`` (largest first); a ``selected`` bar is highlighted.
 
     Each bar's ``customdata`` is its category so a click (clickData) names it; ``labels`` maps a
-    category code to the name shown on the axis (e.g. ``google_ads`` -> "Google Ads").
+    category code to the name shown on the axis (e.g. ``google_ads`` -> "Google Ads"); the
+    missing value ``(none)`` reads "Unknown".
     """
     if frame.height == 0 or frame[value].drop_nulls().len() == 0:
         return empty_figure(empty_message)
     cats = [str(c) for c in frame[category].to_list()]
     vals = frame[value].to_list()
     colors = [PALETTE[0] if selected in (None, c) else "rgba(67,97,238,0.3)" for c in cats]
-    shown = [(labels or {}).get(c, c) for c in cats]
-    hover = "%{y}: %{x:,.2f}<extra></extra>" if horizontal else "%{x}: %{y:,.2f}<extra></extra>"
-    if unit == "ratio":
-        hover = hover.replace(":,.2f", ":.1%")
+    # rows without a value read "Unknown" (the click still filters on "(none)", which matches them)
+    shown = [(labels or {}).get(c, UNKNOWN_LABEL if c == NONE_LABEL else c) for c in cats]
+    hover = (
+        f"%{{y}}: {hover_format(unit, currency, 'x')}<extra></extra>"
+        if horizontal
+        else f"%{{x}}: {hover_format(unit, currency)}<extra></extra>"
+    )
     bar = go.Bar(
         x=vals if horizontal else shown,
         y=shown if horizontal else vals,
@@ -190,14 +268,18 @@ def movements_figure(movements: pl.DataFrame, *, currency: str, height: int = 32
     )
     for name, color in MOVEMENT_COLORS.items():
         sign = -1 if name in ("contraction", "churn") else 1
+        y = [sign * v for v in movements[name].to_list()]
         fig.add_trace(
             go.Bar(
                 x=x,
-                y=[sign * v for v in movements[name].to_list()],
+                y=y,
                 name=MOVEMENT_LABELS[name],
                 marker_color=color,
                 customdata=x,
-                hovertemplate="%{y:,.2f}",
+                # losses hover "−$3,500.00" (Plotly's own format would write "$-3,500.00")
+                text=hover_texts(y, "currency", currency),
+                textposition="none",
+                hovertemplate="%{text}",
             )
         )
     fig.add_trace(
@@ -206,37 +288,78 @@ def movements_figure(movements: pl.DataFrame, *, currency: str, height: int = 32
             y=movements["net_movement"].to_list(),
             name="Net",
             mode="lines+markers",
-            line={"color": "#212529", "width": 2},
+            # mid grey: visible on the light and the dark theme (near-black vanished on dark)
+            line={"color": NET_COLOR, "width": 2.5},
+            marker={"color": NET_COLOR, "size": 6},
             customdata=x,
-            hovertemplate="%{y:,.2f}",
+            text=hover_texts(movements["net_movement"].to_list(), "currency", currency),
+            hovertemplate="%{text}",
         )
     )
-    fig.update_yaxes(**tick_format("currency", currency))
+    # losses go below zero: the axis reads "−$2k", not Plotly's "$−2k"
+    gains = [
+        sum(v or 0 for v in vals)
+        for vals in zip(*(movements[m] for m in ("new", "expansion", "reactivation")), strict=True)
+    ]
+    losses = [
+        -sum(v or 0 for v in vals)
+        for vals in zip(*(movements[m] for m in ("contraction", "churn")), strict=True)
+    ]
+    fig.update_yaxes(**signed_currency_ticks(min(losses), max(gains), currency))
     return fig
 
 
+#: Cohort cells from pale to deep blue: never white, so they read on the dark theme too.
+COHORT_SCALE = [[0.0, "#c5cff8"], [0.5, "#6a84f0"], [1.0, "#1d2f8f"]]
+
+
 def cohort_heatmap(
-    cohorts: pl.DataFrame, *, value: str = "customer_retention", height: int = 360
+    cohorts: pl.DataFrame, *, value: str = "customer_retention", height: int = 360, today: date | None = None
 ) -> go.Figure:
-    """Cohort (rows) x months since first payment (columns), coloured by retention."""
+    """Cohort (rows) x months since first payment (columns), coloured by retention.
+
+    With ``today``, a cell of a month that has not started yet is left blank instead of "0%"
+    (the newest cohort has no month 1 yet); the month that is still running is in italics and
+    its hover says "month to date", so 0% two days into December does not read as a loss.
+    Cohorts read "Jan 2026", not "2026-01".
+    """
     if cohorts.height == 0:
         return empty_figure("No customers in these cohorts")
     wide = cohorts.pivot(on="months_since", index="cohort", values=value, sort_columns=True).sort("cohort")
     months = [c for c in wide.columns if c != "cohort"]
     z = wide.select(months).to_numpy().tolist()
-    text = [["" if v is None or v != v else f"{v:.0%}" for v in row] for row in z]
+    labels = [str(c) for c in wide["cohort"].to_list()]
+    # the running month is a part of a month: italic, and its hover says "to date"
+    running = [[False] * len(months) for _ in labels]
+    if today is not None:
+        now = today.year * 12 + today.month - 1
+        for r, cohort in enumerate(labels):
+            for c, m in enumerate(months):
+                if _month_index(cohort) + int(m) > now:
+                    z[r][c] = None
+                running[r][c] = _month_index(cohort) + int(m) == now
+    text = [
+        [
+            "" if v is None or v != v else (f"<i>{v:.0%}</i>" if run else f"{v:.0%}")
+            for v, run in zip(row, runs, strict=True)
+        ]
+        for row, runs in zip(z, running, strict=True)
+    ]
+    notes = [[" (month to date)" if run else "" for run in runs] for runs in running]
     fig = go.Figure(
         go.Heatmap(
             z=z,
             x=[int(m) for m in months],
-            y=wide["cohort"].to_list(),
+            y=[format_month(c) for c in labels],
             text=text,
+            customdata=notes,
             texttemplate="%{text}",
-            colorscale="Blues",
+            colorscale=COHORT_SCALE,
             zmin=0,
             zmax=1,
             showscale=False,
-            hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>",
+            hoverongaps=False,
+            hovertemplate="cohort %{y}, month %{x}: %{z:.1%}%{customdata}<extra></extra>",
             xgap=1,
             ygap=1,
         ),
@@ -247,6 +370,11 @@ def cohort_heatmap(
     return fig
 
 
+def _month_index(cohort: str) -> int:
+    """Months since year 0 of a ``YYYY-MM`` (or ISO date) cohort label."""
+    return int(cohort[:4]) * 12 + int(cohort[5:7]) - 1
+
+
 def funnel_figure(stages: pl.DataFrame, *, height: int = 300) -> go.Figure:
     """The marketing funnel with each stage's value and the rate from the previous stage."""
     if stages.height == 0 or stages["value"].sum() == 0:
@@ -255,7 +383,9 @@ def funnel_figure(stages: pl.DataFrame, *, height: int = 300) -> go.Figure:
         go.Funnel(
             y=stages["stage"].to_list(),
             x=stages["value"].to_list(),
-            textinfo="value",
+            text=[format_value(v, "count") for v in stages["value"].to_list()],
+            textinfo="text",
+            hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
             marker={"color": PALETTE[: stages.height]},
             customdata=stages["stage"].to_list(),
         ),
@@ -350,7 +480,6 @@ def spend_roas_figure(frame: pl.DataFrame, *, currency: str, height: int = 300) 
     if frame.height == 0 or not frame["spend"].fill_null(0).sum():
         return empty_figure("No ad spend in this date range")
     x = [str(p) for p in frame["period"].to_list()]
-    symbol = currency_symbol(currency).strip()
     fig = go.Figure(layout={"template": TEMPLATE, "height": height, "hovermode": "x unified"})
     fig.add_trace(
         go.Bar(
@@ -359,7 +488,7 @@ def spend_roas_figure(frame: pl.DataFrame, *, currency: str, height: int = 300) 
             name="Spend",
             marker_color=PALETTE[0],
             customdata=x,
-            hovertemplate=f"{symbol}%{{y:,.2f}}",
+            hovertemplate=hover_format("currency", currency),
         )
     )
     fig.add_trace(

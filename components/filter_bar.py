@@ -58,9 +58,31 @@ def filter_bar(state: FilterState) -> html.Div:
             html.Div(
                 state.label, id=ids.FILTER_SUMMARY, className="pb-filter-summary small text-body-secondary"
             ),
+            report_downloads(),
         ],
         className="pb-filter-bar",
         role="search",
+    )
+
+
+def report_downloads() -> html.Div:
+    """PDF and Excel of the current view; hidden until callbacks.reports shows them to analysts."""
+    link = "btn btn-sm btn-outline-secondary"
+    return html.Div(
+        [
+            html.A(
+                [html.I(className="bi bi-file-earmark-pdf me-1"), "PDF"],
+                id=ids.REPORT_PDF_LINK,
+                className=link,
+            ),
+            html.A(
+                [html.I(className="bi bi-file-earmark-spreadsheet me-1"), "Excel"],
+                id=ids.REPORT_XLSX_LINK,
+                className=link,
+            ),
+        ],
+        id=ids.REPORT_DOWNLOADS,
+        className="pb-report-downloads d-none",
     )
 
 

@@ -2,48 +2,150 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 import dash_ag_grid as dag
 import polars as pl
 
-from components.formatting import currency_symbol
+from components.formatting import column_label, format_value, grid_formatter
 
-#: d3 formats per unit; currency gets the workspace's symbol as a prefix.
-_FORMATS = {"count": ",.0f", "ratio": ".1%", "number": ",.2f", "duration": ",.1f", "currency": ",.2f"}
+#: Units whose values are whole numbers however they are stored.
+_INTEGER_DTYPES = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 
 
 def column_defs(
     frame: pl.DataFrame, units: dict[str, str], currency: str, labels: dict[str, str] | None = None
 ):
-    """Column definitions: numbers right-aligned and formatted by unit, text columns filterable."""
-    labels = labels or {}
+    """Column definitions: every column labelled, numbers right-aligned and formatted by unit.
+
+    Numbers follow :func:`components.formatting.grid_formatter` (integers never show "1.00"),
+    dates and timestamps read "1 Dec 2026" / "1 Dec 2026, 14:30" while sorting on their ISO
+    value, and every cell carries its full text as a tooltip in case the column is narrower.
+    """
     defs = []
     for name, dtype in frame.schema.items():
-        col = {"field": name, "headerName": labels.get(name, name.replace("_", " ").capitalize())}
+        col = {
+            "field": name,
+            "headerName": column_label(name, labels),
+            "headerTooltip": column_label(name, labels),
+        }
         unit = units.get(name)
-        if unit or dtype.is_numeric():
-            spec = _FORMATS.get(unit or "number")
-            prefix = currency_symbol(currency).strip() if unit == "currency" else ""
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            col |= {"filter": False}  # shown as text ("1 Dec 2026"); sorts on the real value
+        elif unit or dtype.is_numeric():
             col |= {
                 "type": "rightAligned",
                 "filter": "agNumberColumnFilter",
-                "valueFormatter": {
-                    "function": f"params.value == null ? '—' : '{prefix}' + d3.format('{spec}')(params.value)"
-                },
+                "valueFormatter": grid_formatter(
+                    unit or "number", currency, integer=dtype in _INTEGER_DTYPES
+                ),
             }
         else:
-            col |= {"filter": "agTextColumnFilter"}
+            col |= {"filter": "agTextColumnFilter", "tooltipField": name}
+        col["minWidth"] = content_width(frame, name, col["headerName"], unit, currency)
         defs.append(col)
     return defs
 
 
-def rows(frame: pl.DataFrame) -> list[dict]:
-    """JSON-safe row dicts (dates and datetimes as ISO strings)."""
-    casts = [
-        pl.col(n).cast(pl.Utf8)
-        for n, t in frame.schema.items()
-        if t in (pl.Date,) or isinstance(t, pl.Datetime)
-    ]
+#: Pixels per character of the grid font (13-14 px system-ui; digits and capitals are widest).
+_CHAR_PX = 8
+#: Cell padding left and right; a header adds its sort and menu icons.
+_CELL_PAD, _HEADER_PAD = 34, 68
+#: No column asks for more than this (its tooltip shows the rest).
+MAX_COLUMN_PX = 340
+
+
+def content_width(frame: pl.DataFrame, name: str, header: str, unit: str | None, currency: str) -> int:
+    """The width in px that column ``name`` needs for its header and its longest shown value.
+
+    Computed on the server from the whole frame, so it also works for server-paged grids
+    (ag-grid's own fitCellContents only measures the rows it has rendered, and not at all in
+    the infinite row model). Used as the column's ``minWidth``; ``flex`` shares what is left.
+    """
+    col, dtype = frame[name], frame.schema[name]
+    if frame.height == 0:
+        chars = 0
+    elif dtype == pl.Date:
+        chars = 11  # "30 Sep 2026"
+    elif isinstance(dtype, pl.Datetime):
+        chars = 18  # "30 Sep 2026, 14:30"
+    elif dtype.is_numeric():
+        values = col.drop_nulls()
+        chars = 1
+        if values.len():
+            widest = max(abs(float(values.min())), abs(float(values.max())))
+            chars = len(format_value(-widest if values.min() < 0 else widest, unit or "number", currency))
+    else:
+        chars = int(col.cast(pl.Utf8).str.len_chars().max() or 0)
+    need = max(len(header) * _CHAR_PX + _HEADER_PAD, chars * _CHAR_PX + _CELL_PAD)
+    return int(min(need, MAX_COLUMN_PX))
+
+
+def rows(frame: pl.DataFrame, tz: str | None = None) -> list[dict]:
+    """JSON-safe row dicts with dates and timestamps as people read them.
+
+    Dates read ``1 Dec 2026``; timestamps (stored in UTC, naive) read ``1 Dec 2026, 15:30`` in
+    the workspace's time zone ``tz`` (never ``2026-12-01 14:30:00.000000``). Paged grids sort
+    and filter on the server, on the frame's real values, so the text is for display only.
+    """
+    casts = []
+    for n, t in frame.schema.items():
+        if t == pl.Date:
+            casts.append(_day_text(pl.col(n)))
+        elif isinstance(t, pl.Datetime):
+            col = pl.col(n)
+            if t.time_zone is None:
+                col = col.dt.replace_time_zone("UTC")
+            local = col.dt.convert_time_zone(_zone_name(tz))
+            casts.append(pl.concat_str([_day_text(local), local.dt.strftime(", %H:%M")]).alias(n))
     return (frame.with_columns(casts) if casts else frame).to_dicts()
+
+
+def _day_text(col: pl.Expr) -> pl.Expr:
+    """``1 Dec 2026`` (day without a leading zero, as :func:`components.formatting.format_date`)."""
+    return pl.concat_str([col.dt.day().cast(pl.Utf8), col.dt.strftime(" %b %Y")])
+
+
+def _zone_name(tz: str | None) -> str:
+    """``tz`` when it names a time zone, else UTC (a bad setting must not break a grid)."""
+    try:
+        ZoneInfo(tz or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return tz or "UTC"
+
+
+#: Row height that holds a pinned name wrapped onto two lines.
+WRAPPED_ROW_PX = 58
+#: The widest a pinned first column starts (its tooltip shows a longer name).
+PINNED_MAX_PX = 180
+#: Every column sorts, filters and resizes; ``flex`` shares the width left over by the minimums.
+DEFAULT_COLUMN = {"sortable": True, "resizable": True, "filter": True, "minWidth": 90, "flex": 1}
+#: Tooltips are the browser's own (a cell narrower than its value still shows it on hover).
+GRID_OPTIONS = {"animateRows": False, "suppressCellFocus": True, "enableBrowserTooltips": True}
+
+
+def _sized(defs: list[dict], overrides: dict[str, dict] | None) -> list[dict]:
+    """``defs`` with per-column overrides applied and the first column pinned left.
+
+    The first column names the row (customer, campaign, deal): pinned, it stays on screen while
+    a phone scrolls the numbers sideways, so no value is ever read without its name.
+    """
+    for col in defs:
+        col |= (overrides or {}).get(col["field"], {})
+    if len(defs) > 2 and "pinned" not in defs[0]:
+        defs[0]["pinned"] = "left"
+        defs[0]["lockPinned"] = True
+        # pinned, it must leave room for the numbers on a 390 px phone: a longer name wraps
+        # onto a second line (the row grows) rather than being cut
+        if defs[0].get("minWidth", 0) > PINNED_MAX_PX:
+            defs[0] |= {
+                "minWidth": PINNED_MAX_PX,
+                "maxWidth": PINNED_MAX_PX,
+                "wrapText": True,
+                "autoHeight": True,
+            }
+    return defs
 
 
 def data_grid(
@@ -57,25 +159,29 @@ def data_grid(
     row_class_rules: dict | None = None,
     cell_rules: dict[str, dict] | None = None,
     row_selection: bool = False,
+    timezone: str | None = None,
+    column_overrides: dict[str, dict] | None = None,
 ) -> dag.AgGrid:
     """A client-side grid of ``frame`` (small frames: the rows behind one chart or a top-N list).
 
-    ``cell_rules`` maps a column to ag-grid ``cellClassRules`` (conditional formatting).
+    ``cell_rules`` maps a column to ag-grid ``cellClassRules`` (conditional formatting);
+    timestamps show in ``timezone`` (the workspace's).
     """
-    defs = column_defs(frame, units or {}, currency, labels)
+    defs = _sized(column_defs(frame, units or {}, currency, labels), column_overrides)
     for col in defs:
         if cell_rules and col["field"] in cell_rules:
             col["cellClassRules"] = cell_rules[col["field"]]
-    options = {"animateRows": False, "suppressCellFocus": True, "rowClassRules": row_class_rules or {}}
+    options = {**GRID_OPTIONS, "rowClassRules": row_class_rules or {}}
+    if defs and defs[0].get("wrapText"):
+        options["rowHeight"] = WRAPPED_ROW_PX  # the infinite row model has no autoHeight
     if row_selection:
         options["rowSelection"] = {"mode": "singleRow", "enableClickSelection": True, "checkboxes": False}
     return dag.AgGrid(
         id=grid_id,
-        rowData=rows(frame),
+        rowData=rows(frame, timezone),
         columnDefs=defs,
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90, "flex": 1},
+        defaultColDef=DEFAULT_COLUMN,
         dashGridOptions=options,
-        columnSize="autoSize",
         className="pb-grid",
         style={"height": f"{height}px", "width": "100%"},
     )
@@ -106,16 +212,14 @@ def paged_grid(
     Only ``frame``'s columns go to the browser; rows arrive a page at a time through the
     grid's ``getRowsRequest`` / ``getRowsResponse`` (see :func:`page_of`).
     """
-    defs = column_defs(frame, units or {}, currency, labels)
+    defs = _sized(column_defs(frame, units or {}, currency, labels), column_overrides)
     for col in defs:
-        col |= (column_overrides or {}).get(col["field"], {})
         if col.get("filter") == "agTextColumnFilter":
             col["filterParams"] = {"filterOptions": list(_TEXT_OPS), "maxNumConditions": 1}
         elif col.get("filter") == "agNumberColumnFilter":
             col["filterParams"] = {"filterOptions": list(_NUMBER_OPS), "maxNumConditions": 1}
     options = {
-        "animateRows": False,
-        "suppressCellFocus": True,
+        **GRID_OPTIONS,
         "pagination": True,
         "paginationPageSize": page_size,
         "paginationPageSizeSelector": False,
@@ -123,13 +227,15 @@ def paged_grid(
         "maxBlocksInCache": 20,
         "infiniteInitialRowCount": page_size,
     }
+    if defs and defs[0].get("wrapText"):
+        options["rowHeight"] = WRAPPED_ROW_PX  # the infinite row model has no autoHeight
     if row_selection:
         options["rowSelection"] = {"mode": "singleRow", "enableClickSelection": True, "checkboxes": False}
     return dag.AgGrid(
         id=grid_id,
         rowModelType="infinite",
         columnDefs=defs,
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90, "flex": 1},
+        defaultColDef=DEFAULT_COLUMN,
         dashGridOptions=options,
         className="pb-grid pb-grid-paged",
         style={"height": f"{height}px", "width": "100%"},
@@ -186,7 +292,7 @@ def _condition(frame: pl.DataFrame, column: str, model: dict) -> pl.Expr | None:
     return None
 
 
-def page_of(frame: pl.DataFrame, request) -> dict:
+def page_of(frame: pl.DataFrame, request, tz: str | None = None) -> dict:
     """The ``getRowsResponse`` for an ag-grid infinite-model ``getRowsRequest`` (pure).
 
     Applies the request's filter model (text and number filters on known columns) and sort
@@ -214,4 +320,4 @@ def page_of(frame: pl.DataFrame, request) -> dict:
     end = request.get("endRow")
     end = end if isinstance(end, int) and not isinstance(end, bool) and end > start else start + PAGE_SIZE
     end = min(end, start + MAX_BLOCK)
-    return {"rowData": rows(frame.slice(start, end - start)), "rowCount": frame.height}
+    return {"rowData": rows(frame.slice(start, end - start), tz), "rowCount": frame.height}

@@ -5,6 +5,9 @@ URL = "pb-url"
 NAVBAR = "pb-navbar"
 NAVBAR_TOGGLER = "pb-navbar-toggler"
 NAVBAR_COLLAPSE = "pb-navbar-collapse"
+LOGOUT_CSRF = "pb-logout-csrf"
+WORKSPACE_CSRF = "pb-workspace-csrf"
+WORKSPACE_SELECT = "pb-workspace-select"
 PAGE_TITLE = "pb-page-title"
 
 # global filter bar (state mirrored in the URL query string)
@@ -140,6 +143,7 @@ def theme_choice(where: str) -> dict:
 SETTINGS_INIT = "pb-settings-init"
 SETTINGS_GOALS_VERSION = "pb-settings-goals-version"  # bumped after a save/delete: the list re-renders
 SETTINGS_GOALS = "pb-settings-goals"
+SETTINGS_GOALS_POLL = "pb-settings-goals-poll"  # re-renders the list while goal chances are computed
 SETTINGS_GOAL_FORM = "pb-settings-goal-form"
 SETTINGS_GOAL_METRIC = "pb-settings-goal-metric"
 SETTINGS_GOAL_PERIOD = "pb-settings-goal-period"
@@ -150,8 +154,215 @@ SETTINGS_GOAL_MESSAGE = "pb-settings-goal-message"
 SETTINGS_GOAL_DELETE = "pb-settings-goal-delete"  # {"type": ..., "goal": <goal id>}
 SETTINGS_APPEARANCE = "pb-settings-appearance"
 SETTINGS_ACCOUNT = "pb-settings-account"
+SETTINGS_PASSWORD_CURRENT = "pb-settings-password-current"
+SETTINGS_PASSWORD_NEW = "pb-settings-password-new"
+SETTINGS_PASSWORD_CONFIRM = "pb-settings-password-confirm"
+SETTINGS_PASSWORD_SAVE = "pb-settings-password-save"
+SETTINGS_PASSWORD_MESSAGE = "pb-settings-password-message"
+SETTINGS_AUDIT = "pb-settings-audit"  # the audit log section (owners): filters + list
+SETTINGS_AUDIT_LIST = "pb-settings-audit-list"
+SETTINGS_AUDIT_ACTION = "pb-settings-audit-action"
+SETTINGS_AUDIT_ACTOR = "pb-settings-audit-actor"
+
+
+SETTINGS_PEOPLE = "pb-settings-people"  # the People section (owners): members, invite form, pending
+SETTINGS_PEOPLE_VERSION = "pb-settings-people-version"  # bumped after a change: the list re-renders
+SETTINGS_PEOPLE_MESSAGE = "pb-settings-people-message"
+SETTINGS_MEMBER_ROLE = "pb-settings-member-role"  # {"type": ..., "member": <user id>} role select
+SETTINGS_MEMBER_REMOVE = "pb-settings-member-remove"  # {"type": ..., "member": <user id>} confirm
+SETTINGS_INVITE_EMAIL = "pb-settings-invite-email"  # {"type": ..., "where": "settings"}
+SETTINGS_INVITE_ROLE = "pb-settings-invite-role"  # {"type": ..., "where": "settings"}
+SETTINGS_INVITE_SEND = "pb-settings-invite-send"  # {"type": ..., "where": "settings"}
+SETTINGS_INVITE_RESULT = "pb-settings-invite-result"
+SETTINGS_INVITE_REVOKE = "pb-settings-invite-revoke"  # {"type": ..., "invite": <invitation id>}
+SETTINGS_SIGNOUT_OTHERS = "pb-settings-signout-others"
+SETTINGS_SESSIONS_MESSAGE = "pb-settings-sessions-message"
+SETTINGS_SESSIONS_INFO = "pb-settings-sessions-info"
+SETTINGS_SESSIONS_LIST = "pb-settings-sessions-list"  # the logged-in user's own sessions
+SETTINGS_SESSIONS_VERSION = "pb-settings-sessions-version"  # bumped after a revoke: the list re-renders
+SETTINGS_SESSION_REVOKE = "pb-settings-session-revoke"  # {"type": ..., "session": <session id>}
+SETTINGS_REQUIRE_2FA = "pb-settings-require-2fa"  # {"type": ..., "where": "settings"} owners' switch
+SETTINGS_LOGO = "pb-settings-logo"  # Settings → Reports: the report logo's preview and controls
+SETTINGS_LOGO_PREVIEW = "pb-settings-logo-preview"
+SETTINGS_LOGO_MESSAGE = "pb-settings-logo-message"
+SETTINGS_LOGO_UPLOAD = "pb-settings-logo-upload"  # {"type": ..., "where": "settings"} owners only
+SETTINGS_LOGO_REMOVE = "pb-settings-logo-remove"  # {"type": ..., "where": "settings"} owners only
+
+
+def member_role(user_id: int) -> dict:
+    """Pattern id of a member's role select (the id is re-checked against the workspace)."""
+    return {"type": SETTINGS_MEMBER_ROLE, "member": user_id}
+
+
+def member_remove(user_id: int) -> dict:
+    """Pattern id of a member's confirmed "Remove" (the id is re-checked against the workspace)."""
+    return {"type": SETTINGS_MEMBER_REMOVE, "member": user_id}
+
+
+def invite_field(kind: str) -> dict:
+    """Pattern id of the invite form's email/role/send (pattern: absent for non-owners)."""
+    return {"type": kind, "where": "settings"}
+
+
+def logo_control(kind: str) -> dict:
+    """Pattern id of the report logo's upload or remove control (absent for non-owners)."""
+    return {"type": kind, "where": "settings"}
+
+
+def invite_revoke(invitation_id: int) -> dict:
+    """Pattern id of a pending invitation's revoke button."""
+    return {"type": SETTINGS_INVITE_REVOKE, "invite": invitation_id}
+
+
+def session_revoke(session_id: int) -> dict:
+    """Pattern id of one session's "Sign out" (the id is looked up among the caller's own sessions)."""
+    return {"type": SETTINGS_SESSION_REVOKE, "session": session_id}
 
 
 def goal_delete(goal_id: int) -> dict:
     """Pattern id of the delete button of one goal (the id is re-checked against the workspace)."""
     return {"type": SETTINGS_GOAL_DELETE, "goal": goal_id}
+
+
+# report downloads (filter bar) and the reports page
+REPORT_DOWNLOADS = "pb-report-downloads"
+REPORT_PDF_LINK = "pb-report-pdf"
+REPORT_XLSX_LINK = "pb-report-xlsx"
+REPORTS_INIT = "pb-reports-init"
+REPORTS_BUILDER = "pb-reports-builder"
+REPORTS_SECTIONS = "pb-reports-sections"
+REPORTS_PERIOD = "pb-reports-period"
+REPORTS_COMPARE = "pb-reports-compare"
+REPORTS_PREVIEW_BUTTON = "pb-reports-preview-btn"
+REPORTS_PREVIEW = "pb-reports-preview"
+REPORTS_DOWNLOAD_LINKS = "pb-reports-download-links"
+REPORTS_NAME = "pb-reports-name"
+REPORTS_PRESET = "pb-reports-preset"
+REPORTS_WEEKDAY = "pb-reports-weekday"
+REPORTS_DAY = "pb-reports-day"
+REPORTS_HOUR = "pb-reports-hour"
+REPORTS_CRON = "pb-reports-cron"
+REPORTS_TIMEZONE = "pb-reports-timezone"
+REPORTS_FORMATS = "pb-reports-formats"
+REPORTS_RECIPIENTS = "pb-reports-recipients"
+REPORTS_SUBJECT = "pb-reports-subject"
+REPORTS_SAVE = "pb-reports-save"
+REPORTS_SAVE_MESSAGE = "pb-reports-save-message"
+REPORTS_SCHEDULE_FORM = "pb-reports-schedule-form"
+REPORTS_SCHEDULES = "pb-reports-schedules"
+REPORTS_HISTORY = "pb-reports-history"
+REPORTS_NOTICES = "pb-reports-notices"
+REPORTS_VERSION = "pb-reports-version"
+# the edit dialog of a schedule (owners and managers)
+REPORTS_EDIT_MODAL = "pb-reports-edit-modal"
+REPORTS_EDIT_FORM = "pb-reports-edit-form"
+REPORTS_EDIT_ID = "pb-reports-edit-id"  # dcc.Store: the id of the schedule in the dialog
+REPORTS_EDIT_NAME = "pb-reports-edit-name"
+REPORTS_EDIT_PRESET = "pb-reports-edit-preset"
+REPORTS_EDIT_WEEKDAY = "pb-reports-edit-weekday"
+REPORTS_EDIT_DAY = "pb-reports-edit-day"
+REPORTS_EDIT_HOUR = "pb-reports-edit-hour"
+REPORTS_EDIT_MINUTE = "pb-reports-edit-minute"
+REPORTS_EDIT_CRON = "pb-reports-edit-cron"
+REPORTS_EDIT_TIMEZONE = "pb-reports-edit-timezone"
+REPORTS_EDIT_FORMATS = "pb-reports-edit-formats"
+REPORTS_EDIT_RECIPIENTS = "pb-reports-edit-recipients"
+REPORTS_EDIT_PERIOD = "pb-reports-edit-period"
+REPORTS_EDIT_SUBJECT = "pb-reports-edit-subject"
+REPORTS_EDIT_SAVE = "pb-reports-edit-save"
+REPORTS_EDIT_CANCEL = "pb-reports-edit-cancel"
+REPORTS_EDIT_MESSAGE = "pb-reports-edit-message"
+
+
+def report_schedule_action(schedule_id: int, action: str) -> dict:
+    """Pattern id of a schedule's "Pause", "Resume" or "Delete" button (action: pause|resume|delete)."""
+    return {"type": "pb-report-schedule-action", "schedule": schedule_id, "action": action}
+
+
+def report_schedule_edit(schedule_id: int) -> dict:
+    """Pattern id of a schedule's "Edit" button (opens the edit dialog)."""
+    return {"type": "pb-report-schedule-edit", "schedule": schedule_id}
+
+
+def report_resend(run_id: int) -> dict:
+    """Pattern id of the "Resend" button of one report run."""
+    return {"type": "pb-report-resend", "run": run_id}
+
+
+# -- KPI rows: the cards after the first few fold under "More" (remembered in the browser) ------
+KPI_FOLD_STORE = "pb-kpi-fold"  # dcc.Store(storage_type="local"): {page: True when unfolded}
+KPI_FOLD = "pb-kpi-fold-row"  # {"type": KPI_FOLD, "page": ...} the row of cards
+KPI_FOLD_TOGGLE = "pb-kpi-fold-toggle"  # {"type": KPI_FOLD_TOGGLE, "page": ...} the "More" button
+
+
+def kpi_fold(page: str) -> dict:
+    """Id of the KPI row of ``page`` whose later cards fold under "More"."""
+    return {"type": KPI_FOLD, "page": page}
+
+
+def kpi_fold_toggle(page: str) -> dict:
+    """Id of the "More" / "Fewer" button under the KPI row of ``page``."""
+    return {"type": KPI_FOLD_TOGGLE, "page": page}
+
+
+# -- KPI projections: filled after the row by a poll (see callbacks/kpi_projections.py) ----------
+KPI_PROJECTION = "pb-kpi-projection"  # {"type": KPI_PROJECTION, "metric": ...} a card's projection slot
+KPI_PROJECTION_POLL = "pb-kpi-projection-poll"  # {"type": ..., "page": ...} dcc.Interval of a row
+KPI_PROJECTION_ASK = "pb-kpi-projection-ask"  # {"type": ..., "page": ...} dcc.Store: the row's filters
+
+
+def kpi_projection(metric: str) -> dict:
+    """Id of the projection line of the KPI card of ``metric`` (text "On track for ...")."""
+    return {"type": KPI_PROJECTION, "metric": metric}
+
+
+def kpi_projection_poll(page: str) -> dict:
+    """Id of the interval that fills a KPI row's projection slots until they are all answered."""
+    return {"type": KPI_PROJECTION_POLL, "page": page}
+
+
+def kpi_projection_ask(page: str) -> dict:
+    """Id of the store holding the page filters a KPI row's projections apply."""
+    return {"type": KPI_PROJECTION_ASK, "page": page}
+
+
+# forecasts (/forecasts)
+FORECAST_INIT = "pb-fc-init"
+FORECAST_METRIC = "pb-fc-metric"
+FORECAST_GRAIN = "pb-fc-grain"
+FORECAST_HORIZON = "pb-fc-horizon"
+FORECAST_MODEL = "pb-fc-model"
+FORECAST_INTERVAL = "pb-fc-interval"
+FORECAST_DIM = "pb-fc-dim"
+FORECAST_VALUE = "pb-fc-value"
+FORECAST_VALUES = "pb-fc-values"  # datalist of suggested filter values
+FORECAST_RUN = "pb-fc-run"
+FORECAST_CANCEL = "pb-fc-cancel"
+FORECAST_JOB = "pb-fc-job"  # dcc.Store: the running job's id
+FORECAST_POLL = "pb-fc-poll"
+FORECAST_PROGRESS = "pb-fc-progress"
+FORECAST_STATUS = "pb-fc-status"
+FORECAST_NOTICE = "pb-fc-notice"  # role notice (viewers)
+FORECAST_CHART = "pb-fc-chart"
+FORECAST_SUMMARY = "pb-fc-summary"
+FORECAST_BACKTEST = "pb-fc-backtest"
+FORECAST_ANOMALIES = "pb-fc-anomalies"
+# the "Forecast" toggle on the revenue trend chart
+REVENUE_FORECAST_TOGGLE = "pb-revenue-forecast-toggle"
+# -- insights (the overview's panel) and the AI performance page ------------------------------
+INSIGHTS_PANEL = "pb-insights-panel"
+INSIGHTS_JOB = "pb-insights-job"  # {"job": id, "key": cache key} of the generation being polled
+INSIGHTS_POLL = "pb-insights-poll"
+INSIGHT_VOTE = "pb-insight-vote"  # {"type": INSIGHT_VOTE, "insight": ..., "vote": "up" | "down"}
+AI_PERF_BODY = "pb-ai-perf-body"
+AI_PERF_FORECAST_FIGURE = "pb-ai-perf-forecast"
+
+
+def insight_vote(insight_id: str, vote: str) -> dict:
+    """The 👍 (``up``) or 👎 (``down``) button of one insight."""
+    return {"type": INSIGHT_VOTE, "insight": insight_id, "vote": vote}
+
+
+def page_insights(page: str, part: str) -> str:
+    """Ids of a page's Insights panel (``part``: panel, job or poll), e.g. ``pb-revenue-insights-panel``."""
+    return f"pb-{page}-insights-{part}"

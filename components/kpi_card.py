@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 
 import dash_bootstrap_components as dbc
@@ -47,48 +48,143 @@ def kpi_card(
     series: list[float | None],
     compare_label: str | None,
     description: str = "",
+    compact: bool = True,
+    goal: GoalView | None = None,
+    projection: bool = False,
 ) -> dbc.Card:
-    """One KPI card. ``series`` feeds the sparkline; ``compare_value`` may be None (no comparison)."""
+    """One KPI card. ``series`` feeds the sparkline; ``compare_value`` may be None (no comparison).
+
+    The change of a ratio reads in percentage points (``+6.8 pp``), any other in percent.
+    ``compact`` is decided for the whole row (:func:`components.formatting.needs_compact`) so
+    neighbouring cards use the same notation; the card's tooltip always has the full value.
+    ``goal`` adds a progress bar inside the card. ``projection`` adds the slot a later callback
+    fills with the period-end projection (and the goal's chance): the row never waits for it.
+    """
     card_id = ids.kpi_card(metric)
-    delta_text, change = format_delta(value, compare_value)
-    good = None if change is None or change == 0 else (change > 0) == up_is_good
+    delta_text, change = format_delta(value, compare_value, unit)
+    # a change that reads "0.0%" / "0.0 pp" is flat: no arrow, no colour (never "▲ 0.0 pp")
+    flat = change is None or round(change * 100, 1) == 0
+    good = None if flat else (change > 0) == up_is_good
     badge_class = {True: "pb-delta-good", False: "pb-delta-bad", None: "pb-delta-flat"}[good]
-    arrow = "" if change is None or change == 0 else ("▲ " if change > 0 else "▼ ")
+    arrow = "" if flat else ("▲ " if change > 0 else "▼ ")
     compare_line = (
         html.Div(
             [
                 html.Span(arrow + delta_text, className=f"pb-delta {badge_class}", id=f"{card_id}-delta"),
+                # may wrap under the change on a narrow card rather than be cut ("vs prev. peri…")
                 html.Span(f" vs {compare_label}", className="text-body-secondary pb-delta-context"),
             ],
-            className="small text-nowrap text-truncate",
+            className="small pb-compare",
+            title=_compare_title(value, compare_value, unit, currency, compare_label),
         )
         if compare_label
         else html.Div("\u00a0", className="small")
     )
-    return dbc.Card(
-        dbc.CardBody(
-            [
-                html.Div(label, className="pb-kpi-label text-body-secondary", title=description),
-                html.Div(
-                    format_value(value, unit, currency, compact=True),
-                    className="pb-kpi-value",
-                    id=f"{card_id}-value",
-                    title=format_value(value, unit, currency),
-                    **{"data-value": "" if value is None else repr(value)},
-                ),
-                compare_line,
-                dcc.Graph(
-                    figure=sparkline(series, good=good),
-                    config=GRAPH_CONFIG,
-                    className="pb-sparkline",
-                    style={"height": "44px"},
-                ),
-            ],
-            className="p-3",
+    body = [
+        html.Div(label, className="pb-kpi-label text-body-secondary", title=description or label),
+        html.Div(
+            format_value(value, unit, currency, compact=compact),
+            className="pb-kpi-value",
+            id=f"{card_id}-value",
+            title=format_value(value, unit, currency),
+            **{"data-value": "" if value is None else repr(value)},
         ),
+        compare_line,
+        dcc.Graph(
+            figure=sparkline(series, good=good),
+            config=GRAPH_CONFIG,
+            className="pb-sparkline",
+            style={"height": "44px"},
+        ),
+    ]
+    if goal is not None:
+        body.append(goal_progress(card_id, goal, unit, currency, up_is_good))
+    if projection:
+        body.append(projection_slot(metric))
+    return dbc.Card(
+        dbc.CardBody(body, className="p-3"),
         id=card_id,
         className="pb-kpi h-100 shadow-sm",
     )
+
+
+def _compare_title(value, compare_value, unit: str, currency: str, compare_label: str | None) -> str:
+    """The card's comparison in full, for the tooltip: "$1,234.50 vs $1,000.00 (previous period)"."""
+    return (
+        f"{format_value(value, unit, currency)} vs {format_value(compare_value, unit, currency)}"
+        f" ({compare_label})"
+    )
+
+
+@dataclass(frozen=True)
+class GoalView:
+    """What a card shows of a goal (see :class:`dashboard.goals.GoalProgress`)."""
+
+    period: str  # month | quarter | year
+    target: float
+    actual: float | None
+    on_pace: bool | None
+    finished: bool  # the goal's period is over: "met"/"missed" rather than a pace
+
+
+def goal_status(goal: GoalView, up_is_good: bool) -> tuple[str, str]:
+    """The goal's words and colour: a target to reach, or a budget (up is bad) to stay within."""
+    if goal.actual is None:
+        return "", "secondary"
+    if not up_is_good:  # a budget (ad spend): under its target is the good side
+        return ("within budget", "success") if goal.actual <= goal.target else ("over budget", "danger")
+    if goal.finished:
+        met = goal.actual is not None and goal.actual >= goal.target
+        return ("met", "success") if met else ("missed", "warning")
+    return ("on pace", "success") if goal.on_pace else ("behind pace", "warning")
+
+
+def goal_progress(card_id: str, goal: GoalView, unit: str, currency: str, up_is_good: bool) -> html.Div:
+    """The goal line inside a KPI card: a thin bar and "62% of $50k month goal · on pace"."""
+    share = None if goal.actual is None or not goal.target else goal.actual / goal.target
+    pct = 0 if share is None else max(0.0, min(share, 1.0)) * 100
+    words, color = goal_status(goal, up_is_good)
+    target = format_value(goal.target, unit, currency, compact=True)
+    noun = "goal" if up_is_good else "budget"
+    shown = "—" if share is None else f"{share * 100:.0f}%"
+    text = f"{shown} of {target} {goal.period} {noun}" + (f" · {words}" if words else "")
+    return html.Div(
+        [
+            # dbc.Progress takes no aria-label; the text line below says the same for readers
+            dbc.Progress(value=pct, color=color, className="pb-goal-bar"),
+            html.Div(
+                text, className="small text-body-secondary pb-goal-text", id=f"{card_id}-goal", title=text
+            ),
+        ],
+        className="pb-goal mt-2",
+    )
+
+
+#: what a projection slot says until its projection is computed
+PROJECTING = "Projecting…"
+
+
+def projecting() -> html.Span:
+    """What a projection slot shows while its projection is computed."""
+    return html.Span(PROJECTING, className="pb-kpi-projecting")
+
+
+def projection_slot(metric: str) -> html.Div:
+    """The empty projection line of a card: a quiet "Projecting…" until the poll fills it."""
+    return html.Div(
+        projecting(),
+        id=ids.kpi_projection(metric),
+        className="small text-body-secondary pb-kpi-projection mt-1",
+    )
+
+
+def projection_lines(projection: str | None, chance: str | None) -> list:
+    """The filled slot: the projection sentence and the goal's chance, each on its own line."""
+    return [
+        html.Div(text, className=name, title=text)
+        for text, name in ((projection, "pb-kpi-projected"), (chance, "pb-kpi-chance"))
+        if text
+    ]
 
 
 def kpi_placeholder(label: str) -> dbc.Card:

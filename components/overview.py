@@ -1,20 +1,13 @@
-"""What the overview shows: its KPI metrics and the metrics the trend chart can plot."""
+"""What the overview shows: its KPI metrics and the metrics the trend chart can plot.
+
+Labels come from the catalogue (``data.metrics``), never re-typed here.
+"""
+
+from data.metrics import get_metric
 
 #: The overview's KPI cards, in order (metric names from data.metrics).
 OVERVIEW_KPIS = ("net_revenue", "mrr", "new_customers", "spend", "roas", "sessions")
-KPI_LABELS = {
-    "net_revenue": "Net revenue",
-    "mrr": "MRR",
-    "new_customers": "New customers",
-    "spend": "Ad spend",
-    "roas": "ROAS",
-    "sessions": "Sessions",
-}
-TREND_CHOICES = {
-    "net_revenue": "Net revenue",
-    "gross_revenue": "Gross revenue",
-    "mrr": "MRR",
-    "new_customers": "New customers",
-    "spend": "Ad spend",
-    "sessions": "Sessions",
-}
+#: The metrics the trend chart offers, in order.
+TREND_METRICS = ("net_revenue", "gross_revenue", "mrr", "new_customers", "spend", "sessions")
+KPI_LABELS = {name: get_metric(name).label for name in OVERVIEW_KPIS}
+TREND_CHOICES = {name: get_metric(name).label for name in TREND_METRICS}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from components import ids
+from components.formatting import format_last_seen, format_when
 
 #: The theme choices a user can save, with what the picker shows.
 THEME_OPTIONS = (
@@ -48,12 +49,23 @@ def goals_list(rows: list[dict], *, can_edit: bool) -> html.Div:
 
     Each row dict has: ``id``, ``label``, ``period``, ``period_start`` (date), ``status``
     (``current`` / ``past`` / ``future``), ``target_text``, ``actual_text``, ``progress``
-    (0..n or None) and ``on_pace`` (bool or None).
+    (0..n or None) and ``on_pace`` (bool or None); optionally ``chance_text`` ("72% chance to
+    reach $50k") and ``chance_pending`` (the chance is being computed).
     """
     if not rows:
         note = "No goals yet." + (" Set one below: pick a metric, a period and a target." if can_edit else "")
         return html.Div(note, className="text-body-secondary small", id=f"{ids.SETTINGS_GOALS}-empty")
     return dbc.ListGroup([_goal_item(row, can_edit) for row in rows], flush=True, className="pb-goals")
+
+
+def _chance_line(row: dict):
+    """The goal's chance line ("72% chance to reach $50k"), or a quiet note while it is computed."""
+    text = row.get("chance_text")
+    if text:
+        return html.Div(text, className="small pb-goal-chance", id=f"{ids.SETTINGS_GOALS}-{row['id']}-chance")
+    if row.get("chance_pending"):
+        return html.Div("Estimating the chance…", className="small text-body-secondary pb-goal-chance")
+    return None
 
 
 def _goal_item(row: dict, can_edit: bool) -> dbc.ListGroupItem:
@@ -116,6 +128,7 @@ def _goal_item(row: dict, can_edit: bool) -> dbc.ListGroupItem:
                 className="pb-goal-bar my-2",  # the text below says the same in words
             ),
             html.Div(detail, className="small text-body-secondary pb-goal-detail"),
+            _chance_line(row),
         ],
         className="px-0",
         id=f"{ids.SETTINGS_GOALS}-{row['id']}",
@@ -275,3 +288,213 @@ def account_card(
             html.Dd(value, className="col-sm-8 col-lg-9 text-break"),
         ]
     return html.Dl(children, className="row mb-0")
+
+
+def audit_filters(actions: tuple[str, ...]) -> dbc.Row:
+    """The audit log's filters: an action and a text search on who acted (owners only)."""
+    return dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label("Action", html_for=ids.SETTINGS_AUDIT_ACTION, className="small mb-1"),
+                    dcc.Dropdown(
+                        id=ids.SETTINGS_AUDIT_ACTION,
+                        options=[{"label": a.replace("_", " "), "value": a} for a in actions],
+                        placeholder="All actions",
+                        clearable=True,
+                    ),
+                ],
+                xs=12,
+                md=6,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Who", html_for=ids.SETTINGS_AUDIT_ACTOR, className="small mb-1"),
+                    dbc.Input(
+                        id=ids.SETTINGS_AUDIT_ACTOR,
+                        type="search",
+                        placeholder="email contains…",
+                        debounce=True,
+                    ),
+                ],
+                xs=12,
+                md=6,
+            ),
+        ],
+        className="g-2 mb-2",
+    )
+
+
+def audit_table(events: list) -> html.Div:
+    """Audit events, newest first: when, who, what, outcome, from where (all rendered as text)."""
+    if not events:
+        return html.Div(
+            "No events match.", className="small text-body-secondary", id=f"{ids.SETTINGS_AUDIT}-empty"
+        )
+    header = html.Thead(
+        html.Tr([html.Th(t, scope="col") for t in ("When (UTC)", "Who", "What", "Outcome", "From")])
+    )
+    rows = [
+        html.Tr(
+            [
+                html.Td(f"{e.at:%Y-%m-%d %H:%M:%S}", className="text-nowrap"),
+                html.Td(e.actor, className="text-break"),
+                html.Td(
+                    [e.action.replace("_", " "), html.Div(e.detail, className="small text-body-secondary")]
+                ),
+                html.Td(
+                    dbc.Badge(
+                        e.outcome, color="success" if e.outcome == "ok" else "danger", className="fw-normal"
+                    )
+                ),
+                html.Td(e.ip or "", className="text-nowrap"),
+            ]
+        )
+        for e in events
+    ]
+    return html.Div(
+        dbc.Table([header, html.Tbody(rows)], size="sm", hover=True, className="mb-0 small"),
+        className="table-responsive",
+    )
+
+
+def owners_only_note() -> html.Div:
+    """What non-owners see in place of the audit log."""
+    return html.Div("Only owners see the workspace's audit log.", className="small text-body-secondary")
+
+
+def password_form() -> html.Div:
+    """Change your own password: current, new, confirmation (ends your other sessions)."""
+
+    def field(label: str, field_id: str, autocomplete: str) -> dbc.Col:
+        return dbc.Col(
+            [
+                dbc.Label(label, html_for=field_id, className="small mb-1"),
+                dbc.Input(id=field_id, type="password", autoComplete=autocomplete, maxLength=1024),
+            ],
+            xs=12,
+            md=4,
+        )
+
+    return html.Div(
+        [
+            html.H3("Change password", className="h6 mt-3"),
+            dbc.Row(
+                [
+                    field("Current password", ids.SETTINGS_PASSWORD_CURRENT, "current-password"),
+                    field("New password", ids.SETTINGS_PASSWORD_NEW, "new-password"),
+                    field("New password again", ids.SETTINGS_PASSWORD_CONFIRM, "new-password"),
+                ],
+                className="g-2",
+            ),
+            html.Div(
+                [
+                    dbc.Button(
+                        "Change password",
+                        id=ids.SETTINGS_PASSWORD_SAVE,
+                        color="primary",
+                        size="sm",
+                        n_clicks=0,
+                    ),
+                    html.Span(
+                        "At least 8 characters. Your other devices will be logged out.",
+                        className="small text-body-secondary ms-2",
+                    ),
+                ],
+                className="mt-2 d-flex flex-wrap align-items-center gap-1",
+            ),
+            html.Div(id=ids.SETTINGS_PASSWORD_MESSAGE, className="mt-2", **{"aria-live": "polite"}),
+        ]
+    )
+
+
+def sessions_block() -> html.Div:
+    """Your sessions: every browser you are logged in on, each revocable, and "sign out everywhere else"."""
+    return html.Div(
+        [
+            dcc.Store(id=ids.SETTINGS_SESSIONS_VERSION, data=0),
+            html.H3("Your sessions", className="h6 mt-4"),
+            html.Div(
+                html.Div("Loading…", className="small text-body-secondary"), id=ids.SETTINGS_SESSIONS_LIST
+            ),
+            html.Div(
+                [
+                    dbc.Button(
+                        "Sign out everywhere else",
+                        id=ids.SETTINGS_SIGNOUT_OTHERS,
+                        color="outline-secondary",
+                        size="sm",
+                        n_clicks=0,
+                    ),
+                    html.Span(
+                        "Logs out every other browser and device; this one stays signed in.",
+                        className="small text-body-secondary",
+                    ),
+                ],
+                className="mt-2 d-flex flex-wrap align-items-center gap-2",
+            ),
+            html.Div(id=ids.SETTINGS_SESSIONS_MESSAGE, className="mt-2", **{"aria-live": "polite"}),
+            html.Div(id=ids.SETTINGS_SESSIONS_INFO, className="small text-body-secondary mt-3"),
+        ]
+    )
+
+
+def sessions_list(sessions: list, tz: str, now: datetime) -> html.Div:
+    """One row per live session (``dashboard.user_sessions.SessionInfo``): device, address, times.
+
+    Times are in the workspace's zone ``tz``; this browser's row is marked and has no button
+    (log out with the navbar), every other row has "Sign out".
+    """
+    if not sessions:
+        return html.Div("No active sessions.", className="small text-body-secondary")
+    items = []
+    for s in sessions:
+        title = [html.Strong(s.device, className="text-break")]
+        if s.current:
+            title.append(dbc.Badge("This device", color="success", className="ms-2 fw-normal"))
+        if s.remembered:
+            title.append(dbc.Badge("Kept logged in", color="secondary", className="ms-1 fw-normal"))
+        facts = html.Div(
+            [
+                html.Span(f"IP {s.ip or 'unknown'}", className="text-nowrap"),
+                html.Span(f"Signed in {format_when(s.created_at, tz, now)}", className="text-nowrap"),
+                html.Span(_seen(s, tz, now), className="text-nowrap"),
+            ],
+            className="small text-body-secondary d-flex flex-wrap column-gap-3",
+        )
+        action = (
+            None
+            if s.current
+            else html.Button(  # html, not dbc: dbc.Button takes no aria-label
+                "Sign out",
+                id=ids.session_revoke(s.id),
+                type="button",
+                className="btn btn-sm btn-outline-danger text-nowrap",
+                n_clicks=0,
+                **{"aria-label": f"Sign out {s.device}, IP {s.ip or 'unknown'}"},
+            )
+        )
+        items.append(
+            dbc.ListGroupItem(
+                html.Div(
+                    [html.Div([html.Div(title), facts], className="flex-grow-1 min-w-0"), action],
+                    className="d-flex align-items-center gap-2",
+                ),
+                className="px-0",
+                id=f"{ids.SETTINGS_SESSIONS_LIST}-{s.id}",
+            )
+        )
+    return html.Div(
+        [
+            dbc.ListGroup(items, flush=True),
+            html.Div(f"Times in {tz}.", className="small text-body-secondary mt-1"),
+        ]
+    )
+
+
+def _seen(item, tz: str, now: datetime) -> str:
+    seen = "Active now" if item.current else format_last_seen(item.last_seen_at, tz, now)
+    if seen == "Active now":
+        return seen
+    # "Today at 14:03" reads "Last seen today at 14:03"; dates ("1 Dec") start with a digit.
+    return f"Last seen {seen[:1].lower()}{seen[1:]}"

@@ -29,22 +29,71 @@ def theme_toggle() -> html.Button:
     )
 
 
-def navbar(pages: list[dict]) -> dbc.Navbar:
-    """Top navigation with a link per registered page and a log-out link."""
+def logout_form(csrf_token: str) -> html.Form:
+    """The log-out button: a plain POST form with the session's CSRF token (works without JS).
+
+    Without a token (a layout built outside a request) it still posts; the server then shows
+    its own confirmation form instead of logging out.
+    """
+    return html.Form(
+        [
+            dcc.Input(type="hidden", name="csrf_token", value=csrf_token, id=ids.LOGOUT_CSRF),
+            html.Button(
+                [html.I(className="bi bi-box-arrow-right me-1", **{"aria-hidden": "true"}), "Log out"],
+                type="submit",
+                className="btn btn-link nav-link",
+            ),
+        ],
+        method="POST" if csrf_token else "GET",
+        action="/logout",
+        className="pb-logout-form m-0",
+    )
+
+
+def workspace_switcher(choices: list[tuple[int, str, bool]], csrf_token: str) -> html.Form | None:
+    """A plain POST form to switch workspace, for users in several (None otherwise).
+
+    One submit button per other workspace (its id as the button's value): no JavaScript, and
+    no controlled <select> for React to warn about.
+    """
+    if len(choices) < 2 or not csrf_token:
+        return None
+    current = next((name for _, name, is_current in choices if is_current), "")
+    return html.Form(
+        [
+            dcc.Input(type="hidden", name="csrf_token", value=csrf_token, id=ids.WORKSPACE_CSRF),
+            html.Span(current, className="small fw-semibold text-truncate", title="Current workspace"),
+            *[
+                html.Button(
+                    name,
+                    type="submit",
+                    name="workspace",
+                    value=str(ws_id),
+                    className="btn btn-sm btn-outline-secondary text-truncate",
+                    title=f"Switch to {name}",
+                )
+                for ws_id, name, is_current in choices
+                if not is_current
+            ],
+        ],
+        method="POST",
+        action="/workspace",
+        id=ids.WORKSPACE_SELECT,
+        className="pb-workspace-form d-flex flex-wrap gap-1 align-items-center my-1 my-lg-0 me-lg-2",
+    )
+
+
+def navbar(pages: list[dict], csrf_token: str = "", workspaces=()) -> dbc.Navbar:
+    """Top navigation with a link per registered page and a log-out button."""
     links = [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
         for page in pages
         if page.get("nav", True)
     ]
-    links.append(
-        dbc.NavItem(
-            dbc.NavLink(
-                [html.I(className="bi bi-box-arrow-right me-1"), "Log out"],
-                href="/logout",
-                external_link=True,
-            )
-        )
-    )
+    switcher = workspace_switcher(list(workspaces), csrf_token)
+    if switcher is not None:
+        links.append(dbc.NavItem(switcher))
+    links.append(dbc.NavItem(logout_form(csrf_token)))
     return dbc.Navbar(
         dbc.Container(
             [
@@ -79,15 +128,16 @@ def navbar(pages: list[dict]) -> dbc.Navbar:
     )
 
 
-def shell() -> html.Div:
-    """The whole-app layout: URL, navbar, page container."""
+def shell(csrf_token: str = "", workspaces=()) -> html.Div:
+    """The whole-app layout: URL, navbar (its log-out form carries ``csrf_token``), page container."""
     pages = [p for p in dash.page_registry.values() if p.get("nav", True)]
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh="callback-nav"),
             dcc.Store(id=ids.THEME_STORE),  # the theme picked in this page view (saved by a callback)
             dcc.Store(id=ids.THEME_SAVED),
-            navbar(sorted(pages, key=lambda p: p.get("order", 99))),
+            dcc.Store(id=ids.KPI_FOLD_STORE, storage_type="local"),  # which pages show all KPI cards
+            navbar(sorted(pages, key=lambda p: p.get("order", 99)), csrf_token, workspaces),
             dbc.Container(dash.page_container, fluid=True, className="pb-main py-3"),
         ]
     )

@@ -14,6 +14,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.formatting import format_datetime
+from data.accounting import describe_skipped, reconciliation_text
 
 SOURCE_LABELS = {
     "stripe": "Stripe",
@@ -26,6 +28,16 @@ SOURCE_LABELS = {
     "ga4": "GA4",
     "hubspot": "HubSpot",
     "generic": "Generic",
+    "square": "Square",
+    "pipedrive": "Pipedrive",
+    "salesforce": "Salesforce",
+    "sendgrid": "SendGrid",
+    "constant_contact": "Constant Contact",
+    "linkedin_ads": "LinkedIn Ads",
+    "x_ads": "X Ads",
+    "mixpanel": "Mixpanel",
+    "amplitude": "Amplitude",
+    "instagram": "Instagram",
 }
 STATUS_BADGES = {
     "ok": ("success", "OK"),
@@ -101,8 +113,9 @@ def upload_box(can_upload: bool) -> html.Div:
                         html.I(className="bi bi-cloud-arrow-up fs-2 d-block mb-1 text-primary"),
                         html.Div([html.Strong("Drop export files here"), " or ", html.U("choose files")]),
                         html.Div(
-                            "Stripe, PayPal, Shopify, Gumroad, Mailchimp, Google Ads, Meta Ads, GA4, HubSpot "
-                            "(CSV or XLSX). The format is detected from the content.",
+                            "Stripe, PayPal, Square, Shopify, Gumroad, Mailchimp, SendGrid, Constant Contact, "
+                            "Google Ads, Meta Ads, LinkedIn Ads, X Ads, GA4, Mixpanel, Amplitude, HubSpot, Pipedrive, "
+                            "Salesforce (CSV or XLSX). The format is detected from the content.",
                             className="small text-body-secondary mt-1",
                         ),
                     ],
@@ -174,6 +187,14 @@ def job_title(job: Mapping) -> str:
     }
     running, done, failed = verbs.get(job.get("kind"), ("Running", "Finished", "Stopped:"))
     verb = running if job["status"] == "running" else failed if job["status"] == "failed" else done
+    results = job.get("results") or []
+    refused = [r for r in results if r.get("status") in ("refused", "failed")]
+    if job["status"] != "running" and refused:
+        # a refused file was not imported: never head it "Imported …"
+        if len(refused) == len(results) and job["total"] == len(results):
+            return f"Not imported: {job['label']}"
+        unit = "file" if job.get("kind") == "upload" else "sync"
+        return f"{done} {len(results) - len(refused)} of {job['total']} {unit}s"
     return f"{verb} {job['label']}"
 
 
@@ -192,25 +213,79 @@ def results_table(results: list[dict]) -> html.Div:
                     html.Td(_n(r.get("inserted")), className="text-end"),
                     html.Td(_n(r.get("updated")), className="text-end"),
                     html.Td(_n(r.get("quarantined")), className="text-end"),
+                    html.Td(_n(r.get("skipped")), className="text-end"),
                     html.Td(status_badge(r.get("status")), className="text-nowrap"),
                 ]
             )
         )
-        if r.get("error"):
-            rows.append(
-                html.Tr(
-                    html.Td(r["error"], colSpan=7, className="small text-danger text-break border-top-0 pt-0")
+        rows.extend(_detail_rows(r, 8))
+    header = ["File", "Detected as", "Read", "Inserted", "Updated", "Rejected", "Skipped", "Status"]
+    return _table(header, rows, numeric={2, 3, 4, 5, 6})
+
+
+def _detail_rows(r: Mapping, span: int) -> list:
+    """Rows under a result: why rows were skipped, the reconciliation, the error in one line."""
+    out = []
+    reconciled = reconciliation_text(r.get("reconciliation"), r.get("kind") or "file")
+    if reconciled:
+        matches = reconciled.startswith("matches ")
+        out.append(
+            html.Tr(
+                html.Td(
+                    f"Totals: {reconciled}.",
+                    colSpan=span,
+                    className="small text-break border-top-0 pt-0 "
+                    + ("text-success" if matches else "text-danger"),
                 )
             )
-    header = ["File", "Detected as", "Read", "Inserted", "Updated", "Rejected", "Status"]
-    return _table(header, rows, numeric={2, 3, 4, 5})
+        )
+    skipped = describe_skipped(r.get("skipped_reasons"))
+    if skipped:
+        out.append(
+            html.Tr(
+                html.Td(
+                    f"Skipped: {skipped}.",
+                    colSpan=span,
+                    className="small text-body-secondary text-break border-top-0 pt-0",
+                )
+            )
+        )
+    if r.get("error"):
+        cell: list = [r["error"]]
+        if r.get("formats_hint"):
+            cell.append(formats_help())
+        out.append(
+            html.Tr(html.Td(cell, colSpan=span, className="small text-danger text-break border-top-0 pt-0"))
+        )
+    return out
+
+
+def formats_help() -> html.Details:
+    """The formats Pulseboard reads, folded behind "Which files can I import?"."""
+    from data.connectors.registry import expected_formats
+
+    return html.Details(
+        [
+            html.Summary("Which files can I import?", className="text-primary"),
+            html.Ul([html.Li(f) for f in expected_formats()], className="text-body mb-0 mt-1"),
+            html.Div(
+                "Any other CSV or XLSX imports with a column mapping (pulseboard ingest --source generic "
+                "--mapping …).",
+                className="text-body-secondary",
+            ),
+        ],
+        className="mt-1",
+    )
 
 
 # -- connectors ---------------------------------------------------------------------------------
-def connectors_panel(specs: list[dict], configured: Mapping[str, Mapping], can_edit: bool) -> html.Div:
+def connectors_panel(
+    specs: list[dict], configured: Mapping[str, Mapping], can_edit: bool, tz: str | None = None
+) -> html.Div:
     """An accordion with one form per API connector (owners) or their state (everyone else).
 
-    ``configured`` maps a source to ``{"status", "hints", "last_sync_at", "last_error"}``.
+    ``configured`` maps a source to ``{"status", "hints", "last_sync_at", "last_error"}``; sync
+    times read in the workspace's time zone ``tz``.
     """
     note = None
     if not can_edit:
@@ -222,11 +297,13 @@ def connectors_panel(specs: list[dict], configured: Mapping[str, Mapping], can_e
             color="light",
             className="border py-2",
         )
-    items = [connector_item(spec, configured.get(spec["source"]), can_edit) for spec in specs]
+    items = [connector_item(spec, configured.get(spec["source"]), can_edit, tz) for spec in specs]
     return html.Div([note, dbc.Accordion(items, start_collapsed=True, always_open=True, flush=False)])
 
 
-def connector_item(spec: Mapping, info: Mapping | None, can_edit: bool) -> dbc.AccordionItem:
+def connector_item(
+    spec: Mapping, info: Mapping | None, can_edit: bool, tz: str | None = None
+) -> dbc.AccordionItem:
     """One connector: title with its status badge; body with the form (or the state only)."""
     source = spec["source"]
     title = html.Div(
@@ -236,19 +313,19 @@ def connector_item(spec: Mapping, info: Mapping | None, can_edit: bool) -> dbc.A
         ],
         className="d-flex align-items-center justify-content-between gap-2 w-100 me-2",
     )
-    body: list = [connection_summary(info)]
+    body: list = [connection_summary(info, tz)]
     if can_edit:
         body.append(connector_form(spec, (info or {}).get("hints") or {}))
     return dbc.AccordionItem(body, title=title, item_id=source)
 
 
-def connection_summary(info: Mapping | None) -> html.Div:
-    """Last sync time and last error of a connection, or how to start."""
+def connection_summary(info: Mapping | None, tz: str | None = None) -> html.Div:
+    """Last sync time (in the workspace's time zone ``tz``) and last error, or how to start."""
     if not info:
         return html.Div("Not set up yet.", className="small text-body-secondary mb-2")
     last = info.get("last_sync_at")
     parts = [
-        html.Div(f"Last sync: {_when(last) if last else 'never'}", className="small text-body-secondary")
+        html.Div(f"Last sync: {_when(last, tz) if last else 'never'}", className="small text-body-secondary")
     ]
     if info.get("last_error"):
         parts.append(html.Div(info["last_error"], className="small text-danger text-break"))
@@ -355,8 +432,11 @@ def message(text: str, ok: bool) -> dbc.Alert:
 
 
 # -- history ------------------------------------------------------------------------------------
-def runs_table(runs: list[dict]) -> html.Div:
-    """Imports and syncs of the workspace, newest first; an empty state says how to start."""
+def runs_table(runs: list[dict], tz: str | None = None) -> html.Div:
+    """Imports and syncs of the workspace, newest first, timed in its time zone ``tz``.
+
+    An empty state says how to start.
+    """
     if not runs:
         return _empty(
             "No imports yet.", "Drop a vendor export above, or set up a connector and press Sync now."
@@ -366,7 +446,7 @@ def runs_table(runs: list[dict]) -> html.Div:
         rows.append(
             html.Tr(
                 [
-                    html.Td(_when(r.get("started_at")), className="text-nowrap"),
+                    html.Td(_when(r.get("started_at"), tz), className="text-nowrap"),
                     html.Td("Sync" if r.get("kind") == "sync" else "File"),
                     html.Td(source_label(r.get("source")), className="text-nowrap"),
                     html.Td(r.get("name") or "", className="text-nowrap"),
@@ -374,21 +454,15 @@ def runs_table(runs: list[dict]) -> html.Div:
                     html.Td(_n(r.get("inserted")), className="text-end"),
                     html.Td(_n(r.get("updated")), className="text-end"),
                     html.Td(_n(r.get("quarantined")), className="text-end"),
+                    html.Td(_n(r.get("skipped")), className="text-end"),
                     html.Td(status_badge(r.get("status")), className="text-nowrap"),
                     html.Td(_duration(r.get("duration_ms")), className="text-end text-nowrap"),
                 ]
             )
         )
-        if r.get("error"):
-            rows.append(
-                html.Tr(
-                    html.Td(
-                        r["error"], colSpan=10, className="small text-danger text-break border-top-0 pt-0"
-                    )
-                )
-            )
+        rows.extend(_detail_rows(_one_line_refusal(r), 11))
     header = [
-        "When (UTC)",
+        "When",
         "Kind",
         "Source",
         "File / connector",
@@ -396,10 +470,22 @@ def runs_table(runs: list[dict]) -> html.Div:
         "Inserted",
         "Updated",
         "Rejected",
+        "Skipped",
         "Status",
         "Took",
     ]
-    return _table(header, rows, numeric={4, 5, 6, 7, 9})
+    return _table(header, rows, numeric={4, 5, 6, 7, 8, 10})
+
+
+def _one_line_refusal(run: Mapping) -> dict:
+    """A stored refusal with its list of formats folded away (as the upload result shows it)."""
+    from data.connectors.registry import FORMATS_SEPARATOR
+
+    run = dict(run)
+    error = run.get("error") or ""
+    if run.get("status") == "refused" and FORMATS_SEPARATOR in error:
+        run["error"], run["formats_hint"] = error.split(FORMATS_SEPARATOR, 1)[0] + ".", True
+    return run
 
 
 def quarantine_table(rows: list[dict], total: int) -> html.Div:
@@ -486,7 +572,8 @@ def _n(value) -> str:
     return "—" if value is None else f"{int(value):,}"
 
 
-def _when(value) -> str:
+def _when(value, tz: str | None = None) -> str:
+    """A stored (UTC) timestamp as people read it, in the workspace's zone: ``1 Dec 2026, 15:30``."""
     if value is None:
         return "—"
     if isinstance(value, str):
@@ -494,7 +581,7 @@ def _when(value) -> str:
             value = datetime.fromisoformat(value)
         except ValueError:
             return value
-    return value.strftime("%Y-%m-%d %H:%M")
+    return format_datetime(value, tz)
 
 
 def _duration(ms) -> str:

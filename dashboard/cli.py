@@ -8,6 +8,14 @@ file is locked they hand themselves to the server (see dashboard.control).
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # ``python -m dashboard.cli``: run the importable copy of this module.
+    # Run as __main__, this file would be a second copy that dashboard.cli_reports (which
+    # imports dashboard.cli) meets half-initialised: "cannot import name 'report'".
+    from dashboard.cli import main as _main
+
+    _main()
+    raise SystemExit(0)
+
 import contextlib
 import functools
 import json
@@ -23,13 +31,16 @@ from pydantic import ValidationError
 
 from dashboard import control
 from dashboard.accounts import AccountError, create_user, ensure_workspace, get_workspace, to_ref
+from dashboard.metric_json import catalogue_payload, metric_payload
 from dashboard.services import Services
 from dashboard.settings import Settings
-from data.metrics import CATALOGUE, GRAINS, MetricError, get_metric, precompile, query_metric
+from data.metrics import GRAINS, MetricError, explain_metric, get_metric, precompile
 from data.warehouse import WarehouseError, WarehouseLocked, WorkspaceRef
 
 DEMO_OWNER_EMAIL = "demo@pulseboard.local"
 DEMO_OWNER_PASSWORD = "pulseboard-demo"
+#: how long `serve` waits, after its loop ends, for its warm-up and scheduler threads
+BACKGROUND_GRACE_SECONDS = 60
 
 
 class BadInput(click.ClickException):
@@ -64,7 +75,8 @@ def needs_warehouse(command):
         try:
             services.warehouse  # noqa: B018 - opening it is the point
         except WarehouseLocked as exc:
-            outcome = control.delegate(services.settings.data_path, _argv_for_delegation(ctx))
+            argv, originals = _argv_for_delegation(ctx)
+            outcome = control.delegate(services.settings.data_path, argv, originals)
             if outcome is None:
                 raise BadInput(f"{exc}; stop it or run this command through it") from None
             code, out, err = outcome
@@ -78,10 +90,33 @@ def needs_warehouse(command):
     return wrapper
 
 
-def _argv_for_delegation(ctx: click.Context) -> list[str]:
-    """The original arguments with every path made absolute (the server has another cwd)."""
-    argv = sys.argv[1:]
-    return [str(Path(a).resolve()) if not a.startswith("-") and Path(a).exists() else a for a in argv]
+def _argv_for_delegation(ctx: click.Context) -> tuple[list[str], dict[str, str]]:
+    """The original arguments with every path made absolute (the server has another cwd).
+
+    Returns (argv, {absolute path: the argument as typed}). A path that does not exist is made
+    absolute too, so the server never finds a file of that name in its own directory.
+    """
+    argv, originals = [], {}
+    for a in sys.argv[1:]:
+        if not a.startswith("-") and (Path(a).exists() or _looks_like_file(a)):
+            absolute = str(Path(a).resolve())
+            originals[absolute] = a
+            a = absolute
+        argv.append(a)
+    return argv, originals
+
+
+def _looks_like_file(arg: str) -> bool:
+    """A missing path argument (``missing.csv``, ``exports/x.xlsx``) rather than a name or a value."""
+    return "/" in arg or Path(arg).suffix.lower() in {
+        ".csv",
+        ".xlsx",
+        ".xlsm",
+        ".tsv",
+        ".txt",
+        ".json",
+        ".zip",
+    }
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,6 +138,15 @@ def db_upgrade(ctx: click.Context) -> None:
     services = _services(ctx)
     services.db.upgrade()
     click.echo("app database: up to date")
+    try:
+        # Opening the warehouse applies its pending migrations (DuckDB file or PostgreSQL).
+        backend = services.warehouse.backend
+    except WarehouseLocked:
+        click.echo("warehouse: open in the running server, which applied its migrations when it started")
+        return
+    except WarehouseError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"warehouse ({backend}): up to date")
 
 
 # -- users -------------------------------------------------------------------------------------
@@ -222,15 +266,29 @@ def ingest(
             )
         results.append(result)
         if not as_json:
-            line = (
-                f"{path}: {result['source'] or '?'}: read {result['rows_read']}, inserted {result['inserted']}, "
-                f"updated {result['updated']}, quarantined {result['quarantined']} [{result['status']}]"
-            )
-            click.echo(line if not result["error"] else f"{line}\n  {result['error']}")
+            click.echo(_ingest_lines(path, result))
     if as_json:
         click.echo(json.dumps({"files": results}, indent=2, default=str))
     if any(r["status"] in ("refused", "failed") for r in results):
         ctx.exit(2)
+
+
+def _ingest_lines(path: Path, result: dict) -> str:
+    """One file's outcome: its counts (which add up to rows read), skip reasons, then any error."""
+    from data.accounting import describe_skipped
+    from data.reconcile import summary
+
+    line = (
+        f"{path}: {result['source'] or '?'}: read {result['rows_read']}, inserted {result['inserted']}, "
+        f"updated {result['updated']}, quarantined {result['quarantined']}, skipped {result.get('skipped', 0)} "
+        f"[{result['status']}]"
+    )
+    skipped = describe_skipped(result.get("skipped_reasons") or {})
+    if skipped:
+        line += f"\n  skipped: {skipped}"
+    if result.get("reconciliation"):
+        line += f"\n  reconciliation: {summary(result['reconciliation'])}"
+    return line if not result["error"] else f"{line}\n  {result['error']}"
 
 
 @contextlib.contextmanager
@@ -266,7 +324,15 @@ def sync(ctx: click.Context, connector: str | None, slug: str, as_json: bool) ->
     Exit code 2 when a connector is unknown, not configured or its credentials were refused;
     1 when a sync failed for another reason (retrying later may help); 0 otherwise.
     """
-    from dashboard.connections import ConnectionSetupError, connector_class, list_connections, run_sync
+    from dashboard.connections import (
+        ConnectionSetupError,
+        connector_class,
+        list_connections,
+        run_sync,
+        sync_result,
+    )
+    from data.accounting import describe_skipped
+    from data.reconcile import summary
 
     services = _services(ctx)
     workspace = _workspace_ref(services, slug)
@@ -292,21 +358,18 @@ def sync(ctx: click.Context, connector: str | None, slug: str, as_json: bool) ->
             raise BadInput(str(exc)) from None
         if show_progress:
             click.echo("", err=True)
-        item = {
-            "connector": source,
-            "status": result.status,
-            "rows_read": result.rows_read,
-            "inserted": result.inserted,
-            "updated": result.updated,
-            "quarantined": result.quarantined,
-            "error": result.error,
-        }
+        item = sync_result(source, result)
         syncs.append(item)
         if not as_json:
             line = (
                 f"{source}: read {item['rows_read']}, inserted {item['inserted']}, updated {item['updated']}, "
-                f"quarantined {item['quarantined']} [{item['status']}]"
+                f"quarantined {item['quarantined']}, skipped {item['skipped']} [{item['status']}]"
             )
+            skipped = describe_skipped(item["skipped_reasons"])
+            if skipped:
+                line += f"\n  skipped: {skipped}"
+            if item["reconciliation"]:
+                line += f"\n  reconciliation: {summary(item['reconciliation'], 'sync')}"
             click.echo(line if not item["error"] else f"{line}\n  {item['error']}")
     if as_json:
         click.echo(json.dumps({"syncs": syncs}, indent=2, default=str))
@@ -424,7 +487,8 @@ def runs(ctx: click.Context, slug: str, limit: int, as_json: bool) -> None:
         line = (
             f"{r['id']:>5} {str(r['started_at'])[:19]} {r['kind']:<4} {r['source'] or '?':<10} "
             f"{(r['name'] or '')[:32]:<32} read {r['rows_read']}, inserted {r['inserted']}, "
-            f"updated {r['updated']}, quarantined {r['quarantined']} [{r['status']}]"
+            f"updated {r['updated']}, quarantined {r['quarantined']}, skipped {r.get('skipped') or 0} "
+            f"[{r['status']}]"
         )
         click.echo(line if not r["error"] else f"{line}\n      {r['error']}")
 
@@ -439,6 +503,9 @@ def runs(ctx: click.Context, slug: str, limit: int, as_json: bool) -> None:
 @click.option("--by", "by", default=None, help="Split by a dimension of the metric.")
 @click.option("--compare", default=None, help="previous_period or previous_year.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--sql", "show_sql", is_flag=True, help="Print the SQL that answers it instead (runnable as printed)."
+)
 @click.pass_context
 @needs_warehouse
 def metric(
@@ -451,6 +518,7 @@ def metric(
     by: str | None,
     compare: str | None,
     as_json: bool,
+    show_sql: bool,
 ) -> None:
     """Print one metric for a workspace and date range (days in the workspace's time zone)."""
     services = _services(ctx)
@@ -458,7 +526,14 @@ def metric(
     try:
         definition = get_metric(name)
         workspace = _workspace_ref(services, slug)
-        frame = query_metric(
+        if show_sql:
+            scoped = services.warehouse.scoped(workspace)
+            click.echo(
+                explain_metric(scoped, name, start_date, end_date, grain=grain, by=by, compare=compare),
+                nl=False,
+            )
+            return
+        payload = metric_payload(
             services.warehouse.scoped(workspace),
             name,
             start_date,
@@ -469,17 +544,7 @@ def metric(
         )
     except MetricError as exc:
         raise BadInput(str(exc)) from None
-    rows = frame.to_dicts()
-    payload = {
-        "metric": definition.name,
-        "label": definition.label,
-        "unit": definition.unit,
-        "currency": workspace.currency,
-        "from": start_date.isoformat(),
-        "to": end_date.isoformat(),
-        "grain": grain,
-        "rows": rows,
-    }
+    rows = payload["rows"]
     if as_json:
         click.echo(json.dumps(payload, indent=2))
         return
@@ -487,12 +552,14 @@ def metric(
         f"{definition.label} ({definition.unit}{', ' + workspace.currency if definition.unit == 'currency' else ''})"
         f" {payload['from']} .. {payload['to']}"
     )
+    # Each number in the catalogue's format for its unit: counts as integers, ratios as percents.
+    spec = definition.format
     for row in rows:
         label = " ".join(
             str(row[k]) for k in row if k not in ("value", "compare_value") and row[k] is not None
         )
-        compare_text = "" if row["compare_value"] is None else f"   (compare {row['compare_value']:,.2f})"
-        value = "n/a" if row["value"] is None else f"{row['value']:,.2f}"
+        compare_text = "" if row["compare_value"] is None else f"   (compare {row['compare_value']:{spec}})"
+        value = "n/a" if row["value"] is None else f"{row['value']:{spec}}"
         click.echo(f"  {label or 'total':<24} {value:>16}{compare_text}")
 
 
@@ -500,19 +567,7 @@ def metric(
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def metrics_list(as_json: bool) -> None:
     """List the metric catalogue."""
-    items = [
-        {
-            "name": m.name,
-            "label": m.label,
-            "unit": m.unit,
-            "description": m.description,
-            "formula": m.formula,
-            "up_is_good": m.up_is_good,
-            "additive": m.additive,
-            "dimensions": list(m.dimensions),
-        }
-        for m in CATALOGUE.values()
-    ]
+    items = catalogue_payload()
     if as_json:
         click.echo(json.dumps(items, indent=2))
         return
@@ -526,29 +581,76 @@ def metrics_list(as_json: bool) -> None:
 @click.option("--port", default=None, type=int, help="Port (default PULSEBOARD_PORT or 8050).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the dashboard (waitress, several threads, one process)."""
-    from waitress import serve as waitress_serve
+    """Serve the dashboard (waitress, several threads, one process).
+
+    SIGTERM or SIGINT (Ctrl+C) stops it gracefully: running jobs finish first, for at most
+    PULSEBOARD_SHUTDOWN_GRACE seconds (dashboard.ops.shutdown).
+    """
+    from waitress.server import create_server as create_wsgi_server
 
     from app import create_app
+    from dashboard import jobs
+    from dashboard.ops.logs import configure_logging
+    from dashboard.ops.shutdown import GracefulShutdown, exit_now, settle
 
     settings = _services(ctx).settings
+    configure_logging(settings)
     host = host or settings.host
     port = port or settings.port
-    app = create_app(settings)
+    from dashboard.jobqueue.registry import QueueMisconfigured
+
+    try:
+        app = create_app(settings)
+    except QueueMisconfigured as exc:
+        raise BadInput(str(exc)) from None
     services = app.server.extensions["pulseboard"]
     try:
         services.warehouse  # noqa: B018 - take the warehouse now so CLI commands delegate to us
     except WarehouseLocked as exc:
         raise BadInput(f"{exc}; is another server running?") from None
+    try:
+        wsgi = create_wsgi_server(
+            app.server,
+            host=host,
+            port=port,
+            threads=settings.threads,
+            ident="pulseboard",
+            max_request_body_size=settings.max_request_mb * 1024 * 1024,  # waitress's default: 1 GB
+        )
+    except OSError as exc:
+        raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    control.accept_commands(app.server, cli)
     control.publish(settings.data_path, url)
     click.echo(f"Pulseboard is serving on {url}  (Ctrl+C to stop)")
-    threading.Thread(target=warm_up, args=(services,), name="pb-warm-up", daemon=True).start()
+    warming = threading.Thread(target=warm_up, args=(services,), name="pb-warm-up", daemon=True)
+    warming.start()
+    background = [warming]  # threads that must end before the warehouse closes
+    on_drain = []
+    if settings.scheduler:  # scheduled reports are sent from this process unless workers do it
+        from reports.scheduler import start_thread
+
+        scheduler_stop = start_thread(services)
+        background.append(scheduler_stop.thread)
+        on_drain.append(scheduler_stop.set)  # stop claiming due reports on shutdown
+    shutdown = GracefulShutdown(jobs.REGISTRY, settings.shutdown_grace, on_drain=on_drain)
+    shutdown.install()
     try:
-        waitress_serve(app.server, host=host, port=port, threads=settings.threads, ident="pulseboard")
+        wsgi.run()  # returns when a signal ends its loop (waitress catches the SystemExit)
     finally:
+        wsgi.close()
         control.withdraw(settings.data_path)
-        services.close()
+        # A report being sent finishes; a warm-up compiles for a few seconds at most.
+        still_running = settle(background, BACKGROUND_GRACE_SECONDS)
+        if not (still_running or shutdown.abandoned):
+            services.close()
+    stop_log = logging.getLogger("pulseboard.shutdown")
+    stop_log.info("stopped%s", f" ({len(shutdown.abandoned)} job(s) abandoned)" if shutdown.abandoned else "")
+    # Leave without interpreter finalization: with threads still inside DuckDB (an abandoned
+    # import: its transaction rolls back when the file is next opened) it would abort, and even
+    # after a clean close, native libraries' teardown order has aborted a finished process
+    # ("terminate called without an active exception", exit -6) instead of exiting 0.
+    exit_now(0)
 
 
 def warm_up(services: Services | None = None) -> None:
@@ -600,3 +702,30 @@ def _emit(payload: dict, as_json: bool, text: str) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli.main(prog_name="pulseboard")
+
+
+# Report commands live in their own module (registered last: it imports this one's helpers).
+from dashboard.cli_reports import report as _report_group  # noqa: E402
+from dashboard.cli_reports import reports as _reports_group  # noqa: E402
+from dashboard.cli_reports import worker as _worker_command  # noqa: E402
+
+cli.add_command(_report_group)
+cli.add_command(_reports_group)
+cli.add_command(_worker_command)
+# Commands in their own modules (they import this one, so they are added last).
+from dashboard.cli_forecast import forecast as _forecast  # noqa: E402
+
+cli.add_command(_forecast)
+# Command groups that live in their own modules (they import the helpers above).
+from dashboard.tokens_cli import tokens  # noqa: E402
+
+cli.add_command(tokens)
+# -- insights (dashboard/insights/cli.py imports the helpers above, so it is registered last) ---
+from dashboard.insights.cli import insights, insights_key  # noqa: E402
+
+cli.add_command(insights)
+cli.add_command(insights_key)
+# -- privacy (GDPR export/erasure; dashboard/cli_privacy.py imports the helpers above) ---------
+from dashboard.cli_privacy import privacy as _privacy  # noqa: E402
+
+cli.add_command(_privacy)

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import select
 
+from dashboard import audit
 from dashboard.accounts import WorkspaceContext
 from dashboard.auth import PermissionDenied
 from dashboard.crypto import (
@@ -37,12 +38,14 @@ from dashboard.crypto import (
     mask_value,
     masked,
 )
+from dashboard.csv_safe import safe_cell
 from dashboard.models import Connection, Role
 from dashboard.services import Services
 from data import sync_state
 from data.connectors.api import API_CONNECTORS, ApiConnector, AuthError, ConnectorError, SyncOptions
 from data.connectors.base import Chunk, UnrecognisedFile
 from data.ingest import IngestResult, ingest_chunks
+from data.schema import empty_frame
 from data.warehouse import WorkspaceRef
 
 log = logging.getLogger("pulseboard.connections")
@@ -163,6 +166,7 @@ def save_connection(
         row.credentials_encrypted = encrypt_credentials(secret_key, merged)
         row.updated_at = _now()
         db.flush()
+        audit.record_for(db, ctx, "connection_changed", detail=f"{source} saved")
         log.info("connection %s saved for workspace %s", source, ctx.workspace.slug)
         return _info(row, merged)
 
@@ -176,6 +180,7 @@ def delete_connection(services: Services, ctx: WorkspaceContext, source: str) ->
         if row is None:
             return False
         db.delete(row)
+        audit.record_for(db, ctx, "connection_changed", detail=f"{source} removed")
     return True
 
 
@@ -352,6 +357,30 @@ def _sync_locked(services, workspace, cls, token, name, *, base_url, client, sle
             connector.close()
 
 
+def sync_result(source: str, result: IngestResult) -> dict:
+    """What one sync did, as ``pulseboard sync --json`` and the Data sources page show it.
+
+    The counts add up like an import's (rows_read = inserted + updated + quarantined + skipped,
+    with the skipped rows per reason), and ``reconciliation`` holds the same block as a file
+    import's: the totals of the records the API returned against what the warehouse holds for
+    this run, ``{"<total>": {"file": x, "imported": y, "ok": bool}}`` ("file" names the input
+    side, here the API's records). A difference marks the run ``partial`` with the reason.
+    """
+    return {
+        "connector": source,
+        "kind": "sync",
+        "status": result.status,
+        "rows_read": result.rows_read,
+        "inserted": result.inserted,
+        "updated": result.updated,
+        "quarantined": result.quarantined,
+        "skipped": result.skipped_total,
+        "skipped_reasons": dict(result.skipped),
+        "error": result.error,
+        "reconciliation": result.reconciliation,
+    }
+
+
 def account_fingerprint(
     secret_key: str, cls: type[ApiConnector], credentials: Mapping[str, str], base_url: str | None
 ) -> str:
@@ -370,14 +399,21 @@ def _stream(connector, state, options, progress, refusal, credentials, cls) -> I
     if refusal is not None:
         raise _CredentialsRefused(refusal)
     rows = 0
+    tables: set[str] = set()
     try:
         for chunk in connector.sync(state, options):
             rows += chunk.rows_read or chunk.frame.height
+            tables.add(chunk.table)
             if progress is not None:
                 progress(rows)
             yield chunk
     except AuthError as exc:
         raise _CredentialsRefused(_redact(str(exc), credentials, cls)) from None
+    # A sync with nothing new still reconciles its tables ("rows payments: 0 = 0"), so every
+    # sync result carries the same reconciliation block whatever the API returned.
+    for table in cls.TABLES:
+        if table not in tables:
+            yield Chunk(table=table, frame=empty_frame(table))
 
 
 # -- history ----------------------------------------------------------------------------------
@@ -394,6 +430,9 @@ RUN_COLUMNS = (
     "quarantined",
     "status",
     "error",
+    "skipped",  # rows read but not imported, with their reasons (JSON): see data.ingest.IngestResult
+    "skipped_reasons",
+    "reconciliation",  # the file's totals against the warehouse's (JSON): see data.reconcile
 )
 QUARANTINE_COLUMNS = (
     "run_id",
@@ -456,30 +495,16 @@ def quarantine_csv(services: Services, workspace: WorkspaceRef) -> str:
     for row, raw in zip(rows, raw_rows, strict=True):
         writer.writerow(
             [
-                _csv_cell(row["file_name"]),
+                safe_cell(row["file_name"]),
                 row["row_number"],
-                _csv_cell(row["column_name"]),
-                _csv_cell(row["reason"]),
+                safe_cell(row["column_name"]),
+                safe_cell(row["reason"]),
                 row["source"],
                 row["run_id"],
             ]
-            + [_csv_cell(raw.get(k)) for k in extra]
+            + [safe_cell(raw.get(k)) for k in extra]
         )
     return out.getvalue()
-
-
-def _csv_cell(value) -> str:
-    """A cell that spreadsheets will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 # -- internals --------------------------------------------------------------------------------

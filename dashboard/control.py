@@ -16,12 +16,14 @@ import io
 import json
 import os
 import secrets
+import sys
 import threading
+import traceback
 from pathlib import Path
 
 import click
 import httpx
-from flask import Blueprint, Flask, abort, jsonify, request
+from flask import Blueprint, Flask, abort, current_app, jsonify, request
 
 from dashboard.services import current_services
 
@@ -32,9 +34,22 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _capture_lock = threading.Lock()
 
 
+#: Where the server keeps the command group it runs for delegating CLI processes.
+COMMANDS_KEY = "pulseboard_commands"
+
+
 def install(server: Flask) -> None:
     """Register the control endpoint."""
     server.register_blueprint(bp)
+
+
+def accept_commands(server: Flask, commands: click.Group) -> None:
+    """Let ``server`` run ``commands`` for local CLI processes that find the warehouse locked.
+
+    The CLI hands its command group to the server it starts (``pulseboard serve``), so nothing
+    the server imports depends on the CLI: the CLI is the outermost layer.
+    """
+    server.extensions[COMMANDS_KEY] = commands
 
 
 def publish(data_dir: Path, url: str) -> dict:
@@ -64,8 +79,14 @@ def read_control(data_dir: Path) -> dict | None:
         return None
 
 
-def delegate(data_dir: Path, argv: list[str]) -> tuple[int, str, str] | None:
-    """Run ``argv`` in the running server; (exit code, stdout, stderr), or None if no server answers."""
+def delegate(
+    data_dir: Path, argv: list[str], originals: dict[str, str] | None = None
+) -> tuple[int, str, str] | None:
+    """Run ``argv`` in the running server; (exit code, stdout, stderr), or None if no server answers.
+
+    ``originals`` maps the absolute paths put into ``argv`` back to what the user typed, so the
+    output names files as a run without a server would.
+    """
     info = read_control(data_dir)
     if not info:
         return None
@@ -81,7 +102,11 @@ def delegate(data_dir: Path, argv: list[str]) -> tuple[int, str, str] | None:
     if response.status_code != 200:
         return None
     body = response.json()
-    return int(body["exit_code"]), body.get("stdout", ""), body.get("stderr", "")
+    out, err = body.get("stdout", ""), body.get("stderr", "")
+    for absolute, typed in sorted((originals or {}).items(), key=lambda kv: -len(kv[0])):
+        if absolute != typed:
+            out, err = out.replace(absolute, typed), err.replace(absolute, typed)
+    return int(body["exit_code"]), out, err
 
 
 @bp.post("/internal/cli")
@@ -94,20 +119,41 @@ def run_cli():
         abort(403)
     payload = request.get_json(silent=True) or {}
     argv = [str(a) for a in payload.get("argv", [])]
-    from dashboard.cli import cli  # the CLI imports this module; import at call time
+    cli = current_app.extensions.get(COMMANDS_KEY)
+    if cli is None:  # a server not started by `pulseboard serve` runs no commands
+        abort(404)
 
+    code, stdout, stderr = run_in_process(cli, argv, services)
+    return jsonify(exit_code=code, stdout=stdout, stderr=stderr)
+
+
+def run_in_process(command: click.Command, argv: list[str], services) -> tuple[int, str, str]:
+    """Run ``command`` exactly as ``pulseboard`` would in a terminal: (exit code, stdout, stderr).
+
+    Click's standalone mode is what a terminal run uses: it shows a ClickException (``error:
+    ...``), turns ``ctx.exit(2)`` into the exit code and ends with ``sys.exit``. (The
+    non-standalone mode *returns* ``ctx.exit``'s code instead of raising it, which is how a
+    delegated ``ingest missing.csv`` used to exit 0.) An unexpected exception prints its traceback
+    and exits 1, as Python does.
+    """
     out, err = io.StringIO(), io.StringIO()
     code = 0
     with _capture_lock, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            cli.main(argv, prog_name="pulseboard", standalone_mode=False, obj=services)
-        except click.exceptions.Exit as exc:
-            code = exc.exit_code
-        except click.ClickException as exc:
-            exc.show(file=err)
-            code = exc.exit_code
-        except click.Abort:
-            code = 1
+            command.main(argv, prog_name="pulseboard", standalone_mode=True, obj=services)
         except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return jsonify(exit_code=code, stdout=out.getvalue(), stderr=err.getvalue())
+            code = _exit_code(exc.code)
+        except Exception:  # noqa: BLE001 - the terminal run would print this traceback and exit 1
+            traceback.print_exc(file=err)
+            code = 1
+    return code, out.getvalue(), err.getvalue()
+
+
+def _exit_code(code: object) -> int:
+    """``sys.exit``'s argument as a process exit code (None is 0; a message is printed, exit 1)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1

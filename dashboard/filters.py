@@ -26,6 +26,37 @@ COMPARES = {"previous_period": "Previous period", "previous_year": "Previous yea
 GRAIN_LABELS = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
 DEFAULTS = {"range": "last_30_days", "compare": "previous_period", "grain": "day"}
 MAX_DAYS = 366 * 5
+#: The dates any view, export or API call may ask for. Wide enough for any real business's
+#: history and plans, narrow enough that a comparison (a year or a period earlier) and a
+#: period's end (a day later) stay inside Python's and DuckDB's calendars: a hand-edited
+#: ``from=0001-01-01`` or ``to=9999-12-31`` used to fail deep in a query with a 500.
+MIN_DATE = date(1970, 1, 1)
+MAX_DATE = date(2199, 12, 31)
+
+
+class DateRangeError(ValueError):
+    """A date range outside MIN_DATE..MAX_DATE, reversed, or longer than MAX_DAYS."""
+
+
+def check_range(start: date, end: date, *, max_days: int | None = None) -> None:
+    """DateRangeError (with a message a person can act on) unless ``start..end`` is usable."""
+    for label, value in (("from", start), ("to", end)):
+        if not MIN_DATE <= value <= MAX_DATE:
+            raise DateRangeError(
+                f"{label} {value.isoformat()} is out of range: use dates between "
+                f"{MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}"
+            )
+    if start > end:
+        raise DateRangeError(
+            f"the date range is reversed: from {start.isoformat()} is after to {end.isoformat()}"
+        )
+    if max_days is not None and (end - start).days > max_days:
+        raise DateRangeError(f"the range is {(end - start).days + 1} days long; at most {max_days + 1} days")
+
+
+def clamp(value: date) -> date:
+    """``value`` moved into MIN_DATE..MAX_DATE."""
+    return min(max(value, MIN_DATE), MAX_DATE)
 
 
 @dataclass(frozen=True)
@@ -46,7 +77,8 @@ class FilterState:
         grain = query.get("grain") if query.get("grain") in GRAIN_LABELS else DEFAULTS["grain"]
         if preset == "custom":
             start, end = _parse(query.get("from")), _parse(query.get("to"))
-            if start is None or end is None:
+            if start is None or end is None or not (_in_range(start) and _in_range(end)):
+                # Unreadable or out-of-calendar dates: the default view, not a failing page.
                 preset = DEFAULTS["range"]
             elif start > end:
                 start, end = end, start
@@ -77,6 +109,7 @@ class FilterState:
         start, end = _parse(data.get("start")), _parse(data.get("end"))
         if start is None or end is None:
             return cls.from_query({}, today)
+        start, end = clamp(start), clamp(end)
         if start > end:
             start, end = end, start
         if (end - start).days > MAX_DAYS:
@@ -95,8 +128,15 @@ class FilterState:
 
     @property
     def label(self) -> str:
-        """Human description of the range, e.g. ``Last 30 days · 24 Oct – 22 Nov 2026``."""
-        span = f"{self.start:%d %b} – {self.end:%d %b %Y}"
+        """Human description of the range, e.g. ``Last 30 days · 3 Nov – 2 Dec 2026``.
+
+        Days without a leading zero, as every date on the pages (``format_date``); the start
+        keeps its year when it differs from the end's.
+        """
+        start = f"{self.start.day} {self.start:%b}" + (
+            f" {self.start.year}" if self.start.year != self.end.year else ""
+        )
+        span = f"{start} – {self.end.day} {self.end:%b %Y}"
         return f"{PRESETS[self.range]} · {span}" if self.range != "custom" else span
 
 
@@ -120,6 +160,10 @@ def preset_range(preset: str, today: date) -> tuple[date, date]:
 def today_in(timezone: str) -> date:
     """Today's date in the workspace's time zone."""
     return datetime.now(ZoneInfo(timezone)).date()
+
+
+def _in_range(value: date) -> bool:
+    return MIN_DATE <= value <= MAX_DATE
 
 
 def _parse(value) -> date | None:

@@ -133,3 +133,23 @@ def progress(services: Services, ctx: WorkspaceContext, goal: Goal, today: date)
     on_pace = None if actual is None else (actual >= expected if metric.up_is_good else actual <= expected)
     ratio = None if actual is None or not goal.target else actual / goal.target
     return GoalProgress(goal.metric, goal.period, start, end, goal.target, actual, ratio, expected, on_pace)
+
+
+def goal_candidates(services: Services, ctx: WorkspaceContext, day: date) -> list[Goal]:
+    """Every goal of the workspace whose month, quarter or year contains ``day`` (all periods).
+
+    Unlike :func:`goals_for` (one goal per metric, monthly preferred) this keeps each period's
+    goal, so a caller can pick the one whose period holds a whole selected date range.
+    """
+    out: list[Goal] = []
+    with services.db.session() as db:
+        for period in PERIODS:
+            start, _ = period_bounds(period, day)
+            for goal in db.scalars(
+                select(Goal).where(
+                    Goal.workspace_id == ctx.workspace.id, Goal.period == period, Goal.period_start == start
+                )
+            ):
+                db.expunge(goal)
+                out.append(goal)
+    return out

@@ -5,6 +5,11 @@ that writes to it runs on a thread of the server (never in another process). A j
 one workspace and one user: :meth:`JobRegistry.get` answers only to them, so a forged job id
 from another workspace finds nothing. The browser polls a job with ``dcc.Interval`` and draws
 ``progress`` (0..1) and ``rows`` as a progress bar.
+
+With ``PULSEBOARD_JOB_QUEUE=celery`` :func:`use_queue` swaps :data:`REGISTRY` for the Redis-backed
+registry of :mod:`dashboard.jobqueue`: the same ``submit``/``get``/``snapshot`` API, with the work
+done by ``pulseboard worker`` processes. Work that may go to a worker is started with
+:meth:`JobRegistry.submit` (a named task and a payload of ids and paths), never a closure.
 """
 
 from __future__ import annotations
@@ -17,16 +22,38 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dashboard.ops import metrics
+from dashboard.ops.logs import REQUEST_ID
+from dashboard.ops.priority import lower_this_thread
+
 log = logging.getLogger("pulseboard.jobs")
 
 #: Finished jobs are forgotten after this many seconds.
 KEEP_FINISHED_SECONDS = 3600
-#: At most this many jobs run at once per workspace (the warehouse serialises writes anyway).
+#: At most this many jobs of one kind run at once per workspace (the warehouse serialises writes anyway).
 MAX_RUNNING_PER_WORKSPACE = 4
+#: what the refusal calls several running jobs of one kind
+JOB_NOUNS = {
+    "upload": "several imports",
+    "sync": "several syncs",
+    "insights": "several insight generations",
+    "forecast": "several forecasts",
+}
+
+#: job kinds a page load starts on its own (the Insights panel), not asked for and watched
+BACKGROUND_KINDS = frozenset({"insights"})
 
 
-class TooManyJobs(RuntimeError):
+class JobRefused(RuntimeError):
+    """A job was not started; the message says why, in words for the user."""
+
+
+class TooManyJobs(JobRefused):
     """The workspace already has as many running jobs as allowed."""
+
+
+class ShuttingDown(JobRefused):
+    """The server is shutting down: it finishes running jobs but starts no new ones."""
 
 
 @dataclass
@@ -49,6 +76,16 @@ class Job:
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+
+    @property
+    def cancel_requested(self) -> bool:
+        """True once someone asked the job to stop (the work function checks it between steps)."""
+        return self._cancel.is_set()
+
+    def request_cancel(self) -> None:
+        """Ask the work function to stop at its next check."""
+        self._cancel.set()
 
     @property
     def running(self) -> bool:
@@ -70,9 +107,12 @@ class Job:
         rows: int | None = None,
         current: str | None = None,
         result: dict | None = None,
+        total: int | None = None,
     ) -> None:
         """Report progress from the work function (thread-safe)."""
         with self._lock:
+            if total is not None:
+                self.total = max(1, total)
             if done is not None:
                 self.done = done
                 self.partial = 0.0
@@ -111,6 +151,34 @@ class JobRegistry:
     def __init__(self) -> None:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self._closed = False
+        self._idle = threading.Condition(self._lock)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called: no new job starts."""
+        return self._closed
+
+    def close(self) -> None:
+        """Refuse new jobs from now on (graceful shutdown); running ones go on."""
+        with self._lock:
+            self._closed = True
+
+    def running(self) -> list[Job]:
+        """The jobs still running, oldest first."""
+        with self._lock:
+            return sorted((j for j in self._jobs.values() if j.running), key=lambda j: j.started_at)
+
+    def wait_idle(self, timeout: float) -> list[Job]:
+        """Block until no job runs or ``timeout`` seconds passed; the jobs still running."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while any(j.running for j in self._jobs.values()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._idle.wait(left)
+        return self.running()
 
     def start(
         self,
@@ -122,13 +190,24 @@ class JobRegistry:
         label: str,
         total: int = 1,
     ) -> Job:
-        """Run ``work(job)`` on a daemon thread; TooManyJobs if the workspace is busy."""
+        """Run ``work(job)`` on a daemon thread.
+
+        Raises TooManyJobs if the workspace is busy, ShuttingDown once the server is stopping.
+        """
         with self._lock:
+            if self._closed:
+                raise ShuttingDown("the server is restarting: start this again in a minute")
             self._forget_old()
-            running = sum(1 for j in self._jobs.values() if j.workspace_id == workspace_id and j.running)
+            # counted per kind: a few Insights panels generating must not refuse an upload
+            running = sum(
+                1
+                for j in self._jobs.values()
+                if j.workspace_id == workspace_id and j.kind == kind and j.running
+            )
             if running >= MAX_RUNNING_PER_WORKSPACE:
                 raise TooManyJobs(
-                    "several imports are already running for this workspace: wait for them to end"
+                    f"{JOB_NOUNS.get(kind, 'jobs')} are already running for this workspace: "
+                    "wait for them to end"
                 )
             job = Job(
                 id=secrets.token_urlsafe(16),
@@ -139,11 +218,36 @@ class JobRegistry:
                 total=max(1, total),
             )
             self._jobs[job.id] = job
+        metrics.JOBS_RUNNING.labels(metrics.label(kind)).inc()
+        # The job's log lines keep the id of the request that started it. Only the id travels:
+        # a copy of the whole context would hand the thread Flask's finished request (and keep
+        # its upload body alive) for as long as the job runs.
         thread = threading.Thread(
-            target=self._run, args=(job, work), name=f"pulseboard-job-{kind}", daemon=True
+            target=self._run,
+            args=(job, work, REQUEST_ID.get()),
+            name=f"pulseboard-job-{kind}",
+            daemon=True,
         )
         thread.start()
         return job
+
+    def submit(self, services, context, *, kind: str, label: str, payload: dict, total: int = 1) -> Job:
+        """Run the registered task ``kind`` (dashboard.jobqueue.tasks) with ``payload`` for ``context``.
+
+        The caller checked the role; here the task runs on a thread of this process with the
+        caller's context, exactly as the Celery registry's worker runs it after re-checking it.
+        """
+        from dashboard.jobqueue.tasks import get_task
+
+        work = get_task(kind)
+        return self.start(
+            lambda job: work(job, services, context, payload),
+            workspace_id=context.workspace.id,
+            user_id=context.user_id,
+            kind=kind,
+            label=label,
+            total=total,
+        )
 
     def get(self, job_id: Any, *, workspace_id: int, user_id: int) -> Job | None:
         """The job if it exists AND belongs to this workspace and user; else None."""
@@ -162,7 +266,10 @@ class JobRegistry:
             time.sleep(0.01)
         return not job.running
 
-    def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
+    def _run(self, job: Job, work: Callable[[Job], Any], request_id: str | None = None) -> None:
+        REQUEST_ID.set(request_id)
+        if job.kind in BACKGROUND_KINDS:  # nobody waits on a page for these: pages go first
+            lower_this_thread()
         try:
             work(job)
         except Exception as exc:  # shown to the user; the details go to the log
@@ -174,6 +281,12 @@ class JobRegistry:
             with job._lock:
                 job.finished_at = time.time()
                 job.status, job.done = "done", job.total
+        finally:
+            kind = metrics.label(job.kind)
+            metrics.JOBS_RUNNING.labels(kind).dec()
+            metrics.JOBS.labels(kind, metrics.label(job.status)).inc()
+            with self._idle:
+                self._idle.notify_all()
 
     def _forget_old(self) -> None:
         cutoff = time.time() - KEEP_FINISHED_SECONDS
@@ -181,5 +294,23 @@ class JobRegistry:
             del self._jobs[key]
 
 
-#: The process-wide registry (jobs run on this process's threads, next to its warehouse handle).
-REGISTRY = JobRegistry()
+#: The registry of threads of this process (the default queue: one machine, no broker).
+THREADS = JobRegistry()
+#: The process-wide registry the callbacks use: :data:`THREADS`, or the Celery one (:func:`use_queue`).
+REGISTRY = THREADS
+
+
+def use_queue(settings) -> None:
+    """Point :data:`REGISTRY` at the queue ``settings`` ask for (one app per process in production).
+
+    ``threads`` keeps the thread registry in place (or restores it after a Celery one); ``celery``
+    puts the Redis-backed registry in its place, so every web process sees every job.
+    """
+    global REGISTRY
+    if settings.job_queue == "celery":
+        from dashboard.jobqueue.registry import CeleryJobRegistry, check_settings
+
+        check_settings(settings, web=True)  # QueueMisconfigured names the setting to change
+        REGISTRY = CeleryJobRegistry(settings)
+    elif not isinstance(REGISTRY, JobRegistry):
+        REGISTRY = THREADS

@@ -18,16 +18,21 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from cachelib import BaseCache, FileSystemCache, RedisCache
 
 from dashboard.accounts import WorkspaceContext
-from dashboard.services import Services
+from dashboard.ops.priority import background_query, on_background_thread, yield_to_pages
 from data.metrics import Metric, get_metric, query_metrics
 from data.warehouse import ScopedWarehouse, WorkspaceRef
+
+if TYPE_CHECKING:  # the services own this module's caches (Services.query_cache)
+    from dashboard.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +41,16 @@ MEMORY_BYTES = 256 * 1024 * 1024
 #: Answers larger than this are not written to the shared (file/Redis) cache.
 SHARED_MAX_BYTES = 2 * 1024 * 1024
 
-_caches: dict[str, BaseCache] = {}
-_caches_lock = threading.Lock()
-
-#: cache keys being computed right now -> set when the answer is in the cache (or failed)
-_INFLIGHT: dict[str, threading.Event] = {}
-_INFLIGHT_LOCK = threading.Lock()
 #: how long a caller waits for another's identical computation before running it itself
 INFLIGHT_WAIT_SECONDS = 60.0
+
+
+@dataclass
+class Flight:
+    """A query being computed: whether by background work, and set when it is done."""
+
+    background: bool
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 class MemoryLRU:
@@ -226,32 +233,57 @@ class LayeredCache(BaseCache):
             return bool(self.shared.clear())
 
 
-def cache_for(services: Services) -> BaseCache:
-    """The process's cache for these settings: memory LRU over the filesystem or Redis cache."""
-    settings = services.settings
-    key = settings.redis_url or str(settings.cache_path)
-    with _caches_lock:
-        if key not in _caches:
-            if settings.redis_url:
-                import redis
+class QueryCache:
+    """The app's query cache and its in-flight computations (one per ``Services``).
 
-                client = redis.Redis.from_url(settings.redis_url)
-                shared: BaseCache = RedisCache(
-                    client, key_prefix="pulseboard:", default_timeout=settings.cache_timeout
-                )
-            else:
-                shared = FileSystemCache(
-                    str(settings.cache_path / "queries"),
-                    threshold=20_000,
-                    default_timeout=settings.cache_timeout,
-                )
-            _caches[key] = LayeredCache(shared)
-        return _caches[key]
+    ``cache`` is the memory LRU over the shared filesystem or Redis cache; ``inflight`` maps the
+    keys being computed right now to an event set when the answer is in the cache (or failed).
+    """
+
+    def __init__(self, settings):
+        if settings.redis_url:
+            import redis
+
+            client = redis.Redis.from_url(settings.redis_url)
+            shared: BaseCache = RedisCache(
+                client, key_prefix="pulseboard:", default_timeout=settings.cache_timeout
+            )
+        else:
+            shared = FileSystemCache(
+                str(settings.cache_path / "queries"), threshold=20_000, default_timeout=settings.cache_timeout
+            )
+        self.cache = LayeredCache(shared)
+        self.inflight: dict[str, Flight] = {}
+        self.inflight_lock = threading.Lock()
+
+
+def cache_for(services: Services) -> BaseCache:
+    """The app's cache: memory LRU over the filesystem or Redis cache (``services.query_cache``)."""
+    return services.query_cache.cache
+
+
+def _code_fingerprint() -> str:
+    """A hash of the app's own source code (read once, at import).
+
+    The file-system and Redis caches outlive the process: without this, an upgrade kept
+    serving the old release's rendered panels and numbers until the data changed.
+    """
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha1()
+    for package in ("callbacks", "components", "dashboard", "data", "reports"):
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+#: Part of every cache key: answers cached by another version of the code are not used.
+CODE_VERSION = _code_fingerprint()
 
 
 def cache_key(workspace: WorkspaceRef, version: int, namespace: str, params: Any) -> str:
-    """The cache key of one answer: workspace id, data version, namespace and parameters."""
-    raw = f"{namespace}|{workspace.id}|{version}|{json.dumps(params, sort_keys=True, default=str)}"
+    """The cache key of one answer: code version, workspace id, data version, namespace and parameters."""
+    raw = f"{CODE_VERSION}|{namespace}|{workspace.id}|{version}|{json.dumps(params, sort_keys=True, default=str)}"
     return "q:" + hashlib.sha1(raw.encode()).hexdigest()
 
 
@@ -269,32 +301,50 @@ def cached_call(
     """
     scoped = services.warehouse.scoped(workspace)
     key = cache_key(workspace, scoped.data_version(), namespace, params)
-    cache = cache_for(services)
+    queries = services.query_cache
+    cache = queries.cache
     hit = cache.get(key)
     if hit is not None:
         return hit
+    # A background thread (insights, projections) lets running page callbacks finish first;
+    # before the single-flight entry, so that no page waits on a query that is waiting for it.
+    yield_to_pages()
     # Single flight: a page load fires its panels' callbacks at once, and several panels share
     # one frame (RFM chart and grid, say). The first caller computes; the others wait for its
     # answer instead of running the same query side by side on a 2-core machine.
-    with _INFLIGHT_LOCK:
-        running = _INFLIGHT.get(key)
+    background = on_background_thread()
+    with queries.inflight_lock:
+        running = queries.inflight.get(key)
         if running is None:
-            _INFLIGHT[key] = threading.Event()
+            queries.inflight[key] = Flight(background)
     if running is not None:
-        running.wait(INFLIGHT_WAIT_SECONDS)
-        hit = cache.get(key)
-        if hit is not None:
-            return hit
-        value = fn(scoped)  # the first caller failed (or took too long): compute it ourselves
+        # A page never waits on a background thread's query: that thread runs at a low
+        # priority, behind the other background queries; under load it could take a minute.
+        if background or not running.background:
+            running.done.wait(INFLIGHT_WAIT_SECONDS)
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
+        value = fn(scoped)  # the first caller failed, took too long, or is background work
         cache.set(key, value)
         return value
     try:
-        value = fn(scoped)
+        with background_query():
+            value = fn(scoped)
         cache.set(key, value)
         return value
     finally:
-        with _INFLIGHT_LOCK:
-            _INFLIGHT.pop(key).set()
+        with queries.inflight_lock:
+            queries.inflight.pop(key).done.set()
+
+
+def cache_peek(services: Services, workspace: WorkspaceRef, namespace: str, params: Any) -> Any:
+    """The cached answer :func:`cached_call` would return for these arguments, or None (never computes).
+
+    For callers that must not wait (a KPI card looking for a projection computed elsewhere).
+    """
+    scoped = services.warehouse.scoped(workspace)
+    return services.query_cache.cache.get(cache_key(workspace, scoped.data_version(), namespace, params))
 
 
 def metric_frame(

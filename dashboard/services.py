@@ -12,11 +12,12 @@ import threading
 from flask import current_app
 
 from dashboard.db import AppDB
+from dashboard.hardening import data_files, make_private
 from dashboard.settings import Settings
-from data import metrics
+from data.metrics import MetricService
 from data.warehouse import Warehouse
 
-#: compiled metric SQL kept between runs, in the cache dir (data.metrics.use_template_store)
+#: compiled metric SQL kept between runs, in the cache dir (data.metrics.service.TemplateStore)
 METRIC_SQL_FILE = "metric_sql.jsonl"
 
 EXTENSION_KEY = "pulseboard"
@@ -30,18 +31,46 @@ class Services:
         self.db = AppDB(settings.app_database_url)
         self._warehouse: Warehouse | None = None
         self._lock = threading.Lock()
+        self._metrics: MetricService | None = None
+        self._query_cache = None
+
+    @property
+    def query_cache(self):
+        """The app's cached metric answers (dashboard.queries.QueryCache), made on first use."""
+        if self._query_cache is None:
+            from dashboard.queries import QueryCache  # it builds on these services
+
+            with self._lock:
+                if self._query_cache is None:
+                    self._query_cache = QueryCache(self.settings)
+        return self._query_cache
+
+    @property
+    def metrics(self) -> MetricService:
+        """The metric layer's caches (compiled SQL, subscription frames) for this app."""
+        if self._metrics is None:
+            with self._lock:
+                if self._metrics is None:
+                    # Metric SQL compiled by earlier runs: a restarted server skips those compiles.
+                    self._metrics = MetricService(self.settings.cache_path / METRIC_SQL_FILE)
+        return self._metrics
 
     @property
     def warehouse(self) -> Warehouse:
         """The warehouse, opened (and migrated) on first use; raises WarehouseLocked if busy."""
         if self._warehouse is None:
+            metrics = self.metrics  # (takes the lock itself)
             with self._lock:
                 if self._warehouse is None:
-                    self._warehouse = Warehouse(
+                    warehouse = Warehouse(
                         self.settings.warehouse_location, memory_limit=self.settings.warehouse_memory_limit
                     )
-                    # Metric SQL compiled by earlier runs: a restarted server skips those compiles.
-                    metrics.use_template_store(self.settings.cache_path / METRIC_SQL_FILE)
+                    # Every query on it uses the app's metric service (data.metrics.service_of).
+                    warehouse.metric_service = metrics
+                    self._warehouse = warehouse
+                    # DuckDB creates its file with the process umask (often 0644): keep it private.
+                    for path in data_files(self.settings):
+                        make_private(path)
         return self._warehouse
 
     def close(self) -> None:

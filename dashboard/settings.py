@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: Shortest /metrics token accepted: a short one could be guessed by a scraper-shaped client.
+MIN_METRICS_TOKEN = 16
+
 
 class Settings(BaseSettings):
     """Runtime configuration. Tests build their own with a temporary ``data_dir``."""
@@ -24,7 +27,11 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL of the app DB (users, workspaces). Default: SQLite in the data dir."
     )
     warehouse_url: str | None = Field(
-        None, description="Warehouse location. Default: duckdb:///<data dir>/warehouse.duckdb."
+        None,
+        description=(
+            "Warehouse location: duckdb:///path/file.duckdb or postgresql://user@host:5432/database. "
+            "Default: duckdb:///<data dir>/warehouse.duckdb."
+        ),
     )
     warehouse_memory_limit: str | None = Field(
         None,
@@ -45,6 +52,135 @@ class Settings(BaseSettings):
         False, description="Send the session cookie over HTTPS only (set true behind TLS)."
     )
     threads: int = Field(8, description="Worker threads of `pulseboard serve`.")
+    smtp_url: str | None = Field(
+        None,
+        description=(
+            "Mail server for scheduled reports: smtp://host:25, smtp+starttls://user:password@host:587 or "
+            "smtps://user:password@host:465 (optional ?cafile=/path/ca.pem&timeout=30)."
+        ),
+    )
+    mail_from: str = Field("pulseboard@localhost", description="Sender address of report emails.")
+    public_url: str | None = Field(
+        None, description="The dashboard's address as recipients reach it (the link in report emails)."
+    )
+    scheduler: bool = Field(
+        True, description="Run the report scheduler in the `pulseboard serve` process (false: workers only)."
+    )
+    report_retention_days: int = Field(
+        90, description="Days the files of sent reports are kept for download and resending."
+    )
+    max_request_mb: int = Field(
+        350,
+        ge=1,
+        description="Largest request body in MB (uploads arrive base64-encoded: 256 MB of files need ~342 MB).",
+    )
+    login_limit_account: str = Field(
+        "5 per 15 minutes", description="Failed log-ins one account may have before it is locked out."
+    )
+    login_limit_ip: str = Field(
+        "30 per 15 minutes", description="Failed log-ins one client address may have before it is locked out."
+    )
+    api_rate_limit: str = Field("120 per minute", description="Requests one API token may make.")
+    session_idle_minutes: int = Field(
+        120, ge=0, description="Log a browser session out after this long without a request (0: never)."
+    )
+    session_max_hours: int = Field(
+        24 * 14, ge=1, description="Log every session out this long after its log-in, remember-me included."
+    )
+
+    # -- operations (docs/deploy.md, "Operations") ----------------------------------------------
+    metrics_token: str | None = Field(
+        None,
+        description="Bearer token that /metrics asks for (at least 16 characters); unset: /metrics is off (404).",
+    )
+    log_format: str = Field(
+        "text", description="Log line format: text (readable) or json (one object per line)."
+    )
+    log_level: str = Field("INFO", description="Lowest level logged by Pulseboard's own loggers.")
+    shutdown_grace: float = Field(
+        30.0, ge=0, description="Seconds `pulseboard serve` waits for running jobs after SIGTERM/SIGINT."
+    )
+
+    # -- background jobs (dashboard/jobqueue; docs/deploy.md) ----------------------------------
+    job_queue: str = Field(
+        "threads",
+        description="Where imports, syncs, insights and forecasts run: threads (of the web process) or celery.",
+    )
+    job_lease_seconds: float = Field(
+        60.0,
+        ge=5,
+        description="A Celery job whose worker sent no heartbeat for this long is marked failed.",
+    )
+    worker_concurrency: int = Field(
+        2, ge=1, description="Jobs one `pulseboard worker` runs at once (Celery)."
+    )
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < MIN_METRICS_TOKEN:
+            raise ValueError(
+                f"the metrics token must be at least {MIN_METRICS_TOKEN} characters (it is {len(value)})"
+            )
+        return value
+
+    @field_validator("job_queue")
+    @classmethod
+    def _known_job_queue(cls, value: str) -> str:
+        if value.lower() not in ("threads", "celery"):
+            raise ValueError(f"unknown job queue {value!r}; accepted: threads, celery")
+        return value.lower()
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError(f"unknown log format {value!r}; accepted: text, json")
+        return value.lower()
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        levels = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        if value.upper() not in levels:
+            raise ValueError(f"unknown log level {value!r}; accepted: {', '.join(levels)}")
+        return value.upper()
+
+    @field_validator("login_limit_account", "login_limit_ip", "api_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit {value!r} (write e.g. '5 per 15 minutes')") from exc
+        return value
+
+    # -- AI insights (dashboard/insights; docs/insights.md) -----------------------------------
+    ai_provider: str = Field("offline", description="Default insight narrator: offline, openai or anthropic.")
+    openai_api_key: str | None = Field(None, description="OpenAI key used when a workspace stored none.")
+    openai_model: str = Field("gpt-4o-mini", description="Model asked through the OpenAI API.")
+    openai_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint (a local model server); default OpenAI's."
+    )
+    anthropic_api_key: str | None = Field(
+        None, description="Anthropic key used when a workspace stored none."
+    )
+    anthropic_model: str = Field("claude-haiku-4-5", description="Model asked through the Anthropic API.")
+    anthropic_base_url: str | None = Field(None, description="Anthropic API endpoint; default Anthropic's.")
+    ai_timeout: float = Field(
+        20.0, description="Seconds an AI provider may take before the offline text is used."
+    )
+    ai_prices: dict[str, list[float]] = Field(
+        default_factory=lambda: {
+            "gpt-4o-mini": [0.15, 0.60],
+            "gpt-4o": [2.50, 10.00],
+            "claude-haiku-4-5": [1.00, 5.00],
+            "claude-sonnet-4-5": [3.00, 15.00],
+        },
+        description="Model -> [USD per million input tokens, per million output tokens] for cost estimates.",
+    )
 
     @field_validator("default_timezone")
     @classmethod
@@ -53,6 +189,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)") from exc
+        return value
+
+    @field_validator("ai_provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        if value not in ("offline", "openai", "anthropic"):
+            raise ValueError(f"unknown AI provider {value!r}; accepted: offline, openai, anthropic")
         return value
 
     @field_validator("default_currency")
@@ -67,7 +210,9 @@ class Settings(BaseSettings):
     def data_path(self) -> Path:
         """The data dir, resolved and created."""
         path = self.data_dir.expanduser().resolve()
-        path.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # Only the service account may read a business's revenue data.
+            path.mkdir(parents=True, mode=0o700)
         return path
 
     @property

@@ -155,6 +155,7 @@ NEWSLETTER_TITLE = "Northwind Notes"
 NEWSLETTER_FIRST_ISSUE = 41
 NEWSLETTER_SUBSCRIBERS = (2000, 6000)  # at the start and at the end of the history
 NEWSLETTER_WEEKDAY = 1  # Tuesday
+NEWSLETTER_SPAM_RATE = 0.0002  # spam reports per delivered email (Mailchimp "Abuse Complaints")
 NEWSLETTER_HOUR_UTC = 14
 NEWSLETTER_BUY_RATE = 0.075  # shop purchases per unique click
 NEWSLETTER_SUBJECTS = (

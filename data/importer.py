@@ -40,6 +40,8 @@ def import_file(
         found, stream = parse_file(path, source, options)  # detection is eager, parsing lazy
     except (UnrecognisedFile, UnicodeError, OSError) as exc:
         found, stream = (None if source == "auto" else source), _refuse(path, exc)
+    if display_name:
+        stream = _named(stream, path, display_name)
     try:
         on_rows = None
         if progress is not None:
@@ -53,7 +55,7 @@ def import_file(
             source=found or "unknown",
             name=name,
             status="failed",
-            error=f"{path}: {type(exc).__name__}: {exc}",
+            error=f"{display_name or path}: {type(exc).__name__}: {exc}",
         )
     return {
         "path": str(path),
@@ -62,8 +64,11 @@ def import_file(
         "inserted": result.inserted,
         "updated": result.updated,
         "quarantined": result.quarantined,
+        "skipped": result.skipped_total,
+        "skipped_reasons": dict(result.skipped),
         "status": result.status,
         "error": result.error,
+        "reconciliation": result.reconciliation,
     }
 
 
@@ -82,6 +87,14 @@ def estimate_rows(path: Path, sample_bytes: int = 256 * 1024) -> int:
         return 0
     lines = head.count(b"\n") or 1
     return max(1, round(size / (len(head) / lines)) - 1)
+
+
+def _named(stream: Iterator[Chunk], path: Path, name: str) -> Iterator[Chunk]:
+    """``stream`` with refusals naming the file as the user knows it, not by its stored path."""
+    try:
+        yield from stream
+    except UnrecognisedFile as exc:
+        raise UnrecognisedFile(str(exc).replace(str(path), name).replace(path.name, name)) from None
 
 
 def _refuse(path: Path, exc: Exception) -> Iterator[Chunk]:

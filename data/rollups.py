@@ -17,6 +17,7 @@ from datetime import datetime
 
 import duckdb
 
+from data.connectors.base import REFUND_KIND
 from data.warehouse import WorkspaceRef
 
 #: which rollups depend on which canonical table
@@ -46,7 +47,8 @@ CUSTOMER_PERIODS = {
     "customer_weekly": ("week", "", ""),
     "customer_monthly": (
         "month",
-        ", count(*), sum(payments), sum(gross), max(day)",
+        # days, not rows: customer_daily has a row per channel/product/country a customer paid through
+        ", count(DISTINCT day), sum(payments), sum(gross), max(day)",
         "ORDER BY month",
     ),
 }
@@ -58,9 +60,10 @@ LOCAL_DAY = "CAST(timezone($tz, created AT TIME ZONE 'UTC') AS DATE)"
 #: 0.2 s per million payments)
 UTC_DAY = "CAST(created AS DATE)"
 SUCCESSFUL = "status IN ('succeeded', 'refunded')"
-# Separate refund lines (PayPal, balance transactions) carry the refunded amount in `amount`.
-IS_REFUND = "kind = 'refund'"
-IS_SALE = "kind IS DISTINCT FROM 'refund' AND kind IS DISTINCT FROM 'payout'"
+# Refunds follow data.connectors.base.REFUND_CONTRACT: a sale carries its refunded part in
+# `amount_refunded`, a separate refund line (PayPal, balance transactions) its money in `amount`.
+IS_REFUND = f"kind = '{REFUND_KIND}'"
+IS_SALE = f"kind IS DISTINCT FROM '{REFUND_KIND}' AND kind IS DISTINCT FROM 'payout'"
 
 #: (earliest, latest) source timestamp an ingest touched in one table (UTC, naive)
 Span = tuple[datetime, datetime]
@@ -146,21 +149,25 @@ def _refresh_payments(
     )
     customer_where = f"WHERE workspace_id = $ws AND {SUCCESSFUL} AND {IS_SALE} AND {rows_filter}"
     _number_new_customers(cur, f"FROM payments {customer_where}", params)
-    # Payments get their customer's number first, so the grouping is over (day, integer) pairs:
-    # DuckDB's perfect hash aggregate instead of hashing customer key strings (0.74 -> 0.33 s for
-    # a million payments).
+    # Payments get their customer's number first, so the grouping is over integers rather than
+    # customer key strings (0.74 -> 0.33 s for a million payments). One row per customer, day AND
+    # channel/product/country: a customer who paid through two channels on one day counts under
+    # each (a filtered customer count equals COUNT(DISTINCT customer) of the matching payments).
+    # Readers that want one row per customer and day group these rows by (day, customer_no).
     _execute(
         cur,
         f"""
         INSERT INTO customer_daily
-        SELECT $ws, day, customer_no, any_value(channel), any_value(product), any_value(country),
-               count(*), coalesce(sum(amount_reporting), 0)
+        SELECT $ws, day, customer_no, channel, product, country,
+               count(*), coalesce(sum(amount_reporting), 0),
+               -- one row per customer and day is marked: a day's distinct customers are a count
+               row_number() OVER (PARTITION BY day, customer_no ORDER BY channel, product, country) = 1
         FROM (
             SELECT {local_day} AS day, k.customer_no, channel, product, country, amount_reporting
             FROM (SELECT * FROM payments {customer_where}) p
             JOIN customer_keys k ON k.workspace_id = $ws AND k.customer_key = {CUSTOMER_KEY}
         )
-        GROUP BY day, customer_no
+        GROUP BY day, customer_no, channel, product, country
         ORDER BY day
         """,
         params,
@@ -169,11 +176,21 @@ def _refresh_payments(
     _refresh_customer_dim_periods(cur, day_lo, day_hi, day_params)
     # The first payment day's channel/product/country describe how the customer was acquired
     # (arg_min_null: unknown on that day stays unknown, rather than borrowing a later day's value).
+    # A customer can pay through several channels on that day: the key orders those rows too, so
+    # the three come from one row and a rebuild picks the same one as an incremental refresh.
+    # The ordered pick runs over the first day's rows only (found by an integer join), not over
+    # every customer-day: the row with the least key is on the first day anyway.
     first = """
-        SELECT workspace_id, customer_no, arg_min(day, day) AS first_day, arg_min_null(channel, day) AS channel,
-               arg_min_null(product, day) AS product, arg_min_null(country, day) AS country
-        FROM customer_daily WHERE workspace_id = $ws {only}
-        GROUP BY workspace_id, customer_no
+        WITH d AS (
+            SELECT customer_no, day, channel, product, country
+            FROM customer_daily WHERE workspace_id = $ws {only}
+        ), f AS (SELECT customer_no, min(day) AS first_day FROM d GROUP BY customer_no)
+        SELECT CAST($ws AS BIGINT) AS workspace_id, f.customer_no, f.first_day,
+               arg_min_null(d.channel, row(d.day, d.channel, d.product, d.country)) AS channel,
+               arg_min_null(d.product, row(d.day, d.channel, d.product, d.country)) AS product,
+               arg_min_null(d.country, row(d.day, d.channel, d.product, d.country)) AS country
+        FROM f JOIN d ON d.customer_no = f.customer_no AND d.day = f.first_day
+        GROUP BY f.customer_no, f.first_day
     """
     if span is None:
         cur.execute("DELETE FROM customer_first WHERE workspace_id = $ws", {"ws": workspace.id})
@@ -269,14 +286,19 @@ def _refresh_customer_dim_periods(
     for table, unit in CUSTOMER_DIM_PERIODS.items():
         where, where_days = _whole_periods_sql(unit, day_lo, day_hi)
         cur.execute(f"DELETE FROM {table} WHERE workspace_id = $ws AND {where}", params)
-        parts = " UNION ALL ".join(
-            f"""SELECT workspace_id, '{dim}' AS dim, coalesce(CAST({dim} AS VARCHAR), '(none)') AS value,
-                       CAST(date_trunc('{unit}', day) AS DATE) AS {unit}, customer_no
-                FROM customer_daily WHERE workspace_id = $ws AND {where_days} GROUP BY ALL"""
-            for dim in CUSTOMER_DIMS
-        )
         # Ordered by dimension and value: a filter then reads only the row groups of its value.
-        cur.execute(f"INSERT INTO {table} SELECT * FROM ({parts}) ORDER BY dim, value, {unit}", params)
+        # One ordered INSERT per dimension, in the dimensions' sort order, lays the rows out as
+        # one ORDER BY dim, value over all of them would, without sorting the union (a rebuild
+        # at 1M payments, measured alone on a loaded machine: 4.5 -> 3.4 s CPU per table).
+        for dim in sorted(CUSTOMER_DIMS):
+            cur.execute(
+                f"""INSERT INTO {table}
+                    SELECT workspace_id, '{dim}' AS dim, coalesce(CAST({dim} AS VARCHAR), '(none)') AS value,
+                           CAST(date_trunc('{unit}', day) AS DATE) AS {unit}, customer_no
+                    FROM customer_daily WHERE workspace_id = $ws AND {where_days} GROUP BY ALL
+                    ORDER BY value, {unit}""",
+                params,
+            )
 
 
 def _whole_periods_sql(unit: str, day_lo: str | None, day_hi: str | None) -> tuple[str, str]:

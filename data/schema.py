@@ -15,6 +15,10 @@ from dataclasses import dataclass
 import polars as pl
 
 MONEY = pl.Decimal(18, 2)
+#: Money a vendor reports beyond cents (Meta's ``Amount spent`` has up to 8 decimals, Google Ads
+#: costs come in micros): kept as given so a file's total equals the vendor's own total; only the
+#: display rounds. 12 integer digits hold any plausible amount (ingest quarantines >= 1e12).
+PRECISE_MONEY = pl.Decimal(20, 8)
 
 #: Columns every canonical row carries; the ingest layer fills workspace_id and ingested_at.
 KEY_COLUMNS = ("workspace_id", "source", "source_id")
@@ -124,14 +128,14 @@ AD_DAILY = Table(
         "platform": pl.Utf8,  # google_ads | meta_ads | ...
         "campaign_id": pl.Utf8,
         "campaign": pl.Utf8,
-        "spend": MONEY,
+        "spend": PRECISE_MONEY,
         "currency": pl.Utf8,
-        "spend_reporting": MONEY,
+        "spend_reporting": PRECISE_MONEY,
         "impressions": pl.Int64,
         "clicks": pl.Int64,
         "conversions": pl.Float64,
-        "conversion_value": MONEY,
-        "conversion_value_reporting": MONEY,
+        "conversion_value": PRECISE_MONEY,
+        "conversion_value_reporting": PRECISE_MONEY,
     },
     required=("date", "campaign"),
     money=(
@@ -160,10 +164,13 @@ EMAIL_CAMPAIGNS = Table(
         "revenue": MONEY,
         "currency": pl.Utf8,
         "revenue_reporting": MONEY,
+        # spam reports (abuse complaints); last: migration 0010 appended it, and rows are
+        # inserted by position
+        "complaints": pl.Int64,
     },
     required=("sent_at",),
     money=(("revenue", "currency", "revenue_reporting"),),
-    non_negative=("recipients", "delivered", "unique_opens", "unique_clicks", "bounces"),
+    non_negative=("recipients", "delivered", "unique_opens", "unique_clicks", "bounces", "complaints"),
     date_column="sent_at",
 )
 
@@ -243,10 +250,12 @@ def conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     columns the connector did provide, so a connector bug surfaces here, not in the warehouse.
     """
     spec = {"source": pl.Utf8, "source_id": pl.Utf8, **TABLES[table].columns}
+    schema = frame.schema
     exprs = []
     for name, dtype in spec.items():
-        if name in frame.columns:
-            exprs.append(pl.col(name).cast(dtype))
+        if name in schema:
+            # already the right type (a conformed frame, conformed again): no cast pass over it
+            exprs.append(pl.col(name) if schema[name] == dtype else pl.col(name).cast(dtype))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
     return frame.select(exprs)

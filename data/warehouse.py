@@ -1,5 +1,9 @@
 """The analytical warehouse: one DuckDB file per installation, reached through ibis.
 
+A ``postgresql://`` URL opens the same warehouse on PostgreSQL instead
+(:class:`data.warehouse_pg.PostgresWarehouse`, docs/warehouse-postgres.md): the same tables,
+migrations and queries, the DuckDB SQL transpiled by sqlglot.
+
 One :class:`Warehouse` per process owns the DuckDB connection; every thread gets its own
 cursor (DuckDB connections are not safe to share between threads, and Dash serves callbacks
 on threads). Writes are serialised inside the process with a lock, and each ingest runs in a
@@ -45,6 +49,8 @@ READABLE_TABLES = frozenset(
         "ingest_runs",
         "quarantine",
         "fx_rates",
+        "ai_event_details",
+        "insight_feedback",
     }
 )
 
@@ -69,12 +75,21 @@ class WorkspaceRef:
     locale: str = "en-US"
 
 
+#: URL schemes of a PostgreSQL warehouse (SQLAlchemy's driver suffixes accepted too)
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def is_postgres_url(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL warehouse rather than a DuckDB file."""
+    return url.startswith(POSTGRES_SCHEMES)
+
+
 def duckdb_path(url: str) -> str:
     """The file path in a ``duckdb:///path`` URL (``duckdb://:memory:`` for an in-memory one)."""
     if not url.startswith("duckdb://"):
         raise WarehouseError(
-            f"unsupported warehouse URL {url!r}: this release stores the warehouse in DuckDB "
-            "(duckdb:///path/to/file.duckdb)"
+            f"unsupported warehouse URL {url!r}: use a DuckDB file (duckdb:///path/to/file.duckdb) "
+            "or PostgreSQL (postgresql://user@host:5432/database)"
         )
     path = url.removeprefix("duckdb://")
     if path in ("", ":memory:", "/:memory:"):
@@ -96,7 +111,27 @@ def default_memory_limit() -> str:
 
 
 class Warehouse:
-    """The process-wide warehouse handle."""
+    """The process-wide warehouse handle.
+
+    ``Warehouse(url)`` with a ``postgresql://`` URL gives a
+    :class:`data.warehouse_pg.PostgresWarehouse` (a subclass), so every caller opens either the
+    same way.
+    """
+
+    #: the metric layer's caches for queries on this warehouse (data.metrics.MetricService): the
+    #: app's Services sets its own; data.metrics.service_of attaches a fresh one otherwise
+    metric_service = None
+    #: which engine answers: "duckdb" or "postgres"
+    backend = "duckdb"
+
+    def __new__(cls, url: str, **kwargs):
+        """A :class:`data.warehouse_pg.PostgresWarehouse` for a PostgreSQL URL, else a DuckDB one."""
+        if cls is Warehouse and is_postgres_url(url):
+            # Imported here: psycopg and sqlglot's transpiler stay off the DuckDB path.
+            from data.warehouse_pg import PostgresWarehouse
+
+            return super().__new__(PostgresWarehouse)
+        return super().__new__(cls)
 
     def __init__(self, url: str, *, memory_limit: str | None = None):
         self.url = url
@@ -123,6 +158,11 @@ class Warehouse:
                     f"the warehouse {self.path} is open in another process (is `pulseboard serve` running?)"
                 ) from exc
             raise WarehouseError(f"cannot open the warehouse {self.path}: {exc}") from exc
+        self._init_state()
+        self.migrate()
+
+    def _init_state(self) -> None:
+        """The per-process bookkeeping every backend keeps (thread locals, locks, caches)."""
         self._local = threading.local()
         self.write_lock = threading.RLock()
         # data_version per workspace, read once and kept until the next write transaction ends.
@@ -133,7 +173,6 @@ class Warehouse:
         self._generation = 0
         self._versions_lock = threading.Lock()
         self._schema_generation = 0
-        self.migrate()
 
     # -- connections ---------------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -212,12 +251,19 @@ class Warehouse:
         """Close the connection (each thread's cursor goes with it)."""
         self._con.close()
 
+    def lock_workspace(self, cur, workspace_id: int) -> None:
+        """Serialise writers of one workspace inside the current transaction.
+
+        Nothing to do on DuckDB: one process holds the file and ``write_lock`` serialises its
+        writers. (PostgreSQL takes a transaction-scoped advisory lock.)
+        """
+
     # -- schema --------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
         """Apply pending versioned SQL migrations from data/migrations; returns the ones applied."""
         applied: list[str] = []
         with self.write_lock:
-            cur = self._con.cursor()
+            cur = self._migration_cursor()
             cur.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
             )
@@ -241,6 +287,10 @@ class Warehouse:
             self._schema_generation += 1
             self.forget_versions()
         return applied
+
+    def _migration_cursor(self):
+        """A cursor of its own for :meth:`migrate` (closed when it ends)."""
+        return self._con.cursor()
 
     def scoped(self, workspace: WorkspaceRef) -> ScopedWarehouse:
         """The workspace-scoped view that pages, reports and the CLI use."""

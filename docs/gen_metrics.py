@@ -6,9 +6,14 @@ from data.metrics import CATALOGUE
 
 HEADER = """# Metrics
 
-Every number Pulseboard shows comes from one definition in `data/metrics.py`: the pages, the
-downloads, the CLI (`pulseboard metric NAME ...`) and, as they arrive, reports all call the same
-`query_metric`. Days are calendar days in the workspace's time zone; money is in the
+Every number Pulseboard shows comes from one definition in `data/metrics/catalogue.py`: the
+pages, the downloads, the CLI (`pulseboard metric NAME ...`) and, as they arrive, reports all
+call the same `query_metric`. `pulseboard metric NAME --workspace W --from D --to D --sql`
+prints the SQL that answers a request, runnable as printed (the shortest way to follow a
+number to its source). The package, in reading order: `catalogue` (definitions), `request`
+(`MetricRequest`), `execute` (answering), `compile` (SQL templates), `calendar`, `derived`
+and `subscriptions` (metrics computed from other answers), `service` (the caches, one
+`MetricService` per app). Days are calendar days in the workspace's time zone; money is in the
 workspace's reporting currency. Ratios are computed from the summed parts of each period or
 group (never an average of daily ratios) and are empty when the denominator is zero.
 
@@ -17,21 +22,56 @@ Grains: `total`, `day`, `week` (weeks start on Monday), `month`. Comparisons:
 year earlier; 29 February maps to 28 February). Each period of a comparison lines up with the
 period at the same position in the current range.
 
+Ratios are shown as percentages, and a ratio's change against a comparison is said in
+percentage points (2.8% -> 9.6% is +6.8 pts, not +243%); the catalogue says so in each
+metric's `change_unit`. Durations say what they count (`days` or `months`).
+
+Derived metrics (ARPA, LTV, NRR, churn rates, CAC, CAC payback, open pipeline ...) are computed
+from other answers for each period, so they cannot be split by a dimension; the subscription
+ones can be filtered by plan (`where={"plan": ...}`). A derived value is empty, never zero,
+where its denominator is zero (LTV when nobody churned).
+
+**CAC payback** = CAC / monthly revenue per customer, in months: CAC counts every new paying
+customer (ad spend / new customers), so it is earned back from what one paying customer brings
+in a month (net revenue / active customers / months in the period), not from ARPA (MRR per
+subscriber), which counts a different population.
+
 | name | label | unit | up is good | additive | split by |
 |---|---|---|---|---|---|
 """
 
 
+def _unit(m) -> str:
+    """The unit column: the unit, what a duration counts, how a change is said for ratios."""
+    if m.unit_label:
+        return f"{m.unit} ({m.unit_label})"
+    return f"{m.unit} (change in points)" if m.change_unit == "points" else m.unit
+
+
+def _splits(m) -> str:
+    """The split-by column: derived metrics can be filtered by their dimensions, not split."""
+    if m.derive is not None:
+        return f"filter: {', '.join(m.dimensions)}" if m.dimensions else "—"
+    return ", ".join(m.dimensions) or "—"
+
+
+def _source(m) -> str:
+    """Where the number comes from, in words."""
+    at_end = ", value at the end of each period" if m.snapshot else ""
+    if m.derive is not None:
+        return f"derived from other answers, table `{m.table}`{at_end}"
+    return f"table `{m.table}`, dated by `{m.date_column}`{at_end}"
+
+
 def main() -> None:
     """Write docs/metrics.md."""
     rows = [
-        f"| `{m.name}` | {m.label} | {m.unit} | {'yes' if m.up_is_good else 'no'} | "
-        f"{'yes' if m.additive else 'no'} | {', '.join(m.dimensions) or '—'} |"
+        f"| `{m.name}` | {m.label} | {_unit(m)} | {'yes' if m.up_is_good else 'no'} | "
+        f"{'yes' if m.additive else 'no'} | {_splits(m)} |"
         for m in CATALOGUE.values()
     ]
     sections = [
-        f"## `{m.name}` — {m.label}\n\n{m.description}\n\nFormula: `{m.formula}` (table `{m.table}`, "
-        f"dated by `{m.date_column}`{', value at the end of each period' if m.snapshot else ''}).\n"
+        f"## `{m.name}` — {m.label}\n\n{m.description}\n\nFormula: `{m.formula}` ({_source(m)}).\n"
         for m in CATALOGUE.values()
     ]
     text = HEADER + "\n".join(rows) + "\n\n" + "\n".join(sections)

@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from components import ids
 from components.filter_bar import filter_bar, state_from_query
+from components.insights import insights_panel
 from components.kpi_card import kpi_placeholder
 from components.overview import KPI_LABELS, OVERVIEW_KPIS, TREND_CHOICES
 from components.shell import page_header
@@ -23,7 +24,14 @@ def layout(**kwargs):
         [
             page_header("Overview"),
             filter_bar(state),
-            dcc.Loading(html.Div(placeholders, id=ids.OVERVIEW_KPIS), type="dot", delay_show=300),
+            dcc.Loading(
+                html.Div(placeholders, id=ids.OVERVIEW_KPIS),
+                type="dot",
+                delay_show=300,
+                # only the row itself: the projection poll filling its cards must not blank it
+                target_components={ids.OVERVIEW_KPIS: "children"},
+            ),
+            insights_panel(),
             dbc.Card(
                 [
                     dbc.CardHeader(

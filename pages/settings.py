@@ -1,10 +1,11 @@
-"""Settings: the workspace's goals (owners set them), light/dark theme, and who you are."""
+"""Settings: goals (owners set them), light/dark theme, who you are, people, the report logo, audit, privacy."""
 
 import dash
 from dash import dcc, html
 
 from components import ids
-from components.settings import section
+from components.privacy import privacy_section
+from components.settings import password_form, section, sessions_block
 from components.shell import page_header
 
 # Last in the navbar: the analytics pages come first, then data sources, then settings.
@@ -16,9 +17,14 @@ def layout(**kwargs):
     loading = html.Div("Loading…", className="small text-body-secondary")
     return html.Div(
         [
-            page_header("Settings", "Goals for the workspace, and how Pulseboard looks for you."),
+            page_header(
+                "Settings",
+                "Goals, appearance, your account, people, the report logo, the audit log and customer privacy.",
+            ),
             dcc.Store(id=ids.SETTINGS_INIT, data=0),
             dcc.Store(id=ids.SETTINGS_GOALS_VERSION, data=0),
+            # re-renders the goals while their chances are computed (the callback turns it off)
+            dcc.Interval(id=ids.SETTINGS_GOALS_POLL, interval=1500, max_intervals=80, disabled=True),
             section(
                 "Goals",
                 [
@@ -31,7 +37,38 @@ def layout(**kwargs):
                 section_id="goals",
             ),
             section("Appearance", html.Div(loading, id=ids.SETTINGS_APPEARANCE), section_id="appearance"),
-            section("Account", html.Div(loading, id=ids.SETTINGS_ACCOUNT), section_id="account"),
+            section(
+                "Account",
+                [html.Div(loading, id=ids.SETTINGS_ACCOUNT), password_form(), sessions_block()],
+                section_id="account",
+            ),
+            section(
+                "People",
+                [
+                    dcc.Store(id=ids.SETTINGS_PEOPLE_VERSION, data=0),
+                    html.Div(loading, id=ids.SETTINGS_PEOPLE),
+                    html.Div(id=ids.SETTINGS_PEOPLE_MESSAGE, **{"aria-live": "polite"}),
+                    html.Div(id=ids.SETTINGS_INVITE_RESULT, **{"aria-live": "polite"}),
+                ],
+                subtitle="Who can see this workspace, and in which role.",
+                section_id="people",
+            ),
+            section(
+                "Reports",
+                [
+                    html.Div(loading, id=ids.SETTINGS_LOGO),
+                    html.Div(id=ids.SETTINGS_LOGO_MESSAGE, **{"aria-live": "polite"}),
+                ],
+                subtitle="The logo on the cover of the workspace's PDF reports (owners change it).",
+                section_id="reports",
+            ),
+            section(
+                "Audit log",
+                html.Div(loading, id=ids.SETTINGS_AUDIT),
+                subtitle="Log-ins, downloads, API tokens, connector and membership changes.",
+                section_id="audit",
+            ),
+            privacy_section(),
         ],
         className="pb-settings",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +20,25 @@ from data.ingest import ingest_chunks
 PASSWORD = "correct horse battery"
 
 
+@pytest.fixture(autouse=True)
+def fresh_job_registry(monkeypatch):
+    """Each test its own job registry and projection runner, and no page request in flight: work an earlier test left running
+    (its server and warehouse already gone) must not count against this test's workspace or be
+    waited for."""
+    from dashboard import jobs
+    from dashboard.forecast import cards
+
+    monkeypatch.setattr(jobs, "REGISTRY", jobs.JobRegistry())
+    # the same for the KPI cards' projections: an earlier test's backlog (one fit at a time, for
+    # services long closed) must not keep this test's projections waiting
+    monkeypatch.setattr(cards, "RUNNER", cards.Runner())
+    # and a quiet process: a page request an earlier test's server left open must not make this
+    # test's background work wait for the pages to settle
+    from dashboard.ops import priority
+
+    priority.reset()
+
+
 @pytest.fixture
 def settings(tmp_path, monkeypatch) -> Settings:
     """Settings on a temporary data dir; the environment cannot leak in."""
@@ -26,6 +47,37 @@ def settings(tmp_path, monkeypatch) -> Settings:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)  # no .env from the repo
     return Settings(data_dir=tmp_path / "var")
+
+
+@contextlib.contextmanager
+def readonly_services(tmp_path_factory, name: str):
+    """Services on a fresh data dir for a whole module whose tests only read (set up once).
+
+    Loading a fixture through the real ingest path costs seconds; tests that only query it can
+    share one copy instead of each building its own. Tests that write use ``services``.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        for key in list(os.environ):
+            if key.startswith("PULSEBOARD_"):
+                mp.delenv(key)
+        path = tmp_path_factory.mktemp(name)
+        mp.chdir(path)
+        services = Services(Settings(data_dir=path / "var"))
+        services.db.upgrade()
+        try:
+            yield services
+        finally:
+            services.close()
+
+
+def acme_workspace(services):
+    """Workspace "acme" (USD, UTC) with an owner, an analyst and a viewer."""
+    with services.db.session() as db:
+        ws = ensure_workspace(db, "acme", name="Acme", currency="USD", timezone="UTC")
+        create_user(db, "owner@acme.test", PASSWORD, workspace=ws, role="owner")
+        create_user(db, "analyst@acme.test", PASSWORD, workspace=ws, role="analyst")
+        create_user(db, "viewer@acme.test", PASSWORD, workspace=ws, role="viewer")
+        return to_ref(ws)
 
 
 @pytest.fixture
@@ -39,12 +91,7 @@ def services(settings):
 @pytest.fixture
 def workspace(services):
     """An empty workspace "acme" (USD, UTC) with an owner, an analyst and a viewer."""
-    with services.db.session() as db:
-        ws = ensure_workspace(db, "acme", name="Acme", currency="USD", timezone="UTC")
-        create_user(db, "owner@acme.test", PASSWORD, workspace=ws, role="owner")
-        create_user(db, "analyst@acme.test", PASSWORD, workspace=ws, role="analyst")
-        create_user(db, "viewer@acme.test", PASSWORD, workspace=ws, role="viewer")
-        return to_ref(ws)
+    return acme_workspace(services)
 
 
 @pytest.fixture
@@ -117,7 +164,9 @@ class AuthActions:
         return self.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
     def logout(self):
-        return self.client.get("/logout")
+        page = self.client.get("/logout").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        return self.client.post("/logout", data={"csrf_token": token})
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import polars as pl
 
-from data.connectors.base import Chunk, RowError, UnrecognisedFile
-from data.schema import MONEY, conform
+from data.connectors.base import SKIP_BLANK, SKIP_NOT_A_ROW, Chunk, RowError, UnrecognisedFile
+from data.schema import MONEY, PRECISE_MONEY, conform
 
 LINE_COL = "__line"
 HEAD_BYTES = 256 * 1024
@@ -93,18 +93,68 @@ def _xlsx_cell(value: object) -> str:
     return str(value)
 
 
+#: A workbook is a zip: what it unpacks to is checked before anything is read, so a small upload
+#: cannot make the server decompress (and hold) gigabytes. An export this big should be a CSV.
+XLSX_MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+#: shared strings are loaded whole by openpyxl: their part is held to a smaller bound
+XLSX_MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+#: cells read from one sheet (rows x columns)
+XLSX_MAX_CELLS = 50_000_000
+
+
+def check_workbook_size(path: Path) -> None:
+    """Refuse a workbook that unpacks to more than the limits above (UnrecognisedFile, no reading)."""
+    import zipfile
+
+    name = Path(path).name
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnrecognisedFile(f"{name}: not a readable Excel workbook ({exc})") from None
+    total = sum(i.file_size for i in infos)
+    shared = sum(i.file_size for i in infos if i.filename.lower().endswith("sharedstrings.xml"))
+    mb = 1024 * 1024
+    if total > XLSX_MAX_UNPACKED_BYTES:
+        raise UnrecognisedFile(
+            f"{name}: this workbook unpacks to {total // mb:,} MB, more than the "
+            f"{XLSX_MAX_UNPACKED_BYTES // mb} MB Pulseboard reads; export it as CSV instead"
+        )
+    if shared > XLSX_MAX_SHARED_STRINGS_BYTES:
+        raise UnrecognisedFile(
+            f"{name}: this workbook's text unpacks to {shared // mb:,} MB, more than the "
+            f"{XLSX_MAX_SHARED_STRINGS_BYTES // mb} MB Pulseboard reads; export it as CSV instead"
+        )
+
+
 def _xlsx_rows(path: Path, limit: int | None = None) -> Iterator[list[str]]:
     import openpyxl  # only needed for workbooks
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    check_workbook_size(path)
+    # opened from a handle: openpyxl refuses a path whose name does not end in .xlsx, and a
+    # workbook is known by its content ("export.csv" that is really a workbook still reads)
+    handle = open(path, "rb")  # noqa: SIM115 - closed in the finally below, after the lazy reads
+    try:
+        wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except BaseException:
+        handle.close()
+        raise
     try:
         ws = wb.worksheets[0]
+        cells = 0
         for i, row in enumerate(ws.iter_rows(values_only=True)):
             if limit is not None and i >= limit:
                 break
+            cells += len(row)
+            if cells > XLSX_MAX_CELLS:
+                raise UnrecognisedFile(
+                    f"{Path(path).name}: more than {XLSX_MAX_CELLS:,} cells in the first sheet; "
+                    "export it as CSV instead"
+                )
             yield [_xlsx_cell(v) for v in row]
     finally:
         wb.close()
+        handle.close()
 
 
 def read_head(path: Path, n_bytes: int = HEAD_BYTES) -> str:
@@ -287,6 +337,13 @@ class CsvBatches:
     header_line: int = 1
     separator: str | None = None
     columns: list[str] = field(default_factory=list)
+    #: blank lines (every cell empty) dropped so far and not yet handed on by :meth:`take_blank`
+    blank_rows: int = 0
+
+    def take_blank(self) -> int:
+        """Blank lines dropped since the last call (pass to ``build_chunk(blank_rows=...)``)."""
+        count, self.blank_rows = self.blank_rows, 0
+        return count
 
     def __post_init__(self) -> None:
         lines = head_lines(read_head(self.path), self.header_line + 1)
@@ -344,7 +401,10 @@ class CsvBatches:
                         part = part.with_columns(base.alias(LINE_COL))
                     part = part.drop("__row")
                     if data_cols:
-                        part = part.filter(~pl.all_horizontal([pl.col(c).is_null() for c in data_cols]))
+                        blank = pl.all_horizontal([pl.col(c).is_null() for c in data_cols])
+                        before = part.height
+                        part = part.filter(~blank)
+                        self.blank_rows += before - part.height
                     yield part
 
 
@@ -465,20 +525,33 @@ def guess_decimal_comma(*columns: pl.Series) -> bool | None:
     return None
 
 
-def parse_money(s: pl.Series, decimal_comma: bool | None = None) -> pl.Series:
-    """Parse amounts in major units to Decimal(18, 2) without going through floats on the happy path (``15.00``); other spellings (``"1.234,56"``, ``$1,011.70``) go through the general cleaner.
+def parse_money(s: pl.Series, decimal_comma: bool | None = None, dtype: pl.Decimal = MONEY) -> pl.Series:
+    """Parse amounts in major units to ``dtype`` (Decimal(18, 2) by default; ``PRECISE_MONEY`` keeps 8 decimals) without going through floats on the happy path (``15.00``); other spellings (``"1.234,56"``, ``$1,011.70``) go through the general cleaner.
 
     Extra decimals are rounded half away from zero.
     """
     wide = pl.Decimal(38, 10)
+    scale = dtype.scale
     if s.dtype != pl.Utf8:
-        return s.cast(pl.Float64).cast(wide).round(2).cast(MONEY).rename(s.name)
+        floats = s.cast(pl.Float64)
+        floats = pl.select(pl.when(floats.abs() < MAX_AMOUNT).then(floats)).to_series()
+        return floats.cast(wide).round(scale).cast(dtype).rename(s.name)
     fast = s.str.strip_chars().cast(wide, strict=False)
     if fast.null_count() != s.null_count():
         clean, pct = _clean_number_strings(s, decimal_comma)
         fast = clean.cast(wide, strict=False)
         fast = pl.select(pl.when(pct).then(None).otherwise(fast)).to_series()
-    return fast.round(2).cast(MONEY).rename(s.name)
+    return _plausible(fast).round(scale).cast(dtype).rename(s.name)
+
+
+def _plausible(amounts):
+    """Amounts below :data:`MAX_AMOUNT` (an Expr or a Series); larger ones become null.
+
+    The row is then rejected as implausible instead of failing the file on a DECIMAL overflow.
+    """
+    if isinstance(amounts, pl.Series):
+        return pl.select(pl.when(amounts.abs() < MAX_AMOUNT).then(amounts)).to_series().rename(amounts.name)
+    return pl.when(amounts.abs() < MAX_AMOUNT).then(amounts)
 
 
 def parse_bool(s: pl.Series) -> pl.Series:
@@ -1006,15 +1079,36 @@ def build_chunk(
     checks: Sequence[Check] = (),
     keep: pl.Series | None = None,
     rows_read: int | None = None,
+    *,
+    skip_reason: str = SKIP_NOT_A_ROW,
+    skips: Sequence[tuple[pl.Series, str]] = (),
+    blank_rows: int = 0,
 ) -> Chunk:
     """Assemble a :class:`Chunk`.
 
     canonical columns from ``values`` (Series or scalars), rows failing a check become :class:`RowError`
-    (first failing check wins), rows with ``keep`` False are skipped silently (still counted in rows_read).
+    (first failing check wins). Rows are skipped (read, counted per reason in ``Chunk.skipped``,
+    not imported) where a ``skips`` mask is True (the first matching reason counts) or else
+    where ``keep`` is False (reason ``skip_reason``). ``blank_rows`` blank lines dropped by
+    :class:`CsvBatches` before this batch are counted as read and skipped too.
     """
     n = raw.height
     lines = raw.get_column(LINE_COL) if LINE_COL in raw.columns else pl.int_range(2, n + 2, eager=True)
     keep_mask = keep.fill_null(False) if keep is not None else pl.Series([True] * n, dtype=pl.Boolean)
+    skipped: dict[str, int] = {}
+    taken = pl.Series([False] * n, dtype=pl.Boolean)
+    for mask, reason in skips:
+        hit = mask.fill_null(False) & ~taken
+        count = int(hit.sum())
+        if count:
+            skipped[reason] = skipped.get(reason, 0) + count
+            taken = taken | hit
+    rest = int((~keep_mask & ~taken).sum())
+    if rest:
+        skipped[skip_reason] = skipped.get(skip_reason, 0) + rest
+    keep_mask = keep_mask & ~taken
+    if blank_rows:
+        skipped[SKIP_BLANK] = blank_rows
     bad_any = pl.Series([False] * n, dtype=pl.Boolean)
     errors: list[RowError] = []
     raw_cols = [c for c in raw.columns if c != LINE_COL]
@@ -1030,7 +1124,8 @@ def build_chunk(
             errors.append(
                 RowError(
                     row_number=int(line),
-                    column=check.column,
+                    # the file's own header ("Created date (UTC)"), which the user can find
+                    column=check.source_column or check.column,
                     reason=check.reason(value),
                     raw={k: (None if v is None else str(v)) for k, v in row.items()},
                 )
@@ -1052,9 +1147,19 @@ def build_chunk(
         table=table,
         frame=conform(table, frame),
         errors=errors,
-        rows_read=n if rows_read is None else rows_read,
+        rows_read=(n if rows_read is None else rows_read) + blank_rows,
         row_numbers=lines.cast(pl.Int64).rename("row_number"),
+        skipped=skipped,
+        source_columns={c.column: c.source_column for c in checks if c.column and c.source_column},
     )
+
+
+def count_blank(chunk: Chunk, blank_rows: int) -> Chunk:
+    """Count ``blank_rows`` blank lines as read and skipped in ``chunk`` (for chunks not made by build_chunk)."""
+    if blank_rows:
+        chunk.rows_read += blank_rows
+        chunk.skipped[SKIP_BLANK] = chunk.skipped.get(SKIP_BLANK, 0) + blank_rows
+    return chunk
 
 
 def missing_columns(path: Path, what: str, columns: Sequence[str], **needed: str | None) -> None:
@@ -1072,8 +1177,17 @@ def reason_date(expected: str) -> Callable[[str | None], str]:
     return lambda v: f"unparseable date {v!r} (expected {expected})"
 
 
+#: amounts at or above this are implausible for one row (and would not fit the warehouse's DECIMAL)
+MAX_AMOUNT = 10**12
+
+
 def reason_number(v: str | None) -> str:
-    """A RowError reason for a non-numeric value."""
+    """A RowError reason for a value that is not a number, or not a plausible one (>= 1e12)."""
+    try:
+        if v is not None and abs(float(str(v).replace(",", "").strip())) >= MAX_AMOUNT:
+            return f"implausible amount {v!r} (at most 999,999,999,999.99)"
+    except ValueError:
+        pass
     return f"not a number: {v!r}"
 
 
@@ -1117,7 +1231,7 @@ def country_code(s: pl.Series) -> pl.Series:
 class Spec:
     """How to parse one raw column.
 
-    ``kind`` is money, float, int, percent, datetime, date, currency, bool or str; ``formats`` for dates;
+    ``kind`` is money (cents), precise_money (8 decimals, see ``data.schema.PRECISE_MONEY``), float, int, percent, datetime, date, currency, bool or str; ``formats`` for dates;
     ``tz`` for local datetimes.
     """
 
@@ -1130,7 +1244,9 @@ class Spec:
 def _fast_expr(spec: Spec) -> pl.Expr:
     e = pl.col(spec.source)  # type: ignore[arg-type]
     if spec.kind == "money":
-        return e.cast(pl.Decimal(38, 10), strict=False).round(2).cast(MONEY)
+        return _plausible(e.cast(pl.Decimal(38, 10), strict=False)).round(2).cast(MONEY)
+    if spec.kind == "precise_money":
+        return _plausible(e.cast(pl.Decimal(38, 10), strict=False)).round(8).cast(PRECISE_MONEY)
     if spec.kind == "float":
         return e.cast(pl.Float64, strict=False)
     if spec.kind == "int":
@@ -1155,6 +1271,8 @@ def _fast_expr(spec: Spec) -> pl.Expr:
 def _full_parse(s: pl.Series, spec: Spec, decimal_comma: bool | None) -> pl.Series:
     if spec.kind == "money":
         return parse_money(s, decimal_comma)
+    if spec.kind == "precise_money":
+        return parse_money(s, decimal_comma, PRECISE_MONEY)
     if spec.kind == "float":
         return parse_float(s, decimal_comma)
     if spec.kind == "percent":
@@ -1174,6 +1292,7 @@ def _full_parse(s: pl.Series, spec: Spec, decimal_comma: bool | None) -> pl.Seri
 
 _NULL_OF = {
     "money": MONEY,
+    "precise_money": PRECISE_MONEY,
     "float": pl.Float64,
     "percent": pl.Float64,
     "int": pl.Int64,

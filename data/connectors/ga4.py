@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from data.connectors import _text as t
-from data.connectors.base import Chunk, ParseOptions, RowError, UnrecognisedFile
+from data.connectors.base import SKIP_SUMMARY, Chunk, ParseOptions, RowError, UnrecognisedFile
 
 SOURCE = "ga4"
 FORMATS = (
@@ -226,4 +226,5 @@ def _parse_table(tb: _Table, options: ParseOptions, rep: str) -> Iterator[Chunk]
             },
             checks,
             keep=keep,
+            skip_reason=SKIP_SUMMARY,
         )

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from data.connectors import _text as t
-from data.connectors.base import Chunk, ParseOptions, UnrecognisedFile
+from data.connectors.base import REFUND_KIND, Chunk, ParseOptions, UnrecognisedFile
 from data.schema import MONEY, TABLES
 
 SOURCE = "generic"
@@ -158,11 +158,16 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
             raise UnrecognisedFile(
                 f"{path.name}: mapping gives no column or default for required {', '.join(missing_required)}"
             )
-        yield t.build_chunk(table_name, SOURCE, raw, values, checks)
+        yield t.build_chunk(table_name, SOURCE, raw, values, checks, blank_rows=reader.take_blank())
 
 
 def _payment_defaults(values: dict[str, object], n: int) -> dict[str, object]:
-    """Fill refunds/fee with 0 and net = amount - refunded - fee when the file does not say."""
+    """Fill refunds/fee with 0 and net = amount - refunded - fee when the file does not say.
+
+    A mapped ``kind`` column is lower-cased; its ``refund`` rows follow
+    ``base.REFUND_CONTRACT`` (the refunded money positive in ``amount``, nothing in
+    ``amount_refunded``, net = -amount - fee), whichever sign the file gives the amount.
+    """
     if "amount" not in values:
         return values
     zero = pl.Series([0] * n).cast(MONEY)
@@ -170,6 +175,25 @@ def _payment_defaults(values: dict[str, object], n: int) -> dict[str, object]:
     fee = values.get("fee")
     refunded = refunded.fill_null(0).cast(MONEY) if isinstance(refunded, pl.Series) else zero
     fee_s = fee.fill_null(0).cast(MONEY) if isinstance(fee, pl.Series) else zero
+    kind = values.get("kind")
+    if isinstance(kind, pl.Series):
+        kind = kind.str.strip_chars().str.to_lowercase()
+        values["kind"] = kind
+        is_refund = (kind == REFUND_KIND).fill_null(False)
+        amount = values["amount"]
+        values["amount"] = pl.select(
+            pl.when(pl.lit(is_refund)).then(pl.lit(amount).abs()).otherwise(pl.lit(amount)).cast(MONEY)
+        ).to_series()
+        refunded = pl.select(
+            pl.when(pl.lit(is_refund)).then(0).otherwise(pl.lit(refunded)).cast(MONEY)
+        ).to_series()
+        if "net" not in values:
+            values["net"] = pl.select(
+                pl.when(pl.lit(is_refund))
+                .then(-pl.lit(values["amount"]) - pl.lit(fee_s))
+                .otherwise(pl.lit(values["amount"]) - pl.lit(refunded) - pl.lit(fee_s))
+                .cast(MONEY)
+            ).to_series()
     values["amount_refunded"] = refunded
     if "net" not in values:
         amount = values["amount"]

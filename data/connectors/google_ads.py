@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from data.connectors import _text as t
-from data.connectors.base import Chunk, ParseOptions, UnrecognisedFile
+from data.connectors.base import SKIP_SUMMARY, Chunk, ParseOptions, UnrecognisedFile
 
 SOURCE = "google_ads"
 PLATFORM = "google_ads"
@@ -123,9 +123,9 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
                 ),
                 "impressions": t.Spec("int", f["impr"]),
                 "clicks": t.Spec("int", f["clicks"]),
-                "spend": t.Spec("money", f["cost"]),
+                "spend": t.Spec("precise_money", f["cost"]),
                 "conversions": t.Spec("float", f["conv"]),
-                "conversion_value": t.Spec("money", f["conv_value"]),
+                "conversion_value": t.Spec("precise_money", f["conv_value"]),
                 "currency": t.Spec("currency", f["currency"]),
             },
             dc,
@@ -136,9 +136,9 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         zero = {
             "impressions": p["impressions"].fill_null(0),
             "clicks": p["clicks"].fill_null(0),
-            "spend": p["spend"].fill_null(0).cast(t.MONEY),
+            "spend": p["spend"].fill_null(0).cast(t.PRECISE_MONEY),
             "conversions": p["conversions"].fill_null(0.0),
-            "conversion_value": p["conversion_value"].fill_null(0).cast(t.MONEY),
+            "conversion_value": p["conversion_value"].fill_null(0).cast(t.PRECISE_MONEY),
         }
         campaign = campaign_raw.str.strip_chars()
         campaign_id = t.col(raw, f["campaign_id"])
@@ -172,4 +172,6 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
             },
             checks,
             keep=keep,
+            skip_reason=SKIP_SUMMARY,
+            blank_rows=reader.take_blank(),
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from data.connectors import _text as t
-from data.connectors.base import Chunk, ParseOptions
+from data.connectors.base import SKIP_SUMMARY, Chunk, ParseOptions
 
 SOURCE = "gumroad"
 FORMATS = (
@@ -151,4 +151,6 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
             },
             checks,
             keep=keep,
+            skip_reason=SKIP_SUMMARY,
+            blank_rows=reader.take_blank(),
         )

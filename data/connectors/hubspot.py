@@ -108,4 +108,6 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
             },
             checks,
             keep=t.col(raw, f["id"]).is_not_null(),
+            skip_reason="rows without a Record ID",
+            blank_rows=reader.take_blank(),
         )

@@ -55,6 +55,7 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         "clicks": t.find_column(cols, "Total Clicks"),
         "unique_clicks": t.find_column(cols, "Unique Clicks"),
         "unsubscribes": t.find_column(cols, "Unsubscribes"),
+        "complaints": t.find_column(cols, "Abuse Complaints"),
         "bounces": t.find_column(cols, "Total Bounces"),
         "soft": t.find_column(cols, "Soft Bounces"),
         "hard": t.find_column(cols, "Hard Bounces"),
@@ -64,7 +65,16 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
     t.missing_columns(path, "a Mailchimp campaign report", cols, **{"Send Date": f["sent"]})
     dc = reader.separator == ";"
     rep = options.reporting_currency.upper()
-    counts = ("recipients", "delivered", "opens", "unique_opens", "clicks", "unique_clicks", "unsubscribes")
+    counts = (
+        "recipients",
+        "delivered",
+        "opens",
+        "unique_opens",
+        "clicks",
+        "unique_clicks",
+        "unsubscribes",
+        "complaints",
+    )
     for raw in reader.iter(options.batch_rows):
         n = raw.height
         specs = {k: t.Spec("int", f[k]) for k in (*counts, "bounces", "soft", "hard")}
@@ -108,4 +118,5 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
                 "revenue_reporting": p["revenue"],
             },
             checks,
+            blank_rows=reader.take_blank(),
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from data.connectors import _text as t
-from data.connectors.base import Chunk, ParseOptions
+from data.connectors.base import SKIP_SUMMARY, Chunk, ParseOptions
 
 SOURCE = "meta_ads"
 PLATFORM = "meta_ads"
@@ -26,6 +26,9 @@ _CAMPAIGN = ("Campaign name", "Nombre de la campaña", "Nom de la campagne", "Na
 #: dimensions that identify a row; when all are blank the row is the summary row
 _DIMENSIONS = (*_CAMPAIGN, "Ad set name", "Ad name", "Account name", "Campaign ID")
 _SPENT = ("Amount spent", "Importe gastado", "Montant dépensé", "Ausgegebener Betrag")
+#: the "Platform" and "Placement" breakdowns (Breakdown > By delivery)
+_PLATFORM = ("Platform", "Plataforma", "Plateforme", "Plattform")
+_PLACEMENT = ("Placement", "Ubicación", "Placement (emplacement)", "Platzierung")
 
 
 def _spent_column(cols: list[str]) -> str | None:
@@ -34,6 +37,37 @@ def _spent_column(cols: list[str]) -> str | None:
         if hit:
             return hit
     return None
+
+
+def _platforms(
+    raw: pl.DataFrame, platform_col: str | None, placement_col: str | None
+) -> tuple[pl.Series, pl.Series]:
+    """Each row's ad_daily platform and the platform part of its key.
+
+    Instagram is a Meta placement that owners want to see on its own, so a ``Platform`` breakdown
+    row for Instagram gets platform ``instagram``; every other Meta platform stays ``meta_ads``. The
+    key keeps rows of one campaign and day apart per platform and placement; a Facebook row (or a
+    file without the breakdown) keeps the plain ``meta_ads`` key it always had.
+    """
+    platform = t.col(raw, platform_col).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s_]+", "_")
+    placement = t.col(raw, placement_col).str.strip_chars().str.to_lowercase()
+    shown = pl.select(
+        pl.when(pl.lit(platform).str.starts_with("instagram"))
+        .then(pl.lit("instagram"))
+        .otherwise(pl.lit(PLATFORM))
+    ).to_series()
+    plain = (platform.is_null() | (platform == "facebook")) & placement.is_null()
+    key = pl.select(
+        pl.when(pl.lit(plain).fill_null(False))
+        .then(pl.lit(PLATFORM))
+        .otherwise(
+            pl.concat_str(
+                [pl.lit(PLATFORM), pl.lit(platform).fill_null(""), pl.lit(placement).fill_null("")],
+                separator=":",
+            )
+        )
+    ).to_series()
+    return shown, key
 
 
 def sniff(head: str) -> float:
@@ -71,6 +105,8 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         "conv": t.find_column(cols, "Purchases", "Results", "Compras", "Resultados"),
         "conv_value": t.find_column(cols, "Purchases conversion value", "Purchase conversion value"),
         "currency": t.find_column(cols, "Currency", "Divisa", "Devise", "Währung"),
+        "platform": t.find_column(cols, *_PLATFORM),
+        "placement": t.find_column(cols, *_PLACEMENT),
     }
     t.missing_columns(
         path, "a Meta Ads export", cols, **{"Reporting starts": f["start"], "Amount spent": spent}
@@ -89,9 +125,9 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
                 "date": t.Spec("date", f["start"], ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S")),
                 "impressions": t.Spec("int", f["impr"]),
                 "clicks": t.Spec("int", f["clicks"]),
-                "spend": t.Spec("money", spent),
+                "spend": t.Spec("precise_money", spent),
                 "conversions": t.Spec("float", f["conv"]),
-                "conversion_value": t.Spec("money", f["conv_value"]),
+                "conversion_value": t.Spec("precise_money", f["conv_value"]),
                 "currency": t.Spec("currency", f["currency"]),
             },
         )
@@ -103,12 +139,13 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         vals = {
             "impressions": p["impressions"].fill_null(0),
             "clicks": p["clicks"].fill_null(0),
-            "spend": p["spend"].fill_null(0).cast(t.MONEY),
+            "spend": p["spend"].fill_null(0).cast(t.PRECISE_MONEY),
             "conversions": p["conversions"].fill_null(0.0),
-            "conversion_value": p["conversion_value"].fill_null(0).cast(t.MONEY),
+            "conversion_value": p["conversion_value"].fill_null(0).cast(t.PRECISE_MONEY),
         }
         campaign = t.col(raw, f["campaign"]).str.strip_chars()
         campaign_id = t.col(raw, f["campaign_id"])
+        platform, platform_key = _platforms(raw, f["platform"], f["placement"])
         checks = [
             t.Check(bad["date"] | p["date"].is_null(), "date", f["start"], t.reason_date("YYYY-MM-DD")),
             t.Check(campaign.is_null(), "campaign", f["campaign"], lambda v: "empty campaign name"),
@@ -125,11 +162,9 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
             SOURCE,
             raw,
             {
-                "source_id": t.stable_id(
-                    pl.Series([PLATFORM] * n), campaign_id.fill_null(campaign), p["date"]
-                ),
+                "source_id": t.stable_id(platform_key, campaign_id.fill_null(campaign), p["date"]),
                 "date": p["date"],
-                "platform": PLATFORM,
+                "platform": platform,
                 "campaign_id": campaign_id,
                 "campaign": campaign,
                 "currency": currency,
@@ -139,4 +174,6 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
             },
             checks,
             keep=keep,
+            skip_reason=SKIP_SUMMARY,
+            blank_rows=reader.take_blank(),
         )

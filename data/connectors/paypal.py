@@ -45,9 +45,9 @@ _TZ_OFFSETS = {
     "JST": 540, "KST": 540, "HKT": 480, "SGT": 480, "AWST": 480, "ACST": 570, "ACDT": 630,
     "AEST": 600, "AEDT": 660, "NZST": 720, "NZDT": 780,
 }  # fmt: skip
-_SKIP_TYPES = (
-    r"invoice|request|hold|authori[sz]ation|currency conversion|withdraw|transfer|memo|bank deposit|order"
-)
+#: PayPal row types that move no customer money in or out (skipped, counted per reason)
+_WITHDRAWAL_TYPES = r"withdraw|transfer|bank deposit"
+_NON_PAYMENT_TYPES = r"invoice|request|hold|authori[sz]ation|currency conversion|memo|order"
 
 
 def sniff(head: str) -> float:
@@ -157,26 +157,32 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         impact = c("impact").fill_null("").str.to_lowercase()
         gross = p["gross"]
         is_refund = typ.str.contains("refund|reversal|rückzahlung|erstattung")
-        skip = (
-            impact.is_in(["memo", "memo "])
-            | typ.str.contains(_SKIP_TYPES)
-            | ((gross < 0).fill_null(False) & ~is_refund)  # money this account paid out
-            | ((gross > 0).fill_null(False) & is_refund)  # a refund this account received
-        )
+        # the first matching reason counts a skipped row
+        skips = [
+            (impact.str.strip_chars().is_in(["memo"]), "memo rows (Balance Impact: Memo)"),
+            (typ.str.contains(_WITHDRAWAL_TYPES), "withdrawals and transfers"),
+            (typ.str.contains(_NON_PAYMENT_TYPES), "invoices, requests, holds and currency conversions"),
+            ((gross < 0).fill_null(False) & ~is_refund, "payments this account sent"),
+            ((gross > 0).fill_null(False) & is_refund, "refunds this account received"),
+        ]
+        # Refund lines follow base.REFUND_CONTRACT: the refunded money, positive, in `amount`.
         frame = pl.DataFrame({"gross": gross, "fee": p["fee"], "refund": is_refund}).select(
             pl.when(pl.col("refund"))
-            .then(pl.lit(0, dtype=t.MONEY))
-            .otherwise(pl.col("gross"))
-            .alias("amount"),
-            pl.when(pl.col("refund"))
             .then(-pl.col("gross"))
-            .otherwise(pl.lit(0))
+            .otherwise(pl.col("gross"))
             .cast(t.MONEY)
-            .alias("refunded"),
+            .alias("amount"),
+            pl.lit(0).cast(t.MONEY).alias("refunded"),
             (-pl.col("fee").fill_null(0)).cast(t.MONEY).alias("fee"),
+            pl.col("refund"),
         )
+        # net = the file's Net: money in for a payment, money out (negative) for a refund
         frame = frame.with_columns(
-            (pl.col("amount") - pl.col("refunded") - pl.col("fee")).cast(t.MONEY).alias("net")
+            pl.when(pl.col("refund"))
+            .then(-pl.col("amount") - pl.col("fee"))
+            .otherwise(pl.col("amount") - pl.col("fee"))
+            .cast(t.MONEY)
+            .alias("net")
         )
         status = _status(c("status"))
         status = pl.select(
@@ -226,5 +232,6 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
                 "description": c("subject").fill_null(c("type")),
             },
             checks,
-            keep=~skip.fill_null(False),
+            skips=skips,
+            blank_rows=reader.take_blank(),
         )

@@ -20,6 +20,15 @@ FILE_SOURCES: tuple[str, ...] = (
     "meta_ads",
     "ga4",
     "hubspot",
+    "square",
+    "pipedrive",
+    "salesforce",
+    "sendgrid",
+    "constant_contact",
+    "linkedin_ads",
+    "x_ads",
+    "mixpanel",
+    "amplitude",
     "generic",
 )
 #: a format must score at least this to be chosen automatically
@@ -31,6 +40,10 @@ def module(source: str) -> ModuleType:
     if source not in FILE_SOURCES:
         raise ValueError(f"unknown file source {source!r}; known: {', '.join(FILE_SOURCES)}")
     return importlib.import_module(f"data.connectors.{source}")
+
+
+#: between a refusal's reason and the list of formats (the Data sources page shows the list apart)
+FORMATS_SEPARATOR = "; expected one of: "
 
 
 def expected_formats() -> list[str]:
@@ -63,7 +76,7 @@ def detect(path: str | Path) -> str:
     best = max(found, key=lambda s: found[s])
     if found[best] < THRESHOLD:
         raise UnrecognisedFile(
-            f"{path.name}: not a recognised export; expected one of: {'; '.join(expected_formats())}"
+            f"{path.name}: not a recognised export{FORMATS_SEPARATOR}{'; '.join(expected_formats())}"
         )
     return best
 

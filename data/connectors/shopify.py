@@ -88,11 +88,11 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         if batch.height:
             chunk, cust = _orders(batch, f, rep)
             customers.append(cust)
-            yield chunk
+            yield t.count_blank(chunk, reader.take_blank())
     if carry is not None and carry.height:
         chunk, cust = _orders(carry, f, rep)
         customers.append(cust)
-        yield chunk
+        yield t.count_blank(chunk, reader.take_blank())
     if customers:
         yield _customers(pl.concat(customers))
 
@@ -183,6 +183,10 @@ def _orders(raw: pl.DataFrame, f: dict[str, str | None], rep: str) -> tuple[Chun
         checks,
         rows_read=raw.height,
     )
+    # the second and later rows of an order are its further line items: read, not separate payments
+    extra_items = raw.height - orders.height
+    if extra_items:
+        chunk.skipped["further line items of an order"] = extra_items
     cust = pl.DataFrame(
         {
             "email": email,
@@ -208,4 +212,4 @@ def _customers(frame: pl.DataFrame) -> Chunk:
         )
         .with_columns(pl.col("email_hash").alias("source_id"), pl.lit(SOURCE).alias("source"))
     )
-    return Chunk(table="customers", frame=conform("customers", agg), rows_read=0)
+    return Chunk(table="customers", frame=conform("customers", agg), rows_read=0, derived=True)

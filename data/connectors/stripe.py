@@ -148,7 +148,9 @@ def parse_payments(path: Path, options: ParseOptions) -> Iterator[Chunk]:
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
         for raw in batches:
-            future = pool.submit(_payments_chunk, raw, f, decimal_comma, reporting_ccy, cache)
+            future = pool.submit(
+                _payments_chunk, raw, f, decimal_comma, reporting_ccy, cache, reader.take_blank()
+            )
             if pending is not None:
                 yield pending.result()
             pending = future
@@ -162,6 +164,7 @@ def _payments_chunk(
     dc: bool,
     reporting_ccy: str,
     cache: t.HashCache | None = None,
+    blank_rows: int = 0,
 ) -> Chunk:
     n = raw.height
     c = lambda key: t.col(raw, f[key])  # noqa: E731 - local shorthand
@@ -295,6 +298,8 @@ def _payments_chunk(
         },
         checks,
         keep=keep,
+        skip_reason="incomplete payments without an id",
+        blank_rows=blank_rows,
     )
 
 
@@ -450,6 +455,8 @@ def parse_subscriptions(path: Path, options: ParseOptions) -> Iterator[Chunk]:
             },
             checks,
             keep=c("id").is_not_null(),
+            skip_reason="rows without an id",
+            blank_rows=reader.take_blank(),
         )
 
 
@@ -498,4 +505,6 @@ def parse_customers(path: Path, options: ParseOptions) -> Iterator[Chunk]:
                 )
             ],
             keep=c("id").is_not_null(),
+            skip_reason="rows without an id",
+            blank_rows=reader.take_blank(),
         )

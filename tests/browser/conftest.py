@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote
 
 import pytest
@@ -63,3 +64,31 @@ def login(dash_duo, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD, next
 def horizontal_overflow(dash_duo) -> int:
     """Pixels the page is wider than the viewport (0 or less means no horizontal scrolling)."""
     return dash_duo.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+
+
+def wait_for(predicate, timeout=20, what="condition"):
+    """Poll ``predicate`` until it is truthy (an exception counts as "not yet"); its value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            value = predicate()
+        except Exception:  # the element is being re-rendered: try again
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def click_when_clear(dash_duo, find, what: str) -> None:
+    """Click an element once nothing covers it: the sticky navbar or a loading overlay may, for a moment."""
+
+    def attempt():
+        element = find()
+        dash_duo.driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element
+        )
+        element.click()  # raises ElementClickInterceptedException while covered; _wait retries
+        return True
+
+    wait_for(attempt, what=f"a click on {what}")

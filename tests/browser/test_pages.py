@@ -15,7 +15,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
 from components import ids
-from tests.browser.conftest import DESKTOP, PHONE, horizontal_overflow, login
+from tests.browser.conftest import DESKTOP, PHONE, click_when_clear, horizontal_overflow, login, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -102,33 +102,6 @@ def _by_id(dash_duo, component_id: dict):
     return dash_duo.driver.execute_script("return document.getElementById(arguments[0])", text)
 
 
-def _wait(predicate, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            value = predicate()
-        except Exception:  # the element is being re-rendered: try again
-            value = None
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _click(dash_duo, find, what: str) -> None:
-    """Click an element once nothing covers it: the sticky navbar or a loading overlay may, for a moment."""
-
-    def attempt():
-        element = find()
-        dash_duo.driver.execute_script(
-            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element
-        )
-        element.click()  # raises ElementClickInterceptedException while covered; _wait retries
-        return True
-
-    _wait(attempt, what=f"a click on {what}")
-
-
 def _summary(dash_duo, grid_id: dict) -> str:
     grid = _by_id(dash_duo, grid_id)
     return grid.find_element("css selector", ".ag-paging-row-summary-panel").text if grid else ""
@@ -147,7 +120,9 @@ def test_pag002_page_filter_cross_filter_and_server_paging(dash_duo, demo_app, s
     login(dash_duo, next_path="/revenue")
     dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Revenue", timeout=20)
     top = ids.grid("revenue", "top")
-    total = _wait(lambda: _record_count(dash_duo, top) > 25 and _record_count(dash_duo, top), what="top grid")
+    total = wait_for(
+        lambda: _record_count(dash_duo, top) > 25 and _record_count(dash_duo, top), what="top grid"
+    )
     assert _summary(dash_duo, top).startswith("1 to 25 of")
 
     # page 2 comes from the server
@@ -156,29 +131,35 @@ def test_pag002_page_filter_cross_filter_and_server_paging(dash_duo, demo_app, s
         "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", grid
     )
     first_page = grid.find_element("css selector", ".ag-center-cols-container").text
-    _click(dash_duo, lambda: grid.find_element("css selector", '[aria-label="Next Page"]'), "Next Page")
-    _wait(lambda: _summary(dash_duo, top).startswith("26 to 50 of"), what="page 2")
-    _wait(lambda: grid.find_element("css selector", ".ag-center-cols-container").text not in ("", first_page))
+    click_when_clear(
+        dash_duo, lambda: grid.find_element("css selector", '[aria-label="Next Page"]'), "Next Page"
+    )
+    wait_for(lambda: _summary(dash_duo, top).startswith("26 to 50 of"), what="page 2")
+    wait_for(
+        lambda: grid.find_element("css selector", ".ag-center-cols-container").text not in ("", first_page)
+    )
 
     # sorting by revenue (ascending) is done on the server and starts again at page 1
-    _click(
+    click_when_clear(
         dash_duo,
         lambda: grid.find_element("css selector", '.ag-header-cell[col-id="revenue"] .ag-header-cell-label'),
         "the revenue header",
     )
-    _wait(lambda: _summary(dash_duo, top).startswith("1 to 25 of"), what="sorted page 1")
+    wait_for(lambda: _summary(dash_duo, top).startswith("1 to 25 of"), what="sorted page 1")
 
     def revenues():
         cells = grid.find_elements("css selector", '.ag-center-cols-container [col-id="revenue"]')
         return [float(c.text.strip("$€£").replace(",", "")) for c in cells if c.text]
 
-    values = _wait(lambda: len(revenues()) >= 3 and revenues(), what="sorted rows")
+    values = wait_for(lambda: len(revenues()) >= 3 and revenues(), what="sorted rows")
     assert values == sorted(values)
 
     # a page filter (through the dropdown) narrows every panel: the grid, and a note on MRR movements
     dash_duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'})")
-    _click(dash_duo, lambda: _by_id(dash_duo, ids.page_filter("revenue", "channel")), "the channel filter")
-    option = _wait(
+    click_when_clear(
+        dash_duo, lambda: _by_id(dash_duo, ids.page_filter("revenue", "channel")), "the channel filter"
+    )
+    option = wait_for(
         lambda: next(
             o
             for o in dash_duo.driver.find_elements("css selector", ".dash-dropdown-option")
@@ -187,21 +168,21 @@ def test_pag002_page_filter_cross_filter_and_server_paging(dash_duo, demo_app, s
         what="the Email option",
     )
     option.click()
-    _wait(lambda: "channel=Email" in dash_duo.driver.current_url, what="the URL")
-    narrowed = _wait(lambda: 0 < _record_count(dash_duo, top) < total and _record_count(dash_duo, top))
+    wait_for(lambda: "channel=Email" in dash_duo.driver.current_url, what="the URL")
+    narrowed = wait_for(lambda: 0 < _record_count(dash_duo, top) < total and _record_count(dash_duo, top))
     movements = ids.panel("revenue", "movements")
-    _wait(lambda: "Not filtered by channel" in _by_id(dash_duo, movements).text, what="the movements note")
+    wait_for(lambda: "Not filtered by channel" in _by_id(dash_duo, movements).text, what="the movements note")
 
     # a cross-filter (click a country bar) refreshes the grid that is already on screen
     graph = _by_id(dash_duo, ids.graph("revenue", "by_country"))
     dash_duo.driver.execute_script(
         "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", graph
     )
-    bar = _wait(lambda: graph.find_elements("css selector", ".bars .point path")[0], what="a country bar")
+    bar = wait_for(lambda: graph.find_elements("css selector", ".bars .point path")[0], what="a country bar")
     # plotly's drag layer sits on top of the bars: click at the bar's position, as a mouse would
     ActionChains(dash_duo.driver).move_to_element(bar).click().perform()
-    _wait(lambda: "Country:" in dash_duo.find_element(f"#{ids.REVENUE['chips']}").text, what="the chip")
-    _wait(lambda: 0 < _record_count(dash_duo, top) < narrowed, what="the cross-filtered grid")
+    wait_for(lambda: "Country:" in dash_duo.find_element(f"#{ids.REVENUE['chips']}").text, what="the chip")
+    wait_for(lambda: 0 < _record_count(dash_duo, top) < narrowed, what="the cross-filtered grid")
 
     time.sleep(0.5)
     assert horizontal_overflow(dash_duo) <= 0

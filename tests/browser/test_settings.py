@@ -63,6 +63,7 @@ def _assert_no_console_errors(dash_duo):
 def _settled(dash_duo):
     _wait_for(
         lambda: not dash_duo.driver.find_elements(By.CSS_SELECTOR, "[data-dash-is-loading]"),
+        timeout=60,  # the goals list re-renders every 1.5 s until its chances are computed
         what="callbacks to settle",
     )
 

@@ -40,7 +40,7 @@ def test_brs001_upload_shows_progress_then_a_summary_runs_and_quarantine(dash_du
 
     _upload(dash_duo, _stripe_file_with_a_bad_row(tmp_path), VENDOR / "ga4_traffic.csv")
 
-    dash_duo.wait_for_contains_text(f"#{ids.SOURCES_JOBS_PANEL}", "Imported 2 files", timeout=30)
+    dash_duo.wait_for_contains_text(f"#{ids.SOURCES_JOBS_PANEL}", "Imported 2 files", timeout=90)
     summary = dash_duo.find_element(f"#{ids.SOURCES_JOBS_PANEL}").text
     assert "unified_payments.csv" in summary and "ga4_traffic.csv" in summary
     assert "Stripe" in summary and "GA4" in summary
@@ -53,7 +53,7 @@ def test_brs001_upload_shows_progress_then_a_summary_runs_and_quarantine(dash_du
         if line.startswith("unified_payments.csv")
     ]
     assert rejected == [
-        "unified_payments.csv 4 created unparseable date 'not a date' (expected YYYY-MM-DD HH:MM[:SS])"
+        "unified_payments.csv 4 Created date (UTC) unparseable date 'not a date' (expected YYYY-MM-DD HH:MM[:SS])"
     ]
     assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
 

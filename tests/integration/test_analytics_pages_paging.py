@@ -402,7 +402,7 @@ def test_pgs014_viewers_do_not_see_csv_buttons_and_cannot_download(app, client, 
     }
     refused = _post(client, download)  # no_update: nothing to download, and no server error
     assert refused.status_code in (200, 204) and (refused.get_json() or {}).get("response", {}) == {}
-    client.get("/logout")
+    auth.logout()
     auth.login("analyst@acme.test")
     shown = _post(client, _csv_buttons_request(app, "revenue", ["top"]))
     assert "display" not in json.dumps(shown.get_json())

@@ -186,6 +186,7 @@ def test_cli006_commands_work_while_the_server_holds_the_warehouse(seeded, works
 
     app = create_app(settings)
     app.server.extensions["pulseboard"] = seeded  # the server process's warehouse handle
+    control.accept_commands(app.server, cli)  # as `pulseboard serve` does
     wsgi = create_wsgi_server(app.server, host="127.0.0.1", port=0, threads=2)
     port = wsgi.effective_port
     thread = threading.Thread(target=wsgi.run, daemon=True)
@@ -275,3 +276,80 @@ def test_cli008_fresh_data_dir_gives_a_clear_error_not_a_traceback(settings, mon
     )
     assert result.exit_code == 2
     assert result.stderr == "error: unknown workspace 'demo'; existing workspaces: none yet\n"
+
+
+def test_cli009_derived_metric_answers_with_the_same_json_shape(seeded, workspace):
+    code, out, _ = run(
+        seeded,
+        "metric",
+        "returning_customers",
+        "--workspace",
+        "acme",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-01-31",
+        "--json",
+    )
+    assert code == 0
+    assert json.loads(out) == {
+        "metric": "returning_customers",
+        "label": "Returning customers",
+        "unit": "count",
+        "currency": "USD",
+        "from": "2026-01-01",
+        "to": "2026-01-31",
+        "grain": "total",
+        "rows": [{"period": None, "value": 1.0, "compare_value": None}],  # b paid in December too
+    }
+
+
+def test_cli010_sql_prints_runnable_statements_that_give_the_answer(seeded, workspace):
+    args = ["--workspace", "acme", "--from", "2026-01-01", "--to", "2026-01-31"]
+    code, out, _ = run(seeded, "metric", "net_revenue", *args, "--sql")
+    assert code == 0
+    assert out.startswith("-- net_revenue: Net revenue (currency), 2026-01-01 .. 2026-01-31, grain total\n")
+    assert "-- formula: gross_revenue - refunds\n" in out.splitlines(keepends=True)
+    statements = [s.strip() for s in out.split("-- statement ")[1:]]
+    assert len(statements) == 1
+    sql = statements[0].split("\n", 1)[1]  # after "1 of 1"
+    assert "$" not in sql  # every parameter is filled in: it runs as printed
+    parts = seeded.warehouse.cursor().execute(sql).pl().row(0, named=True)
+    assert parts["gross"] - parts["refunds"] == 140.0  # 100 + 50 - 10, the number the metric answers
+
+
+def test_cli011_text_output_uses_the_unit_format(seeded, workspace):
+    args = ["--workspace", "acme", "--from", "2026-01-01", "--to", "2026-01-31"]
+    _, count, _ = run(seeded, "metric", "payments_count", *args)
+    assert count.splitlines()[1].split() == ["total", "2"]  # a count has no decimals
+    _, money, _ = run(seeded, "metric", "net_revenue", *args)
+    assert money.splitlines()[1].split() == ["total", "140.00"]
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "message"),
+    [
+        ("nrr", ["--by", "plan"], "error: metric 'nrr' cannot be split by a dimension"),
+        ("nrr", ["--sql", "--grain", "hour"], "error: unknown grain 'hour'"),
+    ],
+)
+def test_cli012_derived_and_sql_bad_input(seeded, workspace, name, extra, message):
+    code, out, err = run(
+        seeded, "metric", name, "--workspace", "acme", "--from", "2026-01-01", "--to", "2026-01-31", *extra
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith(message)
+
+
+def test_cli013_python_m_dashboard_cli_runs_like_the_pulseboard_command(tmp_path):
+    # run as __main__, the module used to meet itself half-imported through cli_reports
+    env = {**os.environ, "PULSEBOARD_DATA_DIR": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "metrics", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "nrr" in {m["name"] for m in json.loads(proc.stdout)}

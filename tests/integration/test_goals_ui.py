@@ -279,11 +279,15 @@ def test_goalui107_page_sections_follow_the_role(client, auth, services, workspa
         "state": [],
     }
     listing = {
-        "output": "pb-settings-goals.children",
-        "outputs": {"id": "pb-settings-goals", "property": "children"},
+        "output": "..pb-settings-goals.children...pb-settings-goals-poll.disabled..",
+        "outputs": [
+            {"id": "pb-settings-goals", "property": "children"},
+            {"id": "pb-settings-goals-poll", "property": "disabled"},
+        ],
         "inputs": [
             {"id": "pb-settings-goals-version", "property": "data", "value": 0},
             {"id": "pb-settings-goal-form", "property": "children", "value": None},
+            {"id": "pb-settings-goals-poll", "property": "n_intervals", "value": None},
         ],
         "changedPropIds": [],
         "state": [],

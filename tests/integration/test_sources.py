@@ -396,3 +396,15 @@ def test_src010_secret_inputs_are_always_empty_password_fields():
     text = json.dumps(form.to_plotly_json(), default=lambda o: o.to_plotly_json(), ensure_ascii=False)
     assert '"type": "password"' in text and '"value": ""' in text
     assert "saved: sk_…0000" in text and "acct_1" in text
+
+
+def test_src012_a_finished_import_queues_the_kpi_projections(dash, auth, services, workspace, monkeypatch):
+    from callbacks import kpi_projections
+
+    warmed = []
+    monkeypatch.setattr(kpi_projections, "warm", lambda svc, ctx: warmed.append(ctx.workspace.id))
+    auth.login("analyst@acme.test")
+    body = upload(dash, [FIXTURES / "stripe_payments_new.csv"]).get_json()["response"]
+    wait_for_jobs(body["pb-src-jobs"]["data"]["ids"], workspace.id)
+    assert row_count(services, workspace) > 0
+    assert warmed == [workspace.id]  # once, after the rows are in, for this workspace

@@ -259,19 +259,26 @@ def test_syn020_cli_connections_add_then_sync_json(services, workspace, api, pat
     code, out, err = run(services, "sync", "stripe", "--workspace", "acme", "--json")
     assert code == 0, err
     payload = json.loads(out)
+    reconciliation = payload["syncs"][0].pop("reconciliation")
     assert payload == {
         "syncs": [
             {
                 "connector": "stripe",
+                "kind": "sync",
                 "status": "ok",
                 "rows_read": 4,
                 "inserted": 4,
                 "updated": 0,
                 "quarantined": 0,
+                "skipped": 0,
+                "skipped_reasons": {},
                 "error": None,
             }
         ]
     }
+    assert reconciliation["rows payments"] == {"file": 3, "imported": 3, "ok": True}
+    assert reconciliation["gross USD"] == {"file": 76.99, "imported": 76.99, "ok": True}
+    assert all(v["ok"] for v in reconciliation.values())
     # without CONNECTOR: every configured connection
     code, out, _ = run(services, "sync", "--workspace", "acme", "--json")
     assert code == 0

@@ -11,7 +11,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from data import analytics as A
+from data.analytics import customers as customers_module
 from data.metrics import query_metric
+from data.metrics import subscriptions as subscriptions_module
 from tests.conftest import load, payments_frame
 
 JAN1, JAN31, FEB28 = date(2026, 1, 1), date(2026, 1, 31), date(2026, 2, 28)
@@ -253,7 +255,7 @@ def test_ana010b_cohort_month_cut_short_by_the_range_end(shop):
 )
 def test_ana010c_customer_activity_from_months_equals_days(shop, start, end):
     """RFM and top customers read whole months from customer_monthly: same totals as by day."""
-    sql, params = A._customer_activity(start, end, None)
+    sql, params = customers_module._customer_activity(start, end, None)
     fast = shop.execute_sql(sql + " ORDER BY customer_no", params)
     slow = shop.execute_sql(
         """SELECT customer_no, CAST(sum(payments) AS BIGINT) AS payments, sum(gross) AS gross,
@@ -312,7 +314,7 @@ def test_ana013d_quintile_scores_by_order_statistics_equal_ranked_scores(n):
     for values in (rng.integers(0, 5, n), rng.gamma(2, 3, n).round(1), np.zeros(n)):
         for higher_is_better in (True, False):
             ranked = pl.DataFrame({"v": values}).select(_ranked_score(pl.col("v"), higher_is_better))
-            got = A._quintile_scores(values, higher_is_better=higher_is_better)
+            got = customers_module._quintile_scores(values, higher_is_better=higher_is_better)
             assert got.tolist() == ranked.to_series().to_list()
 
 
@@ -329,11 +331,16 @@ def test_ana013b_rfm_frequency_counts_days_not_payments(services, workspace):
 
 
 def test_ana014_cac_by_channel_and_payback(shop):
-    cac = A.cac_by_channel(shop, JAN1, FEB28, arpa=200.0)
+    cac = A.cac_by_channel(shop, JAN1, FEB28, revenue_per_month=200.0)
     rows = {r["channel"]: r for r in cac.iter_rows(named=True)}
     assert rows["Paid Search"]["cac"] == 50 and rows["Paid Search"]["payback_months"] == 0.25
     assert rows["Paid Social"]["cac"] == 60
     assert rows["Blended"]["cac"] == pytest.approx(53.33) and rows["Blended"]["new_customers"] == 3
+    # Without an override, payback divides by the catalogue's monthly revenue per customer.
+    per_month = query_metric(shop, "revenue_per_customer_month", JAN1, FEB28)["value"][0]
+    plain = {r["channel"]: r for r in A.cac_by_channel(shop, JAN1, FEB28).iter_rows(named=True)}
+    assert per_month > 0
+    assert plain["Paid Search"]["payback_months"] == round(50 / per_month, 2)
 
 
 def test_ana015_funnel_and_revenue_by(shop):
@@ -547,7 +554,7 @@ def test_ana008_vectorised_movements_equal_the_definition(many_subs, monkeypatch
     assert expected.height >= 30 and expected["movement"].n_unique() >= (4 if grain == "total" else 6)
     # Tiny blocks: customers split over many blocks must give the same rows.
     for cells in (4_000_000, 7):
-        monkeypatch.setattr(A, "_BLOCK_CELLS", cells)
+        monkeypatch.setattr(subscriptions_module, "_BLOCK_CELLS", cells)
         got = A.mrr_customer_movements(many_subs, start, end, grain, plan=plan)
         assert got.to_dicts() == expected.to_dicts()
     changed = A.mrr_customer_movements(many_subs, start, end, grain, plan=plan, changed_only=True)
@@ -566,3 +573,207 @@ def test_ana008_vectorised_movements_equal_the_definition(many_subs, monkeypatch
             many_subs, "mrr", start, end, grain=grain, where={"plan": plan} if plan else None
         )
         assert summary["closing_mrr"].to_list() == metric["value"].to_list()
+
+
+def test_ana030_funnel_follows_paid_channels_only(shop, services, workspace):
+    """Sessions of every channel under paid clicks made the funnel widen: only paid ones count."""
+    web = [
+        {"source": "ga4", "source_id": f"w{i}", "date": JAN1 + timedelta(days=i), "channel": channel,
+         "sessions": sessions, "users": sessions, "new_users": 0, "key_events": events}
+        for i, (channel, sessions, events) in enumerate(
+            [("Organic Search", 500, 20.0), ("Paid Search", 40, 4.0), ("Paid Social", 20, 1.0), ("Direct", 90, 9.0)]
+        )
+    ]  # fmt: skip
+    load(services, workspace, "web_daily", pl.DataFrame(web))
+    f = A.funnel(shop, JAN1, FEB28)
+    assert f["stage"].to_list() == [
+        "Ad impressions",
+        "Ad clicks",
+        "Sessions from paid channels",
+        "Key events from paid channels",
+        "New customers from paid channels",
+    ]
+    assert f["value"].to_list() == [4000, 70, 60, 5, 3]
+    assert all(r is None or r <= 1 for r in f["rate"].to_list())  # a funnel never widens here
+
+
+def test_ana031_lead_scoring_says_when_it_is_no_better_than_the_base_rate(services, workspace):
+    """Wins unrelated to every feature: the model cannot beat always guessing "lost"."""
+    rows = []
+    start = datetime(2025, 1, 1)
+    for i in range(60):
+        created = start + timedelta(days=3 * i)
+        won = i % 3 == 0  # a third won, whatever the amount or month
+        rows.append(
+            _deal(f"n{i}", created.isoformat(), (created + timedelta(days=20)).isoformat(), won, "5000")
+        )
+    load(services, workspace, "deals", pl.DataFrame(rows))
+    result = A.lead_scores(services.warehouse.scoped(workspace), FEB28)
+    assert result["status"] == "ok"
+    assert result["accuracy"] <= result["baseline_accuracy"]
+    assert result["beats_baseline"] is False
+    assert "no better than always guessing “lost”" in result["message"]
+
+
+def test_ana032_lead_scoring_that_learns_says_it_beats_the_base_rate(services, workspace):
+    rows = []
+    start = datetime(2025, 1, 1)
+    for i in range(60):
+        created = start + timedelta(days=3 * i)
+        won = i % 3 == 0
+        amount = "9000" if won else "1000"  # the amount tells
+        rows.append(
+            _deal(f"y{i}", created.isoformat(), (created + timedelta(days=20)).isoformat(), won, amount)
+        )
+    load(services, workspace, "deals", pl.DataFrame(rows))
+    result = A.lead_scores(services.warehouse.scoped(workspace), FEB28)
+    assert result["beats_baseline"] is True and result["accuracy"] > result["baseline_accuracy"]
+    assert result["message"].startswith("Trained on 60 closed deals")
+
+
+def test_ana033_unknown_country_is_said_and_not_ranked(services, workspace):
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame(
+            [
+                {
+                    "id": "u1",
+                    "created": "2026-01-05 10:00",
+                    "amount": "900.00",
+                    "customer": "u",
+                    "country": None,
+                },
+                {
+                    "id": "d1",
+                    "created": "2026-01-06 10:00",
+                    "amount": "100.00",
+                    "customer": "d",
+                    "country": "DE",
+                },
+                {
+                    "id": "f1",
+                    "created": "2026-01-07 10:00",
+                    "amount": "300.00",
+                    "customer": "f",
+                    "country": "FR",
+                },
+            ]
+        ),
+    )
+    by = A.revenue_by(services.warehouse.scoped(workspace), JAN1, FEB28, "country")
+    # the biggest bucket is the unknown one: it still comes last, said as "Unknown"
+    assert by["country"].to_list() == ["FR", "DE", "(none)"]
+    assert by["label"].to_list() == ["FR", "DE", "Unknown"]
+    assert by["share"].round(2).to_list() == [0.23, 0.08, 0.69]
+
+
+def test_ana034_movement_drill_rows_name_the_customer(services, workspace):
+    """A person reads the customer's name and email, not the vendor's cus_ id."""
+    load(
+        services,
+        workspace,
+        "customers",
+        pl.DataFrame(
+            [
+                {
+                    "source": "stripe",
+                    "source_id": "cus_1",
+                    "email": "ada@example.com",
+                    "name": "Ada Lovelace",
+                },
+                {"source": "stripe", "source_id": "cus_9", "email": "zed@example.com", "name": "Zed"},
+            ]
+        ),
+    )
+    subs = [
+        {"source": "stripe", "source_id": "s1", "customer_id": "cus_1", "plan": "Pro", "amount": Decimal("50"),
+         "currency": "USD", "mrr": Decimal("50"), "start_at": datetime(2026, 1, 10), "end_at": None},
+        {"source": "stripe", "source_id": "s2", "customer_id": "cus_2", "plan": "Pro", "amount": Decimal("70"),
+         "currency": "USD", "mrr": Decimal("70"), "start_at": datetime(2026, 1, 12), "end_at": None},
+    ]  # fmt: skip
+    load(services, workspace, "subscriptions", pl.DataFrame(subs))
+    rows = A.mrr_customer_movements(
+        services.warehouse.scoped(workspace), JAN1, JAN31, "month", changed_only=True, with_names=True
+    )
+    assert rows.columns[:4] == ["period", "customer", "name", "email"]
+    got = {r["customer"]: (r["name"], r["email"], r["movement"]) for r in rows.iter_rows(named=True)}
+    assert got == {
+        "cus_1": ("Ada Lovelace", "ada@example.com", "new"),
+        "cus_2": (None, None, "new"),  # no customer row: the id is all there is
+    }
+
+
+def test_ana035_open_deals_have_an_expected_close_not_a_closed_date(services, workspace):
+    load(
+        services,
+        workspace,
+        "deals",
+        pl.DataFrame(
+            [
+                _deal("won", "2026-01-01 09:00", "2026-01-11 09:00", True, "1000"),
+                _deal("open", "2026-01-10", "2026-04-30", None, "2000"),  # the CRM's expected date
+                _deal("later", "2025-12-01", "2026-03-05", True, "3000"),  # won after the range: open then
+            ]
+        ),
+    )
+    frame = A.deals_frame(services.warehouse.scoped(workspace), JAN1, FEB28)
+    got = {r["deal"]: (r["closed_at"], r["expected_close"], r["won"]) for r in frame.iter_rows(named=True)}
+    assert got == {
+        "won": (datetime(2026, 1, 11, 9), None, True),
+        "open": (None, datetime(2026, 4, 30), None),
+        "later": (None, datetime(2026, 3, 5), None),
+    }
+
+
+def test_ana036_cohorts_show_only_months_that_happened_and_mark_the_one_to_date(shop):
+    whole = A.cohort_retention(shop, JAN1, FEB28, min_cohorts=1)
+    assert not any(whole["to_date"])  # February is over on the 28th
+    cut = A.cohort_retention(shop, JAN1, date(2026, 2, 4), min_cohorts=1)
+    months = {(r["cohort"], r["months_since"]): r["to_date"] for r in cut.iter_rows(named=True)}
+    # no row for a month after the end (not a 0%), and February so far is marked as such
+    assert months == {("2026-01", 0): False, ("2026-02", 0): True}
+
+
+def test_ana013e_recency_scored_in_purchase_cycles():
+    """5 = within one cycle, 4 = two, 3 = four, 2 = eight, 1 = longer (boundaries inclusive)."""
+    recency = np.array([0, 30, 31, 60, 61, 120, 121, 240, 241, 1000])
+    assert A.recency_scores(recency, 30.0).tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+
+
+def test_ana013f_purchase_cycle_is_the_median_gap_of_repeat_customers_seen_from_their_start():
+    start = date(2026, 1, 1)
+    rows = [  # 11 repeat customers whose history starts in the lookback: gaps of 10 ... 20 days
+        {"last_day": start + timedelta(days=gap * 3), "frequency": 4, "first_day": start}
+        for gap in range(10, 21)
+    ]
+    rows += [  # started before the lookback (first_day null) or bought once: left out
+        {"last_day": start + timedelta(days=2), "frequency": 9, "first_day": None},
+        {"last_day": start, "frequency": 1, "first_day": start},
+    ]
+    frame = pl.DataFrame(rows, schema={"last_day": pl.Date, "frequency": pl.Int64, "first_day": pl.Date})
+    assert A.purchase_cycle_days(frame) == 15.0
+    assert A.purchase_cycle_days(frame.head(9)) is None  # too few repeat customers to say
+    assert "every 15 days" in A.recency_rule(15.0) and "within 60" in A.recency_rule(15.0)
+    assert "fifths" in A.recency_rule(None)
+
+
+def test_ana013g_rfm_recency_follows_the_cycle_once_enough_customers_repeat(services, workspace):
+    """Twelve customers buying every 7 days: the one last seen 20 days ago scores 3 (within 4 cycles)."""
+    as_of = date(2026, 3, 31)
+    rows = []
+    for n in range(12):
+        last = as_of - timedelta(days=20 if n == 0 else n % 3)
+        for k in range(5):
+            day = last - timedelta(days=7 * k)
+            rows.append(
+                {"id": f"c{n}-{k}", "created": f"{day} 12:00", "amount": "10.00", "customer": f"c{n}"}
+            )
+    load(services, workspace, "payments", payments_frame(rows))
+    scores = A.rfm_scores(services.warehouse.scoped(workspace), as_of, lookback_days=90)
+    assert scores["cycle_days"][0] == 7.0
+    named = A.rfm_named(services.warehouse.scoped(workspace), scores)
+    by = {r["customer"]: r for r in named.iter_rows(named=True)}
+    assert by["c0"]["recency_days"] == 20 and by["c0"]["r"] == 3
+    assert {by[f"c{n}"]["r"] for n in range(1, 12)} == {5}

@@ -10,6 +10,7 @@ import polars as pl
 from callbacks import _analytics as an
 from callbacks.campaigns import ads_excluded, email_excluded
 from data import analytics as A
+from data.metrics import query_metric
 from tests.conftest import load, payments_frame
 
 
@@ -78,8 +79,9 @@ def test_flt005_email_table_by_campaign_and_cac_for_one_channel(services, worksp
                     "unique_clicks": 9,
                     "unsubscribes": 1,
                     "bounces": 10,
+                    "complaints": complaints,
                 }
-                for sid, title in (("e1", "Spring sale"), ("e2", "Newsletter"))
+                for sid, title, complaints in (("e1", "Spring sale", 3), ("e2", "Newsletter", None))
             ]
         ),
     )
@@ -150,15 +152,26 @@ def test_flt005_email_table_by_campaign_and_cac_for_one_channel(services, worksp
     )
     scoped = services.warehouse.scoped(workspace)
     start, end = date(2026, 3, 1), date(2026, 3, 31)
-    assert A.email_table(scoped, start, end).height == 2
+    sends = {r["title"]: r for r in A.email_table(scoped, start, end).iter_rows(named=True)}
+    assert (sends["Spring sale"]["spam_reports"], sends["Spring sale"]["spam_report_rate"]) == (3, 3 / 90)
+    # a send whose source does not report spam reports: empty, not 0%
+    assert (sends["Newsletter"]["spam_reports"], sends["Newsletter"]["spam_report_rate"]) == (None, None)
     assert A.email_table(scoped, start, end, where={"campaign": "Spring sale"})["title"].to_list() == [
         "Spring sale"
     ]
     everything = A.cac_by_channel(scoped, start, end)
     assert everything["channel"].to_list() == ["Paid Search", "Paid Social", "All paid", "Blended"]
     one = A.cac_by_channel(scoped, start, end, channel="Paid Search")
+    # payback: months of one paying customer's revenue (the catalogue's revenue_per_customer_month)
+    per_month = query_metric(scoped, "revenue_per_customer_month", start, end)["value"][0]
     assert one.to_dicts() == [
-        {"channel": "Paid Search", "spend": 100.0, "new_customers": 2, "cac": 50.0, "payback_months": None}
+        {
+            "channel": "Paid Search",
+            "spend": 100.0,
+            "new_customers": 2,
+            "cac": 50.0,
+            "payback_months": round(50.0 / per_month, 2),
+        }
     ]
     assert A.cac_by_channel(scoped, start, end, channel="Email").height == 0
 

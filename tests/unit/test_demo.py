@@ -309,6 +309,10 @@ def test_demo009_mailchimp_ga4_hubspot_layouts(demo):
     assert set(mc["Audience"].unique()) == {"Newsletter"}
     recipients = mc["Total Recipients"].cast(pl.Int64)
     assert 1_800 <= recipients[0] <= 2_300 and 5_500 <= recipients[-1] <= 6_500
+    # spam reports: a typical newsletter's ~0.02% of deliveries, so the spam report rate has data
+    complaints = mc["Abuse Complaints"].cast(pl.Int64)
+    rate = complaints.sum() / mc["Successful Deliveries"].cast(pl.Int64).sum()
+    assert 0.0001 < rate < 0.0005 and (complaints > 0).sum() > mc.height / 3
 
     lines = (demo / "ga4_traffic.csv").read_text(encoding="utf-8").splitlines()
     comments = [line for line in lines if line.startswith("#")]
@@ -431,3 +435,16 @@ def test_demo017_shop_volume_and_weekly_shape(demo):
     assert counts[6] + counts[7] > (counts[1] + counts[4]) * 1.05, "weekend bump for digital products"
     services = _succeeded(demo).filter(pl.col("product (metadata)") == "Project")
     assert services.filter(pl.col("t").dt.weekday() >= 6).height == 0, "invoices are paid on business days"
+
+
+def test_demo018_spam_report_rate_has_data_after_import(demo, services, workspace):
+    from data.importer import import_file
+    from data.metrics import query_metric
+
+    result = import_file(services.warehouse, workspace, demo / "mailchimp_campaigns.csv")
+    assert result["quarantined"] == 0
+    scoped = services.warehouse.scoped(workspace)
+    year = (END - timedelta(days=364), END)
+    reports = query_metric(scoped, "spam_reports", *year)["value"][0]
+    rate = query_metric(scoped, "spam_report_rate", *year)["value"][0]
+    assert reports >= 10 and 0.0001 < rate < 0.0005

@@ -23,7 +23,7 @@ def test_grd001_page_two_returns_the_next_rows():
     assert [r["name"] for r in first["rowData"]] == [f"c{i:02d}" for i in range(25)]
     assert [r["name"] for r in second["rowData"]] == [f"c{i:02d}" for i in range(25, 50)]
     assert first["rowCount"] == second["rowCount"] == 60
-    assert second["rowData"][0]["day"] == "2026-01-26"  # dates as ISO strings (JSON-safe)
+    assert second["rowData"][0]["day"] == "26 Jan 2026"  # dates as people read them (JSON-safe text)
 
 
 def test_grd002_sorting_happens_before_paging():

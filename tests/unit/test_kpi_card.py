@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from plotly.io.json import to_json_plotly
 
 from components.figures import sparkline_figure
-from components.kpi_card import kpi_card, sparkline
+from components.kpi_card import GoalView, goal_status, kpi_card, sparkline
 
 
 @pytest.mark.parametrize("values", [[], [1.0, None, 3.5, 0.0], [1e12, -2.5]])
@@ -36,3 +37,98 @@ def test_kpi003_card_carries_the_sparkline_and_value():
     )  # fmt: skip
     text = json.dumps(card)
     assert '"y": [1.0, 2.0]' in text and "$1,234.50" in text and "pb-delta-good" in text
+
+
+def _find(component, component_id):
+    """The child of ``component`` with id ``component_id`` (depth first), or None."""
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children] if children is not None else []:
+        if hasattr(child, "children") or hasattr(child, "id"):
+            found = _find(child, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+def _card(**kw):
+    args = dict(metric="net_mrr_churn", label="Net MRR churn", unit="ratio", currency="USD", value=0.096,
+                compare_value=0.028, up_is_good=False, series=[], compare_label="previous period")  # fmt: skip
+    return kpi_card(**(args | kw))
+
+
+def test_kpi004_a_ratio_changes_in_points_coloured_by_direction():
+    delta = _find(_card(), "pb-kpi-net_mrr_churn-delta")
+    assert delta.children == "▲ +6.8 pp" and "pb-delta-bad" in delta.className
+
+
+def test_kpi005_goal_progress_sits_inside_the_card():
+    goal = GoalView("month", 50_000.0, 20_000.0, on_pace=True, finished=False)
+    card = _card(metric="net_revenue", label="Net revenue", unit="currency", value=20_000.0,
+                 compare_value=None, up_is_good=True, goal=goal)  # fmt: skip
+    line = _find(card, "pb-kpi-net_revenue-goal")
+    assert line is not None and line.children == "40% of $50k month goal · on pace"
+    assert _find(_card(), "pb-kpi-net_mrr_churn-goal") is None
+
+
+@pytest.mark.parametrize(
+    ("goal", "up", "expected"),
+    [
+        (
+            GoalView("month", 5000.0, 3100.0, on_pace=False, finished=False),
+            False,
+            ("within budget", "success"),
+        ),
+        (GoalView("month", 5000.0, 5200.0, on_pace=False, finished=False), False, ("over budget", "danger")),
+        (GoalView("month", 5000.0, 5200.0, on_pace=True, finished=True), True, ("met", "success")),
+        (GoalView("month", 5000.0, 4000.0, on_pace=False, finished=True), True, ("missed", "warning")),
+        (GoalView("month", 5000.0, 1000.0, on_pace=False, finished=False), True, ("behind pace", "warning")),
+        (GoalView("month", 5000.0, None, on_pace=None, finished=False), True, ("", "secondary")),
+    ],
+)
+def test_kpi006_goal_words_for_targets_and_budgets(goal, up, expected):
+    assert goal_status(goal, up) == expected
+
+
+def test_kpi007_value_in_the_rows_notation_with_the_full_value_as_tooltip():
+    card = _card(metric="arpa", label="ARPA", unit="currency", value=598.0, compare_value=None, compact=True)
+    value = _find(card, "pb-kpi-arpa-value")
+    assert (value.children, value.title) == ("$598", "$598.00")
+    full = _find(_card(metric="arpa", unit="currency", value=598.0, compact=False), "pb-kpi-arpa-value")
+    assert full.children == "$598.00"
+
+
+def test_kpi008_the_goal_matching_the_range_wins():
+    from types import SimpleNamespace as G
+
+    from callbacks._analytics import matching_goals
+
+    goals = [
+        G(metric="net_revenue", period="year", period_start=date(2026, 1, 1)),
+        G(metric="net_revenue", period="quarter", period_start=date(2026, 10, 1)),
+        G(metric="net_revenue", period="month", period_start=date(2026, 10, 1)),
+        G(metric="spend", period="month", period_start=date(2026, 12, 1)),
+    ]
+    october = matching_goals(goals, date(2026, 10, 1), date(2026, 10, 31))
+    assert october["net_revenue"].period == "month" and "spend" not in october  # never December's
+    q4 = matching_goals(goals, date(2026, 10, 1), date(2026, 12, 2))
+    assert q4["net_revenue"].period == "quarter"
+    # the last 7 days on 2 December: no month holds them, the month they end in is shown
+    week = matching_goals(goals, date(2026, 11, 26), date(2026, 12, 2))
+    assert week["spend"].period == "month"
+    # year to date: only the year's goal holds it; December's month goal does not stand in for it
+    assert "spend" not in matching_goals(goals, date(2026, 1, 1), date(2026, 12, 2))
+
+
+def test_kpi009_a_change_that_rounds_to_zero_is_flat():
+    # CTR 2.70% -> 2.74%: the card reads "0.0 pp", so no arrow and no colour either
+    delta = _find(
+        _card(metric="ctr", value=0.0274, compare_value=0.0270, up_is_good=True), "pb-kpi-ctr-delta"
+    )
+    assert delta.children == "0.0 pp" and "pb-delta-flat" in delta.className
+    # a change that shows stays coloured by direction
+    delta = _find(
+        _card(metric="ctr", value=0.0284, compare_value=0.0270, up_is_good=True), "pb-kpi-ctr-delta"
+    )
+    assert delta.children == "▲ +0.1 pp" and "pb-delta-good" in delta.className

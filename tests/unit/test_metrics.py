@@ -9,13 +9,26 @@ import polars as pl
 import pytest
 
 from data.metrics import CATALOGUE, MetricError, comparison_range, periods, query_metric
-from tests.conftest import load, payments_frame
+from tests.conftest import acme_workspace, load, payments_frame, readonly_services
 
 JAN1, JAN31 = date(2026, 1, 1), date(2026, 1, 31)
 
 
 @pytest.fixture
 def scoped(services, workspace):
+    """The fixture below in a workspace of this test's own services (for tests that also write)."""
+    return load_fixture(services, workspace)
+
+
+@pytest.fixture(scope="module")
+def shared_scoped(tmp_path_factory):
+    """The same fixture loaded once for the module's read-only tests."""
+    with readonly_services(tmp_path_factory, "metrics") as services:
+        yield load_fixture(services, acme_workspace(services))
+
+
+def load_fixture(services, workspace):
+    """January 2026 payments, ads, web, email and subscriptions with hand-computed totals."""
     load(
         services,
         workspace,
@@ -157,6 +170,7 @@ def scoped(services, workspace):
                     "clicks": 70,
                     "unsubscribes": 5,
                     "bounces": 10,
+                    "complaints": 2,
                 },
                 {
                     "source": "mailchimp",
@@ -172,6 +186,7 @@ def scoped(services, workspace):
                     "clicks": 30,
                     "unsubscribes": 0,
                     "bounces": 5,
+                    "complaints": None,  # a file without a complaints column
                 },
             ]
         ),
@@ -262,10 +277,13 @@ def total(scoped, name, start=JAN1, end=JAN31):
         ("ctor", 75 / 500),
         ("unsubscribe_rate", 5 / 1500),
         ("bounce_rate", 15 / 1515),
+        ("spam_reports", 2),
+        # the send that does not report complaints is left out of the rate, not counted as 0
+        ("spam_report_rate", 2 / 1000),
     ],
 )
-def test_met001_each_metric_matches_hand_computed_total(scoped, name, expected):
-    assert total(scoped, name) == pytest.approx(expected, rel=1e-9, abs=0.005)
+def test_met001_each_metric_matches_hand_computed_total(shared_scoped, name, expected):
+    assert total(shared_scoped, name) == pytest.approx(expected, rel=1e-9, abs=0.005)
 
 
 def test_met002_every_required_metric_is_in_the_catalogue():
@@ -308,11 +326,11 @@ def test_met002b_roas_shows_as_a_multiple_everywhere():
     assert format_value(0.258, "ratio") == "25.8%"  # ratios stay percentages
 
 
-def test_met003_daily_grain_fills_every_day_and_splits_by_dimension(scoped):
-    frame = query_metric(scoped, "gross_revenue", date(2026, 1, 1), date(2026, 1, 7), grain="day")
+def test_met003_daily_grain_fills_every_day_and_splits_by_dimension(shared_scoped):
+    frame = query_metric(shared_scoped, "gross_revenue", date(2026, 1, 1), date(2026, 1, 7), grain="day")
     assert frame["period"].to_list() == [f"2026-01-0{d}" for d in range(1, 8)]
     assert frame["value"].to_list() == [0, 100, 0, 0, 200, 0, 0]
-    split = query_metric(scoped, "gross_revenue", JAN1, JAN31, by="channel")
+    split = query_metric(shared_scoped, "gross_revenue", JAN1, JAN31, by="channel")
     assert dict(zip(split["channel"], split["value"], strict=True)) == {
         "Email": 300.0,
         "Paid Search": 80.0,
@@ -320,16 +338,21 @@ def test_met003_daily_grain_fills_every_day_and_splits_by_dimension(scoped):
     }
 
 
-def test_met004_weekly_mrr_is_a_snapshot_at_each_week_end(scoped):
-    frame = query_metric(scoped, "mrr", date(2026, 1, 5), date(2026, 1, 25), grain="week")
+def test_met004_weekly_mrr_is_a_snapshot_at_each_week_end(shared_scoped):
+    frame = query_metric(shared_scoped, "mrr", date(2026, 1, 5), date(2026, 1, 25), grain="week")
     # weeks end 11 Jan (s1+s3), 18 Jan (s1+s2+s3), 25 Jan (s1+s2)
     assert frame["period"].to_list() == ["2026-01-05", "2026-01-12", "2026-01-19"]
     assert frame["value"].to_list() == [400.0, 500.0, 200.0]
 
 
-def test_met005_monthly_grain_and_previous_period_comparison(scoped):
+def test_met005_monthly_grain_and_previous_period_comparison(shared_scoped):
     frame = query_metric(
-        scoped, "gross_revenue", date(2026, 1, 1), date(2026, 2, 28), grain="month", compare="previous_period"
+        shared_scoped,
+        "gross_revenue",
+        date(2026, 1, 1),
+        date(2026, 2, 28),
+        grain="month",
+        compare="previous_period",
     )
     assert frame["period"].to_list() == ["2026-01-01", "2026-02-01"]
     assert frame["value"].to_list() == [380.0, 70.0]
@@ -348,9 +371,9 @@ def test_met006_previous_year_handles_leap_day():
     )
 
 
-def test_met007_ratio_is_null_when_denominator_is_zero(scoped):
-    assert total(scoped, "ctr", date(2026, 3, 1), date(2026, 3, 31)) is None
-    assert total(scoped, "spend", date(2026, 3, 1), date(2026, 3, 31)) == 0.0
+def test_met007_ratio_is_null_when_denominator_is_zero(shared_scoped):
+    assert total(shared_scoped, "ctr", date(2026, 3, 1), date(2026, 3, 31)) is None
+    assert total(shared_scoped, "spend", date(2026, 3, 1), date(2026, 3, 31)) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -363,7 +386,7 @@ def test_met007_ratio_is_null_when_denominator_is_zero(scoped):
         ({"start": date(2026, 2, 1)}, "the date range is reversed"),
     ],
 )
-def test_met008_bad_requests_name_the_bad_value(scoped, kwargs, message):
+def test_met008_bad_requests_name_the_bad_value(shared_scoped, kwargs, message):
     args = {
         "name": "gross_revenue",
         "start": JAN1,
@@ -375,7 +398,7 @@ def test_met008_bad_requests_name_the_bad_value(scoped, kwargs, message):
     args.update(kwargs)
     with pytest.raises(MetricError, match=message.replace("(", r"\(").replace(")", r"\)")):
         query_metric(
-            scoped,
+            shared_scoped,
             args["name"],
             args["start"],
             args["end"],

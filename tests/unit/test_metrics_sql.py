@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -18,7 +19,17 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from data import metrics as M
-from data.metrics import CATALOGUE, NONE_LABEL, periods, query_metric
+from data.metrics import (
+    CATALOGUE,
+    NONE_LABEL,
+    MetricRequest,
+    MetricService,
+    periods,
+    query_metric,
+    service_of,
+)
+from data.metrics import compile as C
+from data.metrics import execute as X
 from tests.conftest import load, payments_frame
 
 START, END = date(2026, 1, 1), date(2026, 3, 31)
@@ -50,15 +61,27 @@ def scoped(services, workspace, other_workspace):
     return services.warehouse.scoped(workspace)
 
 
+def assert_same(got: pl.DataFrame, want: pl.DataFrame, *, context, **kwargs) -> None:
+    """``assert_frame_equal`` whose failure names the case (metric, split, filter...) it checked."""
+    try:
+        assert_frame_equal(got, want, **kwargs)
+    except AssertionError as exc:
+        raise AssertionError(f"{context}: {exc}") from None
+
+
+def _request(metric, start, end, grain, by, where) -> MetricRequest:
+    return MetricRequest.of(metric.name, start, end, grain=grain, by=by, where=where)
+
+
 def _direct(scoped, metric, start, end, grain, by, where):
-    expr = M._sum_expr(scoped.table(metric.table), metric, start, end, grain, by, where)
+    expr = C.sum_expr(scoped.table(metric.table), metric, start, end, grain, by, where)
     return scoped.execute(expr).with_columns(pl.col(p).cast(pl.Float64) for p in metric.parts)
 
 
 @pytest.mark.parametrize("grain", ["total", "day", "week", "month"])
 def test_msql001_compiled_shapes_equal_the_ibis_expression(scoped, grain):
     for name, metric in CATALOGUE.items():
-        if metric.snapshot:
+        if metric.snapshot or metric.derive:  # not compiled: numpy, or computed from other answers
             continue
         dims = list(metric.dimensions)
         requests = [(None, {}), *[(d, {}) for d in dims]]
@@ -68,7 +91,7 @@ def test_msql001_compiled_shapes_equal_the_ibis_expression(scoped, grain):
                 (dims[-1], {dims[0]: NONE_LABEL}) if len(dims) > 1 else (None, {dims[0]: NONE_LABEL})
             )
         for by, where in requests:
-            fast = M._sum_parts(scoped, metric, START, END, grain, by, where)
+            fast = X._sum_parts(scoped, metric, START, END, grain, by, where)
             slow = _direct(scoped, metric, START, END, grain, by, where)
             keys = [c for c in ("period_date", by) if c and c in slow.columns]
             if "period_date" in keys:
@@ -76,7 +99,7 @@ def test_msql001_compiled_shapes_equal_the_ibis_expression(scoped, grain):
                 slow = slow.with_columns(pl.col("period_date").cast(pl.Date))
             if keys:
                 fast, slow = fast.sort(keys), slow.sort(keys)
-            assert_frame_equal(fast.select(slow.columns), slow, check_dtypes=False), (name, by, where)
+            assert_same(fast.select(slow.columns), slow, check_dtypes=False, context=(name, by, where))
             shape = (name, grain, by, tuple(sorted(where)))
             rollup = (by is None and grain in metric.period_rollups) or (
                 grain == "total"
@@ -87,7 +110,9 @@ def test_msql001_compiled_shapes_equal_the_ibis_expression(scoped, grain):
                 )
             )
             if not rollup:  # (a period rollup reads its own table; compared above all the same)
-                assert M._SQL_TEMPLATES[shape] is not None  # the compiled path ran, not the fallback
+                assert (
+                    service_of(scoped).templates.sql[shape] is not None
+                )  # the compiled path ran, not the fallback
 
 
 @pytest.mark.parametrize(
@@ -107,11 +132,11 @@ def test_msql003_period_rollups_count_the_same_customers(scoped, start, end, whe
     per-dimension month rollup; two: the daily rows) equal COUNT(DISTINCT)."""
     metric = M.get_metric("active_customers")
     assert metric.period_rollups and metric.dimension_rollups, "the fast paths this test is about"
-    plain = M.replace(metric, period_rollups={}, distinct_column=None, dimension_rollups={})
+    plain = replace(metric, period_rollups={}, distinct_column=None, dimension_rollups={})
     for grain in ("total", "day", "week", "month"):
-        fast = M._compute(scoped, metric, start, end, grain, None, where)
-        slow = M._compute(scoped, plain, start, end, grain, None, where)
-        assert_frame_equal(fast, slow), (grain, start, end, where)
+        fast = X._compute(scoped, metric, _request(metric, start, end, grain, None, where))
+        slow = X._compute(scoped, plain, _request(plain, start, end, grain, None, where))
+        assert_same(fast, slow, context=(grain, start, end, where))
         assert fast["value"].sum() > 0 or where, "the fixture should have customers in the range"
 
 
@@ -126,7 +151,7 @@ def _brute_force(subs: pl.DataFrame, start: date, end: date, grain: str, by: str
     next_day = end + timedelta(days=1)
     rows = []
     for p in periods(start, end, grain):
-        nxt = M._next_period(p, grain) if grain != "total" else next_day
+        nxt = M.next_period(p, grain) if grain != "total" else next_day
         cut = datetime.combine(min(nxt, next_day), time())
         active = subs.filter(
             (pl.col("start_at") < cut) & (pl.col("end_at").is_null() | (pl.col("end_at") >= cut))
@@ -164,7 +189,7 @@ def subs(services, workspace):
 
 @pytest.mark.parametrize("grain", ["total", "day", "week", "month"])
 @pytest.mark.parametrize("by", [None, "plan"])
-def test_msql003_mrr_running_sums_equal_the_definition(subs, grain, by):
+def test_msql015_mrr_running_sums_equal_the_definition(subs, grain, by):
     scoped, frame = subs
     for start, end in [
         (START, END),
@@ -190,7 +215,7 @@ def test_msql003_mrr_running_sums_equal_the_definition(subs, grain, by):
         assert arr["value"].to_list() == [round(v * 12, 2) for v in got["value"].to_list()]
 
 
-def test_msql004_mrr_filter_by_plan_keeps_only_that_plan(subs):
+def test_msql016_mrr_filter_by_plan_keeps_only_that_plan(subs):
     scoped, _ = subs
     split = query_metric(scoped, "mrr", START, END, grain="month", by="plan")
     only = query_metric(scoped, "mrr", START, END, grain="month", where={"plan": "Pro"})
@@ -219,28 +244,27 @@ def test_msql005_dimension_values_are_the_distinct_names_in_range(scoped):
 def test_msql004_compiled_templates_outlive_the_process(scoped, tmp_path, monkeypatch):
     """A restarted server loads the SQL an earlier run compiled instead of compiling again."""
     store = tmp_path / "metric_sql.jsonl"
-    monkeypatch.setattr(M, "_template_store", None)  # restored afterwards, like the templates
-    monkeypatch.setattr(M, "_SQL_TEMPLATES", {})
-    M.use_template_store(store)
+    monkeypatch.setattr(scoped.warehouse, "metric_service", MetricService(store))
     first = query_metric(scoped, "gross_revenue", START, END, grain="week", by="channel")
     assert store.exists()
 
-    # "restart": empty in-process templates, a damaged line and one from another build in the file
+    # "restart": a fresh service, a damaged line and one from another build in the file
     with store.open("a") as out:
         out.write("{not json\n")
         out.write(
             '{"fingerprint": "other-build", "shape": ["gross_revenue", "month", null, []], "sql": "SELECT 1"}\n'
         )
-    monkeypatch.setattr(M, "_SQL_TEMPLATES", {})
-    assert M.use_template_store(store) >= 1
-    assert ("gross_revenue", "month", None, ()) not in M._SQL_TEMPLATES  # the other build's line
+    restarted = MetricService()
+    assert restarted.templates.load(store) >= 1
+    assert ("gross_revenue", "month", None, ()) not in restarted.templates.sql  # the other build's line
     kept = store.read_text().splitlines()
     assert kept and not any("other-build" in line or line.startswith("{not") for line in kept)
 
     def no_compile(*args, **kwargs):
         raise AssertionError("compiled again")
 
-    monkeypatch.setattr(M.ibis, "to_sql", no_compile)
+    monkeypatch.setattr(scoped.warehouse, "metric_service", restarted)
+    monkeypatch.setattr(C.ibis, "to_sql", no_compile)
     again = query_metric(scoped, "gross_revenue", START, END, grain="week", by="channel")
     assert_frame_equal(again, first)
 
@@ -270,19 +294,20 @@ def test_msql008_week_and_month_parts_equal_the_days_added_up(scoped, grain, by)
     every row's date, for every summed metric of the payments and ads tables."""
     checked = 0
     for metric in CATALOGUE.values():
-        if metric.snapshot or metric.table not in ("payments_daily", "ad_daily") or metric.distinct_column:
+        summed = not (metric.snapshot or metric.derive or metric.distinct_column)
+        if not summed or metric.table not in ("payments_daily", "ad_daily"):
             continue
         if by and by not in metric.dimensions:
             continue
-        got = M._sum_parts(scoped, metric, START, END, grain, by, {})
-        days = M._sum_parts(scoped, metric, START, END, "day", by, {})
+        got = X._sum_parts(scoped, metric, START, END, grain, by, {})
+        days = X._sum_parts(scoped, metric, START, END, "day", by, {})
         unit = {"week": "1w", "month": "1mo"}[grain]
         keys = ["period_date", *([by] if by else [])]
         want = days.group_by(pl.col("period_date").cast(pl.Date).dt.truncate(unit), *keys[1:]).agg(
             pl.col(p).sum() for p in metric.parts
         )
         got = got.with_columns(pl.col("period_date").cast(pl.Date)).sort(keys)
-        assert_frame_equal(got.select(want.columns), want.sort(keys), check_dtypes=False), metric.name
+        assert_same(got.select(want.columns), want.sort(keys), check_dtypes=False, context=metric.name)
         checked += 1
     assert checked >= 5
 
@@ -296,7 +321,8 @@ def test_msql009_metrics_asked_together_equal_each_asked_alone(scoped, grain, by
     names = [
         name
         for name, metric in CATALOGUE.items()
-        if (by is None or by in metric.dimensions) and all(k in metric.dimensions for k in where or {})
+        if (by is None or (by in metric.dimensions and not metric.derive))
+        and all(k in metric.dimensions for k in where or {})
     ]
     together = M.query_metrics(
         scoped, names, START, END, grain=grain, by=by, compare="previous_period", where=where
@@ -308,7 +334,7 @@ def test_msql009_metrics_asked_together_equal_each_asked_alone(scoped, grain, by
         alone = query_metric(
             scoped, name, START, END, grain=grain, by=by, compare="previous_period", where=where
         )
-        assert_frame_equal(together[name], alone, check_row_order=False), name
+        assert_same(together[name], alone, check_row_order=False, context=name)
 
 
 def test_msql010_one_filter_reads_the_per_dimension_rollups(scoped, monkeypatch):
@@ -325,10 +351,12 @@ def test_msql010_one_filter_reads_the_per_dimension_rollups(scoped, monkeypatch)
         ("week", "customer_weekly_dim"),
     ):
         tables.clear()
-        M._compute(scoped, metric, START, END, grain, None, {"channel": "Email"})
+        X._compute(scoped, metric, _request(metric, START, END, grain, None, {"channel": "Email"}))
         assert any(table in sql for sql in tables), grain
         tables.clear()
-        M._compute(scoped, metric, START, END, grain, None, {"channel": "Email", "country": "US"})
+        X._compute(
+            scoped, metric, _request(metric, START, END, grain, None, {"channel": "Email", "country": "US"})
+        )
         assert not any("_dim" in sql for sql in tables), grain
 
 
@@ -340,9 +368,9 @@ def test_msql011_split_from_the_per_dimension_rollup_counts_the_same_customers(s
     """Active customers of a range split by a dimension (whole months from customer_monthly_dim)
     equal COUNT(DISTINCT) per value over the customer days."""
     metric = M.get_metric("active_customers")
-    plain = M.replace(metric, period_rollups={}, distinct_column=None, dimension_rollups={})
-    fast = M._compute(scoped, metric, start, end, "total", by, {}).sort(by)
-    slow = M._compute(scoped, plain, start, end, "total", by, {}).sort(by)
+    plain = replace(metric, period_rollups={}, distinct_column=None, dimension_rollups={})
+    fast = X._compute(scoped, metric, _request(metric, start, end, "total", by, {})).sort(by)
+    slow = X._compute(scoped, plain, _request(plain, start, end, "total", by, {})).sort(by)
     assert_frame_equal(fast, slow)
     assert fast["value"].sum() > 0
 
@@ -373,13 +401,14 @@ def test_msql012_deal_metrics_with_different_row_filters_share_a_scan(services, 
             alone = query_metric(
                 scoped, name, START, END, grain=grain, compare="previous_period", where=where
             )
-            assert_frame_equal(together[name], alone), (name, where)
+            assert_same(together[name], alone, context=(name, where))
             assert alone["value"].drop_nulls().sum() > 0, name
 
 
 def test_msql013_precompile_compiles_every_shape_a_kpi_row_runs(scoped, monkeypatch):
     """After precompile, a KPI row's metrics asked together at any grain compile nothing more."""
-    monkeypatch.setattr(M, "_SQL_TEMPLATES", {})  # as after a code change: nothing compiled yet
+    # as after a code change: a fresh service has compiled nothing yet
+    monkeypatch.setattr(scoped.warehouse, "metric_service", MetricService())
     names = [
         "spend",
         "clicks",
@@ -392,8 +421,8 @@ def test_msql013_precompile_compiles_every_shape_a_kpi_row_runs(scoped, monkeypa
     ]
     assert M.precompile(scoped, names) > 0
     compiles = []
-    real = M.ibis.to_sql
-    monkeypatch.setattr(M.ibis, "to_sql", lambda *a, **k: compiles.append(1) or real(*a, **k))
+    real = C.ibis.to_sql
+    monkeypatch.setattr(C.ibis, "to_sql", lambda *a, **k: compiles.append(1) or real(*a, **k))
     for grain in M.GRAINS:
         M.query_metrics(scoped, names, START, END, grain=grain, compare="previous_period")
     assert compiles == []
@@ -403,7 +432,7 @@ def test_msql013_precompile_compiles_every_shape_a_kpi_row_runs(scoped, monkeypa
 def test_msql014_server_warm_up_compiles_the_kpi_rows(services, monkeypatch):
     from dashboard.cli import warm_up
 
-    monkeypatch.setattr(M, "_SQL_TEMPLATES", {})
-    warm_up(services)
-    assert any("+" in shape[0] for shape in M._SQL_TEMPLATES), "a family's union was compiled"
-    assert all(sql is not None for sql in M._SQL_TEMPLATES.values())
+    warm_up(services)  # a fresh app: its metric service has compiled nothing yet
+    templates = services.metrics.templates.sql
+    assert any("+" in shape[0] for shape in templates), "a family's union was compiled"
+    assert all(sql is not None for sql in templates.values())

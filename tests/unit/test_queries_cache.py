@@ -239,7 +239,7 @@ def test_qc009_concurrent_identical_calls_compute_once(services, workspace):
         t.join(10)
     assert results == [{"answer": 42}] * 4
     assert calls == [workspace.id]
-    assert queries._INFLIGHT == {}
+    assert services.query_cache.inflight == {}
 
 
 def test_qc010_a_failed_first_call_lets_the_waiters_compute(services, workspace):
@@ -267,7 +267,7 @@ def test_qc010_a_failed_first_call_lets_the_waiters_compute(services, workspace)
     answers.append(cached_call(services, workspace, "qc010", {}, lambda scoped: "recovered"))
     leader.join(5)
     assert errors == ["database went away"] and answers == ["recovered"]
-    assert queries._INFLIGHT == {}
+    assert services.query_cache.inflight == {}
 
 
 def test_qc011_layered_cache_over_the_local_redis(monkeypatch):
@@ -298,3 +298,42 @@ def test_qc011_layered_cache_over_the_local_redis(monkeypatch):
     finally:
         for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
+
+
+def test_qc011_a_page_does_not_wait_on_a_background_query(services, workspace):
+    """Priority inversion: background work runs niced and one query at a time; a page asking
+    the same question computes it itself instead of waiting behind it."""
+    import threading
+
+    from dashboard.ops.priority import lower_this_thread
+
+    background_running, release = threading.Event(), threading.Event()
+
+    def slow(scoped):
+        background_running.set()
+        release.wait(30)
+        return "from the background"
+
+    def background():
+        lower_this_thread()
+        cached_call(services, workspace, "qc011", {}, slow)
+
+    worker = threading.Thread(target=background)
+    worker.start()
+    try:
+        assert background_running.wait(10)
+        answer = cached_call(services, workspace, "qc011", {}, lambda scoped: "from the page")
+        assert answer == "from the page" and not release.is_set()  # it did not wait
+    finally:
+        release.set()
+        worker.join(10)
+    assert services.query_cache.inflight == {}
+
+
+def test_qc012_answers_cached_by_another_release_are_not_served(workspace, monkeypatch):
+    # the file-system / Redis layers outlive the process: a new release must not read the
+    # old one's rendered panels (a fixed formatting bug stayed on screen until new data came)
+    key, release = queries.cache_key(workspace, 3, "view:cohorts", {"s": "2026-11-03"}), queries.CODE_VERSION
+    assert queries._code_fingerprint() == release  # the same code: the same keys in every process
+    monkeypatch.setattr(queries, "CODE_VERSION", "another-release")
+    assert queries.cache_key(workspace, 3, "view:cohorts", {"s": "2026-11-03"}) != key

@@ -10,7 +10,8 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from data import subscriptions
+from data.metrics import subscriptions
+from data.metrics.service import service_of
 from tests.conftest import load
 
 
@@ -72,4 +73,4 @@ def test_sub003_a_failed_fetch_is_not_kept(services, workspace, monkeypatch):
         subscriptions.all_subscriptions(scoped)
     monkeypatch.setattr(subscriptions, "_fetch", real)
     assert subscriptions.all_subscriptions(scoped).height == 1
-    assert not subscriptions._FETCHING
+    assert not service_of(scoped).subscriptions._computing  # no reader left waiting on the failure

@@ -23,6 +23,9 @@ from .http import AuthError, ConnectorError, RetryPolicy, make_client
 from .hubspot import HubSpotConnector
 from .mailchimp import MailchimpConnector
 from .meta_ads import MetaAdsConnector
+from .paypal import PayPalConnector
+from .shopify import ShopifyConnector
+from .square import SquareConnector
 from .stripe import StripeConnector
 
 API_CONNECTORS: dict[str, type[ApiConnector]] = {
@@ -34,6 +37,9 @@ API_CONNECTORS: dict[str, type[ApiConnector]] = {
         GoogleAdsConnector,
         MetaAdsConnector,
         Ga4Connector,
+        SquareConnector,
+        ShopifyConnector,
+        PayPalConnector,
     )
 }
 

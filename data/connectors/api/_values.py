@@ -18,6 +18,8 @@ from data.connectors.base import Chunk, RowError
 from data.schema import TABLES, conform
 
 CENT = Decimal("0.01")
+#: the scale of data.schema.PRECISE_MONEY (ad spend keeps the vendor's decimals)
+PRECISE = Decimal("0.00000001")
 
 #: Stripe's zero-decimal currencies: amounts are already whole units (¥1000 is sent as 1000).
 ZERO_DECIMAL = frozenset(
@@ -70,6 +72,12 @@ def money(value: Any) -> Decimal | None:
     return None if number is None else number.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def precise_money(value: Any) -> Decimal | None:
+    """Major-unit money kept to 8 decimals (``data.schema.PRECISE_MONEY``; Meta's ``spend``)."""
+    number = to_decimal(value)
+    return None if number is None else number.quantize(PRECISE, rounding=ROUND_HALF_UP)
+
+
 def minor_to_major(amount: Any, currency: str | None) -> Decimal | None:
     """Stripe-style minor units -> major units, respecting zero- and three-decimal currencies."""
     number = to_decimal(amount)
@@ -81,9 +89,9 @@ def minor_to_major(amount: Any, currency: str | None) -> Decimal | None:
 
 
 def micros_to_major(value: Any) -> Decimal | None:
-    """Google Ads ``*_micros`` (int64, often a JSON string) -> major units."""
+    """Google Ads ``*_micros`` (int64, often a JSON string) -> major units, exactly (6 decimals)."""
     number = to_decimal(value)
-    return None if number is None else number.scaleb(-6).quantize(CENT, rounding=ROUND_HALF_UP)
+    return None if number is None else number.scaleb(-6).quantize(PRECISE, rounding=ROUND_HALF_UP)
 
 
 def to_int(value: Any) -> int | None:
@@ -163,6 +171,10 @@ def dig(obj: Any, *path: str, default: Any = None) -> Any:
     return obj
 
 
+#: the reason counted for a vendor record that maps to no row (a withdrawal, transfer, hold ...)
+SKIPPED_BY_MAPPER = "not a row of this table (e.g. withdrawals, transfers, holds)"
+
+
 class ChunkBuilder:
     """Collects mapped rows and row errors for one table and turns them into a :class:`Chunk`.
 
@@ -179,6 +191,8 @@ class ChunkBuilder:
         self.errors: list[RowError] = []
         self.read = 0
         self.total_read = 0
+        #: records the mapper deliberately turned into no row, by reason (they count as read)
+        self.skipped: dict[str, int] = {}
 
     def add(self, record_id: str | None, mapper, record: Any, raw_keys: Iterable[str] = ("id",)) -> None:
         """Map one vendor record with ``mapper(record) -> dict | list[dict] | None``; keep rows or a RowError."""
@@ -193,6 +207,8 @@ class ChunkBuilder:
             )
             return
         # A mapper may return one row, several (one per subscription item) or None (skip).
+        if row is None:
+            self.skipped[SKIPPED_BY_MAPPER] = self.skipped.get(SKIPPED_BY_MAPPER, 0) + 1
         for one in [] if row is None else row if isinstance(row, list) else [row]:
             one["source"] = self.source
             self.rows.append(one)
@@ -209,8 +225,9 @@ class ChunkBuilder:
             errors=self.errors,
             rows_read=self.read,
             row_numbers=pl.Series("row_number", self.numbers, dtype=pl.Int64),
+            skipped=self.skipped,
         )
-        self.rows, self.numbers, self.errors, self.read = [], [], [], 0
+        self.rows, self.numbers, self.errors, self.read, self.skipped = [], [], [], 0, {}
         return chunk
 
 

@@ -31,7 +31,7 @@ from ._values import (
     dig,
     field,
     micros_to_major,
-    money,
+    precise_money,
     text,
     to_date,
     to_float,
@@ -164,7 +164,7 @@ class GoogleAdsConnector(ApiConnector):
             "impressions": field("impressions", to_int, metrics.get("impressions", "0")),
             "clicks": field("clicks", to_int, metrics.get("clicks", "0")),
             "conversions": field("conversions", to_float, metrics.get("conversions", 0)),
-            "conversion_value": field("conversion_value", money, metrics.get("conversionsValue", 0)),
+            "conversion_value": field("conversion_value", precise_money, metrics.get("conversionsValue", 0)),
         }
 
 

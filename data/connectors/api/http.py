@@ -294,6 +294,12 @@ class HttpClient:
             return None
         err = body.get("error")
         message = None
+        # Square: {"errors": [{"detail": ...}]}; Shopify: {"errors": "..."} or {"errors": {field: [...]}}
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            message = errors[0].get("detail") or errors[0].get("message")
+        elif isinstance(errors, str):
+            message = errors
         if isinstance(err, dict):
             message = err.get("message") or err.get("error_user_msg")
         elif isinstance(err, str):

@@ -135,6 +135,7 @@ class MailchimpConnector(ApiConnector):
             "unique_clicks": field("unique_clicks", to_int, dig(report, "clicks", "unique_clicks")),
             "unsubscribes": field("unsubscribes", to_int, report.get("unsubscribed")),
             "bounces": bounces,
+            "complaints": field("complaints", to_int, report.get("abuse_reports")),
             "revenue": field("revenue", money, dig(report, "ecommerce", "total_revenue")),
             "currency": currency_code(dig(report, "ecommerce", "currency_code")),
         }

@@ -31,7 +31,7 @@ import httpx
 from data.connectors.base import Chunk
 
 from ._keys import ad_daily_id
-from ._values import ChunkBuilder, currency_code, field, money, text, to_date, to_float, to_int
+from ._values import ChunkBuilder, currency_code, field, precise_money, text, to_date, to_float, to_int
 from .connector import ApiConnector, CredentialField, SyncOptions, date_window, split_range
 from .http import AuthError, Classifier
 
@@ -153,13 +153,13 @@ class MetaAdsConnector(ApiConnector):
             "platform": PLATFORM,
             "campaign_id": campaign_id,
             "campaign": name or campaign_id,
-            "spend": field("spend", money, row.get("spend") or "0"),
+            "spend": field("spend", precise_money, row.get("spend") or "0"),
             "currency": currency_code(row.get("account_currency")),
             "impressions": field("impressions", to_int, row.get("impressions") or "0"),
             "clicks": field("clicks", to_int, row.get("clicks") or "0"),
             "conversions": field("conversions", to_float, purchase_value(row.get("actions")) or "0"),
             "conversion_value": field(
-                "conversion_value", money, purchase_value(row.get("action_values")) or "0"
+                "conversion_value", precise_money, purchase_value(row.get("action_values")) or "0"
             ),
         }
 

@@ -78,7 +78,7 @@ def test_api050_google_ads_stream_batches_map_micros_and_int64_strings(gads, gco
         "impressions": 1356884,
         "clicks": 1200,
         "conversions": 12.5,
-        "conversion_value": Decimal("1234.57"),
+        "conversion_value": Decimal("1234.567"),  # kept as given (PRECISE_MONEY)
         "conversion_value_reporting": None,
     }
     zeros = got[1]
@@ -89,7 +89,7 @@ def test_api050_google_ads_stream_batches_map_micros_and_int64_strings(gads, gco
         10,
     )
     assert got[2]["campaign"] == "Généric ☂" and got[2]["spend"] == Decimal("0.99")
-    assert got[3]["spend"] == Decimal("0.00")  # 1 micro rounds to zero cents
+    assert got[3]["spend"] == Decimal("0.000001")  # 1 micro is kept, not rounded to zero cents
     assert state == {"last_date": "2024-05-31"}
 
 
@@ -177,7 +177,11 @@ def test_api060_meta_insights_follow_cursors_and_map_strings(meta, mconnector, d
     got = {(r["campaign_id"], r["date"]): r for r in rows(chunks["ad_daily"])}
     assert len(got) == 5
     spring = got[("9001", dt.date(2024, 3, 1))]
-    assert (spring["spend"], spring["impressions"], spring["clicks"]) == (Decimal("12.35"), 1000, 25)
+    assert (spring["spend"], spring["impressions"], spring["clicks"]) == (
+        Decimal("12.345678"),
+        1000,
+        25,
+    )  # Meta's decimals kept
     # "purchase" already includes the pixel purchases: counted once, not 6
     assert (spring["conversions"], spring["conversion_value"]) == (3.0, Decimal("149.70"))
     assert spring["source_id"] == ad_daily_id("meta_ads", "9001", "Spring", dt.date(2024, 3, 1))

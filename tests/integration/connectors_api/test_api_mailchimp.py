@@ -20,7 +20,7 @@ def api():
         fake.reports = [
             report("c1", "2024-05-01T09:30:00+00:00", title="May", emails_sent=1000, hard=10, soft=5,
                    unique_opens=400, opens_total=650, unique_clicks=50, clicks_total=80, unsubscribed=3,
-                   revenue=123.456, currency="EUR"),
+                   abuse_reports=2, revenue=123.456, currency="EUR"),
             report("c2", "2024-05-08T21:30:00+02:00", title="Promo"),
             report("c3", "2024-05-15T09:30:00Z"),
             report("c4", "2024-05-22T09:30:00Z"),
@@ -67,10 +67,12 @@ def test_api031_pages_with_count_offset_and_maps_counts(api, connector, drain, r
         "unique_clicks": 50,
         "unsubscribes": 3,
         "bounces": 15,
+        "complaints": 2,  # abuse_reports
         "revenue": Decimal("123.46"),
         "currency": "EUR",
         "revenue_reporting": None,
     }
+    assert got["c2"]["complaints"] == 0
     assert got["c2"]["sent_at"] == dt.datetime(2024, 5, 8, 19, 30)  # +02:00 -> UTC
     assert state == {"last_send_time": "2024-05-29T09:30:00+00:00"}
 

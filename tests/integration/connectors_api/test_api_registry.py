@@ -26,6 +26,9 @@ DUMMY = {
         "access_token": "ya29.0123456789SECRET",
     },
     "meta_ads": {"ad_account_id": "42", "access_token": "EAAG0123456789SECRET"},
+    "square": {"access_token": "EAAAl0123456789SECRET"},
+    "shopify": {"shop": "acme.myshopify.com", "access_token": "shpat_0123456789SECRET"},
+    "paypal": {"client_id": "AcLIENT0123", "client_secret": "E0123456789SECRET"},
     "ga4": {
         "property_id": "42",
         "refresh_token": "1//0123456789SECRET",
@@ -36,7 +39,17 @@ DUMMY = {
 
 
 def test_api080_registry_lists_every_connector_with_a_complete_interface():
-    assert set(API_CONNECTORS) == {"stripe", "mailchimp", "hubspot", "google_ads", "meta_ads", "ga4"}
+    assert set(API_CONNECTORS) == {
+        "stripe",
+        "mailchimp",
+        "hubspot",
+        "google_ads",
+        "meta_ads",
+        "ga4",
+        "square",
+        "shopify",
+        "paypal",
+    }
     for source, cls in API_CONNECTORS.items():
         assert issubclass(cls, ApiConnector) and source == cls.SOURCE and cls.__doc__
         assert cls.CREDENTIAL_FIELDS and all(f.label and f.name for f in cls.CREDENTIAL_FIELDS)

@@ -30,8 +30,8 @@ def test_con1001_csv_mapping_to_payments():
     )
     assert r["customer_email_hash"] == hashlib.sha256(b"x@y.com").hexdigest()
     errs = {e.row_number: e for e in p.errors}
-    assert errs[3].column == "amount" and "negative" in errs[3].reason
-    assert errs[4].column == "created" and "31/02/2024" in errs[4].reason
+    assert errs[3].column == "Total" and "negative" in errs[3].reason  # the file's own header
+    assert errs[4].column == "Order date" and "31/02/2024" in errs[4].reason
 
 
 def test_con1002_xlsx_mapping_to_ad_daily():

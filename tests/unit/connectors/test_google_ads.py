@@ -40,7 +40,7 @@ def test_con201_values_and_total_rows_skipped():
 
 def test_con202_row_errors_with_file_line_numbers():
     errs = parse("google_ads_campaigns.csv").errors
-    assert [(e.row_number, e.column) for e in errs] == [(7, "impressions"), (8, "date")]
+    assert [(e.row_number, e.column) for e in errs] == [(7, "Impr."), (8, "Day")]  # the file's headers
     assert "negative" in errs[0].reason and errs[0].raw["Campaign"] == "Broken"
     assert "28/13/2026x" in errs[1].reason
 

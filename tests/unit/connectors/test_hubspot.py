@@ -27,4 +27,4 @@ def test_con601_deals_values_won_and_time_zone():
 
 def test_con602_bad_create_date_is_row_error():
     [err] = parse("hubspot_deals.csv").errors
-    assert (err.row_number, err.column, err.raw["Deal Name"]) == (5, "created_at", "Delta")
+    assert (err.row_number, err.column, err.raw["Deal Name"]) == (5, "Create Date", "Delta")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+
+import pytest
 
 from data.connectors import _text as t
 from tests.unit.connectors._helpers import D, parse
+from tests.unit.connectors._ingest import ingest_json, metric
 
 
 def test_con501_standard_export():
@@ -21,7 +24,7 @@ def test_con501_standard_export():
 
 def test_con502_unparseable_send_date_is_row_error():
     [err] = parse("mailchimp_campaigns.csv").errors
-    assert (err.row_number, err.column) == (3, "sent_at")
+    assert (err.row_number, err.column) == (3, "Send Date")
     assert "not a date" in err.reason
 
 
@@ -33,3 +36,19 @@ def test_con503_excel_resave_underscored_headers_and_account_time_zone():
     assert (r["delivered"], r["unique_opens"], r["bounces"], r["list_name"]) == (480, 120, 20, "Customers")
     assert r["revenue"] == D("1234.56")
     assert r["source_id"] == t.stable_id_one("Promo", "2/24/17 11:29")
+
+
+def test_con504_abuse_complaints_become_complaints():
+    p = parse("mailchimp_campaigns.csv")
+    assert p.row("abc123")["complaints"] == 2  # the "Abuse Complaints" column
+    # The Excel re-save has no complaints column: unknown, not zero.
+    [r] = parse("mailchimp_excel_resave.csv").frame().to_dicts()
+    assert r["complaints"] is None
+
+
+def test_con505_spam_report_metrics_end_to_end(services, workspace, tmp_path):
+    result = ingest_json(services, tmp_path, "mailchimp_campaigns.csv")
+    assert (result["inserted"], result["quarantined"]) == (1, 1)
+    june = (date(2018, 6, 1), date(2018, 6, 30))
+    assert metric(services, workspace, "spam_reports", *june) == 2
+    assert metric(services, workspace, "spam_report_rate", *june) == pytest.approx(2 / 990)

@@ -15,16 +15,16 @@ def test_con301_summary_row_skipped_and_values():
     assert [r["campaign"] for r in rows] == ["Spring Sale", "Spring Sale"]
     first = rows[0]
     assert (first["date"], first["platform"], first["currency"]) == (date(2024, 3, 1), "meta_ads", "EUR")
-    assert (first["spend"], first["impressions"], first["clicks"]) == (D("50.12"), 1000, 30)
+    assert (first["spend"], first["impressions"], first["clicks"]) == (D("50.12345678"), 1000, 30)
     assert (first["conversions"], first["conversion_value"]) == (1.0, D("100.00"))
-    assert rows[1]["spend"] == D("100.63")  # 100.62654322 rounded
+    assert rows[1]["spend"] == D("100.62654322")  # kept as Meta gives it (PRECISE_MONEY)
     assert first["source_id"] == t.stable_id_one("meta_ads", "Spring Sale", "2024-03-01")
     assert p.rows_read() == 4
 
 
 def test_con302_negative_impressions_is_a_row_error():
     [err] = parse("meta_ads_export.csv").errors
-    assert (err.row_number, err.column) == (5, "impressions")
+    assert (err.row_number, err.column) == (5, "Impressions")
     assert err.raw["Campaign name"] == "Retarget"
 
 

@@ -26,6 +26,16 @@ EXPECTED = {
     "meta_ads_export.csv": "meta_ads",
     "ga4_traffic.csv": "ga4",
     "hubspot_deals.csv": "hubspot",
+    "square/transactions-2024-03-01-2024-04-01.csv": "square",
+    "pipedrive/deals-export.csv": "pipedrive",
+    "salesforce/report1711900000000.csv": "salesforce",
+    "sendgrid/single_sends_stats.csv": "sendgrid",
+    "sendgrid/global_stats.csv": "sendgrid",
+    "constant_contact/email_performance_report.csv": "constant_contact",
+    "linkedin_ads/campaign_performance_report.csv": "linkedin_ads",
+    "x_ads/campaign_export.csv": "x_ads",
+    "mixpanel/events_export.csv": "mixpanel",
+    "amplitude/event_segmentation_uniques.csv": "amplitude",
 }
 
 
@@ -40,6 +50,15 @@ def test_con1101_file_sources():
         "meta_ads",
         "ga4",
         "hubspot",
+        "square",
+        "pipedrive",
+        "salesforce",
+        "sendgrid",
+        "constant_contact",
+        "linkedin_ads",
+        "x_ads",
+        "mixpanel",
+        "amplitude",
         "generic",
     )
 

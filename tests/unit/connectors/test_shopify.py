@@ -38,7 +38,7 @@ def test_con802_line_numbers_count_multiline_quoted_cells():
     lines = [n for c in p.chunks if c.table == "payments" for n in c.row_numbers.to_list()]
     assert lines == [2, 5, 6]
     [err] = p.errors
-    assert (err.row_number, err.column) == (7, "amount") and err.raw["Name"] == "#1004"
+    assert (err.row_number, err.column) == (7, "Total") and err.raw["Name"] == "#1004"
     assert p.rows_read("payments") == 5
 
 

@@ -72,9 +72,9 @@ def test_con104_refunded_failed_and_incomplete_rows():
 def test_con105_row_errors_carry_line_numbers_columns_and_raw():
     errs = {e.row_number: e for e in parse("stripe_payments_new.csv").errors}
     assert sorted(errs) == [7, 8, 9]
-    assert errs[7].column == "created" and "not a date" in errs[7].reason
-    assert errs[8].column == "amount" and errs[8].reason == "not a number: 'abc'"
-    assert errs[9].column == "currency" and errs[9].reason == "unknown currency code 'xyz'"
+    assert errs[7].column == "Created date (UTC)" and "not a date" in errs[7].reason  # the file's header
+    assert errs[8].column == "Amount" and errs[8].reason == "not a number: 'abc'"
+    assert errs[9].column == "Currency" and errs[9].reason == "unknown currency code 'xyz'"
     assert errs[8].raw["id"] == "ch_7"
 
 
@@ -120,7 +120,7 @@ def test_con108_subscriptions_mrr_statuses_and_errors():
     assert (s3["mrr"], s3["currency"], s3["mrr_reporting"]) == (D("43.33"), "EUR", None)
     assert s3["trial_end_at"] == datetime(2024, 6, 15)
     [err] = p.errors
-    assert (err.row_number, err.column) == (5, "interval") and "fortnight" in err.reason
+    assert (err.row_number, err.column) == (5, "Interval") and "fortnight" in err.reason
 
 
 def test_con109_customers_export():

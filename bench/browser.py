@@ -1,0 +1,180 @@
+"""Pages as the browser sees them (issue 15): navigation to a settled page in headless Chromium.
+
+    .venv/bin/python -m bench.browser --rows 1000000
+
+Serves the bench workspace of ``bench.pages`` with ``pulseboard serve`` (see bench/load.py),
+logs in through the real form in Debian's Chromium at 1440x900 and opens every analytics page
+twice: first visit (its queries cold) and a revisit. For each it reports the time from
+navigation start to a settled page — every callback answered and rendered: no loading
+indicator, and no new callback request for ``QUIET_MS`` — and the p95 of the page's callback
+requests as the browser timed them (Resource Timing of ``/_dash-update-component``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import time
+
+from bench import pages as bench_pages
+from bench.load import start_server
+
+#: issue 15's targets
+TARGET_COLD_MS = 1500
+TARGET_REVISIT_MS = 500
+TARGET_CALLBACK_P95_MS = 120
+#: a page is settled once no callback request started for this long
+QUIET_MS = 400
+
+#: Injected before any page script: records every Dash callback request (its output, start and
+#: end in ms since navigation start), which Resource Timing cannot tell apart.
+RECORD_JS = """
+window.__pbCalls = [];
+const pbFetch = window.fetch;
+window.fetch = function (input, init) {
+  const url = typeof input === 'string' ? input : input.url;
+  if (!url.includes('/_dash-update-component')) return pbFetch.apply(this, arguments);
+  let output = '';
+  try { output = JSON.parse(init.body).output; } catch (e) {}
+  const call = {output: output, start: performance.now(), end: null};
+  window.__pbCalls.push(call);
+  const done = () => { call.end = performance.now(); };
+  return pbFetch.apply(this, arguments).then(r => { done(); return r; }, e => { done(); throw e; });
+};
+"""
+#: (loading indicator shown, the page's callbacks so far, ms since navigation start). Polls of
+#: background work (the Insights panel's job, which shows its own progress bar) are left out:
+#: they go on until the work ends, and the page is usable meanwhile.
+PROBE_JS = """
+const busy = document.querySelector('[data-dash-is-loading="true"], .placeholder-glow,'
+    + ' .ag-overlay-loading-center, .ag-loading') !== null;
+const calls = (window.__pbCalls || []).filter(c => !c.output.includes('poll'));
+return [busy || calls.some(c => c.end === null), calls, performance.now()];
+"""
+
+
+def _driver():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--no-first-run"):  # fmt: skip
+        opts.add_argument(flag)
+    opts.binary_location = os.environ.get("DASH_TEST_CHROMEPATH") or "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver.set_window_size(1440, 900)
+    driver.set_page_load_timeout(120)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_JS})
+    return driver
+
+
+def _login(driver, base: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(base + "/login")
+    driver.find_element(By.NAME, "email").send_keys(bench_pages.OWNER)
+    driver.find_element(By.NAME, "password").send_keys(bench_pages.PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    deadline = time.monotonic() + 60
+    while "/login" in driver.current_url and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def settle(driver, url: str, timeout: float = 120.0) -> dict:
+    """Open ``url``; ms from navigation start to settled, and the callbacks' durations."""
+    driver.get(url)
+    deadline = time.monotonic() + timeout
+    last_count, quiet_since = -1, None
+    while time.monotonic() < deadline:
+        busy, calls, now = driver.execute_script(PROBE_JS)
+        if busy or len(calls) != last_count:
+            last_count, quiet_since = len(calls), None if busy else now
+        elif quiet_since is None:
+            quiet_since = now
+        elif calls and now - quiet_since >= QUIET_MS:
+            # settled: first seen idle with every callback answered (within one poll of ~50 ms)
+            settled = max(max(c["end"] for c in calls), quiet_since)
+            return {"settled_ms": round(settled, 1), "callbacks": [c["end"] - c["start"] for c in calls]}
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} did not settle within {timeout:.0f} s")
+
+
+def run(rows: int, *, customers: int = 200_000) -> dict:
+    """Every analytics page, first visit and revisit; the ``browser`` results."""
+    bw = bench_pages.build(rows, customers)
+    proc, base = start_server(bw.data_dir)
+    driver = _driver()
+    pages: dict[str, dict] = {}
+    try:
+        _login(driver, base)
+        query = "?range=last_90_days&grain=day&compare=previous_period"
+        for path in bench_pages.PAGE_PATHS.values():
+            first = settle(driver, base + path + query)
+            again = settle(driver, base + path + query)
+            durations = first["callbacks"]
+            p95 = (
+                statistics.quantiles(durations, n=20)[18]
+                if len(durations) >= 2
+                else max(durations, default=0)
+            )
+            pages[path] = {
+                "settled_ms": first["settled_ms"],
+                "revisit_ms": again["settled_ms"],
+                "callbacks": len(durations),
+                "callback_p95_ms": round(p95, 1),
+            }
+    finally:
+        driver.quit()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    result = {
+        "rows": rows,
+        "overview_ms": pages["/"]["settled_ms"],
+        "pages": pages,
+        "load_average": round(os.getloadavg()[0], 2),
+        "targets_ms": {
+            "cold": TARGET_COLD_MS,
+            "revisit": TARGET_REVISIT_MS,
+            "callback_p95": TARGET_CALLBACK_P95_MS,
+        },
+    }
+    _print(result)
+    return result
+
+
+def _print(r: dict) -> None:
+    def mark(value: float, target: float) -> str:
+        return "PASS" if value <= target else "MISS"
+
+    print(f"{'page':<12} {'settled ms':>11} {'revisit ms':>11} {'callbacks':>10} {'cb p95 ms':>10}")
+    for path, p in r["pages"].items():
+        print(
+            f"{path:<12} {p['settled_ms']:>8.0f} {mark(p['settled_ms'], TARGET_COLD_MS)} "
+            f"{p['revisit_ms']:>6.0f} {mark(p['revisit_ms'], TARGET_REVISIT_MS)} {p['callbacks']:>10} "
+            f"{p['callback_p95_ms']:>6.0f} {mark(p['callback_p95_ms'], TARGET_CALLBACK_P95_MS)}"
+        )
+    if r["load_average"] > (os.cpu_count() or 1):
+        print(f"warning: the machine was busy (load average {r['load_average']}); timings are inflated")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench.browser``: run and merge the result into bench/out/results.json ("browser")."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--customers", type=int, default=200_000)
+    args = parser.parse_args(argv)
+    result = run(args.rows, customers=args.customers)
+    bench_pages.write_results(result, "browser")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""Load run (issue 15): concurrent clients replaying every page's page-load callbacks on loopback.
+
+    .venv/bin/python -m bench.load --rows 1000000 --clients 8 --seconds 60
+
+Starts ``pulseboard serve`` (waitress, as an operator runs it) in its own process on the bench
+workspace of ``bench.pages`` (built once, kept under bench/out/), logs ``--clients`` clients in
+over real HTTP, and has each replay the callbacks a browser fires when each analytics page loads,
+in random order, for ``--seconds``. A third of the requests use a range no other request used
+(uncached: a new custom range), the rest repeat (the cache's everyday case).
+
+Reports requests, errors, requests per second (and per minute against issue 15's 10,000), p50
+and p95 latency, and the server's RSS: peak, after warm-up and at the end (memory must stay flat
+after warm-up). Timings on a shared machine are only as good as its idleness: the load average
+is recorded beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import requests
+
+from bench import pages as bench_pages
+
+#: issue 15's targets
+TARGET_PER_MINUTE = 10_000
+TARGET_P95_MS = 120
+TARGET_RSS_MB = 1_500
+#: share of requests for a range nobody asked before (a cold query)
+COLD_SHARE = 1 / 3
+
+
+class HttpClient:
+    """A logged-in ``requests`` session with the small Flask-test-client surface bench.pages uses."""
+
+    def __init__(self, base: str, email: str, password: str):
+        self.base = base
+        self.session = requests.Session()
+        page = self.session.get(f"{base}/login", timeout=30).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        answer = self.session.post(
+            f"{base}/login",
+            data={"email": email, "password": password, "csrf_token": token},
+            allow_redirects=False,
+            timeout=30,
+        )
+        if answer.status_code not in (302, 303):
+            raise RuntimeError(f"log-in failed: HTTP {answer.status_code}")
+
+    def get(self, path: str) -> _Answer:
+        return _Answer(self.session.get(self.base + path, timeout=60))
+
+    def post(self, path: str, json: dict) -> _Answer:  # noqa: A002 - Flask's test client's name
+        return _Answer(self.session.post(self.base + path, json=json, timeout=60))
+
+
+class _Answer:
+    def __init__(self, response: requests.Response):
+        self.response = response
+        self.status_code = response.status_code
+
+    def get_json(self):
+        return self.response.json()
+
+    def get_data(self, as_text: bool = False):
+        return self.response.text if as_text else self.response.content
+
+
+class _CallbackMap:
+    """What ``bench.pages.page_load_requests`` reads of the app: the keys of its callbacks."""
+
+    def __init__(self, client: HttpClient):
+        self.callback_map = {dep["output"]: dep for dep in client.get("/_dash-dependencies").get_json()}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of ``pid`` (VmHWM: its peak) in MB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    """``pulseboard serve`` on a free loopback port for ``data_dir``; (process, base URL)."""
+    port = _free_port()
+    env = {**os.environ, "PULSEBOARD_DATA_DIR": str(data_dir)}
+    # The server's log goes to a file, not a pipe: nobody reads a pipe during the run, and once
+    # its 64 KB buffer was full (a few hundred access-log lines) every request blocked on
+    # logging: the load runs showed every client stalled for 60 s and timing out.
+    log_path = data_dir / "bench-server.log"
+    with log_path.open("w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dashboard", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited: {log_path.read_text()[-2000:]}")
+        try:
+            if requests.get(base + "/login", timeout=2).status_code == 200:
+                return proc, base
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("the server did not answer within 180 s")
+
+
+def page_loads(client: HttpClient, anchor, days: int) -> list[tuple[str, dict]]:
+    """(page, payload) of every page-load callback of every analytics page for one range."""
+    app = _CallbackMap(client)
+    query = {
+        "range": "custom",
+        "from": (anchor - timedelta(days=days - 1)).isoformat(),
+        "to": anchor.isoformat(),
+        "compare": "previous_period",
+        "grain": "day" if days <= 90 else "week",
+    }
+    out = []
+    for page, path in bench_pages.PAGE_PATHS.items():
+        for _output, payload in bench_pages.page_load_requests(client, app, path, "?" + urlencode(query)):
+            out.append((page, payload))
+    return out
+
+
+def run(rows: int, *, clients: int = 8, seconds: float = 60.0, customers: int = 200_000) -> dict:
+    """Build (or reuse) the bench workspace, serve it, load it; the ``load`` results."""
+    bw = bench_pages.build(rows, customers)
+    proc, base = start_server(bw.data_dir)
+    try:
+        warm_client = HttpClient(base, bench_pages.OWNER, bench_pages.PASSWORD)
+        warm_client.get("/")  # the first page request registers Dash's page router
+        steady = page_loads(warm_client, bw.anchor, 90)
+        # cold requests: the same callbacks over ranges no request asked before (one per use)
+        cold_ranges = iter(range(91, 91 + 100_000))
+        # warm-up: every steady request once (fills the cache, as the first visitors do)
+        for _page, payload in steady:
+            warm_client.post("/_dash-update-component", json=payload)
+        rss_after_warmup = _rss_mb(proc.pid)
+        load_before = os.getloadavg()[0]
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+        stop_at = time.monotonic() + seconds
+
+        def worker(n: int) -> None:
+            rng = random.Random(n)
+            client = HttpClient(base, bench_pages.OWNER, bench_pages.PASSWORD)
+            mine: list[float] = []
+            while time.monotonic() < stop_at:
+                if rng.random() < COLD_SHARE:
+                    with lock:
+                        days = next(cold_ranges)
+                    batch = page_loads(client, bw.anchor, days)
+                else:
+                    batch = list(steady)
+                    rng.shuffle(batch)
+                for _page, payload in batch:
+                    if time.monotonic() >= stop_at:
+                        break
+                    t = time.perf_counter()
+                    try:
+                        answer = client.post("/_dash-update-component", json=payload)
+                        ok = answer.status_code in (200, 204)
+                        what = f"HTTP {answer.status_code}"
+                    except requests.RequestException as exc:
+                        ok, what = False, type(exc).__name__
+                    mine.append((time.perf_counter() - t) * 1000)
+                    if not ok:
+                        with lock:
+                            errors.append(what)
+            with lock:
+                latencies.extend(mine)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        rss_end, rss_peak = _rss_mb(proc.pid), _rss_mb(proc.pid, "VmHWM")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    latencies.sort()
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [float("nan")] * 99
+    rps = len(latencies) / elapsed if elapsed else 0.0
+    result = {
+        "rows": rows,
+        "clients": clients,
+        "duration_s": round(elapsed, 1),
+        "requests": len(latencies),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors))[:10],
+        "rps": round(rps, 1),
+        "per_minute": round(rps * 60),
+        "p50_ms": round(quantiles[49], 1),
+        "p95_ms": round(quantiles[94], 1),
+        "rss_mb": {
+            "after_warmup": round(rss_after_warmup),
+            "end": round(rss_end),
+            "peak": round(rss_peak),
+        },
+        "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
+        "targets": {"per_minute": TARGET_PER_MINUTE, "p95_ms": TARGET_P95_MS, "rss_mb": TARGET_RSS_MB},
+    }
+    _print(result)
+    return result
+
+
+def _print(r: dict) -> None:
+    def mark(ok: bool) -> str:
+        return "PASS" if ok else "MISS"
+
+    print(
+        f"load: {r['clients']} clients, {r['duration_s']} s, {r['requests']:,} requests, {r['errors']} errors"
+    )
+    print(
+        f"  {r['per_minute']:,} requests/minute (target >= {TARGET_PER_MINUTE:,}: "
+        f"{mark(r['per_minute'] >= TARGET_PER_MINUTE and not r['errors'])})"
+    )
+    print(
+        f"  p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms (target <= {TARGET_P95_MS}: {mark(r['p95_ms'] <= TARGET_P95_MS)})"
+    )
+    rss = r["rss_mb"]
+    print(
+        f"  server RSS after warm-up {rss['after_warmup']} MB, at the end {rss['end']} MB, peak {rss['peak']} MB "
+        f"(target <= {TARGET_RSS_MB}: {mark(rss['peak'] <= TARGET_RSS_MB)})"
+    )
+    if max(r["load_average"].values()) > (os.cpu_count() or 1):
+        print(f"  warning: the machine was busy (load average {r['load_average']}); timings are inflated")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench.load``: run and merge the result into bench/out/results.json ("load")."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    result = run(args.rows, clients=args.clients, seconds=args.seconds, customers=args.customers)
+    bench_pages.write_results(result, "load")
+
+
+if __name__ == "__main__":
+    main()

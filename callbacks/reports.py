@@ -1,0 +1,353 @@
+"""Reports page callbacks, and the PDF/Excel links of the analytics pages' filter bar.
+
+Thin: each parses its inputs, checks the caller's role from the session (never from an input)
+and calls ``reports.*``. Viewers may preview; analysts and up download; owners and managers
+schedule, edit and resend. A run id from a "Resend" button is looked up inside the session's
+workspace only (``reports.delivery.resend``), so a forged one finds nothing.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash.exceptions import PreventUpdate
+from sqlalchemy import select
+
+from components import ids
+from components import reports as ui
+from dashboard.auth import PermissionDenied, current_context, require_role
+from dashboard.models import Notification, Role
+from dashboard.report_routes import PAGE_SECTIONS
+from dashboard.services import current_services
+from reports.assemble import assemble
+from reports.definition import ReportError, ReportSpec
+from reports.schedule import Rule
+from reports.store import (
+    ScheduleRequest,
+    add_schedule,
+    delete_schedule,
+    history,
+    list_schedules,
+    set_active,
+    update_schedule,
+)
+
+SCHEDULE_ROLE = Role.MANAGER
+DOWNLOAD_ROLE = Role.ANALYST
+NOTICES_SHOWN = 5
+
+
+@callback(
+    Output(ids.REPORT_PDF_LINK, "href"),
+    Output(ids.REPORT_XLSX_LINK, "href"),
+    Output(ids.REPORT_DOWNLOADS, "className"),
+    Input(ids.URL, "pathname"),
+    Input(ids.URL, "search"),
+)
+def filter_bar_links(pathname, search):
+    """Point the filter bar's PDF/Excel links at the current page and filters (analysts and up)."""
+    if pathname not in PAGE_SECTIONS or not current_context().can(DOWNLOAD_ROLE):
+        return no_update, no_update, "pb-report-downloads d-none"
+    query = urlencode([("page", pathname), *parse_qsl((search or "").lstrip("?"))])
+    return f"/reports/export.pdf?{query}", f"/reports/export.xlsx?{query}", "pb-report-downloads"
+
+
+@callback(
+    Output(ids.REPORTS_BUILDER, "children"),
+    Output(ids.REPORTS_SCHEDULE_FORM, "children"),
+    Output(ids.REPORTS_SCHEDULES, "children"),
+    Output(ids.REPORTS_HISTORY, "children"),
+    Output(ids.REPORTS_NOTICES, "children"),
+    Input(ids.REPORTS_INIT, "data"),
+    Input(ids.REPORTS_VERSION, "data"),
+)
+def fill_page(_init, _version):
+    """Each part of the page for the caller's role and workspace."""
+    context = current_context()
+    services = current_services()
+    workspace = context.workspace
+    builder = ui.builder(workspace.timezone) if ctx.triggered_id != ids.REPORTS_VERSION else no_update
+    if context.can(SCHEDULE_ROLE):
+        form = ui.schedule_form(workspace.timezone) if ctx.triggered_id != ids.REPORTS_VERSION else no_update
+    else:
+        form = "Owners and managers schedule reports; ask one to add you as a recipient."
+    runs = history(services, workspace.id, limit=100)
+    with services.db.session() as db:
+        messages = db.scalars(
+            select(Notification.message)
+            .where(Notification.workspace_id == workspace.id, Notification.read_at.is_(None))
+            .order_by(Notification.id.desc())
+            .limit(NOTICES_SHOWN)
+        ).all()
+    return (
+        builder,
+        form,
+        ui.schedules_table(list_schedules(services, workspace.id), can_manage=context.can(SCHEDULE_ROLE)),
+        ui.history_table(
+            runs, can_download=context.can(DOWNLOAD_ROLE), can_resend=context.can(SCHEDULE_ROLE)
+        ),
+        ui.notices(list(messages)) if context.can(SCHEDULE_ROLE) else [],
+    )
+
+
+def spec_from_form(sections, period, compare, title: str = "Performance report") -> ReportSpec:
+    """The builder's choices as a validated spec (ReportError for anything forged or empty)."""
+    return ReportSpec(
+        sections=tuple(sections or ()), period=period or "last_month", compare=compare or "none", title=title
+    ).validate()
+
+
+@callback(
+    Output(ids.REPORTS_PREVIEW, "children"),
+    Output(ids.REPORTS_DOWNLOAD_LINKS, "children"),
+    Input(ids.REPORTS_PREVIEW_BUTTON, "n_clicks"),
+    State(ids.REPORTS_SECTIONS, "value"),
+    State(ids.REPORTS_PERIOD, "value"),
+    State(ids.REPORTS_COMPARE, "value"),
+    prevent_initial_call=True,
+)
+def preview(_n, sections, period, compare):
+    """Compute the report (the same numbers the files will hold) and show its KPIs."""
+    context = current_context()
+    try:
+        spec = spec_from_form(sections, period, compare)
+    except ReportError as exc:
+        return ui.notices([str(exc)]), []
+    services = current_services()
+    data = assemble(services.warehouse.scoped(context.workspace), spec)
+    links = []
+    if context.can(DOWNLOAD_ROLE):
+        fixed = ReportSpec(**{**spec.__dict__, "period": "custom", "start": data.start, "end": data.end})
+        links = ui.download_links(fixed)
+    return ui.preview(data), links
+
+
+@callback(
+    Output(ids.REPORTS_SAVE_MESSAGE, "children"),
+    Output(ids.REPORTS_VERSION, "data"),
+    Input(ids.REPORTS_SAVE, "n_clicks"),
+    State(ids.REPORTS_NAME, "value"),
+    State(ids.REPORTS_PRESET, "value"),
+    State(ids.REPORTS_WEEKDAY, "value"),
+    State(ids.REPORTS_DAY, "value"),
+    State(ids.REPORTS_HOUR, "value"),
+    State(ids.REPORTS_CRON, "value"),
+    State(ids.REPORTS_TIMEZONE, "value"),
+    State(ids.REPORTS_FORMATS, "value"),
+    State(ids.REPORTS_RECIPIENTS, "value"),
+    State(ids.REPORTS_SUBJECT, "value"),
+    State(ids.REPORTS_SECTIONS, "value"),
+    State(ids.REPORTS_PERIOD, "value"),
+    State(ids.REPORTS_COMPARE, "value"),
+    State(ids.REPORTS_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def save_schedule(_n, name, preset, weekday, day, hour, cron, tz, formats, recipients, subject, sections, period,
+                  compare, version):  # fmt: skip
+    """Save the builder's report with the schedule form's rule (owners and managers only)."""
+    if not _n:  # the form was just rendered (Dash may call on insertion): not a click
+        raise PreventUpdate
+    try:
+        context = require_role(SCHEDULE_ROLE)
+        request = schedule_request(name, preset, weekday, day, hour, cron, tz, formats, recipients, subject,
+                                   sections, period, compare)  # fmt: skip
+        info = add_schedule(current_services(), context.workspace.id, context.user_id, request)
+    except PermissionDenied as exc:
+        return ui.notices([f"Not saved: {exc}."]), no_update
+    except ReportError as exc:
+        return ui.notices([f"Not saved: {exc}."]), no_update
+    return f"Scheduled {info['name']}: {info['when']} ({info['timezone']}).", (version or 0) + 1
+
+
+def schedule_request(name, preset, weekday, day, hour, cron, tz, formats, recipients, subject, sections, period,
+                     compare) -> ScheduleRequest:  # fmt: skip
+    """The form's values as a ScheduleRequest (validated; ReportError names the bad field)."""
+    rule = rule_from_form(preset, weekday, day, hour, 0, cron)
+    return ScheduleRequest(
+        name=(name or "").strip(),
+        spec=spec_from_form(sections, period, compare, title=(name or "").strip() or "Performance report"),
+        rule=rule,
+        timezone=(tz or "").strip(),
+        formats=",".join(formats or []),
+        recipients=recipients or "",
+        subject=subject or "{report}: {workspace}, {period}",
+    ).validate()
+
+
+def rule_from_form(preset, weekday, day, hour, minute, cron) -> Rule:
+    """The "When" fields as a Rule (ReportError for a day, hour or minute that is not a number)."""
+    try:
+        day_n, hour_n, minute_n = (
+            int(value if value not in (None, "") else default)
+            for value, default in ((day, 1), (hour, 8), (minute, 0))
+        )
+    except (TypeError, ValueError):
+        raise ReportError("day, hour and minute must be whole numbers") from None
+    preset = preset or "weekly"
+    if preset == "cron":
+        return Rule("cron", cron=str(cron or "").strip())
+    return Rule(str(preset), str(weekday or "mon"), day_n, hour_n, minute_n)
+
+
+@callback(
+    Output(ids.REPORTS_EDIT_MODAL, "is_open"),
+    Output(ids.REPORTS_EDIT_FORM, "children"),
+    Output(ids.REPORTS_EDIT_ID, "data"),
+    Output(ids.REPORTS_EDIT_MESSAGE, "children"),
+    Input(ids.report_schedule_edit(ALL), "n_clicks"),
+    prevent_initial_call=True,
+)
+def open_edit(_clicks):
+    """Open the edit dialog filled with one schedule of the session's workspace (managers and up).
+
+    Re-rendered buttons (after any change) fire with no click: nothing opens then.
+    """
+    if not isinstance(ctx.triggered_id, dict) or not (ctx.triggered and ctx.triggered[0].get("value")):
+        raise PreventUpdate
+    schedule = editable_schedule(ctx.triggered_id.get("schedule"))
+    return True, ui.edit_form(schedule), schedule["id"], None
+
+
+def editable_schedule(schedule_id) -> dict:
+    """The schedule ``schedule_id`` of the session's workspace, for a manager or owner.
+
+    PreventUpdate for a lower role, a forged id or another workspace's schedule: the dialog
+    stays closed and shows nothing.
+    """
+    try:
+        context = require_role(SCHEDULE_ROLE)
+    except PermissionDenied:
+        raise PreventUpdate from None
+    if not isinstance(schedule_id, int) or isinstance(schedule_id, bool):
+        raise PreventUpdate
+    found = [s for s in list_schedules(current_services(), context.workspace.id) if s["id"] == schedule_id]
+    if not found:
+        raise PreventUpdate
+    return found[0]
+
+
+@callback(
+    Output(ids.REPORTS_EDIT_MODAL, "is_open", allow_duplicate=True),
+    Input(ids.REPORTS_EDIT_CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def cancel_edit(n_clicks):
+    """Close the edit dialog without saving."""
+    if not n_clicks:
+        raise PreventUpdate
+    return False
+
+
+@callback(
+    Output(ids.REPORTS_EDIT_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.REPORTS_EDIT_MODAL, "is_open", allow_duplicate=True),
+    Output(ids.REPORTS_VERSION, "data", allow_duplicate=True),
+    Input(ids.REPORTS_EDIT_SAVE, "n_clicks"),
+    State(ids.REPORTS_EDIT_ID, "data"),
+    State(ids.REPORTS_EDIT_NAME, "value"),
+    State(ids.REPORTS_EDIT_PRESET, "value"),
+    State(ids.REPORTS_EDIT_WEEKDAY, "value"),
+    State(ids.REPORTS_EDIT_DAY, "value"),
+    State(ids.REPORTS_EDIT_HOUR, "value"),
+    State(ids.REPORTS_EDIT_MINUTE, "value"),
+    State(ids.REPORTS_EDIT_CRON, "value"),
+    State(ids.REPORTS_EDIT_TIMEZONE, "value"),
+    State(ids.REPORTS_EDIT_FORMATS, "value"),
+    State(ids.REPORTS_EDIT_RECIPIENTS, "value"),
+    State(ids.REPORTS_EDIT_PERIOD, "value"),
+    State(ids.REPORTS_EDIT_SUBJECT, "value"),
+    State(ids.REPORTS_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def save_edit(n_clicks, schedule_id, name, preset, weekday, day, hour, minute, cron, tz, formats, recipients,
+              period, subject, version):  # fmt: skip
+    """Save the dialog's changes to the schedule (owners and managers; their workspace's only).
+
+    The role and workspace come from the session; the schedule id is looked up inside that
+    workspace, so a forged one changes nothing. A bad field keeps the dialog open and says why.
+    """
+    if not n_clicks:
+        raise PreventUpdate
+    try:
+        context = require_role(SCHEDULE_ROLE)
+        if not isinstance(schedule_id, int) or isinstance(schedule_id, bool):
+            raise ReportError("no scheduled report is open for editing")
+        changes = {
+            "name": str(name or "").strip(),
+            "rule": rule_from_form(preset, weekday, day, hour, minute, cron),
+            "timezone": str(tz or "").strip(),
+            "formats": ",".join(str(f) for f in formats or []),
+            "recipients": str(recipients or ""),
+            "period": str(period or ""),
+            "subject": str(subject or "") or "{report}: {workspace}, {period}",
+        }
+        update_schedule(current_services(), context.workspace.id, schedule_id, changes)
+    except (PermissionDenied, ReportError) as exc:
+        return (
+            html.Div(f"Not saved: {exc}.", className="small text-danger", role="alert"),
+            no_update,
+            no_update,
+        )
+    return None, False, (version or 0) + 1
+
+
+@callback(
+    Output(ids.REPORTS_VERSION, "data", allow_duplicate=True),
+    Input(ids.report_resend(ALL), "n_clicks"),
+    State(ids.REPORTS_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def resend_run(clicks, version):
+    """Resend one run from the history (owners and managers; the run must be in their workspace)."""
+    from reports.delivery import resend
+
+    if not any(clicks or []) or not isinstance(ctx.triggered_id, dict):
+        raise PreventUpdate
+    try:
+        context = require_role(SCHEDULE_ROLE)
+    except PermissionDenied:
+        raise PreventUpdate from None
+    run_id = ctx.triggered_id.get("run")
+    if not isinstance(run_id, int):
+        raise PreventUpdate
+    try:
+        resend(current_services(), context.workspace.id, run_id)
+    except LookupError:
+        raise PreventUpdate from None
+    return (version or 0) + 1
+
+
+@callback(
+    Output(ids.REPORTS_VERSION, "data", allow_duplicate=True),
+    Input(ids.report_schedule_action(ALL, ALL), "n_clicks"),
+    State(ids.REPORTS_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def schedule_button(clicks, version):
+    """Pause, resume or delete a schedule from its row's buttons (owners and managers)."""
+    if not any(clicks or []) or not isinstance(ctx.triggered_id, dict):
+        raise PreventUpdate
+    try:
+        change_schedule(ctx.triggered_id.get("schedule"), ctx.triggered_id.get("action"))
+    except PermissionDenied:  # a role below manager: nothing changes, and no 500
+        raise PreventUpdate from None
+    return (version or 0) + 1
+
+
+def change_schedule(schedule_id, action) -> dict:
+    """Apply ``action`` (pause|resume|delete) to a schedule of the session's workspace.
+
+    The role and the workspace come from the session; a forged id of another workspace's
+    schedule, or an unknown action, changes nothing (PreventUpdate).
+    """
+    context = require_role(SCHEDULE_ROLE)
+    if not isinstance(schedule_id, int) or action not in ("pause", "resume", "delete"):
+        raise PreventUpdate
+    services, workspace_id = current_services(), context.workspace.id
+    try:
+        if action == "delete":
+            return delete_schedule(services, workspace_id, schedule_id)
+        return set_active(services, workspace_id, schedule_id, action == "resume")
+    except ReportError:
+        raise PreventUpdate from None

@@ -1,0 +1,397 @@
+"""Builders of the Reports page: the report builder, its preview, the schedule form and tables."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import ids
+from reports.assemble import ReportData
+from reports.definition import DEFAULT_SECTIONS, SECTIONS, ReportSpec
+from reports.periods import COMPARES, PERIODS
+from reports.schedule import WEEKDAYS
+
+PRESET_LABELS = {
+    "weekly": "Weekly",
+    "daily": "Daily",
+    "monthly": "Monthly on a day",
+    "first_business_day": "First business day of the month",
+    "cron": "Cron expression",
+}
+STATUS_COLOURS = {"sent": "success", "failed": "danger", "claimed": "secondary"}
+
+
+def _field(label: str, control, width: int = 6) -> dbc.Col:
+    control_id = getattr(control, "id", None)
+    return dbc.Col(
+        [dbc.Label(label, html_for=control_id, className="small mb-1"), control],
+        xs=6 if width <= 3 else 12,  # on a phone the small number fields go two to a row
+        md=width,
+        className="mb-2",
+    )
+
+
+def builder(timezone: str) -> html.Div:
+    """Sections, period and comparison, with Preview and the download links."""
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    _field(
+                        "Sections",
+                        dbc.Checklist(
+                            id=ids.REPORTS_SECTIONS,
+                            options=[{"label": s.title, "value": k} for k, s in SECTIONS.items()],
+                            value=list(DEFAULT_SECTIONS),
+                            inline=True,
+                        ),
+                        12,
+                    ),
+                    _field(
+                        "Period",
+                        dbc.Select(
+                            id=ids.REPORTS_PERIOD,
+                            options=[{"label": v, "value": k} for k, v in PERIODS.items() if k != "custom"],
+                            value="last_month",
+                        ),
+                        4,
+                    ),
+                    _field(
+                        "Compare with",
+                        dbc.Select(
+                            id=ids.REPORTS_COMPARE,
+                            options=[{"label": v, "value": k} for k, v in COMPARES.items()],
+                            value="previous_period",
+                        ),
+                        4,
+                    ),
+                    dbc.Col(
+                        dbc.Button(
+                            "Preview", id=ids.REPORTS_PREVIEW_BUTTON, color="primary", className="w-100"
+                        ),
+                        md=4,
+                        className="mb-2 d-flex align-items-end",
+                    ),
+                ]
+            ),
+            html.Div(id=ids.REPORTS_DOWNLOAD_LINKS, className="d-flex flex-wrap gap-2 my-2"),
+            dcc.Loading(html.Div(id=ids.REPORTS_PREVIEW), type="dot", delay_show=300),
+            html.Div(
+                f"Days are counted in the workspace's time zone ({timezone}).",
+                className="small text-body-secondary",
+            ),
+        ]
+    )
+
+
+def download_links(spec: ReportSpec, *, page: str = "/reports") -> list:
+    """Links to the export route for ``spec``'s dates, comparison and sections."""
+    query = urlencode(
+        {
+            "page": page,
+            "range": "custom",
+            "from": spec.start.isoformat() if spec.start else "",
+            "to": spec.end.isoformat() if spec.end else "",
+            "compare": spec.compare,
+            "sections": ",".join(spec.sections),
+        }
+    )
+    return [
+        html.A(label, href=f"/reports/export.{fmt}?{query}", className="btn btn-sm btn-outline-secondary")
+        for fmt, label in (("pdf", "Download PDF"), ("xlsx", "Download Excel"), ("csv", "Download CSV"))
+    ]
+
+
+def preview(data: ReportData) -> html.Div:
+    """What the report will hold: per section, its KPIs with change, or why it is empty."""
+    blocks = [
+        html.P(
+            [html.Strong(data.period_text), html.Br(), f"Compared with {data.compare_text}"],
+            className="small",
+        )
+    ]
+    for section in data.sections:
+        rows = [
+            html.Tr(
+                [
+                    html.Td(k.label),
+                    html.Td(k.value_text, className="text-end text-nowrap"),
+                    html.Td(
+                        k.change_text,
+                        className="text-end text-nowrap "
+                        + (
+                            "text-success"
+                            if k.good
+                            else "text-danger"
+                            if k.good is False
+                            else "text-body-secondary"
+                        ),
+                    ),
+                ]
+            )
+            for k in section.kpis
+        ]
+        body = [dbc.Table(html.Tbody(rows), size="sm", className="mb-1")] if rows else []
+        if section.empty_message:
+            body.append(html.P(section.empty_message, className="small text-body-secondary mb-0"))
+        blocks.append(html.Div([html.H3(section.title, className="h6 mt-3"), *body]))
+    return html.Div(blocks, className="pb-report-preview")
+
+
+#: the create form's field ids (the report itself comes from the builder above it)
+CREATE_FIELDS = {
+    "name": ids.REPORTS_NAME,
+    "preset": ids.REPORTS_PRESET,
+    "weekday": ids.REPORTS_WEEKDAY,
+    "day": ids.REPORTS_DAY,
+    "hour": ids.REPORTS_HOUR,
+    "cron": ids.REPORTS_CRON,
+    "timezone": ids.REPORTS_TIMEZONE,
+    "formats": ids.REPORTS_FORMATS,
+    "recipients": ids.REPORTS_RECIPIENTS,
+    "subject": ids.REPORTS_SUBJECT,
+}
+#: the edit dialog's field ids (it also has the minute and the report's period)
+EDIT_FIELDS = {
+    "name": ids.REPORTS_EDIT_NAME,
+    "preset": ids.REPORTS_EDIT_PRESET,
+    "weekday": ids.REPORTS_EDIT_WEEKDAY,
+    "day": ids.REPORTS_EDIT_DAY,
+    "hour": ids.REPORTS_EDIT_HOUR,
+    "minute": ids.REPORTS_EDIT_MINUTE,
+    "cron": ids.REPORTS_EDIT_CRON,
+    "timezone": ids.REPORTS_EDIT_TIMEZONE,
+    "formats": ids.REPORTS_EDIT_FORMATS,
+    "recipients": ids.REPORTS_EDIT_RECIPIENTS,
+    "period": ids.REPORTS_EDIT_PERIOD,
+    "subject": ids.REPORTS_EDIT_SUBJECT,
+}
+
+
+def _schedule_fields(field_ids: dict[str, str], values: dict) -> dbc.Row:
+    """The schedule form's controls (those named in ``field_ids``) holding ``values``."""
+    controls = {
+        "name": lambda i: _field("Name", dbc.Input(id=i, value=values["name"], maxLength=120)),
+        "preset": lambda i: _field(
+            "When",
+            dbc.Select(
+                id=i,
+                options=[{"label": v, "value": k} for k, v in PRESET_LABELS.items()],
+                value=values["preset"],
+            ),
+        ),
+        "weekday": lambda i: _field(
+            "Weekday (weekly)",
+            dbc.Select(
+                id=i, options=[{"label": d.title(), "value": d} for d in WEEKDAYS], value=values["weekday"]
+            ),
+            3,
+        ),
+        "day": lambda i: _field(
+            "Day of month (monthly)", dbc.Input(id=i, type="number", min=1, max=31, value=values["day"]), 3
+        ),
+        "hour": lambda i: _field(
+            "Hour (local)", dbc.Input(id=i, type="number", min=0, max=23, value=values["hour"]), 3
+        ),
+        "minute": lambda i: _field(
+            "Minute", dbc.Input(id=i, type="number", min=0, max=59, value=values["minute"]), 3
+        ),
+        "cron": lambda i: _field(
+            "Cron (when cron)", dbc.Input(id=i, value=values["cron"], placeholder="0 8 * * 1"), 3
+        ),
+        "timezone": lambda i: _field("Time zone", dbc.Input(id=i, value=values["timezone"])),
+        "period": lambda i: _field(
+            "Period",
+            dbc.Select(
+                id=i,
+                options=[{"label": v, "value": k} for k, v in PERIODS.items() if k != "custom"],
+                value=values["period"],
+            ),
+        ),
+        "formats": lambda i: _field(
+            "Attach",
+            dbc.Checklist(
+                id=i,
+                options=[
+                    {"label": "PDF", "value": "pdf"},
+                    {"label": "Excel", "value": "xlsx"},
+                    {"label": "CSV", "value": "csv"},
+                ],
+                value=values["formats"],
+                inline=True,
+            ),
+        ),
+        "recipients": lambda i: _field(
+            "Recipients",
+            dbc.Input(id=i, value=values["recipients"], placeholder="ann@example.com, bob@example.com"),
+            12,
+        ),
+        "subject": lambda i: _field("Subject", dbc.Input(id=i, value=values["subject"]), 12),
+    }
+    return dbc.Row([controls[key](field_id) for key, field_id in field_ids.items()])
+
+
+def schedule_form(timezone: str) -> html.Div:
+    """The form owners and managers schedule the report above with."""
+    values = {
+        "name": "Weekly performance",
+        "preset": "weekly",
+        "weekday": "mon",
+        "day": 1,
+        "hour": 8,
+        "cron": None,
+        "timezone": timezone,
+        "formats": ["pdf", "xlsx"],
+        "recipients": None,
+        "subject": "{report}: {workspace}, {period}",
+    }
+    return html.Div(
+        [
+            _schedule_fields(CREATE_FIELDS, values),
+            dbc.Button("Save schedule", id=ids.REPORTS_SAVE, color="primary"),
+            html.Div(id=ids.REPORTS_SAVE_MESSAGE, className="mt-2", **{"aria-live": "polite"}),
+        ]
+    )
+
+
+def edit_form(schedule: dict) -> dbc.Row:
+    """The edit dialog's fields holding ``schedule``'s current values (a ``schedule_info`` dict)."""
+    rule = schedule["rule"]
+    values = {
+        "name": schedule["name"],
+        "preset": rule.get("preset", "weekly"),
+        "weekday": rule.get("weekday", "mon"),
+        "day": rule.get("day", 1),
+        "hour": rule.get("hour", 8),
+        "minute": rule.get("minute", 0),
+        "cron": rule.get("cron"),
+        "timezone": schedule["timezone"],
+        "formats": schedule["formats"],
+        "recipients": ", ".join(schedule["recipients"]),
+        "period": schedule["period"],
+        "subject": schedule["subject"],
+    }
+    return _schedule_fields(EDIT_FIELDS, values)
+
+
+def edit_dialog() -> dbc.Modal:
+    """The (closed) dialog a schedule's Edit button opens; its fields are filled on opening."""
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle("Edit scheduled report")),
+            dbc.ModalBody(html.Div(id=ids.REPORTS_EDIT_FORM)),
+            dbc.ModalFooter(
+                [
+                    # beside the buttons: a refusal is seen without scrolling the form
+                    # (its own line on a phone, where the basis does not fit beside the buttons)
+                    html.Div(
+                        id=ids.REPORTS_EDIT_MESSAGE,
+                        className="flex-grow-1",
+                        style={"flexBasis": "16rem"},
+                        **{"aria-live": "polite"},
+                    ),
+                    dbc.Button("Cancel", id=ids.REPORTS_EDIT_CANCEL, color="secondary", outline=True),
+                    dbc.Button("Save changes", id=ids.REPORTS_EDIT_SAVE, color="primary"),
+                ]
+            ),
+        ],
+        id=ids.REPORTS_EDIT_MODAL,
+        is_open=False,
+        size="lg",
+        scrollable=True,
+    )
+
+
+def schedules_table(items: list[dict], *, can_manage: bool = False) -> html.Div:
+    """The workspace's schedules; with ``can_manage`` each has Edit, Pause/Resume and Delete buttons."""
+    if not items:
+        return html.P("No scheduled reports yet.", className="small text-body-secondary mb-0")
+    headers = ["Report", "When", "Next", "Formats", "To"] + (["Actions"] if can_manage else [])
+    head = html.Thead(html.Tr([html.Th(h) for h in headers]))
+    rows = []
+    for s in items:
+        cells = [
+            html.Td(s["name"] + ("" if s["active"] else " (paused)")),
+            html.Td(f"{s['when']} ({s['timezone']})"),
+            html.Td((s["next_run"] or "—")[:16].replace("T", " ") + " UTC" if s["active"] else "—"),
+            html.Td(", ".join(f.upper() for f in s["formats"])),
+            html.Td(", ".join(s["recipients"]), className="text-break"),
+        ]
+        if can_manage:
+            toggle = "pause" if s["active"] else "resume"
+            cells.append(
+                html.Td(
+                    [
+                        dbc.Button(
+                            "Edit",
+                            id=ids.report_schedule_edit(s["id"]),
+                            size="sm",
+                            color="secondary",
+                            outline=True,
+                            className="me-1",
+                        ),
+                        dbc.Button(
+                            toggle.title(),
+                            id=ids.report_schedule_action(s["id"], toggle),
+                            size="sm",
+                            color="secondary",
+                            outline=True,
+                            className="me-1",
+                        ),
+                        dbc.Button(
+                            "Delete",
+                            id=ids.report_schedule_action(s["id"], "delete"),
+                            size="sm",
+                            color="danger",
+                            outline=True,
+                        ),
+                    ],
+                    className="text-nowrap",
+                )
+            )
+        rows.append(html.Tr(cells))
+    return html.Div(dbc.Table([head, html.Tbody(rows)], size="sm", hover=True), className="table-responsive")
+
+
+def history_table(items: list[dict], *, can_download: bool, can_resend: bool) -> html.Div:
+    """Runs, newest first, with their kept files and a Resend button."""
+    if not items:
+        return html.P("No reports sent yet.", className="small text-body-secondary mb-0")
+    head = html.Thead(
+        html.Tr([html.Th(h) for h in ("Occurrence", "Status", "Attempts", "To", "Size", "Files", "")])
+    )
+    rows = []
+    for r in items:
+        files = [
+            html.A(f["format"].upper(), href=f"/reports/runs/{r['id']}/{f['format']}", className="me-2")
+            for f in r["files"]
+        ] if can_download else []  # fmt: skip
+        status = [dbc.Badge(r["status"], color=STATUS_COLOURS.get(r["status"], "secondary"))]
+        if r["error"]:
+            status.append(html.Div(r["error"], className="small text-danger text-break"))
+        resend = (
+            dbc.Button("Resend", id=ids.report_resend(r["id"]), size="sm", color="secondary", outline=True)
+            if can_resend and r["status"] in ("sent", "failed")
+            else None
+        )
+        rows.append(
+            html.Tr(
+                [
+                    html.Td((r["occurrence"] or "")[:16].replace("T", " ") + " UTC", className="text-nowrap"),
+                    html.Td(status),
+                    html.Td(r["attempts"], className="text-end"),
+                    html.Td(", ".join(r["recipients"]), className="text-break"),
+                    html.Td(f"{r['bytes'] / 1024:,.0f} KB", className="text-end text-nowrap"),
+                    html.Td(files or "—"),
+                    html.Td(resend),
+                ]
+            )
+        )
+    return html.Div(dbc.Table([head, html.Tbody(rows)], size="sm", hover=True), className="table-responsive")
+
+
+def notices(messages: list[str]) -> list:
+    """In-app notifications (failed report runs) as warning alerts."""
+    return [dbc.Alert(m, color="warning", className="small") for m in messages]

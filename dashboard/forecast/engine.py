@@ -1,0 +1,304 @@
+"""From a prepared series to a forecast: backtest, choose the model, forecast, explain.
+
+Pure computation (no warehouse, no cache): the service feeds it a :class:`~.series.Series`,
+the benchmark feeds it public series, the tests feed it synthetic ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from dashboard.forecast import backtest
+from dashboard.forecast.models import LABELS, MODELS, ModelUnavailable, Prediction, predict
+from dashboard.forecast.series import MIN_POINTS, ForecastError, Series, damp_outliers, future_periods
+
+AUTO = "auto"
+COMBO = "combo"
+#: the members of the simple combination ``auto`` may pick (equal weights)
+COMBO_PARTS = ("ets", "theta")
+#: how much smaller (relative) a single model's backtest error must be to replace the combination
+COMBO_MARGIN = 0.1
+CHOICES = (AUTO, *MODELS)
+_UNIT_WORD = {"day": "day", "week": "week", "month": "month"}
+
+
+@dataclass
+class ForecastResult:
+    """Everything a page, the CLI or a KPI card shows about one forecast."""
+
+    requested: str
+    model: str
+    grain: str
+    interval: float
+    periods: list[date]
+    yhat: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    history_periods: list[date]
+    history: np.ndarray
+    #: model -> {"smape": %, "mase": x or None, "coverage": share or None}
+    backtest: dict[str, dict] = field(default_factory=dict)
+    tested_horizon: int = 0
+    origins: int = 0
+    reason: str = ""
+    accuracy: str = ""
+    #: models left out and why (too short for them, failed to fit)
+    skipped: dict[str, str] = field(default_factory=dict)
+    partial: tuple[date, float] | None = None
+
+    def rows(self) -> list[dict]:
+        """The forecast rows: period (ISO date), yhat, lower, upper (rounded to cents)."""
+        return [
+            {"period": p.isoformat(), "yhat": _r(y), "lower": _r(lo), "upper": _r(hi)}
+            for p, y, lo, hi in zip(self.periods, self.yhat, self.lower, self.upper, strict=True)
+        ]
+
+
+def _r(x: float) -> float:
+    return round(float(x), 2)
+
+
+def check_request(model: str, horizon: int, interval: float) -> None:
+    """Raise ForecastError naming the bad value and the accepted ones."""
+    if model not in CHOICES:
+        raise ForecastError(f"unknown model {model!r}; accepted: {', '.join(CHOICES)}")
+    if not isinstance(horizon, int) or not 1 <= horizon <= 1000:
+        raise ForecastError(f"horizon must be a whole number of periods from 1 to 1000, got {horizon!r}")
+    if not 0.5 <= interval <= 0.99:
+        raise ForecastError(f"interval must be a coverage between 0.5 and 0.99 (0.8 = 80%), got {interval!r}")
+
+
+def forecast(
+    series: Series,
+    *,
+    horizon: int,
+    model: str = AUTO,
+    interval: float = 0.8,
+    country: str | None = None,
+    origins: int = backtest.ORIGINS,
+    candidates: tuple[str, ...] = MODELS,
+    on_step: Callable[[int, int, str], None] | None = None,
+) -> ForecastResult:
+    """Backtest, choose (``auto``) or use the asked model, and forecast ``horizon`` periods.
+
+    ``candidates`` are the models ``auto`` compares (all five by default). An explicit model is
+    backtested beside the naive baselines, so its accuracy can be put in words against them.
+    ``on_step(done, total, what)`` reports progress (one step per model tested, one for the
+    final fit); it may raise to cancel the forecast between two fits.
+    """
+    check_request(model, horizon, interval)
+    if len(series) < MIN_POINTS[series.grain]:
+        raise ForecastError(
+            f"not enough history to forecast by {series.grain}: it needs at least "
+            f"{MIN_POINTS[series.grain]} whole {series.grain}s with data, and has {len(series)}. "
+            "Pick a finer grain or wait for more data."
+        )
+    y_fit = damp_outliers(series.values, series.season)
+    season = series.season
+
+    def fit(name: str, length: int, h: int) -> Prediction:
+        return predict(
+            name,
+            y_fit[:length],
+            horizon=h,
+            season=season,
+            interval=interval,
+            periods=series.periods[:length],
+            grain=series.grain,
+            country=country,
+        )
+
+    tested = list(candidates) if model == AUTO else list(dict.fromkeys([model, "snaive", "naive"]))
+    total = len(tested) + 1
+
+    def on_model(name: str) -> None:
+        if on_step is not None:
+            on_step(tested.index(name), total, f"testing {LABELS[name]}")
+
+    scores, skipped, h = backtest.run(
+        series.values,
+        tested,
+        fit,
+        horizon=horizon,
+        season=season,
+        count=origins,
+        min_train=backtest_min_train(len(series), season, series.grain),
+        on_model=on_model,
+    )
+    if model == AUTO:
+        parts = {m: scores[m] for m in COMBO_PARTS if m in scores}
+        combo = backtest.combination_score(series.values, parts, season, h)
+        if combo is not None:
+            scores[COMBO] = combo
+    chosen, reason = _choose(model, scores, skipped, h, series.grain)
+    if on_step is not None:
+        on_step(total - 1, total, f"forecasting with {LABELS[chosen]}")
+    prediction = _final(chosen, fit, len(series.values), horizon, skipped)
+    if chosen in scores:
+        prediction = calibrated(prediction, scores[chosen], series.values, h, interval)
+    first_origin = min((o for s in scores.values() for o in s.forecasts), default=None)
+    result = ForecastResult(
+        requested=model,
+        model=chosen,
+        grain=series.grain,
+        interval=interval,
+        periods=future_periods(series.periods[-1], series.grain, horizon),
+        yhat=prediction.yhat,
+        lower=prediction.lower,
+        upper=prediction.upper,
+        history_periods=list(series.periods),
+        history=series.values,
+        backtest={
+            name: {
+                "smape": round(s.smape, 2),
+                "mase": None if s.mase is None else round(s.mase, 3),
+                "coverage": None if s.coverage is None else round(s.coverage, 3),
+            }
+            for name, s in scores.items()
+        },
+        tested_horizon=h,
+        origins=len({o for s in scores.values() for o in s.forecasts}) if first_origin is not None else 0,
+        reason=reason,
+        skipped=skipped,
+        partial=series.partial,
+    )
+    result.accuracy = accuracy_sentence(result)
+    return result
+
+
+def backtest_min_train(n: int, season: int, grain: str) -> int:
+    """The fewest periods a backtest origin trains on: two seasons (half the history if shorter).
+
+    A seasonal model cut to less than two seasons cannot fit its season, so an origin that
+    early tests a different, simpler model than the one that will forecast, and a seasonal
+    naive guess cannot be made at all. Never below the grain's minimum history.
+    """
+    return max(MIN_POINTS[grain], min(2 * season, n // 2))
+
+
+def _error_key(score) -> tuple:
+    """Sort key of a backtest score: MASE when defined (scale-free), else sMAPE."""
+    return (score.mase is None, score.mase if score.mase is not None else score.smape, score.smape)
+
+
+def _choose(model: str, scores: dict, skipped: dict, h: int, grain: str) -> tuple[str, str]:
+    """The model to forecast with and why, in words."""
+    if model != AUTO:
+        if model in skipped and model not in scores and "too little history" not in skipped[model]:
+            raise ForecastError(f"{LABELS[model]} cannot forecast this series: {skipped[model]}")
+        return model, "Chosen by you."
+    if not scores:
+        return "naive", (
+            "Too little history to test the models against each other, so the naive guess "
+            "(the last value carried forward) is shown."
+        )
+    best = _preferred(scores)
+    others = sorted((n for n in scores if n != best), key=lambda n: _error_key(scores[n]))
+    runner = f"; next best {LABELS[others[0]]}" if others else ""
+    over = f"over the next {h} {_UNIT_WORD[grain]}{'s' if h != 1 else ''}"
+    if best == COMBO and others and _error_key(scores[others[0]]) < _error_key(scores[COMBO]):
+        single = others[0]
+        return best, (
+            f"{LABELS[best]}: no single model did clearly better when tested on your own history "
+            f"({LABELS[single]} {_error_words(scores[single])}, the combination "
+            f"{_error_words(scores[COMBO])} {over}), and an average of two models is steadier "
+            "than either alone."
+        )
+    return best, (
+        f"{LABELS[best]} had the smallest error when tested on your own history "
+        f"({_error_words(scores[best])} {over}{runner})."
+    )
+
+
+def _error_words(score) -> str:
+    """The error in words: MASE 0.84, or sMAPE 12.30 when MASE is undefined."""
+    return f"MASE {score.mase:.2f}" if score.mase is not None else f"sMAPE {score.smape:.2f}"
+
+
+def _preferred(scores: dict) -> str:
+    """The model ``auto`` forecasts with: the combination, unless one model is clearly better.
+
+    A backtest of a few origins is a noisy judge: picking its single winner often picks the
+    luckiest model, and forecasting competitions (M3, M4) found equal-weight combinations more
+    accurate than per-series selection. So the combination is kept whenever a single model's
+    backtest error is not smaller than the combination's by more than ``COMBO_MARGIN``.
+    """
+    best = min(scores, key=lambda name: _error_key(scores[name]))
+    if COMBO not in scores or best == COMBO:
+        return best
+    mine, theirs = _error_key(scores[best]), _error_key(scores[COMBO])
+    if mine[0] != theirs[0]:  # one has a MASE and the other not: not comparable, keep the minimum
+        return best
+    return best if mine[1] < (1 - COMBO_MARGIN) * theirs[1] else COMBO
+
+
+def _final(chosen: str, fit, n: int, horizon: int, skipped: dict) -> Prediction:
+    """The chosen model's forecast from the whole history (the combination averages its parts)."""
+    if chosen == COMBO:
+        parts = [fit(m, n, horizon) for m in COMBO_PARTS]
+        return Prediction(
+            *(np.mean([getattr(p, a) for p in parts], axis=0) for a in ("yhat", "lower", "upper"))
+        )
+    try:
+        return fit(chosen, n, horizon)
+    except ModelUnavailable as exc:
+        raise ForecastError(f"{LABELS.get(chosen, chosen)} cannot forecast this series: {exc}") from None
+
+
+def calibrated(prediction: Prediction, score, y: np.ndarray, h: int, interval: float) -> Prediction:
+    """The band widened, where needed, to what the model's own backtest errors say.
+
+    A model's band is only as good as its assumptions: on short or irregular series Prophet
+    and ETS can be far too sure of themselves. The ``interval`` quantile of the absolute
+    errors the model made in its backtest is a floor for the band's half-width, so an 80% band
+    is never narrower than the errors seen 80% of the time.
+    """
+    errors = (
+        np.concatenate([np.abs(y[o : o + h] - f) for o, f in score.forecasts.items()])
+        if score.forecasts
+        else []
+    )
+    if len(errors) < 3:
+        return prediction
+    floor = float(np.quantile(errors, interval))
+    lower = np.minimum(prediction.lower, prediction.yhat - floor)
+    upper = np.maximum(prediction.upper, prediction.yhat + floor)
+    if np.min(y) >= 0:
+        lower = np.maximum(lower, 0.0)
+    return Prediction(prediction.yhat, lower, upper)
+
+
+def accuracy_sentence(result: ForecastResult) -> str:
+    """How accurate the chosen model has been, in words a non-statistician understands."""
+    score = result.backtest.get(result.model)
+    unit = _UNIT_WORD[result.grain]
+    if not score:
+        return (
+            "There is not enough history yet to check how accurate forecasts of this series are; "
+            "treat the forecast as a rough guide."
+        )
+    h = result.tested_horizon
+    within = (
+        f"typically within ±{score['smape']:.0f}% per {unit} over the next {h} {unit}{'s' if h != 1 else ''}"
+    )
+    baseline_name = "snaive" if "snaive" in result.backtest else "naive"
+    baseline = result.backtest.get(baseline_name)
+    label = LABELS[result.model]
+    text = f"Tested on your own history, {label} was {within}"
+    if result.model in ("naive", "snaive") or not baseline:
+        return text + "."
+    mine, theirs = score.get("mase"), baseline.get("mase")
+    if mine is None or theirs is None or theirs == 0:
+        mine, theirs = score["smape"], baseline["smape"]
+    guess = (
+        "repeating last " + {"day": "week", "week": "year", "month": "year"}[result.grain]
+        if baseline_name == "snaive"
+        else "repeating the last value"
+    )
+    if theirs and mine < theirs:
+        return text + f", with {100 * (1 - mine / theirs):.0f}% smaller errors than simply {guess}."
+    return text + f": no better than simply {guess}, so treat it as a rough guide."

@@ -1,0 +1,320 @@
+"""Gather a report's numbers from the metric layer into plain data the renderers draw.
+
+Every number comes from ``data.metrics.query_metrics`` (the same call the pages and
+``pulseboard metric`` make), and every text form of it from ``components.formatting``: a
+report, the dashboard and the CLI show the same value. Renderers (PDF, XLSX, email) never query.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from components.formatting import format_delta, format_value
+from data.metrics import NONE_LABEL, comparison_range, get_metric, query_metrics
+from data.warehouse import ScopedWarehouse, WorkspaceRef
+from reports.definition import SECTIONS, ReportSpec
+from reports.periods import COMPARES, PERIODS, check_compare, period_label, trend_grain
+
+#: threads computing sections at once (the machines we target have 2+ cores)
+SECTION_THREADS = 2
+#: dimension -> column label in split tables
+DIMENSION_LABELS = {
+    "channel": "Channel",
+    "product": "Product",
+    "country": "Country",
+    "plan": "Plan",
+    "platform": "Platform",
+    "campaign": "Campaign",
+    "source": "Source",
+    "medium": "Medium",
+    "list": "List",
+    "pipeline": "Pipeline",
+    "owner": "Owner",
+}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One metric's value over the period, its comparison and their formatted forms."""
+
+    name: str
+    label: str
+    unit: str
+    up_is_good: bool
+    value: float | None
+    compare_value: float | None
+    currency: str
+
+    @property
+    def value_text(self) -> str:
+        """The value as the dashboard shows it (``$12,345.67``, ``3.2%`` ...)."""
+        return format_value(self.value, self.unit, self.currency)
+
+    @property
+    def compare_text(self) -> str:
+        """The comparison value, formatted ("—" without one)."""
+        return format_value(self.compare_value, self.unit, self.currency)
+
+    @property
+    def change(self) -> float | None:
+        """Relative change (0.12 = +12%), or for ratios the change in points (0.012 = +1.2 pp)."""
+        if self.value is None or self.compare_value is None:
+            return None
+        if self.unit == "ratio":
+            return self.value - self.compare_value
+        return format_delta(self.value, self.compare_value)[1]
+
+    @property
+    def change_text(self) -> str:
+        """``+12.3%``; for a ratio, the change in percentage points (``+1.2 pp``)."""
+        if self.unit == "ratio":
+            change = self.change
+            return "—" if change is None else f"{change * 100:+.1f} pp"
+        return format_delta(self.value, self.compare_value)[0]
+
+    @property
+    def good(self) -> bool | None:
+        """True when the change is good news (up for up-is-good metrics), None when flat/unknown."""
+        change = self.change
+        if change is None or abs(change) < 1e-12:
+            return None
+        return (change > 0) == self.up_is_good
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: key, header and unit (``text``, ``date`` or a metric unit)."""
+
+    key: str
+    label: str
+    unit: str = "text"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table of typed rows (numbers stay numbers until a renderer formats them)."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[tuple]
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Series over periods for a chart: one list of values per metric, aligned with ``periods``."""
+
+    grain: str
+    periods: list[date]
+    series: list[tuple[str, str, list[float | None]]]  # (label, unit, values)
+
+
+@dataclass(frozen=True)
+class SectionData:
+    """One section's KPIs, trend and split tables, or the words saying why it is empty."""
+
+    key: str
+    title: str
+    kpis: list[Kpi] = field(default_factory=list)
+    trend: Trend | None = None
+    tables: list[Table] = field(default_factory=list)
+    empty_message: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a renderer needs, already computed."""
+
+    workspace: WorkspaceRef
+    spec: ReportSpec
+    start: date
+    end: date
+    compare: str | None
+    compare_start: date | None
+    compare_end: date | None
+    generated_at: datetime  # aware, in the workspace's time zone
+    sections: list[SectionData]
+
+    @property
+    def period_text(self) -> str:
+        """``Last month · 1 – 31 Oct 2026`` (marked when the period is not over yet)."""
+        span = period_label(self.start, self.end)
+        text = span if self.spec.period == "custom" else f"{PERIODS[self.spec.period]} · {span}"
+        if self.end >= self.generated_at.date():
+            text += " (period not finished)"
+        return text
+
+    @property
+    def compare_text(self) -> str:
+        """``Previous period · 1 – 30 Sep 2026`` or ``No comparison``."""
+        if self.compare is None or self.compare_start is None or self.compare_end is None:
+            return COMPARES["none"]
+        return f"{COMPARES[self.compare]} · {period_label(self.compare_start, self.compare_end)}"
+
+    @property
+    def filters_text(self) -> str:
+        """``Channel = Email, Country = DE`` or ``None`` when unfiltered."""
+        if not self.spec.filters:
+            return "None"
+        return ", ".join(f"{DIMENSION_LABELS.get(k, k)} = {v}" for k, v in sorted(self.spec.filters.items()))
+
+    @property
+    def generated_text(self) -> str:
+        """``2026-11-02 08:00 Europe/Berlin``: when, and in which time zone."""
+        return f"{self.generated_at:%Y-%m-%d %H:%M} {self.workspace.timezone}"
+
+    @property
+    def kpis(self) -> list[Kpi]:
+        """The KPI summary section's KPIs, else the first section's (the email's table)."""
+        for section in self.sections:
+            if section.key == "kpis" and section.kpis:
+                return section.kpis
+        return next((s.kpis for s in self.sections if s.kpis), [])
+
+
+def assemble(
+    scoped: ScopedWarehouse,
+    spec: ReportSpec,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> ReportData:
+    """Compute every section of ``spec`` for the scoped workspace.
+
+    ``today`` (the workspace's local date the period is resolved against) and ``now`` default to
+    the current moment in the workspace's time zone; schedules pass the occurrence's.
+    """
+    spec.validate()
+    workspace = scoped.workspace
+    zone = ZoneInfo(workspace.timezone)
+    now = (now or datetime.now(zone)).astimezone(zone)
+    today = today or now.date()
+    start, end = spec.dates(today)
+    compare = check_compare(spec.compare)
+    c_start, c_end = comparison_range(start, end, compare) if compare else (None, None)
+    # Sections are independent: two threads overlap their queries (DuckDB releases the GIL and
+    # each thread has its own cursor), which is most of a report's time.
+    with ThreadPoolExecutor(max_workers=SECTION_THREADS, thread_name_prefix="pb-report") as pool:
+        sections = list(
+            pool.map(
+                lambda key: _section(scoped, SECTIONS[key], spec.filters, start, end, compare, today),
+                spec.sections,
+            )
+        )
+    return ReportData(workspace, spec, start, end, compare, c_start, c_end, now, sections)
+
+
+def _section(scoped, section, filters, start, end, compare, today) -> SectionData:
+    currency = scoped.workspace.currency
+    if section.key in ("insights", "forecast"):
+        # Imported only here: reports.briefing builds on this module's dataclasses, and it
+        # pulls in scipy/statsmodels (seconds of imports) that other reports do not need.
+        from reports import briefing
+
+        if section.key == "insights":
+            return briefing.insights_section(scoped, section.title, start, end)
+        return briefing.forecast_section(scoped, section.title, start, end, today)
+    if not section.metrics:
+        return SectionData(
+            section.key,
+            section.title,
+            empty_message=f"No {section.title.lower()} is available for this workspace yet.",
+        )
+    frames = _query(scoped, section.metrics, start, end, "total", None, compare, filters)
+    kpis = []
+    for name in section.metrics:
+        metric = get_metric(name)
+        row = frames[name].row(0, named=True) if frames[name].height else {}
+        kpis.append(
+            Kpi(
+                name,
+                metric.label,
+                metric.display_unit,
+                metric.up_is_good,
+                _number(row.get("value")),
+                _number(row.get("compare_value")),
+                currency,
+            )
+        )
+    if all(k.value in (None, 0) for k in kpis):
+        return SectionData(
+            section.key,
+            section.title,
+            kpis=kpis,
+            empty_message=f"No {section.title.lower()} data for {period_label(start, end)}.",
+        )
+    return SectionData(
+        section.key,
+        section.title,
+        kpis=kpis,
+        trend=_trend(scoped, section, filters, start, end),
+        tables=[_split(scoped, m, d, filters, start, end, compare) for m, d in section.splits],
+    )
+
+
+def _trend(scoped, section, filters, start, end) -> Trend | None:
+    if not section.trend:
+        return None
+    grain = trend_grain(start, end)
+    frames = _query(scoped, section.trend, start, end, grain, None, None, filters)
+    first = frames[section.trend[0]]
+    periods = [date.fromisoformat(str(p)[:10]) for p in first["period"].to_list()]
+    series = [
+        (get_metric(n).label, get_metric(n).display_unit, [_number(v) for v in frames[n]["value"].to_list()])
+        for n in section.trend
+    ]
+    if all(v in (None, 0) for _, _, values in series for v in values):
+        return None  # nothing to draw: the section's words say so instead of an empty chart
+    return Trend(grain, periods, series)
+
+
+def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
+    metric = get_metric(name)
+    frame = _query(scoped, (name,), start, end, "total", dimension, compare, filters)[name]
+    frame = frame.filter(pl.col("value").is_not_null() & (pl.col("value") != 0)).sort(
+        "value", descending=True
+    )
+    columns = [
+        Column(dimension, DIMENSION_LABELS.get(dimension, dimension.title())),
+        Column("value", metric.label, metric.display_unit),
+    ]
+    if compare:
+        columns += [
+            Column("compare_value", COMPARES[compare], metric.display_unit),
+            Column("change", "Change", "change"),
+        ]
+    rows = []
+    for row in frame.iter_rows(named=True):
+        value, before = _number(row["value"]), _number(row.get("compare_value"))
+        cells = [row[dimension] if row[dimension] is not None else NONE_LABEL, value]
+        if compare:
+            cells += [before, None if not before else (value - before) / abs(before)]
+        rows.append(tuple(cells))
+    title = f"{metric.label} by {DIMENSION_LABELS.get(dimension, dimension).lower()}"
+    return Table(title, tuple(columns), rows)
+
+
+def _query(scoped, names, start, end, grain, by, compare, filters) -> dict[str, pl.DataFrame]:
+    """``query_metrics`` with each metric given only the filters it can apply.
+
+    Metrics sharing the same applicable filters are asked together (one scan per family).
+    """
+    groups: dict[tuple, list[str]] = {}
+    for name in names:
+        dims = get_metric(name).dimensions
+        where = tuple(sorted((k, v) for k, v in filters.items() if k in dims and k != by))
+        groups.setdefault(where, []).append(name)
+    out: dict[str, pl.DataFrame] = {}
+    for where, group in groups.items():
+        out |= query_metrics(
+            scoped, group, start, end, grain=grain, by=by, compare=compare, where=dict(where) or None
+        )
+    return out
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value)

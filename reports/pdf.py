@@ -1,0 +1,478 @@
+"""PDF rendering with reportlab: drawn from data on the server, never a browser screenshot.
+
+Layout: a cover (logo, workspace, period, comparison, filters, generation time and time zone)
+with the KPI table, then one part per section: its KPI table with deltas coloured by
+up-is-good, a vector trend chart (reportlab.graphics) and its split tables, which break across
+pages with the header row repeated. Every page carries the report name and "page X of Y".
+"""
+
+from __future__ import annotations
+
+import math
+from io import BytesIO
+from pathlib import Path
+
+from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+)
+
+from components.formatting import currency_symbol, format_value
+from reports.assemble import Kpi, ReportData, SectionData, Trend
+from reports.assemble import Table as DataTable
+
+#: rows of one split table printed in the PDF (the Excel file has them all)
+MAX_TABLE_ROWS = 200
+
+INK = colors.HexColor("#1f2937")
+MUTED = colors.HexColor("#6b7280")
+BRAND = colors.HexColor("#4361ee")
+GOOD = colors.HexColor("#15803d")
+BAD = colors.HexColor("#b91c1c")
+RULE = colors.HexColor("#e5e7eb")
+STRIPE = colors.HexColor("#f8fafc")
+SERIES = [BRAND, colors.HexColor("#f59e0b"), colors.HexColor("#10b981"), colors.HexColor("#ef4444")]
+
+_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
+
+
+def _fonts() -> tuple[str, str]:
+    """DejaVu Sans when the system has it (covers ₹, ₩ ...), else the built-in Helvetica."""
+    if "PbSans" in pdfmetrics.getRegisteredFontNames():
+        return "PbSans", "PbSans-Bold"
+    for folder in _FONT_DIRS:
+        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+        if regular.exists() and bold.exists():
+            pdfmetrics.registerFont(TTFont("PbSans", str(regular)))
+            pdfmetrics.registerFont(TTFont("PbSans-Bold", str(bold)))
+            return "PbSans", "PbSans-Bold"
+    return "Helvetica", "Helvetica-Bold"
+
+
+def render_pdf(data: ReportData, out: Path | str | None = None, *, logo: bytes | None = None) -> bytes:
+    """The report as PDF bytes (also written to ``out`` when given); ``logo``: the workspace's PNG."""
+    font, bold = _fonts()
+    styles = _styles(font, bold)
+    buffer = BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=20 * mm,
+        title=f"{data.spec.title} — {data.workspace.name or data.workspace.slug}",
+        author="Pulseboard",
+        subject=data.period_text,
+    )
+    width = doc.width
+    story = _cover(data, styles, width, logo)
+    for section in data.sections:
+        if section.key == "kpis":
+            continue  # the cover already holds the KPI summary
+        story += _section(section, data, styles, width)
+    footer = (
+        f"{data.workspace.name or data.workspace.slug} · {data.spec.title} · generated {data.generated_text}"
+    )
+
+    def canvas_maker(*args, **kwargs):
+        return _NumberedCanvas(*args, footer=footer, font=font, **kwargs)
+
+    doc.build(story, canvasmaker=canvas_maker)
+    pdf = buffer.getvalue()
+    if out is not None:
+        Path(out).write_bytes(pdf)
+    return pdf
+
+
+def _styles(font: str, bold: str) -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("body", fontName=font, fontSize=10, leading=13.5, textColor=INK)
+    return {
+        "body": base,
+        "muted": ParagraphStyle("muted", parent=base, textColor=MUTED, fontSize=9.5, leading=12.5),
+        "title": ParagraphStyle("title", parent=base, fontName=bold, fontSize=24, leading=29),
+        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=13, leading=17, textColor=MUTED),
+        "h2": ParagraphStyle(
+            "h2", parent=base, fontName=bold, fontSize=16, leading=20, spaceBefore=4, spaceAfter=6
+        ),
+        # keepWithNext: a table's title never sits alone at the bottom of a page
+        "h3": ParagraphStyle(
+            "h3",
+            parent=base,
+            fontName=bold,
+            fontSize=11.5,
+            leading=15,
+            spaceBefore=8,
+            spaceAfter=4,
+            keepWithNext=1,
+        ),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=9.5, leading=12),
+        "cell_bold": ParagraphStyle("cell_bold", parent=base, fontName=bold, fontSize=9.5, leading=12),
+        "num": ParagraphStyle("num", parent=base, fontSize=9.5, leading=12, alignment=TA_RIGHT),
+        "head": ParagraphStyle("head", parent=base, fontName=bold, fontSize=9, leading=11.5, textColor=MUTED),
+        "head_num": ParagraphStyle(
+            "head_num",
+            parent=base,
+            fontName=bold,
+            fontSize=9,
+            leading=11.5,
+            textColor=MUTED,
+            alignment=TA_RIGHT,
+        ),
+    }
+
+
+def _logo(size: float = 28) -> Drawing:
+    """The Pulseboard mark (assets/logo.svg) drawn as vector shapes."""
+    d = Drawing(size, size)
+    scale = size / 32
+    d.add(Rect(0, 0, size, size, rx=8 * scale, ry=8 * scale, fillColor=BRAND, strokeColor=None))
+    points = [(4, 18), (10, 18), (13, 10), (18, 24), (21, 15), (23, 18), (28, 18)]
+    flat = [c for x, y in points for c in (x * scale, size - y * scale)]
+    d.add(
+        PolyLine(flat, strokeColor=colors.white, strokeWidth=2.4 * scale, strokeLineJoin=1, strokeLineCap=1)
+    )
+    return d
+
+
+#: the largest box a workspace logo is drawn in on the cover
+LOGO_BOX = (60 * mm, 16 * mm)
+
+
+def _workspace_logo(png: bytes) -> Image:
+    """The workspace's logo scaled into :data:`LOGO_BOX`, keeping its proportions."""
+    reader = ImageReader(BytesIO(png))
+    w, h = reader.getSize()
+    scale = min(LOGO_BOX[0] / w, LOGO_BOX[1] / h)
+    return Image(BytesIO(png), width=w * scale, height=h * scale, hAlign="LEFT")
+
+
+def _cover(data: ReportData, styles, width: float, logo: bytes | None = None) -> list:
+    name = data.workspace.name or data.workspace.slug
+    if logo:
+        brand = _workspace_logo(logo)
+    else:
+        brand = Table(
+            [[_logo(), Paragraph("Pulseboard", styles["h3"])]],
+            colWidths=[34, width - 34],
+            style=[("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)],
+            hAlign="LEFT",
+        )
+    facts = [
+        ("Period", data.period_text),
+        ("Compared with", data.compare_text),
+        ("Filters", data.filters_text),
+        ("Generated", data.generated_text),
+        ("Time zone", f"{data.workspace.timezone} (days are counted in this zone)"),
+        ("Currency", data.workspace.currency),
+    ]
+    facts_table = Table(
+        [[Paragraph(k, styles["head"]), Paragraph(_esc(v), styles["body"])] for k, v in facts],
+        colWidths=[32 * mm, width - 32 * mm],
+        hAlign="LEFT",
+        style=[
+            ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 4),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+        ],
+    )
+    story = [
+        brand,
+        Spacer(1, 14 * mm),
+        Paragraph(_esc(data.spec.title), styles["title"]),
+        Paragraph(_esc(name), styles["subtitle"]),
+        Spacer(1, 8 * mm),
+        facts_table,
+        Spacer(1, 10 * mm),
+    ]
+    kpis = data.kpis
+    if kpis:
+        story += [Paragraph("Key numbers", styles["h2"]), _kpi_table(kpis, data, styles, width)]
+    summary = next((s for s in data.sections if s.key == "kpis"), None)
+    if summary is not None and summary.empty_message:
+        story.append(Paragraph(_esc(summary.empty_message), styles["muted"]))
+    return story
+
+
+def _section(section: SectionData, data: ReportData, styles, width: float) -> list:
+    story: list = [PageBreak(), Paragraph(_esc(section.title), styles["h2"])]
+    if section.kpis:
+        story.append(_kpi_table(section.kpis, data, styles, width))
+    if section.empty_message:
+        story += [Spacer(1, 4 * mm), Paragraph(_esc(section.empty_message), styles["body"])]
+        return story
+    if section.trend is not None:
+        story += [
+            Spacer(1, 4 * mm),
+            KeepTogether(
+                [Paragraph(_trend_title(section.trend), styles["h3"]), _chart(section.trend, data, width)]
+            ),
+        ]
+    for table in section.tables:
+        story += [Paragraph(_esc(table.title), styles["h3"])]
+        if not table.rows:
+            story.append(Paragraph("No rows for this period.", styles["muted"]))
+            continue
+        story.append(_data_table(table, data, styles, width))
+        if len(table.rows) > MAX_TABLE_ROWS:
+            story.append(
+                Paragraph(
+                    f"The first {MAX_TABLE_ROWS} of {len(table.rows):,} rows; the Excel file has them all.",
+                    styles["muted"],
+                )
+            )
+    return story
+
+
+def _kpi_table(kpis: list[Kpi], data: ReportData, styles, width: float) -> Table:
+    head = ["Metric", "Value"] + (["Compared", "Change"] if data.compare else [])
+    rows = [head]
+    style = _table_style(styles, numeric=range(1, len(head))) + [
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),
+        ("FONTNAME", (0, 1), (0, -1), styles["cell_bold"].fontName),
+    ]
+    for i, kpi in enumerate(kpis, start=1):
+        cells = [kpi.label, kpi.value_text]
+        if data.compare:
+            colour = GOOD if kpi.good else BAD if kpi.good is False else MUTED
+            style.append(("TEXTCOLOR", (3, i), (3, i), colour))
+            cells += [kpi.compare_text, kpi.change_text]
+        rows.append(cells)
+    widths = [0.4, 0.25, 0.2, 0.15] if data.compare else [0.6, 0.4]
+    col_widths = [w * width for w in widths]
+    rows = _wrap_long(rows, col_widths, styles, range(1, len(head)), bold_first=True)
+    return Table(rows, colWidths=col_widths, style=style, repeatRows=1, hAlign="LEFT")
+
+
+def _data_table(table: DataTable, data: ReportData, styles, width: float) -> Table:
+    currency = data.workspace.currency
+    body = []
+    for row in table.rows[:MAX_TABLE_ROWS]:
+        cells = []
+        for column, value in zip(table.columns, row, strict=True):
+            if column.unit == "text":
+                cells.append(str(value))
+            elif column.unit == "change":
+                cells.append("—" if value is None else f"{value * 100:+.1f}%")
+            else:
+                cells.append(format_value(value, column.unit, currency))
+        body.append(cells)
+    first = 0.4 if len(table.columns) > 2 else 0.6
+    rest = (1 - first) / (len(table.columns) - 1)
+    col_widths = [first * width] + [rest * width] * (len(table.columns) - 1)
+    numeric = {i for i, c in enumerate(table.columns) if c.unit != "text"}
+    style = _table_style(styles, numeric=numeric) + [
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, STRIPE]),
+    ]
+    return Table(
+        _wrap_long([[c.label for c in table.columns], *body], col_widths, styles, numeric),
+        colWidths=col_widths,
+        style=style,
+        repeatRows=1,  # a table longer than a page repeats its header on every page
+        hAlign="LEFT",
+    )
+
+
+def _table_style(styles, *, numeric) -> list:
+    """Table commands for plain-text cells: the head row bold and muted, numbers right-aligned.
+
+    Plain strings rather than a reportlab Paragraph per cell: laying out and drawing those
+    Paragraphs took about half of the PDF's rendering time.
+    """
+    cell, head = styles["cell"], styles["head"]
+    style = [
+        ("FONTNAME", (0, 0), (-1, 0), head.fontName),
+        ("FONTSIZE", (0, 0), (-1, 0), head.fontSize),
+        ("LEADING", (0, 0), (-1, 0), head.leading),
+        ("TEXTCOLOR", (0, 0), (-1, 0), head.textColor),
+        ("FONTNAME", (0, 1), (-1, -1), cell.fontName),
+        ("FONTSIZE", (0, 1), (-1, -1), cell.fontSize),
+        ("LEADING", (0, 1), (-1, -1), cell.leading),
+        ("TEXTCOLOR", (0, 1), (-1, -1), cell.textColor),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]
+    style += [("ALIGN", (i, 0), (i, -1), "RIGHT") for i in numeric]
+    return style
+
+
+def _wrap_long(rows: list[list[str]], widths: list[float], styles, numeric, *, bold_first=False) -> list:
+    """Cells too wide for their column become wrapping Paragraphs; the rest stay plain text."""
+    out = []
+    for r, row in enumerate(rows):
+        cells = []
+        for c, text in enumerate(row):
+            if r == 0:
+                style = styles["head_num" if c in numeric else "head"]
+            elif c in numeric:
+                style = styles["num"]
+            else:
+                style = styles["cell_bold" if bold_first and c == 0 else "cell"]
+            # 12 pt: the cell's default left and right padding
+            if pdfmetrics.stringWidth(text, style.fontName, style.fontSize) > widths[c] - 12:
+                cells.append(Paragraph(_esc(text), style))
+            else:
+                cells.append(text)
+        out.append(cells)
+    return out
+
+
+def _trend_title(trend: Trend) -> str:
+    names = " and ".join(label for label, _, _ in trend.series)
+    return _esc(f"{names} by {trend.grain}")
+
+
+def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
+    """A vector line chart of the trend's series (one shared value axis, formatted for the unit).
+
+    Drawn from plain shapes (lines, polylines, strings) rather than reportlab's chart widgets,
+    which build a label object per category and per tick: with six sections that was more
+    than half of the PDF's time. The look is the same: grid, axes, legend, ~10 date labels.
+    """
+    font, _ = _fonts()
+    height = 62 * mm
+    drawing = Drawing(width, height)
+    x0, y0 = 16 * mm, 16 * mm
+    plot_w, plot_h = width - 20 * mm, height - 26 * mm
+    unit, currency = trend.series[0][1], data.workspace.currency
+    values = [v for _, _, vs in trend.series for v in vs if v is not None]
+    ticks = _nice_ticks(min(0.0, min(values)), max(values))
+    low, high = ticks[0], ticks[-1]
+    label = _axis_format(unit, currency, max(abs(v) for v in values))
+
+    def y_of(value: float) -> float:
+        return y0 + (value - low) / (high - low) * plot_h
+
+    for tick in ticks:  # grid and value labels
+        y = y_of(tick)
+        drawing.add(Line(x0, y, x0 + plot_w, y, strokeColor=RULE, strokeWidth=0.5))
+        drawing.add(
+            String(x0 - 5, y - 3, label(tick), fontName=font, fontSize=8, fillColor=MUTED, textAnchor="end")
+        )
+    n = len(trend.periods)
+    band = plot_w / max(n, 1)
+    drawing.add(Line(x0, y0, x0 + plot_w, y0, strokeColor=RULE, strokeWidth=1))
+    step = max(1, n // 10)  # at most ~10 labels: they must not overlap
+    for i, day in enumerate(trend.periods):
+        if i % step:
+            continue
+        x = x0 + (i + 0.5) * band
+        drawing.add(Line(x, y0, x, y0 - 3, strokeColor=RULE, strokeWidth=1))
+        text = _period_label(day, trend.grain)
+        drawing.add(String(x, y0 - 11, text, fontName=font, fontSize=8, fillColor=MUTED, textAnchor="middle"))
+    for s, (_, _, series) in enumerate(trend.series):
+        colour = SERIES[s % len(SERIES)]
+        for run in _runs(series):  # a missing value breaks the line instead of drawing a zero
+            points = [c for i, v in run for c in (x0 + (i + 0.5) * band, y_of(v))]
+            if len(points) == 2:
+                drawing.add(Circle(points[0], points[1], 1.5, fillColor=colour, strokeColor=None))
+            else:
+                drawing.add(PolyLine(points, strokeColor=colour, strokeWidth=1.8, strokeLineJoin=1))
+    x = x0
+    for s, (name, _, _) in enumerate(trend.series):  # legend
+        top = height - 3 * mm
+        drawing.add(
+            Rect(x, top - 7, 7, 7, fillColor=SERIES[s % len(SERIES)], strokeColor=INK, strokeWidth=0.25)
+        )
+        drawing.add(String(x + 11, top - 6.5, name, fontName=font, fontSize=9, fillColor=INK))
+        x += max(90, pdfmetrics.stringWidth(name, font, 9) + 24)
+    return drawing
+
+
+def _nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """Round axis ticks (1, 2, 2.5 or 5 x 10^n apart) from at or below ``low`` to at or above ``high``."""
+    if high <= low:
+        high = low + (abs(low) or 1.0)
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.floor(low / step + 1e-9) * step
+    ticks = [first]
+    while ticks[-1] < high - 1e-9 * step:
+        ticks.append(first + len(ticks) * step)
+    return ticks
+
+
+def _runs(values: list[float | None]) -> list[list[tuple[int, float]]]:
+    """The series split at missing values: runs of (index, value)."""
+    runs: list[list[tuple[int, float]]] = [[]]
+    for i, value in enumerate(values):
+        if value is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((i, value))
+    return [run for run in runs if run]
+
+
+def _axis_format(unit: str, currency: str, top: float):
+    """Tick labels in one style per axis: ``$8k``/``$10k`` (not ``$8,000`` beside ``$10.0k``)."""
+    if unit in ("currency", "count") and top >= 1000:
+        prefix = currency_symbol(currency) if unit == "currency" else ""
+        divisor, suffix = (1e6, "M") if top >= 1e6 else (1e3, "k")
+        return lambda v: (
+            f"{'-' if v < 0 else ''}{prefix}{abs(v) / divisor:,.{0 if top >= 10 * divisor else 1}f}{suffix}"
+        )
+    if unit == "currency":
+        return lambda v: format_value(v, unit, currency).replace(".00", "")
+    return lambda v: format_value(v, unit, currency)
+
+
+def _period_label(day, grain: str) -> str:
+    if grain == "month":
+        return f"{day:%b %y}"
+    return f"{day.day} {day:%b}"
+
+
+def _esc(text: str) -> str:
+    """Text for a reportlab Paragraph (which reads a small XML markup)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _NumberedCanvas(Canvas):
+    """A canvas that knows the page count at the end, for "page X of Y" footers."""
+
+    def __init__(self, *args, footer: str, font: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._saved: list[dict] = []
+        self._footer, self._font = footer, font
+
+    def showPage(self) -> None:  # noqa: N802 - reportlab's name
+        """Keep the page's state; pages are drawn at save(), once their count is known."""
+        self._saved.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        """Draw every page's footer with the total page count, then write the file."""
+        total = len(self._saved)
+        for state in self._saved:
+            self.__dict__.update(state)
+            self._draw_footer(total)
+            super().showPage()
+        super().save()
+
+    def _draw_footer(self, total: int) -> None:
+        width, _ = A4
+        self.setFont(self._font, 8.5)
+        self.setFillColor(MUTED)
+        self.setStrokeColor(RULE)
+        self.line(18 * mm, 14 * mm, width - 18 * mm, 14 * mm)
+        self.drawString(18 * mm, 10 * mm, self._footer)
+        self.drawRightString(width - 18 * mm, 10 * mm, f"Page {self._pageNumber} of {total}")

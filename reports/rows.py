@@ -1,0 +1,165 @@
+"""Detail rows behind a report's numbers, streamed from the warehouse in batches.
+
+Each dataset is one SQL query scoped to the workspace (``$ws``) and the report's range and
+filters; :func:`stream` yields Arrow record batches, so millions of rows never sit in memory at
+once. The ``revenue`` dataset is the payments rollup the revenue metrics sum: its ``net`` column
+sums to ``net_revenue`` for the same range and filters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+
+from data.metrics import dimension_sql
+from data.warehouse import ScopedWarehouse
+from reports.cells import safe_text_sql
+from reports.definition import ReportError
+
+BATCH_ROWS = 131_072
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A detail-row query: label, SELECT list, FROM table, date column and filterable dimensions."""
+
+    name: str
+    label: str
+    select: str  # the SELECT list; text columns go through safe_text_sql
+    table: str
+    date_sql: str  # the expression compared with the range
+    order: str
+    dimensions: dict[str, str]  # dimension -> column
+
+
+def _t(column: str, alias: str | None = None) -> str:
+    return f"{safe_text_sql(f'CAST({column} AS VARCHAR)')} AS {alias or column}"
+
+
+_PAY_DIMS = {"channel": "channel", "product": "product", "country": "country"}
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in (
+        Dataset(
+            "revenue",
+            "Revenue by day, channel, product and country",
+            f"day, {_t('channel')}, {_t('product')}, {_t('country')}, succeeded AS payments, "
+            "CAST(gross AS DOUBLE) AS gross, CAST(refunds AS DOUBLE) AS refunds, "
+            "CAST(gross - refunds AS DOUBLE) AS net, CAST(fees AS DOUBLE) AS fees",
+            "payments_daily",
+            "day",
+            "day, channel, product, country",
+            _PAY_DIMS,
+        ),
+        Dataset(
+            "payments",
+            "Payment lines",
+            "created AS created_utc, "
+            f"{_t('source')}, {_t('source_id')}, {_t('kind')}, {_t('status')}, "
+            "CAST(amount AS DOUBLE) AS amount, CAST(amount_refunded AS DOUBLE) AS amount_refunded, "
+            f"CAST(fee AS DOUBLE) AS fee, {_t('currency')}, "
+            "CAST(amount_reporting AS DOUBLE) AS amount_reporting, "
+            f"{_t('customer_name', 'customer')}, {_t('product')}, {_t('channel')}, {_t('country')}",
+            "payments",
+            "CAST(created AS DATE)",
+            "",  # stored order (ingests append in time order): sorting 10M lines costs memory
+            _PAY_DIMS,
+        ),
+        Dataset(
+            "campaigns",
+            "Ad spend by day and campaign",
+            f"date, {_t('platform')}, {_t('campaign')}, CAST(spend_reporting AS DOUBLE) AS spend, "
+            "impressions, clicks, conversions, "
+            "CAST(conversion_value_reporting AS DOUBLE) AS conversion_value",
+            "ad_daily",
+            "date",
+            "date, platform, campaign",
+            {"platform": "platform", "campaign": "campaign"},
+        ),
+        Dataset(
+            "email",
+            "Email sends",
+            "sent_at AS sent_utc, "
+            f"{_t('title', 'campaign')}, {_t('list_name', 'list')}, recipients, delivered, "
+            "unique_opens, unique_clicks, unsubscribes, bounces, complaints AS spam_reports",
+            "email_campaigns",
+            "CAST(sent_at AS DATE)",
+            "sent_at",
+            {"campaign": "title", "list": "list_name"},
+        ),
+        Dataset(
+            "web",
+            "Web traffic by day and source",
+            f"date, {_t('channel')}, {_t('source_name', 'source')}, {_t('medium')}, sessions, users, "
+            "new_users, key_events",
+            "web_daily",
+            "date",
+            "date, channel, source_name, medium",
+            {"channel": "channel", "source": "source_name", "medium": "medium"},
+        ),
+    )
+}
+#: the dataset a section's CSV export holds
+SECTION_DATASETS = {
+    "kpis": "revenue",
+    "revenue": "revenue",
+    "customers": "payments",
+    "campaigns": "campaigns",
+    "email": "email",
+    "web": "web",
+}
+
+
+def get_dataset(name: str) -> Dataset:
+    """The dataset called ``name`` or a ReportError listing the known ones."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise ReportError(f"unknown dataset {name!r}; accepted: {', '.join(DATASETS)}") from None
+
+
+def dataset_for_sections(sections: tuple[str, ...]) -> str:
+    """The detail rows of the first section that has them (``revenue`` for none)."""
+    return next((SECTION_DATASETS[s] for s in sections if s in SECTION_DATASETS), "revenue")
+
+
+def dataset_sql(dataset: Dataset, filters: dict[str, str] | None) -> tuple[str, dict]:
+    """The dataset's SQL and parameters (``$start``, ``$end`` and the filters; ``$ws`` is bound by the caller)."""
+    dims, params = dimension_sql(filters, dataset.dimensions)
+    sql = (
+        f"SELECT {dataset.select} FROM {dataset.table} "
+        f"WHERE workspace_id = $ws AND {dataset.date_sql} BETWEEN $start AND $end{dims}"
+        + (f" ORDER BY {dataset.order}" if dataset.order else "")
+    )
+    return sql, params
+
+
+def stream(
+    scoped: ScopedWarehouse,
+    dataset: Dataset,
+    start: date,
+    end: date,
+    filters: dict[str, str] | None = None,
+    *,
+    batch_rows: int = BATCH_ROWS,
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """The dataset's schema and its rows as record batches of at most ``batch_rows``."""
+    sql, params = dataset_sql(dataset, filters)
+    # A cursor of its own: the thread's shared cursor may run other queries (a KPI, the next
+    # dataset) while this stream is still being read, which would end the stream.
+    cursor = scoped.warehouse.cursor().cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    bound = {**params, "start": start, "end": end, "ws": scoped.workspace.id}
+    reader = cursor.execute(sql, bound).to_arrow_reader(batch_rows)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from reader
+        finally:
+            cursor.close()
+
+    return reader.schema, batches()

@@ -1,0 +1,72 @@
+"""Every analytics page fits its boxes: at 1440x900 and 390x844, light and dark, nothing is cut.
+
+The rule (tests/browser/fit.py, also used when looking at screenshots by hand): no grid cell,
+grid header or KPI card text is wider than its box (``scrollWidth > clientWidth``) and nothing
+inside a KPI card reaches outside it (goal bars used to spill onto the cards below). The folded
+KPI cards are opened first so they are checked too. No console errors either.
+"""
+
+from __future__ import annotations
+
+import pytest
+from dash.testing.wait import until
+
+from components import ids
+from tests.browser.conftest import DESKTOP, PHONE, login
+from tests.browser.fit import FIT_CHECK_JS, SETTLED_JS
+
+pytestmark = pytest.mark.browser
+
+PAGES = {"/": "Overview", "/revenue": "Revenue", "/campaigns": "Campaigns", "/customers": "Customers"}
+
+
+def _settle(dash_duo, path: str) -> None:
+    """Open ``path`` and wait until its KPI cards, charts and grids have rendered."""
+    dash_duo.driver.get(dash_duo.server.url + path)
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", PAGES[path], timeout=30)
+    until(lambda: dash_duo.driver.execute_script(SETTLED_JS), timeout=60)
+
+
+def _unfold(dash_duo) -> None:
+    """Open the KPI row's "More" cards (when the row folds at this size)."""
+    for button in dash_duo.driver.find_elements("css selector", ".pb-kpi-folded .pb-fold-toggle"):
+        if button.is_displayed():
+            # centred first: on a phone the sticky top bar can cover a button near the edge
+            # (a script click: while the page's panels settle, a row below can shift over it)
+            dash_duo.driver.execute_script(
+                "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", button
+            )
+            until(lambda: not dash_duo.driver.find_elements("css selector", ".pb-kpi-folded"), timeout=10)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_fit001_no_text_cut_and_nothing_spills_out_of_a_card(dash_duo, demo_app, size, theme):
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*size)
+    login(dash_duo)
+    checked = 0
+    for path in PAGES:
+        _settle(dash_duo, path)
+        dash_duo.driver.execute_script(f"window.pulseboardTheme.apply('{theme}')")
+        _unfold(dash_duo)
+        problems = dash_duo.driver.execute_script(FIT_CHECK_JS)
+        assert problems == [], (path, problems[:10])
+        checked += len(dash_duo.driver.find_elements("css selector", ".pb-kpi-value, .ag-cell"))
+        assert dash_duo.get_logs() == [], path
+    assert checked > 50  # the check saw cards and grid cells, not an empty page
+
+
+def test_fit002_the_more_row_is_remembered_per_page(dash_duo, demo_app):
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*PHONE)
+    login(dash_duo)
+    _settle(dash_duo, "/revenue")
+    hidden = [c for c in dash_duo.driver.find_elements("css selector", ".pb-kpi") if not c.is_displayed()]
+    assert len(hidden) == 7  # eleven cards, four lead on a phone
+    _unfold(dash_duo)
+    _settle(dash_duo, "/revenue")  # a reload keeps the row open
+    until(lambda: dash_duo.driver.find_elements("css selector", ".pb-kpi-unfolded"), timeout=10)
+    assert all(c.is_displayed() for c in dash_duo.driver.find_elements("css selector", ".pb-kpi"))
+    _settle(dash_duo, "/campaigns")  # another page keeps its own choice
+    assert dash_duo.driver.find_elements("css selector", ".pb-kpi-folded")

@@ -1,0 +1,119 @@
+"""The report's insights briefing and forecast sections: PDF text, XLSX sheets, email briefing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+
+from reports.assemble import assemble
+from reports.definition import ReportSpec
+from reports.email import html_briefing, plain_text
+from reports.render import render_file
+from tests.conftest import load, payments_frame
+
+TODAY = date(2026, 3, 15)
+NOW = datetime(2026, 3, 15, 9, 0, tzinfo=ZoneInfo("UTC"))
+SPEC = ReportSpec(
+    sections=("kpis", "insights", "forecast"),
+    period="custom",
+    start=date(2026, 2, 1),
+    end=date(2026, 2, 28),
+)
+
+
+@pytest.fixture
+def seeded(services, workspace):
+    """120 days of daily revenue with a weekly rhythm; February's Direct revenue jumps."""
+    rows = []
+    first = TODAY - timedelta(days=120)
+    for n in range(120):
+        day = first + timedelta(days=n)
+        for k, channel in enumerate(("Email", "Direct", "Paid Search")):
+            amount = 100 + 30 * (day.weekday() < 5) + 10 * k
+            if channel == "Direct" and day.month == 2:
+                amount *= 4  # the change the briefing should report
+            rows.append(
+                {
+                    "id": f"p{n}-{k}",
+                    "created": f"{day.isoformat()} 10:00",
+                    "amount": f"{amount}.00",
+                    "customer": f"c{(n + k) % 23}",
+                    "channel": channel,
+                    "product": "Retainer",
+                }
+            )
+    load(services, workspace, "payments", payments_frame(rows))
+    return services.warehouse.scoped(workspace)
+
+
+def test_reports020_sections_are_filled_from_insights_and_forecast(seeded):
+    data = assemble(seeded, SPEC, today=TODAY, now=NOW)
+    insights = next(s for s in data.sections if s.key == "insights")
+    assert insights.empty_message is None
+    table = insights.tables[0]
+    assert 1 <= len(table.rows) <= 5
+    assert all(row[0] for row in table.rows)  # every insight has a headline
+    forecast = next(s for s in data.sections if s.key == "forecast")
+    assert forecast.empty_message is None
+    expected, low, high = (k.value for k in forecast.kpis)
+    assert low <= expected <= high
+    assert expected > 0
+    days = forecast.tables[0].rows
+    assert len(days) == 28  # the next days, as many as the report covers
+    assert days[0][0] == TODAY.isoformat()
+    assert expected == pytest.approx(sum(r[1] for r in days))
+
+
+def test_reports021_pdf_contains_the_insight_headlines(seeded, tmp_path):
+    data = assemble(seeded, SPEC, today=TODAY, now=NOW)
+    headlines = [row[0] for row in data.sections[1].tables[0].rows]
+    out = tmp_path / "r.pdf"
+    render_file(seeded, SPEC, "pdf", out, data=data)
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(out).pages)
+    for headline in headlines:
+        assert " ".join(headline.split()) in text
+    assert "Insights briefing" in text and "Forecast" in text
+    assert "not available" not in text
+
+
+def test_reports022_xlsx_has_a_sheet_each_with_numeric_cells(seeded, tmp_path):
+    out = tmp_path / "r.xlsx"
+    render_file(seeded, SPEC, "xlsx", out, today=TODAY, now=NOW)
+    wb = openpyxl.load_workbook(out)
+    insight_sheet = next(ws for ws in wb.worksheets if ws.title.startswith("Insights"))
+    forecast_sheet = next(ws for ws in wb.worksheets if ws.title.startswith("Forecast"))
+    money = [c for row in insight_sheet.iter_rows() for c in row if c.column == 4 and c.row > 3]
+    assert money and all(isinstance(c.value, int | float) for c in money if c.value is not None)
+    assert any("$" in c.number_format for c in money)
+    numbers = [c.value for c in forecast_sheet["B"][1:29]]  # the trend: one row per day
+    assert all(isinstance(v, int | float) for v in numbers)
+    assert "$" in forecast_sheet["B2"].number_format
+    dates = [c.value for c in forecast_sheet["A"][1:29]]
+    assert all(isinstance(v, datetime) for v in dates)
+
+
+def test_reports023_email_briefing_lists_top_insights(seeded):
+    data = assemble(seeded, SPEC, today=TODAY, now=NOW)
+    headlines = [row[0] for row in data.sections[1].tables[0].rows]
+    html = html_briefing(data, "", None)
+    text = plain_text(data, "", None)
+    assert "Top insights" in html and "Top insights" in text
+    for headline in headlines[:3]:
+        assert headline in text
+
+
+def test_reports024_too_little_history_says_so(services, workspace):
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame([{"id": "p1", "created": "2026-03-10 10:00", "amount": "10.00"}]),
+    )
+    data = assemble(services.warehouse.scoped(workspace), SPEC, today=TODAY, now=NOW)
+    forecast = next(s for s in data.sections if s.key == "forecast")
+    assert forecast.empty_message.startswith("No forecast: not enough history")
+    assert forecast.trend is None

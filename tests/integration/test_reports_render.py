@@ -1,0 +1,217 @@
+"""`pulseboard report render`: PDF/XLSX/CSV content agrees with `pulseboard metric`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from components.formatting import format_value
+from dashboard.cli import cli
+from reports import xlsx as xlsx_module
+from tests.conftest import load, payments_frame
+
+RANGE = ["--from", "2026-01-01", "--to", "2026-01-31"]
+
+
+@pytest.fixture
+def seeded(services, workspace):
+    rows = []
+    products = ["Retainer", '=HYPERLINK("http://x")', "Café Kit", "Icon, Pack"]
+    for i in range(60):
+        rows.append(
+            {
+                "id": f"p{i}",
+                "created": f"2026-01-{1 + i % 31:02d} {8 + i % 10:02d}:00",
+                "amount": f"{20 + (i * 7) % 90}.50",
+                "refunded": "5.00" if i % 9 == 0 else "0",
+                "customer": f"c{i % 17}",
+                "channel": ["Email", "Direct", "Paid Search"][i % 3],
+                "product": products[i % 4],
+            }
+        )
+    # the comparison period (December) has revenue too, so deltas exist
+    rows += [
+        {
+            "id": f"d{i}",
+            "created": f"2025-12-{1 + i:02d} 10:00",
+            "amount": "40.00",
+            "customer": f"c{i}",
+            "channel": "Direct",
+        }
+        for i in range(20)
+    ]
+    load(services, workspace, "payments", payments_frame(rows))
+    return services
+
+
+def run(services, *args):
+    result = CliRunner().invoke(cli, list(args), obj=services, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def metric_value(services, name: str) -> float:
+    code, out, err = run(services, "metric", name, "--workspace", "acme", *RANGE, "--json")
+    assert code == 0, err
+    return json.loads(out)["rows"][0]["value"]
+
+
+def test_reports001_pdf_kpis_are_the_cli_metric_values(seeded, tmp_path):
+    out = tmp_path / "r.pdf"
+    code, stdout, err = run(
+        seeded, "report", "render", "--workspace", "acme", "--format", "pdf", "--out", str(out), *RANGE,
+        "--sections", "kpis,revenue",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "wrote" in stdout
+    text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
+    for name in ("net_revenue", "gross_revenue", "refunds", "new_customers"):
+        expected = format_value(
+            metric_value(seeded, name), "count" if name == "new_customers" else "currency"
+        )
+        assert expected in text, f"{name} {expected} missing from the PDF"
+    assert "Acme" in text
+    assert "1 – 31 Jan 2026" in text
+    assert "Page 1 of" in text
+    assert "UTC" in text
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) not installed")
+def test_reports002_pdf_pages_are_not_blank(seeded, tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "r.pdf"
+    code, _, err = run(
+        seeded, "report", "render", "--workspace", "acme", "--format", "pdf", "--out", str(out), *RANGE
+    )
+    assert code == 0, err
+    subprocess.run(["pdftoppm", "-r", "30", "-gray", "-png", str(out), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) == len(PdfReader(out).pages) >= 2
+    for page in pages:
+        dark = sum(Image.open(page).convert("L").histogram()[:160])
+        assert dark > 200, f"{page.name} looks blank ({dark} dark pixels)"
+
+
+def test_reports003_section_without_data_says_so_in_words(seeded, tmp_path):
+    out = tmp_path / "r.pdf"
+    code, _, err = run(
+        seeded, "report", "render", "--workspace", "acme", "--format", "pdf", "--out", str(out), *RANGE,
+        "--sections", "campaigns,insights",
+    )  # fmt: skip
+    assert code == 0, err
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(out).pages)
+    assert "No campaigns data for 1 – 31 Jan 2026." in text
+    assert "by day" not in text  # no chart drawn for it
+    assert "Insights briefing" in text and "not available" not in text
+
+
+def test_reports004_xlsx_numbers_are_numbers_with_formats_and_same_totals(seeded, tmp_path):
+    out = tmp_path / "r.xlsx"
+    code, _, err = run(
+        seeded, "report", "render", "--workspace", "acme", "--format", "xlsx", "--out", str(out), *RANGE,
+        "--sections", "kpis,revenue",
+    )  # fmt: skip
+    assert code == 0, err
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == "Summary"
+    summary = wb["Summary"]
+    net_rows = [r for r in summary.iter_rows() if r[0].value == "Net revenue"]
+    assert net_rows
+    value = net_rows[0][1]
+    assert isinstance(value.value, int | float)  # a whole number reopens as int
+    assert value.value == pytest.approx(metric_value(seeded, "net_revenue"))
+    assert '"$"#,##0.00' in value.number_format
+    rows = wb["Revenue rows"]
+    assert rows.freeze_panes == "A2"
+    assert rows.auto_filter.ref.startswith("A1:")
+    header = [c.value for c in rows[1]]
+    net_col = header.index("net")
+    day = rows.cell(row=2, column=header.index("day") + 1)
+    assert day.is_date and day.number_format == "yyyy-mm-dd"
+    net_cells = [r[net_col] for r in rows.iter_rows(min_row=2)]
+    assert all(isinstance(c.value, int | float) and c.number_format.startswith('"$"') for c in net_cells)
+    assert sum(c.value for c in net_cells) == pytest.approx(metric_value(seeded, "net_revenue"))
+    # formula injection: a product named "=HYPERLINK(...)" is text, not a formula
+    products = {r[header.index("product")].value for r in rows.iter_rows(min_row=2)}
+    assert '\'=HYPERLINK("http://x")' in products
+    assert not any(str(p).startswith("=") for p in products)
+    trend = wb["Revenue trend"]
+    assert trend["A2"].is_date
+    with zipfile.ZipFile(out) as z:
+        assert any(n.startswith("xl/charts/chart") for n in z.namelist()), "no native Excel chart"
+
+
+def test_reports005_xlsx_splits_rows_beyond_the_sheet_limit(seeded, tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_module, "MAX_SHEET_ROWS", 11)  # 10 data rows + header per sheet
+    out = tmp_path / "r.xlsx"
+    code, stdout, err = run(
+        seeded, "report", "render", "--workspace", "acme", "--format", "xlsx", "--out", str(out), *RANGE,
+        "--sections", "revenue", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    written = json.loads(stdout)["rows"]
+    wb = openpyxl.load_workbook(out)
+    parts = [n for n in wb.sheetnames if n.startswith("Revenue rows")]
+    assert len(parts) == -(-written // 10) >= 2
+    assert sum(wb[n].max_row - 1 for n in parts) == written
+    notes = [r[1].value for r in wb["Summary"].iter_rows() if r[0].value == "Note"]
+    assert notes and "continue on sheets" in notes[0]
+
+
+def test_reports006_csv_revenue_rows_sum_to_the_revenue_metric(seeded, tmp_path):
+    out = tmp_path / "r.csv"
+    code, _, err = run(
+        seeded, "report", "render", "--workspace", "acme", "--format", "csv", "--out", str(out), *RANGE,
+        "--sections", "revenue", "--bom",
+    )  # fmt: skip
+    assert code == 0, err
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    rows = list(csv.DictReader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+    assert sum(float(r["net"]) for r in rows) == pytest.approx(metric_value(seeded, "net_revenue"))
+    assert sum(float(r["gross"]) for r in rows) == pytest.approx(metric_value(seeded, "gross_revenue"))
+    assert rows[0]["day"] == "2026-01-01"
+    products = {r["product"] for r in rows}
+    assert "Icon, Pack" in products and "Café Kit" in products  # RFC 4180 quoting, UTF-8
+    assert '\'=HYPERLINK("http://x")' in products
+
+
+def test_reports007_csv_filters_apply(seeded, tmp_path):
+    out = tmp_path / "r.csv"
+    code, _, err = run(
+        seeded, "report", "render", "--workspace", "acme", "--format", "csv", "--out", str(out), *RANGE,
+        "--filter", "channel=Email",
+    )  # fmt: skip
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out.read_text(), newline="")))
+    assert rows and {r["channel"] for r in rows} == {"Email"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sections", "revenue,nope"], "unknown section 'nope'; accepted: kpis, revenue"),
+        (["--from", "2026-01-01"], "--from and --to go together"),
+        (["--from", "2026-02-01", "--to", "2026-01-01"], "the range is reversed"),
+        (["--from", "2026-13-01", "--to", "2026-01-01"], "--from '2026-13-01' is not a date"),
+        (["--period", "last_month", "--filter", "colour=red"], "unknown filter 'colour'"),
+    ],
+)
+def test_reports008_bad_input_is_one_line_exit_2_nothing_written(seeded, tmp_path, args, message):
+    out = tmp_path / "r.pdf"
+    code, _, err = run(
+        seeded, "report", "render", "--workspace", "acme", "--format", "pdf", "--out", str(out), *args
+    )
+    assert code == 2
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not out.exists()

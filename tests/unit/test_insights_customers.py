@@ -1,0 +1,73 @@
+"""Revenue changes split by customer: the catalogue's numbers per customer, named for people."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from dashboard.insights.source import UNNAMED_CUSTOMER, WarehouseSource
+from data.analytics import revenue_by_customer
+from data.metrics import query_metric
+from tests.conftest import load, payments_frame
+
+JAN = (date(2026, 1, 1), date(2026, 1, 31))
+FEB = (date(2026, 2, 1), date(2026, 2, 28))
+
+
+@pytest.fixture
+def berlin(services, other_workspace):
+    """Globex (EUR, Europe/Berlin): a key account that shrinks, a refund line, a nameless buyer."""
+    rows = [
+        {"id": "a1", "created": "2026-01-10 10:00", "amount": "500.00", "customer": "cus_ACME"},
+        {"id": "a2", "created": "2026-02-10 10:00", "amount": "100.00", "customer": "cus_ACME"},
+        {"id": "b1", "created": "2026-01-12 10:00", "amount": "200.00", "refunded": "50.00", "customer": "cus_BETA"},
+        {"id": "b2", "created": "2026-02-12 10:00", "amount": "200.00", "customer": "cus_BETA"},
+        {"id": "b3", "created": "2026-02-13 10:00", "amount": "30.00", "kind": "refund", "customer": "cus_BETA"},
+        # 23:30 UTC on 31 January is 00:30 on 1 February in Berlin: a February payment
+        {"id": "c1", "created": "2026-01-31 23:30", "amount": "70.00", "customer": "cus_NONAME"},
+        {"id": "p1", "created": "2026-02-15 10:00", "amount": "999.00", "kind": "payout", "customer": "cus_ACME"},
+        {"id": "f1", "created": "2026-02-16 10:00", "amount": "400.00", "status": "failed", "customer": "cus_ACME"},
+    ]  # fmt: skip
+    load(services, other_workspace, "payments", payments_frame([{**r, "currency": "EUR"} for r in rows]))
+    customers = pl.DataFrame(
+        [
+            {"source": "stripe", "source_id": "cus_ACME", "name": "Acme Ltd", "email": "billing@acme.test"},
+            {"source": "stripe", "source_id": "cus_BETA", "name": None, "email": "beta@example.com"},
+        ]
+    )
+    load(services, other_workspace, "customers", customers)
+    return services.warehouse.scoped(other_workspace)
+
+
+@pytest.mark.parametrize("metric", ["net_revenue", "gross_revenue", "refunds"])
+def test_insc001_customers_changes_add_up_to_the_catalogue_metrics_change(berlin, metric):
+    # customers whose value did not move are left out: they explain none of the change
+    split = revenue_by_customer(berlin, metric, FEB, JAN, limit=100)
+    now, before = (float(query_metric(berlin, metric, *r)["value"][0]) for r in (FEB, JAN))
+    assert (split["value"] - split["compare_value"]).sum() == pytest.approx(now - before)
+    assert now != before
+
+
+def test_insc002_values_per_customer_largest_move_first(berlin):
+    split = revenue_by_customer(berlin, "net_revenue", FEB, JAN)
+    rows = [(r["customer"], r["value"], r["compare_value"]) for r in split.iter_rows(named=True)]
+    # Acme -400; the nameless buyer +70 (a February payment in Berlin); Beta 170 -> 150... -20
+    assert rows[0] == ("cus_ACME", 100.0, 500.0)
+    assert ("cus_NONAME", 70.0, 0.0) in rows
+    assert ("cus_BETA", 170.0, 150.0) in rows
+    assert split.filter(pl.col("customer") == "cus_BETA")["email"].to_list() == ["beta@example.com"]
+    with pytest.raises(ValueError, match="cannot be split by customer"):
+        revenue_by_customer(berlin, "spend", FEB, JAN)
+
+
+def test_insc003_the_insight_source_names_customers_never_by_vendor_id(berlin):
+    source = WarehouseSource(berlin)
+    split = source.customer_split("net_revenue", *FEB, limit=10)
+    names = split["customer"].to_list()
+    assert names[0] == "Acme Ltd"
+    assert set(names) == {"Acme Ltd", "beta@example.com", UNNAMED_CUSTOMER}
+    assert not any(n.startswith("cus_") for n in names)
+    top = source.top_customers(*FEB, 3)
+    assert set(top["label"]) == {"Acme Ltd", "beta@example.com", UNNAMED_CUSTOMER}

@@ -1,0 +1,77 @@
+"""Background work waits for page callbacks to settle (dashboard.ops.priority)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+import pytest
+
+from dashboard.ops import priority
+
+
+def _in_background(fn):
+    """Run ``fn`` on a fresh thread marked as background work; its result."""
+    out = {}
+
+    def run():
+        priority.lower_this_thread()
+        out["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        out["value"] = fn()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    return out
+
+
+def test_prio001_a_background_query_waits_until_the_page_callbacks_settle():
+    events = []
+    page = priority.page_request_started()
+    waiter = threading.Thread(
+        target=lambda: _in_background(lambda: (priority.yield_to_pages(max_wait=20), events.append("ran")))
+    )
+    waiter.start()
+    time.sleep(0.3)
+    events.append("page done")
+    priority.page_request_ended(page)
+    waiter.join(30)
+    assert events == ["page done", "ran"]
+
+
+def test_prio002_constant_traffic_does_not_starve_background_work():
+    page = priority.page_request_started()
+    try:
+        out = _in_background(lambda: priority.yield_to_pages(max_wait=0.2) or "ran")
+    finally:
+        priority.page_request_ended(page)
+    assert out["value"] == "ran"
+
+
+def test_prio003_page_threads_never_wait():
+    page = priority.page_request_started()
+    try:
+        started = threading.Event()
+        thread = threading.Thread(target=lambda: (priority.yield_to_pages(max_wait=60), started.set()))
+        thread.start()
+        thread.join(10)
+        assert started.is_set()  # not marked as background: returns at once
+    finally:
+        priority.page_request_ended(page)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_prio004_background_threads_run_at_a_lower_priority_and_others_do_not():
+    out = _in_background(lambda: None)
+    assert out["nice"] >= priority.BACKGROUND_NICE
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < priority.BACKGROUND_NICE
+
+
+def test_prio005_a_page_request_that_never_ended_stops_holding_background_work(monkeypatch):
+    priority.page_request_started()  # its teardown never comes (a server thread stopped mid-request)
+    monkeypatch.setattr(priority, "PAGE_REQUEST_MAX_SECONDS", 0.2)
+    started = time.monotonic()
+    out = _in_background(lambda: priority.yield_to_pages(max_wait=20, quiet=0.0) or "ran")
+    assert out["value"] == "ran" and time.monotonic() - started < 10
