@@ -25,7 +25,7 @@ from dashboard.auth import PermissionDenied, current_context, require_role
 from dashboard.filters import today_in
 from dashboard.forecast import background
 from dashboard.forecast.series import ForecastError
-from dashboard.forecast.service import QUICK_MODELS, ForecastRequest, forecastable_metrics, run_forecast
+from dashboard.forecast.service import QUICK_MODELS, ForecastRequest, metric_options, run_forecast
 from dashboard.models import Role
 from dashboard.queries import cached_call
 from dashboard.services import current_services
@@ -52,8 +52,8 @@ DEFAULT_METRIC = "net_revenue"
 def init(_, search):
     """The forecastable metrics (the URL's ``metric`` chosen if valid), and whether this user may run."""
     ctx = current_context()
-    names = [m.name for m in forecastable_metrics()]
-    options = [{"label": m.label, "value": m.name} for m in forecastable_metrics()]
+    options = metric_options()
+    names = [o["value"] for o in options]
     asked = dict(parse_qsl((search or "").lstrip("?"))).get("metric")
     allowed = ctx.can(RUN_ROLE)
     notice = None if allowed else html.Div(ASK_ANALYST, className="alert alert-info small py-2 mt-2 mb-0")

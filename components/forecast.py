@@ -312,8 +312,16 @@ def _field(label: str, control, *, width: dict) -> dbc.Col:
     return dbc.Col([dbc.Label(label, className="small mb-1"), control], **width, className="mb-2")
 
 
-def controls(query: dict) -> dbc.Card:
-    """Metric, grain, horizon, model, band, filter; Run and Cancel; progress."""
+def controls(query: dict, metrics: list[dict] | None = None) -> dbc.Card:
+    """Metric, grain, horizon, model, band, filter; Run and Cancel; progress.
+
+    ``metrics`` are the metric dropdown's options. They are rendered with the page because
+    Dash 4's dropdown clears a value its options do not hold: one rendered without options
+    could lose the chosen metric to that check, racing the callback that fills them.
+    """
+    metrics = metrics or []
+    names = {m["value"] for m in metrics}
+    metric = query.get("metric") if query.get("metric") in names else "net_revenue"
     grain = query.get("grain") if query.get("grain") in ("day", "week", "month") else "month"
     horizon = (
         query.get("horizon")
@@ -326,9 +334,7 @@ def controls(query: dict) -> dbc.Card:
         [
             _field(
                 "Metric",
-                dcc.Dropdown(
-                    id=ids.FORECAST_METRIC, value=query.get("metric") or "net_revenue", clearable=False
-                ),
+                dcc.Dropdown(id=ids.FORECAST_METRIC, options=metrics, value=metric, clearable=False),
                 width={"xs": 12, "sm": 12, "lg": 3},
             ),
             _field(

@@ -7,6 +7,7 @@ from dash import dcc, html
 from components import ids
 from components.forecast import card, controls
 from components.shell import page_header
+from dashboard.forecast.service import metric_options
 
 dash.register_page(__name__, path="/forecasts", title="Forecasts · Pulseboard", name="Forecasts", order=4)
 
@@ -24,7 +25,7 @@ def layout(**kwargs):
             dcc.Store(id=ids.FORECAST_INIT, data=0),
             dcc.Store(id=ids.FORECAST_JOB),
             dcc.Interval(id=ids.FORECAST_POLL, interval=600, disabled=True),
-            controls(kwargs),
+            controls(kwargs, metric_options()),
             dbc.Row(
                 [
                     dbc.Col(

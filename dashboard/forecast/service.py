@@ -39,6 +39,11 @@ def forecastable_metrics() -> list[Metric]:
     return [m for m in CATALOGUE.values() if m.additive or m.name in SNAPSHOTS]
 
 
+def metric_options() -> list[dict]:
+    """The forecastable metrics as dropdown options (label and name)."""
+    return [{"label": m.label, "value": m.name} for m in forecastable_metrics()]
+
+
 def forecastable(name: str) -> Metric:
     """The metric called ``name`` if it can be forecast; else a ForecastError saying why."""
     try:
@@ -438,6 +443,7 @@ __all__ = [
     "ForecastRequest",
     "cli_payload",
     "forecastable_metrics",
+    "metric_options",
     "goal_chance",
     "metric_anomalies",
     "period_projection",
