@@ -41,6 +41,8 @@ TARGET_P95_MS = 120
 TARGET_RSS_MB = 1_500
 #: share of requests for a range nobody asked before (a cold query)
 COLD_SHARE = 1 / 3
+#: how often the server's RSS is sampled during the run
+RSS_SAMPLE_SECONDS = 5.0
 
 
 class HttpClient:
@@ -198,11 +200,23 @@ def run(rows: int, *, clients: int = 8, seconds: float = 60.0, customers: int = 
 
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
         started = time.monotonic()
+        # the server's RSS every RSS_SAMPLE_SECONDS: "flat" is judged on the curve, not two points
+        rss_timeline: list[tuple[float, float]] = []
+        sampler_stop = threading.Event()
+
+        def sample_rss() -> None:
+            while not sampler_stop.wait(RSS_SAMPLE_SECONDS):
+                rss_timeline.append((round(time.monotonic() - started), round(_rss_mb(proc.pid))))
+
+        sampler = threading.Thread(target=sample_rss, daemon=True)
+        sampler.start()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
+        sampler_stop.set()
+        sampler.join()
         rss_end, rss_peak = _rss_mb(proc.pid), _rss_mb(proc.pid, "VmHWM")
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -228,12 +242,23 @@ def run(rows: int, *, clients: int = 8, seconds: float = 60.0, customers: int = 
             "after_warmup": round(rss_after_warmup),
             "end": round(rss_end),
             "peak": round(rss_peak),
+            # [seconds since the load began, MB]
+            "timeline": rss_timeline,
+            "growth_second_half": _second_half_growth(rss_timeline),
         },
         "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "targets": {"per_minute": TARGET_PER_MINUTE, "p95_ms": TARGET_P95_MS, "rss_mb": TARGET_RSS_MB},
     }
     _print(result)
     return result
+
+
+def _second_half_growth(timeline: list[tuple[float, float]]) -> float | None:
+    """MB the RSS grew over the run's second half (flat memory: close to 0); None if too short."""
+    if len(timeline) < 4:
+        return None
+    half = timeline[len(timeline) // 2 :]
+    return round(half[-1][1] - half[0][1])
 
 
 def _print(r: dict) -> None:
@@ -255,6 +280,10 @@ def _print(r: dict) -> None:
         f"  server RSS after warm-up {rss['after_warmup']} MB, at the end {rss['end']} MB, peak {rss['peak']} MB "
         f"(target <= {TARGET_RSS_MB}: {mark(rss['peak'] <= TARGET_RSS_MB)})"
     )
+    if rss.get("timeline"):
+        print(
+            f"  RSS growth over the second half: {rss['growth_second_half']} MB; timeline (s, MB): {rss['timeline']}"
+        )
     if max(r["load_average"].values()) > (os.cpu_count() or 1):
         print(f"  warning: the machine was busy (load average {r['load_average']}); timings are inflated")
 
