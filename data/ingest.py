@@ -109,7 +109,7 @@ def ingest_chunks(
             fx = _load_fx(cur, workspace)
             loader = _Loader(cur, workspace)
             quarantine: list[tuple] = []
-            file_totals = reconcile.Totals()
+            file_totals = reconcile.FileTotals()
             reconciled_tables: set[str] = set()
             for chunk in chunks:
                 result.rows_read += chunk.rows_read or (0 if chunk.derived else chunk.frame.height)
@@ -117,7 +117,7 @@ def ingest_chunks(
                     result.skipped[reason] = result.skipped.get(reason, 0) + count
                 if not chunk.derived:
                     reconciled_tables.add(chunk.table)
-                    reconcile.file_totals(file_totals, chunk.table, conform(chunk.table, chunk.frame))
+                    file_totals.add(chunk.table, conform(chunk.table, chunk.frame))
                 good, errors = validate(chunk, workspace, fx)
                 for err in [*chunk.errors, *errors]:
                     result.quarantined += 1
@@ -151,7 +151,7 @@ def ingest_chunks(
                 imported = reconcile.imported_totals(
                     cur, workspace.id, loader.stamp, sorted(reconciled_tables)
                 )
-                result.reconciliation = reconcile.compare(file_totals, imported)
+                result.reconciliation = reconcile.compare(file_totals.totals(), imported)
                 diff = reconcile.differences(result.reconciliation)
                 if diff:
                     origin = "the API" if kind == "sync" else "the file"

@@ -73,23 +73,56 @@ class Totals:
         self.values[name] = self.values.get(name, 0) + value
 
 
-def file_totals(totals: Totals, table: str, frame: pl.DataFrame) -> None:
-    """Add one chunk's parsed rows to the file's totals (a repeated id counts once, the last)."""
-    if frame.height == 0:
-        return
-    if frame.select(pl.struct("source", "source_id").n_unique()).item() < frame.height:
-        frame = frame.unique(subset=["source", "source_id"], keep="last", maintain_order=True)
-    totals.add(f"rows {table}", frame.height)
-    for column in _COUNT_TOTALS.get(table, []):
-        totals.add(column, int(frame[column].fill_null(0).sum()))
+class FileTotals:
+    """The file's (or API sync's) own totals, accumulated over all its chunks.
+
+    An id counts once per file, with its last row, as the upsert keeps it: a row repeated in a
+    later chunk replaces the earlier one here too, so a file that spans several chunks totals
+    the same as one read whole. Each chunk keeps a narrow per-row frame (a 128-bit hash of
+    ``(source, source_id)``, the currency and the row's contributions) until the totals are
+    asked for, when one pass keeps the last row of each id. (Running sums per chunk could not
+    take back an earlier row's money when its id comes again in a later chunk.)
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, list[pl.DataFrame]] = {}
+
+    def add(self, table: str, frame: pl.DataFrame) -> None:
+        """Account for one chunk of ``table`` rows (conformed to the table's columns)."""
+        if frame.height:
+            self._rows.setdefault(table, []).append(_contributions(table, frame))
+
+    def totals(self) -> Totals:
+        """The file's totals as :func:`compare` takes them."""
+        totals = Totals()
+        for table, parts in self._rows.items():
+            rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
+            # one pass over the whole file, not one per chunk: a repeat anywhere keeps its last row
+            if rows.select(pl.struct("__key", "__key2").n_unique()).item() < rows.height:
+                rows = rows.unique(subset=["__key", "__key2"], keep="last", maintain_order=True)
+            totals.add(f"rows {table}", rows.height)
+            for column in _COUNT_TOTALS.get(table, []):
+                totals.add(column, int(rows[column].sum()))
+            money = [name for name, _, _ in _MONEY_TOTALS.get(table, []) if name in rows.columns]
+            if money:
+                sums = rows.group_by("currency").agg(pl.col(money).sum())
+                for row in sums.iter_rows(named=True):
+                    for name in money:
+                        totals.add(f"{name} {row['currency']}", row[name])
+        return totals
+
+
+def _contributions(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Per row of a chunk: its key hash, currency, counts and money as the totals add them up."""
+    key = pl.struct("source", "source_id")
+    # two 64-bit hashes: 128 bits, so two different ids never pass for one repeated id
+    columns = [key.hash(seed=0).alias("__key"), key.hash(seed=1).alias("__key2")]
+    columns += [pl.col(c).fill_null(0).cast(pl.Int64) for c in _COUNT_TOTALS.get(table, [])]
     money = _MONEY_TOTALS.get(table, [])
     if money and "currency" in frame.columns:
-        sums = frame.group_by(pl.col("currency").str.to_uppercase().fill_null("?")).agg(
-            [expr.cast(frame[_first_column(expr, frame)].dtype).sum().alias(name) for name, expr, _ in money]
-        )
-        for row in sums.iter_rows(named=True):
-            for name, _, _ in money:
-                totals.add(f"{name} {row['currency']}", row[name])
+        columns.append(pl.col("currency").str.to_uppercase().fill_null("?").alias("currency"))
+        columns += [expr.cast(frame[_first_column(expr, frame)].dtype).alias(name) for name, expr, _ in money]
+    return frame.select(columns)
 
 
 def _first_column(expr: pl.Expr, frame: pl.DataFrame) -> str:
