@@ -5,14 +5,30 @@ Lists are ``{object: "list", url, has_more, data}``, newest first (created desc)
 ``created[gte|gt|lte|lt]`` filters, ``expand[]`` for ``data.balance_transaction``,
 ``data.charge`` and ``data.charge.balance_transaction``. Subscriptions hide canceled ones
 unless ``status=all``. The secret key must be the Basic-auth user.
+
+A charge settled in another currency (``bt_currency`` with ``exchange_rate``) gets a balance
+transaction as Stripe documents it: ``amount`` = the charge's amount x ``exchange_rate`` in the
+settlement currency (rounded to its minor unit), ``fee`` in the settlement currency, ``net`` =
+amount - fee. A refund gets its own balance transaction (negative, settled at the refund's rate).
 """
 
 from __future__ import annotations
 
 import copy
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from data.currencies import minor_unit_exponent
+
 from ._base import FakeServer, Recorded, Reply
+
+
+def settle(amount: int, currency: str, settlement: str, exchange_rate: float | None) -> int:
+    """Minor units of ``currency`` -> minor units of ``settlement`` at ``exchange_rate`` (major x rate, rounded)."""
+    if exchange_rate is None or currency.upper() == settlement.upper():
+        return amount
+    major = Decimal(amount).scaleb(-minor_unit_exponent(currency)) * Decimal(str(exchange_rate))
+    return int(major.scaleb(minor_unit_exponent(settlement)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _invalid(message: str, param: str | None = None) -> Reply:
@@ -55,14 +71,15 @@ class FakeStripe(FakeServer):
         bt_id = None
         if fee is not None:
             bt_id = f"txn_{id}"
+            settled = settle(amount, currency, bt_currency or currency, exchange_rate)
             self.balance_transactions[bt_id] = {
                 "id": bt_id,
                 "object": "balance_transaction",
-                "amount": amount,
+                "amount": settled,
                 "currency": bt_currency or currency,
                 "exchange_rate": exchange_rate,
                 "fee": fee,
-                "net": amount - fee,
+                "net": settled - fee,
                 "created": created,
                 "type": "charge",
                 "status": "available",
@@ -92,15 +109,40 @@ class FakeStripe(FakeServer):
         self.charges.append(charge)
         return charge
 
-    def add_refund(self, id: str, charge_id: str, amount: int, created: int) -> dict:
-        """A refund of an existing charge; updates the charge like Stripe does."""
+    def add_refund(
+        self, id: str, charge_id: str, amount: int, created: int, *, exchange_rate: float | None = None
+    ) -> dict:
+        """A refund of an existing charge; updates the charge like Stripe does.
+
+        A refund of a charge settled in another currency is settled at ``exchange_rate`` (the
+        rate of the refund's day; default: the charge's rate) in its own balance transaction.
+        """
         charge = next(c for c in self.charges if c["id"] == charge_id)
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        bt_id = None
+        if charge["balance_transaction"]:
+            paid = self.balance_transactions[charge["balance_transaction"]]
+            rate = paid["exchange_rate"] if exchange_rate is None else exchange_rate
+            settled = settle(amount, charge["currency"], paid["currency"], rate)
+            bt_id = f"txn_{id}"
+            self.balance_transactions[bt_id] = {
+                "id": bt_id,
+                "object": "balance_transaction",
+                "amount": -settled,
+                "currency": paid["currency"],
+                "exchange_rate": rate,
+                "fee": 0,
+                "net": -settled,
+                "created": created,
+                "type": "refund",
+                "status": "available",
+            }
         refund = {
             "id": id,
             "object": "refund",
             "amount": amount,
+            "balance_transaction": bt_id,
             "charge": charge_id,
             "created": created,
             "currency": charge["currency"],

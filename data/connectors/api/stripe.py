@@ -8,6 +8,13 @@ Why charges rather than balance transactions: a charge id (``ch_…``/``py_…``
 Payments export calls ``id``, so file and API rows upsert onto each other; the fee and net come
 from the charge's expanded ``balance_transaction``.
 
+Cross-currency charges: when a charge's currency differs from the account's settlement
+currency, its balance transaction states ``amount``/``fee``/``net`` in the settlement currency
+and ``exchange_rate`` (charge amount x exchange_rate = settled amount, in major units). The
+row keeps the charge's own ``amount``/``currency``; when the settlement currency is the
+workspace's reporting currency, the settled amounts are the reporting amounts (what the owner's
+Stripe balance shows), like the Payments export's ``Converted Amount`` columns.
+
 Incremental sync (state)::
 
     {"charges_created": 1718000000,   # high-water mark of charge.created seen
@@ -120,6 +127,7 @@ class StripeConnector(ApiConnector):
 
         # Payments: charges created since the mark, with the balance transaction for fee/net.
         payments = ChunkBuilder("payments", self.SOURCE)
+        map_charge = partial(self.map_charge, reporting_currency=options.reporting_currency)
         mark = state.get("charges_created")
         params = [
             ("created[gte]", since("charges_created")),
@@ -128,7 +136,7 @@ class StripeConnector(ApiConnector):
         ]
         for page in self.pages("/v1/charges", params, page_size):
             for charge in page:
-                payments.add(charge.get("id"), self.map_charge, charge, ("id", "amount", "currency"))
+                payments.add(charge.get("id"), map_charge, charge, ("id", "amount", "currency"))
                 mark = max(int(mark or 0), int(charge.get("created") or 0))
             if chunk := payments.flush():
                 yield chunk
@@ -147,7 +155,7 @@ class StripeConnector(ApiConnector):
                     charge = refund.get("charge")
                     mark = max(int(mark), int(refund.get("created") or 0))
                     if isinstance(charge, dict):
-                        payments.add(charge.get("id"), self.map_charge, charge, ("id", "amount", "currency"))
+                        payments.add(charge.get("id"), map_charge, charge, ("id", "amount", "currency"))
                 if chunk := payments.flush():
                     yield chunk
             new_state["refunds_created"] = mark
@@ -179,8 +187,12 @@ class StripeConnector(ApiConnector):
 
     # ------------------------------------------------------------------------------------------
     @staticmethod
-    def map_charge(charge: dict) -> dict:
-        """One Stripe charge -> one canonical payments row (major units, canonical status)."""
+    def map_charge(charge: dict, reporting_currency: str | None = None) -> dict:
+        """One Stripe charge -> one canonical payments row (major units, canonical status).
+
+        A charge settled in another currency keeps its own amount and currency; its settled
+        amounts become the reporting amounts when they are in ``reporting_currency``.
+        """
         cur = field("currency", currency_code, charge.get("currency"))
         if cur is None:
             raise ValueError("currency: missing")
@@ -201,14 +213,18 @@ class StripeConnector(ApiConnector):
             status = "succeeded"
 
         fee = None
+        reporting: dict[str, Decimal | None] = {}
         bt = charge.get("balance_transaction")
         if isinstance(bt, dict):
-            fee = field("fee", lambda v: minor_to_major(v, bt.get("currency")), bt.get("fee"))
             bt_currency = currency_code(bt.get("currency"))
-            if fee is not None and bt_currency and bt_currency != cur:
+            fee = field("fee", lambda v: minor_to_major(v, bt_currency), bt.get("fee"))
+            if bt_currency and bt_currency != cur:
+                reporting = _settled(bt, bt_currency, amount, refunded, fee, reporting_currency)
                 # The fee is charged in the settlement currency; bring it back at the charge's rate.
                 rate = Decimal(str(bt.get("exchange_rate") or 0))
-                fee = (fee / rate).quantize(CENT, rounding=ROUND_HALF_UP) if rate else None
+                fee = (
+                    (fee / rate).quantize(CENT, rounding=ROUND_HALF_UP) if fee is not None and rate else None
+                )
         # Same conventions as the Payments-export parser (data/connectors/stripe.py), so file and API
         # rows of one charge agree: an unknown fee counts as 0, and a failed charge nets 0.
         if fee is None:
@@ -241,6 +257,7 @@ class StripeConnector(ApiConnector):
             "country": text(dig(billing, "address", "country"))
             or text(dig(charge, "payment_method_details", "card", "country")),
             "description": description,
+            **reporting,
         }
 
     @staticmethod
@@ -315,3 +332,30 @@ class StripeConnector(ApiConnector):
                 }
             )
         return rows
+
+
+def _settled(
+    bt: dict,
+    bt_currency: str,
+    amount: Decimal,
+    refunded: Decimal,
+    fee: Decimal | None,
+    reporting_currency: str | None,
+) -> dict[str, Decimal | None]:
+    """The reporting amounts of a charge settled in ``bt_currency`` (empty unless that is the reporting currency).
+
+    ``amount_reporting`` and ``fee_reporting`` are the balance transaction's own. The charge's
+    balance transaction does not cover later refunds (each has its own, at the rate of its day),
+    so the refunded part is converted at the charge's ``exchange_rate``.
+    """
+    if not reporting_currency or bt_currency != reporting_currency.upper():
+        return {}  # settled in a third currency: the workspace's FX table converts the charge
+    settled = field("amount", lambda v: minor_to_major(v, bt_currency), bt.get("amount"))
+    if settled is None:
+        return {}
+    rate = Decimal(str(bt.get("exchange_rate") or 0)) or (settled / amount if amount else Decimal(0))
+    return {
+        "amount_reporting": settled,
+        "refunded_reporting": (refunded * rate).quantize(CENT, rounding=ROUND_HALF_UP),
+        "fee_reporting": fee if fee is not None else Decimal("0.00"),
+    }
