@@ -20,6 +20,8 @@ SKIP_BLANK = "blank lines"
 SKIP_SUMMARY = "summary/total rows"
 SKIP_NOT_A_ROW = "not a data row"
 SKIP_DUPLICATE = "repeated ids in this file (the last row with an id wins)"
+#: ad report rows of one campaign and day split by hour, device, age ... (data.connectors._ads)
+SKIP_BREAKDOWN = "breakdown rows (hour, device, age ...) summed into one row per campaign and day"
 
 #: ``payments.kind`` of a separate refund line (see :data:`REFUND_CONTRACT`).
 REFUND_KIND = "refund"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from data.connectors import _ads
 from data.connectors import _text as t
 from data.connectors.base import SKIP_SUMMARY, Chunk, ParseOptions, UnrecognisedFile
 
@@ -107,71 +108,79 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
     first_col = cols[0]
     dc: bool | None = True if reader.separator == ";" else None
     rep = options.reporting_currency.upper()
-    for raw in reader.iter(options.batch_rows):
-        n = raw.height
-        if dc is None:  # localized downloads (often the tab-separated one) use decimal commas
-            dc = t.guess_decimal_comma(t.col(raw, f["cost"]), t.col(raw, f["conv"]))
-        first = t.col(raw, first_col).fill_null("")
-        campaign_raw = t.col(raw, f["campaign"])
-        # "Total: Account" / "Total: Campaigns" ... summary rows are not campaigns
-        keep = ~first.str.starts_with("Total") & ~campaign_raw.fill_null("").str.starts_with("Total:")
-        p, bad = t.parse_columns(
-            raw,
-            {
-                "date": t.Spec(
-                    "date", f["day"], ("%Y-%m-%d", *t.LONG_DATE, "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y")
-                ),
-                "impressions": t.Spec("int", f["impr"]),
-                "clicks": t.Spec("int", f["clicks"]),
-                "spend": t.Spec("precise_money", f["cost"]),
-                "conversions": t.Spec("float", f["conv"]),
-                "conversion_value": t.Spec("precise_money", f["conv_value"]),
-                "currency": t.Spec("currency", f["currency"]),
-            },
-            dc,
-        )
-        day = p["date"] if single_day is None else pl.Series([single_day] * n, dtype=pl.Date)
-        currency = p["currency"] if f["currency"] else pl.Series([rep] * n, dtype=pl.Utf8)
-        # " --" means "no data": a zero for these additive metrics
-        zero = {
-            "impressions": p["impressions"].fill_null(0),
-            "clicks": p["clicks"].fill_null(0),
-            "spend": p["spend"].fill_null(0).cast(t.PRECISE_MONEY),
-            "conversions": p["conversions"].fill_null(0.0),
-            "conversion_value": p["conversion_value"].fill_null(0).cast(t.PRECISE_MONEY),
-        }
-        campaign = campaign_raw.str.strip_chars()
-        campaign_id = t.col(raw, f["campaign_id"])
-        key = campaign_id.fill_null(campaign)
-        checks = [
-            t.Check(bad["date"] | day.is_null(), "date", f["day"], t.reason_date("YYYY-MM-DD")),
-            t.Check(campaign.is_null(), "campaign", f["campaign"], lambda v: "empty campaign name"),
-            t.Check(bad["impressions"], "impressions", f["impr"], t.reason_number),
-            t.Check(bad["clicks"], "clicks", f["clicks"], t.reason_number),
-            t.Check(bad["spend"], "spend", f["cost"], t.reason_number),
-            t.Check(bad["conversions"], "conversions", f["conv"], t.reason_number),
-            t.Check(bad["currency"], "currency", f["currency"], t.reason_currency),
-            t.Check((zero["impressions"] < 0), "impressions", f["impr"], t.reason_negative),
-            t.Check((zero["clicks"] < 0), "clicks", f["clicks"], t.reason_negative),
-            t.Check((zero["spend"] < 0), "spend", f["cost"], t.reason_negative),
-        ]
-        yield t.build_chunk(
-            "ad_daily",
-            SOURCE,
-            raw,
-            {
-                "source_id": t.stable_id(pl.Series([PLATFORM] * n), key, day),
-                "date": day,
-                "platform": PLATFORM,
-                "campaign_id": campaign_id,
-                "campaign": campaign,
-                "currency": currency,
-                "spend_reporting": t.reporting(zero["spend"], currency, rep),
-                "conversion_value_reporting": t.reporting(zero["conversion_value"], currency, rep),
-                **zero,
-            },
-            checks,
-            keep=keep,
-            skip_reason=SKIP_SUMMARY,
-            blank_rows=reader.take_blank(),
-        )
+
+    def chunks() -> Iterator[Chunk]:
+        nonlocal dc
+        for raw in reader.iter(options.batch_rows):
+            n = raw.height
+            if dc is None:  # localized downloads (often the tab-separated one) use decimal commas
+                dc = t.guess_decimal_comma(t.col(raw, f["cost"]), t.col(raw, f["conv"]))
+            first = t.col(raw, first_col).fill_null("")
+            campaign_raw = t.col(raw, f["campaign"])
+            # "Total: Account" / "Total: Campaigns" ... summary rows are not campaigns
+            keep = ~first.str.starts_with("Total") & ~campaign_raw.fill_null("").str.starts_with("Total:")
+            p, bad = t.parse_columns(
+                raw,
+                {
+                    "date": t.Spec(
+                        "date", f["day"], ("%Y-%m-%d", *t.LONG_DATE, "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y")
+                    ),
+                    "impressions": t.Spec("int", f["impr"]),
+                    "clicks": t.Spec("int", f["clicks"]),
+                    "spend": t.Spec("precise_money", f["cost"]),
+                    "conversions": t.Spec("float", f["conv"]),
+                    "conversion_value": t.Spec("precise_money", f["conv_value"]),
+                    "currency": t.Spec("currency", f["currency"]),
+                },
+                dc,
+            )
+            day = p["date"] if single_day is None else pl.Series([single_day] * n, dtype=pl.Date)
+            currency = p["currency"] if f["currency"] else pl.Series([rep] * n, dtype=pl.Utf8)
+            # " --" means "no data": a zero for these additive metrics
+            zero = {
+                "impressions": p["impressions"].fill_null(0),
+                "clicks": p["clicks"].fill_null(0),
+                "spend": p["spend"].fill_null(0).cast(t.PRECISE_MONEY),
+                "conversions": p["conversions"].fill_null(0.0),
+                "conversion_value": p["conversion_value"].fill_null(0).cast(t.PRECISE_MONEY),
+            }
+            campaign = campaign_raw.str.strip_chars()
+            campaign_id = t.col(raw, f["campaign_id"])
+            key = campaign_id.fill_null(campaign)
+            checks = [
+                t.Check(bad["date"] | day.is_null(), "date", f["day"], t.reason_date("YYYY-MM-DD")),
+                t.Check(campaign.is_null(), "campaign", f["campaign"], lambda v: "empty campaign name"),
+                t.Check(bad["impressions"], "impressions", f["impr"], t.reason_number),
+                t.Check(bad["clicks"], "clicks", f["clicks"], t.reason_number),
+                t.Check(bad["spend"], "spend", f["cost"], t.reason_number),
+                t.Check(bad["conversions"], "conversions", f["conv"], t.reason_number),
+                t.Check(bad["currency"], "currency", f["currency"], t.reason_currency),
+                t.Check((zero["impressions"] < 0), "impressions", f["impr"], t.reason_negative),
+                t.Check((zero["clicks"] < 0), "clicks", f["clicks"], t.reason_negative),
+                t.Check((zero["spend"] < 0), "spend", f["cost"], t.reason_negative),
+            ]
+            yield t.build_chunk(
+                "ad_daily",
+                SOURCE,
+                raw,
+                {
+                    "source_id": t.stable_id(pl.Series([PLATFORM] * n), key, day),
+                    "date": day,
+                    "platform": PLATFORM,
+                    "campaign_id": campaign_id,
+                    "campaign": campaign,
+                    "currency": currency,
+                    "spend_reporting": t.reporting(zero["spend"], currency, rep),
+                    "conversion_value_reporting": t.reporting(zero["conversion_value"], currency, rep),
+                    **zero,
+                },
+                checks,
+                keep=keep,
+                skip_reason=SKIP_SUMMARY,
+                blank_rows=reader.take_blank(),
+            )
+
+    # an hourly/device/age ... export: one row per campaign and day, its segments summed
+    yield from _ads.sum_breakdowns(
+        chunks(), _ads.breakdown_columns(cols, key=(f["campaign"], f["campaign_id"], f["day"]))
+    )

@@ -78,22 +78,29 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
     )
     rep = options.reporting_currency.upper()
     dc = True if reader.separator == ";" else None
-    for raw in reader.iter(options.batch_rows):
-        specs = {k: t.Spec(kind, f[k]) for k, kind in _ads.METRIC_KINDS.items()}
-        specs["date"] = t.Spec("date", f["date"], ("%m/%d/%Y", "%Y-%m-%d", "%d/%m/%Y"))
-        specs["currency"] = t.Spec("currency", f["currency"])
-        p, bad = t.parse_columns(raw, specs, dc)
-        currency = p["currency"] if f["currency"] else p["currency"].fill_null(rep)
-        yield _ads.ad_daily_chunk(
-            SOURCE,
-            PLATFORM,
-            raw,
-            p,
-            bad,
-            f,
-            campaign=t.col(raw, f["campaign"]),
-            campaign_id=t.col(raw, f["campaign_id"]),
-            currency=currency,
-            reporting_currency=rep,
-            date_hint="M/D/YYYY",
-        )
+
+    def chunks() -> Iterator[Chunk]:
+        for raw in reader.iter(options.batch_rows):
+            specs = {k: t.Spec(kind, f[k]) for k, kind in _ads.METRIC_KINDS.items()}
+            specs["date"] = t.Spec("date", f["date"], ("%m/%d/%Y", "%Y-%m-%d", "%d/%m/%Y"))
+            specs["currency"] = t.Spec("currency", f["currency"])
+            p, bad = t.parse_columns(raw, specs, dc)
+            currency = p["currency"] if f["currency"] else p["currency"].fill_null(rep)
+            yield _ads.ad_daily_chunk(
+                SOURCE,
+                PLATFORM,
+                raw,
+                p,
+                bad,
+                f,
+                campaign=t.col(raw, f["campaign"]),
+                campaign_id=t.col(raw, f["campaign_id"]),
+                currency=currency,
+                reporting_currency=rep,
+                date_hint="M/D/YYYY",
+            )
+
+    # an hourly/device/age ... export: one row per campaign and day, its segments summed
+    yield from _ads.sum_breakdowns(
+        chunks(), _ads.breakdown_columns(cols, key=(f["date"], f["campaign"], f["campaign_id"]))
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from data.connectors import _ads
 from data.connectors import _text as t
 from data.connectors.base import SKIP_SUMMARY, Chunk, ParseOptions
 
@@ -114,66 +115,78 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
     header_ccy = t.currency_from_header(spent or "")
     dims = [c for c in (t.find_column(cols, d) for d in _DIMENSIONS) if c is not None]
     rep = options.reporting_currency.upper()
-    for raw in reader.iter(options.batch_rows):
-        n = raw.height
-        keep = pl.Series([True] * n, dtype=pl.Boolean)
-        if dims:
-            keep = ~raw.select(pl.all_horizontal([pl.col(d).is_null() for d in dims])).to_series()
-        p, bad = t.parse_columns(
-            raw,
-            {
-                "date": t.Spec("date", f["start"], ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S")),
-                "impressions": t.Spec("int", f["impr"]),
-                "clicks": t.Spec("int", f["clicks"]),
-                "spend": t.Spec("precise_money", spent),
-                "conversions": t.Spec("float", f["conv"]),
-                "conversion_value": t.Spec("precise_money", f["conv_value"]),
-                "currency": t.Spec("currency", f["currency"]),
-            },
-        )
-        currency = p["currency"]
-        if header_ccy:
-            currency = currency.fill_null(header_ccy)
-        elif not f["currency"]:
-            currency = currency.fill_null(rep)
-        vals = {
-            "impressions": p["impressions"].fill_null(0),
-            "clicks": p["clicks"].fill_null(0),
-            "spend": p["spend"].fill_null(0).cast(t.PRECISE_MONEY),
-            "conversions": p["conversions"].fill_null(0.0),
-            "conversion_value": p["conversion_value"].fill_null(0).cast(t.PRECISE_MONEY),
-        }
-        campaign = t.col(raw, f["campaign"]).str.strip_chars()
-        campaign_id = t.col(raw, f["campaign_id"])
-        platform, platform_key = _platforms(raw, f["platform"], f["placement"])
-        checks = [
-            t.Check(bad["date"] | p["date"].is_null(), "date", f["start"], t.reason_date("YYYY-MM-DD")),
-            t.Check(campaign.is_null(), "campaign", f["campaign"], lambda v: "empty campaign name"),
-            t.Check(bad["impressions"], "impressions", f["impr"], t.reason_number),
-            t.Check(bad["clicks"], "clicks", f["clicks"], t.reason_number),
-            t.Check(bad["spend"], "spend", spent, t.reason_number),
-            t.Check(bad["currency"] | currency.is_null(), "currency", f["currency"], t.reason_currency),
-            t.Check(vals["impressions"] < 0, "impressions", f["impr"], t.reason_negative),
-            t.Check(vals["clicks"] < 0, "clicks", f["clicks"], t.reason_negative),
-            t.Check(vals["spend"] < 0, "spend", spent, t.reason_negative),
-        ]
-        yield t.build_chunk(
-            "ad_daily",
-            SOURCE,
-            raw,
-            {
-                "source_id": t.stable_id(platform_key, campaign_id.fill_null(campaign), p["date"]),
-                "date": p["date"],
-                "platform": platform,
-                "campaign_id": campaign_id,
-                "campaign": campaign,
-                "currency": currency,
-                "spend_reporting": t.reporting(vals["spend"], currency, rep),
-                "conversion_value_reporting": t.reporting(vals["conversion_value"], currency, rep),
-                **vals,
-            },
-            checks,
-            keep=keep,
-            skip_reason=SKIP_SUMMARY,
-            blank_rows=reader.take_blank(),
-        )
+
+    def chunks() -> Iterator[Chunk]:
+        for raw in reader.iter(options.batch_rows):
+            n = raw.height
+            keep = pl.Series([True] * n, dtype=pl.Boolean)
+            if dims:
+                keep = ~raw.select(pl.all_horizontal([pl.col(d).is_null() for d in dims])).to_series()
+            p, bad = t.parse_columns(
+                raw,
+                {
+                    "date": t.Spec(
+                        "date", f["start"], ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S")
+                    ),
+                    "impressions": t.Spec("int", f["impr"]),
+                    "clicks": t.Spec("int", f["clicks"]),
+                    "spend": t.Spec("precise_money", spent),
+                    "conversions": t.Spec("float", f["conv"]),
+                    "conversion_value": t.Spec("precise_money", f["conv_value"]),
+                    "currency": t.Spec("currency", f["currency"]),
+                },
+            )
+            currency = p["currency"]
+            if header_ccy:
+                currency = currency.fill_null(header_ccy)
+            elif not f["currency"]:
+                currency = currency.fill_null(rep)
+            vals = {
+                "impressions": p["impressions"].fill_null(0),
+                "clicks": p["clicks"].fill_null(0),
+                "spend": p["spend"].fill_null(0).cast(t.PRECISE_MONEY),
+                "conversions": p["conversions"].fill_null(0.0),
+                "conversion_value": p["conversion_value"].fill_null(0).cast(t.PRECISE_MONEY),
+            }
+            campaign = t.col(raw, f["campaign"]).str.strip_chars()
+            campaign_id = t.col(raw, f["campaign_id"])
+            platform, platform_key = _platforms(raw, f["platform"], f["placement"])
+            checks = [
+                t.Check(bad["date"] | p["date"].is_null(), "date", f["start"], t.reason_date("YYYY-MM-DD")),
+                t.Check(campaign.is_null(), "campaign", f["campaign"], lambda v: "empty campaign name"),
+                t.Check(bad["impressions"], "impressions", f["impr"], t.reason_number),
+                t.Check(bad["clicks"], "clicks", f["clicks"], t.reason_number),
+                t.Check(bad["spend"], "spend", spent, t.reason_number),
+                t.Check(bad["currency"] | currency.is_null(), "currency", f["currency"], t.reason_currency),
+                t.Check(vals["impressions"] < 0, "impressions", f["impr"], t.reason_negative),
+                t.Check(vals["clicks"] < 0, "clicks", f["clicks"], t.reason_negative),
+                t.Check(vals["spend"] < 0, "spend", spent, t.reason_negative),
+            ]
+            yield t.build_chunk(
+                "ad_daily",
+                SOURCE,
+                raw,
+                {
+                    "source_id": t.stable_id(platform_key, campaign_id.fill_null(campaign), p["date"]),
+                    "date": p["date"],
+                    "platform": platform,
+                    "campaign_id": campaign_id,
+                    "campaign": campaign,
+                    "currency": currency,
+                    "spend_reporting": t.reporting(vals["spend"], currency, rep),
+                    "conversion_value_reporting": t.reporting(vals["conversion_value"], currency, rep),
+                    **vals,
+                },
+                checks,
+                keep=keep,
+                skip_reason=SKIP_SUMMARY,
+                blank_rows=reader.take_blank(),
+            )
+
+    # an hourly/device/age ... export: one row per campaign and day, its segments summed
+    yield from _ads.sum_breakdowns(
+        chunks(),
+        _ads.breakdown_columns(
+            cols, key=(f["start"], f["campaign"], f["campaign_id"], f["platform"], f["placement"])
+        ),
+    )

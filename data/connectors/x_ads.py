@@ -109,39 +109,49 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
     rep = options.reporting_currency.upper()
     day_header = f["date"] or f["period"]
     first = True
-    for raw in reader.iter(options.batch_rows):
-        specs = {k: t.Spec(kind, f[k]) for k, kind in _ads.METRIC_KINDS.items()}
-        specs["currency"] = t.Spec("currency", f["currency"])
-        p, bad = t.parse_columns(raw, specs)
-        # a Date column may hold a range too: every day column is read as "first - last"
-        day, last = _period_days(t.col(raw, day_header))
-        if first:
-            _refuse_ranges(path, raw, day_header, t.col(raw, f["campaign"]), day, last)
-            first = False
-        p = p.with_columns(day.alias("date"))
-        raw_day = t.col(raw, day_header)
-        bad["date"] = (raw_day.is_not_null() & (day.is_null() | last.is_null() | (last < day))).fill_null(
-            False
-        )
-        currency = p["currency"] if f["currency"] else p["currency"].fill_null(rep)
-        multi_day = t.Check(
-            (last > day).fill_null(False),
-            "date",
-            day_header,
-            lambda v: f"{day_header} {v!r} spans several days and is not split into days: {_DAILY_ADVICE}",
-        )
-        yield _ads.ad_daily_chunk(
-            SOURCE,
-            PLATFORM,
-            raw,
-            p,
-            bad,
-            {**f, "date": day_header},
-            campaign=t.col(raw, f["campaign"]),
-            campaign_id=t.col(raw, f["campaign_id"]),
-            currency=currency,
-            reporting_currency=rep,
-            date_hint="e.g. 'Mar 1, 2024 - Mar 1, 2024' (one day per row)",
-            extra_checks=[multi_day],
-            blank_rows=reader.take_blank(),
-        )
+
+    def chunks() -> Iterator[Chunk]:
+        nonlocal first
+        for raw in reader.iter(options.batch_rows):
+            specs = {k: t.Spec(kind, f[k]) for k, kind in _ads.METRIC_KINDS.items()}
+            specs["currency"] = t.Spec("currency", f["currency"])
+            p, bad = t.parse_columns(raw, specs)
+            # a Date column may hold a range too: every day column is read as "first - last"
+            day, last = _period_days(t.col(raw, day_header))
+            if first:
+                _refuse_ranges(path, raw, day_header, t.col(raw, f["campaign"]), day, last)
+                first = False
+            p = p.with_columns(day.alias("date"))
+            raw_day = t.col(raw, day_header)
+            bad["date"] = (raw_day.is_not_null() & (day.is_null() | last.is_null() | (last < day))).fill_null(
+                False
+            )
+            currency = p["currency"] if f["currency"] else p["currency"].fill_null(rep)
+            multi_day = t.Check(
+                (last > day).fill_null(False),
+                "date",
+                day_header,
+                lambda v: (
+                    f"{day_header} {v!r} spans several days and is not split into days: {_DAILY_ADVICE}"
+                ),
+            )
+            yield _ads.ad_daily_chunk(
+                SOURCE,
+                PLATFORM,
+                raw,
+                p,
+                bad,
+                {**f, "date": day_header},
+                campaign=t.col(raw, f["campaign"]),
+                campaign_id=t.col(raw, f["campaign_id"]),
+                currency=currency,
+                reporting_currency=rep,
+                date_hint="e.g. 'Mar 1, 2024 - Mar 1, 2024' (one day per row)",
+                extra_checks=[multi_day],
+                blank_rows=reader.take_blank(),
+            )
+
+    # an hourly/device/age ... export: one row per campaign and day, its segments summed
+    yield from _ads.sum_breakdowns(
+        chunks(), _ads.breakdown_columns(cols, key=(f["date"], f["period"], f["campaign"], f["campaign_id"]))
+    )
