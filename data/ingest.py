@@ -101,6 +101,7 @@ def ingest_chunks(
     result = IngestResult(source=source, name=name)
     started = time.perf_counter()
     started_at = _now()
+    file_totals = reconcile.FileTotals()
     try:
         with warehouse.transaction() as cur:
             warehouse.lock_workspace(cur, workspace.id)
@@ -109,7 +110,6 @@ def ingest_chunks(
             fx = _load_fx(cur, workspace)
             loader = _Loader(cur, workspace)
             quarantine: list[tuple] = []
-            file_totals = reconcile.FileTotals()
             reconciled_tables: set[str] = set()
             for chunk in chunks:
                 result.rows_read += chunk.rows_read or (0 if chunk.derived else chunk.frame.height)
@@ -175,6 +175,8 @@ def ingest_chunks(
         _record_failed_run(warehouse, workspace, result, kind, started_at, started)
         _notify(result, kind)
         raise
+    finally:
+        file_totals.close()  # its temporary files
     _notify(result, kind)
     return result
 

@@ -17,10 +17,12 @@ chunk a repeated id counts once (the last row, as the upsert keeps it).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import IO
 
 import duckdb
 import polars as pl
@@ -78,45 +80,85 @@ class FileTotals:
 
     An id counts once per file, with its last row, as the upsert keeps it: a row repeated in a
     later chunk replaces the earlier one here too, so a file that spans several chunks totals
-    the same as one read whole. Each chunk keeps a narrow per-row frame (a 128-bit hash of
-    ``(source, source_id)``, the currency and the row's contributions) until the totals are
-    asked for, when one pass keeps the last row of each id. (Running sums per chunk could not
-    take back an earlier row's money when its id comes again in a later chunk.)
+    the same as one read whole. Running sums alone could not take back an earlier row's money
+    when its id comes again, so each chunk's per-row contributions (``source``, ``source_id``,
+    the currency, counts and money) go to a compressed temporary file, and only a 64-bit hash of
+    each id stays in memory (8 bytes a row, like the loader's own id hashes). When the totals
+    are asked for, ids whose hash was seen more than once (rare) are looked up in those files by
+    their hash, matched exactly by id, and every row but the last of each id is taken back out
+    of the sums.
     """
 
     def __init__(self) -> None:
-        self._rows: dict[str, list[pl.DataFrame]] = {}
+        self._sums = Totals()
+        self._keys: dict[str, list[pl.Series]] = {}
+        self._spilled: dict[str, list[IO[bytes]]] = {}
 
     def add(self, table: str, frame: pl.DataFrame) -> None:
         """Account for one chunk of ``table`` rows (conformed to the table's columns)."""
-        if frame.height:
-            self._rows.setdefault(table, []).append(_contributions(table, frame))
+        if frame.height == 0:
+            return
+        rows = _contributions(table, frame)
+        if rows[_HASH].n_unique() < rows.height:  # a repeat within the chunk (or a hash collision)
+            rows = rows.unique(subset=list(_KEY), keep="last", maintain_order=True)
+        _add_rows(self._sums, table, rows, 1)
+        self._keys.setdefault(table, []).append(rows[_HASH])
+        # kept open past this call (closed by close()); the file has no name and goes when closed
+        spill = tempfile.TemporaryFile()  # noqa: SIM115
+        rows.write_ipc(spill, compression="lz4")
+        self._spilled.setdefault(table, []).append(spill)
 
     def totals(self) -> Totals:
         """The file's totals as :func:`compare` takes them."""
-        totals = Totals()
-        for table, parts in self._rows.items():
-            rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
-            # one pass over the whole file, not one per chunk: a repeat anywhere keeps its last row
-            if rows.select(pl.struct("__key", "__key2").n_unique()).item() < rows.height:
-                rows = rows.unique(subset=["__key", "__key2"], keep="last", maintain_order=True)
-            totals.add(f"rows {table}", rows.height)
-            for column in _COUNT_TOTALS.get(table, []):
-                totals.add(column, int(rows[column].sum()))
-            money = [name for name, _, _ in _MONEY_TOTALS.get(table, []) if name in rows.columns]
-            if money:
-                sums = rows.group_by("currency").agg(pl.col(money).sum())
-                for row in sums.iter_rows(named=True):
-                    for name in money:
-                        totals.add(f"{name} {row['currency']}", row[name])
+        totals = Totals(dict(self._sums.values))
+        for table, parts in self._keys.items():
+            if len(parts) < 2:
+                continue  # one chunk: its repeats are gone already
+            keys = pl.concat(parts)
+            if keys.n_unique() == keys.len():
+                continue
+            again = keys.filter(keys.is_duplicated()).unique()
+            seen = []
+            for spill in self._spilled[table]:
+                spill.seek(0)
+                seen.append(pl.read_ipc(spill).filter(pl.col(_HASH).is_in(again)))
+            rows = pl.concat(seen, how="vertical_relaxed").with_row_index("__order")
+            # every occurrence of an id but its last was summed for nothing: take it back out
+            last = rows.unique(subset=list(_KEY), keep="last")["__order"]
+            _add_rows(totals, table, rows.filter(~pl.col("__order").is_in(last)), -1)
         return totals
+
+    def close(self) -> None:
+        """Delete the temporary files (the totals cannot be asked for after this)."""
+        for spills in self._spilled.values():
+            for spill in spills:
+                spill.close()
+        self._spilled.clear()
+        self._keys.clear()
+
+
+#: a row's id in the contributions frame, and the hash of it kept in memory
+_KEY = ("source", "source_id")
+_HASH = "__key"
+
+
+def _add_rows(totals: Totals, table: str, rows: pl.DataFrame, sign: int) -> None:
+    """Add (``sign`` 1) or take out (-1) the contributions of ``rows`` to ``totals``."""
+    if rows.height == 0:
+        return
+    totals.add(f"rows {table}", sign * rows.height)
+    for column in _COUNT_TOTALS.get(table, []):
+        totals.add(column, sign * int(rows[column].sum()))
+    money = [name for name, _, _ in _MONEY_TOTALS.get(table, []) if name in rows.columns]
+    if money:
+        for row in rows.group_by("currency").agg(pl.col(money).sum()).iter_rows(named=True):
+            for name in money:
+                totals.add(f"{name} {row['currency']}", None if row[name] is None else sign * row[name])
 
 
 def _contributions(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Per row of a chunk: its key hash, currency, counts and money as the totals add them up."""
-    key = pl.struct("source", "source_id")
-    # two 64-bit hashes: 128 bits, so two different ids never pass for one repeated id
-    columns = [key.hash(seed=0).alias("__key"), key.hash(seed=1).alias("__key2")]
+    """Per row of a chunk: its id and the id's hash, currency, counts and money as the totals add them up."""
+    columns = [*_KEY, pl.struct(_KEY).hash(seed=0).alias(_HASH)]
     columns += [pl.col(c).fill_null(0).cast(pl.Int64) for c in _COUNT_TOTALS.get(table, [])]
     money = _MONEY_TOTALS.get(table, [])
     if money and "currency" in frame.columns:

@@ -112,3 +112,30 @@ def test_rec106_no_chunks_no_totals():
     totals = FileTotals()
     totals.add("payments", _payments())
     assert totals.totals().values == {}
+
+
+def test_rec107_a_repeat_in_another_currency_moves_the_money_to_that_currency():
+    totals = FileTotals()
+    totals.add("payments", _payments(("ch_1", "charge", "10.00", "0", "1.00", "EUR")))
+    totals.add("payments", _payments(("ch_2", "charge", "5.00", "0", "0", "EUR")))
+    totals.add("payments", _payments(("ch_1", "charge", "11.00", "0", "1.10", "USD")))
+    values = totals.totals().values
+    assert values["rows payments"] == 2
+    assert (values["gross EUR"], values["fees EUR"]) == (Decimal("5.00"), Decimal("0.00"))
+    assert (values["gross USD"], values["fees USD"]) == (Decimal("11.00"), Decimal("1.10"))
+    assert totals.totals().values == values  # asking twice changes nothing
+
+
+def test_rec108_many_chunks_with_many_repeats_match_the_rows_read_whole():
+    rows = [(f"ch_{i % 37}", "charge", f"{i}.{i % 100:02d}", "0", f"0.{i % 10}0", "USD") for i in range(400)]
+    chunked = FileTotals()
+    for start in range(0, len(rows), 7):
+        chunked.add("payments", _payments(*rows[start : start + 7]))
+    last = {r[0]: r for r in rows}  # the last row of each id
+    assert chunked.totals().values == {
+        "rows payments": 37,
+        "gross USD": sum(Decimal(r[2]) for r in last.values()),
+        "refunds USD": Decimal("0.00"),
+        "fees USD": sum(Decimal(r[4]) for r in last.values()),
+    }
+    chunked.close()
