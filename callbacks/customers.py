@@ -183,8 +183,15 @@ def pipeline_view(scope: Scope, filters: dict, frame: pl.DataFrame):
 
 
 def leads_frame(scope: Scope, filters: dict) -> pl.DataFrame:
-    """Lead scores of open deals, most likely to win first (empty when there is too little history)."""
-    scores = lead_scores(scope)["scores"]
+    """Lead scores of open deals, most likely to win first (empty when there is too little history).
+
+    When the model does no better than always guessing the majority outcome, its probabilities
+    would rank deals by noise: the open deals are listed largest first, with no score column.
+    """
+    leads = lead_scores(scope)
+    scores = leads["scores"]
+    if leads["beats_baseline"] is False and "win_probability" in scores.columns:
+        scores = scores.drop("win_probability").sort("amount", descending=True, nulls_last=True)
     order = ("name", "stage", "win_probability", "amount", "days_open", "created_at", "deal")
     return scores.select([c for c in order if c in scores.columns])
 
@@ -199,17 +206,30 @@ def leads_view(scope: Scope, filters: dict, scores: pl.DataFrame):
             id="pb-customers-leads-message",
         )
     acc, base = leads["accuracy"], leads["baseline_accuracy"]
-    summary = html.Div(
-        [
-            html.Span(f"Validation accuracy {acc:.0%}", className="fw-semibold"),
-            f" (always guessing the majority outcome: {base:.0%}). {leads['message']}"
-            " Scores the deals open today, whatever the date range.",
-        ],
-        className="small mb-2",
-        id="pb-customers-leads-message",
-    )
+    if leads["beats_baseline"]:
+        summary = html.Div(
+            [
+                html.Span(f"Validation accuracy {acc:.0%}", className="fw-semibold"),
+                f" (always guessing the majority outcome: {base:.0%}). {leads['message']}"
+                " Scores the deals open today, whatever the date range.",
+            ],
+            className="small mb-2",
+            id="pb-customers-leads-message",
+        )
+    else:
+        # Said plainly, and the grid below carries no score to rank by (leads_frame).
+        summary = html.Div(
+            [
+                html.I(className="bi bi-exclamation-triangle me-2", **{"aria-hidden": "true"}),
+                html.Span("No lead scores: ", className="fw-semibold"),
+                f"{leads['message']} The deals open today are listed largest first.",
+            ],
+            className="small mb-2 text-warning-emphasis",
+            id="pb-customers-leads-message",
+            role="status",
+        )
     body = (
-        empty_state("No open deals to score.")
+        empty_state("No open deals.")
         if scores.height == 0
         else paged_grid(
             ids.grid(PAGE, "leads"),

@@ -384,3 +384,44 @@ def test_cus005b_segment_drill_lists_exactly_that_segments_customers(app, client
         want = everyone.filter(pl.col("segment") == segment)
         assert [r["customer"] for r in got["rowData"]] == want["customer"].to_list()
         assert {r["segment"] for r in got["rowData"]} == {segment}
+
+
+def _fake_leads(beats: bool) -> dict:
+    """A fitted lead model's answer: two open deals, the smaller one scored higher."""
+    scores = pl.DataFrame(
+        {
+            "deal": ["d1", "d2"],
+            "name": ["Small deal", "Big deal"],
+            "stage": ["Proposal", "Negotiation"],
+            "amount": [1_000.0, 9_000.0],
+            "created_at": [datetime(2026, 1, 5), datetime(2026, 1, 6)],
+            "days_open": [30, 29],
+            "win_probability": [0.71, 0.22],
+        }
+    )
+    message = "Trained on 40 closed deals; validated on the latest 10."
+    if not beats:
+        message = "The model predicts no better than always guessing “lost” (60% right vs 70%)."
+    return {
+        "status": "ok", "message": message, "beats_baseline": beats, "accuracy": 0.6,
+        "baseline_accuracy": 0.7, "scores": scores, "closed_deals": 40, "open_deals": 2,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("beats", [True, False])
+def test_cus002d_no_ranking_by_a_model_no_better_than_the_base_rate(monkeypatch, beats):
+    """A model that does not beat always guessing gives no scores: deals are listed largest first."""
+    from callbacks import customers
+
+    monkeypatch.setattr(customers, "lead_scores", lambda scope: _fake_leads(beats))
+    frame = customers.leads_frame(None, {})
+    if beats:
+        assert frame["name"].to_list() == ["Small deal", "Big deal"]  # most likely to win first
+        assert "win_probability" in frame.columns
+    else:
+        assert frame["name"].to_list() == ["Big deal", "Small deal"]  # largest first
+        assert "win_probability" not in frame.columns  # in the grid and its CSV
+    scope = type("Scope", (), {"ctx": type("Ctx", (), {"workspace": type("W", (), {"currency": "USD"})})})
+    view = to_json_plotly(customers.leads_view(scope, {}, frame))
+    assert ("No lead scores" in view) is not beats
+    assert ("Win probability" in view) is beats
