@@ -102,6 +102,26 @@ def _form(**overrides):
     return list(values.values())
 
 
+def test_reportweb011_the_schedule_form_keeps_an_intro_text(app, seeded):
+    from callbacks.reports import save_schedule
+    from components import ids
+    from components.reports import schedule_form
+    from reports.store import list_schedules
+
+    form = json.dumps(schedule_form("UTC").to_plotly_json(), default=lambda o: o.to_plotly_json())
+    assert f'"id": "{ids.REPORTS_INTRO}"' in form
+    with as_user(app, "manager@acme.test"):
+        message, _ = save_schedule(1, *_form(), "y" * 2001)
+    assert "Not saved: the intro text is 2,001 characters long; at most 2,000 are allowed" in str(message)
+    with as_user(app, "manager@acme.test"):
+        message, version = save_schedule(1, *_form(), "Hello {workspace},\nsee {period}.")
+    assert message.startswith("Scheduled Weekly performance") and version == 1
+    with seeded.db.session() as db:
+        workspace_id = get_workspace(db, "acme").id
+    (info,) = list_schedules(seeded, workspace_id)
+    assert info["intro"] == "Hello {workspace},\nsee {period}."
+
+
 def test_reportweb004_only_owners_and_managers_schedule(app, seeded):
     from callbacks.reports import save_schedule
 
