@@ -141,17 +141,18 @@ def preview(_n, sections, period, compare):
     State(ids.REPORTS_PERIOD, "value"),
     State(ids.REPORTS_COMPARE, "value"),
     State(ids.REPORTS_VERSION, "data"),
+    State(ids.REPORTS_INTRO, "value"),
     prevent_initial_call=True,
 )
 def save_schedule(_n, name, preset, weekday, day, hour, cron, tz, formats, recipients, subject, sections, period,
-                  compare, version):  # fmt: skip
+                  compare, version, intro=None):  # fmt: skip
     """Save the builder's report with the schedule form's rule (owners and managers only)."""
     if not _n:  # the form was just rendered (Dash may call on insertion): not a click
         raise PreventUpdate
     try:
         context = require_role(SCHEDULE_ROLE)
         request = schedule_request(name, preset, weekday, day, hour, cron, tz, formats, recipients, subject,
-                                   sections, period, compare)  # fmt: skip
+                                   sections, period, compare, intro=intro)  # fmt: skip
         info = add_schedule(current_services(), context.workspace.id, context.user_id, request)
     except PermissionDenied as exc:
         return ui.notices([f"Not saved: {exc}."]), no_update
@@ -161,7 +162,7 @@ def save_schedule(_n, name, preset, weekday, day, hour, cron, tz, formats, recip
 
 
 def schedule_request(name, preset, weekday, day, hour, cron, tz, formats, recipients, subject, sections, period,
-                     compare) -> ScheduleRequest:  # fmt: skip
+                     compare, *, intro=None) -> ScheduleRequest:  # fmt: skip
     """The form's values as a ScheduleRequest (validated; ReportError names the bad field)."""
     rule = rule_from_form(preset, weekday, day, hour, 0, cron)
     return ScheduleRequest(
@@ -172,6 +173,7 @@ def schedule_request(name, preset, weekday, day, hour, cron, tz, formats, recipi
         formats=",".join(formats or []),
         recipients=recipients or "",
         subject=subject or "{report}: {workspace}, {period}",
+        intro=str(intro or ""),
     ).validate()
 
 
@@ -258,10 +260,11 @@ def cancel_edit(n_clicks):
     State(ids.REPORTS_EDIT_PERIOD, "value"),
     State(ids.REPORTS_EDIT_SUBJECT, "value"),
     State(ids.REPORTS_VERSION, "data"),
+    State(ids.REPORTS_EDIT_INTRO, "value"),
     prevent_initial_call=True,
 )
 def save_edit(n_clicks, schedule_id, name, preset, weekday, day, hour, minute, cron, tz, formats, recipients,
-              period, subject, version):  # fmt: skip
+              period, subject, version, intro=None):  # fmt: skip
     """Save the dialog's changes to the schedule (owners and managers; their workspace's only).
 
     The role and workspace come from the session; the schedule id is looked up inside that
@@ -281,6 +284,7 @@ def save_edit(n_clicks, schedule_id, name, preset, weekday, day, hour, minute, c
             "recipients": str(recipients or ""),
             "period": str(period or ""),
             "subject": str(subject or "") or "{report}: {workspace}, {period}",
+            "intro": str(intro or ""),
         }
         update_schedule(current_services(), context.workspace.id, schedule_id, changes)
     except (PermissionDenied, ReportError) as exc:

@@ -10,6 +10,7 @@ from dash import dcc, html
 from components import ids
 from reports.assemble import ReportData
 from reports.definition import DEFAULT_SECTIONS, SECTIONS, ReportSpec
+from reports.email import INTRO_MAX
 from reports.periods import COMPARES, PERIODS
 from reports.schedule import WEEKDAYS
 
@@ -20,6 +21,7 @@ PRESET_LABELS = {
     "first_business_day": "First business day of the month",
     "cron": "Cron expression",
 }
+INTRO_PLACEHOLDER = "e.g. Hello team, here are the numbers for {period}."
 STATUS_COLOURS = {"sent": "success", "failed": "danger", "claimed": "secondary"}
 
 
@@ -152,6 +154,7 @@ CREATE_FIELDS = {
     "formats": ids.REPORTS_FORMATS,
     "recipients": ids.REPORTS_RECIPIENTS,
     "subject": ids.REPORTS_SUBJECT,
+    "intro": ids.REPORTS_INTRO,
 }
 #: the edit dialog's field ids (it also has the minute and the report's period)
 EDIT_FIELDS = {
@@ -167,6 +170,7 @@ EDIT_FIELDS = {
     "recipients": ids.REPORTS_EDIT_RECIPIENTS,
     "period": ids.REPORTS_EDIT_PERIOD,
     "subject": ids.REPORTS_EDIT_SUBJECT,
+    "intro": ids.REPORTS_EDIT_INTRO,
 }
 
 
@@ -229,6 +233,12 @@ def _schedule_fields(field_ids: dict[str, str], values: dict) -> dbc.Row:
             12,
         ),
         "subject": lambda i: _field("Subject", dbc.Input(id=i, value=values["subject"]), 12),
+        # no maxLength: a longer text is refused with the reason, never cut off silently
+        "intro": lambda i: _field(
+            f"Intro text (above the numbers, up to {INTRO_MAX:,} characters; the subject's placeholders work)",
+            dbc.Textarea(id=i, value=values["intro"], rows=3, placeholder=INTRO_PLACEHOLDER),
+            12,
+        ),
     }
     return dbc.Row([controls[key](field_id) for key, field_id in field_ids.items()])
 
@@ -246,6 +256,7 @@ def schedule_form(timezone: str) -> html.Div:
         "formats": ["pdf", "xlsx"],
         "recipients": None,
         "subject": "{report}: {workspace}, {period}",
+        "intro": "",
     }
     return html.Div(
         [
@@ -272,6 +283,7 @@ def edit_form(schedule: dict) -> dbc.Row:
         "recipients": ", ".join(schedule["recipients"]),
         "period": schedule["period"],
         "subject": schedule["subject"],
+        "intro": schedule.get("intro", ""),
     }
     return _schedule_fields(EDIT_FIELDS, values)
 

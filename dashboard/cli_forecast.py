@@ -14,9 +14,8 @@ import click
 
 from dashboard.accounts import WorkspaceContext
 from dashboard.cli import BadInput, _parse_date, _services, _workspace_ref, needs_warehouse
-from dashboard.forecast.engine import CHOICES
+from dashboard.forecast.choices import CHOICES
 from dashboard.forecast.series import GRAINS, ForecastError
-from dashboard.forecast.service import ForecastRequest, cli_payload, run_forecast
 from dashboard.models import Role
 
 
@@ -52,6 +51,9 @@ def forecast(
     as_json: bool,
 ) -> None:
     """Forecast METRIC for a workspace, with the backtest of each model on its own history."""
+    # Here, not at the top: the models load scipy (~0.8 s), which every other command would pay.
+    from dashboard.forecast.service import ForecastRequest, cli_payload, run_forecast
+
     services = _services(ctx)
     request = ForecastRequest(
         metric=metric,

@@ -31,9 +31,18 @@ PAGE_SECTIONS = {
     "/revenue": ("kpis", "revenue", "customers"),
     "/campaigns": ("kpis", "campaigns", "email", "web"),
     "/customers": ("kpis", "customers"),
+    "/forecasts": ("kpis", "forecast"),
+    "/ai-performance": ("kpis", "insights"),
     "/reports": DEFAULT_SECTIONS,
 }
-PAGE_TITLES = {"/": "Overview", "/revenue": "Revenue", "/campaigns": "Campaigns", "/customers": "Customers"}
+PAGE_TITLES = {
+    "/": "Overview",
+    "/revenue": "Revenue",
+    "/campaigns": "Campaigns",
+    "/customers": "Customers",
+    "/forecasts": "Forecasts",
+    "/ai-performance": "AI performance",
+}
 
 
 def install(server: Flask) -> None:

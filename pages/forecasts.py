@@ -5,6 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.filter_bar import report_downloads
 from components.forecast import card, controls
 from components.shell import page_header
 from dashboard.forecast.service import metric_options
@@ -26,6 +27,8 @@ def layout(**kwargs):
             dcc.Store(id=ids.FORECAST_JOB),
             dcc.Interval(id=ids.FORECAST_POLL, interval=600, disabled=True),
             controls(kwargs, metric_options()),
+            # the PDF/Excel links every analytics page has (its filter bar's; this page has none)
+            html.Div(report_downloads(), className="pb-forecast-downloads d-flex justify-content-end mb-2"),
             dbc.Row(
                 [
                     dbc.Col(

@@ -1,8 +1,17 @@
-"""CSV export: streamed batch by batch (constant memory), RFC 4180, UTF-8 with an optional BOM.
+"""CSV export: streamed (constant memory), RFC 4180, UTF-8 with an optional BOM.
 
-Arrow's C++ CSV writer formats each record batch; quoting follows RFC 4180 (text fields and the
-header are quoted, quotes inside doubled; numbers and dates are not) and lines end in CRLF. Dates are ISO 8601
-(``2026-10-31``, timestamps ``2026-10-31T09:15:00Z`` in UTC). Text cells were made formula-safe in the query (``reports.cells``).
+Two writers, one format. On a DuckDB warehouse :func:`copy_csv` has DuckDB write the file itself
+(``COPY (SELECT ...) TO``): the rows never cross into Python, and the process stays within
+DuckDB's memory limit (a CLI of its own can cap it). On PostgreSQL :func:`write_csv` writes the
+Arrow record batches the query streams, with Arrow's C++ CSV writer.
+
+Both write the same bytes: quoting follows RFC 4180 (text fields and the header are quoted,
+quotes inside doubled; numbers and dates are not) and lines end in CRLF. Dates are ISO 8601
+(``2026-10-31``, timestamps ``2026-10-31T09:15:00Z`` in UTC, to the second). Numbers are written
+as Arrow writes them (``10``, ``1.5``, ``-0``); the one known difference is a float outside
+[0.0001, 1e10) in magnitude, which Arrow writes ``1e-7``/``1e+10`` and DuckDB ``1e-07``/
+``10000000000`` (the same number when read back). Text cells were made formula-safe in the
+query (``reports.cells``).
 """
 
 from __future__ import annotations
@@ -16,6 +25,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 UTF8_BOM = b"\xef\xbb\xbf"
+CRLF = "\r\n"
+#: DuckDB's memory for an export in a process of its own (CLI, bench): a base plus a share per
+#: thread; beyond it DuckDB spills to its temporary directory rather than growing
+CAPPED_BASE_MB, CAPPED_PER_THREAD_MB = 64, 32
+#: DuckDB threads of such an export: one writes the rows in storage order (see copy_csv)
+STANDALONE_THREADS = 1
 
 
 def write_csv(
@@ -65,3 +80,85 @@ def iso_utc(stamps: pa.Array) -> pa.Array:
     seconds = pc.floor_temporal(naive, unit="second").cast(pa.timestamp("s"))
     text = pc.utf8_replace_slice(seconds.cast(pa.string()), 10, 11, "T")
     return pc.binary_join_element_wise(text, "Z", "")
+
+
+def copy_csv(
+    cursor,
+    sql: str,
+    params: dict,
+    out: Path | str,
+    *,
+    bom: bool = False,
+    standalone: bool = False,
+) -> int:
+    """Have DuckDB write the rows of ``sql`` to the file ``out`` as CSV; returns the number of rows.
+
+    ``cursor`` is a DuckDB cursor of the caller's own (its session time zone set to UTC, as the
+    warehouse's cursors are). The bytes are those :func:`write_csv` writes for the same rows.
+
+    ``standalone`` is for a process that does nothing else (the CLI, the bench): for the export
+    DuckDB runs on one thread with ``memory_limit`` at :func:`capped_memory_limit` (both
+    restored after; the limit as DuckDB displays it, rounded to a tenth of a MiB or GiB). One thread writes the rows in storage order, the same file every time;
+    DuckDB's parallel COPY interleaves them differently from run to run, and an ORDER BY costs
+    3 to 6 times the CPU of the whole export (see docs). Both settings are the database's, not
+    the cursor's: a server's other requests would share them, so the server never passes it.
+    """
+    columns = cursor.execute(f"SELECT * FROM ({sql}) LIMIT 0", params).description
+    select, quoted = [], []
+    for name, type_code, *_ in columns:
+        kind, ident = str(type_code), _ident(name)
+        if kind.startswith("TIMESTAMP"):
+            # Arrow's form via iso_utc: UTC (the cursor's zone) to the second, with T and Z, quoted
+            select.append(f"strftime({ident}, '%Y-%m-%dT%H:%M:%SZ') AS {ident}")
+            quoted.append(ident)
+        elif kind in ("DOUBLE", "FLOAT"):
+            # DuckDB writes a whole float as "10.0", Arrow as "10"
+            text = f"CAST({ident} AS VARCHAR)"
+            select.append(
+                f"CASE WHEN ends_with({text}, '.0') THEN left({text}, -2) ELSE {text} END AS {ident}"
+            )
+        else:
+            select.append(ident)
+            if kind == "VARCHAR":
+                quoted.append(ident)
+    # The header (and the BOM) go in as PREFIX: DuckDB's own header quotes only the FORCE_QUOTE
+    # columns' names. With a PREFIX DuckDB ends the last row with the SUFFIX instead of a line end.
+    header = ",".join('"' + name.replace('"', '""') + '"' for name, *_ in columns)
+    prefix = ("\ufeff" if bom else "") + header + CRLF
+    options = [
+        "FORMAT csv", "HEADER false", "DELIMITER ','", "QUOTE '\"'", "ESCAPE '\"'", "NULLSTR ''",
+        f"NEW_LINE {_literal(CRLF)}", f"PREFIX {_literal(prefix)}", f"SUFFIX {_literal(CRLF)}",
+        "COMPRESSION 'none'",  # never gzip because the name ends in .gz
+    ]  # fmt: skip
+    if quoted:
+        options.append(f"FORCE_QUOTE ({', '.join(quoted)})")
+    copy = f"COPY (SELECT {', '.join(select)} FROM ({sql})) TO {_literal(str(out))} ({', '.join(options)})"
+    if standalone:
+        previous = cursor.execute(
+            "SELECT current_setting('memory_limit'), current_setting('threads')"
+        ).fetchone()
+        cursor.execute(f"SET threads = {STANDALONE_THREADS}")
+        cursor.execute(f"SET memory_limit = '{capped_memory_limit(STANDALONE_THREADS)}'")
+    try:
+        rows = cursor.execute(copy, params).fetchone()[0]
+    finally:
+        if standalone:
+            cursor.execute(f"SET memory_limit = {_literal(previous[0])}")
+            cursor.execute(f"SET threads = {int(previous[1])}")
+    if rows == 0:  # no row for the SUFFIX to end: the header's line end came twice
+        with open(out, "r+b") as handle:
+            handle.truncate(handle.seek(0, 2) - len(CRLF))
+    return rows
+
+
+def capped_memory_limit(threads: int) -> str:
+    """The memory limit of an export in a process of its own: 64 MB plus 32 MB per DuckDB thread."""
+    return f"{CAPPED_BASE_MB + CAPPED_PER_THREAD_MB * threads}MB"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -25,6 +25,8 @@ from reports.assemble import ReportData
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
 #: the placeholders subject and intro text may use
 PLACEHOLDERS = ("workspace", "report", "period", "start", "end", "date")
+#: the longest intro text a schedule keeps (a few paragraphs above the numbers of an email)
+INTRO_MAX = 2000
 
 
 class MailError(ValueError):
@@ -234,7 +236,8 @@ def html_briefing(data: ReportData, intro: str, dashboard_url: str | None) -> st
         if dashboard_url
         else ""
     )
-    intro_html = f'<p style="margin:0 0 16px">{e(intro)}</p>' if intro else ""
+    # the intro is typed into a text area: its line breaks are the writer's
+    intro_html = f'<p style="margin:0 0 16px">{e(intro).replace(chr(10), "<br>")}</p>' if intro else ""
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(data.spec.title)}</title></head>

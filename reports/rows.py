@@ -138,6 +138,29 @@ def dataset_sql(dataset: Dataset, filters: dict[str, str] | None) -> tuple[str, 
     return sql, params
 
 
+def bound_sql(
+    scoped: ScopedWarehouse,
+    dataset: Dataset,
+    start: date,
+    end: date,
+    filters: dict[str, str] | None = None,
+) -> tuple[str, dict]:
+    """The dataset's SQL with every parameter bound: the workspace, the range and the filters."""
+    sql, params = dataset_sql(dataset, filters)
+    return sql, {**params, "start": start, "end": end, "ws": scoped.workspace.id}
+
+
+def own_cursor(scoped: ScopedWarehouse):
+    """A cursor of its own, in UTC, for a long read (close it when done).
+
+    The thread's shared cursor may run other queries (a KPI, the next dataset) while a stream
+    is still being read, which would end the stream.
+    """
+    cursor = scoped.warehouse.cursor().cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    return cursor
+
+
 def stream(
     scoped: ScopedWarehouse,
     dataset: Dataset,
@@ -148,12 +171,8 @@ def stream(
     batch_rows: int = BATCH_ROWS,
 ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     """The dataset's schema and its rows as record batches of at most ``batch_rows``."""
-    sql, params = dataset_sql(dataset, filters)
-    # A cursor of its own: the thread's shared cursor may run other queries (a KPI, the next
-    # dataset) while this stream is still being read, which would end the stream.
-    cursor = scoped.warehouse.cursor().cursor()
-    cursor.execute("SET TimeZone = 'UTC'")
-    bound = {**params, "start": start, "end": end, "ws": scoped.workspace.id}
+    sql, bound = bound_sql(scoped, dataset, start, end, filters)
+    cursor = own_cursor(scoped)
     reader = cursor.execute(sql, bound).to_arrow_reader(batch_rows)
 
     def batches() -> Iterator[pa.RecordBatch]:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from dashboard.models import ReportDefinition, ReportRun, ReportSchedule
 from dashboard.services import Services
 from reports.definition import ReportError, ReportSpec, parse_formats
-from reports.email import MailError, check_template, parse_recipients
+from reports.email import INTRO_MAX, MailError, check_template, parse_recipients
 from reports.schedule import Rule, ScheduleError, check_timezone, next_occurrence
 
 DEFAULT_SUBJECT = "{report}: {workspace}, {period}"
@@ -50,6 +50,10 @@ class ScheduleRequest:
             raise ReportError(str(exc)) from None
         if len(self.subject) > 300:
             raise ReportError("the subject is longer than 300 characters")
+        if len(self.intro) > INTRO_MAX:
+            raise ReportError(
+                f"the intro text is {len(self.intro):,} characters long; at most {INTRO_MAX:,} are allowed"
+            )
         return self
 
 
@@ -118,6 +122,7 @@ def schedule_info(schedule: ReportSchedule, definition: ReportDefinition) -> dic
         "formats": schedule.formats.split(","),
         "recipients": [r.strip() for r in schedule.recipients.split(",") if r.strip()],
         "subject": schedule.subject,
+        "intro": schedule.intro or "",
         "active": schedule.active,
     }
 

@@ -13,16 +13,15 @@ from datetime import date
 import numpy as np
 
 from dashboard.forecast import backtest
+from dashboard.forecast.choices import AUTO, CHOICES
 from dashboard.forecast.models import LABELS, MODELS, ModelUnavailable, Prediction, predict
 from dashboard.forecast.series import MIN_POINTS, ForecastError, Series, damp_outliers, future_periods
 
-AUTO = "auto"
 COMBO = "combo"
 #: the members of the simple combination ``auto`` may pick (equal weights)
 COMBO_PARTS = ("ets", "theta")
 #: how much smaller (relative) a single model's backtest error must be to replace the combination
 COMBO_MARGIN = 0.1
-CHOICES = (AUTO, *MODELS)
 _UNIT_WORD = {"day": "day", "week": "week", "month": "month"}
 
 

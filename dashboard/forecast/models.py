@@ -28,9 +28,9 @@ from functools import cache
 import numpy as np
 from scipy.stats import norm
 
+from dashboard.forecast.choices import MODELS
 from dashboard.forecast.seasonality import seasonal_indices
 
-MODELS = ("prophet", "ets", "theta", "snaive", "naive")
 LABELS = {
     "prophet": "Prophet",
     "ets": "Exponential smoothing (ETS)",

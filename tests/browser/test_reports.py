@@ -66,3 +66,24 @@ def test_rep002_filter_bar_links_for_the_current_view(dash_duo, demo_app):
     href = dash_duo.driver.find_element(By.ID, ids.REPORT_PDF_LINK).get_attribute("href")
     assert "/reports/export.pdf?page=%2Frevenue&range=last_7_days&compare=none" in href
     assert dash_duo.get_logs() == []
+
+
+@pytest.mark.parametrize("page", ["/forecasts", "/ai-performance"])
+def test_rep003_forecasts_and_ai_performance_show_the_download_links(dash_duo, demo_app, page):
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*DESKTOP)
+    login(dash_duo, next_path=page)
+    until(
+        lambda: (
+            "d-none" not in dash_duo.driver.find_element(By.ID, ids.REPORT_DOWNLOADS).get_attribute("class")
+        ),
+        timeout=60,
+    )
+    encoded = page.replace("/", "%2F")
+    assert f"/reports/export.pdf?page={encoded}" in dash_duo.driver.find_element(
+        By.ID, ids.REPORT_PDF_LINK
+    ).get_attribute("href")
+    assert f"/reports/export.xlsx?page={encoded}" in dash_duo.driver.find_element(
+        By.ID, ids.REPORT_XLSX_LINK
+    ).get_attribute("href")
+    assert dash_duo.get_logs() == []

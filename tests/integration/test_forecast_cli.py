@@ -153,3 +153,21 @@ def test_fcli007_text_output_says_model_accuracy_and_rows(seeded):
     assert code == 0
     assert "Model: Seasonal naive. Chosen by you." in out
     assert "Tested on your own history" in out and "2026-05-02" in out
+
+
+def test_fcli008_the_cli_starts_without_scipy():
+    """scipy (~0.8 s of every command's start) is loaded by `forecast` itself, not by the CLI."""
+    import subprocess
+    import sys
+
+    from dashboard.forecast.choices import CHOICES
+    from dashboard.forecast.engine import CHOICES as ENGINE_CHOICES
+
+    assert CHOICES == ENGINE_CHOICES
+    probe = (
+        "import sys, dashboard.cli; print(sorted(m for m in ('scipy', 'scipy.stats') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    help_text = CliRunner().invoke(cli, ["forecast", "--help"]).output
+    assert "auto, prophet, ets, theta, snaive, naive" in help_text

@@ -153,6 +153,49 @@ def test_reports101_delivery_with_attachments_html_and_text(seeded, inbox):
     assert json.loads(out)["runs"] == [] and len(inbox.messages) == 1
 
 
+def test_reports112_intro_text_above_the_kpis_in_both_bodies(seeded, inbox):
+    use_smtp(seeded, inbox.url)
+    intro = "Hello <team> of {workspace},\nhere is {period}."
+    info = add_weekly(seeded, "--intro", intro)
+    assert info["intro"] == intro
+    code, out, _ = run(seeded, "reports", "list", "--workspace", "acme", "--json")
+    assert json.loads(out)["schedules"][0]["intro"] == intro
+    code, out, err = run(seeded, "reports", "run-due", "--now", "2026-03-02T07:00:00Z", "--json")
+    assert code == 0, err
+    (msg,) = inbox.messages
+    html = msg.get_body(("html",)).get_content()
+    text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")  # SMTP's line ends
+    filled = "here is Last week · 23 Feb – 1 Mar 2026."
+    assert text.startswith(f"Hello <team> of Acme,\n{filled}\n")
+    assert text.index(filled) < text.index("Net revenue")
+    assert f"Hello &lt;team&gt; of Acme,<br>{filled}" in html  # escaped; its line break kept
+    assert html.index(filled) < html.index("<table") < html.index("Net revenue")
+
+
+def test_reports113_intro_text_too_long_or_bad_placeholder_is_refused(seeded):
+    base = [
+        "reports",
+        "add",
+        "--workspace",
+        "acme",
+        "--name",
+        "R",
+        "--preset",
+        "daily",
+        "--to",
+        "a@acme.test",
+    ]
+    base += ["--timezone", "UTC", "--formats", "pdf"]
+    code, _, err = run(seeded, *base, "--intro", "z" * 2001)
+    assert code == 2 and "error: the intro text is 2,001 characters long; at most 2,000 are allowed" in err
+    code, _, err = run(seeded, *base, "--intro", "Hi {name}")
+    assert code == 2 and "bad placeholder {name}" in err
+    code, out, _ = run(seeded, "reports", "list", "--workspace", "acme", "--json")
+    assert json.loads(out)["schedules"] == []
+    code, out, err = run(seeded, *base, "--intro", "z" * 2000, "--json")
+    assert code == 0 and json.loads(out)["intro"] == "z" * 2000
+
+
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization

@@ -102,6 +102,26 @@ def _form(**overrides):
     return list(values.values())
 
 
+def test_reportweb011_the_schedule_form_keeps_an_intro_text(app, seeded):
+    from callbacks.reports import save_schedule
+    from components import ids
+    from components.reports import schedule_form
+    from reports.store import list_schedules
+
+    form = json.dumps(schedule_form("UTC").to_plotly_json(), default=lambda o: o.to_plotly_json())
+    assert f'"id": "{ids.REPORTS_INTRO}"' in form
+    with as_user(app, "manager@acme.test"):
+        message, _ = save_schedule(1, *_form(), "y" * 2001)
+    assert "Not saved: the intro text is 2,001 characters long; at most 2,000 are allowed" in str(message)
+    with as_user(app, "manager@acme.test"):
+        message, version = save_schedule(1, *_form(), "Hello {workspace},\nsee {period}.")
+    assert message.startswith("Scheduled Weekly performance") and version == 1
+    with seeded.db.session() as db:
+        workspace_id = get_workspace(db, "acme").id
+    (info,) = list_schedules(seeded, workspace_id)
+    assert info["intro"] == "Hello {workspace},\nsee {period}."
+
+
 def test_reportweb004_only_owners_and_managers_schedule(app, seeded):
     from callbacks.reports import save_schedule
 
@@ -176,3 +196,60 @@ def test_reportweb008_a_download_streams_from_its_file_and_leaves_nothing_behind
     lines = response.get_data().decode("utf-8-sig").splitlines()
     assert lines[0].startswith('"day","channel","product","country"') and len(lines) == 21  # header + 20 days
     assert list(scratch.iterdir()) == []  # the rendered file's folder is gone
+
+
+@pytest.mark.parametrize(
+    ("page", "name", "fmt", "magic"),
+    [
+        ("/forecasts", "forecasts-report", "pdf", b"%PDF"),
+        ("/forecasts", "forecasts-report", "xlsx", b"PK"),
+        ("/ai-performance", "ai-performance-report", "pdf", b"%PDF"),
+        ("/ai-performance", "ai-performance-report", "xlsx", b"PK"),
+    ],
+)
+def test_reportweb008_forecasts_and_ai_performance_download_like_every_page(
+    app, client, auth, seeded, other_workspace, page, name, fmt, magic
+):
+    query = f"page={page}&range=custom&from=2026-01-01&to=2026-01-31"
+    assert client.get(f"/reports/export.{fmt}?{query}").status_code == 302  # to the log-in page
+    auth.login("viewer@acme.test")
+    assert client.get(f"/reports/export.{fmt}?{query}").status_code == 403
+    auth.logout()
+    auth.login("analyst@acme.test")
+    response = client.get(f"/reports/export.{fmt}?{query}")
+    assert response.status_code == 200 and response.data.startswith(magic)
+    assert f"acme-{name}-2026-01-01-2026-01-31.{fmt}" in response.headers["Content-Disposition"]
+    auth.logout()
+    # the workspace is the session's: another workspace's owner gets a report of their own
+    auth.login("owner@globex.test")
+    response = client.get(f"/reports/export.{fmt}?{query}&workspace=acme")
+    assert response.status_code == 200
+    assert f"globex-{name}-2026-01-01-2026-01-31.{fmt}" in response.headers["Content-Disposition"]
+
+
+def test_reportweb009_forecasts_and_ai_performance_links_for_analysts(app, seeded):
+    from callbacks.reports import filter_bar_links
+    from dashboard.report_routes import export_spec
+
+    for page in ("/forecasts", "/ai-performance"):
+        with as_user(app, "analyst@acme.test"):
+            pdf, xlsx, cls = filter_bar_links(page, "?metric=net_revenue&grain=month")
+        assert pdf.startswith(f"/reports/export.pdf?page={page.replace('/', '%2F')}&metric=net_revenue")
+        assert xlsx.startswith("/reports/export.xlsx?") and "d-none" not in cls
+        with as_user(app, "viewer@acme.test"):
+            assert "d-none" in filter_bar_links(page, "")[2]
+    from datetime import date
+
+    assert export_spec({"page": "/forecasts"}, date(2026, 3, 5)).sections == ("kpis", "forecast")
+    assert export_spec({"page": "/ai-performance"}, date(2026, 3, 5)).sections == ("kpis", "insights")
+
+
+def test_reportweb010_the_forecasts_page_has_the_download_links(app):
+    import dash
+
+    from components import ids
+
+    page = next(p for p in dash.page_registry.values() if p["path"] == "/forecasts")
+    layout = json.dumps(page["layout"]().to_plotly_json(), default=lambda o: o.to_plotly_json())
+    for component_id in (ids.REPORT_DOWNLOADS, ids.REPORT_PDF_LINK, ids.REPORT_XLSX_LINK):
+        assert f'"id": "{component_id}"' in layout

@@ -28,6 +28,7 @@ CHANGES = {
     ids.REPORTS_EDIT_RECIPIENTS: "b@y.com, c@z.com",
     ids.REPORTS_EDIT_PERIOD: "last_month",
     ids.REPORTS_EDIT_SUBJECT: "{report} for {workspace}",
+    ids.REPORTS_EDIT_INTRO: "Good morning,\nthe numbers of {period}.",
     ids.REPORTS_VERSION: 3,
 }
 
@@ -125,6 +126,7 @@ def test_reportweb031_manager_saves_name_rule_zone_recipients_formats_and_period
     assert info["formats"] == ["pdf", "csv"]
     assert info["period"] == "last_month"
     assert info["subject"] == "{report} for {workspace}"
+    assert info["intro"] == "Good morning,\nthe numbers of {period}."
     # a preset again: the minute field is kept, not reset
     save_dialog(app, client, schedule, **{ids.REPORTS_EDIT_PRESET: "daily", ids.REPORTS_EDIT_MINUTE: 45})
     (info,) = list_schedules(seeded, workspace.id)
@@ -208,3 +210,24 @@ def test_reportweb037_cli_edit_renames_the_report(seeded, workspace, schedule):
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["name"] == "Tuesday numbers"
     assert list_schedules(seeded, workspace.id)[0]["when"] == "every Tuesday at 09:15"  # rule kept
+
+
+def test_reportweb038_intro_text_in_the_dialog_is_validated_and_cleared(
+    app, client, auth, seeded, workspace, schedule
+):
+    auth.login("manager@acme.test")
+    save_dialog(app, client, schedule)
+    form = json.dumps(open_dialog(app, client, schedule).get_json()["response"][ids.REPORTS_EDIT_FORM])
+    assert ids.REPORTS_EDIT_INTRO in form and "the numbers of {period}." in form
+    response = save_dialog(app, client, schedule, **{ids.REPORTS_EDIT_INTRO: "x" * 2001})
+    out = response.get_json()["response"]
+    assert "the intro text is 2,001 characters long; at most 2,000 are allowed" in json.dumps(out)
+    assert ids.REPORTS_EDIT_MODAL not in out  # the dialog stays open
+    response = save_dialog(app, client, schedule, **{ids.REPORTS_EDIT_INTRO: "Hi {recipient}"})
+    assert "bad placeholder {recipient}" in json.dumps(response.get_json()["response"])
+    (info,) = list_schedules(seeded, workspace.id)
+    assert info["intro"] == "Good morning,\nthe numbers of {period}."
+    save_dialog(app, client, schedule, **{ids.REPORTS_EDIT_INTRO: "x" * 2000})
+    assert list_schedules(seeded, workspace.id)[0]["intro"] == "x" * 2000
+    save_dialog(app, client, schedule, **{ids.REPORTS_EDIT_INTRO: ""})
+    assert list_schedules(seeded, workspace.id)[0]["intro"] == ""
