@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import ibis
 import polars as pl
 import psycopg
+import pyarrow as pa
 from psycopg.types.string import StrDumper
 
 from data.pg_dialect import bind, to_postgres
@@ -128,19 +129,7 @@ class PgCursor:
 
     def pl(self) -> pl.DataFrame:
         """The result as a polars frame, typed from the result columns as DuckDB would type them."""
-        columns = self._cur.description or []
-        rows = self._cur.fetchall()
-        values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-        series = []
-        for column, data in zip(columns, values, strict=True):
-            if column.type_code == _NUMERIC:
-                dtype = _numeric_dtype(column)
-                if dtype == pl.Float64:
-                    data = [None if v is None else float(v) for v in data]
-            else:
-                dtype = _POLARS_TYPES.get(column.type_code)
-            series.append(pl.Series(column.name, list(data), dtype=dtype, strict=dtype is None))
-        return pl.DataFrame(series)
+        return rows_frame(self._cur.description or [], self._cur.fetchall())
 
     def copy_frame(self, table: str, frame: pl.DataFrame) -> None:
         """Append ``frame``'s rows to ``table`` with COPY (columns by name)."""
@@ -162,6 +151,27 @@ class PgCursor:
         self._cur.close()
         if self._owns_connection:
             self.connection.close()
+
+
+def rows_frame(columns, rows: list, *, unknown_as_text: bool = False) -> pl.DataFrame:
+    """Result ``rows`` as a polars frame typed from their ``columns`` as DuckDB would type them.
+
+    A type not in the table is inferred from the values, or read as text with
+    ``unknown_as_text`` (a stream's batches must all get the same type).
+    """
+    values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    series = []
+    for column, data in zip(columns, values, strict=True):
+        if column.type_code == _NUMERIC:
+            dtype = _numeric_dtype(column)
+            if dtype == pl.Float64:
+                data = [None if v is None else float(v) for v in data]
+        else:
+            dtype = _POLARS_TYPES.get(column.type_code)
+            if dtype is None and unknown_as_text:
+                dtype, data = pl.Utf8, [None if v is None else str(v) for v in data]
+        series.append(pl.Series(column.name, list(data), dtype=dtype, strict=dtype is None))
+    return pl.DataFrame(series)
 
 
 def _numeric_dtype(column) -> pl.DataType:
@@ -243,6 +253,40 @@ class PostgresWarehouse(Warehouse):
             cur = self._local.cursor = PgCursor(self._connect())
         cur.booleans = self._booleans  # known once migrations ran
         return cur
+
+    def arrow_batches(
+        self, sql: str, params: dict, batch_rows: int
+    ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+        """DuckDB ``sql``'s rows as Arrow record batches of at most ``batch_rows``, streamed.
+
+        A server-side cursor on a connection of its own (closed when the batches are read or
+        dropped): a 10M-row export holds one batch in memory, not the result.
+        """
+        ((text, names),) = to_postgres(sql, self._booleans)
+        connection = psycopg.connect(self._conninfo, options="-c TimeZone=UTC")
+        connection.adapters.register_dumper(str, StrDumper)
+        try:
+            cursor = connection.cursor(name="pb_stream")
+            cursor.execute(text, bind(names, params))
+            first = cursor.fetchmany(batch_rows)
+            columns = cursor.description
+            schema = rows_frame(columns, first, unknown_as_text=True).to_arrow().schema
+        except BaseException:
+            connection.close()
+            raise
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            try:
+                rows = first
+                while rows:
+                    yield from (
+                        rows_frame(columns, rows, unknown_as_text=True).to_arrow().cast(schema).to_batches()
+                    )
+                    rows = cursor.fetchmany(batch_rows)
+            finally:
+                connection.close()
+
+        return schema, batches()
 
     def ibis(self) -> _PgIbis:
         """The ibis stand-in: tables with this warehouse's schema, run through the transpiler."""

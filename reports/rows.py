@@ -172,6 +172,8 @@ def stream(
 ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     """The dataset's schema and its rows as record batches of at most ``batch_rows``."""
     sql, bound = bound_sql(scoped, dataset, start, end, filters)
+    if scoped.warehouse.backend == "postgres":
+        return scoped.warehouse.arrow_batches(sql, bound, batch_rows)
     cursor = own_cursor(scoped)
     reader = cursor.execute(sql, bound).to_arrow_reader(batch_rows)
 
