@@ -7,7 +7,6 @@ subprocesses (Celery workers); only the test database number is flushed.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,9 +25,8 @@ from dashboard.models import Role, User
 from dashboard.services import Services
 from dashboard.settings import Settings
 from tests.conftest import acme_workspace
+from tests.integration.real_engines import REDIS_URL, Processes, clean_env, redis_test_db, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("PULSEBOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 LEASE = 5.0
 WORKER_CODE = "import sys, tests.integration.jobqueue_kinds; from dashboard.cli import main; main()"
 
@@ -36,18 +34,8 @@ WORKER_CODE = "import sys, tests.integration.jobqueue_kinds; from dashboard.cli 
 @pytest.fixture
 def redis_db():
     """The test Redis database, emptied before and after (only this database number)."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, decode_responses=True)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(
-            f"no Redis reachable at {REDIS_URL} ({type(exc).__name__}); set PULSEBOARD_TEST_REDIS_URL"
-        )
-    client.flushdb()
-    yield client
-    client.flushdb()
+    with redis_test_db() as client:
+        yield client
 
 
 @pytest.fixture
@@ -70,46 +58,21 @@ def queue(tmp_path, monkeypatch, redis_db):
     services.close()
 
 
-class Workers:
+class Workers(Processes):
     """``pulseboard worker`` subprocesses on the queue's data dir and Redis database."""
 
     def __init__(self, settings: Settings, tmp_path: Path):
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PULSEBOARD_")}
-        self.env.update(
+        env = clean_env(
             PULSEBOARD_DATA_DIR=str(settings.data_path),
             PULSEBOARD_REDIS_URL=REDIS_URL,
             PULSEBOARD_JOB_QUEUE="celery",
             PULSEBOARD_JOB_LEASE_SECONDS=str(LEASE),
-            PYTHONPATH=str(ROOT),
         )
-        self.tmp_path = tmp_path
-        self.procs: list[subprocess.Popen] = []
+        super().__init__(tmp_path, env)
 
     def start(self) -> subprocess.Popen:
-        log = open(self.tmp_path / f"worker-{len(self.procs)}.log", "w")  # noqa: SIM115 - kept by the process
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WORKER_CODE, "worker", "--concurrency", "2", "--interval", "3600"],
-            cwd=self.tmp_path,  # no .env of the checkout leaks in; PYTHONPATH finds the code
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.procs.append(proc)
-        return proc
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text() for p in sorted(self.tmp_path.glob("worker-*.log")))
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        argv = [sys.executable, "-c", WORKER_CODE, "worker", "--concurrency", "2", "--interval", "3600"]
+        return super().start(f"worker-{len(self.procs)}", argv)
 
 
 @pytest.fixture
@@ -117,15 +80,6 @@ def workers(queue, tmp_path):
     pool = Workers(queue[0], tmp_path)
     yield pool
     pool.stop()
-
-
-def _wait_for(predicate, timeout: float, what: str, logs=lambda: ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}\n{logs()}")
 
 
 # -- with worker processes ------------------------------------------------------------------------
@@ -152,7 +106,7 @@ def test_a_job_queued_once_runs_once_with_two_workers(queue, workers, tmp_path):
         assert snap["status"] == "done" and snap["progress"] == 1.0
         assert snap["results"] == [{"pid": int(next(r for r in runs if r.startswith(job.id)).split()[1])}]
     # the second deliveries were taken and skipped
-    _wait_for(lambda: connect(REDIS_URL).llen(QUEUE) == 0, 60, "the queue to empty", workers.logs)
+    wait_for(lambda: connect(REDIS_URL).llen(QUEUE) == 0, 60, "the queue to empty", workers.logs)
 
 
 def test_progress_is_visible_from_a_second_registry(queue, workers, tmp_path):
@@ -167,7 +121,7 @@ def test_progress_is_visible_from_a_second_registry(queue, workers, tmp_path):
         payload={"started": str(started), "release": str(release)},
         total=2,
     )
-    _wait_for(started.exists, 120, "the worker to start the job", workers.logs)
+    wait_for(started.exists, 120, "the worker to start the job", workers.logs)
     other = CeleryJobRegistry(settings)  # another web process: its own Redis client, no shared memory
     seen = other.get(job.id, workspace_id=context.workspace.id, user_id=context.user_id)
     assert seen is not None
@@ -195,12 +149,12 @@ def test_a_killed_worker_leaves_its_job_failed_not_running(queue, workers, tmp_p
         label="doomed",
         payload={"started": str(started), "release": str(release)},
     )
-    _wait_for(started.exists, 120, "the worker to start the job", workers.logs)
+    wait_for(started.exists, 120, "the worker to start the job", workers.logs)
     assert job.snapshot()["status"] == "running"
     proc.kill()  # SIGKILL: no warm shutdown, no chance to mark anything
     proc.wait()
     # within the lease (plus a margin for a slow machine) the job shows failed, saying why
-    _wait_for(lambda: not job.running, LEASE * 6, "the lease to run out")
+    wait_for(lambda: not job.running, LEASE * 6, "the lease to run out")
     snap = registry.get(job.id, workspace_id=context.workspace.id, user_id=context.user_id).snapshot()
     assert snap["status"] == "failed" and snap["error"] == LEASE_LOST
     # the message was acknowledged when the job started (not left unacked for redelivery after

@@ -9,13 +9,10 @@ in a database of its own, dropped afterwards); skipped with the reason when unse
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import date
 from pathlib import Path
 
 import polars as pl
-import psycopg
 import pytest
 
 import data.analytics.cohorts as co
@@ -32,8 +29,8 @@ from data.metrics import CATALOGUE, query_metric
 from data.warehouse import Warehouse, WarehouseError, WorkspaceRef
 from data.warehouse_pg import PostgresWarehouse
 from tests.conftest import payments_frame
+from tests.integration.real_engines import postgres_databases
 
-POSTGRES_URL = os.environ.get("PULSEBOARD_TEST_POSTGRES_URL")
 DEMO_END = date(2026, 3, 31)
 # The demo's two years, minus a week at each end so that partial weeks and months are asked too.
 RANGE = (date(2024, 4, 8), date(2026, 3, 24))
@@ -41,28 +38,11 @@ WORKSPACE = WorkspaceRef(1, "demo", "USD", "UTC")
 OTHER = WorkspaceRef(2, "other", "USD", "UTC")
 
 
-def _database_url(base: str, name: str) -> str:
-    head, _, tail = base.rpartition("/")
-    query = tail.partition("?")[2]
-    return f"{head}/{name}" + (f"?{query}" if query else "")
-
-
 @pytest.fixture(scope="module")
 def pg_url():
     """A fresh database on the test server (C collation: text sorts byte-wise, as in DuckDB)."""
-    if not POSTGRES_URL:
-        pytest.skip("PULSEBOARD_TEST_POSTGRES_URL is not set: no PostgreSQL to test the warehouse on")
-    try:
-        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at PULSEBOARD_TEST_POSTGRES_URL is unreachable: {exc}")
-    name = f"pb_wh_test_{uuid.uuid4().hex[:10]}"
-    admin.execute(f"CREATE DATABASE {name} TEMPLATE template0 LOCALE 'C' ENCODING 'UTF8'")
-    try:
-        yield _database_url(POSTGRES_URL, name)
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with postgres_databases("pb_wh_test") as (url,):
+        yield url
 
 
 @pytest.fixture(scope="module")
