@@ -56,10 +56,20 @@ def publish(data_dir: Path, url: str) -> dict:
     """Write the running server's URL and a fresh token for local CLI processes."""
     info = {"url": url, "token": secrets.token_urlsafe(32), "pid": os.getpid()}
     path = data_dir / CONTROL_FILE
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(info, handle)
+    # Several servers share one data dir in a multi-node deployment (docs/deploy.md). Removing
+    # the old file and then creating it exclusively let two servers starting together collide:
+    # the second create failed and that server died at start. A file of this process's own
+    # (still created exclusively, mode 0600 from the start) renamed over the old one is atomic:
+    # the last server to start is the one local CLI commands reach.
+    fresh = path.with_name(f".{CONTROL_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(info, handle)
+        os.replace(fresh, path)
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise
     return info
 
 
