@@ -50,8 +50,9 @@ serve: install
 	$(BIN)/pulseboard serve --host $(HOST) --port $(PORT)
 
 # The PostgreSQL server the warehouse-on-PostgreSQL tests use (tests/integration/
-# test_warehouse_postgres.py; each run creates and drops a database of its own). Default: the local
-# server when it answers; otherwise those tests skip, and the test targets say so first.
+# test_warehouse_postgres.py and test_two_process.py; each run creates and drops databases of its
+# own). Default: the local server when it answers; otherwise those tests skip, and the test
+# targets say so first.
 LOCAL_POSTGRES_URL = postgresql://postgres@127.0.0.1:5432/test
 PULSEBOARD_TEST_POSTGRES_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 -t 2 2>/dev/null && echo $(LOCAL_POSTGRES_URL))
 export PULSEBOARD_TEST_POSTGRES_URL
