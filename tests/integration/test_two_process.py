@@ -54,7 +54,7 @@ API_LIMIT = 6
 #: Seconds any one wait may take: a loaded 2-core machine starts four Python processes slowly.
 WAIT = 120
 
-pytestmark = pytest.mark.timeout(4 * WAIT)
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(4 * WAIT)]
 
 
 @dataclass
