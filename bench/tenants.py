@@ -265,8 +265,11 @@ def recorded_queries() -> Iterator[list[tuple[str, dict]]]:
 
 
 def callback_answers(app, anchor: date, page_names: tuple[str, ...], login) -> dict[str, object]:
-    """Every page-load callback's response (JSON), query cache emptied first: "page|state|output" ->
-    answer. The same data must give the same answers, whichever warehouse holds it."""
+    """Every page-load callback's response (JSON), query cache emptied first.
+
+    Keyed "page|state|compare|output": the same data must give the same answers, whichever
+    warehouse holds it.
+    """
     from dashboard.queries import cache_for
     from dashboard.services import EXTENSION_KEY
 
@@ -281,8 +284,11 @@ def callback_answers(app, anchor: date, page_names: tuple[str, ...], login) -> d
 
 
 def audit_scans(warehouse, queries: list[tuple[str, dict]]) -> dict:
-    """``EXPLAIN ANALYZE`` each distinct query: its scans of workspace tables, the rows they read,
-    and any scan without a ``workspace_id`` filter inside it (it would read other tenants' rows)."""
+    """``EXPLAIN ANALYZE`` each distinct recorded query; sum its scans of workspace tables.
+
+    Returns the scans, the rows they read, and any scan without a ``workspace_id`` filter inside
+    it (it would read other tenants' rows, not just skip past them).
+    """
     cur = warehouse.cursor()
     tenant_tables = {
         name
@@ -293,6 +299,7 @@ def audit_scans(warehouse, queries: list[tuple[str, dict]]) -> dict:
     distinct = {(sql, json.dumps(params, sort_keys=True, default=str)): params for sql, params in queries}
     scans = rows_scanned = 0
     unfiltered: list[dict] = []
+    by_table: dict[str, int] = {}
     for sql, _ in distinct:
         plan = json.loads(
             cur.execute("EXPLAIN (ANALYZE, FORMAT json) " + sql, distinct[(sql, _)]).fetchall()[0][1]
@@ -304,10 +311,12 @@ def audit_scans(warehouse, queries: list[tuple[str, dict]]) -> dict:
                 continue
             scans += 1
             rows_scanned += node.get("operator_rows_scanned", 0)
+            by_table[table] = by_table.get(table, 0) + node.get("operator_rows_scanned", 0)
             if "workspace_id" not in json.dumps(info.get("Filters", "")):
                 unfiltered.append({"table": table, "rows_scanned": node.get("operator_rows_scanned", 0),
                                    "sql": " ".join(sql.split())[:300]})  # fmt: skip
-    return {"queries": len(distinct), "scans": scans, "rows_scanned": rows_scanned, "unfiltered": unfiltered}
+    return {"queries": len(distinct), "scans": scans, "rows_scanned": rows_scanned,
+            "rows_scanned_by_table": dict(sorted(by_table.items())), "unfiltered": unfiltered}  # fmt: skip
 
 
 def _nodes(node: dict) -> Iterator[dict]:
@@ -363,6 +372,10 @@ def child(
         load.append(os.getloadavg()[0])
         out["imports_meanwhile"] = {"count": len(importer.seconds),
                                     "median_s": round(statistics.median(importer.seconds), 3) if importer.seconds else None}  # fmt: skip
+        # Quiet again after the imports: the baseline is the mean of the passes before and after,
+        # so a neighbour's load that rose or fell over the minutes measured counts less.
+        out["quiet_after"] = pages.measure_callbacks(app, anchor, page_names, login=login)
+        load.append(os.getloadavg()[0])
     out["load_average"] = [round(x, 2) for x in load]
     print(json.dumps(out))
     sys.stdout.flush()
@@ -388,14 +401,17 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def _imports_summary(seconds: dict[str, list[float]]) -> dict:
-    """First against last tenants' import times: does an import slow down as the file grows?"""
+    """First against last tenants' import times (does an import slow down as the file grows?)."""
     out = {}
     for label, values in seconds.items():
         k = max(1, min(10, len(values) // 10))
         first, last = statistics.median(values[:k]), statistics.median(values[-k:])
         out[label] = {"tenants": len(values), "first_s": values[0], "last_s": values[-1],
                       f"median_first_{k}_s": round(first, 3), f"median_last_{k}_s": round(last, 3),
-                      "last_over_first": _ratio(last, first), "total_s": round(sum(values), 1)}  # fmt: skip
+                      "last_over_first": _ratio(last, first), "total_s": round(sum(values), 1),
+                      # one slow import on a shared machine says little: the median of each tenth
+                      "median_by_tenth_s": [round(statistics.median(values[i * len(values) // 10:(i + 1) * len(values) // 10]), 3)
+                                            for i in range(10)] if len(values) >= 10 else values}  # fmt: skip
     return out
 
 
@@ -440,7 +456,9 @@ def run(tenants: int, rows: int, *, tenant: int | None = None, busy_tenant: int 
     alone = _in_child("alone", alone_dir, slug, bw.anchor, rows, page_names, busy_slug)
     rows_out = compare(shared["callbacks"], alone["callbacks"], shared["busy"])
     totals = {p: _totals(rows_out, p) for p in ("shared", "alone", "busy")}
-    slowdown = {k: round(totals["busy"][k] / totals["shared"][k] - 1, 3) for k in ("cold_ms", "warm_ms")}
+    quiet = {k: (totals["shared"][k] + _totals(compare(shared["quiet_after"], alone["callbacks"], shared["busy"]),
+                                              "shared")[k]) / 2 for k in ("cold_ms", "warm_ms")}  # fmt: skip
+    slowdown = {k: round(totals["busy"][k] / quiet[k] - 1, 3) for k in ("cold_ms", "warm_ms")}
     imports = _imports_summary(bw.import_seconds)
     scans = {"shared": shared["scans"], "alone": alone["scans"],
              "rows_scanned_ratio": _ratio(shared["scans"]["rows_scanned"], alone["scans"]["rows_scanned"])}  # fmt: skip
@@ -475,7 +493,8 @@ def _print(rows_out, totals, slowdown, imports, scans, shared, alone) -> None:
           f"{slowdown['cold_ms']:+.0%}, warm {slowdown['warm_ms']:+.0%} (target <= +{SLOWDOWN_TARGET:.0%}: {verdict})")  # fmt: skip
     for label, s in imports.items():
         print(f"import of each tenant's {label}: first {s['first_s']:.2f}s, last {s['last_s']:.2f}s, "
-              f"last/first (medians) {s['last_over_first']}x, all {s['total_s']:.0f}s")  # fmt: skip
+              f"last/first (medians) {s['last_over_first']}x, all {s['total_s']:.0f}s; "
+              f"median by tenth of the tenants {s['median_by_tenth_s']}")  # fmt: skip
     print(f"scans of workspace tables: shared {scans['shared']['scans']} reading {scans['shared']['rows_scanned']:,} rows, "
           f"alone {scans['alone']['scans']} reading {scans['alone']['rows_scanned']:,} rows "
           f"({scans['rows_scanned_ratio']}x); without a workspace_id filter: {len(scans['shared']['unfiltered'])}")  # fmt: skip
