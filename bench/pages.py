@@ -134,8 +134,21 @@ def build(rows: int, customers: int, *, rebuild: bool = False) -> BenchWorkspace
     return BenchWorkspace(data_dir, ref.id, anchor, rows, seconds)
 
 
-def generate(warehouse, workspace, anchor: date, *, rows: int, customers: int) -> dict[str, float]:
-    """Fill every canonical table for ``workspace`` in SQL, then roll up as an ingest would."""
+def generate(
+    warehouse,
+    workspace,
+    anchor: date,
+    *,
+    rows: int,
+    customers: int,
+    subscriptions: int = 70_000,
+    deals: int = 30_000,
+) -> dict[str, float]:
+    """Fill every canonical table for ``workspace`` in SQL, then roll up as an ingest would.
+
+    ``subscriptions`` first subscriptions (plus 3/7 as many second ones) and ``deals`` deals: the
+    defaults suit millions of payments; a small workspace (bench/tenants.py) asks for fewer.
+    """
     from data import rollups
     from data.ingest import bump_data_version
 
@@ -209,8 +222,8 @@ def generate(warehouse, workspace, anchor: date, *, rows: int, customers: int) -
         """)  # fmt: skip
         timings["payments"] = time.perf_counter() - t
         t = time.perf_counter()
-        _generate_subscriptions(cur, ws, t0, span_s, C)
-        _generate_marketing(cur, ws, first, anchor)
+        _generate_subscriptions(cur, ws, t0, span_s, C, subscriptions)
+        _generate_marketing(cur, ws, first, anchor, deals)
         timings["other_tables"] = time.perf_counter() - t
         cur.execute("DROP TABLE bench_pay")
         cur.execute("DROP TABLE bench_customers")
@@ -226,18 +239,18 @@ def generate(warehouse, workspace, anchor: date, *, rows: int, customers: int) -
     return timings
 
 
-def _generate_subscriptions(cur, ws: int, t0: str, span_s: int, C: int) -> None:
-    """~100k subscription rows: 70k first subscriptions (45% end), 30k second ones
+def _generate_subscriptions(cur, ws: int, t0: str, span_s: int, C: int, n: int = 70_000) -> None:
+    """~100k subscription rows (``n`` = 70k): 70k first subscriptions (45% end), 30k second ones
     (upgrades/downgrades that replace the first, add-ons that overlap it, reactivations)."""
     plans = _sql_list(PLANS)
     price = "map_from_entries([" + ", ".join(f"('{p}', {v})" for p, v in PLANS.items()) + "])"
     cur.execute(f"""
         CREATE TEMP TABLE bench_subs AS
         WITH base AS (
-            SELECT s, CAST(s * {C} / 70000 AS BIGINT) AS c, {_u("s", "'st'")} AS u1, {_u("s", "'en'")} AS u2,
+            SELECT s, CAST(s * {C} / {n} AS BIGINT) AS c, {_u("s", "'st'")} AS u1, {_u("s", "'en'")} AS u2,
                    list_element({plans}, CAST(1 + hash(s, 'pl') % 4 AS INTEGER)) AS plan,
                    CASE WHEN {_u("s", "'iv'")} < 0.8 THEN 'month' ELSE 'year' END AS iv
-            FROM range(70000) r(s)
+            FROM range({n}) r(s)
         )
         SELECT s, 'cus_' || c AS customer, plan, iv,
                {t0} + to_seconds(CAST((c / {C}.0 + u1 * (1 - c / {C}.0) * 0.3) * {span_s} AS BIGINT)) AS start_at,
@@ -278,7 +291,7 @@ def _generate_subscriptions(cur, ws: int, t0: str, span_s: int, C: int) -> None:
     cur.execute("DROP TABLE bench_subs")
 
 
-def _generate_marketing(cur, ws: int, first: date, anchor: date) -> None:
+def _generate_marketing(cur, ws: int, first: date, anchor: date, deals: int = 30_000) -> None:
     """ad_daily (45 campaigns x day), web_daily (day x 30 source/medium), deals, email campaigns."""
     days = (anchor - first).days + 1
     d0 = f"DATE '{first.isoformat()}'"
@@ -338,7 +351,7 @@ def _generate_marketing(cur, ws: int, first: date, anchor: date) -> None:
                    round(500 + 20000 * pow({_u("i", "'am'")}, 2), 2) AS amount,
                    {_u("i", "'cl'")} < 0.75 AS closed0,
                    {_u("i", "'wo'")} < 0.2 + 0.3 * {_u("i", "'am'")} AS won
-            FROM range(30000) r(i)
+            FROM range({deals}) r(i)
         ), LATERAL (SELECT closed0 AND created < now()::TIMESTAMP - INTERVAL 90 DAY AS closed)
     """)  # fmt: skip
     cur.execute(f"""
@@ -663,29 +676,29 @@ def _short(output: str) -> str:
     return names[0] + (f" +{len(names) - 1} more" if len(names) > 1 else "")
 
 
-def measure_callbacks(app, anchor: date, pages: tuple[str, ...], *, warm_repeats: int = 5) -> list[dict]:
-    """Every page-load callback of each page over HTTP, cold (query cache emptied) and warm."""
-    from urllib.parse import urlencode
-
-    from dashboard.queries import cache_for
-    from dashboard.services import EXTENSION_KEY
-
-    services = app.server.extensions[EXTENSION_KEY]
-    cache = cache_for(services)
-    client = app.server.test_client()
-    page = client.get("/login").get_data(as_text=True)
+def logged_in_client(app, login: tuple[str, str] = (OWNER, PASSWORD)):
+    """A Flask test client logged in as ``login`` (email, password), Dash's page router registered."""
     import re
 
+    client = app.server.test_client()
+    page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"email": OWNER, "password": PASSWORD, "csrf_token": token})
+    client.post("/login", data={"email": login[0], "password": login[1], "csrf_token": token})
     client.get("/")  # the first request registers Dash's page router
+    return client
+
+
+def page_load_calls(client, app, anchor: date, pages: tuple[str, ...]):
+    """(page, scenario, callback output, payload) of every page-load callback of each page, in
+    the four states measured (see the module docstring)."""
+    from urllib.parse import urlencode
+
     cases = [
         Scenario("90d", anchor - timedelta(days=89), anchor, "day", "previous_period", False),
         Scenario("90d", anchor - timedelta(days=89), anchor, "week", "previous_period", True),
         Scenario("1y", anchor - timedelta(days=364), anchor, "month", "previous_period", False),
         Scenario("1y", anchor - timedelta(days=364), anchor, "week", "previous_year", True),
     ]
-    rows: list[dict] = []
     for name in pages:
         for sc in cases:
             query = {"range": "custom", "from": sc.start.isoformat(), "to": sc.end.isoformat(),
@@ -693,19 +706,45 @@ def measure_callbacks(app, anchor: date, pages: tuple[str, ...], *, warm_repeats
             if sc.filtered:
                 query |= PAGE_FILTERS[name]
             for output, payload in page_load_requests(client, app, PAGE_PATHS[name], "?" + urlencode(query)):
-                cache.clear()
+                yield name, sc, output, payload
 
-                def post(payload=payload, output=output):
-                    response = client.post("/_dash-update-component", json=payload)
-                    if response.status_code not in (200, 204):
-                        raise RuntimeError(
-                            f"{output}: HTTP {response.status_code} {response.get_data(as_text=True)[:300]}"
-                        )
 
-                cold = _timed(post)
-                warm = statistics.median(_timed(post) for _ in range(warm_repeats))
-                rows.append({"kind": "callback", "page": name, "scenario": sc.label, "what": _short(output),
-                             "cold_ms": round(cold, 2), "warm_ms": round(warm, 3), "status": _mark(cold, warm)})  # fmt: skip
+def post_callback(client, output: str, payload: dict):
+    """POST one callback; its response (raises on an HTTP error)."""
+    response = client.post("/_dash-update-component", json=payload)
+    if response.status_code not in (200, 204):
+        raise RuntimeError(f"{output}: HTTP {response.status_code} {response.get_data(as_text=True)[:300]}")
+    return response
+
+
+def measure_callbacks(
+    app,
+    anchor: date,
+    pages: tuple[str, ...],
+    *,
+    warm_repeats: int = 5,
+    login: tuple[str, str] = (OWNER, PASSWORD),
+) -> list[dict]:
+    """Every page-load callback of each page over HTTP, cold (query cache emptied) and warm.
+
+    ``login`` (email, password) picks the user, and so the workspace, the pages are shown for.
+    """
+    from dashboard.queries import cache_for
+    from dashboard.services import EXTENSION_KEY
+
+    cache = cache_for(app.server.extensions[EXTENSION_KEY])
+    client = logged_in_client(app, login)
+    rows: list[dict] = []
+    for name, sc, output, payload in page_load_calls(client, app, anchor, pages):
+        cache.clear()
+
+        def post(payload=payload, output=output):
+            post_callback(client, output, payload)
+
+        cold = _timed(post)
+        warm = statistics.median(_timed(post) for _ in range(warm_repeats))
+        rows.append({"kind": "callback", "page": name, "scenario": sc.label, "what": _short(output),
+                     "cold_ms": round(cold, 2), "warm_ms": round(warm, 3), "status": _mark(cold, warm)})  # fmt: skip
     return rows
 
 

@@ -18,7 +18,9 @@
    server RSS.
 4. With ``--peer-rows N``: Apache Superset side by side (bench/peer.py; ``make bench-peer`` makes
    its virtualenv): the same two questions through its chart-data API and Pulseboard's callbacks.
-5. Forecasts (bench/forecast.py): Prophet's overhead, ``auto`` with its backtest, 20 metrics,
+5. With ``--tenants N``: N workspaces of 10,000 payments in one warehouse (bench/tenants.py): a
+   tenant's callbacks there against the same data alone, and while another workspace imports.
+6. Forecasts (bench/forecast.py): Prophet's overhead, ``auto`` with its backtest, 20 metrics,
    accuracy on M3 monthly (``--forecast-m3 N`` series; 0 = all 1428, -1 = skip).
 """
 
@@ -71,6 +73,12 @@ def main() -> None:
         type=int,
         default=0,
         help="also run bench/peer.py (Apache Superset side by side; its venv comes from `make bench-peer`)",
+    )
+    parser.add_argument(
+        "--tenants",
+        type=int,
+        default=0,
+        help="also run bench/tenants.py: this many workspaces of 10,000 payments in one warehouse",
     )
     parser.add_argument(
         "--forecast-m3",
@@ -156,6 +164,10 @@ def main() -> None:
         from bench import peer
 
         results["peer"] = peer.run(args.peer_rows)
+    if args.tenants:  # many workspaces in one warehouse (issue 15): see bench/tenants.py
+        from bench import tenants
+
+        results["tenants"] = tenants.run(args.tenants, 10_000)
     if not args.no_forecast:
         from bench import forecast  # forecast speed and accuracy (issue 11): see bench/forecast.py
 
