@@ -591,10 +591,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from app import create_app
     from dashboard import jobs
     from dashboard.ops.logs import configure_logging
+    from dashboard.ops.memory import limit_heap_fragmentation
     from dashboard.ops.shutdown import GracefulShutdown, exit_now, settle
 
     settings = _services(ctx).settings
     configure_logging(settings)
+    limit_heap_fragmentation()
     host = host or settings.host
     port = port or settings.port
     from dashboard.jobqueue.registry import QueueMisconfigured

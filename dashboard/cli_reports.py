@@ -472,8 +472,10 @@ def worker(ctx: click.Context, interval: float, once: bool, concurrency: int | N
         click.echo(f"{len(outcomes)} report run(s) handled")
         return
     from dashboard.ops.logs import configure_logging
+    from dashboard.ops.memory import limit_heap_fragmentation
 
     configure_logging(services.settings)
+    limit_heap_fragmentation()
     if services.settings.job_queue == "celery":
         from dashboard.jobqueue.registry import QueueMisconfigured, check_settings
         from dashboard.jobqueue.worker import start_worker

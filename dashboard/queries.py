@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 MEMORY_BYTES = 256 * 1024 * 1024
 #: Answers larger than this are not written to the shared (file/Redis) cache.
 SHARED_MAX_BYTES = 2 * 1024 * 1024
+#: Shared-cache writes waiting for the background writer, at most; beyond, the oldest is dropped.
+PENDING_MAX = 512
 
 #: how long a caller waits for another's identical computation before running it itself
 INFLIGHT_WAIT_SECONDS = 60.0
@@ -103,6 +105,35 @@ class MemoryLRU:
         return len(self._items)
 
 
+#: frames of fewer rows are copied into buffers of their own size before they are kept
+#: (compact_frames)
+COMPACT_ROWS = 16_384
+
+
+def compact_frames(value: Any) -> Any:
+    """``value`` with each small polars frame in it copied into buffers of its exact size.
+
+    A frame straight from DuckDB (``.pl()``) keeps DuckDB's Arrow buffers, allocated for a whole
+    vector (2,048 values) per column: a one-row KPI answer holds ~50 KB while its
+    ``estimated_size`` says ~40 bytes. Kept as they came, tens of thousands of small answers
+    grew a server under load past 3 GB with the LRU believing it held 20 MB. The copy costs
+    ~3 ms for 8,000 rows; a larger frame's slack is small beside its size and it is kept as is.
+    Plain dicts, lists and tuples are copied around their compacted frames; nothing else changes.
+    """
+    if isinstance(value, pl.DataFrame):
+        if value.height >= COMPACT_ROWS or value.width == 0:
+            return value
+        return value.select(pl.all().gather(pl.int_range(pl.len())))
+    # Exact types only: a subclass (a named tuple, an OrderedDict) keeps its type, uncopied.
+    if type(value) is dict:
+        return {k: compact_frames(v) for k, v in value.items()}
+    if type(value) is list:
+        return [compact_frames(v) for v in value]
+    if type(value) is tuple:
+        return tuple(compact_frames(v) for v in value)
+    return value
+
+
 def approximate_size(value: Any) -> int:
     """Bytes a cached value holds, roughly (polars frames by their buffers)."""
     if isinstance(value, pl.DataFrame):
@@ -141,6 +172,8 @@ class LayeredCache(BaseCache):
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._last_set = 0.0  # monotonic time of the latest set (the writer waits for a pause)
+        #: shared writes given up because the queue was full (see PENDING_MAX)
+        self.dropped_writes = 0
 
     def get(self, key: str) -> Any:
         """Memory first, then the shared cache."""
@@ -154,6 +187,7 @@ class LayeredCache(BaseCache):
 
     def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
         """Store in memory now and in the shared cache soon (large answers in memory only)."""
+        value = compact_frames(value)
         self.memory.set(key, value)
         self._last_set = time.monotonic()
         size = approximate_size(value)
@@ -162,6 +196,12 @@ class LayeredCache(BaseCache):
             # background work and disk; another process recomputes such answers instead.
             return True
         with self._pending_lock:
+            if len(self._pending) >= PENDING_MAX:
+                # The writer fell behind (a file cache at its threshold prunes on every write):
+                # the oldest shared copy is dropped, not kept waiting in this process's memory.
+                # Under load the queue grew without end (2,800 answers in 40 s) and held them all.
+                self._pending.popleft()
+                self.dropped_writes += 1
             self._pending.append((key, value, timeout))
             if self._writer is None or not self._writer.is_alive():
                 # (started again if something stopped it: dash's test server ends its threads)
@@ -207,6 +247,7 @@ class LayeredCache(BaseCache):
 
     def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
         """Store only when the shared cache has no entry yet."""
+        value = compact_frames(value)
         added = bool(self.shared.add(key, value, timeout=timeout))
         if added:
             self.memory.set(key, value)

@@ -41,6 +41,13 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "pulseboard-web"
 
 
+def post_worker_init(worker):
+    """A worker process is ready: the allocator tuned as ``pulseboard serve`` tunes it."""
+    from dashboard.ops.memory import limit_heap_fragmentation
+
+    limit_heap_fragmentation()
+
+
 def worker_int(worker):
     """SIGINT/SIGQUIT to a worker: refuse new jobs (its readiness turns 503)."""
     _close_jobs()

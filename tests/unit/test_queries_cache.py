@@ -337,3 +337,48 @@ def test_qc012_answers_cached_by_another_release_are_not_served(workspace, monke
     assert queries._code_fingerprint() == release  # the same code: the same keys in every process
     monkeypatch.setattr(queries, "CODE_VERSION", "another-release")
     assert queries.cache_key(workspace, 3, "view:cohorts", {"s": "2026-11-03"}) != key
+
+
+def test_qc020_small_frames_are_kept_in_buffers_of_their_own_size():
+    """A frame from DuckDB holds whole-vector buffers; the cache keeps an exact copy instead."""
+    import duckdb
+
+    from dashboard.queries import compact_frames
+
+    con = duckdb.connect()
+    frame = con.execute("SELECT 42::BIGINT AS n, 1.5::DOUBLE AS x, 'a' AS s, DATE '2026-01-02' AS d").pl()
+    nested = {"kpi": frame, "rows": [frame, (frame, 3)], "text": "kept"}
+    out = compact_frames(nested)
+    assert out["kpi"].equals(frame) and out["kpi"].schema == frame.schema
+    assert out["rows"][0].equals(frame) and out["rows"][1][1] == 3 and out["text"] == "kept"
+    assert out["kpi"] is not frame  # a copy...
+    # ...whose buffers are new: writing through numpy's view of the copy leaves the original
+    assert out["kpi"]["n"].to_numpy().ctypes.data != frame["n"].to_numpy().ctypes.data
+    big = pl.DataFrame({"x": list(range(queries.COMPACT_ROWS))})
+    assert compact_frames(big) is big  # large frames keep their buffers (little slack)
+    empty = pl.DataFrame()
+    assert compact_frames(empty) is empty
+
+
+def test_qc021_shared_writes_waiting_are_bounded(tmp_path, monkeypatch):
+    """A writer that falls behind drops the oldest shared copies, not the process's memory."""
+    monkeypatch.setattr(queries, "PENDING_MAX", 5)
+    cache = LayeredCache(FileSystemCache(str(tmp_path / "q")))
+    with cache._writing:  # the writer is busy (as with a file cache pruning on every write)
+        for i in range(12):
+            cache.set(f"k{i}", {"v": i})
+        with cache._pending_lock:
+            waiting = [key for key, _value, _timeout in cache._pending]
+    assert waiting == [f"k{i}" for i in range(7, 12)]
+    assert cache.dropped_writes == 7
+    assert all(cache.get(f"k{i}") == {"v": i} for i in range(12))  # memory has every answer
+    assert cache.flush()
+
+
+def test_qc022_the_allocator_is_tuned_on_glibc():
+    import platform
+
+    from dashboard.ops.memory import limit_heap_fragmentation
+
+    tuned = limit_heap_fragmentation()
+    assert tuned is (platform.libc_ver()[0] == "glibc")

@@ -1,0 +1,48 @@
+"""Keep a long-running process's memory flat: glibc's allocator tuned for many threads.
+
+Measured (``bench.load`` and an in-process replay, 6 clients asking for new date ranges): a
+server's RSS grew without end, 534 MB -> 3.1 GB in three minutes at 1M payments, while the
+query cache held ~180 MB and Python's own allocations were ~20 MB. The growth was glibc's
+heaps: after a large block (a DuckDB result, an Arrow buffer, a JSON response) is freed,
+glibc raises its mmap threshold (up to 32 MB), so later large blocks come from the per-thread
+heaps instead, and the heaps fragment around the small long-lived blocks between them. A fixed
+threshold keeps large blocks in their own mappings, returned to the system when freed: the same
+replay stayed at ~720 MB instead of 1.3 GB, for the same work.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+
+logger = logging.getLogger(__name__)
+
+#: mallopt parameter numbers (glibc's malloc.h)
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+#: blocks of at least this many bytes get a mapping of their own (glibc's starting default;
+#: setting it also turns off the dynamic raise that caused the growth)
+MMAP_THRESHOLD_BYTES = 128 * 1024
+#: free memory at the top of a heap beyond this is returned to the system
+TRIM_THRESHOLD_BYTES = 4 * 1024 * 1024
+
+
+def limit_heap_fragmentation() -> bool:
+    """Fix glibc's mmap and trim thresholds for this process; False where libc is not glibc.
+
+    Call once at the start of a long-running process (``serve``, ``worker``, a gunicorn
+    worker); short CLI commands do not need it.
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError, TypeError):  # musl, macOS: no mallopt, nothing to tune
+        return False
+    ok = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(
+        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
+    )
+    if not ok:
+        logger.warning("could not set the allocator's thresholds; memory may grow under load")
+    return ok
