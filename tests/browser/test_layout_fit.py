@@ -123,6 +123,8 @@ def test_fit003_forecasts_reports_and_settings_fit_their_cards(dash_duo, demo_ap
     dash_duo.start_server(demo_app, navigate=False)
     dash_duo.driver.set_window_size(*size)
     login(dash_duo)
+    # the login's redirect to "/" lands first: a page opened before it would be replaced by it
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Overview", timeout=30)
     checked = 0
     for path in CARD_PAGES:
         _fill(dash_duo, path)
