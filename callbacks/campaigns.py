@@ -17,7 +17,7 @@ from callbacks.common import Scope
 from components import ids
 from components.analytics import empty_state, graph, kpi_row
 from components.figures import bar_figure, funnel_figure, mark_unfinished, spend_roas_figure
-from components.formatting import format_date, grid_formatter
+from components.formatting import format_date_range, grid_formatter
 from components.grids import data_grid, paged_grid
 from components.sources import SOURCE_LABELS
 from data import analytics as A
@@ -309,7 +309,7 @@ def drill_day(scope: Scope, filters: dict, value: str):
     day = date.fromisoformat(value[:10])
     start = max(period_start(day, f.grain), f.start)
     end = min(A.period_bounds(start, date(start.year + 1, 12, 31), f.grain)[0][2], f.end)
-    return f"Ad rows {format_date(start)} – {format_date(end)}", _ad_rows(scope, start, end, filters)
+    return f"Ad rows {format_date_range(start, end)}", _ad_rows(scope, start, end, filters)
 
 
 def options(scope: Scope) -> dict[str, list[str]]:

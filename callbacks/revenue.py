@@ -17,7 +17,7 @@ from components import ids
 from components.analytics import empty_state, graph, kpi_row
 from components.figures import bar_figure, cohort_heatmap, mark_unfinished, movements_figure, trend_figure
 from components.forecast import forecast_switch
-from components.formatting import format_date
+from components.formatting import format_date, format_date_range
 from components.grids import paged_grid
 from dashboard.filters import COMPARES, today_in
 from data import analytics as A
@@ -240,7 +240,7 @@ def drill_period(scope: Scope, filters: dict, value: str):
         {"s": start, "e": end, "w": filters},
         lambda s: A.revenue_rows(s, start, end, where=filters),
     )
-    return f"Revenue rows {format_date(start)} – {format_date(end)}", frame
+    return f"Revenue rows {format_date_range(start, end)}", frame
 
 
 def drill_movement(scope: Scope, filters: dict, value: str):

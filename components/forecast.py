@@ -13,7 +13,7 @@ from dash import dcc, html
 from components import ids
 from components.analytics import GRAPH_CONFIG
 from components.figures import PALETTE, TEMPLATE, tick_format
-from components.formatting import format_value, hover_texts
+from components.formatting import format_date, format_value, hover_texts
 
 BAND_FILL = "rgba(67,97,238,0.18)"
 FORECAST_COLOR = "#3a0ca3"
@@ -185,7 +185,7 @@ def summary(payload: dict) -> html.Div:
         p = payload["partial"]
         lines.append(
             html.Div(
-                f"The period starting {p['period']} is unfinished ({format_value(p['value'], unit, currency)} "
+                f"The period starting {format_date(p['period'])} is unfinished ({format_value(p['value'], unit, currency)} "
                 "so far): it is shown, not used to fit.",
                 className="small text-body-secondary mt-1",
             )
@@ -264,7 +264,7 @@ def anomalies_list(payload: dict) -> html.Div:
     unit, currency = payload["unit"], payload["currency"]
     items = [
         html.Li(
-            f"{a['date']}: {format_value(a['actual'], unit, currency)} "
+            f"{format_date(a['date'])}: {format_value(a['actual'], unit, currency)} "
             f"({'above' if a['score'] > 0 else 'below'} the expected {format_value(a['expected'], unit, currency)})",
             className="small",
         )

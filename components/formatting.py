@@ -202,6 +202,37 @@ def delta(value: float | None, compare: float | None, unit: str = "currency") ->
     return (float(value) - float(compare)) / abs(float(compare))
 
 
+def is_flat(change: float | None) -> bool:
+    """Whether a change (a fraction, or points as a fraction) reads as zero at one decimal: ``0.0%``.
+
+    A flat change is said without a sign, an arrow or a colour: "−0.0 pp" in red would claim a
+    fall that the number itself denies. Missing changes are flat too.
+    """
+    return _missing(change) or round(float(change) * 100, 1) == 0
+
+
+def change_tone(change: float | None, up_is_good: bool) -> bool | None:
+    """True when a change is good news, False when bad, None when flat or missing (neutral colour)."""
+    if is_flat(change):
+        return None
+    return (float(change) > 0) == up_is_good
+
+
+def format_change(change: float | None, unit: str = "currency") -> str:
+    """A change as text: ``+12.3%``; for a ratio (``unit`` ``ratio``) in points, ``−6.8 pp``.
+
+    ``change`` is a fraction (0.123 = +12.3%, or 0.068 = 6.8 points). One that rounds to zero
+    reads ``0.0%`` / ``0.0 pp``, never ``−0.0 pp``; the minus sign is U+2212.
+    """
+    if _missing(change):
+        return MISSING
+    suffix = " pp" if unit in ("ratio", "points") else "%"
+    if is_flat(change):
+        return f"0.0{suffix}"
+    sign = "+" if change > 0 else MINUS
+    return f"{sign}{abs(change) * 100:.1f}{suffix}"
+
+
 def format_delta(
     value: float | None, compare: float | None, unit: str = "currency"
 ) -> tuple[str, float | None]:
@@ -209,9 +240,7 @@ def format_delta(
     change = delta(value, compare, unit)
     if change is None:
         return MISSING, None
-    plus = "+" if round(change * 100, 1) > 0 else ""
-    sign = MINUS if round(change * 100, 1) < 0 else plus
-    return f"{sign}{abs(change) * 100:.1f}{' pp' if unit == 'ratio' else '%'}", change
+    return format_change(change, unit), change
 
 
 # -- dates ----------------------------------------------------------------------------------------
@@ -234,6 +263,39 @@ def format_date(day: date | datetime | str | None) -> str:
         except ValueError:  # not a date ("Range", a label): shown as it is
             return day
     return f"{day.day} {day:%b %Y}"
+
+
+def format_date_range(start: date | str | None, end: date | str | None) -> str:
+    """A date range as a person reads it, saying a month or year once when both ends share it.
+
+    ``3 Nov – 2 Dec 2026``, ``1 – 30 Nov 2026``, ``28 Dec 2025 – 3 Jan 2026``; one day reads
+    ``3 Nov 2026``. An en dash with spaces between the ends; ISO strings (and timestamps, of
+    which the day counts) are accepted; a missing end reads ``—``.
+    """
+    first, last = _as_date(start), _as_date(end)
+    if first is None or last is None:
+        return f"{format_date(start)} – {format_date(end)}" if first or last else MISSING
+    if first == last:
+        return format_date(first)
+    if first.year != last.year:
+        return f"{format_date(first)} – {format_date(last)}"
+    if first.month != last.month:
+        return f"{first.day} {first:%b} – {format_date(last)}"
+    return f"{first.day} – {format_date(last)}"
+
+
+def _as_date(day: date | datetime | str | None) -> date | None:
+    """``day`` as a date (the day of a timestamp, the date of an ISO string); None if it is none."""
+    if isinstance(day, datetime):
+        return day.date()
+    if isinstance(day, date):
+        return day
+    if isinstance(day, str) and day:
+        try:
+            return date.fromisoformat(day[:10])
+        except ValueError:
+            return None
+    return None
 
 
 def format_month(month: date | str | None) -> str:

@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from components import ids
 from components.figures import PALETTE, TEMPLATE, empty_figure
-from components.formatting import format_value
+from components.formatting import column_label, format_date, format_value
 
 #: how many insights the overview shows (the issue's "three most important things")
 PANEL_SIZE = 3
@@ -346,8 +346,8 @@ def forecast_accuracy_view(scored: pl.DataFrame, weekly: pl.DataFrame) -> html.D
         html.Tr(
             [
                 html.Td(f"#{r['run_id']}"),
-                html.Td(f"{r['created_at']:%Y-%m-%d}"),
-                html.Td(f"{r['metric']} ({r['grain']})"),
+                html.Td(format_date(r["created_at"]), className="text-nowrap"),
+                html.Td(f"{column_label(r['metric'])} (by {r['grain']})"),
                 html.Td(r["model"] or "—"),
                 html.Td(f"{r['periods']:,}", className="text-end"),
                 html.Td(f"{r['smape']:.1f}%", className="text-end"),

@@ -13,7 +13,7 @@ from plotly.io.json import to_json_plotly
 
 from components import ids
 from components.figures import sparkline_figure
-from components.formatting import format_delta, format_value
+from components.formatting import change_tone, format_delta, format_value, is_flat
 
 GRAPH_CONFIG = {"displayModeBar": False, "staticPlot": True}
 
@@ -63,8 +63,8 @@ def kpi_card(
     card_id = ids.kpi_card(metric)
     delta_text, change = format_delta(value, compare_value, unit)
     # a change that reads "0.0%" / "0.0 pp" is flat: no arrow, no colour (never "▲ 0.0 pp")
-    flat = change is None or round(change * 100, 1) == 0
-    good = None if flat else (change > 0) == up_is_good
+    flat = is_flat(change)
+    good = change_tone(change, up_is_good)
     badge_class = {True: "pb-delta-good", False: "pb-delta-bad", None: "pb-delta-flat"}[good]
     arrow = "" if flat else ("▲ " if change > 0 else "▼ ")
     compare_line = (

@@ -109,7 +109,8 @@ def _goal_item(row: dict, can_edit: bool) -> dbc.ListGroupItem:
                 [
                     html.Div(
                         [
-                            html.Strong(row["label"], className="me-2 text-nowrap"),
+                            # may wrap: "Monthly revenue per customer" ran under the badge on a phone
+                            html.Strong(row["label"], className="me-2"),
                             html.Span(
                                 f"{PERIOD_LABELS.get(row['period'], row['period'])} · "
                                 f"{period_label(row['period'], row['period_start'])}",

@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from components.formatting import format_date_range
+
 PRESETS = {
     "last_7_days": "Last 7 days",
     "last_30_days": "Last 30 days",
@@ -130,13 +132,10 @@ class FilterState:
     def label(self) -> str:
         """Human description of the range, e.g. ``Last 30 days · 3 Nov – 2 Dec 2026``.
 
-        Days without a leading zero, as every date on the pages (``format_date``); the start
-        keeps its year when it differs from the end's.
+        The pages' one range format (:func:`components.formatting.format_date_range`): days
+        without a leading zero, a month or year said once when both ends share it.
         """
-        start = f"{self.start.day} {self.start:%b}" + (
-            f" {self.start.year}" if self.start.year != self.end.year else ""
-        )
-        span = f"{start} – {self.end.day} {self.end:%b %Y}"
+        span = format_date_range(self.start, self.end)
         return f"{PRESETS[self.range]} · {span}" if self.range != "custom" else span
 
 

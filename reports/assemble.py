@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from components.formatting import format_delta, format_value
+from components.formatting import change_tone, format_change, format_datetime, format_delta, format_value
 from data.metrics import NONE_LABEL, comparison_range, get_metric, query_metrics
 from data.warehouse import ScopedWarehouse, WorkspaceRef
 from reports.definition import SECTIONS, ReportSpec
@@ -71,19 +71,13 @@ class Kpi:
 
     @property
     def change_text(self) -> str:
-        """``+12.3%``; for a ratio, the change in percentage points (``+1.2 pp``)."""
-        if self.unit == "ratio":
-            change = self.change
-            return "—" if change is None else f"{change * 100:+.1f} pp"
-        return format_delta(self.value, self.compare_value)[0]
+        """``+12.3%``; for a ratio, the change in percentage points (``+1.2 pp``); never ``−0.0 pp``."""
+        return format_change(self.change, "ratio" if self.unit == "ratio" else "percent")
 
     @property
     def good(self) -> bool | None:
-        """True when the change is good news (up for up-is-good metrics), None when flat/unknown."""
-        change = self.change
-        if change is None or abs(change) < 1e-12:
-            return None
-        return (change > 0) == self.up_is_good
+        """True when the change is good news (up for up-is-good metrics), None when it reads as zero."""
+        return change_tone(self.change, self.up_is_good)
 
 
 @dataclass(frozen=True)
@@ -164,8 +158,8 @@ class ReportData:
 
     @property
     def generated_text(self) -> str:
-        """``2026-11-02 08:00 Europe/Berlin``: when, and in which time zone."""
-        return f"{self.generated_at:%Y-%m-%d %H:%M} {self.workspace.timezone}"
+        """``2 Nov 2026, 08:00 Europe/Berlin``: when (as the pages write it), and in which time zone."""
+        return f"{format_datetime(self.generated_at, self.workspace.timezone)} {self.workspace.timezone}"
 
     @property
     def kpis(self) -> list[Kpi]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from components.formatting import format_date
 from dashboard.forecast import engine as forecast_engine
 from dashboard.forecast.projection import project_total
 from dashboard.forecast.series import ForecastError, prepare
@@ -112,6 +113,7 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
             horizon=horizon,
             interval=FORECAST_INTERVAL,
             candidates=QUICK_MODELS,
+            non_negative=not metric.can_be_negative,
         )
     except ForecastError as exc:
         return SectionData("forecast", title, empty_message=f"No forecast: {exc}")
@@ -158,7 +160,7 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
             Column("lower", "Low", "currency"),
             Column("upper", "High", "currency"),
         ),
-        [(r[0].isoformat(), r[1], r[2], r[3]) for r in rows],
+        [(format_date(r[0]), r[1], r[2], r[3]) for r in rows],
     )
     return SectionData("forecast", title, kpis=kpis, trend=trend if rows else None, tables=[table])
 

@@ -32,7 +32,7 @@ from reportlab.platypus import (
     Table,
 )
 
-from components.formatting import currency_symbol, format_value
+from components.formatting import currency_symbol, format_change, format_value
 from reports.assemble import Kpi, ReportData, SectionData, Trend
 from reports.assemble import Table as DataTable
 
@@ -270,7 +270,7 @@ def _data_table(table: DataTable, data: ReportData, styles, width: float) -> Tab
             if column.unit == "text":
                 cells.append(str(value))
             elif column.unit == "change":
-                cells.append("—" if value is None else f"{value * 100:+.1f}%")
+                cells.append(format_change(value))
             else:
                 cells.append(format_value(value, column.unit, currency))
         body.append(cells)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from components.formatting import format_date, format_date_range
+
 #: period name -> label shown on covers, forms and in ``--help``
 PERIODS = {
     "yesterday": "Yesterday",
@@ -64,14 +66,14 @@ def check_compare(compare: str | None) -> str | None:
 
 
 def period_label(start: date, end: date) -> str:
-    """``1 – 31 Oct 2026``, ``28 Sep – 4 Oct 2026`` or ``Tue 3 Nov 2026`` for one day."""
+    """``1 – 31 Oct 2026``, ``28 Sep – 4 Oct 2026`` or ``Tue 3 Nov 2026`` for one day.
+
+    The pages' :func:`~components.formatting.format_date_range`; a one-day report names its
+    weekday too (a "yesterday" report is read as "Tuesday's").
+    """
     if start == end:
-        return f"{start:%a} {start.day} {start:%b %Y}"
-    if start.year != end.year:
-        return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
-    if start.month != end.month:
-        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
-    return f"{start.day} – {end.day} {end:%b %Y}"
+        return f"{start:%a} {format_date(start)}"
+    return format_date_range(start, end)
 
 
 def trend_grain(start: date, end: date) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 import xlsxwriter
 
-from components.formatting import ZERO_DECIMAL_DISPLAY, currency_symbol
+from components.formatting import ZERO_DECIMAL_DISPLAY, currency_symbol, is_flat
 from data.warehouse import ScopedWarehouse
 from reports.assemble import Kpi, ReportData, SectionData
 from reports.cells import safe_text
@@ -179,11 +179,13 @@ def _kpi_row(ws, f: _Formats, row: int, kpi: Kpi, currency: str) -> None:
     _number(ws, row, 1, kpi.value, fmt)
     _number(ws, row, 2, kpi.compare_value, fmt)
     colour = "#15803D" if kpi.good else "#B91C1C" if kpi.good is False else None
+    # a change that reads as zero is stored as 0: Excel's negative section would show "-0.0 pp"
+    change = 0.0 if kpi.change is not None and is_flat(kpi.change) else kpi.change
     if kpi.unit == "ratio":  # a change of a ratio is shown in percentage points
-        change = None if kpi.change is None else kpi.change * 100
-        _number(ws, row, 3, change, f.num(number_format("points", currency), colour))
+        points = None if change is None else change * 100
+        _number(ws, row, 3, points, f.num(number_format("points", currency), colour))
     else:
-        _number(ws, row, 3, kpi.change, f.num(number_format("change", currency), colour))
+        _number(ws, row, 3, change, f.num(number_format("change", currency), colour))
 
 
 def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
@@ -233,6 +235,8 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
             for col, (column, value) in enumerate(zip(table.columns, values, strict=True)):
                 if column.unit == "text":
                     ws.write_string(row, col, safe_text(value))
+                elif column.unit == "change" and value is not None and is_flat(value):
+                    _number(ws, row, col, 0.0, f.num(number_format("change", currency)))
                 else:
                     _number(ws, row, col, value, f.num(number_format(column.unit, currency)))
     return title

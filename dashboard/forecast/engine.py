@@ -81,11 +81,15 @@ def forecast(
     origins: int = backtest.ORIGINS,
     candidates: tuple[str, ...] = MODELS,
     on_step: Callable[[int, int, str], None] | None = None,
+    non_negative: bool = False,
 ) -> ForecastResult:
     """Backtest, choose (``auto``) or use the asked model, and forecast ``horizon`` periods.
 
     ``candidates`` are the models ``auto`` compares (all five by default). An explicit model is
     backtested beside the naive baselines, so its accuracy can be put in words against them.
+    ``non_negative`` (a metric that cannot go below zero, :attr:`Metric.can_be_negative` False)
+    keeps the forecast and its band at zero or above whatever the history held: a range of
+    "−$120 to $300" for refunds is no range.
     ``on_step(done, total, what)`` reports progress (one step per model tested, one for the
     final fit); it may raise to cancel the forecast between two fits.
     """
@@ -139,6 +143,10 @@ def forecast(
     prediction = _final(chosen, fit, len(series.values), horizon, skipped)
     if chosen in scores:
         prediction = calibrated(prediction, scores[chosen], series.values, h, interval)
+    if non_negative:
+        prediction = Prediction(
+            *(np.maximum(a, 0.0) for a in (prediction.yhat, prediction.lower, prediction.upper))
+        )
     first_origin = min((o for s in scores.values() for o in s.forecasts), default=None)
     result = ForecastResult(
         requested=model,

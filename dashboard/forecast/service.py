@@ -172,6 +172,7 @@ def run_forecast(
                 country=workspace_country(services, ctx),
                 on_step=on_step,
                 candidates=request.candidates,
+                non_negative=not metric.can_be_negative,
             )
         except ForecastError as exc:
             ms = (time.perf_counter() - started) * 1000
@@ -233,7 +234,12 @@ def _payload(metric, ctx, request, result, series, rows, run_id, duration_ms) ->
             else None
         ),
         "anomalies": [
-            {"date": a.period.isoformat(), "expected": a.expected, "actual": a.actual, "score": a.score}
+            {
+                "date": a.period.isoformat(),
+                "expected": metric.floor(a.expected),
+                "actual": a.actual,
+                "score": a.score,
+            }
             for a in found
         ],
         "run_id": run_id,
@@ -276,7 +282,7 @@ def metric_anomalies(
     (negative: a dip). The unfinished current period is left out. Sorted by date, then by the
     size of the score. Raises ForecastError for a bad metric, grain or dimension.
     """
-    forecastable(metric)
+    floor = forecastable(metric).floor  # "expected about −$120" is no expectation for refunds
     if grain not in GRAINS:
         raise ForecastError(f"unknown grain {grain!r}; accepted: {', '.join(GRAINS)}")
     today = today_in(ctx.workspace.timezone)
@@ -299,7 +305,7 @@ def metric_anomalies(
                     "date": a.period.isoformat(),
                     "metric": metric,
                     "dimension": None if by is None else f"{by}={value}",
-                    "expected": a.expected,
+                    "expected": floor(a.expected),
                     "actual": a.actual,
                     "score": a.score,
                 }

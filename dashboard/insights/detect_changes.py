@@ -269,10 +269,13 @@ def _unusual(name, dims, series, first, history, band, exposure) -> Insight | No
     if np.mean(hist[np.isfinite(hist)] != 0) < 0.5:
         return None  # mostly-empty days (a small campaign, a rarely sold product): no daily norm
     expected, lower, upper = band(series, history)
-    if get_metric(name).unit == "count":
+    metric = get_metric(name)
+    if metric.unit == "count":
         # Counts are at least Poisson-noisy: 13 conversions where 6 are usual is not news.
         poisson = stats.BAND_WIDTH * np.sqrt(np.maximum(expected, 1.0))
         lower, upper = np.minimum(lower, expected - poisson), np.maximum(upper, expected + poisson)
+    # A metric that cannot go below zero has no "normal range from −$120": the band stops at 0.
+    expected, lower, upper = metric.floor(expected), metric.floor(lower), metric.floor(upper)
     tail = slice(history, len(series))
     outside = (series[tail] > upper[tail]) | (series[tail] < lower[tail])
     if not outside.any():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from components.formatting import format_value
+from components.formatting import format_change, format_date, format_date_range, format_delta, format_value
 from dashboard.insights.model import Insight
 from data.metrics import MetricError, get_metric
 
@@ -35,17 +35,17 @@ def fmt(metric: str, value: float | None, currency: str) -> str:
 
 
 def pct(value: float | None) -> str:
-    """A relative change as ``+12.3%`` (one decimal, sign always shown)."""
-    return "—" if value is None else f"{value:+.1f}%"
+    """A relative change in percent as ``+12.3%`` (``0.0%`` when it rounds to zero, U+2212 minus)."""
+    return format_change(None if value is None else value / 100)
 
 
 def change_text(metric: str, value: float | None, baseline: float | None) -> str:
-    """The change, as the catalogue shows it: percentage points for a rate, percent otherwise."""
-    if value is None or baseline is None:
-        return "—"
-    if describe(metric)[1] == "ratio":
-        return f"{(value - baseline) * 100:+.1f} pp"
-    return pct((value - baseline) / abs(baseline) * 100) if baseline else "—"
+    """The change, as the KPI cards show it: percentage points for a rate, percent otherwise.
+
+    The pages' one formatter writes it, so a rate that moved by 0.04 points reads "0.0 pp", never
+    "−0.0 pp", here too.
+    """
+    return format_delta(value, baseline, describe(metric)[1])[0]
 
 
 def _count(n: float | None, noun: str) -> str:
@@ -54,9 +54,10 @@ def _count(n: float | None, noun: str) -> str:
 
 
 def _period(start: date, end: date) -> str:
+    """``on 3 Nov 2026`` or ``in 3 Nov – 2 Dec 2026``, dates as every page writes them."""
     if start == end:
-        return f"on {start:%b} {start.day}, {start.year}"
-    return f"from {start:%b} {start.day} to {end:%b} {end.day}, {end.year}"
+        return f"on {format_date(start)}"
+    return f"in {format_date_range(start, end)}"
 
 
 def _dims(insight: Insight) -> str:
@@ -107,7 +108,7 @@ def offline(insight: Insight, currency: str) -> tuple[str, str]:
         grain = e.get("grain", "month")
         headline = f"{label}: {kind} {grain} on record"
         text = (
-            f"{label} was {v} in the {grain} {when}, the {kind} of the {e.get('periods_in_history')} "
+            f"{label} was {v} in the {grain} of {format_date_range(insight.period_from, insight.period_to)}, the {kind} of the {e.get('periods_in_history')} "
             f"{grain}s on record (the previous record was {b})."
         )
     elif t == "concentration":

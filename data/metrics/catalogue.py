@@ -10,10 +10,12 @@ each group, never averaged); MRR is a snapshot at the end of each period; derive
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import ibis
+import numpy as np
 import polars as pl
 
 from data.metrics import derived
@@ -62,6 +64,23 @@ class Metric:
     derive: Callable[..., pl.DataFrame] | None = None
     #: what a ``duration`` counts: "days" (sales cycle) or "months" (CAC payback)
     duration_in: str | None = None
+    #: whether its definition lets it go below zero (net revenue after refunds, net MRR churn
+    #: when upgrades outweigh losses); counts, money totals and rates cannot, so their normal
+    #: ranges, anomaly bands and forecast intervals stop at zero (:meth:`floor`)
+    can_be_negative: bool = False
+
+    def floor(self, value):
+        """``value`` kept at zero or above when the metric cannot go below zero, else as it is.
+
+        Takes a number or an array (numpy, or anything ``numpy.asarray`` takes, returned as a
+        numpy array); None and NaN stay missing. A band of "−$120 to $300" for refunds, which
+        cannot be negative, says "$0 to $300".
+        """
+        if value is None or self.can_be_negative:
+            return value
+        if isinstance(value, int | float):
+            return value if math.isnan(value) else max(value, 0.0)
+        return np.maximum(np.asarray(value, dtype=float), 0.0)
 
     @property
     def format(self) -> str:
@@ -157,6 +176,7 @@ _METRICS: list[Metric] = [
         {"gross": _col("gross"), "refunds": _col("refunds")},
         combine=pl.col("gross") - pl.col("refunds"),
         dimensions=PAYMENT_DIMS,
+        can_be_negative=True,  # a day's refunds of earlier payments can outweigh its sales
     ),
     Metric(
         "fees",
@@ -663,6 +683,7 @@ def _derived(
     dimensions: dict[str, str] | None = None,
     snapshot: bool = False,
     duration_in: str | None = None,
+    can_be_negative: bool = False,
 ) -> Metric:
     """A catalogue entry computed by ``derive`` (never additive: a sum of them means nothing)."""
     return Metric(
@@ -680,6 +701,7 @@ def _derived(
         snapshot=snapshot,
         derive=derive,
         duration_in=duration_in,
+        can_be_negative=can_be_negative,
     )
 
 
@@ -732,6 +754,7 @@ _DERIVED: list[Metric] = [
         "subscriptions",
         derived.subscription_kpi("net_mrr_churn"),
         dimensions=_SUBS,
+        can_be_negative=True,  # upgrades and reactivations can outweigh the MRR lost
     ),
     _derived(
         "nrr",
@@ -766,6 +789,7 @@ _DERIVED: list[Metric] = [
         "payments_daily",
         derived.revenue_per_customer_month,
         dimensions=PAYMENT_DIMS,
+        can_be_negative=True,  # net revenue can be negative
     ),
     _derived(
         "cac",
@@ -787,6 +811,7 @@ _DERIVED: list[Metric] = [
         "ad_daily",
         derived.cac_payback,
         duration_in="months",
+        can_be_negative=True,  # over a negative monthly revenue per customer
     ),
     _derived(
         "returning_customers",

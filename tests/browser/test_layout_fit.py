@@ -3,17 +3,25 @@
 The rule (tests/browser/fit.py, also used when looking at screenshots by hand): no grid cell,
 grid header or KPI card text is wider than its box (``scrollWidth > clientWidth``) and nothing
 inside a KPI card reaches outside it (goal bars used to spill onto the cards below). The folded
-KPI cards are opened first so they are checked too. No console errors either.
+KPI cards are opened first so they are checked too. No console errors either. The forecasts,
+reports and settings pages hold no grids but cards of their own: nothing in any card reaches
+outside it and no text in one is cut without a tooltip (``CARD_FIT_JS``).
 """
 
 from __future__ import annotations
 
 import pytest
 from dash.testing.wait import until
+from selenium.webdriver.support.ui import Select
+from sqlalchemy import select
 
 from components import ids
-from tests.browser.conftest import DESKTOP, PHONE, login
-from tests.browser.fit import FIT_CHECK_JS, SETTLED_JS
+from dashboard.accounts import get_workspace, workspace_context
+from dashboard.filters import today_in
+from dashboard.goals import set_goal
+from dashboard.models import User
+from tests.browser.conftest import DEMO_EMAIL, DESKTOP, PHONE, login
+from tests.browser.fit import CARD_FIT_JS, FIT_CHECK_JS, SETTLED_JS
 
 pytestmark = pytest.mark.browser
 
@@ -70,3 +78,62 @@ def test_fit002_the_more_row_is_remembered_per_page(dash_duo, demo_app):
     assert all(c.is_displayed() for c in dash_duo.driver.find_elements("css selector", ".pb-kpi"))
     _settle(dash_duo, "/campaigns")  # another page keeps its own choice
     assert dash_duo.driver.find_elements("css selector", ".pb-kpi-folded")
+
+
+#: the pages of test_fit003 and what fills each one's cards first
+CARD_PAGES = ("/forecasts", "/reports", "/settings")
+#: a long goal label: the goal list's title must wrap inside its card on a phone
+LONG_GOAL_METRIC = "revenue_per_customer_month"
+
+
+def _long_goal(services) -> None:
+    """A goal with a long metric label this month, so /settings lists one that must wrap."""
+    with services.db.session() as db:
+        user = db.execute(select(User).where(User.email == DEMO_EMAIL)).scalar_one()
+        ctx = workspace_context(db, user.id, get_workspace(db, "demo").id)
+    set_goal(services, ctx, LONG_GOAL_METRIC, "month", today_in(ctx.workspace.timezone), 25)
+
+
+def _fill(dash_duo, path: str) -> None:
+    """Open ``path`` and fill its cards as a user would: run a forecast, preview a report."""
+    dash_duo.driver.get(dash_duo.server.url + path)
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", path.strip("/").title(), timeout=30)
+    if path == "/forecasts":
+        until(lambda: dash_duo.find_element(f"#{ids.FORECAST_METRIC}").text.strip() == "Net revenue", 30)
+        Select(dash_duo.find_element(f"#{ids.FORECAST_GRAIN}")).select_by_value("week")
+        Select(dash_duo.find_element(f"#{ids.FORECAST_MODEL}")).select_by_value("theta")
+        dash_duo.find_element(f"#{ids.FORECAST_RUN}").click()
+        dash_duo.wait_for_contains_text(f"#{ids.FORECAST_STATUS}", "Done", timeout=180)
+        dash_duo.wait_for_element(f"#{ids.FORECAST_BACKTEST}-table", timeout=10)
+    elif path == "/reports":
+        button = dash_duo.wait_for_element(f"#{ids.REPORTS_PREVIEW_BUTTON}", timeout=30)
+        dash_duo.driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", button
+        )
+        dash_duo.wait_for_contains_text(f"#{ids.REPORTS_PREVIEW}", "Net revenue", timeout=60)
+    else:
+        dash_duo.wait_for_contains_text(f"#{ids.SETTINGS_GOALS}", "Monthly revenue per customer", timeout=30)
+        dash_duo.wait_for_contains_text(f"#{ids.SETTINGS_PEOPLE}", "Send invitation", timeout=30)
+    until(lambda: "Loading…" not in dash_duo.find_element("#_pages_content").text, timeout=30)
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_fit003_forecasts_reports_and_settings_fit_their_cards(dash_duo, demo_app, demo_services, size):
+    _long_goal(demo_services)
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*size)
+    login(dash_duo)
+    # the login's redirect to "/" lands first: a page opened before it would be replaced by it
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Overview", timeout=30)
+    checked = 0
+    for path in CARD_PAGES:
+        _fill(dash_duo, path)
+        for theme in ("light", "dark"):
+            dash_duo.driver.execute_script(f"window.pulseboardTheme.apply('{theme}')")
+            problems = dash_duo.driver.execute_script(FIT_CHECK_JS) + dash_duo.driver.execute_script(
+                CARD_FIT_JS
+            )
+            assert problems == [], (path, theme, problems[:10])
+        checked += len(dash_duo.driver.find_elements("css selector", ".card"))
+        assert dash_duo.get_logs() == [], path
+    assert checked >= 10  # the check saw the pages' cards, not an empty page
