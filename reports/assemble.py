@@ -80,9 +80,18 @@ class Kpi:
         return change_tone(self.change, self.up_is_good)
 
 
+#: the change units of a table column -> the unit format_change reads them in (see Column)
+CHANGE_UNITS = {"change": "percent", "change_points": "points"}
+
+
 @dataclass(frozen=True)
 class Column:
-    """A table column: key, header and unit (``text``, ``date`` or a metric unit)."""
+    """A table column: key, header and unit (``text``, ``date`` or a metric unit).
+
+    Two units are changes, both stored as fractions: ``change`` (relative, 0.123 reads +12.3%)
+    and ``change_points`` (a rate's difference, 0.068 reads +6.8 pp: never a percent of a
+    percent).
+    """
 
     key: str
     label: str
@@ -272,6 +281,7 @@ def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
     frame = frame.filter(pl.col("value").is_not_null() & (pl.col("value") != 0)).sort(
         "value", descending=True
     )
+    is_rate = metric.display_unit == "ratio"
     columns = [
         Column(dimension, DIMENSION_LABELS.get(dimension, dimension.title())),
         Column("value", metric.label, metric.display_unit),
@@ -279,14 +289,18 @@ def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
     if compare:
         columns += [
             Column("compare_value", COMPARES[compare], metric.display_unit),
-            Column("change", "Change", "change"),
+            Column("change", "Change", "change_points" if is_rate else "change"),
         ]
     rows = []
     for row in frame.iter_rows(named=True):
         value, before = _number(row["value"]), _number(row.get("compare_value"))
         cells = [row[dimension] if row[dimension] is not None else NONE_LABEL, value]
         if compare:
-            cells += [before, None if not before else (value - before) / abs(before)]
+            if is_rate:  # a rate changes by points, as the KPI cards say
+                change = None if value is None or before is None else value - before
+            else:
+                change = None if not before else (value - before) / abs(before)
+            cells += [before, change]
         rows.append(tuple(cells))
     title = f"{metric.label} by {DIMENSION_LABELS.get(dimension, dimension).lower()}"
     return Table(title, tuple(columns), rows)

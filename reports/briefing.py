@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from components.formatting import format_date
 from dashboard.forecast import engine as forecast_engine
 from dashboard.forecast.projection import project_total
 from dashboard.forecast.series import ForecastError, prepare
 from dashboard.forecast.service import QUICK_MODELS
 from dashboard.insights.engine import InsightsError, detect, narrate_offline
-from dashboard.insights.narrate import describe, fmt
+from dashboard.insights.narrate import change_text, describe, fmt
 from dashboard.insights.source import WarehouseSource
 from data.metrics import get_metric, query_metrics
 from data.warehouse import ScopedWarehouse
@@ -52,18 +51,19 @@ def insights_section(scoped: ScopedWarehouse, title: str, start: date, end: date
     columns = (
         Column("headline", "Insight"),
         Column("value", "Value", "text"),
-        Column("change", "Change", "change"),
+        # Text, as the insight card says it: relative for amounts and counts, points for a rate
+        # (a column of numbers would have to hold a percent of a percent for rates).
+        Column("change", "Change"),
         Column("money_at_stake", "Money at stake", "currency"),
         Column("action", "Suggested action"),
     )
     rows = []
     for insight in insights:
-        change = insight.change_pct
         rows.append(
             (
                 insight.headline,
                 _value_text(insight, scoped.workspace.currency),
-                None if change is None else change / 100,
+                change_text(insight.metric, insight.value, insight.baseline),
                 float(insight.money_at_stake),
                 insight.action or "—",
             )
@@ -155,12 +155,12 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
     table = Table(
         f"{metric.label} forecast by day ({forecast_engine.LABELS.get(result.model, result.model)})",
         (
-            Column("period", "Day", "text"),
+            Column("period", "Day", "date"),
             Column("yhat", "Forecast", "currency"),
             Column("lower", "Low", "currency"),
             Column("upper", "High", "currency"),
         ),
-        [(format_date(r[0]), r[1], r[2], r[3]) for r in rows],
+        [(r[0], r[1], r[2], r[3]) for r in rows],
     )
     return SectionData("forecast", title, kpis=kpis, trend=trend if rows else None, tables=[table])
 

@@ -32,8 +32,8 @@ from reportlab.platypus import (
     Table,
 )
 
-from components.formatting import currency_symbol, format_change, format_value
-from reports.assemble import Kpi, ReportData, SectionData, Trend
+from components.formatting import currency_symbol, format_change, format_date, format_value
+from reports.assemble import CHANGE_UNITS, Kpi, ReportData, SectionData, Trend
 from reports.assemble import Table as DataTable
 
 #: rows of one split table printed in the PDF (the Excel file has them all)
@@ -269,8 +269,10 @@ def _data_table(table: DataTable, data: ReportData, styles, width: float) -> Tab
         for column, value in zip(table.columns, row, strict=True):
             if column.unit == "text":
                 cells.append(str(value))
-            elif column.unit == "change":
-                cells.append(format_change(value))
+            elif column.unit == "date":  # a date a person reads ("15 Mar 2026")
+                cells.append(format_date(value))
+            elif column.unit in CHANGE_UNITS:
+                cells.append(format_change(value, CHANGE_UNITS[column.unit]))
             else:
                 cells.append(format_value(value, column.unit, currency))
         body.append(cells)

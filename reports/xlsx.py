@@ -235,6 +235,12 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
             for col, (column, value) in enumerate(zip(table.columns, values, strict=True)):
                 if column.unit == "text":
                     ws.write_string(row, col, safe_text(value))
+                elif column.unit == "date" and value is not None:  # a real date, not text
+                    day = datetime.combine(value, datetime.min.time())
+                    ws.write_datetime(row, col, day, f.num(DATE_FORMAT))
+                elif column.unit == "change_points":  # fraction -> points, as in the KPI table
+                    points = None if value is None else 0.0 if is_flat(value) else value * 100
+                    _number(ws, row, col, points, f.num(number_format("points", currency)))
                 elif column.unit == "change" and value is not None and is_flat(value):
                     _number(ws, row, col, 0.0, f.num(number_format("change", currency)))
                 else:

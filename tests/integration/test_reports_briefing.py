@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
+from components.formatting import format_date
 from reports.assemble import assemble
 from reports.definition import ReportSpec
 from reports.email import html_briefing, plain_text
@@ -64,7 +65,8 @@ def test_reports020_sections_are_filled_from_insights_and_forecast(seeded):
     assert expected > 0
     days = forecast.tables[0].rows
     assert len(days) == 28  # the next days, as many as the report covers
-    assert days[0][0] == TODAY.isoformat()
+    assert days[0][0] == TODAY  # a date: the PDF writes "15 Mar 2026", Excel a real date
+    assert forecast.tables[0].columns[0].unit == "date"
     assert expected == pytest.approx(sum(r[1] for r in days))
 
 
@@ -78,6 +80,7 @@ def test_reports021_pdf_contains_the_insight_headlines(seeded, tmp_path):
         assert " ".join(headline.split()) in text
     assert "Insights briefing" in text and "Forecast" in text
     assert "not available" not in text
+    assert format_date(TODAY) in text and TODAY.isoformat() not in text  # dates a person reads
 
 
 def test_reports022_xlsx_has_a_sheet_each_with_numeric_cells(seeded, tmp_path):
@@ -94,6 +97,9 @@ def test_reports022_xlsx_has_a_sheet_each_with_numeric_cells(seeded, tmp_path):
     assert "$" in forecast_sheet["B2"].number_format
     dates = [c.value for c in forecast_sheet["A"][1:29]]
     assert all(isinstance(v, datetime) for v in dates)
+    # the forecast-by-day table under the trend: its days are dates too, not text
+    day_cells = [c for c in forecast_sheet["A"][30:] if isinstance(c.value, datetime)]
+    assert len(day_cells) == 28 and day_cells[0].value.date() == TODAY
 
 
 def test_reports023_email_briefing_lists_top_insights(seeded):

@@ -215,3 +215,38 @@ def test_reports008_bad_input_is_one_line_exit_2_nothing_written(seeded, tmp_pat
     assert code == 2
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_reports030_a_rate_split_changes_by_points_in_pdf_and_excel(services, workspace, tmp_path):
+    """CTR by platform from 2.0% to 5.0% is +3.0 pp, not +150% (a percent of a percent)."""
+    from datetime import date
+    from decimal import Decimal
+
+    import polars as pl
+
+    from reports.assemble import _split
+    from reports.pdf import _data_table, _fonts, _styles
+
+    def ad(sid, day, clicks):
+        return {"source": "google_ads", "source_id": sid, "date": day, "platform": "Google",
+                "campaign": "Brand", "spend": Decimal("10"), "currency": "USD", "impressions": 1000,
+                "clicks": clicks, "conversions": 1.0, "conversion_value": Decimal("20")}  # fmt: skip
+
+    load(
+        services,
+        workspace,
+        "ad_daily",
+        pl.DataFrame([ad("a", date(2026, 1, 10), 50), ad("b", date(2025, 12, 10), 20)]),
+    )
+    scoped = services.warehouse.scoped(workspace)
+    table = _split(scoped, "ctr", "platform", {}, date(2026, 1, 1), date(2026, 1, 31), "previous_period")
+    change = table.columns[-1]
+    assert change.unit == "change_points"
+    ((platform, value, before, points),) = table.rows
+    assert (platform, value, before) == ("Google", 0.05, 0.02)
+    assert points == pytest.approx(0.03)
+    data = type("D", (), {"workspace": type("W", (), {"currency": "USD"})})
+    pdf_table = _data_table(table, data, _styles(*_fonts()), 400)
+    cells = [str(getattr(c, "text", c)) for c in pdf_table._cellvalues[-1]]
+    assert any("+3.0 pp" in c for c in cells), cells
+    assert not any("150" in c for c in cells)
