@@ -135,7 +135,9 @@ def test_inscb005_forecast_accuracy(app, client, auth, seeded, workspace, other_
     auth.login("analyst@acme.test")
     page = json.dumps(_post(client, *args))
     assert "pb-ai-perf-forecast" in page and "No forecast can be scored yet" not in page
-    assert f"#{own}" in page and "Net revenue (by day)" in page and "12.5%" in page  # the run and its backtest
+    assert (
+        f"#{own}" in page and "Net revenue (by day)" in page and "12.5%" in page
+    )  # the run and its backtest
     assert "prophet" not in page  # another workspace's run
     auth.logout()
     auth.login("viewer@acme.test")
