@@ -110,7 +110,7 @@ class MemoryLRU:
 COMPACT_ROWS = 16_384
 
 
-def compact_frames(value: Any) -> Any:
+def compact_frames(value: Any, depth: int = 3) -> Any:
     """``value`` with each small polars frame in it copied into buffers of its exact size.
 
     A frame straight from DuckDB (``.pl()``) keeps DuckDB's Arrow buffers, allocated for a whole
@@ -118,19 +118,25 @@ def compact_frames(value: Any) -> Any:
     ``estimated_size`` says ~40 bytes. Kept as they came, tens of thousands of small answers
     grew a server under load past 3 GB with the LRU believing it held 20 MB. The copy costs
     ~3 ms for 8,000 rows; a larger frame's slack is small beside its size and it is kept as is.
-    Plain dicts, lists and tuples are copied around their compacted frames; nothing else changes.
+    Frames are looked for ``depth`` levels into plain dicts, lists and tuples (cached answers
+    nest them at most that deep; a rendered view's JSON is not walked to its leaves), and a
+    container is copied only when a frame in it was.
     """
     if isinstance(value, pl.DataFrame):
         if value.height >= COMPACT_ROWS or value.width == 0:
             return value
         return value.select(pl.all().gather(pl.int_range(pl.len())))
+    if depth == 0:
+        return value
     # Exact types only: a subclass (a named tuple, an OrderedDict) keeps its type, uncopied.
     if type(value) is dict:
-        return {k: compact_frames(v) for k, v in value.items()}
-    if type(value) is list:
-        return [compact_frames(v) for v in value]
-    if type(value) is tuple:
-        return tuple(compact_frames(v) for v in value)
+        items = {k: compact_frames(v, depth - 1) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
+    if type(value) in (list, tuple):
+        items = [compact_frames(v, depth - 1) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return items if type(value) is list else tuple(items)
     return value
 
 
