@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -54,11 +54,21 @@ def demo_app(settings, demo_services):
 
 
 def login(dash_duo, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD, next_path: str = "/") -> None:
-    """Log in through the real server-rendered form."""
+    """Log in through the real server-rendered form; returns once the browser has left /login.
+
+    Waiting matters: a test that opens another page right after the click could cancel the
+    form's POST (no session: the page answers with the log-in form) or be replaced by the
+    log-in's redirect landing late (test_fit002 opened /revenue and found the Overview).
+    """
     dash_duo.driver.get(f"{dash_duo.server.url}/login?next={quote(next_path)}")
     dash_duo.driver.find_element(By.NAME, "email").send_keys(email)
     dash_duo.driver.find_element(By.NAME, "password").send_keys(password)
     dash_duo.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait_for(
+        lambda: urlsplit(dash_duo.driver.current_url).path not in ("/login", ""),
+        timeout=30,
+        what="the log-in to redirect",
+    )
 
 
 def horizontal_overflow(dash_duo) -> int:
