@@ -60,6 +60,8 @@ def catalogue_payload() -> list[dict]:
             "description": m.description,
             "formula": m.formula,
             "up_is_good": m.up_is_good,
+            # forecast bands and normal ranges stop at 0 unless this is true
+            "can_be_negative": m.can_be_negative,
             "additive": m.additive,
             "dimensions": list(m.dimensions),
             "format": m.format,

@@ -174,7 +174,11 @@ def test_cli004_users_create_takes_password_from_env(services, monkeypatch):
 def test_cli005_metrics_lists_the_catalogue(services):
     code, out, _ = run(services, "metrics", "--json")
     assert code == 0
-    assert {"gross_revenue", "roas", "open_rate"} <= {m["name"] for m in json.loads(out)}
+    items = {m["name"]: m for m in json.loads(out)}
+    assert {"gross_revenue", "roas", "open_rate"} <= set(items)
+    # which metrics may go below zero is part of the definition scripts read
+    assert items["net_revenue"]["can_be_negative"] is True
+    assert items["gross_revenue"]["can_be_negative"] is False
 
 
 def test_cli006_commands_work_while_the_server_holds_the_warehouse(seeded, workspace, settings, tmp_path):
