@@ -225,6 +225,9 @@ def generations_figure(per_day: pl.DataFrame) -> go.Figure:
         )
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
     fig.update_xaxes(type="date", tickformat="%b %d", dtick=86_400_000)  # whole days, even for one bar
+    # Generations are counted: no 0.5 or 1.5 ticks when a day holds only a few of them.
+    most_in_a_day = per_day.group_by("day").agg(pl.col("calls").sum())["calls"].max() or 0
+    fig.update_yaxes(tickformat=",d", rangemode="tozero", **({"dtick": 1} if most_in_a_day <= 8 else {}))
     return fig
 
 

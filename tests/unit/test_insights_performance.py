@@ -88,3 +88,14 @@ def test_perf005_ai_vs_human_verdicts():
         compare(_content(0.03), start, end)[2].verdict
         == "No AI-generated content in this period to compare with."
     )
+
+
+def test_perf006_generations_chart_ticks_whole_counts():
+    """A day with one or two generations gets ticks 0, 1, 2 — never 0.5 or 1.5."""
+    from components.insights import generations_figure
+
+    fig = generations_figure(per_day(_events()))
+    assert fig.layout.yaxis.dtick == 1
+    assert fig.layout.yaxis.tickformat == ",d"
+    busy = pl.DataFrame({"day": [date(2026, 3, 1)], "series": ["offline · templates"], "calls": [400]})
+    assert generations_figure(busy).layout.yaxis.dtick is None  # Plotly picks whole steps itself
