@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from dashboard import two_factor
 from dashboard.accounts import workspace_context
-from dashboard.auth import csrf_ok, csrf_token
+from dashboard.auth import csrf_ok, csrf_token, membership_now
 from dashboard.models import User, Workspace
 from dashboard.services import current_services
 
@@ -27,6 +27,8 @@ GATE_OPEN = frozenset(
 
 def required_for(user_id: int, workspace_id) -> bool:
     """True when the session's workspace requires two-factor authentication."""
+    if user_id == int(current_user.id) and workspace_id == session.get("workspace_id"):
+        return membership_now()[1]  # the logged-in user's own question: read once per request
     with current_services().db.session() as db:
         ctx = workspace_context(db, user_id, workspace_id)
         if ctx is None:
