@@ -46,13 +46,14 @@ from dashboard.accounts import (
     AccountError,
     WorkspaceContext,
     authenticate,
+    context_and_policy,
     end_sessions,
     memberships_of,
     normalise_email,
     workspace_context,
 )
 from dashboard.dash_guard import check_update_request
-from dashboard.models import Role, User, Workspace
+from dashboard.models import Role, User
 from dashboard.ops.routes import METRICS_ENDPOINT
 from dashboard.services import current_services
 from dashboard.throttle import API_THROTTLE_KEY, LoginThrottle
@@ -425,9 +426,8 @@ def membership_now() -> tuple[WorkspaceContext | None, bool]:
     memo = g.get("_pb_membership")
     if memo is not None and memo[0] == key:
         return memo[1]
-    with current_services().db.session() as db:
-        ctx = workspace_context(db, user_id, workspace_id)
-        requires_two_factor = bool(ctx and db.get(Workspace, ctx.workspace.id).require_two_factor)
+    with current_services().db.read() as connection:
+        ctx, requires_two_factor = context_and_policy(connection, user_id, workspace_id)
     g._pb_membership = (key, (ctx, requires_two_factor))
     return ctx, requires_two_factor
 

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.models import User, UserSession, as_utc
@@ -101,15 +101,19 @@ def create(
     return key
 
 
+#: built once: every request runs it (through the log-in loader)
+_FIND_QUERY = (
+    select(User, UserSession)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(User.id == bindparam("user_id"), UserSession.key_hash == bindparam("key_hash"))
+)
+
+
 def find(db: Session, user_id: int, key: str) -> tuple[User, UserSession] | None:
     """The user and the session row the cookie's ``key`` names, if both exist (one query)."""
     if not key or len(key) > 200:
         return None
-    found = db.execute(
-        select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(User.id == user_id, UserSession.key_hash == hash_key(key))
-    ).first()
+    found = db.execute(_FIND_QUERY, {"user_id": user_id, "key_hash": hash_key(key)}).first()
     return (found[0], found[1]) if found is not None else None
 
 
