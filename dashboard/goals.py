@@ -10,7 +10,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from dashboard.accounts import WorkspaceContext
 from dashboard.auth import PermissionDenied
@@ -141,15 +141,11 @@ def goal_candidates(services: Services, ctx: WorkspaceContext, day: date) -> lis
     Unlike :func:`goals_for` (one goal per metric, monthly preferred) this keeps each period's
     goal, so a caller can pick the one whose period holds a whole selected date range.
     """
-    out: list[Goal] = []
+    # one query for the three periods: every KPI request of every page asks this
+    periods = or_(*(and_(Goal.period == p, Goal.period_start == period_bounds(p, day)[0]) for p in PERIODS))
     with services.db.session() as db:
-        for period in PERIODS:
-            start, _ = period_bounds(period, day)
-            for goal in db.scalars(
-                select(Goal).where(
-                    Goal.workspace_id == ctx.workspace.id, Goal.period == period, Goal.period_start == start
-                )
-            ):
-                db.expunge(goal)
-                out.append(goal)
-    return out
+        goals = list(db.scalars(select(Goal).where(Goal.workspace_id == ctx.workspace.id, periods)))
+        for goal in goals:
+            db.expunge(goal)
+    order = {p: i for i, p in enumerate(PERIODS)}
+    return sorted(goals, key=lambda g: (order[g.period], g.id))
