@@ -16,6 +16,7 @@ query (``reports.cells``).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -29,8 +30,12 @@ CRLF = "\r\n"
 #: DuckDB's memory for an export in a process of its own (CLI, bench): a base plus a share per
 #: thread; beyond it DuckDB spills to its temporary directory rather than growing
 CAPPED_BASE_MB, CAPPED_PER_THREAD_MB = 64, 32
-#: DuckDB threads of such an export: one writes the rows in storage order (see copy_csv)
+#: DuckDB threads of such an export: each part is written by one thread in storage order (see
+#: copy_csv); a table split by rowid is written by this many parts at once
 STANDALONE_THREADS = 1
+SPLIT_PARTS = 2
+#: below this many rows of the split table one part does it all (the threads cost more)
+SPLIT_MIN_ROWS = 1_000_000
 
 
 def write_csv(
@@ -90,6 +95,8 @@ def copy_csv(
     *,
     bom: bool = False,
     standalone: bool = False,
+    split_table: str | None = None,
+    header: bool = True,
 ) -> int:
     """Have DuckDB write the rows of ``sql`` to the file ``out`` as CSV; returns the number of rows.
 
@@ -102,7 +109,16 @@ def copy_csv(
     DuckDB's parallel COPY interleaves them differently from run to run, and an ORDER BY costs
     3 to 6 times the CPU of the whole export (see docs). Both settings are the database's, not
     the cursor's: a server's other requests would share them, so the server never passes it.
+
+    ``split_table`` (standalone only): ``sql`` filters ``rowid >= $row_lo AND rowid < $row_hi``
+    of that table (``reports.rows.dataset_sql(rowid_range=True)``). The table's rowids are cut
+    into :data:`SPLIT_PARTS` ranges, each written by one thread on a cursor of its own, at the
+    same time, and the parts are joined in rowid order: the same bytes as one thread writing
+    the whole table (storage order is rowid order), in about half the time on two cores.
     """
+    if standalone and split_table is not None:
+        return _split_copy(cursor, sql, params, Path(out), bom=bom, table=split_table)
+    params = {**_whole_table(sql), **params}  # a part's own bounds win
     columns = cursor.execute(f"SELECT * FROM ({sql}) LIMIT 0", params).description
     select, quoted = [], []
     for name, type_code, *_ in columns:
@@ -123,13 +139,14 @@ def copy_csv(
                 quoted.append(ident)
     # The header (and the BOM) go in as PREFIX: DuckDB's own header quotes only the FORCE_QUOTE
     # columns' names. With a PREFIX DuckDB ends the last row with the SUFFIX instead of a line end.
-    header = ",".join('"' + name.replace('"', '""') + '"' for name, *_ in columns)
-    prefix = ("\ufeff" if bom else "") + header + CRLF
+    names = ",".join('"' + name.replace('"', '""') + '"' for name, *_ in columns)
+    prefix = ("\ufeff" if bom else "") + names + CRLF
     options = [
         "FORMAT csv", "HEADER false", "DELIMITER ','", "QUOTE '\"'", "ESCAPE '\"'", "NULLSTR ''",
-        f"NEW_LINE {_literal(CRLF)}", f"PREFIX {_literal(prefix)}", f"SUFFIX {_literal(CRLF)}",
-        "COMPRESSION 'none'",  # never gzip because the name ends in .gz
+        f"NEW_LINE {_literal(CRLF)}", "COMPRESSION 'none'",  # never gzip because the name ends in .gz
     ]  # fmt: skip
+    if header:
+        options += [f"PREFIX {_literal(prefix)}", f"SUFFIX {_literal(CRLF)}"]
     if quoted:
         options.append(f"FORCE_QUOTE ({', '.join(quoted)})")
     copy = f"COPY (SELECT {', '.join(select)} FROM ({sql})) TO {_literal(str(out))} ({', '.join(options)})"
@@ -145,10 +162,66 @@ def copy_csv(
         if standalone:
             cursor.execute(f"SET memory_limit = {_literal(previous[0])}")
             cursor.execute(f"SET threads = {int(previous[1])}")
-    if rows == 0:  # no row for the SUFFIX to end: the header's line end came twice
+    if rows == 0 and header:  # no row for the SUFFIX to end: the header's line end came twice
         with open(out, "r+b") as handle:
             handle.truncate(handle.seek(0, 2) - len(CRLF))
     return rows
+
+
+def _whole_table(sql: str) -> dict:
+    """The rowid bounds that take every row, for a query written for a split export."""
+    return {"row_lo": 0, "row_hi": 2**62} if "$row_lo" in sql else {}
+
+
+def _split_copy(cursor, sql: str, params: dict, out: Path, *, bom: bool, table: str) -> int:
+    """:func:`copy_csv` of ``sql`` in rowid ranges of ``table``, written at the same time."""
+    import threading
+
+    low, high = cursor.execute(f"SELECT min(rowid), max(rowid) FROM {_ident(table)}").fetchone()
+    if low is None or high - low + 1 < SPLIT_MIN_ROWS:
+        return copy_csv(cursor, sql, params, out, bom=bom, standalone=True)
+    step = (high - low + 1 + SPLIT_PARTS - 1) // SPLIT_PARTS
+    bounds = [(low + i * step, min(low + (i + 1) * step, high + 1)) for i in range(SPLIT_PARTS)]
+    # The first part writes the header (and BOM) into ``out``; the others write rows only, into
+    # files beside it, appended after. Both settings are the database's: set once for all parts.
+    previous = cursor.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+    cursor.execute(f"SET threads = {STANDALONE_THREADS}")
+    cursor.execute(f"SET memory_limit = '{capped_memory_limit(SPLIT_PARTS)}'")
+    parts = [out] + [out.with_name(f"{out.name}.part{i}") for i in range(1, SPLIT_PARTS)]
+    counts: list[int | None] = [None] * SPLIT_PARTS
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        part_cursor = cursor.cursor()  # one connection per thread: a cursor is not thread-safe
+        try:
+            part_cursor.execute("SET TimeZone = 'UTC'")
+            part_params = {**params, "row_lo": bounds[i][0], "row_hi": bounds[i][1]}
+            counts[i] = copy_csv(part_cursor, sql, part_params, parts[i], bom=bom, header=i == 0)
+        except BaseException as exc:  # re-raised in the caller's thread below
+            errors.append(exc)
+        finally:
+            part_cursor.close()
+
+    try:
+        threads = [
+            threading.Thread(target=write, args=(i,), name=f"csv-part-{i}") for i in range(SPLIT_PARTS)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        with open(out, "ab") as whole:
+            for part in parts[1:]:
+                with open(part, "rb") as piece:
+                    shutil.copyfileobj(piece, whole, 1 << 20)
+    finally:
+        for part in parts[1:]:
+            part.unlink(missing_ok=True)
+        cursor.execute(f"SET memory_limit = {_literal(previous[0])}")
+        cursor.execute(f"SET threads = {int(previous[1])}")
+    return sum(counts)
 
 
 def capped_memory_limit(threads: int) -> str:

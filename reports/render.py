@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from data.warehouse import ScopedWarehouse
 from reports.assemble import ReportData, assemble
 from reports.definition import ReportError, ReportSpec
-from reports.rows import bound_sql, dataset_for_sections, get_dataset, own_cursor, stream
+from reports.rows import bound_sql, dataset_for_sections, get_dataset, own_cursor, splittable, stream
 
 #: format -> file extension and MIME type
 MEDIA = {
@@ -56,10 +56,15 @@ def render_file(
         chosen = get_dataset(dataset or dataset_for_sections(spec.sections))
         if scoped.warehouse.backend == "duckdb":
             # DuckDB writes the file itself: no row passes through Python (10M rows in < 500 MB)
-            sql, params = bound_sql(scoped, chosen, start, end, spec.filters)
+            # A process of its own writes a table in storage order in rowid parts at once.
+            split = standalone and splittable(chosen)
+            sql, params = bound_sql(scoped, chosen, start, end, spec.filters, rowid_range=split)
             cursor = own_cursor(scoped)
             try:
-                rows = copy_csv(cursor, sql, params, out, bom=bom, standalone=standalone)
+                rows = copy_csv(
+                    cursor, sql, params, out, bom=bom, standalone=standalone,
+                    split_table=chosen.table if split else None,
+                )  # fmt: skip
             finally:
                 cursor.close()
         else:

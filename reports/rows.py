@@ -127,15 +127,27 @@ def dataset_for_sections(sections: tuple[str, ...]) -> str:
     return next((SECTION_DATASETS[s] for s in sections if s in SECTION_DATASETS), "revenue")
 
 
-def dataset_sql(dataset: Dataset, filters: dict[str, str] | None) -> tuple[str, dict]:
-    """The dataset's SQL and parameters (``$start``, ``$end`` and the filters; ``$ws`` is bound by the caller)."""
+def dataset_sql(
+    dataset: Dataset, filters: dict[str, str] | None, *, rowid_range: bool = False
+) -> tuple[str, dict]:
+    """The dataset's SQL and parameters (``$start``, ``$end`` and the filters; ``$ws`` is bound by the caller).
+
+    ``rowid_range`` (DuckDB, a dataset in storage order) adds ``rowid >= $row_lo AND rowid <
+    $row_hi``, so an export can write the table's parts at the same time (reports.csv.copy_csv).
+    """
     dims, params = dimension_sql(filters, dataset.dimensions)
+    rowids = " AND rowid >= $row_lo AND rowid < $row_hi" if rowid_range else ""
     sql = (
         f"SELECT {dataset.select} FROM {dataset.table} "
-        f"WHERE workspace_id = $ws AND {dataset.date_sql} BETWEEN $start AND $end{dims}"
+        f"WHERE workspace_id = $ws AND {dataset.date_sql} BETWEEN $start AND $end{dims}{rowids}"
         + (f" ORDER BY {dataset.order}" if dataset.order else "")
     )
     return sql, params
+
+
+def splittable(dataset: Dataset) -> bool:
+    """Whether an export may write the dataset in rowid parts: it is read in storage order."""
+    return not dataset.order
 
 
 def bound_sql(
@@ -144,9 +156,14 @@ def bound_sql(
     start: date,
     end: date,
     filters: dict[str, str] | None = None,
+    *,
+    rowid_range: bool = False,
 ) -> tuple[str, dict]:
-    """The dataset's SQL with every parameter bound: the workspace, the range and the filters."""
-    sql, params = dataset_sql(dataset, filters)
+    """The dataset's SQL with every parameter bound: the workspace, the range and the filters.
+
+    With ``rowid_range`` the rowid bounds ``$row_lo``/``$row_hi`` are left to the export.
+    """
+    sql, params = dataset_sql(dataset, filters, rowid_range=rowid_range)
     return sql, {**params, "start": start, "end": end, "ws": scoped.workspace.id}
 
 

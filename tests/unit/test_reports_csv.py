@@ -7,6 +7,7 @@ import io
 from datetime import UTC, date, datetime
 
 import pyarrow as pa
+import pytest
 
 from reports.csv import UTF8_BOM, iso_utc, write_csv
 
@@ -157,3 +158,54 @@ def test_csv007_the_one_known_difference_is_tiny_and_huge_floats(tmp_path):
     )
     assert theirs == ["1e-7", "1e+10"] and ours == ["1e-07", "10000000000"]
     assert [float(v) for v in ours] == [float(v) for v in theirs]
+
+
+def _split_table(rows: int):
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": "1GB", "threads": 2})
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        "CREATE TABLE t AS SELECT range AS i, range % 3 AS ws, 'name ' || range AS label, "
+        "range / 7.0 AS amount, TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds(range) AS created "
+        "FROM range($n)",
+        {"n": rows},
+    )
+    return con
+
+
+@pytest.mark.parametrize("ws, bom", [(1, False), (2, True), (9, False)])
+def test_csv008_split_export_writes_the_same_bytes_as_one_thread(tmp_path, monkeypatch, ws, bom):
+    """Parts written at once by rowid range, joined in order: the file one thread writes.
+
+    Workspace 9 has no rows: the header alone, as without the split.
+    """
+    import reports.csv as csv_mod
+
+    monkeypatch.setattr(csv_mod, "SPLIT_MIN_ROWS", 1)
+    con = _split_table(10_001)
+    base = "SELECT i, label, amount, created FROM t WHERE ws = $ws"
+    one = tmp_path / "one.csv"
+    rows_one = csv_mod.copy_csv(con, base, {"ws": ws}, one, bom=bom, standalone=True)
+    split = tmp_path / "split.csv"
+    ranged = base + " AND rowid >= $row_lo AND rowid < $row_hi"
+    rows_split = csv_mod.copy_csv(con, ranged, {"ws": ws}, split, bom=bom, standalone=True, split_table="t")
+    assert rows_split == rows_one == (0 if ws == 9 else 3_334 - (ws == 2))
+    assert split.read_bytes() == one.read_bytes()
+    assert list(tmp_path.glob("*.part*")) == []  # the parts are gone
+    assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 2  # restored
+
+
+def test_csv009_a_failing_part_leaves_no_part_files_and_says_why(tmp_path, monkeypatch):
+    import duckdb
+
+    import reports.csv as csv_mod
+
+    monkeypatch.setattr(csv_mod, "SPLIT_MIN_ROWS", 1)
+    con = _split_table(1_000)
+    # a part fails on a value only the second half holds
+    sql = "SELECT CASE WHEN i > 900 THEN error('bad row ' || i) ELSE i END AS i FROM t "
+    sql += "WHERE rowid >= $row_lo AND rowid < $row_hi"
+    with pytest.raises(duckdb.Error, match="bad row"):
+        csv_mod.copy_csv(con, sql, {}, tmp_path / "x.csv", standalone=True, split_table="t")
+    assert list(tmp_path.glob("*.part*")) == []
