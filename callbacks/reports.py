@@ -430,7 +430,7 @@ def save_edit(n_clicks, schedule_id, name, preset, weekday, day, hour, minute, c
             "subject": str(subject or "") or "{report}: {workspace}, {period}",
             "intro": str(intro or ""),
         }
-        if filter_ids is not None:  # the dialog's dropdowns: {} when all say "All ..."
+        if filter_ids:  # the dialog's dropdowns: {} when all say "All ..." (none sent: unchanged)
             changes["filters"] = filters_from_form(filter_values, filter_ids)
         update_schedule(current_services(), context.workspace.id, schedule_id, changes)
     except (PermissionDenied, ReportError) as exc:

@@ -53,7 +53,7 @@ def seeded(services, workspace):
     return services
 
 
-def test_reportweb030_spec_from_the_form_custom_period_and_filters():
+def test_reportweb050_spec_from_the_form_custom_period_and_filters():
     from callbacks.reports import filters_from_form, spec_from_form
 
     filters = filters_from_form(*filter_state(channel="Email", country="DE"))
@@ -76,7 +76,7 @@ def test_reportweb030_spec_from_the_form_custom_period_and_filters():
             spec_from_form(["kpis"], "custom", "none", start=start, end=end)
 
 
-def test_reportweb031_forged_filters_are_refused():
+def test_reportweb051_forged_filters_are_refused():
     from callbacks.reports import filters_from_form
 
     values, id_list = filter_state()
@@ -92,7 +92,7 @@ def test_reportweb031_forged_filters_are_refused():
         filters_from_form(["Email"], [])
 
 
-def test_reportweb032_preview_names_the_filter_and_dates_and_links_carry_them(app, seeded):
+def test_reportweb052_preview_names_the_filter_and_dates_and_links_carry_them(app, seeded):
     from callbacks.reports import preview
 
     with as_user(app, "analyst@acme.test"):
@@ -111,7 +111,7 @@ def test_reportweb032_preview_names_the_filter_and_dates_and_links_carry_them(ap
     assert links == [] and "the date range is reversed" in dump(shown[0])
 
 
-def test_reportweb033_the_preview_links_download_filtered_totals(app, client, auth, seeded):
+def test_reportweb053_the_preview_links_download_filtered_totals(app, client, auth, seeded):
     """The Reports page's Excel link and the /revenue filter bar's link both give Email's numbers."""
     from callbacks.reports import filter_bar_links, preview
 
@@ -132,7 +132,7 @@ def test_reportweb033_the_preview_links_download_filtered_totals(app, client, au
         assert values["Filters"] == "Channel = Email"
 
 
-def test_reportweb034_save_schedule_keeps_filters_and_refuses_a_custom_period(app, seeded):
+def test_reportweb054_save_schedule_keeps_filters_and_refuses_a_custom_period(app, seeded):
     from callbacks.reports import save_schedule
     from reports.store import list_schedules
 
@@ -156,7 +156,7 @@ def test_reportweb034_save_schedule_keeps_filters_and_refuses_a_custom_period(ap
     assert info["filters"] == {"channel": "Email", "country": "DE"}
 
 
-def test_reportweb035_edit_dialog_shows_and_changes_the_filters(app, seeded):
+def test_reportweb055_edit_dialog_shows_and_changes_the_filters(app, seeded):
     from callbacks.common import request_scope
     from callbacks.reports import editable_schedule, filter_choices, filter_options, save_edit
     from components.reports import edit_form
@@ -198,7 +198,7 @@ def test_reportweb035_edit_dialog_shows_and_changes_the_filters(app, seeded):
     assert list_schedules(seeded, workspace_id)[0]["filters"] == {}
 
 
-def test_reportweb036_the_date_picker_shows_for_custom_only(app, seeded):
+def test_reportweb056_the_date_picker_shows_for_custom_only(app, seeded):
     from callbacks.reports import period_controls
 
     with as_user(app, "viewer@acme.test"):
@@ -211,7 +211,7 @@ def test_reportweb036_the_date_picker_shows_for_custom_only(app, seeded):
     assert "the date range is reversed: from 2026-01-31 is after to 2026-01-01." in dump(message)
 
 
-def test_reportweb037_the_builder_has_the_filters_and_a_custom_period():
+def test_reportweb057_the_builder_has_the_filters_and_a_custom_period():
     from components.reports import builder
 
     options = {key: [{"label": "A", "value": "A"}] for key in KEYS}
