@@ -140,6 +140,9 @@ def dates_field(start: date | None, end: date | None) -> dbc.Col:
     """The custom range's date picker, in a column hidden until "Custom range" is chosen."""
     picker = dcc.DatePickerRange(
         id=ids.REPORTS_DATES,
+        # the two text inputs' ids (derived from the picker's): labels and tests can name them
+        start_date_id=f"{ids.REPORTS_DATES}-start",
+        end_date_id=f"{ids.REPORTS_DATES}-end",
         start_date=start.isoformat() if start else None,
         end_date=end.isoformat() if end else None,
         display_format="YYYY-MM-DD",
