@@ -25,6 +25,8 @@ PRESET_LABELS = {
 }
 INTRO_PLACEHOLDER = "e.g. Hello team, here are the numbers for {period}."
 STATUS_COLOURS = {"sent": "success", "failed": "danger", "claimed": "secondary"}
+#: table cells of addresses and filters: at least this wide (a phone scrolls the table sideways)
+WIDE_CELL = {"minWidth": "10rem"}
 
 
 def _field(label: str, control, width: int = 6) -> dbc.Col:
@@ -59,10 +61,9 @@ def filter_controls(form: str, options: dict[str, list[dict]], values: dict[str,
                         className="pb-report-filter",
                     ),
                 ],
-                xs=12,
-                sm=6,
-                md=4,
-                xl=True,  # five in a row on a wide screen
+                # one to a row on a phone: at half width "All campaigns" is cut to "All campa…";
+                # the builder has five in a row on a wide screen, the (narrower) dialog two
+                **({"xs": 12, "sm": 6, "md": 4, "xl": True} if form == "build" else {"xs": 12, "sm": 6}),
                 className="mb-2",
             )
         )
@@ -431,9 +432,12 @@ def schedules_table(items: list[dict], *, can_manage: bool = False) -> html.Div:
             html.Td(f"{s['when']} ({s['timezone']})"),
             html.Td((s["next_run"] or "—")[:16].replace("T", " ") + " UTC" if s["active"] else "—"),
             html.Td(", ".join(f.upper() for f in s["formats"])),
-            html.Td(", ".join(s["recipients"]), className="text-break"),
+            # a wide-enough cell: on a phone the table scrolls instead of breaking every letter
+            html.Td(", ".join(s["recipients"]), className="text-break", style=WIDE_CELL),
             html.Td(
-                describe_filters(s.get("filters") or {}) if s.get("filters") else "—", className="text-break"
+                describe_filters(s.get("filters") or {}) if s.get("filters") else "—",
+                className="text-break",
+                style=WIDE_CELL,
             ),
         ]
         if can_manage:
@@ -501,10 +505,12 @@ def history_table(items: list[dict], *, can_download: bool, can_resend: bool) ->
                     html.Td((r["occurrence"] or "")[:16].replace("T", " ") + " UTC", className="text-nowrap"),
                     html.Td(status),
                     html.Td(r["attempts"], className="text-end"),
-                    html.Td(", ".join(r["recipients"]), className="text-break"),
+                    html.Td(", ".join(r["recipients"]), className="text-break", style=WIDE_CELL),
                     # None: a run that made no file, or one older than kept filters
                     html.Td(
-                        describe_filters(r["filters"]) if r.get("filters") else "—", className="text-break"
+                        describe_filters(r["filters"]) if r.get("filters") else "—",
+                        className="text-break",
+                        style=WIDE_CELL,
                     ),
                     html.Td(f"{r['bytes'] / 1024:,.0f} KB", className="text-end text-nowrap"),
                     html.Td(files or "—"),
