@@ -8,20 +8,26 @@ workspace only (``reports.delivery.resend``), so a forged one finds nothing.
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import parse_qsl, urlencode
 
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, MATCH, Input, Output, State, callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 from sqlalchemy import select
 
+from callbacks import _analytics as an
+from callbacks.campaigns import options as campaign_options
+from callbacks.common import Scope, request_scope
 from components import ids
 from components import reports as ui
 from dashboard.auth import PermissionDenied, current_context, require_role
+from dashboard.filters import MAX_DAYS, DateRangeError, check_range, today_in
 from dashboard.models import Notification, Role
 from dashboard.report_routes import PAGE_SECTIONS
 from dashboard.services import current_services
 from reports.assemble import assemble
 from reports.definition import ReportError, ReportSpec
+from reports.periods import resolve_period
 from reports.schedule import Rule
 from reports.store import (
     ScheduleRequest,
@@ -36,6 +42,10 @@ from reports.store import (
 SCHEDULE_ROLE = Role.MANAGER
 DOWNLOAD_ROLE = Role.ANALYST
 NOTICES_SHOWN = 5
+#: the filters a report can be built with: the analytics pages' filter dimensions, in their order
+FILTER_KEYS = an.FILTER_KEYS
+#: the longest filter value accepted from a form (as the analytics pages' filters)
+MAX_FILTER_VALUE = 200
 
 
 @callback(
@@ -67,7 +77,13 @@ def fill_page(_init, _version):
     context = current_context()
     services = current_services()
     workspace = context.workspace
-    builder = ui.builder(workspace.timezone) if ctx.triggered_id != ids.REPORTS_VERSION else no_update
+    if ctx.triggered_id != ids.REPORTS_VERSION:
+        # the custom range starts as last month: a whole, finished period to adjust
+        start, end = resolve_period("last_month", today_in(workspace.timezone))
+        options = filter_options(filter_choices(request_scope(None)), {})
+        builder = ui.builder(workspace.timezone, filter_options=options, start=start, end=end)
+    else:
+        builder = no_update
     if context.can(SCHEDULE_ROLE):
         form = ui.schedule_form(workspace.timezone) if ctx.triggered_id != ids.REPORTS_VERSION else no_update
     else:
@@ -91,11 +107,120 @@ def fill_page(_init, _version):
     )
 
 
-def spec_from_form(sections, period, compare, title: str = "Performance report") -> ReportSpec:
-    """The builder's choices as a validated spec (ReportError for anything forged or empty)."""
+def filter_choices(scope: Scope) -> dict[str, list[str]]:
+    """Every value each filter dimension has in the workspace: the analytics pages' own lists.
+
+    Channels, products and countries come from the revenue rollup (as on Revenue and
+    Customers), platforms and campaigns from ads and email (as on Campaigns); channels are the
+    union of both. Both loaders are cached per workspace and data version.
+    """
+    money = an.payment_options(scope, ("channel", "product", "country"))
+    ads = campaign_options(scope)
+    found = {key: set(money.get(key, [])) | set(ads.get(key, [])) for key in FILTER_KEYS}
+    return {key: sorted(values) for key, values in found.items()}
+
+
+def filter_options(choices: dict[str, list[str]], selected: dict[str, str]) -> dict[str, list[dict]]:
+    """Dropdown options per filter: a bounded list that always holds the selected value.
+
+    (Dash 4's dcc.Dropdown clears a value its options lack: a stored value the data no longer
+    has must still be offered, or opening the edit dialog would silently drop the filter.)
+    """
+    return {key: an.option_list(choices.get(key, []), None, selected.get(key)) for key in FILTER_KEYS}
+
+
+def filters_from_form(values, id_list) -> dict[str, str]:
+    """The filter dropdowns' values (pattern-id ``ALL`` lists) as ``{dimension: value}``.
+
+    Browser state: the keys must be filter dimensions and the values short strings, else
+    ReportError (a forged key is refused, never silently dropped). ReportSpec.validate then
+    checks every key against the metric catalogue's dimensions.
+    """
+    if values is None and id_list is None:
+        return {}
+    if not isinstance(values, list) or not isinstance(id_list, list) or len(values) != len(id_list):
+        raise ReportError("the filters could not be read; reload the page")
+    filters: dict[str, str] = {}
+    for component_id, value in zip(id_list, values, strict=True):
+        key = component_id.get("key") if isinstance(component_id, dict) else None
+        if key not in FILTER_KEYS:
+            raise ReportError(f"unknown filter {key!r}; accepted: {', '.join(FILTER_KEYS)}")
+        if value in (None, ""):
+            continue  # "All ..."
+        if not isinstance(value, str) or len(value) > MAX_FILTER_VALUE:
+            raise ReportError(f"the {key} filter needs a value of 1 to {MAX_FILTER_VALUE} characters")
+        filters[key] = value
+    return filters
+
+
+def custom_dates(start, end) -> tuple[date, date]:
+    """The date picker's values as a usable range (ReportError saying what to fix)."""
+    try:
+        first = date.fromisoformat(str(start)[:10]) if start else None
+        last = date.fromisoformat(str(end)[:10]) if end else None
+    except ValueError:
+        raise ReportError("the custom range's dates must be YYYY-MM-DD") from None
+    if first is None or last is None:
+        raise ReportError("choose the first and the last day of the custom range")
+    try:
+        check_range(first, last, max_days=MAX_DAYS)  # as the filter bar: at most five years
+    except DateRangeError as exc:
+        raise ReportError(str(exc)) from None
+    return first, last
+
+
+def spec_from_form(
+    sections, period, compare, title: str = "Performance report", *, start=None, end=None, filters=None
+) -> ReportSpec:
+    """The builder's choices as a validated spec (ReportError for anything forged or empty).
+
+    ``start``/``end`` are read only for the custom period; ``filters`` is a ``{dimension: value}``
+    dict (see :func:`filters_from_form`).
+    """
+    period = period or "last_month"
+    first, last = custom_dates(start, end) if period == "custom" else (None, None)
     return ReportSpec(
-        sections=tuple(sections or ()), period=period or "last_month", compare=compare or "none", title=title
+        sections=tuple(sections or ()),
+        period=period,
+        start=first,
+        end=last,
+        compare=compare or "none",
+        filters=dict(filters or {}),
+        title=title,
     ).validate()
+
+
+@callback(
+    Output(ids.REPORTS_DATES_WRAP, "className"),
+    Output(ids.REPORTS_RANGE_MESSAGE, "children"),
+    Input(ids.REPORTS_PERIOD, "value"),
+    Input(ids.REPORTS_DATES, "start_date"),
+    Input(ids.REPORTS_DATES, "end_date"),
+)
+def period_controls(period, start, end):
+    """Show the date picker for the custom period only, and say at once when its range is unusable."""
+    if period != "custom":
+        return ui.dates_class(period), None
+    try:
+        custom_dates(start, end)
+    except ReportError as exc:
+        return ui.dates_class(period), ui.range_message(f"{exc}.")
+    return ui.dates_class(period), None
+
+
+@callback(
+    Output(ids.report_filter(MATCH, MATCH), "options"),
+    Input(ids.report_filter(MATCH, MATCH), "search_value"),
+    State(ids.report_filter(MATCH, MATCH), "value"),
+    prevent_initial_call=True,
+)
+def search_filter_options(search, value):
+    """Typing in a filter searches all its values on the server (the list holds the first few)."""
+    trig = ctx.triggered_id if isinstance(ctx.triggered_id, dict) else {}
+    if trig.get("key") not in FILTER_KEYS or not search:
+        raise PreventUpdate
+    choices = filter_choices(request_scope(None))
+    return an.option_list(choices.get(trig["key"], []), search, value)
 
 
 @callback(
@@ -105,13 +230,18 @@ def spec_from_form(sections, period, compare, title: str = "Performance report")
     State(ids.REPORTS_SECTIONS, "value"),
     State(ids.REPORTS_PERIOD, "value"),
     State(ids.REPORTS_COMPARE, "value"),
+    State(ids.REPORTS_DATES, "start_date"),
+    State(ids.REPORTS_DATES, "end_date"),
+    State(ids.report_filter("build", ALL), "value"),
+    State(ids.report_filter("build", ALL), "id"),
     prevent_initial_call=True,
 )
-def preview(_n, sections, period, compare):
+def preview(_n, sections, period, compare, start=None, end=None, filter_values=None, filter_ids=None):
     """Compute the report (the same numbers the files will hold) and show its KPIs."""
     context = current_context()
     try:
-        spec = spec_from_form(sections, period, compare)
+        filters = filters_from_form(filter_values, filter_ids)
+        spec = spec_from_form(sections, period, compare, start=start, end=end, filters=filters)
     except ReportError as exc:
         return ui.notices([str(exc)]), []
     services = current_services()
@@ -142,17 +272,27 @@ def preview(_n, sections, period, compare):
     State(ids.REPORTS_COMPARE, "value"),
     State(ids.REPORTS_VERSION, "data"),
     State(ids.REPORTS_INTRO, "value"),
+    State(ids.REPORTS_DATES, "start_date"),
+    State(ids.REPORTS_DATES, "end_date"),
+    State(ids.report_filter("build", ALL), "value"),
+    State(ids.report_filter("build", ALL), "id"),
     prevent_initial_call=True,
 )
 def save_schedule(_n, name, preset, weekday, day, hour, cron, tz, formats, recipients, subject, sections, period,
-                  compare, version, intro=None):  # fmt: skip
-    """Save the builder's report with the schedule form's rule (owners and managers only)."""
+                  compare, version, intro=None, start=None, end=None, filter_values=None,
+                  filter_ids=None):  # fmt: skip
+    """Save the builder's report (its filters too) with the schedule form's rule (owners and managers).
+
+    A custom period is refused (ScheduleRequest.validate): the same fixed dates every time.
+    """
     if not _n:  # the form was just rendered (Dash may call on insertion): not a click
         raise PreventUpdate
     try:
         context = require_role(SCHEDULE_ROLE)
+        filters = filters_from_form(filter_values, filter_ids)
         request = schedule_request(name, preset, weekday, day, hour, cron, tz, formats, recipients, subject,
-                                   sections, period, compare, intro=intro)  # fmt: skip
+                                   sections, period, compare, intro=intro, start=start, end=end,
+                                   filters=filters)  # fmt: skip
         info = add_schedule(current_services(), context.workspace.id, context.user_id, request)
     except PermissionDenied as exc:
         return ui.notices([f"Not saved: {exc}."]), no_update
@@ -162,12 +302,13 @@ def save_schedule(_n, name, preset, weekday, day, hour, cron, tz, formats, recip
 
 
 def schedule_request(name, preset, weekday, day, hour, cron, tz, formats, recipients, subject, sections, period,
-                     compare, *, intro=None) -> ScheduleRequest:  # fmt: skip
+                     compare, *, intro=None, start=None, end=None, filters=None) -> ScheduleRequest:  # fmt: skip
     """The form's values as a ScheduleRequest (validated; ReportError names the bad field)."""
     rule = rule_from_form(preset, weekday, day, hour, 0, cron)
+    title = (name or "").strip() or "Performance report"
     return ScheduleRequest(
         name=(name or "").strip(),
-        spec=spec_from_form(sections, period, compare, title=(name or "").strip() or "Performance report"),
+        spec=spec_from_form(sections, period, compare, title=title, start=start, end=end, filters=filters),
         rule=rule,
         timezone=(tz or "").strip(),
         formats=",".join(formats or []),
@@ -208,7 +349,8 @@ def open_edit(_clicks):
     if not isinstance(ctx.triggered_id, dict) or not (ctx.triggered and ctx.triggered[0].get("value")):
         raise PreventUpdate
     schedule = editable_schedule(ctx.triggered_id.get("schedule"))
-    return True, ui.edit_form(schedule), schedule["id"], None
+    options = filter_options(filter_choices(request_scope(None)), schedule.get("filters") or {})
+    return True, ui.edit_form(schedule, options), schedule["id"], None
 
 
 def editable_schedule(schedule_id) -> dict:
@@ -261,10 +403,12 @@ def cancel_edit(n_clicks):
     State(ids.REPORTS_EDIT_SUBJECT, "value"),
     State(ids.REPORTS_VERSION, "data"),
     State(ids.REPORTS_EDIT_INTRO, "value"),
+    State(ids.report_filter("edit", ALL), "value"),
+    State(ids.report_filter("edit", ALL), "id"),
     prevent_initial_call=True,
 )
 def save_edit(n_clicks, schedule_id, name, preset, weekday, day, hour, minute, cron, tz, formats, recipients,
-              period, subject, version, intro=None):  # fmt: skip
+              period, subject, version, intro=None, filter_values=None, filter_ids=None):  # fmt: skip
     """Save the dialog's changes to the schedule (owners and managers; their workspace's only).
 
     The role and workspace come from the session; the schedule id is looked up inside that
@@ -286,6 +430,8 @@ def save_edit(n_clicks, schedule_id, name, preset, weekday, day, hour, minute, c
             "subject": str(subject or "") or "{report}: {workspace}, {period}",
             "intro": str(intro or ""),
         }
+        if filter_ids:  # the dialog's dropdowns: {} when all say "All ..." (none sent: unchanged)
+            changes["filters"] = filters_from_form(filter_values, filter_ids)
         update_schedule(current_services(), context.workspace.id, schedule_id, changes)
     except (PermissionDenied, ReportError) as exc:
         return (

@@ -233,6 +233,10 @@ REPORTS_BUILDER = "pb-reports-builder"
 REPORTS_SECTIONS = "pb-reports-sections"
 REPORTS_PERIOD = "pb-reports-period"
 REPORTS_COMPARE = "pb-reports-compare"
+REPORTS_DATES = "pb-reports-dates"  # dcc.DatePickerRange of the "Custom range" period
+REPORTS_DATES_WRAP = "pb-reports-dates-wrap"  # its column: shown only when Custom range is chosen
+REPORTS_RANGE_MESSAGE = "pb-reports-range-message"  # why a custom range cannot be used
+REPORTS_FILTER = "pb-reports-filter"  # {"type": REPORTS_FILTER, "form": "build"|"edit", "key": ...}
 REPORTS_PREVIEW_BUTTON = "pb-reports-preview-btn"
 REPORTS_PREVIEW = "pb-reports-preview"
 REPORTS_DOWNLOAD_LINKS = "pb-reports-download-links"
@@ -284,6 +288,11 @@ def report_schedule_action(schedule_id: int, action: str) -> dict:
 def report_schedule_edit(schedule_id: int) -> dict:
     """Pattern id of a schedule's "Edit" button (opens the edit dialog)."""
     return {"type": "pb-report-schedule-edit", "schedule": schedule_id}
+
+
+def report_filter(form: str, key: str) -> dict:
+    """Pattern id of a filter dropdown of the report builder (``form="build"``) or the edit dialog."""
+    return {"type": REPORTS_FILTER, "form": form, "key": key}
 
 
 def report_resend(run_id: int) -> dict:

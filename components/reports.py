@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
-from reports.assemble import ReportData
+from components.analytics import FILTER_LABELS, PLACEHOLDERS
+from reports.assemble import ReportData, describe_filters
 from reports.definition import DEFAULT_SECTIONS, SECTIONS, ReportSpec
 from reports.email import INTRO_MAX
 from reports.periods import COMPARES, PERIODS
@@ -23,6 +25,8 @@ PRESET_LABELS = {
 }
 INTRO_PLACEHOLDER = "e.g. Hello team, here are the numbers for {period}."
 STATUS_COLOURS = {"sent": "success", "failed": "danger", "claimed": "secondary"}
+#: table cells of addresses and filters: at least this wide (a phone scrolls the table sideways)
+WIDE_CELL = {"minWidth": "10rem"}
 
 
 def _field(label: str, control, width: int = 6) -> dbc.Col:
@@ -35,8 +39,49 @@ def _field(label: str, control, width: int = 6) -> dbc.Col:
     )
 
 
-def builder(timezone: str) -> html.Div:
-    """Sections, period and comparison, with Preview and the download links."""
+def filter_controls(form: str, options: dict[str, list[dict]], values: dict[str, str]) -> dbc.Row:
+    """One searchable dropdown per filter dimension (``options``' keys, in order), holding ``values``.
+
+    Each dropdown is rendered with its options: Dash 4's dcc.Dropdown clears a value its options
+    do not hold, so the caller puts a chosen value in the list even when the data lacks it.
+    """
+    cols = []
+    for key, choices in options.items():
+        cols.append(
+            dbc.Col(
+                [
+                    html.Div(FILTER_LABELS.get(key, key.title()), className="form-label small mb-1"),
+                    dcc.Dropdown(
+                        id=ids.report_filter(form, key),
+                        options=choices,
+                        value=values.get(key),
+                        placeholder=PLACEHOLDERS.get(key, "All"),
+                        clearable=True,
+                        searchable=True,
+                        className="pb-report-filter",
+                    ),
+                ],
+                # one to a row on a phone: at half width "All campaigns" is cut to "All campa…";
+                # the builder has five in a row on a wide screen, the (narrower) dialog two
+                **({"xs": 12, "sm": 6, "md": 4, "xl": True} if form == "build" else {"xs": 12, "sm": 6}),
+                className="mb-2",
+            )
+        )
+    return dbc.Row(cols, className="pb-report-filters")
+
+
+def builder(
+    timezone: str,
+    *,
+    filter_options: dict[str, list[dict]] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> html.Div:
+    """Sections, period (a relative one or a custom range), comparison and filters, with Preview.
+
+    ``filter_options`` maps each filter dimension to its dropdown options; ``start``/``end``
+    are the custom range's initial dates (the picker shows only when "Custom range" is chosen).
+    """
     return html.Div(
         [
             dbc.Row(
@@ -55,7 +100,7 @@ def builder(timezone: str) -> html.Div:
                         "Period",
                         dbc.Select(
                             id=ids.REPORTS_PERIOD,
-                            options=[{"label": v, "value": k} for k, v in PERIODS.items() if k != "custom"],
+                            options=[{"label": v, "value": k} for k, v in PERIODS.items()],
                             value="last_month",
                         ),
                         4,
@@ -69,14 +114,18 @@ def builder(timezone: str) -> html.Div:
                         ),
                         4,
                     ),
-                    dbc.Col(
-                        dbc.Button(
-                            "Preview", id=ids.REPORTS_PREVIEW_BUTTON, color="primary", className="w-100"
-                        ),
-                        md=4,
-                        className="mb-2 d-flex align-items-end",
-                    ),
+                    dates_field(start, end),
                 ]
+            ),
+            html.Div(id=ids.REPORTS_RANGE_MESSAGE, **{"aria-live": "polite"}),
+            filter_controls("build", filter_options or {}, {}),
+            dbc.Row(
+                dbc.Col(
+                    dbc.Button("Preview", id=ids.REPORTS_PREVIEW_BUTTON, color="primary", className="w-100"),
+                    xs=12,
+                    md=4,
+                    className="mb-2",
+                )
             ),
             html.Div(id=ids.REPORTS_DOWNLOAD_LINKS, className="d-flex flex-wrap gap-2 my-2"),
             dcc.Loading(html.Div(id=ids.REPORTS_PREVIEW), type="dot", delay_show=300),
@@ -88,8 +137,45 @@ def builder(timezone: str) -> html.Div:
     )
 
 
+def dates_field(start: date | None, end: date | None) -> dbc.Col:
+    """The custom range's date picker, in a column hidden until "Custom range" is chosen."""
+    picker = dcc.DatePickerRange(
+        id=ids.REPORTS_DATES,
+        # the two text inputs' ids (derived from the picker's): labels and tests can name them
+        start_date_id=f"{ids.REPORTS_DATES}-start",
+        end_date_id=f"{ids.REPORTS_DATES}-end",
+        start_date=start.isoformat() if start else None,
+        end_date=end.isoformat() if end else None,
+        display_format="YYYY-MM-DD",
+        minimum_nights=0,
+        number_of_months_shown=1,
+        clearable=False,
+        with_portal=False,
+    )
+    return dbc.Col(
+        [
+            html.Div("From – to", className="form-label small mb-1"),
+            html.Div(picker, className="pb-filter-dates"),
+        ],
+        id=ids.REPORTS_DATES_WRAP,
+        xs=12,
+        md=4,
+        className=dates_class("last_month"),
+    )
+
+
+def dates_class(period: str | None) -> str:
+    """The date picker column's classes: shown for the custom period only."""
+    return "mb-2" + ("" if period == "custom" else " d-none")
+
+
+def range_message(text: str | None) -> html.Div | None:
+    """A refusal of the custom range, shown under the period fields (None when the range is fine)."""
+    return html.Div(text, className="small text-danger mb-2", role="alert") if text else None
+
+
 def download_links(spec: ReportSpec, *, page: str = "/reports") -> list:
-    """Links to the export route for ``spec``'s dates, comparison and sections."""
+    """Links to the export route for ``spec``'s dates, comparison, sections and filters."""
     query = urlencode(
         {
             "page": page,
@@ -98,6 +184,8 @@ def download_links(spec: ReportSpec, *, page: str = "/reports") -> list:
             "to": spec.end.isoformat() if spec.end else "",
             "compare": spec.compare,
             "sections": ",".join(spec.sections),
+            # the export route reads any catalogue dimension from the query (as the filter bar's links)
+            **dict(sorted(spec.filters.items())),
         }
     )
     return [
@@ -110,7 +198,12 @@ def preview(data: ReportData) -> html.Div:
     """What the report will hold: per section, its KPIs with change, or why it is empty."""
     blocks = [
         html.P(
-            [html.Strong(data.period_text), html.Br(), f"Compared with {data.compare_text}"],
+            [
+                html.Strong(data.period_text),
+                html.Br(),
+                f"Compared with {data.compare_text}",
+                *([html.Br(), f"Filters: {data.filters_text}"] if data.spec.filters else []),
+            ],
             className="small",
         )
     ]
@@ -267,8 +360,12 @@ def schedule_form(timezone: str) -> html.Div:
     )
 
 
-def edit_form(schedule: dict) -> dbc.Row:
-    """The edit dialog's fields holding ``schedule``'s current values (a ``schedule_info`` dict)."""
+def edit_form(schedule: dict, filter_options: dict[str, list[dict]] | None = None) -> html.Div:
+    """The edit dialog's fields holding ``schedule``'s current values (a ``schedule_info`` dict).
+
+    ``filter_options`` maps each filter dimension to its dropdown options (holding the
+    schedule's current value, see :func:`filter_controls`).
+    """
     rule = schedule["rule"]
     values = {
         "name": schedule["name"],
@@ -285,7 +382,13 @@ def edit_form(schedule: dict) -> dbc.Row:
         "subject": schedule["subject"],
         "intro": schedule.get("intro", ""),
     }
-    return _schedule_fields(EDIT_FIELDS, values)
+    return html.Div(
+        [
+            _schedule_fields(EDIT_FIELDS, values),
+            html.Div("Filters", className="form-label small mb-1"),
+            filter_controls("edit", filter_options or {}, schedule.get("filters") or {}),
+        ]
+    )
 
 
 def edit_dialog() -> dbc.Modal:
@@ -320,7 +423,7 @@ def schedules_table(items: list[dict], *, can_manage: bool = False) -> html.Div:
     """The workspace's schedules; with ``can_manage`` each has Edit, Pause/Resume and Delete buttons."""
     if not items:
         return html.P("No scheduled reports yet.", className="small text-body-secondary mb-0")
-    headers = ["Report", "When", "Next", "Formats", "To"] + (["Actions"] if can_manage else [])
+    headers = ["Report", "When", "Next", "Formats", "To", "Filters"] + (["Actions"] if can_manage else [])
     head = html.Thead(html.Tr([html.Th(h) for h in headers]))
     rows = []
     for s in items:
@@ -329,7 +432,13 @@ def schedules_table(items: list[dict], *, can_manage: bool = False) -> html.Div:
             html.Td(f"{s['when']} ({s['timezone']})"),
             html.Td((s["next_run"] or "—")[:16].replace("T", " ") + " UTC" if s["active"] else "—"),
             html.Td(", ".join(f.upper() for f in s["formats"])),
-            html.Td(", ".join(s["recipients"]), className="text-break"),
+            # a wide-enough cell: on a phone the table scrolls instead of breaking every letter
+            html.Td(", ".join(s["recipients"]), className="text-break", style=WIDE_CELL),
+            html.Td(
+                describe_filters(s.get("filters") or {}) if s.get("filters") else "—",
+                className="text-break",
+                style=WIDE_CELL,
+            ),
         ]
         if can_manage:
             toggle = "pause" if s["active"] else "resume"
@@ -372,7 +481,9 @@ def history_table(items: list[dict], *, can_download: bool, can_resend: bool) ->
     if not items:
         return html.P("No reports sent yet.", className="small text-body-secondary mb-0")
     head = html.Thead(
-        html.Tr([html.Th(h) for h in ("Occurrence", "Status", "Attempts", "To", "Size", "Files", "")])
+        html.Tr(
+            [html.Th(h) for h in ("Occurrence", "Status", "Attempts", "To", "Filters", "Size", "Files", "")]
+        )
     )
     rows = []
     for r in items:
@@ -394,7 +505,13 @@ def history_table(items: list[dict], *, can_download: bool, can_resend: bool) ->
                     html.Td((r["occurrence"] or "")[:16].replace("T", " ") + " UTC", className="text-nowrap"),
                     html.Td(status),
                     html.Td(r["attempts"], className="text-end"),
-                    html.Td(", ".join(r["recipients"]), className="text-break"),
+                    html.Td(", ".join(r["recipients"]), className="text-break", style=WIDE_CELL),
+                    # None: a run that made no file, or one older than kept filters
+                    html.Td(
+                        describe_filters(r["filters"]) if r.get("filters") else "—",
+                        className="text-break",
+                        style=WIDE_CELL,
+                    ),
                     html.Td(f"{r['bytes'] / 1024:,.0f} KB", className="text-end text-nowrap"),
                     html.Td(files or "—"),
                     html.Td(resend),

@@ -115,12 +115,6 @@ def build_spec(
         raise BadInput("give either --from/--to or --period, not both")
     start_day: date | None = _parse_date("--from", start) if start else None
     end_day: date | None = _parse_date("--to", end) if end else None
-    where: dict[str, str] = {}
-    for pair in filters:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise BadInput(f"--filter {pair!r}: use DIMENSION=VALUE, e.g. channel=Email")
-        where[key.strip()] = value.strip()
     try:
         return ReportSpec(
             sections=parse_sections(sections),
@@ -128,11 +122,26 @@ def build_spec(
             start=start_day,
             end=end_day,
             compare=compare,
-            filters=where,
+            filters=parse_filters(filters),
             title=title or "Performance report",
         ).validate()
     except ReportError as exc:
         raise BadInput(str(exc)) from None
+
+
+def parse_filters(filters: tuple[str, ...]) -> dict[str, str]:
+    """``("channel=Email", ...)`` -> ``{"channel": "Email"}`` (BadInput for a pair without ``=``).
+
+    The dimension names are checked by ``ReportSpec.validate`` (one error text for render,
+    add and edit: ``unknown filter 'x'; accepted: ...``). A dimension given twice keeps the last.
+    """
+    where: dict[str, str] = {}
+    for pair in filters:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise BadInput(f"--filter {pair!r}: use DIMENSION=VALUE, e.g. channel=Email")
+        where[key.strip()] = value.strip()
+    return where
 
 
 # -- schedules -----------------------------------------------------------------------------------
@@ -164,6 +173,13 @@ def reports() -> None:
 @click.option("--sections", default=None, help="Comma-separated sections (default: all with data).")
 @click.option("--compare", default="previous_period", show_default=True, type=click.Choice(list(COMPARES)))
 @click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="DIM=VALUE",
+    help="Only rows with this value, e.g. channel=Email (repeatable; as `report render`).",
+)
+@click.option(
     "--subject",
     default=None,
     help="Subject; placeholders {report} {workspace} {period} {start} {end} {date}.",
@@ -174,7 +190,7 @@ def reports() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def reports_add(ctx: click.Context, slug: str, name: str, preset, weekday, day, hour, minute, cron, tz, formats,
-                recipients, period, sections, compare, subject, intro, as_json) -> None:  # fmt: skip
+                recipients, period, sections, compare, filters, subject, intro, as_json) -> None:  # fmt: skip
     """Schedule a report to be emailed (the terminal acts as the workspace's owner)."""
     from reports.schedule import Rule
     from reports.store import DEFAULT_SUBJECT, ScheduleRequest, add_schedule
@@ -184,7 +200,7 @@ def reports_add(ctx: click.Context, slug: str, name: str, preset, weekday, day, 
     services = _services(ctx)
     workspace = _workspace_ref(services, slug)
     rule = Rule(preset="cron", cron=cron) if cron else Rule(preset, weekday.lower(), day, hour, minute)
-    spec = build_spec(None, None, period, sections, compare, (), name)
+    spec = build_spec(None, None, period, sections, compare, filters, name)
     request = ScheduleRequest(name, spec, rule, tz, formats, recipients, subject or DEFAULT_SUBJECT, intro)
     try:
         info = add_schedule(services, workspace.id, None, request)
@@ -200,6 +216,7 @@ def reports_add(ctx: click.Context, slug: str, name: str, preset, weekday, day, 
 @click.pass_context
 def reports_list(ctx: click.Context, slug: str, as_json: bool) -> None:
     """List a workspace's scheduled reports with their next run."""
+    from reports.assemble import describe_filters
     from reports.store import list_schedules
 
     services = _services(ctx)
@@ -210,9 +227,10 @@ def reports_list(ctx: click.Context, slug: str, as_json: bool) -> None:
     if not items:
         click.echo(f"no scheduled reports in workspace {slug}; add one with `pulseboard reports add`")
     for s in items:
+        where = f"  filters {describe_filters(s['filters'])}" if s["filters"] else ""
         click.echo(
             f"{s['id']:>4} {s['name']:<28} {s['when']} ({s['timezone']})  next {s['next_run']}  "
-            f"{','.join(s['formats'])} -> {', '.join(s['recipients'])}"
+            f"{','.join(s['formats'])} -> {', '.join(s['recipients'])}{where}"
         )
 
 
@@ -226,6 +244,7 @@ def reports_history(
     ctx: click.Context, slug: str, schedule_id: int | None, limit: int, as_json: bool
 ) -> None:
     """List report runs, newest first: occurrence, status, attempts, error, recipients, size."""
+    from reports.assemble import describe_filters
     from reports.store import history
 
     services = _services(ctx)
@@ -239,6 +258,7 @@ def reports_history(
         line = (
             f"{r['id']:>5} {r['occurrence'][:16]} schedule {r['schedule_id']} {r['status']:<7} "
             f"attempts {r['attempts']}  {r['bytes']:,} bytes  to {', '.join(r['recipients'])}"
+            + (f"  filters {describe_filters(r['filters'])}" if r["filters"] else "")
         )
         click.echo(line if not r["error"] else f"{line}\n      {r['error']}")
 
@@ -399,18 +419,29 @@ def reports_delete(ctx: click.Context, schedule_id: int, slug: str, as_json: boo
 @click.option("--period", default=None, type=click.Choice([p for p in PERIODS if p != "custom"]))
 @click.option("--sections", default=None, help="Comma-separated sections.")
 @click.option("--compare", default=None, type=click.Choice(list(COMPARES)))
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="DIM=VALUE",
+    help="Replace the report's filters, e.g. channel=Email (repeatable).",
+)
+@click.option("--clear-filters", is_flag=True, help="Remove the report's filters (all rows again).")
 @click.option("--subject", default=None, help="Subject (same placeholders as `reports add`).")
 @click.option("--intro", default=None, help="Intro text.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def reports_edit(ctx: click.Context, schedule_id: int, slug: str, name, preset, weekday, day, hour, minute, cron, tz,
-                 formats, recipients, period, sections, compare, subject, intro, as_json) -> None:  # fmt: skip
+                 formats, recipients, period, sections, compare, filters, clear_filters, subject, intro,
+                 as_json) -> None:  # fmt: skip
     """Change a schedule's name, rule, time zone, recipients, formats, texts or report; others stay."""
     from reports.schedule import Rule
     from reports.store import update_schedule
 
     if preset is not None and cron is not None:
         raise BadInput("give either --preset or --cron, not both")
+    if filters and clear_filters:
+        raise BadInput("give either --filter or --clear-filters, not both")
     changes = {
         key: value
         for key, value in {
@@ -427,6 +458,8 @@ def reports_edit(ctx: click.Context, schedule_id: int, slug: str, name, preset, 
     }
     if sections is not None:
         changes["sections"] = tuple(s.strip() for s in sections.split(",") if s.strip())
+    if filters or clear_filters:
+        changes["filters"] = parse_filters(filters)  # {} with --clear-filters
     if cron is not None:
         changes["rule"] = Rule(preset="cron", cron=cron)
     elif preset is not None:

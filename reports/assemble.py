@@ -38,6 +38,13 @@ DIMENSION_LABELS = {
 }
 
 
+def describe_filters(filters: dict[str, str]) -> str:
+    """``Channel = Email, Country = DE`` or ``None`` when unfiltered (cover, email, lists, page)."""
+    if not filters:
+        return "None"
+    return ", ".join(f"{DIMENSION_LABELS.get(k, k)} = {v}" for k, v in sorted(filters.items()))
+
+
 @dataclass(frozen=True)
 class Kpi:
     """One metric's value over the period, its comparison and their formatted forms."""
@@ -161,9 +168,7 @@ class ReportData:
     @property
     def filters_text(self) -> str:
         """``Channel = Email, Country = DE`` or ``None`` when unfiltered."""
-        if not self.spec.filters:
-            return "None"
-        return ", ".join(f"{DIMENSION_LABELS.get(k, k)} = {v}" for k, v in sorted(self.spec.filters.items()))
+        return describe_filters(self.spec.filters)
 
     @property
     def generated_text(self) -> str:

@@ -275,7 +275,15 @@ def _render(services, workspace, spec, formats, run_id, occurrence, schedule_tz,
     for fmt in formats:
         path = folder / f"{stem}.{MEDIA[fmt][0]}"
         info = render_file(scoped, spec, fmt, path, data=data, logo=logo)
-        files.append({"format": fmt, "name": path.name, "path": str(path), "bytes": info["bytes"]})
+        files.append(
+            {
+                "format": fmt,
+                "name": path.name,
+                "path": str(path),
+                "bytes": info["bytes"],
+                "filters": spec.filters,
+            }
+        )
     return files, data
 
 

@@ -179,6 +179,7 @@ def plain_text(data: ReportData, intro: str, dashboard_url: str | None) -> str:
         f"{data.spec.title} — {data.workspace.name or data.workspace.slug}",
         f"Period: {data.period_text}",
         f"Compared with: {data.compare_text}",
+        *([f"Filters: {data.filters_text}"] if data.spec.filters else []),
         "",
     ]
     for kpi in data.kpis:
@@ -238,6 +239,8 @@ def html_briefing(data: ReportData, intro: str, dashboard_url: str | None) -> st
     )
     # the intro is typed into a text area: its line breaks are the writer's
     intro_html = f'<p style="margin:0 0 16px">{e(intro).replace(chr(10), "<br>")}</p>' if intro else ""
+    # a filtered report says so under its period: its totals are not the workspace's
+    filters_html = f"<br>Filters: {e(data.filters_text)}" if data.spec.filters else ""
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(data.spec.title)}</title></head>
@@ -245,7 +248,7 @@ def html_briefing(data: ReportData, intro: str, dashboard_url: str | None) -> st
 <div style="max-width:600px;margin:0 auto;padding:16px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:15px;line-height:1.45;color:#1f2937;background:#fff">
 <p style="margin:0 0 4px;color:#4361ee;font-weight:700">Pulseboard</p>
 <h1 style="margin:0 0 4px;font-size:22px">{e(data.spec.title)}</h1>
-<p style="margin:0 0 16px;color:#6b7280">{e(data.workspace.name or data.workspace.slug)} · {e(data.period_text)}<br>Compared with {e(data.compare_text)}</p>
+<p style="margin:0 0 16px;color:#6b7280">{e(data.workspace.name or data.workspace.slug)} · {e(data.period_text)}<br>Compared with {e(data.compare_text)}{filters_html}</p>
 {intro_html}
 <table role="presentation" style="width:100%;border-collapse:collapse">{"".join(rows)}</table>
 {insights_html}{notes}{link}

@@ -38,6 +38,14 @@ class ScheduleRequest:
         """Return self if every field is acceptable; ReportError naming the first bad one."""
         if not self.name.strip() or len(self.name) > 120:
             raise ReportError("a report needs a name of 1 to 120 characters")
+        if self.spec.period == "custom":
+            # A schedule repeats: fixed dates would send the same numbers every time. Custom
+            # ranges are for the Reports page's preview and downloads (and `report render`).
+            raise ReportError(
+                "a scheduled report needs a relative period (e.g. last week, last month): "
+                "a custom date range would send the same dates every time; "
+                "use it for a preview or a download instead"
+            )
         try:
             self.spec.validate()
             self.rule.validate()
@@ -119,6 +127,7 @@ def schedule_info(schedule: ReportSchedule, definition: ReportDefinition) -> dic
         "period": spec.period,
         "sections": list(spec.sections),
         "compare": spec.compare,
+        "filters": dict(spec.filters),  # dimension -> value; {} for every row
         "formats": schedule.formats.split(","),
         "recipients": [r.strip() for r in schedule.recipients.split(",") if r.strip()],
         "subject": schedule.subject,
@@ -141,6 +150,7 @@ def history(
 
 def run_info(run: ReportRun) -> dict:
     """A JSON-friendly description of one run (what ``reports history --json`` prints)."""
+    files = json.loads(run.files_json or "[]")
     return {
         "id": run.id,
         "schedule_id": run.schedule_id,
@@ -152,7 +162,10 @@ def run_info(run: ReportRun) -> dict:
         "recipients": [r for r in run.recipients.split(", ") if r],
         "bytes": run.bytes,
         "duration_ms": run.duration_ms,
-        "files": [{k: f[k] for k in ("format", "name", "bytes")} for f in json.loads(run.files_json or "[]")],
+        "files": [{k: f[k] for k in ("format", "name", "bytes")} for f in files],
+        # the filters the run's files were made with (kept beside each file: a run keeps no spec);
+        # None when it made no file (failed before rendering, or a run older than this key)
+        "filters": files[0].get("filters") if files else None,
         "resend_of": run.resend_of,
         "finished_at": _iso(run.finished_at),
     }
@@ -201,14 +214,16 @@ def delete_schedule(services: Services, workspace_id: int, schedule_id: int) -> 
 #: the fields of a schedule ``update_schedule`` may change
 EDITABLE = (
     "name", "rule", "timezone", "formats", "recipients", "subject", "intro", "period", "sections", "compare",
+    "filters",
 )  # fmt: skip
 
 
 def update_schedule(services: Services, workspace_id: int, schedule_id: int, changes: dict) -> dict:
     """Change some of a schedule's fields (keys from :data:`EDITABLE`), validated like a new one.
 
-    ``rule`` is a :class:`reports.schedule.Rule`; ``name``/``period``/``sections``/``compare``
-    change the schedule's report definition (shared by the report's other schedules, as with
+    ``rule`` is a :class:`reports.schedule.Rule`; ``filters`` a dimension -> value dict that
+    replaces the report's filters ({} removes them); ``name``/``period``/``sections``/``compare``/
+    ``filters`` change the schedule's report definition (shared by the report's other schedules, as with
     ``add_schedule``). Nothing is saved unless every field is acceptable.
     """
     unknown = sorted(set(changes) - set(EDITABLE))
@@ -217,9 +232,13 @@ def update_schedule(services: Services, workspace_id: int, schedule_id: int, cha
     with services.db.session() as db:
         schedule, definition = _owned(db, workspace_id, schedule_id)
         spec = ReportSpec.from_json(definition.spec_json)
-        spec_changes = {k: changes[k] for k in ("period", "sections", "compare") if k in changes}
+        spec_changes = {k: changes[k] for k in ("period", "sections", "compare", "filters") if k in changes}
         if "sections" in spec_changes:
             spec_changes["sections"] = tuple(spec_changes["sections"])
+        if "filters" in spec_changes:
+            if not isinstance(spec_changes["filters"], dict):
+                raise ReportError("filters must be a mapping of dimension to value")
+            spec_changes["filters"] = dict(spec_changes["filters"])
         name = str(changes.get("name", definition.name)).strip()
         if name != definition.name:
             _check_name_free(db, workspace_id, name)

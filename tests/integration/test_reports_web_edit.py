@@ -14,6 +14,8 @@ from reports.schedule import Rule
 from reports.store import ScheduleRequest, add_schedule, list_schedules, update_schedule
 from tests.conftest import PASSWORD
 
+FILTER_KEYS = ("channel", "campaign", "product", "country", "platform")
+
 #: the dialog's fields as a manager changes them
 CHANGES = {
     ids.REPORTS_EDIT_NAME: "Monday numbers",
@@ -80,18 +82,34 @@ def open_dialog(app, client, schedule_id):
     return client.post("/_dash-update-component", json=body)
 
 
-def save_dialog(app, client, schedule_id, **overrides):
-    """POST the dialog's Save click with its fields (``CHANGES`` unless overridden)."""
+def save_dialog(app, client, schedule_id, filters=None, **overrides):
+    """POST the dialog's Save click with its fields (``CHANGES`` unless overridden).
+
+    ``filters`` is what the dialog's filter dropdowns hold (``{dimension: value}``; none chosen
+    when not given), sent as Dash sends a pattern-id ``ALL`` state: one entry per dropdown.
+    """
     client.get("/_dash-dependencies")
     key, spec = _callback(app, f"{ids.REPORTS_EDIT_MESSAGE}.children@")
     values = {**CHANGES, ids.REPORTS_EDIT_ID: schedule_id, **overrides}
+
+    def state(s):
+        if not s["id"].startswith("{"):  # a pattern id is its JSON in the callback map
+            return {"id": s["id"], "property": s["property"], "value": values[s["id"]]}
+        dropdowns = [ids.report_filter("edit", k) for k in FILTER_KEYS]
+        return [
+            {
+                "id": d,
+                "property": s["property"],
+                "value": d if s["property"] == "id" else (filters or {}).get(d["key"]),
+            }
+            for d in dropdowns
+        ]
+
     body = {
         "output": key,
         "outputs": _outputs(key),
         "inputs": [{"id": ids.REPORTS_EDIT_SAVE, "property": "n_clicks", "value": 1}],
-        "state": [
-            {"id": s["id"], "property": s["property"], "value": values[s["id"]]} for s in spec["state"]
-        ],
+        "state": [state(s) for s in spec["state"]],
         "changedPropIds": [f"{ids.REPORTS_EDIT_SAVE}.n_clicks"],
     }
     return client.post("/_dash-update-component", json=body)
@@ -231,3 +249,20 @@ def test_reportweb038_intro_text_in_the_dialog_is_validated_and_cleared(
     assert list_schedules(seeded, workspace.id)[0]["intro"] == "x" * 2000
     save_dialog(app, client, schedule, **{ids.REPORTS_EDIT_INTRO: ""})
     assert list_schedules(seeded, workspace.id)[0]["intro"] == ""
+
+
+def test_reportweb039_the_dialog_shows_and_saves_filters(app, client, auth, seeded, workspace, schedule):
+    auth.login("manager@acme.test")
+    update_schedule(seeded, workspace.id, schedule, {"filters": {"country": "DE"}})
+    out = open_dialog(app, client, schedule).get_json()["response"]
+    form = json.dumps(out[ids.REPORTS_EDIT_FORM]["children"])
+    assert '"type": "pb-reports-filter"' in form and '"value": "DE"' in form
+    # the stored value is among the options (DE has no rows here): Dash 4 would clear it otherwise
+    assert '{"label": "DE", "value": "DE"}' in form
+    response = save_dialog(app, client, schedule, filters={"channel": "Email"})
+    assert response.get_json()["response"][ids.REPORTS_EDIT_MODAL]["is_open"] is False
+    assert list_schedules(seeded, workspace.id)[0]["filters"] == {"channel": "Email"}
+    response = save_dialog(app, client, schedule, filters={"channel": "x" * 201})
+    assert "the channel filter needs a value of 1 to 200 characters" in json.dumps(response.get_json())
+    save_dialog(app, client, schedule)  # every dropdown back on "All ...": no filters
+    assert list_schedules(seeded, workspace.id)[0]["filters"] == {}

@@ -71,10 +71,12 @@ def test_xss002_email_briefing_escapes_names_titles_and_intros(services, workspa
         period="custom",
         start=date(2026, 1, 1),
         end=date(2026, 1, 31),
+        filters={"channel": IMG},  # a schedule's filter value is typed by a person
         title=SCRIPT,
     )
     data = assemble(services.warehouse.scoped(ref), spec, today=date(2026, 2, 1))
     body = html_briefing(data, f"Intro {SCRIPT}", None)
     assert "<script" not in body and "<img" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "&lt;img src=x" in body
+    assert "Filters: Channel = &lt;img src=x" in body
     assert SCRIPT in plain_text(data, "", None)  # the plain part is text by nature
