@@ -54,9 +54,9 @@ def render_file(
         else:
             start, end = spec.dates(today or datetime.now(ZoneInfo(scoped.workspace.timezone)).date())
         chosen = get_dataset(dataset or dataset_for_sections(spec.sections))
-        if scoped.warehouse.backend == "duckdb":
-            # DuckDB writes the file itself: no row passes through Python (10M rows in < 500 MB)
-            # A process of its own writes a table in storage order in rowid parts at once.
+        if scoped.warehouse.backend == "duckdb" and standalone:
+            # A process of its own: DuckDB writes the file itself (no row passes through Python,
+            # 10M rows in < 500 MB), in rowid parts at once for a table in storage order.
             split = standalone and splittable(chosen)
             sql, params = bound_sql(scoped, chosen, start, end, spec.filters, rowid_range=split)
             cursor = own_cursor(scoped)
@@ -68,6 +68,9 @@ def render_file(
             finally:
                 cursor.close()
         else:
+            # The server (and PostgreSQL) streams ordered record batches through Arrow's writer:
+            # DuckDB's parallel COPY would write the lines in a different order each download,
+            # and the server's DuckDB threads are shared, so they cannot be set to one here.
             schema, batches = stream(scoped, chosen, start, end, spec.filters)
             rows = write_csv(out, schema, batches, bom=bom)
         return {
