@@ -145,6 +145,7 @@ def rfm_view(scope: Scope, filters: dict, frame: pl.DataFrame):
         return empty_state("No customers paid in the selected range.")
     scores = rfm_scores(scope, filters)  # cached: the frame above was counted from it
     cycle = scores["cycle_days"][0] if "cycle_days" in scores.columns and scores.height else None
+    lookback = scores["lookback_days"][0] if "lookback_days" in scores.columns and scores.height else None
     grid = data_grid(
         ids.grid(PAGE, "rfm"),
         frame,
@@ -154,7 +155,7 @@ def rfm_view(scope: Scope, filters: dict, frame: pl.DataFrame):
         height=300,
         timezone=scope.ctx.workspace.timezone,
     )
-    return html.Div([grid, html.P(A.recency_rule(cycle), className="small text-muted mt-2 mb-0")])
+    return html.Div([grid, html.P(A.recency_rule(cycle, lookback), className="small text-muted mt-2 mb-0")])
 
 
 def geo_view(scope: Scope, filters: dict, frame: pl.DataFrame):

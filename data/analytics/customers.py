@@ -264,10 +264,15 @@ def _segment_lookup() -> np.ndarray:
     return named["segment"].replace_strict({name: i for i, name in enumerate(RFM_SEGMENTS)}).to_numpy()
 
 
-#: R scores by recency in purchase cycles: 5 = bought within one cycle, 4 = within two, 3 = within
-#: four, 2 = within eight, 1 = longer ago (each step doubles: a late purchase, a lapsing, an
-#: at-risk and a lost customer)
-RECENCY_CYCLES = (1, 2, 4, 8)
+#: R scores by recency in purchase cycles: 5 = bought within one cycle (on rhythm), 4 = within
+#: one and a half (a little late), 3 = within two (a purchase missed), 2 = within three
+#: (lapsing), 1 = longer ago (lost). Doubling steps (1, 2, 4, 8) put every threshold past 3 beyond
+#: a one-year lookback for a quarterly buyer, so nobody could score 1 or 2: a demo workspace with
+#: a 95-day cycle had no "At risk", "Hibernating" or "Lost" customer at all.
+RECENCY_CYCLES = (1, 1.5, 2, 3)
+#: the last threshold stays within this share of the lookback (scaled down with the others), so
+#: a long cycle still leaves room for lapsed customers among those who paid in the lookback
+RECENCY_LOOKBACK_SHARE = 0.75
 #: the purchase cycle is the median of at least this many repeat customers' gaps (fewer: unknown)
 MIN_CYCLE_CUSTOMERS = 10
 #: ...clamped to this range of days (a daily coffee habit or a yearly renewal stay usable)
@@ -291,21 +296,36 @@ def purchase_cycle_days(activity: pl.DataFrame) -> float | None:
     return round(min(max(cycle, low), high), 1)
 
 
-def recency_scores(recency_days: np.ndarray, cycle_days: float) -> np.ndarray:
+def recency_limits(cycle_days: float, lookback_days: int | None = None) -> np.ndarray:
+    """The days since the last purchase that bound R scores 5, 4, 3 and 2 (inclusive).
+
+    :data:`RECENCY_CYCLES` purchase cycles, scaled down together when the last would fall past
+    :data:`RECENCY_LOOKBACK_SHARE` of the lookback (only customers who paid in the lookback are
+    scored, so a threshold beyond it could never be crossed).
+    """
+    limits = np.array([cycle_days * k for k in RECENCY_CYCLES])
+    if lookback_days and limits[-1] > lookback_days * RECENCY_LOOKBACK_SHARE:
+        limits = limits * (lookback_days * RECENCY_LOOKBACK_SHARE / limits[-1])
+    return np.floor(limits + 1e-9)  # whole days: "within 10.5 days" holds 10, not 11
+
+
+def recency_scores(
+    recency_days: np.ndarray, cycle_days: float, lookback_days: int | None = None
+) -> np.ndarray:
     """1-5 recency scores (5 best) by how many purchase cycles ago the last purchase was.
 
     Unlike quintiles, a workspace whose customers have mostly lapsed gets mostly low scores:
     "recent" means recent for this business's rhythm, not "among the most recent fifth".
     """
-    limits = np.array([cycle_days * k for k in RECENCY_CYCLES])
+    limits = recency_limits(cycle_days, lookback_days)
     return (5 - np.searchsorted(limits, recency_days, side="left")).astype(np.int64)
 
 
-def recency_rule(cycle_days: float | None) -> str:
+def recency_rule(cycle_days: float | None, lookback_days: int | None = None) -> str:
     """The recency thresholds in words, for the page and the docs."""
     if cycle_days is None:
         return "Recency is scored by fifths of the customers (too few repeat customers to know their buying rhythm)."
-    days = [f"{cycle_days * k:,.0f}" for k in RECENCY_CYCLES]
+    days = [f"{d:,.0f}" for d in recency_limits(cycle_days, lookback_days)]
     return (
         f"Customers typically buy again every {cycle_days:,.0f} days. Recency 5 = bought within "
         f"{days[0]} days, 4 = within {days[1]}, 3 = within {days[2]}, 2 = within {days[3]}, 1 = longer ago."
@@ -390,14 +410,21 @@ def rfm_scores(
         {**params, "as_of": as_of, "since": since},
     )
     cycle = purchase_cycle_days(raw)
-    raw = raw.drop("first_day").with_columns(pl.lit(cycle, dtype=pl.Float64).alias("cycle_days"))
+    raw = raw.drop("first_day").with_columns(
+        pl.lit(cycle, dtype=pl.Float64).alias("cycle_days"),
+        pl.lit(lookback_days, dtype=pl.Int64).alias("lookback_days"),
+    )
     if raw.height == 0:
         return raw.with_columns(
             *(pl.lit(None, dtype=pl.Int64).alias(c) for c in ("r", "f", "m")),
             pl.lit(None, dtype=pl.Utf8).alias("segment"),
         )
     recency = raw["recency_days"].to_numpy()
-    r = _quintile_scores(recency, higher_is_better=False) if cycle is None else recency_scores(recency, cycle)
+    r = (
+        _quintile_scores(recency, higher_is_better=False)
+        if cycle is None
+        else recency_scores(recency, cycle, lookback_days)
+    )
     f = _quintile_scores(raw["frequency"].to_numpy())
     m = _quintile_scores(raw["monetary"].to_numpy())
     one = (raw["frequency"].to_numpy() == 1).astype(np.int64)
