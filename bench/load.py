@@ -149,8 +149,19 @@ def page_loads(client: HttpClient, anchor, days: int) -> list[tuple[str, dict]]:
     return out
 
 
-def run(rows: int, *, clients: int = 8, seconds: float = 60.0, customers: int = 200_000) -> dict:
-    """Build (or reuse) the bench workspace, serve it, load it; the ``load`` results."""
+def run(
+    rows: int,
+    *,
+    clients: int = 8,
+    seconds: float = 60.0,
+    customers: int = 200_000,
+    cold_share: float = COLD_SHARE,
+) -> dict:
+    """Build (or reuse) the bench workspace, serve it, load it; the ``load`` results.
+
+    ``cold_share``: the share of page loads over a range nobody asked before (0: every request
+    is one the cache has seen, the throughput of the app itself).
+    """
     bw = bench_pages.build(rows, customers)
     proc, base = start_server(bw.data_dir)
     try:
@@ -174,7 +185,7 @@ def run(rows: int, *, clients: int = 8, seconds: float = 60.0, customers: int = 
             client = HttpClient(base, bench_pages.OWNER, bench_pages.PASSWORD)
             mine: list[float] = []
             while time.monotonic() < stop_at:
-                if rng.random() < COLD_SHARE:
+                if rng.random() < cold_share:
                     with lock:
                         days = next(cold_ranges)
                     batch = page_loads(client, bw.anchor, days)
@@ -230,6 +241,7 @@ def run(rows: int, *, clients: int = 8, seconds: float = 60.0, customers: int = 
     result = {
         "rows": rows,
         "clients": clients,
+        "cold_share": round(cold_share, 3),
         "duration_s": round(elapsed, 1),
         "requests": len(latencies),
         "errors": len(errors),
@@ -266,7 +278,8 @@ def _print(r: dict) -> None:
         return "PASS" if ok else "MISS"
 
     print(
-        f"load: {r['clients']} clients, {r['duration_s']} s, {r['requests']:,} requests, {r['errors']} errors"
+        f"load: {r['clients']} clients, {r['duration_s']} s, {r['cold_share']:.0%} of page loads over a new range, "
+        f"{r['requests']:,} requests, {r['errors']} errors"
     )
     print(
         f"  {r['per_minute']:,} requests/minute (target >= {TARGET_PER_MINUTE:,}: "
@@ -297,8 +310,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--cold-share", type=float, default=COLD_SHARE,
+        help="share of page loads over a range nobody asked before (default 1/3; 0 = all cached)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    result = run(args.rows, clients=args.clients, seconds=args.seconds, customers=args.customers)
+    if not 0 <= args.cold_share <= 1:
+        parser.error("--cold-share is a share between 0 and 1")
+    result = run(
+        args.rows,
+        clients=args.clients,
+        seconds=args.seconds,
+        customers=args.customers,
+        cold_share=args.cold_share,
+    )
     bench_pages.write_results(result, "load")
 
 
