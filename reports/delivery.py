@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from components.formatting import format_datetime
 from dashboard.accounts import to_ref
 from dashboard.logos import logo_png
 from dashboard.models import (
@@ -303,6 +304,19 @@ def _note_attempt(services, run_id: int, attempt: int, error: str) -> None:
         db.execute(update(ReportRun).where(ReportRun.id == run_id).values(attempts=attempt, error=error))
 
 
+def failure_notice(name: str | None, due: datetime, timezone: str, attempts: int, error: str | None) -> str:
+    """The owners' in-app notice of a run that could not be sent, in words a person reads.
+
+    ``due`` in the schedule's own time zone (the one its recipients read); the attempts only
+    when there were any (a missing mail server fails before the first).
+    """
+    tries = f" after {attempts} attempt{'s' if attempts != 1 else ''}" if attempts else ""
+    reason = (error or "unknown error").rstrip(".")
+    resend = "" if "resend" in reason.lower() else " Resend it from the report history."
+    due_text = f"{format_datetime(due, timezone)} ({timezone})"
+    return f"The report “{name or 'unnamed'}” due {due_text} could not be sent{tries}: {reason}.{resend}"
+
+
 def _finish(services, run_id, status, attempts, error, files, started) -> Outcome:
     with services.db.session() as db:
         run = db.get(ReportRun, run_id)
@@ -312,19 +326,16 @@ def _finish(services, run_id, status, attempts, error, files, started) -> Outcom
         run.finished_at = datetime.now(UTC)
         run.lease_owner = run.lease_until = None
         if status == "failed":
-            name = db.scalar(
-                select(ReportDefinition.name)
+            name, timezone = db.execute(
+                select(ReportDefinition.name, ReportSchedule.timezone)
                 .join(ReportSchedule, ReportSchedule.definition_id == ReportDefinition.id)
                 .where(ReportSchedule.id == run.schedule_id)
-            )
+            ).one_or_none() or (None, "UTC")
             db.add(
                 Notification(
                     workspace_id=run.workspace_id,
                     kind="report_failed",
-                    message=(
-                        f"The report {name or '?'} for {utc(run.occurrence_at):%Y-%m-%d %H:%M} UTC could not be "
-                        f"sent after {attempts} attempt(s): {error}. Resend it from the report history."
-                    ),
+                    message=failure_notice(name, utc(run.occurrence_at), timezone, attempts, error),
                     emailed=False,
                     created_at=datetime.now(UTC),
                 )

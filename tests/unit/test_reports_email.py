@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from reports.email import MailError, SmtpConfig, check_template, fill_placeholders, parse_recipients
@@ -37,3 +39,23 @@ def test_placeholders():
         check_template("unbalanced {report")
     with pytest.raises(MailError, match="bad placeholder"):
         check_template("{report.__class__}")
+
+
+def test_mail010_failure_notice_reads_as_a_sentence():
+    """The owners' notice: the schedule's own time zone, no "0 attempt(s)", no doubled advice."""
+    from reports.delivery import failure_notice
+
+    due = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    text = failure_notice(
+        "Email weekly", due, "Europe/Berlin", 0,
+        "no mail server configured: set PULSEBOARD_SMTP_URL, then resend this run",
+    )  # fmt: skip
+    assert text == (
+        "The report “Email weekly” due 7 Dec 2026, 08:00 (Europe/Berlin) could not be sent: no mail "
+        "server configured: set PULSEBOARD_SMTP_URL, then resend this run."
+    )
+    text = failure_notice("Monthly revenue", due, "UTC", 3, "SMTP 451: try later.")
+    assert text.endswith(
+        "could not be sent after 3 attempts: SMTP 451: try later. Resend it from the report history."
+    )
+    assert "after 1 attempt:" in failure_notice("x", due, "UTC", 1, "refused")
