@@ -1,4 +1,4 @@
-"""Settings: goals (owners set them), light/dark theme, who you are, people, the report logo, audit, privacy."""
+"""Settings: goals (owners set them), theme, number format, who you are, people, report logo, audit, privacy."""
 
 import dash
 from dash import dcc, html
@@ -37,6 +37,16 @@ def layout(**kwargs):
                 section_id="goals",
             ),
             section("Appearance", html.Div(loading, id=ids.SETTINGS_APPEARANCE), section_id="appearance"),
+            section(
+                "Number format",
+                [
+                    html.Div(loading, id=ids.SETTINGS_NUMBERS),
+                    html.Div(id=ids.SETTINGS_NUMBERS_MESSAGE, **{"aria-live": "polite"}),
+                ],
+                subtitle="How this workspace writes amounts, percentages and counts: on every page, in "
+                "reports and emails. CSV files and the API keep plain numbers.",
+                section_id="numbers",
+            ),
             section(
                 "Account",
                 [html.Div(loading, id=ids.SETTINGS_ACCOUNT), password_form(), sessions_block()],
