@@ -194,7 +194,7 @@ def sparkline_figure(values: list[float | None], *, good: bool | None = None) ->
     color = {True: "#2a9d8f", False: "#e63946", None: PALETTE[0]}[good]
     fig = go.Figure(
         layout={
-            **base_layout(),
+            "template": TEMPLATE,  # no numbers shown: no separators (cached once for every locale)
             "height": 44,
             "margin": {"l": 0, "r": 0, "t": 2, "b": 2},
             "showlegend": False,

@@ -19,7 +19,8 @@ def layout(**kwargs):
         [
             page_header(
                 "Settings",
-                "Goals, appearance, your account, people, the report logo, the audit log and customer privacy.",
+                "Goals, appearance, number format, your account, people, the report logo, the audit log and "
+                "customer privacy.",
             ),
             dcc.Store(id=ids.SETTINGS_INIT, data=0),
             dcc.Store(id=ids.SETTINGS_GOALS_VERSION, data=0),
