@@ -7,6 +7,7 @@ only ever select *within* that workspace.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import threading
 from collections.abc import Callable
@@ -136,7 +137,8 @@ def gather(*calls: Callable[[], Any]) -> list:
         return [call() for call in calls]
     workers = min(_POOL_WORKERS, len(calls))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_POOL_PREFIX) as pool:
-        futures = [pool.submit(call) for call in calls]
+        # each call in a copy of this context: the request's number locale (and log id) go along
+        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
         return [future.result() for future in futures]
 
 

@@ -31,11 +31,9 @@ KPI_METRICS = A.AD_METRICS
 LEAD_ORDER = ("spend", "conversions", "cpa", "roas", "conversion_value", "clicks")
 #: The ad metrics behind the spend-by-day chart, in its frame's column order.
 DAY_METRICS = ("spend", "conversions", "conversion_value", "roas")
-#: ROAS colouring in the campaign grid: green when the campaign paid for itself, red when not.
-#: ROAS as a multiple in the grid, as on its KPI card and charts (format_value's "multiple").
-ROAS_FORMAT = grid_formatter("multiple")
 #: Ad platforms by name in the grid (the row keeps the code: filters and the CSV use it).
 PLATFORM_NAMES = {"function": f"({json.dumps(SOURCE_LABELS)})[params.value] || params.value"}
+#: ROAS colouring in the campaign grid: green when the campaign paid for itself, red when not.
 ROAS_STYLE = {
     "styleConditions": [
         {
@@ -163,7 +161,9 @@ def campaigns_view(scope: Scope, filters: dict, frame: pl.DataFrame):
         height=360,
         row_selection=True,
         column_overrides={
-            "roas": {"cellStyle": ROAS_STYLE, "valueFormatter": ROAS_FORMAT},
+            # ROAS as a multiple, as on its KPI card and charts; built per request: the
+            # formatter carries the workspace's number locale
+            "roas": {"cellStyle": ROAS_STYLE, "valueFormatter": grid_formatter("multiple")},
             "campaign": {"pinned": "left"},
             "platform": {"valueFormatter": PLATFORM_NAMES},  # "Google Ads", not google_ads
         },

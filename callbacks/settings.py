@@ -22,13 +22,13 @@ from sqlalchemy import select
 from components import ids
 from components import settings as ui
 from components.forecast import goal_text
-from components.formatting import format_value
+from components.formatting import NUMBER_LOCALES, format_value, normalise_locale
 from dashboard import audit, goals
 from dashboard.accounts import AccountError, WorkspaceContext, change_password
 from dashboard.auth import PermissionDenied, current_context, current_session_key, renew_login
 from dashboard.filters import today_in
 from dashboard.forecast import cards as fc
-from dashboard.models import Goal, Role, User
+from dashboard.models import Goal, Role, User, Workspace
 from dashboard.services import Services, current_services
 from data.metrics import CATALOGUE, Metric, MetricError
 
@@ -193,6 +193,35 @@ def set_user_theme(services: Services, user_id: int, theme) -> str:
     return theme
 
 
+# -- number locale: plain functions -------------------------------------------------------------
+#: Who may change how the workspace writes numbers (it changes every page, report and email).
+NUMBER_LOCALE_ROLE = Role.OWNER
+
+
+def save_number_locale(services: Services, context: WorkspaceContext, value) -> str:
+    """Save ``value`` as the number locale of the caller's workspace; returns the stored tag.
+
+    The role is checked here, not only by hiding the select (a forged callback request reaches
+    this too); refusals are audited. ``value`` must be one of the offered locales (ValueError
+    otherwise); ``de_DE`` and ``de-de`` read as ``de-DE``.
+    """
+    tag = normalise_locale(value)
+    with services.db.session() as db:
+        if not context.can(NUMBER_LOCALE_ROLE):
+            audit.record_for(
+                db, context, "number_locale_changed", outcome="denied", detail=f"-> {value!r}"[:80]
+            )
+            db.commit()  # the refusal is recorded even though the caller gets an error
+            raise PermissionDenied(f"only owners change the number format; you are {context.role.value}")
+        if tag is None:
+            raise ValueError(f"unknown number format {value!r}; choose one of the offered locales")
+        workspace = db.get(Workspace, context.workspace.id)
+        if workspace.locale != tag:
+            audit.record_for(db, context, "number_locale_changed", detail=f"{workspace.locale} -> {tag}")
+            workspace.locale = tag
+    return tag
+
+
 def _logged_in_user_id() -> int:
     if not current_user.is_authenticated:
         abort(401)
@@ -274,6 +303,37 @@ def render_settings(_init):
         timezone=ws.timezone,
     )
     return form, ui.theme_picker(theme), account
+
+
+@callback(
+    Output(ids.SETTINGS_NUMBERS, "children"),
+    Input(ids.SETTINGS_INIT, "data"),
+)
+def render_numbers(_init):
+    """The number-format select (owners) or the workspace's format as text (everyone else)."""
+    context = current_context()
+    ws = context.workspace
+    return ui.number_locale_picker(
+        ws.locale, ws.currency, can_edit=context.can(NUMBER_LOCALE_ROLE), role=context.role.value
+    )
+
+
+@callback(
+    Output(ids.SETTINGS_NUMBERS_MESSAGE, "children"),
+    Input(ids.SETTINGS_NUMBER_LOCALE, "value"),
+    prevent_initial_call=True,
+)
+def choose_number_locale(value):
+    """Save the owner's choice of number format (re-checked and audited server-side)."""
+    context = current_context()
+    if normalise_locale(value) == normalise_locale(context.workspace.locale):
+        raise PreventUpdate  # the select shows what is stored
+    try:
+        tag = save_number_locale(current_services(), context, value)
+    except (PermissionDenied, ValueError) as exc:
+        return ui.message(str(exc)[:1].upper() + str(exc)[1:] + ".", False)
+    example = ui.number_example(tag, context.workspace.currency)
+    return ui.message(f"Numbers are now written as {NUMBER_LOCALES[tag]}: {example}.", True)
 
 
 @callback(

@@ -10,12 +10,15 @@ import plotly.io as pio
 import polars as pl
 
 from components.formatting import (
-    currency_symbol,
+    currency_affixes,
     format_month,
+    format_percent,
     format_tick,
     format_value,
     hover_format,
     hover_texts,
+    number_style,
+    plotly_separators,
 )
 from data.metrics import NONE_LABEL, UNKNOWN_LABEL
 
@@ -38,12 +41,29 @@ pio.templates[TEMPLATE] = go.layout.Template(
 )
 
 
+def base_layout() -> dict:
+    """What every figure's layout starts from: the template, and the number locale's separators.
+
+    Plotly writes ``1,234.5`` unless told otherwise; ``separators`` makes hovers and axes use
+    the workspace's decimal and thousands signs (left out in en-US: Plotly's default).
+    """
+    separators = plotly_separators()
+    return {"template": TEMPLATE, "separators": separators} if separators else {"template": TEMPLATE}
+
+
 def tick_format(unit: str, currency: str) -> dict:
-    """Axis number format for a unit."""
+    """Axis number format for a unit (the currency symbol on the side the locale writes it)."""
     if unit == "ratio":
         return {"tickformat": ".0%"}
     if unit == "currency":
-        return {"tickprefix": currency_symbol(currency).strip(), "tickformat": "~s"}
+        prefix, suffix = currency_affixes(currency)
+        if number_style().is_default:
+            return {"tickprefix": prefix.strip(), "tickformat": "~s"}
+        return (
+            {"tickformat": "~s"}
+            | ({"tickprefix": prefix} if prefix else {})
+            | ({"ticksuffix": suffix} if suffix else {})
+        )
     return {"tickformat": "~s"}
 
 
@@ -69,7 +89,7 @@ def signed_currency_ticks(low: float, high: float, currency: str, *, count: int 
 
 def empty_figure(message: str) -> go.Figure:
     """A blank figure that says why there is nothing to show."""
-    fig = go.Figure(layout={"template": TEMPLATE})
+    fig = go.Figure(layout=base_layout())
     fig.add_annotation(
         text=message,
         showarrow=False,
@@ -103,7 +123,7 @@ def trend_figure(
         return empty_figure("No data in this date range")
     x = frame["period"].to_list()
     y = frame["value"].to_list()
-    fig = go.Figure(layout={"template": TEMPLATE, "height": height})
+    fig = go.Figure(layout={**base_layout(), "height": height})
     # each point hovers its own formatted text: a net loss reads "−$1,200.00", not "$-1,200.00"
     hover = "%{text}"
     texts = hover_texts(y, unit, currency)
@@ -174,7 +194,7 @@ def sparkline_figure(values: list[float | None], *, good: bool | None = None) ->
     color = {True: "#2a9d8f", False: "#e63946", None: PALETTE[0]}[good]
     fig = go.Figure(
         layout={
-            "template": TEMPLATE,
+            "template": TEMPLATE,  # no numbers shown: no separators (cached once for every locale)
             "height": 44,
             "margin": {"l": 0, "r": 0, "t": 2, "b": 2},
             "showlegend": False,
@@ -246,7 +266,7 @@ def bar_figure(
         hovertemplate=hover,
     )
     fig = go.Figure(
-        bar, layout={"template": TEMPLATE, "height": height, "showlegend": False, "hovermode": "closest"}
+        bar, layout={**base_layout(), "height": height, "showlegend": False, "hovermode": "closest"}
     )
     axis = fig.update_xaxes if horizontal else fig.update_yaxes
     axis(**tick_format(unit, currency))
@@ -264,7 +284,7 @@ def movements_figure(movements: pl.DataFrame, *, currency: str, height: int = 32
         return empty_figure("No subscription movements in this date range")
     x = [p or "Range" for p in movements["period"].to_list()]
     fig = go.Figure(
-        layout={"template": TEMPLATE, "height": height, "barmode": "relative", "hovermode": "x unified"}
+        layout={**base_layout(), "height": height, "barmode": "relative", "hovermode": "x unified"}
     )
     for name, color in MOVEMENT_COLORS.items():
         sign = -1 if name in ("contraction", "churn") else 1
@@ -340,7 +360,7 @@ def cohort_heatmap(
                 running[r][c] = _month_index(cohort) + int(m) == now
     text = [
         [
-            "" if v is None or v != v else (f"<i>{v:.0%}</i>" if run else f"{v:.0%}")
+            "" if v is None or v != v else (f"<i>{format_percent(v, 0)}</i>" if run else format_percent(v, 0))
             for v, run in zip(row, runs, strict=True)
         ]
         for row, runs in zip(z, running, strict=True)
@@ -363,7 +383,7 @@ def cohort_heatmap(
             xgap=1,
             ygap=1,
         ),
-        layout={"template": TEMPLATE, "height": height, "hovermode": "closest"},
+        layout={**base_layout(), "height": height, "hovermode": "closest"},
     )
     fig.update_xaxes(title_text="Months since first payment", dtick=1, side="top")
     fig.update_yaxes(autorange="reversed", type="category")
@@ -389,7 +409,7 @@ def funnel_figure(stages: pl.DataFrame, *, height: int = 300) -> go.Figure:
             marker={"color": PALETTE[: stages.height]},
             customdata=stages["stage"].to_list(),
         ),
-        layout={"template": TEMPLATE, "height": height, "hovermode": "closest"},
+        layout={**base_layout(), "height": height, "hovermode": "closest"},
     )
     return fig
 
@@ -398,7 +418,7 @@ def calibration_figure(calibration: pl.DataFrame, *, height: int = 280) -> go.Fi
     """Predicted vs observed win rate per probability bin (the diagonal is perfect calibration)."""
     if calibration.height == 0:
         return empty_figure("Not enough closed deals to check calibration")
-    fig = go.Figure(layout={"template": TEMPLATE, "height": height, "hovermode": "closest"})
+    fig = go.Figure(layout={**base_layout(), "height": height, "hovermode": "closest"})
     fig.add_trace(
         go.Scatter(
             x=[0, 1], y=[0, 1], mode="lines", name="Perfect", line={"dash": "dot", "color": COMPARE_COLOR}
@@ -425,9 +445,7 @@ def customers_figure(counts: pl.DataFrame, *, height: int = 300) -> go.Figure:
     if counts.height == 0 or counts["active"].sum() == 0:
         return empty_figure("No paying customers in this date range")
     x = [str(p) if p is not None else "Range" for p in counts["period"].to_list()]
-    fig = go.Figure(
-        layout={"template": TEMPLATE, "height": height, "barmode": "stack", "hovermode": "x unified"}
-    )
+    fig = go.Figure(layout={**base_layout(), "height": height, "barmode": "stack", "hovermode": "x unified"})
     for name, label, color in (("new", "New", PALETTE[6]), ("returning", "Returning", PALETTE[0])):
         fig.add_trace(
             go.Bar(
@@ -480,7 +498,7 @@ def spend_roas_figure(frame: pl.DataFrame, *, currency: str, height: int = 300) 
     if frame.height == 0 or not frame["spend"].fill_null(0).sum():
         return empty_figure("No ad spend in this date range")
     x = [str(p) for p in frame["period"].to_list()]
-    fig = go.Figure(layout={"template": TEMPLATE, "height": height, "hovermode": "x unified"})
+    fig = go.Figure(layout={**base_layout(), "height": height, "hovermode": "x unified"})
     fig.add_trace(
         go.Bar(
             x=x,

@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from components import ids
 from components.analytics import GRAPH_CONFIG
-from components.figures import PALETTE, TEMPLATE, tick_format
+from components.figures import PALETTE, base_layout, tick_format
 from components.formatting import format_date, format_value, hover_texts
 
 BAND_FILL = "rgba(67,97,238,0.18)"
@@ -120,7 +120,7 @@ def forecast_figure(payload: dict, *, height: int = 380) -> go.Figure:
     """History, forecast with its band, the unfinished period so far and the anomalies."""
     history = payload["history"]
     unit, currency = payload["unit"], payload["currency"]
-    fig = go.Figure(layout={"template": TEMPLATE, "height": height})
+    fig = go.Figure(layout={**base_layout(), "height": height})
     fig.add_trace(
         go.Scatter(
             x=[h["period"] for h in history],

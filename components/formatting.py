@@ -1,17 +1,31 @@
 """Numbers, dates and column names formatted for people (one place, used by every page).
 
 Every value is formatted from its unit (the catalogue's ``Metric.unit``): currency in the
-workspace currency with a true minus sign (U+2212) before the symbol, as en-US writes it
-(``−$3,500.00``); counts as integers; ratios as percentages whose changes are percentage
-points; durations in days; dates as a person reads them. Grids get the same rules as
-ag-grid ``valueFormatter`` expressions (:func:`grid_formatter`), charts as Plotly hover
-templates (:func:`hover_format`).
+workspace currency with a true minus sign (U+2212) placed as the workspace's number locale
+places it (``−$3,500.00`` in en-US, ``−3.500,00 €`` in de-DE, ``€ −3.500,00`` in nl-NL);
+counts as integers; ratios as percentages whose changes are percentage points; durations in
+days; dates as a person reads them. Grids get the same rules as ag-grid ``valueFormatter``
+expressions (:func:`grid_formatter`), charts as Plotly hover templates (:func:`hover_format`)
+and layout separators (:func:`plotly_separators`).
+
+The number locale (separators, grouping, where the currency symbol and the percent sign go)
+comes from CLDR through Babel and is held in a context variable: a request sets it once for
+its workspace (:func:`dashboard.auth.current_context`), a report render for the report's
+workspace (:func:`numbers_as`), so the formatters' many callers need not pass it. Every
+formatter starts from the en-US text and only then rewrites it for another locale, so en-US
+output never changes. Words (``days``, ``pp``, month names) stay English: the interface is.
+CSV, JSON and CLI output are machine formats and never go through these functions.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: The minus sign typographers use (a hyphen reads as a dash next to digits).
@@ -95,6 +109,180 @@ def currency_symbol(currency: str) -> str:
     return CURRENCY_SYMBOLS.get(currency.upper(), currency.upper() + " ")
 
 
+# -- number locales -------------------------------------------------------------------------------
+
+#: The locale numbers are written in unless a workspace chose another (today's output).
+DEFAULT_LOCALE = "en-US"
+#: The number locales a workspace can choose (BCP 47 tag -> name), as Settings offers them.
+#: Each places the percent sign after the number, which the formatters rely on.
+NUMBER_LOCALES = {
+    "en-US": "English (United States)",
+    "en-GB": "English (United Kingdom)",
+    "en-CA": "English (Canada)",
+    "en-AU": "English (Australia)",
+    "en-IN": "English (India)",
+    "de-DE": "German (Germany)",
+    "de-AT": "German (Austria)",
+    "de-CH": "German (Switzerland)",
+    "fr-FR": "French (France)",
+    "fr-CA": "French (Canada)",
+    "fr-CH": "French (Switzerland)",
+    "es-ES": "Spanish (Spain)",
+    "es-MX": "Spanish (Mexico)",
+    "it-IT": "Italian (Italy)",
+    "nl-NL": "Dutch (Netherlands)",
+    "pt-BR": "Portuguese (Brazil)",
+    "pt-PT": "Portuguese (Portugal)",
+    "sv-SE": "Swedish (Sweden)",
+    "da-DK": "Danish (Denmark)",
+    "nb-NO": "Norwegian Bokmål (Norway)",
+    "fi-FI": "Finnish (Finland)",
+    "pl-PL": "Polish (Poland)",
+}
+
+
+def normalise_locale(value: str | None) -> str | None:
+    """``value`` as one of :data:`NUMBER_LOCALES`' tags (``de_DE``, ``de-de`` -> ``de-DE``), else None."""
+    if not isinstance(value, str):
+        return None
+    parts = value.strip().replace("_", "-").split("-")
+    if len(parts) != 2:
+        return None
+    tag = f"{parts[0].lower()}-{parts[1].upper()}"
+    return tag if tag in NUMBER_LOCALES else None
+
+
+@dataclass(frozen=True)
+class NumberStyle:
+    """How one locale writes numbers: separators, digit grouping, currency and percent affixes.
+
+    Affixes are CLDR's with ``¤`` for the symbol; ``currency_prefix``/``currency_suffix`` are
+    (positive, negative) pairs whose ``-`` marks where the minus sign goes.
+    """
+
+    locale: str = DEFAULT_LOCALE
+    decimal: str = "."
+    group: str = ","
+    #: digits in the last group, then in each group before it (en-IN: 12,34,567.00)
+    grouping: tuple[int, int] = (3, 3)
+    currency_prefix: tuple[str, str] = ("¤", "-¤")
+    currency_suffix: tuple[str, str] = ("", "")
+    percent_suffix: str = "%"
+
+    @property
+    def is_default(self) -> bool:
+        """Whether this is en-US (whose text every formatter writes first)."""
+        return self.locale == DEFAULT_LOCALE
+
+    def number(self, text: str) -> str:
+        """An en-US number text (``1,234.5``, digits, commas and a dot) as this locale writes it."""
+        if self.is_default:
+            return text
+        whole, dot, fraction = text.replace(",", "").partition(".")
+        return self._grouped(whole) + (self.decimal + fraction if dot else "")
+
+    def _grouped(self, digits: str) -> str:
+        primary, secondary = self.grouping
+        if len(digits) <= primary or not digits.isdigit():
+            return digits
+        head, groups = digits[:-primary], [digits[-primary:]]
+        while len(head) > secondary:
+            head, groups = head[:-secondary], [head[-secondary:], *groups]
+        return self.group.join([head, *groups])
+
+    def currency(self, number: str, negative: bool, symbol: str) -> str:
+        """``number`` (already in this locale) with the currency ``symbol`` and sign where they go.
+
+        ``symbol`` may end with a space (``CHF ``): it keeps it where the number follows the
+        symbol directly, and drops it where the locale puts its own space.
+        """
+        prefix, suffix = self.currency_prefix[negative], self.currency_suffix[negative]
+        if self.is_default:  # today's output, byte for byte
+            return (MINUS if negative else "") + symbol + number
+        tight = prefix.endswith("¤")  # ¤#,##0.00: the symbol touches the number
+        prefix = prefix.replace("¤", symbol if tight else symbol.strip()).replace("-", MINUS)
+        suffix = suffix.replace("¤", symbol.strip()).replace("-", MINUS)
+        return prefix + number + suffix
+
+    def percent(self, number: str) -> str:
+        """``number`` (already in this locale) with the percent sign as the locale writes it."""
+        return number + self.percent_suffix
+
+
+def number_style(locale: str | None = None) -> NumberStyle:
+    """The :class:`NumberStyle` of ``locale`` (default: the current one, see :func:`numbers_as`).
+
+    From Babel's CLDR data; an unknown locale writes en-US numbers rather than failing a page.
+    """
+    return _style_of(current_locale() if locale is None else normalise_locale(locale) or DEFAULT_LOCALE)
+
+
+@lru_cache(maxsize=64)
+def _style_of(tag: str) -> NumberStyle:
+    if tag == DEFAULT_LOCALE:
+        return NumberStyle()
+    from babel import Locale  # imported on first use: en-US workspaces never need it
+    from babel.numbers import parse_pattern
+
+    try:
+        data = Locale.parse(tag, sep="-")
+    except (ValueError, LookupError):  # pragma: no cover - every offered tag is in CLDR
+        return NumberStyle()
+    symbols = data.number_symbols.get("latn", {})
+    currency = parse_pattern(data.currency_formats["standard"])
+    percent = parse_pattern(data.percent_formats[None])
+    primary, secondary = parse_pattern(data.decimal_formats[None]).grouping
+    return NumberStyle(
+        locale=tag,
+        decimal=symbols.get("decimal", "."),
+        group=symbols.get("group", ","),
+        grouping=(primary, secondary),
+        currency_prefix=tuple(currency.prefix),
+        currency_suffix=tuple(currency.suffix),
+        percent_suffix=percent.suffix[0] or "%",
+    )
+
+
+#: The number locale of the work in hand (a request's workspace, a report being rendered).
+_LOCALE: ContextVar[str] = ContextVar("pulseboard_number_locale", default=DEFAULT_LOCALE)
+
+
+def current_locale() -> str:
+    """The number locale the formatters use now (:data:`DEFAULT_LOCALE` unless one was set)."""
+    return _LOCALE.get()
+
+
+def set_number_locale(locale: str | None) -> Token:
+    """Make ``locale`` the current number locale (an unknown one means en-US); returns the reset token.
+
+    For a request, which resets it when the next one starts; elsewhere use :func:`numbers_as`.
+    """
+    return _LOCALE.set(normalise_locale(locale) or DEFAULT_LOCALE)
+
+
+@contextmanager
+def numbers_as(locale: str | None) -> Iterator[str]:
+    """Format numbers as ``locale`` writes them inside the block (a report render, a background job)."""
+    token = set_number_locale(locale)
+    try:
+        yield _LOCALE.get()
+    finally:
+        _LOCALE.reset(token)
+
+
+def _style() -> NumberStyle:
+    return _style_of(_LOCALE.get())
+
+
+def format_percent(value: float | None, decimals: int = 1) -> str:
+    """A fraction as a percentage in the current locale: ``12.5%`` (en-US), ``12,5 %`` (de-DE)."""
+    if _missing(value):
+        return MISSING
+    value = float(value)
+    shown = f"{abs(value) * 100:,.{decimals}f}"
+    return _sign(value, shown) + _style().percent(_style().number(shown))
+
+
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
 
@@ -105,14 +293,18 @@ def _sign(value: float, shown: str = "1") -> str:
 
 
 def _compact(value: float) -> str:
-    """``value`` (non-negative) in k/M/B with three significant digits: 9.87k, 98.7k, 987k, 1.23M."""
+    """``value`` (non-negative) in k/M/B with three significant digits: 9.87k, 98.7k, 987k, 1.23M.
+
+    The letters are the same in every locale (cards must fit); the decimal sign is the locale's.
+    """
+    style = _style()
     for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         scaled = value / threshold
         if scaled >= 0.9995:  # 999,999 reads 1M, not 1000k
             digits = 0 if scaled >= 99.95 else 1 if scaled >= 9.995 else 2
             text = f"{scaled:.{digits}f}"
-            return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
-    return f"{value:,.0f}"
+            return style.number(text.rstrip("0").rstrip(".") if "." in text else text) + suffix
+    return style.number(f"{value:,.0f}")
 
 
 def format_value(value: float | None, unit: str, currency: str = "USD", *, compact: bool = False) -> str:
@@ -130,10 +322,11 @@ def format_value(value: float | None, unit: str, currency: str = "USD", *, compa
         return format_days(value)
     if unit == "months":
         return format_months(value)
+    style = _style()
     if unit == "ratio":
-        shown = f"{size * 100:.1f}%"
+        shown = style.percent(style.number(f"{size * 100:.1f}"))
     elif unit == "multiple":  # ROAS: conversion value per unit of spend, e.g. 2.41×
-        shown = f"{size:,.2f}×"
+        shown = style.number(f"{size:,.2f}") + "×"
     elif unit == "currency":
         if compact and size >= COMPACT_FROM:
             number = _compact(size)
@@ -142,14 +335,14 @@ def format_value(value: float | None, unit: str, currency: str = "USD", *, compa
             # $0.55 CPC is not "$1")
             whole = compact and (size >= CENTS_BELOW or size == 0)
             decimals = 0 if currency.upper() in ZERO_DECIMAL_DISPLAY or whole else 2
-            number = f"{size:,.{decimals}f}"
-        return _sign(value, number) + currency_symbol(currency) + number
+            number = style.number(f"{size:,.{decimals}f}")
+        return style.currency(number, bool(_sign(value, number)), currency_symbol(currency))
     elif compact and size >= COMPACT_FROM:
         shown = _compact(size)
     elif unit == "count" or size >= 100 or size.is_integer():
-        shown = f"{size:,.0f}"
+        shown = style.number(f"{size:,.0f}")
     else:
-        shown = f"{size:,.2f}"
+        shown = style.number(f"{size:,.2f}")
     return _sign(value, shown) + shown
 
 
@@ -157,8 +350,9 @@ def format_tick(value: float, unit: str, currency: str = "USD") -> str:
     """An axis tick label: whole numbers abbreviated from a thousand on (``−$4k``, ``$500``, ``12k``)."""
     size = abs(float(value))
     number = _compact(size) if size >= 1000 else f"{size:,.0f}"
-    symbol = currency_symbol(currency) if unit == "currency" else ""
-    return _sign(value, number) + symbol + number
+    if unit == "currency":
+        return _style().currency(number, bool(_sign(value, number)), currency_symbol(currency))
+    return _sign(value, number) + number
 
 
 def format_days(days: float | None) -> str:
@@ -167,6 +361,7 @@ def format_days(days: float | None) -> str:
         return MISSING
     days = float(days)
     shown = f"{abs(days):,.1f}".removesuffix(".0") if abs(days) < 10 else f"{abs(days):,.0f}"
+    shown = _style().number(shown)
     return f"{_sign(days, shown)}{shown} {'day' if shown == '1' else 'days'}"
 
 
@@ -176,6 +371,7 @@ def format_months(months: float | None) -> str:
         return MISSING
     months = float(months)
     shown = f"{abs(months):,.1f}".removesuffix(".0") if abs(months) < 10 else f"{abs(months):,.0f}"
+    shown = _style().number(shown)
     return f"{_sign(months, shown)}{shown} {'month' if shown == '1' else 'months'}"
 
 
@@ -226,11 +422,14 @@ def format_change(change: float | None, unit: str = "currency") -> str:
     """
     if _missing(change):
         return MISSING
-    suffix = " pp" if unit in ("ratio", "points") else "%"
+    style = _style()
+    points = unit in ("ratio", "points")
     if is_flat(change):
-        return f"0.0{suffix}"
+        shown = style.number("0.0")
+        return shown + " pp" if points else style.percent(shown)
     sign = "+" if change > 0 else MINUS
-    return f"{sign}{abs(change) * 100:.1f}{suffix}"
+    shown = style.number(f"{abs(change) * 100:.1f}")
+    return sign + (shown + " pp" if points else style.percent(shown))
 
 
 def format_delta(
@@ -402,30 +601,73 @@ def _js_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _js_locale(style: NumberStyle) -> str:
+    """A d3-format locale object for ``style`` (decimal, thousands, grouping and percent sign)."""
+    primary, secondary = style.grouping
+    # d3 cycles the list: en-IN's 3-then-2s (12,34,56,789) is spelled out for 15 digits
+    sizes = [primary] if primary == secondary else [primary] + [secondary] * 6
+    grouping = "[" + ", ".join(map(str, sizes)) + "]"
+    return (
+        f"d3.formatLocale({{decimal: {_js_string(style.decimal)}, thousands: {_js_string(style.group)}, "
+        f"grouping: {grouping}, currency: ['', ''], percent: {_js_string(style.percent_suffix)}}})"
+    )
+
+
 def grid_formatter(unit: str, currency: str = "USD", *, integer: bool = False) -> dict:
     """An ag-grid ``valueFormatter`` applying :func:`format_value`'s rules in the browser.
 
     d3-format writes negative numbers with U+2212 already; the currency symbol goes after the
-    sign, as :func:`format_value` places it.
+    sign, as :func:`format_value` places it. In another number locale than en-US, the numbers
+    come from a ``d3.formatLocale`` with that locale's separators and the symbol and sign go
+    where the locale puts them (``−3.500,00 €``).
     """
     v = "params.value"
+    style = _style()
+    fmt = "d3.format" if style.is_default else _js_locale(style) + ".format"
     if unit == "currency":
         decimals = 0 if currency.upper() in ZERO_DECIMAL_DISPLAY else 2
-        symbol = _js_string(currency_symbol(currency))
-        body = f"({v} < 0 ? '{MINUS}' : '') + {symbol} + d3.format(',.{decimals}f')(Math.abs({v}))"
+        number = f"{fmt}(',.{decimals}f')(Math.abs({v}))"
+        if style.is_default:
+            symbol = _js_string(currency_symbol(currency))
+            body = f"({v} < 0 ? '{MINUS}' : '') + {symbol} + {number}"
+        else:
+            # the affixes around a placeholder number: (positive, negative) as format_value writes them
+            prefixes, suffixes = zip(
+                *(style.currency("#", neg, currency_symbol(currency)).split("#") for neg in (False, True)),
+                strict=True,
+            )
+            body = (
+                f"({v} < 0 ? {_js_string(prefixes[1])} : {_js_string(prefixes[0])}) + {number}"
+                f" + ({v} < 0 ? {_js_string(suffixes[1])} : {_js_string(suffixes[0])})"
+            )
     elif unit == "ratio":
-        body = f"d3.format('.1%')({v})"
+        body = f"{fmt}('.1%')({v})"
     elif unit == "multiple":
-        body = f"d3.format(',.2f')({v}) + '×'"
+        body = f"{fmt}(',.2f')({v}) + '×'"
     elif unit == "duration":
-        body = f"d3.format(Math.abs({v}) < 10 ? ',.1~f' : ',.0f')({v}) + (Math.abs({v}) === 1 ? ' day' : ' days')"
+        body = f"{fmt}(Math.abs({v}) < 10 ? ',.1~f' : ',.0f')({v}) + (Math.abs({v}) === 1 ? ' day' : ' days')"
     elif unit == "months":
-        body = f"d3.format(Math.abs({v}) < 10 ? ',.1~f' : ',.0f')({v}) + (Math.abs({v}) === 1 ? ' month' : ' months')"
+        body = f"{fmt}(Math.abs({v}) < 10 ? ',.1~f' : ',.0f')({v}) + (Math.abs({v}) === 1 ? ' month' : ' months')"
     elif unit == "count" or integer:
-        body = f"d3.format(',.0f')({v})"
+        body = f"{fmt}(',.0f')({v})"
     else:
-        body = f"d3.format(Math.abs({v}) >= 100 ? ',.0f' : ',.2~f')({v})"
+        body = f"{fmt}(Math.abs({v}) >= 100 ? ',.0f' : ',.2~f')({v})"
     return {"function": f"{v} == null || {v} === '' ? '{MISSING}' : {body}"}
+
+
+def plotly_separators() -> str | None:
+    """The current locale's decimal and thousands signs for a figure's ``layout.separators``.
+
+    None in en-US (Plotly's default ``.,``), so en-US figures stay as they were.
+    """
+    style = _style()
+    return None if style.is_default else style.decimal + style.group
+
+
+def currency_affixes(currency: str) -> tuple[str, str]:
+    """(prefix, suffix) around a positive amount in the current locale: ``("$", "")``, ``("", " €")``."""
+    prefix, suffix = _style().currency("#", False, currency_symbol(currency)).split("#")
+    return prefix, suffix
 
 
 def hover_format(unit: str, currency: str = "USD", axis: str = "y") -> str:
@@ -433,11 +675,14 @@ def hover_format(unit: str, currency: str = "USD", axis: str = "y") -> str:
 
     ``axis`` is any template variable (``x``, ``y``, ``customdata[0]``). For values that can be
     negative use :func:`hover_texts`: Plotly writes ``$-3,500.00`` (hyphen, after the symbol).
+    The figure's ``separators`` (:func:`plotly_separators`) localise the digits; the currency
+    symbol goes where the locale puts it (``%{y:,.2f} €``).
     """
     ref = "%{" + axis
     if unit == "currency":
         decimals = 0 if currency.upper() in ZERO_DECIMAL_DISPLAY else 2
-        return currency_symbol(currency) + ref + f":,.{decimals}f}}"
+        prefix, suffix = currency_affixes(currency)
+        return prefix + ref + f":,.{decimals}f}}" + suffix
     if unit == "ratio":
         return ref + ":.1%}"
     if unit == "multiple":

@@ -8,7 +8,7 @@ import polars as pl
 from dash import dcc, html
 
 from components import ids
-from components.figures import PALETTE, TEMPLATE, empty_figure
+from components.figures import PALETTE, base_layout, empty_figure
 from components.formatting import column_label, format_date, format_value
 
 #: how many insights the overview shows (the issue's "three most important things")
@@ -212,9 +212,7 @@ def generations_figure(per_day: pl.DataFrame) -> go.Figure:
     """Generations per day, stacked by provider and model."""
     if per_day.height == 0:
         return empty_figure("No insight generations in this period yet")
-    fig = go.Figure(
-        layout={"template": TEMPLATE, "height": 280, "barmode": "stack", "hovermode": "x unified"}
-    )
+    fig = go.Figure(layout={**base_layout(), "height": 280, "barmode": "stack", "hovermode": "x unified"})
     for i, series in enumerate(per_day["series"].unique(maintain_order=True).to_list()):
         part = per_day.filter(pl.col("series") == series)
         fig.add_bar(
@@ -328,7 +326,7 @@ def forecast_accuracy_view(scored: pl.DataFrame, weekly: pl.DataFrame) -> html.D
             ],
             className="pb-empty text-body-secondary",
         )
-    fig = go.Figure(layout={"template": TEMPLATE, "height": 260, "hovermode": "x unified"})
+    fig = go.Figure(layout={**base_layout(), "height": 260, "hovermode": "x unified"})
     for i, model in enumerate(weekly["model"].unique(maintain_order=True).to_list()):
         part = weekly.filter(pl.col("model") == model)
         fig.add_scatter(

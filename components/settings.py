@@ -8,7 +8,15 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
-from components.formatting import format_last_seen, format_when
+from components.formatting import (
+    DEFAULT_LOCALE,
+    NUMBER_LOCALES,
+    format_last_seen,
+    format_value,
+    format_when,
+    normalise_locale,
+    numbers_as,
+)
 
 #: The theme choices a user can save, with what the picker shows.
 THEME_OPTIONS = (
@@ -266,6 +274,57 @@ def theme_picker(value: str) -> html.Div:
             ),
             html.Div(
                 "Saved for your account on every device; the moon/sun button in the top bar switches too.",
+                className="small text-body-secondary mt-1",
+            ),
+        ]
+    )
+
+
+def number_example(locale: str, currency: str) -> str:
+    """What a locale makes of a sample amount, percentage and count: ``1.234,56 € · 12,5 % · 1.234``."""
+    with numbers_as(locale):
+        return " · ".join(
+            [
+                format_value(-1234.56, "currency", currency),
+                format_value(0.125, "ratio"),
+                format_value(12345, "count"),
+            ]
+        )
+
+
+def number_locale_picker(value: str, currency: str, *, can_edit: bool, role: str) -> html.Div:
+    """Owners choose the workspace's number locale (each option shows a sample); others see it."""
+    value = normalise_locale(value) or DEFAULT_LOCALE
+    if not can_edit:
+        return html.Div(
+            [
+                html.Div(
+                    [
+                        html.Span(NUMBER_LOCALES[value], className="fw-semibold"),
+                        html.Span(f": {number_example(value, currency)}", className="text-nowrap"),
+                    ]
+                ),
+                html.Div(
+                    f"Only owners change this; you are {'an' if role[:1] in 'aeiou' else 'a'} {role}.",
+                    className="small text-body-secondary mt-1",
+                ),
+            ]
+        )
+    return html.Div(
+        [
+            dbc.Label("Numbers written as", html_for=ids.SETTINGS_NUMBER_LOCALE, className="small mb-1"),
+            dbc.Select(
+                id=ids.SETTINGS_NUMBER_LOCALE,
+                options=[
+                    {"label": f"{name} — {number_example(tag, currency)}", "value": tag}
+                    for tag, name in NUMBER_LOCALES.items()
+                ],
+                value=value,
+                className="pb-number-locale",
+                style={"maxWidth": "32rem"},
+            ),
+            html.Div(
+                "Saved for everyone in the workspace; pages opened afterwards use it.",
                 className="small text-body-secondary mt-1",
             ),
         ]

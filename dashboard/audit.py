@@ -46,6 +46,7 @@ ACTIONS = (
     "two_factor_required",
     "recovery_code_used",
     "logo_changed",
+    "number_locale_changed",
 )
 
 

@@ -41,6 +41,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
+from components.formatting import set_number_locale
 from dashboard import audit, two_factor, user_sessions
 from dashboard.accounts import (
     AccountError,
@@ -134,8 +135,16 @@ def install(server: Flask) -> None:
     from dashboard.two_factor_routes import bp as two_factor_bp
 
     server.register_blueprint(two_factor_bp)
+    # Each request starts in en-US numbers: a pooled server thread must not carry the number
+    # locale of the last workspace it served into a request that never resolves one.
+    server.before_request(_default_numbers)
+    server.teardown_request(_default_numbers)
     server.before_request(_guard)
     server.before_request(check_update_request)  # after the guard: strangers get 401, not 400
+
+
+def _default_numbers(_exc=None) -> None:
+    set_number_locale(None)
 
 
 def _is_public() -> bool:
@@ -438,12 +447,17 @@ def forget_membership() -> None:
 
 
 def current_context() -> WorkspaceContext:
-    """The logged-in user's workspace and role; 401 if nobody is logged in, 403 without membership."""
+    """The logged-in user's workspace and role; 401 if nobody is logged in, 403 without membership.
+
+    The workspace's number locale becomes this request's (every callback that shows a number
+    resolves its workspace here first), so the formatters write its numbers.
+    """
     if not current_user.is_authenticated:
         abort(401)
     ctx, _ = membership_now()
     if ctx is None:
         abort(403)
+    set_number_locale(ctx.workspace.locale)
     return ctx
 
 

@@ -237,11 +237,11 @@ class JobRegistry:
         The caller checked the role; here the task runs on a thread of this process with the
         caller's context, exactly as the Celery registry's worker runs it after re-checking it.
         """
-        from dashboard.jobqueue.tasks import get_task
+        from dashboard.jobqueue.tasks import get_task, run_task
 
-        work = get_task(kind)
+        get_task(kind)  # an unknown kind fails here, not on the thread
         return self.start(
-            lambda job: work(job, services, context, payload),
+            lambda job: run_task(kind, job, services, context, payload),
             workspace_id=context.workspace.id,
             user_id=context.user_id,
             kind=kind,

@@ -329,8 +329,15 @@ CODE_VERSION = _code_fingerprint()
 
 
 def cache_key(workspace: WorkspaceRef, version: int, namespace: str, params: Any) -> str:
-    """The cache key of one answer: code version, workspace id, data version, namespace and parameters."""
-    raw = f"{CODE_VERSION}|{namespace}|{workspace.id}|{version}|{json.dumps(params, sort_keys=True, default=str)}"
+    """The cache key of one answer: code version, workspace id and locale, data version, namespace, parameters.
+
+    The number locale is part of it: some answers hold formatted text (insight narratives), and
+    an owner switching the workspace to de-DE must not be served its en-US sentences.
+    """
+    raw = (
+        f"{CODE_VERSION}|{namespace}|{workspace.id}|{workspace.locale}|{version}|"
+        f"{json.dumps(params, sort_keys=True, default=str)}"
+    )
     return "q:" + hashlib.sha1(raw.encode()).hexdigest()
 
 

@@ -24,7 +24,10 @@ period at the same position in the current range.
 
 Ratios are shown as percentages, and a ratio's change against a comparison is said in
 percentage points (2.8% -> 9.6% is +6.8 pts, not +243%); the catalogue says so in each
-metric's `change_unit`. Durations say what they count (`days` or `months`).
+metric's `change_unit`. Durations say what they count (`days` or `months`). Every value is
+formatted from its unit in `components/formatting.py`, in the workspace's number locale
+(Settings → Number format: `1.234,56 €` in de-DE, `$1,234.56` in en-US; see the README);
+`pulseboard metric --json`, CSV files and the API always give plain numbers.
 
 Derived metrics (ARPA, LTV, NRR, churn rates, CAC, CAC payback, open pipeline ...) are computed
 from other answers for each period, so they cannot be split by a dimension; the subscription

@@ -1,4 +1,4 @@
-"""Settings: goals (owners set them), light/dark theme, who you are, people, the report logo, audit, privacy."""
+"""Settings: goals (owners set them), theme, number format, who you are, people, report logo, audit, privacy."""
 
 import dash
 from dash import dcc, html
@@ -19,7 +19,8 @@ def layout(**kwargs):
         [
             page_header(
                 "Settings",
-                "Goals, appearance, your account, people, the report logo, the audit log and customer privacy.",
+                "Goals, appearance, number format, your account, people, the report logo, the audit log and "
+                "customer privacy.",
             ),
             dcc.Store(id=ids.SETTINGS_INIT, data=0),
             dcc.Store(id=ids.SETTINGS_GOALS_VERSION, data=0),
@@ -37,6 +38,16 @@ def layout(**kwargs):
                 section_id="goals",
             ),
             section("Appearance", html.Div(loading, id=ids.SETTINGS_APPEARANCE), section_id="appearance"),
+            section(
+                "Number format",
+                [
+                    html.Div(loading, id=ids.SETTINGS_NUMBERS),
+                    html.Div(id=ids.SETTINGS_NUMBERS_MESSAGE, **{"aria-live": "polite"}),
+                ],
+                subtitle="How this workspace writes amounts, percentages and counts: on every page, in "
+                "reports and emails. CSV files and the API keep plain numbers.",
+                section_id="numbers",
+            ),
             section(
                 "Account",
                 [html.Div(loading, id=ids.SETTINGS_ACCOUNT), password_form(), sessions_block()],

@@ -14,7 +14,14 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from components.formatting import change_tone, format_change, format_datetime, format_delta, format_value
+from components.formatting import (
+    change_tone,
+    format_change,
+    format_datetime,
+    format_delta,
+    format_value,
+    numbers_as,
+)
 from data.metrics import NONE_LABEL, comparison_range, get_metric, query_metrics
 from data.warehouse import ScopedWarehouse, WorkspaceRef
 from reports.definition import SECTIONS, ReportSpec
@@ -217,6 +224,12 @@ def assemble(
 
 
 def _section(scoped, section, filters, start, end, compare, today) -> SectionData:
+    # A pool thread starts in en-US: the briefing's sentences carry the workspace's numbers.
+    with numbers_as(scoped.workspace.locale):
+        return _section_data(scoped, section, filters, start, end, compare, today)
+
+
+def _section_data(scoped, section, filters, start, end, compare, today) -> SectionData:
     currency = scoped.workspace.currency
     if section.key in ("insights", "forecast"):
         # Imported only here: reports.briefing builds on this module's dataclasses, and it

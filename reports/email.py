@@ -19,6 +19,7 @@ from email.utils import formataddr, make_msgid
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from components.formatting import numbers_as
 from reports.assemble import ReportData
 
 #: a practical address check: one @, no spaces, a dot in the domain (RFC 5322 allows more, mail servers don't)
@@ -144,8 +145,9 @@ def build_message(
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "pulseboard.local")
-    msg.set_content(plain_text(data, intro, dashboard_url))
-    msg.add_alternative(html_briefing(data, intro, dashboard_url), subtype="html")
+    with numbers_as(data.workspace.locale):  # the briefing's numbers as the workspace writes them
+        msg.set_content(plain_text(data, intro, dashboard_url))
+        msg.add_alternative(html_briefing(data, intro, dashboard_url), subtype="html")
     for filename, path, mime in attachments:
         maintype, _, subtype = mime.partition(";")[0].partition("/")
         msg.add_attachment(Path(path).read_bytes(), maintype=maintype, subtype=subtype, filename=filename)

@@ -32,7 +32,14 @@ from reportlab.platypus import (
     Table,
 )
 
-from components.formatting import currency_symbol, format_change, format_date, format_value
+from components.formatting import (
+    currency_symbol,
+    format_change,
+    format_date,
+    format_value,
+    number_style,
+    numbers_as,
+)
 from reports.assemble import CHANGE_UNITS, Kpi, ReportData, SectionData, Trend
 from reports.assemble import Table as DataTable
 
@@ -65,7 +72,15 @@ def _fonts() -> tuple[str, str]:
 
 
 def render_pdf(data: ReportData, out: Path | str | None = None, *, logo: bytes | None = None) -> bytes:
-    """The report as PDF bytes (also written to ``out`` when given); ``logo``: the workspace's PNG."""
+    """The report as PDF bytes (also written to ``out`` when given); ``logo``: the workspace's PNG.
+
+    Numbers are written as the workspace's number locale writes them (``1.234,56 €`` in de-DE).
+    """
+    with numbers_as(data.workspace.locale):
+        return _render_pdf(data, out, logo=logo)
+
+
+def _render_pdf(data: ReportData, out: Path | str | None, *, logo: bytes | None) -> bytes:
     font, bold = _fonts()
     styles = _styles(font, bold)
     buffer = BytesIO()
@@ -426,14 +441,21 @@ def _runs(values: list[float | None]) -> list[list[tuple[int, float]]]:
 
 def _axis_format(unit: str, currency: str, top: float):
     """Tick labels in one style per axis: ``$8k``/``$10k`` (not ``$8,000`` beside ``$10.0k``)."""
+    style = number_style()
     if unit in ("currency", "count") and top >= 1000:
         prefix = currency_symbol(currency) if unit == "currency" else ""
         divisor, suffix = (1e6, "M") if top >= 1e6 else (1e3, "k")
-        return lambda v: (
-            f"{'-' if v < 0 else ''}{prefix}{abs(v) / divisor:,.{0 if top >= 10 * divisor else 1}f}{suffix}"
-        )
+        decimals = 0 if top >= 10 * divisor else 1
+        if style.is_default:
+            return lambda v: f"{'-' if v < 0 else ''}{prefix}{abs(v) / divisor:,.{decimals}f}{suffix}"
+
+        def tick(v: float) -> str:
+            number = style.number(f"{abs(v) / divisor:,.{decimals}f}") + suffix
+            return style.currency(number, v < 0, prefix) if prefix else ("−" if v < 0 else "") + number
+
+        return tick
     if unit == "currency":
-        return lambda v: format_value(v, unit, currency).replace(".00", "")
+        return lambda v: format_value(v, unit, currency).replace(style.decimal + "00", "")
     return lambda v: format_value(v, unit, currency)
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from components.formatting import numbers_as
 from data.warehouse import ScopedWarehouse
 from reports.assemble import ReportData, assemble
 from reports.definition import ReportError, ReportSpec
@@ -39,7 +40,8 @@ def render_file(
     them once). CSV holds the detail rows of ``dataset`` (default: the first section's).
     ``logo`` (PNG bytes, see :mod:`dashboard.logos`) goes on a PDF's cover. ``standalone``
     (a CLI or bench process of its own, never the server): a CSV export on one DuckDB thread
-    with its memory capped (see :func:`reports.csv.copy_csv`).
+    with its memory capped (see :func:`reports.csv.copy_csv`). PDF and XLSX write numbers as
+    the workspace's number locale does; a CSV is a machine format and never localised.
     """
     if fmt not in MEDIA:
         raise ReportError(f"unknown format {fmt!r}; accepted: {', '.join(MEDIA)}")
@@ -88,5 +90,7 @@ def render_file(
         return {"format": fmt, "path": str(out), "bytes": out.stat().st_size}
     from reports.xlsx import render_xlsx
 
-    info = render_xlsx(report, out, scoped=scoped)
+    # the currency symbol of the number formats goes where the workspace's locale puts it
+    with numbers_as(report.workspace.locale):
+        info = render_xlsx(report, out, scoped=scoped)
     return {"format": fmt, "path": str(out), "bytes": out.stat().st_size, **info}

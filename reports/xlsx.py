@@ -23,7 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 import xlsxwriter
 
-from components.formatting import ZERO_DECIMAL_DISPLAY, currency_symbol, is_flat
+from components.formatting import MINUS, ZERO_DECIMAL_DISPLAY, currency_symbol, is_flat, number_style
 from data.warehouse import ScopedWarehouse
 from reports.assemble import Kpi, ReportData, SectionData
 from reports.cells import safe_text
@@ -47,7 +47,18 @@ def number_format(unit: str, currency: str) -> str:
     if unit == "currency":
         symbol = currency_symbol(currency).replace('"', "")
         decimals = "" if currency.upper() in ZERO_DECIMAL_DISPLAY else ".00"
-        return f'"{symbol}"#,##0{decimals};-"{symbol}"#,##0{decimals}'
+        style = number_style()
+        if style.is_default:
+            return f'"{symbol}"#,##0{decimals};-"{symbol}"#,##0{decimals}'
+        # Excel writes the separators of the reader's own settings; only the symbol's place (and
+        # the sign's) follows the workspace's locale: #,##0.00" €";-#,##0.00" €"
+        sides = []
+        for negative in (False, True):
+            prefix, suffix = style.currency("#", negative, symbol).replace(MINUS, "-").split("#")
+            sides.append(
+                (f'"{prefix}"' if prefix else "") + f"#,##0{decimals}" + (f'"{suffix}"' if suffix else "")
+            )
+        return ";".join(sides)
     if unit == "ratio":
         return "0.0%"
     if unit == "multiple":

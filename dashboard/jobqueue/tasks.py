@@ -32,6 +32,18 @@ def task(kind: str) -> Callable[[WorkFunction], WorkFunction]:
     return register
 
 
+def run_task(kind: str, job, services, context, payload: dict) -> None:
+    """Run the work of ``kind`` for ``context``, writing numbers as its workspace's locale does.
+
+    A job runs on a thread (or a Celery worker) of its own, outside the request that set the
+    number locale: narratives and files it writes must still read like the workspace's pages.
+    """
+    from components.formatting import numbers_as
+
+    with numbers_as(context.workspace.locale):
+        get_task(kind)(job, services, context, payload)
+
+
 def get_task(kind: str) -> WorkFunction:
     """The work function of ``kind`` (the built-in kinds are loaded on first use)."""
     if kind not in _TASKS:

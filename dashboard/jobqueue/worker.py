@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from dashboard.accounts import workspace_context
 from dashboard.jobqueue.store import JobStore, RedisJob, connect
-from dashboard.jobqueue.tasks import get_task
+from dashboard.jobqueue.tasks import run_task
 from dashboard.ops import metrics
 from dashboard.ops.logs import REQUEST_ID
 
@@ -86,7 +86,7 @@ def run_job(services, store: JobStore, job_id: str, worker: str | None = None) -
     status, error = "done", ""
     try:
         context = _recheck(services, job)
-        get_task(job.kind)(job, services, context, job.payload)
+        run_task(job.kind, job, services, context, job.payload)
     except Exception as exc:  # shown to the user; the details go to the log
         log.exception("job %s (%s) failed", job.id, job.kind)
         status, error = "failed", f"{type(exc).__name__}: {exc}"

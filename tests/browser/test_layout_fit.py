@@ -137,3 +137,29 @@ def test_fit003_forecasts_reports_and_settings_fit_their_cards(dash_duo, demo_ap
         checked += len(dash_duo.driver.find_elements("css selector", ".card"))
         assert dash_duo.get_logs() == [], path
     assert checked >= 10  # the check saw the pages' cards, not an empty page
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_fit004_a_german_workspace_fits_and_reads_german_numbers(dash_duo, demo_app, demo_services, size):
+    """de-DE numbers are longer ("52,8k $", "+36,5 %"): cards and grids still fit, grids format them."""
+    with demo_services.db.session() as db:
+        get_workspace(db, "demo").locale = "de-DE"
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*size)
+    login(dash_duo)
+    for path in PAGES:
+        _settle(dash_duo, path)
+        _unfold(dash_duo)
+        problems = dash_duo.driver.execute_script(FIT_CHECK_JS)
+        assert problems == [], (path, problems[:10])
+        assert dash_duo.get_logs() == [], path
+    # the grid's valueFormatter (d3.formatLocale in the browser) writes the German amounts
+    cells = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.ag-cell')).map(e => e.textContent)"
+    )
+    money = [c for c in cells if c.endswith("\u00a0$")]
+    assert money and all("," in c for c in money), cells[:20]
+    values = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.pb-kpi-value')).map(e => e.textContent)"
+    )
+    assert any("\u00a0$" in v for v in values), values
