@@ -79,10 +79,11 @@ def _customer_rows(
     Columns: customer_no, payments, gross (DECIMAL), days (with a payment), last_day; summed
     per customer (max of last_day) they give the customer's activity in the range.
 
-    Whole months are read from customer_monthly (a row per customer and month), or with one
-    page filter from customer_monthly_dim_totals (the same per dimension value), and the partial
-    months at either end from customer_daily, so a year costs ~12 rows per customer instead of
-    one per payment day. Filters on two dimensions or more read every day from customer_daily.
+    Whole months are read from customer_monthly (a row per customer and month), or with a
+    channel or country filter from customer_monthly_dim_totals (the same per value), and the
+    partial months at either end from customer_daily, so a year costs ~12 rows per customer
+    instead of one per payment day. A product filter, or filters on two dimensions, read every
+    day from customer_daily.
     ``days=False`` is for callers that do not use the ``days`` column (top customers): filtered
     days then skip grouping by day (their ``days`` is NULL).
     """
@@ -110,7 +111,7 @@ def _customer_rows(
             f"FROM customer_daily WHERE workspace_id = $ws AND day BETWEEN {{lo}} AND {{hi}}{dims}"
         )
     params |= {"a_start": start, "a_end": end}
-    if whole_from >= whole_until or len(where) > 1:
+    if whole_from >= whole_until or len(where) > 1 or not set(where) <= set(rollups.DIM_TOTALS_DIMS):
         return daily.format(lo="$a_start", hi="$a_end"), params
     params |= {"a_from": whole_from, "a_until": whole_until}
     if where:
