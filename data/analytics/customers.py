@@ -84,6 +84,7 @@ def _customer_rows(
     partial months at either end from customer_daily, so a year costs ~12 rows per customer
     instead of one per payment day. A product filter, or filters on two dimensions, read every
     day from customer_daily.
+
     ``days=False`` is for callers that do not use the ``days`` column (top customers): filtered
     days then skip grouping by day (their ``days`` is NULL).
     """
