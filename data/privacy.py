@@ -84,6 +84,7 @@ DERIVED_BY_NUMBER = (
     "customer_monthly",
     "customer_weekly_dim",
     "customer_monthly_dim",
+    "customer_monthly_dim_totals",
 )
 
 

@@ -46,6 +46,7 @@ READABLE_TABLES = frozenset(
         "customer_monthly",
         "customer_weekly_dim",
         "customer_monthly_dim",
+        "customer_monthly_dim_totals",
         "ingest_runs",
         "quarantine",
         "fx_rates",

@@ -9,7 +9,7 @@ in a database of its own, dropped afterwards); skipped with the reason when unse
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -165,6 +165,7 @@ def test_pgw004_rollups_equal_on_both(warehouses):
         "customer_first": "customer_no",
         "customer_monthly": "month, customer_no",
         "customer_weekly_dim": "dim, value, week, customer_no",
+        "customer_monthly_dim_totals": "dim, value, month, customer_no",
     }
     for table, order in tables.items():
         sql = f"SELECT * FROM {table} WHERE workspace_id = ? ORDER BY {order}"
@@ -263,10 +264,25 @@ def test_pgw009_incremental_refresh_of_added_payments_equal_on_both(warehouses):
             assert got["rows"] == want["rows"], (name, by)
 
 
+def _common(scoped, dim: str) -> str:
+    """The dimension's most common value among the workspace's customer-days."""
+    return scoped.execute_sql(
+        f"SELECT {dim} AS v FROM customer_daily WHERE workspace_id = $ws AND {dim} IS NOT NULL "
+        f"GROUP BY {dim} ORDER BY count(*) DESC, {dim} LIMIT 1"
+    )["v"][0]
+
+
 ANALYTICS = {
     "customer_counts": lambda s, a, b: cus.customer_counts(s, a, b),
     "top_customers": lambda s, a, b: cus.top_customers(s, a, b),
     "rfm_scores": lambda s, a, b: cus.rfm_scores(s, b),
+    # with a page filter and partial months: whole months from customer_monthly_dim_totals
+    "top_customers by channel": lambda s, a, b: cus.top_customers(
+        s, a + timedelta(days=9), b - timedelta(days=12), where={"channel": _common(s, "channel")}
+    ),
+    "rfm_scores by country": lambda s, a, b: cus.rfm_scores(
+        s, b - timedelta(days=12), lookback_days=200, where={"country": _common(s, "country")}
+    ),
     "campaign_table": lambda s, a, b: mk.campaign_table(s, a, b),
     "email_table": lambda s, a, b: mk.email_table(s, a, b),
     "funnel": lambda s, a, b: mk.funnel(s, a, b),

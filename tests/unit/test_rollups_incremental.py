@@ -24,6 +24,7 @@ ROLLUP_TABLES = {
     "customer_monthly": "month, customer_no",
     "customer_weekly_dim": "dim, value, week, customer_no",
     "customer_monthly_dim": "dim, value, month, customer_no",
+    "customer_monthly_dim_totals": "dim, value, month, customer_no",
     "customer_first": "customer_no",
 }
 
