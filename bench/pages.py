@@ -5,7 +5,7 @@
 
 1. Builds a large, realistic workspace straight in DuckDB SQL (``generate_series``; no CSV
    round trip): ~3 years of payments with growth, ~200k customers, channels, products,
-   countries, failed/refunded charges, refund and payout lines, five currencies with reporting
+   countries, failed/refunded charges, PayPal refund lines, five currencies with reporting
    amounts; ~100k subscription rows (upgrades, churn, reactivation), ad_daily, web_daily, deals
    and email campaigns. Then ``data.rollups.refresh`` and a data_version bump, exactly as an
    ingest would. The data dir (warehouse + app DB with an owner) is kept under bench/out/, so
@@ -199,8 +199,10 @@ def generate(
             FROM (
                 SELECT i, p.product, bc.channel, bc.country, bc.c AS cust, bc.id AS customer_id,
                        {t0} + to_seconds(CAST(p.f * {span_s} AS BIGINT)) AS created,
-                       CASE WHEN p.us < 0.003 THEN 'refund' WHEN p.us < 0.004 THEN 'payout'
-                            ELSE 'charge' END AS kind,
+                       -- refund lines as PayPal's activity download has them; no payout lines:
+                       -- no payments export (Stripe's, PayPal's) carries them as payments, and
+                       -- reconciliation would count them in the file's gross, not the warehouse's
+                       CASE WHEN p.us < 0.003 THEN 'refund' ELSE 'charge' END AS kind,
                        CASE WHEN p.us >= 0.004 AND p.us < 0.044 THEN 'failed'
                             WHEN p.us >= 0.044 AND p.us < 0.068 THEN 'refunded'
                             ELSE 'succeeded' END AS status,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from data import ingest, rollups
-from data.connectors.base import Chunk
+from data.connectors.base import SKIP_DUPLICATE, Chunk
 from tests.conftest import load, payments_frame
 
 ROLLUP_TABLES = {
@@ -286,3 +286,48 @@ def test_rows_are_written_in_date_order_whatever_the_file_order():
     assert order([3, 2, 2, 1]) == [3, 2, 1, 0]
     assert order([2, 1, 3]) == [1, 0, 2]
     assert order([2, None, 1]) == [2, 0, 1]
+
+
+def test_colliding_id_hashes_neither_drop_rows_nor_miss_repeats(services, workspace, monkeypatch):
+    """The loader checks batches for repeated ids on 64-bit hashes: equal hashes are only a hint.
+
+    Here every id hashes alike (as if all collided): distinct ids must all be stored, and a
+    repeated id must still keep its last row, within a batch and across batches of one run.
+    """
+    import polars as pl
+
+    monkeypatch.setattr(ingest, "_id_hashes", lambda ids: pl.Series(ids.name, [7] * ids.len(), pl.UInt64))
+    monkeypatch.setattr(ingest, "INSERT_BATCH_ROWS", 4)
+    rng = random.Random(11)
+    base = datetime(2026, 2, 1)
+    rows = _batch(rng, range(0, 6), base) + _batch(rng, range(3, 5), base + timedelta(days=45))
+    frame = payments_frame(rows)
+    chunks = [Chunk("payments", frame.slice(i, 4), rows_read=frame.slice(i, 4).height) for i in (0, 4)]
+    result = ingest.ingest_chunks(services.warehouse, workspace, chunks, source="stripe", name="collide")
+    # ch_4 twice in the second batch (one row dropped), ch_3 replaces the first batch's row
+    assert (result.rows_read, result.inserted, result.updated) == (8, 6, 1)
+    assert result.skipped == {SKIP_DUPLICATE: 1}
+    stored = dict(
+        services.warehouse.cursor()
+        .execute("SELECT source_id, created FROM payments WHERE workspace_id = ?", [workspace.id])
+        .fetchall()
+    )
+    assert sorted(stored) == [f"ch_{i}" for i in range(6)]
+    assert all(stored[f"ch_{i}"] == rows[6 + i - 3]["created"] for i in (3, 4))  # the later rows won
+    _assert_matches_full_rebuild(services, workspace)
+
+
+def test_customer_monthly_counts_days_not_channel_rows(services, workspace):
+    """A customer paying through two channels on one day has two customer_daily rows but one day."""
+    day = datetime(2026, 4, 2, 10)
+    rows = [
+        {"id": "ch_a", "created": day, "amount": "10.00", "customer": "cus_1", "channel": "Email"},
+        {"id": "ch_b", "created": day, "amount": "20.00", "customer": "cus_1", "channel": "Paid Search"},
+        {"id": "ch_c", "created": day + timedelta(days=3), "amount": "5.00", "customer": "cus_1"},
+    ]
+    assert load(services, workspace, "payments", payments_frame(rows)).status == "ok"
+    cur = services.warehouse.cursor()
+    assert cur.execute(
+        "SELECT days, payments, gross, last_day FROM customer_monthly WHERE workspace_id = ?", [workspace.id]
+    ).fetchall() == [(2, 3, 35, datetime(2026, 4, 5).date())]
+    _assert_matches_full_rebuild(services, workspace)
