@@ -57,9 +57,9 @@ _TZ_OFFSETS = {
 }  # fmt: skip
 #: PayPal row types that move no customer money in or out (skipped, counted per reason)
 _WITHDRAWAL_TYPES = r"withdraw|transfer|bank deposit"
-_NON_PAYMENT_TYPES = r"invoice|request|hold|authori[sz]ation|currency conversion|memo|order"
 #: "General Currency Conversion" (older files: "Currency Conversion"; German "Allgemeine Währungsumrechnung")
 _CONVERSION_TYPES = r"currency conversion|währungsumrechnung"
+_NON_PAYMENT_TYPES = rf"invoice|request|hold|authori[sz]ation|{_CONVERSION_TYPES}|memo|order"
 _REFUND_TYPES = r"refund|reversal|rückzahlung|erstattung"
 SKIP_CONVERSION = "currency conversions (applied to their payment)"
 _CENT = Decimal("0.01")

@@ -152,3 +152,33 @@ def test_con709_file_totals_stay_in_each_payments_own_currency():
         D("37.04"),
     )
     assert (values["gross GBP"], values["gross CAD"], values["rows payments"]) == (D("80.00"), D("40.00"), 5)
+
+
+def test_con710_german_conversion_rows_applied_never_imported_as_payments(tmp_path):
+    header = (
+        '"Datum","Uhrzeit","Zeitzone","Name","Typ","Status","Währung","Brutto","Gebühr","Netto",'
+        '"Absender E-Mail-Adresse","Empfänger E-Mail-Adresse","Transaktionscode",'
+        '"Zugehöriger Transaktionscode","Auswirkung auf Guthaben"'
+    )
+    rows = [
+        '"13.02.2024","18:30:00","MEZ","Joe","Zahlung im Webshop","Abgeschlossen","USD","1.100,00","-38,80",'
+        '"1.061,20","joe@example.com","shop@example.de","1DEUSD00000000001","","Haben"',
+        '"13.02.2024","18:30:00","MEZ","","Allgemeine Währungsumrechnung","Abgeschlossen","USD","-1.061,20",'
+        '"0,00","-1.061,20","shop@example.de","","2DECV000000000001","1DEUSD00000000001","Soll"',
+        '"13.02.2024","18:30:00","MEZ","","Allgemeine Währungsumrechnung","Abgeschlossen","EUR","980,15",'
+        '"0,00","980,15","","shop@example.de","3DECV000000000001","1DEUSD00000000001","Haben"',
+        # a conversion pair for nothing in this file: skipped, not a 50,00 EUR sale
+        '"14.02.2024","09:00:00","MEZ","","Allgemeine Währungsumrechnung","Abgeschlossen","EUR","50,00",'
+        '"0,00","50,00","","shop@example.de","4DECV000000000001","9UNKNOWN000000001","Haben"',
+    ]
+    path = tmp_path / "Download.CSV"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    p = parse(path, reporting_currency="EUR")
+    assert p.frame()["source_id"].to_list() == ["1DEUSD00000000001"]
+    r = p.row("1DEUSD00000000001")
+    # rate 980.15 / 1061.20: amount 1,100.00 USD -> 1,015.99 EUR; fee = 1,015.99 - 980.15
+    assert (r["amount_reporting"], r["fee_reporting"]) == (D("1015.99"), D("35.84"))
+    assert p.chunks[0].skipped == {
+        "currency conversions (applied to their payment)": 2,
+        "invoices, requests, holds and currency conversions": 1,
+    }
