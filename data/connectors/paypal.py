@@ -15,7 +15,8 @@ conversion (see :func:`_conversions`), and the two rows are skipped as applied t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -115,91 +116,124 @@ def _decimal_comma(gross: pl.Series, german: bool) -> bool:
     return bool(gross.drop_nulls().str.contains(r",\d{1,2}$").any()) or german
 
 
+def _sign(text: pl.Series) -> pl.Series:
+    """-1, 0 or 1 from an amount's text (``"-1,205.90"``), without parsing it (the skip rules need no more)."""
+    clean = text.str.strip_chars()
+    return pl.select(
+        pl.when(clean.is_null())
+        .then(None)
+        .when(clean.str.starts_with("-"))
+        .then(-1)
+        .when(clean.str.contains(r"^[0.,\s]+$"))
+        .then(0)
+        .otherwise(1)
+    ).to_series()
+
+
 def _conversions(
-    path: Path, f: dict[str, str | None], batch_rows: int, rep: str, german: bool
+    batches: Iterable[pl.DataFrame], f: dict[str, str | None], rep: str, german: bool
 ) -> tuple[dict[str, tuple[Decimal, Decimal]], set[str]]:
     """PayPal's own conversions of received payments and refunds into the reporting currency.
 
     Returns ``{payment or refund Transaction ID: (net in its currency, what PayPal made of it in
     rep)}`` (both signed like the row's Net) and the Transaction IDs of the conversion rows used.
 
-    A first pass over a few columns of the whole file, since a payment's conversion rows may
-    fall in another batch (PayPal writes them beside the payment, but newest first or oldest
-    first). The link is PayPal's: the conversion rows' ``Reference Txn ID`` is the payment's
-    ``Transaction ID``; for a received payment the leg in the payment's currency is negative
-    (its net leaves that currency) and the reporting-currency leg positive; for a refund the
-    other way round. A refund whose pair references the original payment instead (the refund's
-    own ``Reference Txn ID``) is matched through it when it is the only refund of that payment.
-    A payment whose conversion is not exactly one leg of each kind is left to the FX table.
+    ``batches`` are the whole file's rows (its one batch, or a first pass over a few columns of
+    a larger file, since a payment's conversion rows may fall in another batch: PayPal writes
+    them beside the payment, but newest first or oldest first); only the conversion rows'
+    amounts are parsed here. The link is PayPal's: the
+    conversion rows' ``Reference Txn ID`` is the payment's ``Transaction ID``; for a received
+    payment the leg in the payment's currency is negative (its net leaves that currency) and the
+    reporting-currency leg positive; for a refund the other way round. A refund whose pair
+    references the original payment instead (the refund's own ``Reference Txn ID``) is matched
+    through it when it is the only refund of that payment. A payment whose conversion is not
+    exactly one leg in its own currency and one in ``rep`` is left to the FX table.
     """
     if f["ref"] is None or f["txn"] is None or f["type"] is None:
         return {}, set()
-    keys = ("type", "txn", "ref", "currency", "gross", "fee", "impact")
-    reader = t.CsvBatches(path)
-    pays: list[dict] = []
-    legs: dict[tuple[str, int], list[tuple[str, str, Decimal]]] = {}  # (ref, sign of rep leg) -> legs
-    for raw in reader.iter(batch_rows, select=[f[k] for k in keys if f[k]], exact_lines=False):
+    legs: list[pl.DataFrame] = []
+    pays: list[pl.DataFrame] = []  # kept rows in another currency than rep: the candidates
+    for raw in batches:
         c = lambda key: t.col(raw, f[key])  # noqa: E731, B023
-        p, _bad = t.parse_columns(
-            raw,
-            {
-                "gross": t.Spec("money", f["gross"]),
-                "fee": t.Spec("money", f["fee"]),
-                "currency": t.Spec("currency", f["currency"]),
-            },
-            _decimal_comma(c("gross"), german),
-        )
         typ = c("type").fill_null("").str.to_lowercase()
         impact = c("impact").fill_null("").str.to_lowercase()
-        is_conv = typ.str.contains(_CONVERSION_TYPES)
+        currency = t.parse_currency(c("currency"))
+        is_conv = typ.str.contains(_CONVERSION_TYPES) & c("ref").is_not_null()
+        if is_conv.any():
+            conv = raw.filter(is_conv)
+            gross = t.parse_money(t.col(conv, f["gross"]), _decimal_comma(c("gross"), german))
+            legs.append(
+                pl.DataFrame(
+                    {
+                        "ref": t.col(conv, f["ref"]),
+                        "leg": t.col(conv, f["txn"]),
+                        "currency": currency.filter(is_conv),
+                    }
+                ).with_columns(gross.alias("gross"))
+            )
         skipped = pl.select(
-            pl.any_horizontal([m.fill_null(False) for m, _ in _skips(typ, impact, p["gross"])])
+            pl.any_horizontal([m.fill_null(False) for m, _ in _skips(typ, impact, _sign(c("gross")))])
         )
-        frame = pl.DataFrame(
-            {
-                "txn": c("txn"),
-                "ref": c("ref"),
-                "currency": p["currency"],
-                "gross": p["gross"],
-                "refund": typ.str.contains(_REFUND_TYPES),
-                "conv": is_conv,
-                "kept": ~skipped.to_series(),
-            }
-        ).filter(
-            pl.col("txn").is_not_null() & pl.col("currency").is_not_null() & pl.col("gross").is_not_null()
+        pays.append(
+            pl.DataFrame(
+                {
+                    "txn": c("txn"),
+                    "ref": c("ref"),
+                    "currency": currency,
+                    "refund": typ.str.contains(_REFUND_TYPES),
+                }
+            ).filter(~skipped.to_series() & pl.col("txn").is_not_null() & (pl.col("currency") != rep))
         )
-        for row in frame.filter(pl.col("conv") & pl.col("ref").is_not_null()).iter_rows(named=True):
-            # the reporting-currency leg's sign says the direction: + for a payment, - for a refund
-            direction = 0
-            if row["currency"] == rep:
-                direction = 1 if row["gross"] > 0 else -1
-            else:
-                direction = -1 if row["gross"] > 0 else 1
-            legs.setdefault((row["ref"], direction), []).append((row["txn"], row["currency"], row["gross"]))
-        pays += frame.filter(pl.col("kept") & (pl.col("currency") != rep)).to_dicts()
     if not legs:
         return {}, set()
+    # the reporting-currency leg's sign gives the direction: + for a payment, - for a refund
+    rep_leg = pl.col("currency") == rep
+    groups = (
+        pl.concat(legs)
+        .filter(pl.col("gross").is_not_null() & pl.col("currency").is_not_null())
+        .with_columns(
+            direction=pl.when(rep_leg == (pl.col("gross") > 0))
+            .then(pl.lit(1))
+            .otherwise(pl.lit(-1))
+            .cast(pl.Int8)
+        )
+        .group_by("ref", "direction")
+        .agg(
+            pl.len().alias("legs"),
+            rep_leg.sum().alias("rep_legs"),
+            pl.col("gross").filter(rep_leg).first().alias("theirs"),
+            pl.col("currency").filter(~rep_leg).first().alias("own_currency"),
+            (-pl.col("gross").filter(~rep_leg).first()).alias("own"),
+            pl.col("leg"),
+        )
+        .filter((pl.col("legs") == 2) & (pl.col("rep_legs") == 1) & (pl.col("own") != 0))
+        .drop("legs", "rep_legs")
+    )
+    pays_frame = pl.concat(pays).with_columns(
+        direction=pl.when(pl.col("refund")).then(pl.lit(-1)).otherwise(pl.lit(1)).cast(pl.Int8)
+    )
+    by = ["direction", "currency"]
+    own_id = pays_frame.join(
+        groups, left_on=["txn", *by], right_on=["ref", "direction", "own_currency"], how="inner"
+    )
     # a refund may only borrow its original payment's refund pair when it is that payment's only refund
-    refunds_of: dict[str, int] = {}
-    for pay in pays:
-        if pay["refund"] and pay["ref"]:
-            refunds_of[pay["ref"]] = refunds_of.get(pay["ref"], 0) + 1
-    found: dict[str, tuple[Decimal, Decimal]] = {}
-    used: set[str] = set()
-    for pay in pays:
-        direction = -1 if pay["refund"] else 1
-        candidates = [pay["txn"]]
-        if pay["refund"] and pay["ref"] and refunds_of.get(pay["ref"]) == 1:
-            candidates.append(pay["ref"])
-        for ref in candidates:
-            group = legs.get((ref, direction), [])
-            to_rep = [g for g in group if g[1] == rep]
-            from_own = [g for g in group if g[1] == pay["currency"]]
-            if len(to_rep) == 1 and len(from_own) == 1 and len(group) == 2 and from_own[0][2] != 0:
-                found[pay["txn"]] = (-from_own[0][2], to_rep[0][2])
-                used.update(g[0] for g in group)
-                break
-    return found, used
+    only_refund = pays_frame.filter(pl.col("refund") & pl.col("ref").is_not_null()).filter(
+        pl.len().over("ref") == 1
+    )
+    borrowed = only_refund.filter(~pl.col("txn").is_in(own_id["txn"].implode())).join(
+        groups, left_on=["ref", *by], right_on=["ref", "direction", "own_currency"], how="inner"
+    )
+    found = pl.concat(
+        [own_id.select("txn", "own", "theirs", "leg"), borrowed.select("txn", "own", "theirs", "leg")]
+    )
+    fx = dict(
+        zip(
+            found["txn"].to_list(),
+            zip(found["own"].to_list(), found["theirs"].to_list(), strict=True),
+            strict=True,
+        )
+    )
+    return fx, set(found["leg"].explode().drop_nulls().to_list())
 
 
 def _converted(
@@ -216,23 +250,23 @@ def _converted(
     up to the cent) and the fee is what makes amount - fee = net hold in the reporting currency
     too, so the reporting net is PayPal's to the cent.
     """
-    amounts, fees, hit = [], [], []
-    for tid, a, n, r in zip(txn.to_list(), amount.to_list(), net.to_list(), refund.to_list(), strict=True):
-        conv = fx.get(tid) if tid is not None else None
-        if conv is None or a is None or n is None:
-            amounts.append(None)
-            fees.append(None)
-            hit.append(False)
+    size = txn.len()
+    amounts: list[Decimal | None] = [None] * size
+    fees: list[Decimal | None] = [None] * size
+    hit = [False] * size
+    # Python arithmetic (exact decimals) only on the rows PayPal converted, usually few
+    rows = txn.is_in(list(fx)).fill_null(False).arg_true().to_list() if fx else []
+    picked = zip(rows, *(col.gather(rows).to_list() for col in (txn, amount, net, refund)), strict=True)
+    for i, tid, a, n, r in picked:
+        own, theirs = fx[tid]
+        if a is None or n is None:
             continue
-        own, theirs = conv
         rate = theirs / own  # reporting money per unit of the row's currency (positive)
         net_rep = theirs if own == n else (n * rate).quantize(_CENT, ROUND_HALF_UP)
         amount_rep = (a * rate).quantize(_CENT, ROUND_HALF_UP)
         # net = amount - fee (a payment) or -amount - fee (a refund line, base.REFUND_CONTRACT)
         fee_rep = (-amount_rep if r else amount_rep) - net_rep
-        amounts.append(amount_rep)
-        fees.append(fee_rep)
-        hit.append(True)
+        amounts[i], fees[i], hit[i] = amount_rep, fee_rep, True
     return (
         pl.Series(amounts, dtype=t.MONEY),
         pl.Series(fees, dtype=t.MONEY),
@@ -274,8 +308,20 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
     german = t.norm(f["gross"] or "") == "brutto"
     rep = options.reporting_currency.upper()
     dayfirst: bool | None = None
-    fx, applied = _conversions(path, f, options.batch_rows, rep, german)
-    for raw in reader.iter(options.batch_rows):
+    # PayPal's conversions must be known before any payment is built: from the batch itself
+    # when the file is one batch (PayPal splits downloads at 50,000 rows), else from a first
+    # pass over the columns they need
+    batches = reader.iter(options.batch_rows)
+    ahead = list(itertools.islice(batches, 2))
+    if len(ahead) < 2:
+        fx, applied = _conversions(ahead, f, rep, german)
+    else:
+        keys = ("type", "txn", "ref", "currency", "gross", "fee", "impact")
+        first_pass = t.CsvBatches(path).iter(
+            options.batch_rows, select=[f[k] for k in keys if f[k]], exact_lines=False
+        )
+        fx, applied = _conversions(first_pass, f, rep, german)
+    for raw in itertools.chain(ahead, batches):
         n = raw.height
         c = lambda key: t.col(raw, f[key])  # noqa: E731, B023
         if dayfirst is None:
