@@ -2,8 +2,10 @@
 
 Each connector finds its vendor's columns and parses them with ``_text.parse_columns`` under the
 canonical names (date, impressions, clicks, spend, conversions, conversion_value, currency);
-``ad_daily_chunk`` (LinkedIn, X) applies the rules every ad report shares: "no data" counts as
-zero, negative counts or spend are rejected, the row key is (platform, campaign id or name, day).
+``ad_daily_chunk`` (Google Ads, Meta, LinkedIn, X) applies the rules every ad report shares: "no
+data" counts as zero, negative counts or spend are rejected, the row key is (platform, campaign
+id or name, day) - Meta's platform key also names the platform and placement, so Instagram and
+each placement stay rows of their own.
 
 Breakdowns: an export segmented by hour, device, age, network, ad set ... has one row per
 campaign, day AND segment value, while ad_daily keeps one row per campaign and day. Such rows
@@ -19,7 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import polars as pl
 
 from data.connectors import _text as t
-from data.connectors.base import SKIP_BREAKDOWN, Chunk
+from data.connectors.base import SKIP_BREAKDOWN, SKIP_NOT_A_ROW, Chunk
 from data.schema import conform
 
 #: Segment / breakdown columns of ad exports (Google Ads segments, Meta breakdowns, LinkedIn and
@@ -86,7 +88,7 @@ METRIC_KINDS = {
 
 def ad_daily_chunk(
     source: str,
-    platform: str,
+    platform: str | pl.Series,
     raw: pl.DataFrame,
     parsed: pl.DataFrame,
     bad: dict[str, pl.Series],
@@ -98,23 +100,32 @@ def ad_daily_chunk(
     reporting_currency: str,
     date_hint: str,
     keep: pl.Series | None = None,
+    skip_reason: str = SKIP_NOT_A_ROW,
     extra_checks: Sequence[t.Check] = (),
     blank_rows: int = 0,
+    platform_key: pl.Series | None = None,
+    money: pl.Decimal = t.MONEY,
 ) -> Chunk:
     """Build the ad_daily chunk.
 
     ``headers`` maps canonical names to the file's own headers (for error messages); ``extra_checks`` are the
-    vendor's own rejection rules, applied before the common ones; ``blank_rows`` blank lines dropped
-    before this batch are counted as read and skipped.
+    vendor's own rejection rules, applied before the common ones; rows where ``keep`` is False are
+    skipped with ``skip_reason`` (summary rows); ``blank_rows`` blank lines dropped before this batch
+    are counted as read and skipped. ``platform`` is one value or a Series per row (Meta's
+    ``facebook``/``instagram``); ``platform_key`` (default: ``platform``) is what the row id is
+    built from. ``money`` is the dtype spend and conversion value keep (``t.PRECISE_MONEY`` where the
+    vendor writes more than cents: Meta's 8 decimals, Google's micros).
     """
     n = raw.height
     values = {
         "impressions": parsed["impressions"].fill_null(0),
         "clicks": parsed["clicks"].fill_null(0),
-        "spend": parsed["spend"].fill_null(0).cast(t.MONEY),
+        "spend": parsed["spend"].fill_null(0).cast(money),
         "conversions": parsed["conversions"].fill_null(0.0),
-        "conversion_value": parsed["conversion_value"].fill_null(0).cast(t.MONEY),
+        "conversion_value": parsed["conversion_value"].fill_null(0).cast(money),
     }
+    if platform_key is None:
+        platform_key = platform if isinstance(platform, pl.Series) else pl.Series([platform] * n)
     campaign = campaign.str.strip_chars()
     checks = [
         *extra_checks,
@@ -135,9 +146,7 @@ def ad_daily_chunk(
         source,
         raw,
         {
-            "source_id": t.stable_id(
-                pl.Series([platform] * n), campaign_id.fill_null(campaign), parsed["date"]
-            ),
+            "source_id": t.stable_id(platform_key, campaign_id.fill_null(campaign), parsed["date"]),
             "date": parsed["date"],
             "platform": platform,
             "campaign_id": campaign_id,
@@ -149,6 +158,7 @@ def ad_daily_chunk(
         },
         checks,
         keep=keep,
+        skip_reason=skip_reason,
         blank_rows=blank_rows,
     )
 

@@ -87,16 +87,16 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
     f = {
         "campaign": t.find_column(cols, *_CAMPAIGN),
         "campaign_id": t.find_column(cols, *_CAMPAIGN_ID),
-        "day": t.find_column(cols, *_DAY),
-        "impr": t.find_column(cols, *_IMPR),
+        "date": t.find_column(cols, *_DAY),
+        "impressions": t.find_column(cols, *_IMPR),
         "clicks": t.find_column(cols, *_CLICKS),
-        "cost": t.find_column(cols, *_COST),
-        "conv": t.find_column(cols, *_CONV),
-        "conv_value": t.find_column(cols, *_CONV_VALUE),
+        "spend": t.find_column(cols, *_COST),
+        "conversions": t.find_column(cols, *_CONV),
+        "conversion_value": t.find_column(cols, *_CONV_VALUE),
         "currency": t.find_column(cols, *_CURRENCY),
     }
     single_day = None
-    if f["day"] is None:
+    if f["date"] is None:
         start, end = _range_dates(preamble)
         if start is None or start != end:
             raise UnrecognisedFile(
@@ -114,7 +114,7 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
         for raw in reader.iter(options.batch_rows):
             n = raw.height
             if dc is None:  # localized downloads (often the tab-separated one) use decimal commas
-                dc = t.guess_decimal_comma(t.col(raw, f["cost"]), t.col(raw, f["conv"]))
+                dc = t.guess_decimal_comma(t.col(raw, f["spend"]), t.col(raw, f["conversions"]))
             first = t.col(raw, first_col).fill_null("")
             campaign_raw = t.col(raw, f["campaign"])
             # "Total: Account" / "Total: Campaigns" ... summary rows are not campaigns
@@ -123,64 +123,40 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
                 raw,
                 {
                     "date": t.Spec(
-                        "date", f["day"], ("%Y-%m-%d", *t.LONG_DATE, "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y")
+                        "date", f["date"], ("%Y-%m-%d", *t.LONG_DATE, "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y")
                     ),
-                    "impressions": t.Spec("int", f["impr"]),
+                    "impressions": t.Spec("int", f["impressions"]),
                     "clicks": t.Spec("int", f["clicks"]),
-                    "spend": t.Spec("precise_money", f["cost"]),
-                    "conversions": t.Spec("float", f["conv"]),
-                    "conversion_value": t.Spec("precise_money", f["conv_value"]),
+                    "spend": t.Spec("precise_money", f["spend"]),
+                    "conversions": t.Spec("float", f["conversions"]),
+                    "conversion_value": t.Spec("precise_money", f["conversion_value"]),
                     "currency": t.Spec("currency", f["currency"]),
                 },
                 dc,
             )
-            day = p["date"] if single_day is None else pl.Series([single_day] * n, dtype=pl.Date)
+            if single_day is not None:  # a one-day report without a Day column: that day for every row
+                p = p.with_columns(pl.Series("date", [single_day] * n, dtype=pl.Date))
             currency = p["currency"] if f["currency"] else pl.Series([rep] * n, dtype=pl.Utf8)
-            # " --" means "no data": a zero for these additive metrics
-            zero = {
-                "impressions": p["impressions"].fill_null(0),
-                "clicks": p["clicks"].fill_null(0),
-                "spend": p["spend"].fill_null(0).cast(t.PRECISE_MONEY),
-                "conversions": p["conversions"].fill_null(0.0),
-                "conversion_value": p["conversion_value"].fill_null(0).cast(t.PRECISE_MONEY),
-            }
-            campaign = campaign_raw.str.strip_chars()
-            campaign_id = t.col(raw, f["campaign_id"])
-            key = campaign_id.fill_null(campaign)
-            checks = [
-                t.Check(bad["date"] | day.is_null(), "date", f["day"], t.reason_date("YYYY-MM-DD")),
-                t.Check(campaign.is_null(), "campaign", f["campaign"], lambda v: "empty campaign name"),
-                t.Check(bad["impressions"], "impressions", f["impr"], t.reason_number),
-                t.Check(bad["clicks"], "clicks", f["clicks"], t.reason_number),
-                t.Check(bad["spend"], "spend", f["cost"], t.reason_number),
-                t.Check(bad["conversions"], "conversions", f["conv"], t.reason_number),
-                t.Check(bad["currency"], "currency", f["currency"], t.reason_currency),
-                t.Check((zero["impressions"] < 0), "impressions", f["impr"], t.reason_negative),
-                t.Check((zero["clicks"] < 0), "clicks", f["clicks"], t.reason_negative),
-                t.Check((zero["spend"] < 0), "spend", f["cost"], t.reason_negative),
-            ]
-            yield t.build_chunk(
-                "ad_daily",
+            # " --" means "no data": a zero for these additive metrics (the shared builder's rule)
+            yield _ads.ad_daily_chunk(
                 SOURCE,
+                PLATFORM,
                 raw,
-                {
-                    "source_id": t.stable_id(pl.Series([PLATFORM] * n), key, day),
-                    "date": day,
-                    "platform": PLATFORM,
-                    "campaign_id": campaign_id,
-                    "campaign": campaign,
-                    "currency": currency,
-                    "spend_reporting": t.reporting(zero["spend"], currency, rep),
-                    "conversion_value_reporting": t.reporting(zero["conversion_value"], currency, rep),
-                    **zero,
-                },
-                checks,
+                p,
+                bad,
+                f,  # canonical name -> the file's header
+                campaign=campaign_raw,
+                campaign_id=t.col(raw, f["campaign_id"]),
+                currency=currency,
+                reporting_currency=rep,
+                date_hint="YYYY-MM-DD",
                 keep=keep,
                 skip_reason=SKIP_SUMMARY,
                 blank_rows=reader.take_blank(),
+                money=t.PRECISE_MONEY,
             )
 
     # an hourly/device/age ... export: one row per campaign and day, its segments summed
     yield from _ads.sum_breakdowns(
-        chunks(), _ads.breakdown_columns(cols, key=(f["campaign"], f["campaign_id"], f["day"]))
+        chunks(), _ads.breakdown_columns(cols, key=(f["campaign"], f["campaign_id"], f["date"]))
     )

@@ -98,19 +98,19 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
     cols = reader.columns
     spent = _spent_column(cols)
     f = {
-        "start": t.find_column(cols, *_STARTS),
+        "date": t.find_column(cols, *_STARTS),
         "campaign": t.find_column(cols, *_CAMPAIGN, "Ad set name", "Ad name", "Account name"),
         "campaign_id": t.find_column(cols, "Campaign ID"),
-        "impr": t.find_column(cols, "Impressions", "Impresiones"),
+        "impressions": t.find_column(cols, "Impressions", "Impresiones"),
         "clicks": t.find_column(cols, "Link clicks", "Clicks (all)", "Clicks", "Clics en el enlace"),
-        "conv": t.find_column(cols, "Purchases", "Results", "Compras", "Resultados"),
-        "conv_value": t.find_column(cols, "Purchases conversion value", "Purchase conversion value"),
+        "conversions": t.find_column(cols, "Purchases", "Results", "Compras", "Resultados"),
+        "conversion_value": t.find_column(cols, "Purchases conversion value", "Purchase conversion value"),
         "currency": t.find_column(cols, "Currency", "Divisa", "Devise", "Währung"),
         "platform": t.find_column(cols, *_PLATFORM),
         "placement": t.find_column(cols, *_PLACEMENT),
     }
     t.missing_columns(
-        path, "a Meta Ads export", cols, **{"Reporting starts": f["start"], "Amount spent": spent}
+        path, "a Meta Ads export", cols, **{"Reporting starts": f["date"], "Amount spent": spent}
     )
     header_ccy = t.currency_from_header(spent or "")
     dims = [c for c in (t.find_column(cols, d) for d in _DIMENSIONS) if c is not None]
@@ -126,13 +126,13 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
                 raw,
                 {
                     "date": t.Spec(
-                        "date", f["start"], ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S")
+                        "date", f["date"], ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S")
                     ),
-                    "impressions": t.Spec("int", f["impr"]),
+                    "impressions": t.Spec("int", f["impressions"]),
                     "clicks": t.Spec("int", f["clicks"]),
                     "spend": t.Spec("precise_money", spent),
-                    "conversions": t.Spec("float", f["conv"]),
-                    "conversion_value": t.Spec("precise_money", f["conv_value"]),
+                    "conversions": t.Spec("float", f["conversions"]),
+                    "conversion_value": t.Spec("precise_money", f["conversion_value"]),
                     "currency": t.Spec("currency", f["currency"]),
                 },
             )
@@ -141,52 +141,32 @@ def parse(path: Path, options: ParseOptions) -> Iterator[Chunk]:
                 currency = currency.fill_null(header_ccy)
             elif not f["currency"]:
                 currency = currency.fill_null(rep)
-            vals = {
-                "impressions": p["impressions"].fill_null(0),
-                "clicks": p["clicks"].fill_null(0),
-                "spend": p["spend"].fill_null(0).cast(t.PRECISE_MONEY),
-                "conversions": p["conversions"].fill_null(0.0),
-                "conversion_value": p["conversion_value"].fill_null(0).cast(t.PRECISE_MONEY),
-            }
-            campaign = t.col(raw, f["campaign"]).str.strip_chars()
-            campaign_id = t.col(raw, f["campaign_id"])
             platform, platform_key = _platforms(raw, f["platform"], f["placement"])
-            checks = [
-                t.Check(bad["date"] | p["date"].is_null(), "date", f["start"], t.reason_date("YYYY-MM-DD")),
-                t.Check(campaign.is_null(), "campaign", f["campaign"], lambda v: "empty campaign name"),
-                t.Check(bad["impressions"], "impressions", f["impr"], t.reason_number),
-                t.Check(bad["clicks"], "clicks", f["clicks"], t.reason_number),
-                t.Check(bad["spend"], "spend", spent, t.reason_number),
-                t.Check(bad["currency"] | currency.is_null(), "currency", f["currency"], t.reason_currency),
-                t.Check(vals["impressions"] < 0, "impressions", f["impr"], t.reason_negative),
-                t.Check(vals["clicks"] < 0, "clicks", f["clicks"], t.reason_negative),
-                t.Check(vals["spend"] < 0, "spend", spent, t.reason_negative),
-            ]
-            yield t.build_chunk(
-                "ad_daily",
+            # "-" means "no data": a zero for these additive metrics (the shared builder's rule);
+            # the row id keeps platform and placement, so Instagram stays a value of its own
+            yield _ads.ad_daily_chunk(
                 SOURCE,
+                platform,
                 raw,
-                {
-                    "source_id": t.stable_id(platform_key, campaign_id.fill_null(campaign), p["date"]),
-                    "date": p["date"],
-                    "platform": platform,
-                    "campaign_id": campaign_id,
-                    "campaign": campaign,
-                    "currency": currency,
-                    "spend_reporting": t.reporting(vals["spend"], currency, rep),
-                    "conversion_value_reporting": t.reporting(vals["conversion_value"], currency, rep),
-                    **vals,
-                },
-                checks,
+                p,
+                bad,
+                {**f, "spend": spent},  # canonical name -> the file's header
+                campaign=t.col(raw, f["campaign"]),
+                campaign_id=t.col(raw, f["campaign_id"]),
+                currency=currency,
+                reporting_currency=rep,
+                date_hint="YYYY-MM-DD",
                 keep=keep,
                 skip_reason=SKIP_SUMMARY,
                 blank_rows=reader.take_blank(),
+                platform_key=platform_key,
+                money=t.PRECISE_MONEY,
             )
 
     # an hourly/device/age ... export: one row per campaign and day, its segments summed
     yield from _ads.sum_breakdowns(
         chunks(),
         _ads.breakdown_columns(
-            cols, key=(f["start"], f["campaign"], f["campaign_id"], f["platform"], f["placement"])
+            cols, key=(f["date"], f["campaign"], f["campaign_id"], f["platform"], f["placement"])
         ),
     )

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from dashboard.cli import cli
 from data.connectors import _text as t
 from data.connectors import registry
-from data.connectors.base import UnrecognisedFile
+from data.connectors.base import SKIP_BREAKDOWN, UnrecognisedFile
 from tests.unit.connectors._helpers import FIXTURES, D, parse
 from tests.unit.connectors._ingest import ingest_json, metric
 
@@ -136,3 +136,69 @@ def test_x010_a_time_column_and_a_range_among_daily_rows(services, workspace, tm
     assert result["reconciliation"]["spend USD"] == {"file": 1517.48, "imported": 1517.48, "ok": True}
     assert result["reconciliation"]["impressions"]["file"] == 48120 + 250400
     assert metric(services, workspace, "spend", date(2024, 3, 3), date(2024, 3, 7)) == 0
+
+
+# -- hourly exports (Export > By hour): a Time column with the hour, summed into the day --------
+HOURLY = "x_ads/campaign_export_hourly.csv"
+
+
+def test_x009_hourly_time_column_summed_per_campaign_and_day():
+    assert registry.detect(FIXTURES / HOURLY) == "x_ads"
+    p = parse(HOURLY)
+    assert p.errors == []
+    day = p.row(t.stable_id_one("x_ads", "bf2026", "2026-11-02"))
+    # 00:00 + 13:00 + 14:00 + 23:00 (the last all "–": no data, zero)
+    assert (day["date"], day["campaign"], day["spend"], day["impressions"], day["clicks"]) == (
+        date(2026, 11, 2),
+        "Black Friday - Website traffic",
+        D("1212.62"),
+        212692,
+        2230,
+    )
+    assert (day["conversions"], day["conversion_value"]) == (21.0, D("2520.50"))
+    assert p.row(t.stable_id_one("x_ads", "bf2026", "2026-11-03"))["spend"] == D("40.00")
+    assert p.row(t.stable_id_one("x_ads", "brand01", "2026-11-02"))["impressions"] == 2750
+    (chunk,) = p.chunks
+    # 7 hourly rows -> 3 campaign days; the 4 merged rows counted as skipped
+    assert (chunk.rows_read, chunk.frame.height, chunk.skipped) == (7, 3, {SKIP_BREAKDOWN: 4})
+
+
+def test_x010_hour_of_day_beside_a_date_column_and_12_hour_clocks(tmp_path):
+    text = (FIXTURES / HOURLY).read_text(encoding="utf-8-sig")
+    header, *rows = text.splitlines()
+    # the same data as a Date column plus an hour-of-day "Time" segment ("1:00 PM")
+    split = []
+    for row in rows:
+        stamp, rest = row[1:].split('"', 1)
+        day, clock = stamp.split(" ")
+        hour = int(clock[:2])
+        twelve = f"{hour % 12 or 12}:00 {'PM' if hour >= 12 else 'AM'}"
+        split.append(f'"{day}","{twelve}"{rest}')
+    path = tmp_path / "hours.csv"
+    path.write_text("\n".join([header.replace('"Time"', '"Date","Time"'), *split]) + "\n", encoding="utf-8")
+    by_hour = parse(path)
+    assert by_hour.source == "x_ads" and by_hour.errors == []
+    whole = parse(HOURLY).frame().sort("source_id")
+    got = by_hour.frame().sort("source_id")
+    assert got.select("source_id", "spend", "impressions", "clicks").equals(
+        whole.select("source_id", "spend", "impressions", "clicks")
+    )
+    assert by_hour.chunks[0].skipped == {SKIP_BREAKDOWN: 4}
+    # and a "Time period" of one-hour ranges (23:00 - 00:00 is still the first day)
+    ranged = text.replace('"2026-11-02 23:00"', '"2026-11-02 23:00 - 2026-11-03 00:00"')
+    path.write_text(ranged.replace('"Time"', '"Time period"', 1), encoding="utf-8")
+    assert parse(path).row(t.stable_id_one("x_ads", "bf2026", "2026-11-02"))["spend"] == D("1212.62")
+
+
+def test_x011_hourly_export_end_to_end_reconciles(services, workspace, tmp_path):
+    result = ingest_json(services, tmp_path, HOURLY)
+    assert (result["source"], result["rows_read"], result["inserted"], result["skipped"]) == (
+        "x_ads",
+        7,
+        3,
+        4,
+    )
+    assert result["status"] == "ok"
+    assert all(v["ok"] for v in result["reconciliation"].values()), result["reconciliation"]
+    november = (date(2026, 11, 1), date(2026, 11, 30))
+    assert metric(services, workspace, "spend", *november) == pytest.approx(1212.62 + 40.00 + 10.00)
