@@ -441,11 +441,6 @@ def membership_now() -> tuple[WorkspaceContext | None, bool]:
     return ctx, requires_two_factor
 
 
-def forget_membership() -> None:
-    """Drop this request's memo (after changing a member's role or workspace settings)."""
-    g.pop("_pb_membership", None)
-
-
 def current_context() -> WorkspaceContext:
     """The logged-in user's workspace and role; 401 if nobody is logged in, 403 without membership.
 
