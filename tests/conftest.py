@@ -176,3 +176,12 @@ def auth(client):
 
 def day(text: str) -> date:
     return date.fromisoformat(text)
+
+
+@pytest.fixture
+def inbox():
+    """A real SMTP server on loopback keeping what it receives (tests/smtp.py)."""
+    from tests.smtp import running_inbox
+
+    with running_inbox() as handler:
+        yield handler

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from dash.testing.wait import until
 
-from tests.integration.test_reports_delivery import free_port
+from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 #: seconds any one wait may take: a loaded 2-core machine needs a minute to import the app

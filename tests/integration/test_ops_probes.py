@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ValidationError
 
 from dashboard.settings import Settings
-from tests.integration.test_reports_delivery import free_port
+from tests.smtp import free_port
 
 TOKEN = "metrics-token-0123456789abcdef"
 

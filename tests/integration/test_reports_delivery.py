@@ -7,16 +7,12 @@ processes racing on one occurrence, DST boundaries and catch-up after downtime.
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import ipaddress
 import json
 import os
-import socket
 import ssl
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -29,41 +25,9 @@ from dashboard.cli import cli
 from dashboard.models import Notification, ReportRun, ReportSchedule
 from reports import delivery
 from tests.conftest import load, payments_frame
+from tests.smtp import Inbox, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps messages and can refuse the next N of them."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.refuse_next = 0
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        with self.lock:
-            if self.refuse_next > 0:
-                self.refuse_next -= 1
-                return "451 4.3.0 try again later"
-            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.url = f"smtp://127.0.0.1:{controller.port}"
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture

@@ -9,12 +9,11 @@ import json
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from dashboard.cli import cli
 from tests.conftest import load, payments_frame
-from tests.integration.test_reports_delivery import Inbox, backdate, free_port, use_smtp
+from tests.integration.test_reports_delivery import backdate, use_smtp
 
 ADD = [
     "reports", "add", "--workspace", "acme", "--name", "Email weekly", "--preset", "weekly",
@@ -26,17 +25,6 @@ ADD = [
 def run(services, *args):
     result = CliRunner().invoke(cli, list(args), obj=services, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture
-def inbox():
-    """A loopback SMTP server keeping what it receives (as in test_reports_delivery)."""
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.url = f"smtp://127.0.0.1:{controller.port}"
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from dash.testing.wait import until
 
-from tests.integration.test_reports_delivery import free_port
+from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WRAPPER = """

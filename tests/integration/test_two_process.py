@@ -41,8 +41,8 @@ from tests.integration.real_engines import (
     wait_for,
 )
 from tests.integration.test_callbacks_security import _kpi_request
-from tests.integration.test_reports_delivery import free_port
 from tests.integration.test_sources import Dash, poll, upload
+from tests.smtp import free_port
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vendor"
 #: The month of the Stripe fixture's payments: the pages and the API are asked about it.

@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from dashboard.accounts import WorkspaceContext, create_user, get_workspace
@@ -15,7 +14,6 @@ from dashboard.api.tokens import hash_token
 from dashboard.invitations import create as create_invitation
 from dashboard.models import AuditEvent, Invitation, Membership, Role, User
 from tests.conftest import PASSWORD
-from tests.integration.test_reports_delivery import Inbox, free_port
 from tests.security.test_people import people_action, render_people
 
 NEW_PASSWORD = "a long new passphrase"
@@ -215,16 +213,6 @@ def test_inv008_bad_input_is_refused_with_a_message(client, auth, workspace):
     assert "Enter the email address" in send_invitation(client, {"forged": 1})
     assert "Pick a role" in send_invitation(client, "ok@example.com", "root")
     assert "already a member" in send_invitation(client, "viewer@acme.test")
-
-
-@pytest.fixture
-def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.url = f"smtp://127.0.0.1:{controller.port}"
-    yield handler
-    controller.stop()
 
 
 def test_inv009_invitation_email_over_real_smtp(settings, services, workspace, inbox):

@@ -6,14 +6,11 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from dashboard.models import AuditEvent, PasswordReset
 from dashboard.password_reset import request_reset
 from tests.conftest import PASSWORD
-from tests.integration.test_reports_delivery import Inbox, free_port
 from tests.security.test_invitations import _csrf
 
 NEW = "a fresh long passphrase"
@@ -118,16 +115,6 @@ def test_rst005_requests_are_throttled_like_the_log_in(app, services, workspace)
         assert statuses == [200] * limit + [429], email  # the same for an unknown address
     with services.db.session() as db:
         assert len(db.scalars(select(PasswordReset)).all()) == limit
-
-
-@pytest.fixture
-def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.url = f"smtp://127.0.0.1:{controller.port}"
-    yield handler
-    controller.stop()
 
 
 def _mail_app(settings, inbox, public_url):
