@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.orm import Session, object_session
 from werkzeug.security import check_password_hash
 
@@ -63,7 +63,7 @@ class WorkspaceContext:
         return self.role.at_least(role)
 
 
-def to_ref(workspace: Workspace) -> WorkspaceRef:
+def to_ref(workspace: Workspace | Row) -> WorkspaceRef:
     """The data plane's view of a workspace."""
     return WorkspaceRef(
         id=workspace.id,
@@ -291,14 +291,7 @@ def context_and_policy(
     if not rows:
         return None, False
     row = next((r for r in rows if r.id == workspace_id), rows[0])
-    ref = WorkspaceRef(
-        id=row.id,
-        slug=row.slug,
-        currency=row.currency,
-        timezone=row.timezone,
-        name=row.name,
-        locale=row.locale,
-    )
+    ref = to_ref(row)  # the row holds the workspace columns under the model's names
     return WorkspaceContext(user_id=user_id, role=Role(row.role), workspace=ref), bool(row.require_two_factor)
 
 
