@@ -25,6 +25,7 @@ import click
 import httpx
 from flask import Blueprint, Flask, abort, current_app, jsonify, request
 
+from dashboard.ops.priority import lower_this_thread
 from dashboard.services import current_services
 
 bp = Blueprint("control", __name__)
@@ -33,6 +34,10 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 # Output capture swaps sys.stdout for the whole process: one delegated command at a time.
 _capture_lock = threading.Lock()
 
+
+#: Delegated commands that import data: like uploads (dashboard.jobs.YIELDING_KINDS) they run on
+#: a thread of lowered priority that pauses between its steps while page callbacks run.
+IMPORT_COMMANDS = frozenset({"ingest", "sync", "demo"})
 
 #: Where the server keeps the command group it runs for delegating CLI processes.
 COMMANDS_KEY = "pulseboard_commands"
@@ -148,7 +153,11 @@ def run_in_process(command: click.Command, argv: list[str], services) -> tuple[i
     """
     out, err = io.StringIO(), io.StringIO()
     code = 0
-    with _capture_lock, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+
+    def run() -> None:
+        nonlocal code
+        if argv and argv[0] in IMPORT_COMMANDS:
+            lower_this_thread()  # a fresh thread: the request thread's priority stays as it was
         try:
             command.main(argv, prog_name="pulseboard", standalone_mode=True, obj=services)
         except SystemExit as exc:
@@ -156,6 +165,14 @@ def run_in_process(command: click.Command, argv: list[str], services) -> tuple[i
         except Exception:  # noqa: BLE001 - the terminal run would print this traceback and exit 1
             traceback.print_exc(file=err)
             code = 1
+
+    with _capture_lock, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        if argv and argv[0] in IMPORT_COMMANDS:
+            worker = threading.Thread(target=run, name="pulseboard-cli-import", daemon=True)
+            worker.start()
+            worker.join()
+        else:
+            run()
     return code, out.getvalue(), err.getvalue()
 
 

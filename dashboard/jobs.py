@@ -42,6 +42,10 @@ JOB_NOUNS = {
 
 #: job kinds a page load starts on its own (the Insights panel), not asked for and watched
 BACKGROUND_KINDS = frozenset({"insights"})
+#: job kinds that run behind page requests: the background ones, and imports. An import is
+#: watched by the one who started it, but on a shared host every other workspace's pages wait
+#: on its core (issue 15: an import may slow others' pages by at most 20%).
+YIELDING_KINDS = BACKGROUND_KINDS | {"upload", "sync"}
 
 
 class JobRefused(RuntimeError):
@@ -268,7 +272,7 @@ class JobRegistry:
 
     def _run(self, job: Job, work: Callable[[Job], Any], request_id: str | None = None) -> None:
         REQUEST_ID.set(request_id)
-        if job.kind in BACKGROUND_KINDS:  # nobody waits on a page for these: pages go first
+        if job.kind in YIELDING_KINDS:  # pages go first (see YIELDING_KINDS)
             lower_this_thread()
         try:
             work(job)

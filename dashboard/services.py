@@ -13,7 +13,9 @@ from flask import current_app
 
 from dashboard.db import AppDB
 from dashboard.hardening import data_files, make_private
+from dashboard.ops.priority import pause_between_steps
 from dashboard.settings import Settings
+from data import pacing
 from data.metrics import MetricService
 from data.warehouse import Warehouse
 
@@ -33,6 +35,8 @@ class Services:
         self._lock = threading.Lock()
         self._metrics: MetricService | None = None
         self._query_cache = None
+        # imports pause between their steps while page callbacks run (on background threads)
+        pacing.set_pause(pause_between_steps)
 
     @property
     def query_cache(self):

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import polars as pl
 
-from data import reconcile, rollups
+from data import pacing, reconcile, rollups
 from data.connectors.base import REFUND_KIND, SKIP_DUPLICATE, Chunk, RowError, UnrecognisedFile
 from data.currencies import ISO_CURRENCIES
 from data.schema import TABLES, Table, conform
@@ -128,6 +128,7 @@ def ingest_chunks(
                     result.tables[chunk.table] = result.tables.get(chunk.table, 0) + good.height
                 if progress is not None:
                     progress(result.rows_read)
+                pacing.pause()
             loader.flush()
             result.inserted, result.updated = loader.inserted, loader.updated
             result.derived = dict(loader.derived)
@@ -138,6 +139,7 @@ def ingest_chunks(
                 _forget_repeated_rejections(cur, workspace, source, name, quarantine)
                 cur.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", quarantine)
             if touched:
+                pacing.pause()
                 rollups.refresh(cur, workspace, touched, loader.spans, additions_only=loader.updated == 0)
                 bump_data_version(cur, workspace)
             if after_load is not None:
@@ -148,6 +150,7 @@ def ingest_chunks(
             if missing:  # a connector bug: say so rather than show numbers that do not add up
                 problems.append(f"{missing} row(s) read but neither imported, rejected nor skipped")
             if reconciled_tables:
+                pacing.pause()
                 imported = reconcile.imported_totals(
                     cur, workspace.id, loader.stamp, sorted(reconciled_tables)
                 )

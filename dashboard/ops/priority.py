@@ -36,6 +36,10 @@ QUIET_SECONDS = 0.5
 #: the longest a background query waits for the pages before it runs anyway (constant traffic)
 YIELD_MAX_SECONDS = 5.0
 
+#: the longest an import waits at each break between its steps (data.pacing): under constant
+#: page traffic a small import (three breaks) still ends within seconds
+IMPORT_STEP_MAX_WAIT_SECONDS = 2.0
+
 #: the longest a background query waits for the one running before it goes ahead anyway
 BACKGROUND_QUERY_WAIT_SECONDS = 30.0
 
@@ -105,6 +109,11 @@ def yield_to_pages(max_wait: float = YIELD_MAX_SECONDS, quiet: float = QUIET_SEC
                 _pages.wait(min(settled_at, deadline) - now)
             else:
                 _pages.wait(min(deadline - now, 1.0))
+
+
+def pause_between_steps() -> None:
+    """Installed as :func:`data.pacing.pause`: an import on a background thread lets pages go first."""
+    yield_to_pages(max_wait=IMPORT_STEP_MAX_WAIT_SECONDS)
 
 
 def on_background_thread() -> bool:
