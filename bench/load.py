@@ -17,6 +17,7 @@ is recorded beside them.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -41,6 +42,12 @@ TARGET_P95_MS = 120
 TARGET_RSS_MB = 1_500
 #: share of requests for a range nobody asked before (a cold query)
 COLD_SHARE = 1 / 3
+#: share of requests sent to the REST API (``GET /api/v1/metrics/<name>`` with a personal token)
+#: beside the callbacks: the brief asks for API answers under 100 ms at p95 under this load
+API_SHARE = 0.1
+TARGET_API_P95_MS = 100
+#: what the API clients ask for: the overview's KPIs (components.overview.OVERVIEW_KPIS)
+API_METRICS = ("net_revenue", "mrr", "new_customers", "spend", "roas", "sessions")
 #: how often the server's RSS is sampled during the run
 RSS_SAMPLE_SECONDS = 5.0
 
@@ -149,6 +156,33 @@ def page_loads(client: HttpClient, anchor, days: int) -> list[tuple[str, dict]]:
     return out
 
 
+def api_token(data_dir: Path) -> str:
+    """A personal API token for the bench owner, made as a user makes one (``pulseboard tokens create``)."""
+    env = {**os.environ, "PULSEBOARD_DATA_DIR": str(data_dir)}
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard", "tokens", "create", bench_pages.OWNER, "--workspace", "bench",
+         "--name", "bench.load", "--json"],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout)["token"]
+
+
+def api_path(anchor, days: int, metric: str) -> str:
+    """``/api/v1/metrics/<metric>`` over the ``days`` days to ``anchor``, by week, against the period before."""
+    query = {
+        "from": (anchor - timedelta(days=days - 1)).isoformat(),
+        "to": anchor.isoformat(),
+        "grain": "week",
+        "compare": "previous_period",
+    }
+    return f"/api/v1/metrics/{metric}?{urlencode(query)}"
+
+
+def _quantile(values: list[float], q: int) -> float:
+    """The q-th percentile of ``values`` (nan with fewer than two)."""
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else float("nan")
+
+
 def run(
     rows: int,
     *,
@@ -156,15 +190,19 @@ def run(
     seconds: float = 60.0,
     customers: int = 200_000,
     cold_share: float = COLD_SHARE,
+    api_share: float = API_SHARE,
 ) -> dict:
     """Build (or reuse) the bench workspace, serve it, load it; the ``load`` results.
 
     ``cold_share``: the share of page loads over a range nobody asked before (0: every request
-    is one the cache has seen, the throughput of the app itself).
+    is one the cache has seen, the throughput of the app itself). ``api_share``: the share of
+    requests that go to the REST API instead (over the same ranges as the page loads).
     """
     bw = bench_pages.build(rows, customers)
     proc, base = start_server(bw.data_dir)
     try:
+        token = api_token(bw.data_dir)
+        api_headers = {"Authorization": f"Bearer {token}"}
         warm_client = HttpClient(base, bench_pages.OWNER, bench_pages.PASSWORD)
         warm_client.get("/")  # the first page request registers Dash's page router
         steady = page_loads(warm_client, bw.anchor, 90)
@@ -173,9 +211,12 @@ def run(
         # warm-up: every steady request once (fills the cache, as the first visitors do)
         for _page, payload in steady:
             warm_client.post("/_dash-update-component", json=payload)
+        for metric in API_METRICS:
+            warm_client.session.get(base + api_path(bw.anchor, 90, metric), headers=api_headers, timeout=60)
         rss_after_warmup = _rss_mb(proc.pid)
         load_before = os.getloadavg()[0]
         latencies: list[float] = []
+        api_latencies: list[float] = []
         errors: list[str] = []
         lock = threading.Lock()
         stop_at = time.monotonic() + seconds
@@ -184,7 +225,9 @@ def run(
             rng = random.Random(n)
             client = HttpClient(base, bench_pages.OWNER, bench_pages.PASSWORD)
             mine: list[float] = []
+            mine_api: list[float] = []
             while time.monotonic() < stop_at:
+                days = 90
                 if rng.random() < cold_share:
                     with lock:
                         days = next(cold_ranges)
@@ -195,19 +238,29 @@ def run(
                 for _page, payload in batch:
                     if time.monotonic() >= stop_at:
                         break
+                    api = rng.random() < api_share
                     t = time.perf_counter()
                     try:
-                        answer = client.post("/_dash-update-component", json=payload)
-                        ok = answer.status_code in (200, 204)
+                        if api:  # an API client's request in place of this callback
+                            answer = client.session.get(
+                                base + api_path(bw.anchor, days, rng.choice(API_METRICS)),
+                                headers=api_headers,
+                                timeout=60,
+                            )
+                            ok = answer.status_code == 200
+                        else:
+                            answer = client.post("/_dash-update-component", json=payload)
+                            ok = answer.status_code in (200, 204)
                         what = f"HTTP {answer.status_code}"
                     except requests.RequestException as exc:
                         ok, what = False, type(exc).__name__
-                    mine.append((time.perf_counter() - t) * 1000)
+                    (mine_api if api else mine).append((time.perf_counter() - t) * 1000)
                     if not ok:
                         with lock:
                             errors.append(what)
             with lock:
                 latencies.extend(mine)
+                api_latencies.extend(mine_api)
 
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
         started = time.monotonic()
@@ -235,21 +288,24 @@ def run(
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
-    latencies.sort()
-    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [float("nan")] * 99
-    rps = len(latencies) / elapsed if elapsed else 0.0
+    every = latencies + api_latencies
+    rps = len(every) / elapsed if elapsed else 0.0
     result = {
         "rows": rows,
         "clients": clients,
         "cold_share": round(cold_share, 3),
+        "api_share": round(api_share, 3),
         "duration_s": round(elapsed, 1),
-        "requests": len(latencies),
+        # every request, callbacks and API alike
+        "requests": len(every),
         "errors": len(errors),
         "error_kinds": sorted(set(errors))[:10],
         "rps": round(rps, 1),
         "per_minute": round(rps * 60),
-        "p50_ms": round(quantiles[49], 1),
-        "p95_ms": round(quantiles[94], 1),
+        "p50_ms": round(_quantile(every, 50), 1),
+        "p95_ms": round(_quantile(every, 95), 1),
+        "callbacks": {"requests": len(latencies), "p95_ms": round(_quantile(latencies, 95), 1)},
+        "api": {"requests": len(api_latencies), "p95_ms": round(_quantile(api_latencies, 95), 1)},
         "rss_mb": {
             "after_warmup": round(rss_after_warmup),
             "end": round(rss_end),
@@ -259,7 +315,12 @@ def run(
             "growth_second_half": _second_half_growth(rss_timeline),
         },
         "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
-        "targets": {"per_minute": TARGET_PER_MINUTE, "p95_ms": TARGET_P95_MS, "rss_mb": TARGET_RSS_MB},
+        "targets": {
+            "per_minute": TARGET_PER_MINUTE,
+            "p95_ms": TARGET_P95_MS,
+            "rss_mb": TARGET_RSS_MB,
+            "api_p95_ms": TARGET_API_P95_MS,
+        },
     }
     _print(result)
     return result
@@ -279,7 +340,7 @@ def _print(r: dict) -> None:
 
     print(
         f"load: {r['clients']} clients, {r['duration_s']} s, {r['cold_share']:.0%} of page loads over a new range, "
-        f"{r['requests']:,} requests, {r['errors']} errors"
+        f"{r['api_share']:.0%} of requests to the API, {r['requests']:,} requests, {r['errors']} errors"
     )
     print(
         f"  {r['per_minute']:,} requests/minute (target >= {TARGET_PER_MINUTE:,}: "
@@ -287,6 +348,11 @@ def _print(r: dict) -> None:
     )
     print(
         f"  p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms (target <= {TARGET_P95_MS}: {mark(r['p95_ms'] <= TARGET_P95_MS)})"
+    )
+    api = r["api"]
+    print(
+        f"  callbacks p95 {r['callbacks']['p95_ms']} ms; API {api['requests']:,} requests, p95 {api['p95_ms']} ms "
+        f"(target < {TARGET_API_P95_MS}: {mark(api['p95_ms'] < TARGET_API_P95_MS)})"
     )
     rss = r["rss_mb"]
     print(
@@ -314,15 +380,21 @@ def main(argv: list[str] | None = None) -> None:
         "--cold-share", type=float, default=COLD_SHARE,
         help="share of page loads over a range nobody asked before (default 1/3; 0 = all cached)",
     )  # fmt: skip
+    parser.add_argument(
+        "--api-share", type=float, default=API_SHARE,
+        help="share of requests sent to /api/v1/metrics/<name> instead of a callback (default 0.1)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    if not 0 <= args.cold_share <= 1:
-        parser.error("--cold-share is a share between 0 and 1")
+    for flag, value in (("--cold-share", args.cold_share), ("--api-share", args.api_share)):
+        if not 0 <= value <= 1:
+            parser.error(f"{flag} is a share between 0 and 1")
     result = run(
         args.rows,
         clients=args.clients,
         seconds=args.seconds,
         customers=args.customers,
         cold_share=args.cold_share,
+        api_share=args.api_share,
     )
     bench_pages.write_results(result, "load")
 

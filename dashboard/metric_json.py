@@ -7,7 +7,10 @@ HTTP. Dates are checked against :data:`dashboard.filters.MIN_DATE`..``MAX_DATE``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+
+import polars as pl
 
 from dashboard.filters import DateRangeError, check_range
 from data.metrics import CATALOGUE, MetricError, get_metric, query_metric
@@ -26,9 +29,12 @@ def metric_payload(
     grain: str = "total",
     by: str | None = None,
     compare: str | None = None,
+    query: Callable[..., pl.DataFrame] | None = None,
 ) -> dict:
     """``{"metric", "label", "unit", "currency", "from", "to", "grain", "rows"}`` of one request.
 
+    ``query(name, start, end, grain=, by=, compare=)`` answers it (default: ``query_metric`` on
+    ``scoped``); the API passes the server's cached answers (``dashboard.queries.metric_frame``).
     Raises MetricError for an unknown metric, grain, dimension or comparison and for dates out
     of range (the message says which and what is accepted).
     """
@@ -37,7 +43,10 @@ def metric_payload(
         check_range(start, end, max_days=MAX_REQUEST_DAYS)
     except DateRangeError as exc:
         raise MetricError(str(exc)) from None
-    frame = query_metric(scoped, name, start, end, grain=grain, by=by, compare=compare)
+    if query is None:
+        frame = query_metric(scoped, name, start, end, grain=grain, by=by, compare=compare)
+    else:
+        frame = query(name, start, end, grain=grain, by=by, compare=compare)
     return {
         "metric": definition.name,
         "label": definition.label,

@@ -19,6 +19,9 @@ from dashboard.dash_guard import UPDATE_PATH
 from dashboard.ops import metrics, priority
 from dashboard.ops.logs import REQUEST_ID
 
+#: the REST API's routes (dashboard.api.routes): their callers wait for the answer like a page does
+API_PATH = "/api/v1/"
+
 HEADER = "X-Request-ID"
 #: what an incoming id may look like: uuids, hex, base64-ish trace ids; no spaces or quotes
 _SANE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+=/-]{0,127}$")
@@ -55,7 +58,8 @@ def _start() -> None:
     g.pulseboard_started = time.perf_counter()
     g.pulseboard_request_id = request_id_from(request.headers.get(HEADER))
     REQUEST_ID.set(g.pulseboard_request_id)
-    if request.path == UPDATE_PATH and not _is_poll():  # someone waits: background work holds back
+    # someone waits (a page's callback, a script's API call): background work holds back
+    if (request.path == UPDATE_PATH and not _is_poll()) or request.path.startswith(API_PATH):
         g.pulseboard_page_request = priority.page_request_started()
 
 

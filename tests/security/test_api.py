@@ -254,3 +254,31 @@ def test_api013_wrong_tokens_are_throttled_per_address_like_log_ins(settings, se
             )
         ).all()
     assert len(failed) == 3
+
+
+def test_api014_answers_come_from_the_pages_cache_and_follow_new_data(
+    app, client, seeded, workspace, monkeypatch
+):
+    """A script polling the API costs a cache read; an import (a new data version) is seen at once."""
+    from dashboard import queries
+
+    computed = []
+    real = queries.query_metrics
+    monkeypatch.setattr(queries, "query_metrics", lambda *a, **kw: computed.append(a[1]) or real(*a, **kw))
+    token = _token(seeded)
+    first = _get(client, "/api/v1/metrics/gross_revenue", token).get_json()
+    again = _get(client, "/api/v1/metrics/gross_revenue", token).get_json()
+    assert again == first and len(computed) == 1
+    # imported through the server's own services, as an upload is
+    from dashboard.services import EXTENSION_KEY
+
+    day = TODAY - timedelta(days=1)
+    load(
+        app.server.extensions[EXTENSION_KEY],
+        workspace,
+        "payments",
+        payments_frame([{"id": "c", "created": f"{day} 11:00", "amount": "5.00"}]),
+    )
+    after = _get(client, "/api/v1/metrics/gross_revenue", token).get_json()
+    assert len(computed) == 2
+    assert sum(r["value"] for r in after["rows"]) == sum(r["value"] for r in first["rows"]) + 5
