@@ -189,6 +189,14 @@ def mark_unfinished(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def sparkline_mode(values: list[float | None]) -> dict:
+    """The sparkline trace's ``mode`` (and marker): dots too when half the points or fewer have a value."""
+    defined = sum(v is not None for v in values)
+    if 0 < defined <= max(2, len(values) // 2):
+        return {"mode": "lines+markers", "marker": {"size": 4}}
+    return {"mode": "lines"}
+
+
 def sparkline_figure(values: list[float | None], *, good: bool | None = None) -> go.Figure:
     """A tiny line with no axes for KPI cards."""
     color = {True: "#2a9d8f", False: "#e63946", None: PALETTE[0]}[good]
@@ -201,7 +209,17 @@ def sparkline_figure(values: list[float | None], *, good: bool | None = None) ->
             "hovermode": False,
         }
     )
-    fig.add_trace(go.Scatter(y=values, mode="lines", line={"width": 1.8, "color": color}, hoverinfo="skip"))
+    # connectgaps: a ratio with no value on most days (win rate: days without closed deals) is
+    # still one line; dots where the points are few, or a lone point would draw nothing at all
+    fig.add_trace(
+        go.Scatter(
+            y=values,
+            line={"width": 1.8, "color": color},
+            hoverinfo="skip",
+            connectgaps=True,
+            **sparkline_mode(values),
+        )
+    )
     fig.update_xaxes(visible=False, fixedrange=True)
     fig.update_yaxes(visible=False, fixedrange=True, rangemode="tozero")
     return fig

@@ -12,7 +12,7 @@ from dash import dcc, html
 from plotly.io.json import to_json_plotly
 
 from components import ids
-from components.figures import sparkline_figure
+from components.figures import sparkline_figure, sparkline_mode
 from components.formatting import change_tone, format_delta, format_value, is_flat
 
 GRAPH_CONFIG = {"displayModeBar": False, "staticPlot": True}
@@ -33,6 +33,7 @@ def sparkline(values: list[float | None], *, good: bool | None = None) -> dict:
     """
     fig = copy.deepcopy(_sparkline_base(good))
     fig["data"][0]["y"] = [None if v is None else float(v) for v in values]
+    fig["data"][0].update(sparkline_mode(values))
     return fig
 
 

@@ -12,7 +12,9 @@ from components.figures import sparkline_figure
 from components.kpi_card import GoalView, goal_status, kpi_card, sparkline
 
 
-@pytest.mark.parametrize("values", [[], [1.0, None, 3.5, 0.0], [1e12, -2.5]])
+@pytest.mark.parametrize(
+    "values", [[], [1.0, None, 3.5, 0.0], [1e12, -2.5], [None, None, 0.5, None, None, None], [None, 2.0]]
+)
 @pytest.mark.parametrize("good", [True, False, None])
 def test_kpi001_sparkline_equals_the_plotly_figure(values, good):
     fast = json.loads(to_json_plotly(sparkline(values, good=good)))
@@ -132,3 +134,13 @@ def test_kpi009_a_change_that_rounds_to_zero_is_flat():
         _card(metric="ctr", value=0.0284, compare_value=0.0270, up_is_good=True), "pb-kpi-ctr-delta"
     )
     assert delta.children == "▲ +0.1 pp" and "pb-delta-good" in delta.className
+
+
+def test_kpi004_a_sparse_series_is_one_line_with_dots_and_a_lone_point_shows():
+    """Win rate has a value only on days that closed deals: the card used to show one stray segment."""
+    sparse = sparkline([None, 0.5, None, None, None, 0.25, None, None])["data"][0]
+    assert sparse["connectgaps"] is True and sparse["mode"] == "lines+markers"
+    lone = sparkline([None, None, None, 7.0])["data"][0]
+    assert lone["mode"] == "lines+markers"  # a lone point has no segment to draw
+    dense = sparkline([1.0, 2.0, None, 3.0, 4.0, 5.0])["data"][0]
+    assert dense["mode"] == "lines" and "marker" not in dense
