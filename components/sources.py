@@ -73,6 +73,15 @@ def section(title: str, body, *, subtitle: str | None = None, actions=None) -> d
     return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="shadow-sm mb-3")
 
 
+#: dimensions whose values are source names (``platform = google_ads``): shown by their label
+SOURCE_DIMENSIONS = frozenset({"platform", "source"})
+
+
+def dimension_value_label(dim: str, value: object) -> str:
+    """A dimension value as a person reads it: ``platform google_ads`` -> "Google Ads"; others as they are."""
+    return source_label(str(value)) if dim in SOURCE_DIMENSIONS and value else str(value)
+
+
 def source_label(source: str | None) -> str:
     """A source's display name (``google_ads`` -> ``Google Ads``)."""
     if not source:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from components.sources import dimension_value_label
 from dashboard.insights import stats
 from dashboard.insights.impact import Exposure
 from dashboard.insights.model import Insight
@@ -75,7 +76,7 @@ def _concentrated(dim, who, share, amount, revenue, start, end, values_count) ->
         # A structural risk, not a fresh change: certain, but ranked below urgent movements.
         confidence=0.5,
         evidence={"share": share, "total": revenue, "values": values_count},
-        action=f"Reduce the dependence on {dim} {who}: grow a second {dim} or secure this one.",
+        action=f"Reduce the dependence on {dim} {dimension_value_label(dim, who)}: grow a second {dim} or secure this one.",
     )
 
 
@@ -223,9 +224,10 @@ def efficiency_change(source: MetricSource, start: date, end: date, exposure: Ex
                         "z": z,
                     },  # fmt: skip
                     action=(
-                        f"Move budget toward {who} while it performs this well."
+                        f"Move budget toward {dimension_value_label(dim, who)} while it performs this well."
                         if good
-                        else f"Review {who}'s targeting, creatives and landing page; cap its budget until it recovers."
+                        else f"Review {dimension_value_label(dim, who)}'s targeting, creatives and landing page; "
+                        "cap its budget until it recovers."
                     ),
                 )
             )

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from components.sources import dimension_value_label
 from dashboard.insights import stats
 from dashboard.insights.impact import Exposure
 from dashboard.insights.model import Insight
@@ -210,7 +211,7 @@ def _contributor(change: Insight, best: tuple, start: date, end: date, exposure:
             "find out what changed on their account."
         )
     else:
-        action = f"Start with {dim} {who}: it explains {share:.0%} of the change in {label}."
+        action = f"Start with {dim} {dimension_value_label(dim, who)}: it explains {share:.0%} of the change in {label}."
     return Insight(
         type="top_contributors",
         metric=change.metric,

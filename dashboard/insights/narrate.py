@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from components.formatting import format_change, format_date, format_date_range, format_delta, format_value
+from components.sources import dimension_value_label
 from dashboard.insights.model import Insight
 from data.metrics import MetricError, get_metric
 
@@ -61,7 +62,7 @@ def _period(start: date, end: date) -> str:
 
 
 def _dims(insight: Insight) -> str:
-    return ", ".join(f"{k} “{v}”" for k, v in insight.dimensions.items())
+    return ", ".join(f"{k} “{dimension_value_label(k, v)}”" for k, v in insight.dimensions.items())
 
 
 def offline(insight: Insight, currency: str) -> tuple[str, str]:
@@ -82,6 +83,7 @@ def offline(insight: Insight, currency: str) -> tuple[str, str]:
             text += " That is well outside the usual period-to-period variation."
     elif t == "top_contributors":
         dim, who = next(iter(insight.dimensions.items()))
+        who = dimension_value_label(dim, who)
         total_change = change_text(insight.metric, e.get("total_value"), e.get("total_baseline"))
         headline = f"{label} {('rose' if (e.get('total_value') or 0) > (e.get('total_baseline') or 0) else 'fell')} {total_change}, mostly from {dim} “{who}”"
         text = (

@@ -166,3 +166,40 @@ def test_nneg005_dates_in_the_forecast_views_read_as_dates():
     text = str(summary(payload)) + str(anomalies_list(payload))
     assert "2 Dec 2026" in text and "20 Nov 2026" in text
     assert "2026-1" not in text
+
+
+def test_fmt030_insights_name_an_ad_platform_as_people_do_not_by_its_source_id():
+    """The campaigns page showed 'mostly from platform “google_ads”' (its filters say Google Ads)."""
+    top = Insight(
+        "top_contributors",
+        "conversions",
+        date(2026, 11, 3),
+        date(2026, 12, 2),
+        261.0,
+        208.0,
+        dimensions={"platform": "google_ads"},
+        evidence={"total_value": 379.0, "total_baseline": 295.0, "share_of_change": 0.63},
+    )
+    headline, text = offline(top, "USD")
+    assert "“Google Ads”" in headline and "“Google Ads”" in text
+    assert "google_ads" not in headline + text
+    unusual = Insight(
+        "unusual_change",
+        "spend",
+        date(2026, 11, 3),
+        date(2026, 11, 3),
+        90.0,
+        10.0,
+        dimensions={"platform": "meta_ads"},
+    )
+    assert "platform “Meta Ads”" in offline(unusual, "USD")[0]
+    channel = Insight(
+        "unusual_change",
+        "spend",
+        date(2026, 11, 3),
+        date(2026, 11, 3),
+        90.0,
+        10.0,
+        dimensions={"channel": "Email"},
+    )
+    assert "channel “Email”" in offline(channel, "USD")[0]  # other dimensions as they are
