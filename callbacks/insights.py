@@ -228,7 +228,7 @@ def update_ai_performance(filters_data):
     comparisons = compare(CachedSource(scope.services, scope.ctx), f.start, f.end)
     return view.performance_page(
         view.perf_tiles(summary(events, feedback)),
-        view.generations_figure(per_day(events)),
+        view.generations_figure(per_day(events), f.start, f.end),
         view.model_table(by_model(events)),
         view.content_table(comparisons),
         forecast_accuracy(scope, scoped),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 import polars as pl
@@ -208,8 +210,13 @@ def perf_tiles(s: dict) -> dbc.Row:
     )
 
 
-def generations_figure(per_day: pl.DataFrame) -> go.Figure:
-    """Generations per day, stacked by provider and model."""
+def generations_figure(
+    per_day: pl.DataFrame, start: date | None = None, end: date | None = None
+) -> go.Figure:
+    """Generations per day, stacked by provider and model, over the period ``start``..``end``.
+
+    The axis spans the whole period: one day's bar drawn alone filled the chart's width.
+    """
     if per_day.height == 0:
         return empty_figure("No insight generations in this period yet")
     fig = go.Figure(layout={**base_layout(), "height": 280, "barmode": "stack", "hovermode": "x unified"})
@@ -220,9 +227,15 @@ def generations_figure(per_day: pl.DataFrame) -> go.Figure:
             y=part["calls"].to_list(),
             name=series,
             marker_color=PALETTE[i % len(PALETTE)],
+            width=0.8 * 86_400_000,  # most of a day (ms): Plotly draws a lone day's bar as a hairline
         )
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
-    fig.update_xaxes(type="date", tickformat="%b %d", dtick=86_400_000)  # whole days, even for one bar
+    days = (end - start).days + 1 if start and end else per_day["day"].n_unique()
+    # whole days as the pages write them ("3 Dec"); a tick a day only while they fit
+    fig.update_xaxes(type="date", tickformat="%-d %b", **({"dtick": 86_400_000} if days <= 14 else {}))
+    if start and end:  # half a day either side: the first and last bars are whole
+        half = timedelta(hours=12)
+        fig.update_xaxes(range=[datetime.combine(start, time()) - half, datetime.combine(end, time()) + half])
     # Generations are counted: no 0.5 or 1.5 ticks when a day holds only a few of them.
     most_in_a_day = per_day.group_by("day").agg(pl.col("calls").sum())["calls"].max() or 0
     fig.update_yaxes(tickformat=",d", rangemode="tozero", **({"dtick": 1} if most_in_a_day <= 8 else {}))

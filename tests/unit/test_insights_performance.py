@@ -99,3 +99,21 @@ def test_perf006_generations_chart_ticks_whole_counts():
     assert fig.layout.yaxis.tickformat == ",d"
     busy = pl.DataFrame({"day": [date(2026, 3, 1)], "series": ["offline · templates"], "calls": [400]})
     assert generations_figure(busy).layout.yaxis.dtick is None  # Plotly picks whole steps itself
+
+
+def test_perf007_the_chart_spans_the_period_so_one_day_is_a_narrow_bar():
+    """Two generations on one day filled the whole chart's width as one wide bar."""
+    from datetime import datetime
+
+    from components.insights import generations_figure
+
+    one_day = pl.DataFrame({"day": [date(2026, 12, 3)], "series": ["offline · templates"], "calls": [2]})
+    fig = generations_figure(one_day, date(2026, 11, 4), date(2026, 12, 3))
+    low, high = (datetime.fromisoformat(str(x)) for x in fig.layout.xaxis.range)
+    assert low < datetime(2026, 11, 4) < datetime(2026, 12, 3) < high
+    assert (high - low).days == 30  # the 30 days, half a day either side
+    assert fig.data[0].width == 0.8 * 86_400_000  # a day's bar, not a hairline
+    assert fig.layout.xaxis.tickformat == "%-d %b"  # "3 Dec", as the pages write dates
+    assert fig.layout.xaxis.dtick is None  # 30 daily ticks would not fit a phone
+    week = generations_figure(one_day, date(2026, 11, 27), date(2026, 12, 3))
+    assert week.layout.xaxis.dtick == 86_400_000
