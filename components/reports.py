@@ -495,7 +495,9 @@ def history_table(items: list[dict], *, can_download: bool, can_resend: bool) ->
         ] if can_download else []  # fmt: skip
         status = [dbc.Badge(r["status"], color=STATUS_COLOURS.get(r["status"], "secondary"))]
         if r["error"]:
-            status.append(html.Div(r["error"], className="small text-danger text-break"))
+            # pb-run-error: wide enough to read (a phone scrolls the table sideways), not a
+            # column of syllables
+            status.append(html.Div(r["error"], className="small text-danger pb-run-error"))
         resend = (
             dbc.Button("Resend", id=ids.report_resend(r["id"]), size="sm", color="secondary", outline=True)
             if can_resend and r["status"] in ("sent", "failed")
@@ -504,7 +506,7 @@ def history_table(items: list[dict], *, can_download: bool, can_resend: bool) ->
         rows.append(
             html.Tr(
                 [
-                    html.Td((r["occurrence"] or "")[:16].replace("T", " ") + " UTC", className="text-nowrap"),
+                    html.Td((r["occurrence"] or "")[:16].replace("T", " ") + " UTC", className="pb-run-when"),
                     html.Td(status),
                     html.Td(r["attempts"], className="text-end"),
                     html.Td(", ".join(r["recipients"]), className="text-break", style=WIDE_CELL),
