@@ -15,6 +15,7 @@ from callbacks.common import Scope
 from components import ids
 from components.analytics import empty_state, graph, kpi_row
 from components.figures import bar_figure, calibration_figure, customers_figure, mark_unfinished
+from components.formatting import format_percent
 from components.grids import data_grid, paged_grid
 from dashboard.filters import today_in
 from data import analytics as A
@@ -210,8 +211,8 @@ def leads_view(scope: Scope, filters: dict, scores: pl.DataFrame):
     if leads["beats_baseline"]:
         summary = html.Div(
             [
-                html.Span(f"Validation accuracy {acc:.0%}", className="fw-semibold"),
-                f" (always guessing the majority outcome: {base:.0%}). {leads['message']}"
+                html.Span(f"Validation accuracy {format_percent(acc, 0)}", className="fw-semibold"),
+                f" (always guessing the majority outcome: {format_percent(base, 0)}). {leads['message']}"
                 " Scores the deals open today, whatever the date range.",
             ],
             className="small mb-2",

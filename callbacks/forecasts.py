@@ -21,7 +21,7 @@ from callbacks.common import request_scope
 from components import forecast as ui
 from components import ids
 from components.analytics import empty_state
-from components.formatting import format_date
+from components.formatting import format_date, format_number
 from dashboard.auth import PermissionDenied, current_context, require_role
 from dashboard.filters import today_in
 from dashboard.forecast import background
@@ -182,7 +182,7 @@ def poll_outputs(job_id) -> tuple:
     result = state["result"] or {}
     if "payload" in result:
         payload = result["payload"]
-        took = f"{payload['duration_ms'] / 1000:.1f} s"
+        took = f"{format_number(payload['duration_ms'] / 1000, 1, grouped=False)} s"
         status = f"Done: {payload['label']} by {payload['grain']}, fitted up to {format_date(payload['train_until'])} (computed in {took})."
         return (
             100,

@@ -18,6 +18,7 @@ from components.formatting import (
     hover_format,
     hover_texts,
     number_style,
+    plotly_percents_fit,
     plotly_separators,
 )
 from data.metrics import NONE_LABEL, UNKNOWN_LABEL
@@ -51,10 +52,17 @@ def base_layout() -> dict:
     return {"template": TEMPLATE, "separators": separators} if separators else {"template": TEMPLATE}
 
 
-def tick_format(unit: str, currency: str) -> dict:
-    """Axis number format for a unit (the currency symbol on the side the locale writes it)."""
+def tick_format(unit: str, currency: str, values: list | None = None) -> dict:
+    """Axis number format for a unit (the currency symbol on the side the locale writes it).
+
+    Ratios: Plotly's ``.0%``, or, in a locale that writes a space before the percent sign (see
+    :func:`plotly_percents_fit`), ticks labelled as the cards write them, for the axis's
+    ``values`` (the data it shows).
+    """
     if unit == "ratio":
-        return {"tickformat": ".0%"}
+        if values is None or plotly_percents_fit():
+            return {"tickformat": ".0%"}
+        return percent_ticks(values)
     if unit == "currency":
         prefix, suffix = currency_affixes(currency)
         if number_style().is_default:
@@ -75,9 +83,7 @@ def signed_currency_ticks(low: float, high: float, currency: str, *, count: int 
     """
     low, high = min(low, 0.0), max(high, 0.0)
     span = high - low or 1.0
-    raw = span / max(count - 1, 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    step = _round_step(span / max(count - 1, 1))
     first = math.floor(low / step) * step
     values = [first + i * step for i in range(int(math.ceil((high - first) / step)) + 1)]
     return {
@@ -85,6 +91,41 @@ def signed_currency_ticks(low: float, high: float, currency: str, *, count: int 
         "tickvals": values,
         "ticktext": [format_tick(v, "currency", currency) for v in values],
     }
+
+
+def percent_ticks(values: list, *, count: int = 5) -> dict:
+    """Axis ticks for fractions from zero to the largest of ``values``, labelled ``12,5 %``.
+
+    ``tickvals`` at a round step (1, 2 or 5 x 10^n) with ``ticktext`` from
+    :func:`format_percent`, with as many decimals as the step needs.
+    """
+    present = [float(v) for v in values if v is not None and v == v]
+    low, high = min([0.0, *present]), max([0.0, *present])
+    raw = (high - low or 1.0) / max(count - 1, 1)
+    step = _round_step(raw)
+    first = math.floor(low / step) * step
+    ticks = [first + i * step for i in range(int(math.ceil((high - first) / step - 1e-9)) + 1)]
+    decimals = max(0, -math.floor(math.log10(step * 100) + 1e-9))
+    return {
+        "tickmode": "array",
+        "tickvals": ticks,
+        "ticktext": [format_percent(v, decimals) for v in ticks],
+    }
+
+
+def _round_step(raw: float) -> float:
+    """The least of 1, 2 or 5 x 10^n that is at least ``raw``."""
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+
+
+def percent_hovers(values) -> list[str] | None:
+    """Each value as a percentage (``12,5 %``) for a trace's ``hovertext``, or None in en-US.
+
+    Only where Plotly's own ``.1%`` would not write it as the locale does (see
+    :func:`plotly_percents_fit`): elsewhere the template's ``%{x:.1%}`` stays as it was.
+    """
+    return None if plotly_percents_fit() else [format_percent(v) for v in values]
 
 
 def empty_figure(message: str) -> go.Figure:
@@ -169,7 +210,8 @@ def trend_figure(
                 hovertemplate=hover,
             )
         )
-    fig.update_yaxes(**tick_format(unit, currency), rangemode="tozero")
+    shown = y + (frame["compare_value"].to_list() if "compare_value" in frame.columns else [])
+    fig.update_yaxes(**tick_format(unit, currency, shown), rangemode="tozero")
     fig.update_xaxes(type="date", nticks=8)
     return fig
 
@@ -270,11 +312,10 @@ def bar_figure(
     colors = [PALETTE[0] if selected in (None, c) else "rgba(67,97,238,0.3)" for c in cats]
     # rows without a value read "Unknown" (the click still filters on "(none)", which matches them)
     shown = [(labels or {}).get(c, UNKNOWN_LABEL if c == NONE_LABEL else c) for c in cats]
-    hover = (
-        f"%{{y}}: {hover_format(unit, currency, 'x')}<extra></extra>"
-        if horizontal
-        else f"%{{x}}: {hover_format(unit, currency)}<extra></extra>"
-    )
+    # a percentage hovers its own text where Plotly's `.1%` would not write it as the locale does
+    texts = percent_hovers(vals) if unit == "ratio" else None
+    number = "%{hovertext}" if texts else hover_format(unit, currency, "x" if horizontal else "y")
+    hover = f"%{{{'y' if horizontal else 'x'}}}: {number}<extra></extra>"
     bar = go.Bar(
         x=vals if horizontal else shown,
         y=shown if horizontal else vals,
@@ -282,12 +323,13 @@ def bar_figure(
         orientation="h" if horizontal else "v",
         marker_color=colors,
         hovertemplate=hover,
+        hovertext=texts,
     )
     fig = go.Figure(
         bar, layout={**base_layout(), "height": height, "showlegend": False, "hovermode": "closest"}
     )
     axis = fig.update_xaxes if horizontal else fig.update_yaxes
-    axis(**tick_format(unit, currency))
+    axis(**tick_format(unit, currency, vals))
     if horizontal:
         fig.update_yaxes(autorange="reversed", ticklabeloverflow="hide past domain")
     return fig
@@ -397,7 +439,10 @@ def cohort_heatmap(
             zmax=1,
             showscale=False,
             hoverongaps=False,
-            hovertemplate="cohort %{y}, month %{x}: %{z:.1%}%{customdata}<extra></extra>",
+            hovertext=None if plotly_percents_fit() else [[format_percent(v) for v in row] for row in z],
+            hovertemplate="cohort %{y}, month %{x}: "
+            + ("%{z:.1%}" if plotly_percents_fit() else "%{hovertext}")
+            + "%{customdata}<extra></extra>",
             xgap=1,
             ygap=1,
         ),
@@ -450,11 +495,20 @@ def calibration_figure(calibration: pl.DataFrame, *, height: int = 280) -> go.Fi
             name="Model",
             text=calibration["bin"].to_list(),
             marker={"size": [6 + min(n, 30) for n in calibration["deals"].to_list()], "color": PALETTE[0]},
-            hovertemplate="%{text}: predicted %{x:.0%}, won %{y:.0%}<extra></extra>",
+            hovertemplate="%{text}: predicted %{x:.0%}, won %{y:.0%}<extra></extra>"
+            if plotly_percents_fit()
+            else "%{text}: %{hovertext}<extra></extra>",
+            hovertext=None
+            if plotly_percents_fit()
+            else [
+                f"predicted {format_percent(p, 0)}, won {format_percent(o, 0)}"
+                for p, o in zip(calibration["predicted"], calibration["observed"], strict=True)
+            ],
         )
     )
-    fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text="Predicted")
-    fig.update_yaxes(range=[0, 1], tickformat=".0%", title_text="Won")
+    ticks = {"tickformat": ".0%"} if plotly_percents_fit() else percent_ticks([1.0], count=6)
+    fig.update_xaxes(range=[0, 1], title_text="Predicted", **ticks)
+    fig.update_yaxes(range=[0, 1], title_text="Won", **ticks)
     return fig
 
 

@@ -13,7 +13,14 @@ from dash import dcc, html
 from components import ids
 from components.analytics import GRAPH_CONFIG
 from components.figures import PALETTE, base_layout, tick_format
-from components.formatting import format_date, format_value, hover_texts
+from components.formatting import (
+    format_date,
+    format_number,
+    format_percent,
+    format_value,
+    hover_texts,
+    percent_sign,
+)
 
 BAND_FILL = "rgba(67,97,238,0.18)"
 FORECAST_COLOR = "#3a0ca3"
@@ -51,7 +58,7 @@ def add_forecast(fig: go.Figure, payload: dict, *, name: str = "Forecast") -> go
         }
         rows = [anchor, *rows]
     x = [r["period"] for r in rows]
-    pct = f"{payload['interval']:.0%}"
+    pct = format_percent(payload["interval"], 0)
     unit, currency = payload["unit"], payload["currency"]
     fig.add_trace(
         go.Scatter(
@@ -150,7 +157,10 @@ def forecast_figure(payload: dict, *, height: int = 380) -> go.Figure:
                 hovertemplate="%{text}<extra>Unusual</extra>",
             )
         )
-    fig.update_yaxes(**tick_format(payload["unit"], payload["currency"]))
+    shown = [v for r in payload["rows"] for v in (r["lower"], r["upper"])] + [
+        h["value"] for h in payload.get("history") or []
+    ]
+    fig.update_yaxes(**tick_format(payload["unit"], payload["currency"], shown))
     fig.update_xaxes(type="date", nticks=8)
     return fig
 
@@ -211,13 +221,13 @@ def backtest_table(payload: dict) -> html.Div:
     body = []
     for name, s in sorted(scores.items(), key=key):
         chosen = name == payload["model"]
-        coverage = "—" if s.get("coverage") is None else f"{s['coverage']:.0%}"
+        coverage = format_percent(s.get("coverage"), 0)
         body.append(
             html.Tr(
                 [
                     html.Td([MODEL_NAMES.get(name, name), " ✓" if chosen else ""], className="text-nowrap"),
-                    html.Td(f"{s['smape']:.1f}%", className="text-end"),
-                    html.Td("—" if s["mase"] is None else f"{s['mase']:.2f}", className="text-end"),
+                    html.Td(percent_sign(format_number(s["smape"], 1, grouped=False)), className="text-end"),
+                    html.Td(format_number(s["mase"], 2, grouped=False), className="text-end"),
                     html.Td(coverage, className="text-end"),
                 ],
                 className="table-primary" if chosen else None,
@@ -420,7 +430,7 @@ def projection_text(projection, unit: str, currency: str, period_word: str = "th
 
     return (
         f"On track for {fmt(projection.expected)} {period_word}, "
-        f"{projection.interval:.0%} range {fmt(projection.lower)}–{fmt(projection.upper)}"
+        f"{format_percent(projection.interval, 0)} range {fmt(projection.lower)}–{fmt(projection.upper)}"
     )
 
 
@@ -431,7 +441,9 @@ def goal_text(probability: float, target: str | None = None, *, up_is_good: bool
     100% unless the period is settled.
     """
     pct = probability * 100
-    shown = "<1" if 0 < pct < 1 else ">99" if 99 < pct < 100 else f"{pct:.0f}"
+    shown = percent_sign(
+        "<1" if 0 < pct < 1 else ">99" if 99 < pct < 100 else format_number(pct, 0, grouped=False)
+    )
     if target is None:
-        return f"{shown}% chance of reaching the goal"
-    return f"{shown}% chance to {'reach' if up_is_good else 'stay within'} {target}"
+        return f"{shown} chance of reaching the goal"
+    return f"{shown} chance to {'reach' if up_is_good else 'stay within'} {target}"

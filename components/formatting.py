@@ -283,6 +283,46 @@ def format_percent(value: float | None, decimals: int = 1) -> str:
     return _sign(value, shown) + _style().percent(_style().number(shown))
 
 
+def format_number(value: float | None, decimals: int = 0, *, grouped: bool = True) -> str:
+    """A plain number in a sentence or a cell, in the current locale: ``1,234`` or ``0.123``.
+
+    In en-US exactly what ``f"{value:,.{decimals}f}"`` writes (``f"{value:.{decimals}f}"``
+    without ``grouped``), hyphen-minus included, so text that wrote numbers with an f-string
+    stays byte for byte; in another locale its separators (``1.234``, ``0,123``) and U+2212.
+    For units (money, ratios, days) use :func:`format_value`.
+    """
+    if _missing(value):
+        return MISSING
+    comma = "," if grouped else ""
+    whole = isinstance(value, int) and decimals == 0  # f"{n:,}": no float round trip for ints
+    text = f"{value:{comma}}" if whole else f"{value:{comma}.{decimals}f}"
+    style = _style()
+    if style.is_default:
+        return text
+    magnitude = text.lstrip("-")
+    number = style.number(magnitude) if grouped else magnitude.replace(".", style.decimal)
+    return _sign(float(value), magnitude) + number
+
+
+def percent_sign(number: str) -> str:
+    """``number`` with the locale's percent sign: ``12.5%`` in en-US, ``12,5 %`` in de-DE.
+
+    ``number`` is already formatted (:func:`format_number`), or a Plotly placeholder of a value
+    already in percent (``%{y:.1f}``: the figure's separators localise its digits).
+    """
+    return _style().percent(number)
+
+
+def plotly_percents_fit() -> bool:
+    """Whether Plotly's own percent formats (``.1%``) write percents as the current locale does.
+
+    d3-format always puts ``%`` right after the number, and Plotly passes no percent sign to it
+    (only ``separators``): fine in en-US (``12.5%``), not where CLDR puts a space before the
+    sign (de-DE and fr-FR ``12,5 %``), whose figures hover and label percents from text instead.
+    """
+    return _style().percent_suffix == "%"
+
+
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
 

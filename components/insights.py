@@ -11,7 +11,7 @@ from dash import dcc, html
 
 from components import ids
 from components.figures import PALETTE, base_layout, empty_figure
-from components.formatting import column_label, format_date, format_value
+from components.formatting import column_label, format_date, format_number, format_value, percent_sign
 
 #: how many insights the overview shows (the issue's "three most important things")
 PANEL_SIZE = 3
@@ -189,23 +189,34 @@ def _tile(label: str, value: str, hint: str | None = None) -> dbc.Col:
     )
 
 
+def _ms(value: float | None) -> str:
+    """A latency in milliseconds as the workspace writes numbers: ``1,234 ms``, ``1.234 ms``."""
+    return "—" if value is None else f"{format_number(value)} ms"
+
+
+def _smape(value: float | None) -> str:
+    """An error already in percent (sMAPE): ``12.5%``, ``12,5 %``."""
+    return "—" if value is None else percent_sign(format_number(value, 1, grouped=False))
+
+
 def perf_tiles(s: dict) -> dbc.Row:
     """The period's totals: calls, latency, tokens, cost, failure rates, feedback."""
-    ms = lambda v: "—" if v is None else f"{v:,.0f} ms"  # noqa: E731
     rate = lambda v: format_value(v, "ratio")  # noqa: E731
     return dbc.Row(
         [
             _tile(
-                "Generations", format_value(s["calls"], "count"), f"{s['ai_calls']:,} through an AI provider"
+                "Generations",
+                format_value(s["calls"], "count"),
+                f"{format_number(s['ai_calls'])} through an AI provider",
             ),
-            _tile("Latency p50 / p95", f"{ms(s['latency_p50'])} / {ms(s['latency_p95'])}", "AI calls"),
+            _tile("Latency p50 / p95", f"{_ms(s['latency_p50'])} / {_ms(s['latency_p95'])}", "AI calls"),
             _tile("Tokens", format_value(s["tokens"], "count")),
             _tile("Estimated cost", format_value(s["cost"], "currency", "USD"), "from the price table"),
             _tile(
                 "Errors / fallbacks", f"{rate(s['error_rate'])} / {rate(s['fallback_rate'])}", "of AI calls"
             ),
             _tile("Grounding failures", rate(s["grounding_failure_rate"]), "calls with a text discarded"),
-            _tile("Feedback", rate(s["feedback_ratio"]), f"useful, of {s['votes']:,} votes"),
+            _tile("Feedback", rate(s["feedback_ratio"]), f"useful, of {format_number(s['votes'])} votes"),
         ]
     )
 
@@ -264,12 +275,8 @@ def model_table(rows: pl.DataFrame) -> html.Div:
                 html.Td(r["provider"]),
                 html.Td(r["model"] or "—"),
                 html.Td(format_value(r["calls"], "count"), className="text-end"),
-                html.Td(
-                    "—" if r["latency_p50"] is None else f"{r['latency_p50']:,.0f} ms", className="text-end"
-                ),
-                html.Td(
-                    "—" if r["latency_p95"] is None else f"{r['latency_p95']:,.0f} ms", className="text-end"
-                ),
+                html.Td(_ms(r["latency_p50"]), className="text-end"),
+                html.Td(_ms(r["latency_p95"]), className="text-end"),
                 html.Td(format_value(r["tokens"], "count"), className="text-end"),
                 html.Td(format_value(r["cost"], "currency", "USD"), className="text-end"),
                 html.Td(format_value(r["error_rate"], "ratio"), className="text-end"),
@@ -300,18 +307,24 @@ def content_table(comparisons) -> html.Div:
                 html.Td(
                     [
                         format_value(c.ai_rate, "ratio"),
-                        html.Div(f"{c.ai_campaigns:,} campaigns", className="small text-body-secondary"),
+                        html.Div(
+                            f"{format_number(c.ai_campaigns)} campaigns",
+                            className="small text-body-secondary",
+                        ),
                     ],
                     className="text-end",
                 ),
                 html.Td(
                     [
                         format_value(c.human_rate, "ratio"),
-                        html.Div(f"{c.human_campaigns:,} campaigns", className="small text-body-secondary"),
+                        html.Div(
+                            f"{format_number(c.human_campaigns)} campaigns",
+                            className="small text-body-secondary",
+                        ),
                     ],
                     className="text-end",
                 ),
-                html.Td("—" if c.p_value is None else f"{c.p_value:.3f}", className="text-end"),
+                html.Td(format_number(c.p_value, 3, grouped=False), className="text-end"),
                 html.Td(c.verdict, className="small pb-verdict"),
             ]
         )
@@ -349,7 +362,7 @@ def forecast_accuracy_view(scored: pl.DataFrame, weekly: pl.DataFrame) -> html.D
             mode="lines+markers",
             marker_color=PALETTE[i % len(PALETTE)],
             customdata=part["runs"].to_list(),
-            hovertemplate="%{y:.1f}% sMAPE (%{customdata} runs)",
+            hovertemplate=percent_sign("%{y:.1f}") + " sMAPE (%{customdata} runs)",
         )
     fig.update_layout(
         legend={"orientation": "h", "y": -0.25}, yaxis_title="sMAPE %", yaxis_rangemode="tozero"
@@ -363,12 +376,9 @@ def forecast_accuracy_view(scored: pl.DataFrame, weekly: pl.DataFrame) -> html.D
                 html.Td(format_date(r["created_at"]), className="text-nowrap"),
                 html.Td(f"{column_label(r['metric'])} (by {r['grain']})"),
                 html.Td(r["model"] or "—"),
-                html.Td(f"{r['periods']:,}", className="text-end"),
-                html.Td(f"{r['smape']:.1f}%", className="text-end"),
-                html.Td(
-                    "—" if r["backtest_smape"] is None else f"{r['backtest_smape']:.1f}%",
-                    className="text-end",
-                ),
+                html.Td(format_number(r["periods"]), className="text-end"),
+                html.Td(_smape(r["smape"]), className="text-end"),
+                html.Td(_smape(r["backtest_smape"]), className="text-end"),
             ]
         )
         for r in latest.iter_rows(named=True)

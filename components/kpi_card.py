@@ -13,7 +13,14 @@ from plotly.io.json import to_json_plotly
 
 from components import ids
 from components.figures import sparkline_figure, sparkline_mode
-from components.formatting import change_tone, format_delta, format_value, is_flat
+from components.formatting import (
+    change_tone,
+    format_delta,
+    format_number,
+    format_value,
+    is_flat,
+    percent_sign,
+)
 
 GRAPH_CONFIG = {"displayModeBar": False, "staticPlot": True}
 
@@ -147,7 +154,7 @@ def goal_progress(card_id: str, goal: GoalView, unit: str, currency: str, up_is_
     words, color = goal_status(goal, up_is_good)
     target = format_value(goal.target, unit, currency, compact=True)
     noun = "goal" if up_is_good else "budget"
-    shown = "—" if share is None else f"{share * 100:.0f}%"
+    shown = "—" if share is None else percent_sign(format_number(share * 100, 0, grouped=False))
     text = f"{shown} of {target} {goal.period} {noun}" + (f" · {words}" if words else "")
     return html.Div(
         [

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from components import ids
 from components.analytics import FILTER_LABELS, PLACEHOLDERS
+from components.formatting import format_number
 from reports.assemble import ReportData, describe_filters
 from reports.definition import DEFAULT_SECTIONS, SECTIONS, ReportSpec
 from reports.email import INTRO_MAX
@@ -328,7 +329,8 @@ def _schedule_fields(field_ids: dict[str, str], values: dict) -> dbc.Row:
         "subject": lambda i: _field("Subject", dbc.Input(id=i, value=values["subject"]), 12),
         # no maxLength: a longer text is refused with the reason, never cut off silently
         "intro": lambda i: _field(
-            f"Intro text (above the numbers, up to {INTRO_MAX:,} characters; the subject's placeholders work)",
+            f"Intro text (above the numbers, up to {format_number(INTRO_MAX)} characters; "
+            "the subject's placeholders work)",
             dbc.Textarea(id=i, value=values["intro"], rows=3, placeholder=INTRO_PLACEHOLDER),
             12,
         ),
@@ -493,7 +495,9 @@ def history_table(items: list[dict], *, can_download: bool, can_resend: bool) ->
         ] if can_download else []  # fmt: skip
         status = [dbc.Badge(r["status"], color=STATUS_COLOURS.get(r["status"], "secondary"))]
         if r["error"]:
-            status.append(html.Div(r["error"], className="small text-danger text-break"))
+            # pb-run-error: wide enough to read (a phone scrolls the table sideways), not a
+            # column of syllables
+            status.append(html.Div(r["error"], className="small text-danger pb-run-error"))
         resend = (
             dbc.Button("Resend", id=ids.report_resend(r["id"]), size="sm", color="secondary", outline=True)
             if can_resend and r["status"] in ("sent", "failed")
@@ -502,7 +506,7 @@ def history_table(items: list[dict], *, can_download: bool, can_resend: bool) ->
         rows.append(
             html.Tr(
                 [
-                    html.Td((r["occurrence"] or "")[:16].replace("T", " ") + " UTC", className="text-nowrap"),
+                    html.Td((r["occurrence"] or "")[:16].replace("T", " ") + " UTC", className="pb-run-when"),
                     html.Td(status),
                     html.Td(r["attempts"], className="text-end"),
                     html.Td(", ".join(r["recipients"]), className="text-break", style=WIDE_CELL),
@@ -512,7 +516,7 @@ def history_table(items: list[dict], *, can_download: bool, can_resend: bool) ->
                         className="text-break",
                         style=WIDE_CELL,
                     ),
-                    html.Td(f"{r['bytes'] / 1024:,.0f} KB", className="text-end text-nowrap"),
+                    html.Td(f"{format_number(r['bytes'] / 1024)} KB", className="text-end text-nowrap"),
                     html.Td(files or "—"),
                     html.Td(resend),
                 ]

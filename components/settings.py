@@ -12,10 +12,12 @@ from components.formatting import (
     DEFAULT_LOCALE,
     NUMBER_LOCALES,
     format_last_seen,
+    format_number,
     format_value,
     format_when,
     normalise_locale,
     numbers_as,
+    percent_sign,
 )
 
 #: The theme choices a user can save, with what the picker shows.
@@ -94,7 +96,7 @@ def _goal_item(row: dict, can_edit: bool) -> dbc.ListGroupItem:
     if status == "future":
         detail = f"Target {row['target_text']}"
     else:
-        share = "—" if pct is None else f"{pct:.0f}%"
+        share = "—" if pct is None else percent_sign(format_number(pct, 0, grouped=False))
         detail = f"{row['actual_text']} of {row['target_text']} · {share}"
     delete = (
         html.Button(

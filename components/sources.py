@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
-from components.formatting import format_datetime
+from components.formatting import format_datetime, format_number
 from data.accounting import describe_skipped, reconciliation_text
 
 SOURCE_LABELS = {
@@ -157,7 +157,7 @@ def job_view(job: Mapping) -> html.Div:
     percent = round(100 * float(job.get("progress") or 0))
     unit = "file" if job["kind"] == "upload" else "sync"
     counts = f"{job['done']} of {job['total']} {unit}{'s' if job['total'] != 1 else ''}"
-    detail = f"{counts} · {job['rows']:,} rows" + (
+    detail = f"{counts} · {format_number(job['rows'])} rows" + (
         f" · {job['current']}" if running and job.get("current") else ""
     )
     head = html.Div(
@@ -235,7 +235,7 @@ def results_table(results: list[dict]) -> html.Div:
 def _detail_rows(r: Mapping, span: int) -> list:
     """Rows under a result: why rows were skipped, the reconciliation, the error in one line."""
     out = []
-    reconciled = reconciliation_text(r.get("reconciliation"), r.get("kind") or "file")
+    reconciled = reconciliation_text(r.get("reconciliation"), r.get("kind") or "file", format_number)
     if reconciled:
         matches = reconciled.startswith("matches ")
         out.append(
@@ -248,7 +248,7 @@ def _detail_rows(r: Mapping, span: int) -> list:
                 )
             )
         )
-    skipped = describe_skipped(r.get("skipped_reasons"))
+    skipped = describe_skipped(r.get("skipped_reasons"), format_number)
     if skipped:
         out.append(
             html.Tr(
@@ -518,7 +518,8 @@ def quarantine_table(rows: list[dict], total: int) -> html.Div:
     ]
     shown = (
         html.Div(
-            f"Showing the latest {len(rows):,} of {total:,} rejected rows; the download has them all.",
+            f"Showing the latest {format_number(len(rows))} of {format_number(total)} rejected rows; "
+            "the download has them all.",
             className="small text-body-secondary mb-2",
         )
         if total > len(rows)
@@ -578,7 +579,7 @@ def _empty(title: str, text: str) -> html.Div:
 
 
 def _n(value) -> str:
-    return "—" if value is None else f"{int(value):,}"
+    return "—" if value is None else format_number(int(value))
 
 
 def _when(value, tz: str | None = None) -> str:
@@ -597,4 +598,6 @@ def _duration(ms) -> str:
     if ms is None:
         return "—"
     seconds = float(ms) / 1000
-    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+    if seconds < 120:
+        return f"{format_number(seconds, 1, grouped=False)} s"
+    return f"{format_number(seconds / 60, 1, grouped=False)} min"

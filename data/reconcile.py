@@ -18,7 +18,7 @@ chunk a repeated id counts once (the last row, as the upsert keeps it).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -221,10 +221,15 @@ def compare(file: Totals, imported: Totals) -> dict[str, dict]:
     return out
 
 
-def differences(reconciliation: Mapping[str, Mapping]) -> list[str]:
+#: writes a number with a count of decimals for people (the Data sources page passes the
+#: workspace locale's components.formatting.format_number); None: en-US digits (the CLI)
+NumberText = Callable[[float, int], str]
+
+
+def differences(reconciliation: Mapping[str, Mapping], number: NumberText | None = None) -> list[str]:
     """The totals that differ, in words: ``refunds USD: file 130.00, imported 0.00``."""
     return [
-        f"{name}: file {_text(v['file'])}, imported {_text(v['imported'])}"
+        f"{name}: file {_text(v['file'], number)}, imported {_text(v['imported'], number)}"
         for name, v in reconciliation.items()
         if not v.get("ok")
     ]
@@ -234,12 +239,14 @@ def differences(reconciliation: Mapping[str, Mapping]) -> list[str]:
 AGAINST = {"file": "the file", "sync": "the API"}
 
 
-def summary(reconciliation: Mapping[str, Mapping] | None, kind: str = "file") -> str:
+def summary(
+    reconciliation: Mapping[str, Mapping] | None, kind: str = "file", number: NumberText | None = None
+) -> str:
     """One line for the run history: "matches the file" (a sync: "matches the API") or what differs."""
     if not reconciliation:
         return ""
     against = AGAINST.get(kind, AGAINST["file"])
-    diff = differences(reconciliation)
+    diff = differences(reconciliation, number)
     return f"matches {against}" if not diff else f"differs from {against}: " + "; ".join(diff)
 
 
@@ -259,5 +266,7 @@ def _number(value):
     return value
 
 
-def _text(value) -> str:
+def _text(value, number: NumberText | None = None) -> str:
+    if number is not None:
+        return number(value, 2 if isinstance(value, float) else 0)
     return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"

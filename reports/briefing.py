@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from components.formatting import format_percent, numbers_as
 from dashboard.forecast import engine as forecast_engine
 from dashboard.forecast.projection import project_total
 from dashboard.forecast.series import ForecastError, prepare
@@ -136,10 +137,14 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
     )
     span = period_label(target_start, target_end)
     what = "Projected total" if unfinished else "Forecast total"
+    # labels are text now, the numbers are formatted when rendered: the band's percent in the
+    # workspace's locale here ("80 %" in de-DE)
+    with numbers_as(scoped.workspace.locale):
+        band = f"{format_percent(FORECAST_INTERVAL, 0)} range"
     kpis = [
         _kpi(f"{metric.label}: {what.lower()}, {span}", projection.expected, metric, currency),
-        _kpi(f"Low end ({FORECAST_INTERVAL:.0%} range)", projection.lower, metric, currency),
-        _kpi(f"High end ({FORECAST_INTERVAL:.0%} range)", projection.upper, metric, currency),
+        _kpi(f"Low end ({band})", projection.lower, metric, currency),
+        _kpi(f"High end ({band})", projection.upper, metric, currency),
     ]
     if unfinished:
         kpis.insert(1, _kpi(f"{metric.label} so far", so_far, metric, currency))

@@ -36,6 +36,7 @@ from components.formatting import (
     currency_symbol,
     format_change,
     format_date,
+    format_number,
     format_value,
     number_style,
     numbers_as,
@@ -248,7 +249,8 @@ def _section(section: SectionData, data: ReportData, styles, width: float) -> li
         if len(table.rows) > MAX_TABLE_ROWS:
             story.append(
                 Paragraph(
-                    f"The first {MAX_TABLE_ROWS} of {len(table.rows):,} rows; the Excel file has them all.",
+                    f"The first {format_number(MAX_TABLE_ROWS)} of {format_number(len(table.rows))} rows; "
+                    "the Excel file has them all.",
                     styles["muted"],
                 )
             )

@@ -23,7 +23,14 @@ from pathlib import Path
 import pyarrow as pa
 import xlsxwriter
 
-from components.formatting import MINUS, ZERO_DECIMAL_DISPLAY, currency_symbol, is_flat, number_style
+from components.formatting import (
+    MINUS,
+    ZERO_DECIMAL_DISPLAY,
+    currency_symbol,
+    format_number,
+    is_flat,
+    number_style,
+)
 from data.warehouse import ScopedWarehouse
 from reports.assemble import Kpi, ReportData, SectionData
 from reports.cells import safe_text
@@ -132,7 +139,7 @@ def render_xlsx(data: ReportData, out: Path | str, *, scoped: ScopedWarehouse | 
                 detail_rows += rows
                 if len(names) > 1:
                     notes.append(
-                        f"{get_dataset(name).label}: {rows:,} rows are more than one sheet holds; "
+                        f"{get_dataset(name).label}: {format_number(rows)} rows are more than one sheet holds; "
                         f"they continue on sheets {', '.join(names)}."
                     )
         _fill_summary(summary, formats, data, currency, notes)

@@ -11,6 +11,7 @@ import polars as pl
 from data import rollups
 from data.metrics import (
     NONE_LABEL,
+    period_start,
     query_metric,
     whole_periods,
 )
@@ -71,8 +72,18 @@ def _dimension_filter(where: dict[str, str] | None) -> tuple[str, dict]:
     return sql, params
 
 
+#: a range's partial first month is read as its whole month (from the monthly rollup) less the
+#: days before the range (from customer_daily) when those are at most this share of the month: a
+#: month has fewer rows than its days (a customer buying on several days has one), so a lookback
+#: starting on the 4th reads a month and 3 days instead of 28 days (10M payments: ~150k rows
+#: instead of ~330k; a month holds as many rows as ~12 days there, so the month wins while fewer
+#: than ~9 days are left out). Where customers buy about once a month, a month has as many rows
+#: as its days and the subtraction costs a little: such workspaces are small.
+NET_EDGE_SHARE = 0.25
+
+
 def _customer_rows(
-    start: date, end: date, where: dict[str, str] | None, *, days: bool = True
+    start: date, end: date, where: dict[str, str] | None, *, days: bool = True, net: bool = False
 ) -> tuple[str, dict]:
     """SQL (and its parameters) for rows of customer activity in [start, end], several per customer.
 
@@ -85,6 +96,14 @@ def _customer_rows(
     instead of one per payment day. A product filter, or filters on two dimensions, read every
     day from customer_daily.
 
+    ``net=True`` lets a partial first month that is mostly inside the range (see
+    :data:`NET_EDGE_SHARE`) be read whole, with its days before ``start`` as rows of negated
+    payments, gross and days. The caller must then keep only the customers whose ``sum(days)``
+    is above zero (the others paid only before ``start``); the sums and the max of last_day of
+    those are exact: the days before ``start`` come first in the month, so the month's last_day
+    is in the range whenever the customer paid in the range that month, and any row of theirs in
+    the range is later than every day left out.
+
     ``days=False`` is for callers that do not use the ``days`` column (top customers): filtered
     days then skip grouping by day (their ``days`` is NULL).
     """
@@ -94,27 +113,43 @@ def _customer_rows(
     # customer_daily has a row per channel/product/country a customer paid through on a day;
     # one of them is marked first_of_day, so `days` counts days without grouping them first.
     # A filter keeps only some of a day's rows, maybe not the marked one: those group by day
-    # (or, when days are not wanted, are left ungrouped).
+    # (or, when days are not wanted, are left ungrouped). The day counts are CASE/constants,
+    # not a cast of the boolean: DuckDB keeps their min/max through a CASE, so a sum over the
+    # union runs as a 64-bit sum instead of a 128-bit one (a year at 10M payments: the grouping
+    # of RFM takes ~30% less time).
+    sign = "{sign}"  # '' for rows in the range, '-' for days subtracted from a whole month
     if not where:
         daily = (
-            "SELECT customer_no, payments, gross, CAST(first_of_day AS INTEGER) AS days, day AS last_day "
+            f"SELECT customer_no, {sign}payments AS payments, {sign}gross AS gross, "
+            f"CASE WHEN first_of_day THEN {sign}1 ELSE 0 END AS days, day AS last_day "
             "FROM customer_daily WHERE workspace_id = $ws AND day BETWEEN {lo} AND {hi}"
         )
     elif days:
         daily = (
-            "SELECT customer_no, sum(payments) AS payments, sum(gross) AS gross, 1 AS days, day AS last_day "
+            f"SELECT customer_no, {sign}sum(payments) AS payments, {sign}sum(gross) AS gross, {sign}1 AS days, "
+            "day AS last_day "
             f"FROM customer_daily WHERE workspace_id = $ws AND day BETWEEN {{lo}} AND {{hi}}{dims} "
             "GROUP BY customer_no, day"
         )
     else:
         daily = (
-            "SELECT customer_no, payments, gross, CAST(NULL AS INTEGER) AS days, day AS last_day "
+            f"SELECT customer_no, {sign}payments AS payments, {sign}gross AS gross, "
+            "CAST(NULL AS INTEGER) AS days, day AS last_day "
             f"FROM customer_daily WHERE workspace_id = $ws AND day BETWEEN {{lo}} AND {{hi}}{dims}"
         )
+
+    def read_days(lo: str, hi: str, *, subtract: bool = False) -> str:
+        return daily.format(sign="-" if subtract else "", lo=lo, hi=hi)
+
     params |= {"a_start": start, "a_end": end}
-    if whole_from >= whole_until or len(where) > 1 or not set(where) <= set(rollups.DIM_TOTALS_DIMS):
-        return daily.format(lo="$a_start", hi="$a_end"), params
-    params |= {"a_from": whole_from, "a_until": whole_until}
+    # the first month read whole less its days before start (when it ends inside the range, it
+    # is before whole_until: otherwise the range is read by day below)
+    opening = period_start(start, "month")
+    net = net and opening < start and (start - opening).days <= NET_EDGE_SHARE * (whole_from - opening).days
+    months_from = opening if net else whole_from
+    if months_from >= whole_until or len(where) > 1 or not set(where) <= set(rollups.DIM_TOTALS_DIMS):
+        return read_days("$a_start", "$a_end"), params
+    params |= {"a_from": months_from, "a_until": whole_until}
     if where:
         ((dim, value),) = where.items()
         params |= {"m_dim": dim, "m_value": str(value)}
@@ -131,10 +166,12 @@ def _customer_rows(
     # Each partial month is its own range read: DuckDB skips the row groups outside a BETWEEN
     # by their min/max day, not those outside an OR of two (a year at 10M payments: 19 -> 2 ms).
     edges = []
-    if start < whole_from:
-        edges.append(daily.format(lo="$a_start", hi="$a_from - 1"))
+    if net:
+        edges.append(read_days("$a_from", "$a_start - 1", subtract=True))
+    elif start < whole_from:
+        edges.append(read_days("$a_start", "$a_from - 1"))
     if whole_until <= end:
-        edges.append(daily.format(lo="$a_until", hi="$a_end"))
+        edges.append(read_days("$a_until", "$a_end"))
     rows = " UNION ALL ".join([months, *edges])
     # only the parameters the rows use (DuckDB refuses others): a range of whole months has no edges
     return rows, {k: v for k, v in params.items() if f"${k}" in rows}
@@ -146,11 +183,11 @@ def _customer_activity(start: date, end: date, where: dict[str, str] | None) -> 
     Columns: customer_no, payments, gross (DECIMAL), days (with a payment), last_day; summed
     from :func:`_customer_rows`.
     """
-    rows, params = _customer_rows(start, end, where)
+    rows, params = _customer_rows(start, end, where, net=True)
     sql = f"""
         SELECT customer_no, CAST(sum(payments) AS BIGINT) AS payments, sum(gross) AS gross,
                CAST(sum(days) AS BIGINT) AS days, max(last_day) AS last_day
-        FROM ({rows}) GROUP BY customer_no
+        FROM ({rows}) GROUP BY customer_no HAVING sum(days) > 0
     """
     return sql, params
 
@@ -437,7 +474,7 @@ def rfm_scores(
     them to the rows that are shown.
     """
     since = as_of - timedelta(days=lookback_days - 1)
-    rows, params = _customer_rows(since, as_of, where)
+    rows, params = _customer_rows(since, as_of, where, net=True)
     # first_day: the customer's first payment ever, when it falls inside the lookback (the span of
     # their purchases is then known exactly), for the purchase cycle. Only the three sums RFM
     # needs, and only the customers who started in the lookback joined: every customer's
@@ -450,7 +487,7 @@ def rfm_scores(
         FROM (
             SELECT customer_no, max(last_day) AS last_day, CAST(sum(days) AS BIGINT) AS frequency,
                    sum(gross) AS gross
-            FROM ({rows}) GROUP BY customer_no
+            FROM ({rows}) GROUP BY customer_no HAVING sum(days) > 0  -- net rows: see _customer_rows
         ) a
         LEFT JOIN (
             SELECT customer_no, first_day FROM customer_first WHERE workspace_id = $ws AND first_day >= $since
