@@ -14,6 +14,7 @@ from components import ids
 from components.analytics import GRAPH_CONFIG
 from components.figures import PALETTE, base_layout, tick_format
 from components.formatting import (
+    COMPACT_FROM,
     format_date,
     format_number,
     format_percent,
@@ -424,9 +425,12 @@ def controls(query: dict, metrics: list[dict] | None = None) -> dbc.Card:
 
 def projection_text(projection, unit: str, currency: str, period_word: str = "this month") -> str:
     """'On track for $41.2k this month, 80% range $38k–$44k' (a KPI card's projection line)."""
+    # the three numbers are read together: one notation for all (not "$1,206–$16.4k")
+    shown = (projection.expected, projection.lower, projection.upper)
+    together = 1_000 if any(abs(v or 0) >= COMPACT_FROM for v in shown) else COMPACT_FROM
 
     def fmt(value: float) -> str:
-        return format_value(value, unit, currency, compact=True)
+        return format_value(value, unit, currency, compact=True, compact_from=together)
 
     return (
         f"On track for {fmt(projection.expected)} {period_word}, "

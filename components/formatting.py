@@ -347,13 +347,25 @@ def _compact(value: float) -> str:
     return style.number(f"{value:,.0f}")
 
 
-def format_value(value: float | None, unit: str, currency: str = "USD", *, compact: bool = False) -> str:
+def format_value(
+    value: float | None,
+    unit: str,
+    currency: str = "USD",
+    *,
+    compact: bool = False,
+    compact_from: float | None = None,
+) -> str:
     """Format ``value`` for display: ``$12,345.67``, ``1,234``, ``3.2%``, ``2.41×``, ``12 days``.
 
     ``compact`` is for rows of KPI cards that need it (see :func:`needs_compact`): amounts
     without cents (but ``$0.55`` under :data:`CENTS_BELOW`) and large numbers abbreviated
-    (``$598``, ``$113k``, ``1.2M``), the same rules for every card of the row. Missing values (None, NaN, infinite) read ``—``.
+    (``$598``, ``$113k``, ``1.2M``), the same rules for every card of the row. ``compact_from``
+    lowers the size abbreviated from (default :data:`COMPACT_FROM`): numbers read together, such
+    as a range's two ends, then share one notation (``$7.67k–$33.1k``, not ``$7,668–$33.1k``).
+    Missing values (None, NaN, infinite) read ``—``.
     """
+    if compact_from is None:
+        compact_from = COMPACT_FROM
     if _missing(value):
         return MISSING
     value = float(value)
@@ -368,7 +380,7 @@ def format_value(value: float | None, unit: str, currency: str = "USD", *, compa
     elif unit == "multiple":  # ROAS: conversion value per unit of spend, e.g. 2.41×
         shown = style.number(f"{size:,.2f}") + "×"
     elif unit == "currency":
-        if compact and size >= COMPACT_FROM:
+        if compact and size >= compact_from:
             number = _compact(size)
         else:
             # compact drops the cents, except under CENTS_BELOW where they are the value (a
@@ -377,7 +389,7 @@ def format_value(value: float | None, unit: str, currency: str = "USD", *, compa
             decimals = 0 if currency.upper() in ZERO_DECIMAL_DISPLAY or whole else 2
             number = style.number(f"{size:,.{decimals}f}")
         return style.currency(number, bool(_sign(value, number)), currency_symbol(currency))
-    elif compact and size >= COMPACT_FROM:
+    elif compact and size >= compact_from:
         shown = _compact(size)
     elif unit == "count" or size >= 100 or size.is_integer():
         shown = style.number(f"{size:,.0f}")

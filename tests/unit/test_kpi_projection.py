@@ -70,6 +70,17 @@ def test_kpp004_projection_and_chance_texts():
     p = _projection()
     assert projection_text(p, "currency", "USD") == "On track for $41.2k this month, 80% range $38.2k–$44.2k"
     assert projection_text(p, "count", "USD", "this quarter").startswith("On track for 41.2k this quarter")
+    # a range whose ends fall either side of the card's compact threshold: one notation
+    from dataclasses import replace
+
+    wide = replace(p, expected=1_470.0, lower=1_206.4, upper=16_400.0)
+    assert (
+        projection_text(wide, "currency", "USD") == "On track for $1.47k this month, 80% range $1.21k–$16.4k"
+    )
+    small = replace(p, expected=1_470.0, lower=1_206.4, upper=2_400.0)
+    assert (
+        projection_text(small, "currency", "USD") == "On track for $1,470 this month, 80% range $1,206–$2,400"
+    )
     assert goal_text(0.72, "$50k") == "72% chance to reach $50k"
     assert goal_text(0.72, "$5k", up_is_good=False) == "72% chance to stay within $5k"
     assert goal_text(0.999, "$50k") == ">99% chance to reach $50k"
