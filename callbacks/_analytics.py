@@ -673,6 +673,23 @@ function(children) {
 """.replace("GRID_TYPE", ids.ANALYTICS_GRID)
 
 
+#: A chart click or a grid row selection goes on to the server (``on_click``) only when there is
+#: one. Charts and grids mount with every panel's answer, and Dash fires callbacks on their
+#: ALL-pattern inputs then: two empty round trips per panel row of every page load before.
+_PASS_CLICK = """
+function(_clicks, _rows) {
+    const given = v => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0);
+    const trig = (dash_clientside.callback_context.triggered || []).find(t => given(t.value));
+    if (!trig) { return dash_clientside.no_update; }
+    let id = null;
+    try { id = JSON.parse(trig.prop_id.slice(0, trig.prop_id.lastIndexOf("."))); } catch (e) { id = null; }
+    if (!id) { return dash_clientside.no_update; }
+    window.pbClicks = (window.pbClicks || 0) + 1;  // the same bar clicked again is a new click
+    return {id: id, value: trig.value, n: window.pbClicks};
+}
+"""
+
+
 def _panel_callback(spec: PageSpec, panel: Panel) -> None:
     """One callback for one panel: Dash runs the page's panels concurrently, each cached on its own."""
     pid = spec.ids
@@ -699,7 +716,10 @@ def register(spec: PageSpec) -> None:
     """Register every callback of an analytics page from its spec.
 
     One callback per panel and one for the KPI row, the drill-down panel, server paging of its
-    grids, cross-filter and chip, drill selection, CSV downloads and page filters.
+    grids, clicks (cross-filter and drill selection), CSV downloads, page filters to the URL and
+    filter search, and one for the controls around the panels (chip, filter choices, CSV
+    buttons). A page load fires the panels and the controls' callback, nothing else: the
+    drill-down panel starts with its hint, and clicks pass a clientside gate first.
     """
     p, pid = spec.page, spec.ids
     clear_id = f"pb-{p}-chip-clear"
@@ -712,6 +732,8 @@ def register(spec: PageSpec) -> None:
         Input(ids.FILTERS_STORE, "data"),
         Input(pid["page-filters"], "data"),
         Input(pid["crossfilter"], "data"),
+        # the page renders with nothing selected, and so with the hint (components.analytics)
+        prevent_initial_call=True,
     )
     def update_drill(drill, filters_data, page_filters, crossfilter):
         """The rows behind the clicked period, campaign, segment or stage."""
@@ -742,18 +764,25 @@ def register(spec: PageSpec) -> None:
             prevent_initial_call=True,
         )
 
+    clientside_callback(
+        _PASS_CLICK,
+        Output(pid["click"], "data"),
+        Input({"type": ids.ANALYTICS_GRAPH, "page": p, "item": ALL}, "clickData"),
+        Input({"type": ids.ANALYTICS_GRID, "page": p, "item": ALL}, "selectedRows"),
+        prevent_initial_call=True,
+    )
+
     @callback(
         Output(pid["crossfilter"], "data"),
-        Input({"type": ids.ANALYTICS_GRAPH, "page": p, "item": ALL}, "clickData"),
+        Output(pid["drill"], "data"),
+        Input(pid["click"], "data"),
         State(pid["crossfilter"], "data"),
         prevent_initial_call=True,
     )
-    def set_crossfilter(clicks, current):
-        """Clicking a bar or slice of a cross-filter chart filters the rest of the page."""
+    def on_click(click, current):
+        """A chart click cross-filters the page or selects the rows behind a period; a grid row selects its rows."""
         request_scope(None)  # authenticated, with a workspace
-        return crossfilter_from_click(
-            spec, ctx.triggered_id, ctx.triggered[0]["value"] if ctx.triggered else None, current
-        )
+        return click_outcome(spec, click, current)
 
     @callback(
         Output(pid["crossfilter"], "data", allow_duplicate=True),
@@ -763,21 +792,6 @@ def register(spec: PageSpec) -> None:
     def clear_crossfilter(n):
         """The chip's × clears the cross-filter."""
         return None if n else no_update
-
-    @callback(Output(pid["chips"], "children"), Input(pid["crossfilter"], "data"))
-    def show_chip(data):
-        """The active cross-filter as a chip."""
-        return chips(clean_crossfilter(data), clear_id)
-
-    @callback(
-        Output(pid["drill"], "data"),
-        Input({"type": ids.ANALYTICS_GRAPH, "page": p, "item": ALL}, "clickData"),
-        Input({"type": ids.ANALYTICS_GRID, "page": p, "item": ALL}, "selectedRows"),
-        prevent_initial_call=True,
-    )
-    def set_drill(_clicks, _rows):
-        """Clicking a period or a campaign selects the rows to show in the details grid."""
-        return drill_from_event(spec, ctx.triggered_id, ctx.triggered[0]["value"] if ctx.triggered else None)
 
     @callback(
         Output(pid["download"], "data"),
@@ -799,14 +813,24 @@ def register(spec: PageSpec) -> None:
             return no_update
 
     @callback(
+        Output(pid["chips"], "children"),
+        Output({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "options"),
         Output({"type": ids.ANALYTICS_CSV, "page": p, "item": ALL}, "style"),
         Input(ids.FILTERS_STORE, "data"),
+        Input(pid["crossfilter"], "data"),
+        State({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "id"),
         State({"type": ids.ANALYTICS_CSV, "page": p, "item": ALL}, "id"),
     )
-    def csv_buttons(_filters, id_list):
-        """Viewers do not see "Download CSV" (the download re-checks the role on the server anyway)."""
-        allowed = current_context().can(Role.ANALYST)
-        return [None if allowed else {"display": "none"} for _ in id_list]
+    def page_chrome(filters_data, crossfilter, filter_ids, csv_ids):
+        """The page's controls around the panels: the cross-filter chip, page filter choices, CSV buttons.
+
+        One callback for the three (they were one each, and queued behind the panels on every
+        page load); a new cross-filter changes only the chip.
+        """
+        chip = chips(clean_crossfilter(crossfilter), clear_id)
+        if ctx.triggered_id == pid["crossfilter"]:
+            return chip, no_update, no_update
+        return chip, filter_options(spec, filters_data, filter_ids), csv_styles(csv_ids)
 
     @callback(
         Output(ids.URL, "search", allow_duplicate=True),
@@ -818,19 +842,6 @@ def register(spec: PageSpec) -> None:
         """Page filter choices go into the query string next to the global filters."""
         keys = [i["id"]["key"] for i in ctx.inputs_list[0]]
         return merge_search(search, dict(zip(keys, values, strict=False)))
-
-    @callback(
-        Output({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "options"),
-        Input(ids.FILTERS_STORE, "data"),
-        State({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "id"),
-    )
-    def filter_options(filters_data, id_list):
-        """Choices of each page filter, from the workspace's own data."""
-        scope = request_scope(filters_data)
-        if not isinstance(id_list, list) or not all(isinstance(i, dict) for i in id_list):
-            return no_update  # the ids are browser state: a forged shape gets nothing
-        opts = spec.options(scope) if spec.options else {}
-        return [option_list(opts.get(i.get("key"), [])) for i in id_list]
 
     @callback(
         Output({"type": ids.PAGE_FILTER, "page": p, "key": MATCH}, "options", allow_duplicate=True),
@@ -845,6 +856,41 @@ def register(spec: PageSpec) -> None:
         scope = request_scope(filters_data)
         opts = spec.options(scope) if spec.options else {}
         return option_list(opts.get(trig.get("key"), []), search, value)
+
+
+def filter_options(spec: PageSpec, filters_data, id_list) -> list | Any:
+    """Choices of each page filter (``id_list``: the dropdowns' ids), from the workspace's own data."""
+    scope = request_scope(filters_data)
+    if not isinstance(id_list, list) or not all(isinstance(i, dict) for i in id_list):
+        return no_update  # the ids are browser state: a forged shape gets nothing
+    opts = spec.options(scope) if spec.options else {}
+    return [option_list(opts.get(i.get("key"), [])) for i in id_list]
+
+
+def csv_styles(id_list) -> list:
+    """The style of each "Download CSV" button: hidden from viewers (the download re-checks the role)."""
+    allowed = current_context().can(Role.ANALYST)
+    return [None if allowed else {"display": "none"} for _ in (id_list if isinstance(id_list, list) else [])]
+
+
+def click_outcome(spec: PageSpec, click, current) -> tuple:
+    """(cross-filter, drill-down) after a click passed on by ``_PASS_CLICK`` (browser input: validated).
+
+    A click on one of this page's charts may set the cross-filter (or clear it: the same bar
+    again) and may select a period's rows; a grid row selection selects its rows.
+    """
+    click = click if isinstance(click, dict) else {}
+    trig, value = click.get("id"), click.get("value")
+    if not isinstance(trig, dict) or trig.get("page") != spec.page:
+        return no_update, no_update
+    if trig.get("type") not in (ids.ANALYTICS_GRAPH, ids.ANALYTICS_GRID):
+        return no_update, no_update
+    cross = (
+        crossfilter_from_click(spec, trig, value, current)
+        if trig.get("type") == ids.ANALYTICS_GRAPH
+        else no_update
+    )
+    return cross, drill_from_event(spec, trig, value)
 
 
 def option_list(values, search=None, selected=None) -> list[dict]:

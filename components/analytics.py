@@ -24,8 +24,13 @@ FILTER_LABELS = {
 }
 
 
-def panel(page: str, item: str, title: str, *, subtitle: str | None = None, csv: bool = True) -> dbc.Card:
-    """A card with a title, a "Download CSV" button and a loading body the page callback fills."""
+def panel(
+    page: str, item: str, title: str, *, subtitle: str | None = None, csv: bool = True, body=None
+) -> dbc.Card:
+    """A card with a title, a "Download CSV" button and a loading body the page callback fills.
+
+    ``body`` is what the panel shows before its callback answers (nothing by default).
+    """
     header = [
         html.Div(
             [
@@ -55,7 +60,7 @@ def panel(page: str, item: str, title: str, *, subtitle: str | None = None, csv:
             ),
             dbc.CardBody(
                 dcc.Loading(
-                    html.Div(id=ids.panel(page, item), className="pb-panel-body"),
+                    html.Div(body, id=ids.panel(page, item), className="pb-panel-body"),
                     type="default",
                     delay_show=200,
                 ),
@@ -204,6 +209,7 @@ def page_top(
         dcc.Store(id=page_ids["page-filters"], data=values),
         dcc.Store(id=page_ids["crossfilter"]),
         dcc.Store(id=page_ids["drill"]),
+        dcc.Store(id=page_ids["click"]),
         dcc.Download(id=page_ids["download"]),
         html.Div(id=page_ids["chips"], className="mb-2"),
         dcc.Loading(
@@ -226,8 +232,11 @@ def analytics_page(spec, query: dict) -> html.Div:
 
     def cell(item: str):
         if item == "drill":
+            # nothing is selected when the page renders: the hint, with no callback to wait for
+            hint = empty_state(spec.drill_hint)
             return html.Div(
-                panel(spec.page, "drill", "Details", subtitle=spec.drill_subtitle), id=spec.ids["drill-title"]
+                panel(spec.page, "drill", "Details", subtitle=spec.drill_subtitle, body=hint),
+                id=spec.ids["drill-title"],
             )
         shown = next(p for p in spec.panels if p.item == item)
         card = panel(spec.page, item, shown.title, subtitle=shown.subtitle)

@@ -116,6 +116,7 @@ def page_ids(page: str) -> dict[str, str]:
             "drill-title",
             "download",
             "goals",
+            "click",  # the last chart click / grid row selection, passed on by a clientside gate
         )
     }
 
@@ -363,6 +364,7 @@ FORECAST_BACKTEST = "pb-fc-backtest"
 FORECAST_ANOMALIES = "pb-fc-anomalies"
 # the "Forecast" toggle on the revenue trend chart
 REVENUE_FORECAST_TOGGLE = "pb-revenue-forecast-toggle"
+REVENUE_FORECAST_ASK = "pb-revenue-forecast-ask"  # the switch's state, passed on when the server is needed
 # -- insights (the overview's panel) and the AI performance page ------------------------------
 INSIGHTS_PANEL = "pb-insights-panel"
 INSIGHTS_JOB = "pb-insights-job"  # {"job": id, "key": cache key} of the generation being polled

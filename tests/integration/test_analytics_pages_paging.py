@@ -369,16 +369,26 @@ def _post(client, body):
 
 
 def _csv_buttons_request(app, page, items):
-    key = next(
-        k for k in app.callback_map if k.endswith(".style") and f'"page":"{page}","type":"pb-csv"' in k
-    )
+    """The page-load request of the page's controls callback (chip, filter choices, CSV buttons)."""
+    key = next(k for k in app.callback_map if f'"page":"{page}","type":"pb-csv"}}.style' in k)
     ids_ = [{"type": "pb-csv", "page": page, "item": i} for i in items]
+    filters = [{"type": "pb-page-filter", "page": page, "key": "channel"}]
     return {
         "output": key,
-        "outputs": [{"id": i, "property": "style"} for i in ids_],
-        "inputs": [{"id": "pb-filters", "property": "data", "value": _store()}],
+        "outputs": [
+            {"id": f"pb-{page}-chips", "property": "children"},
+            [{"id": i, "property": "options"} for i in filters],
+            [{"id": i, "property": "style"} for i in ids_],
+        ],
+        "inputs": [
+            {"id": "pb-filters", "property": "data", "value": _store()},
+            {"id": f"pb-{page}-crossfilter", "property": "data", "value": None},
+        ],
         "changedPropIds": ["pb-filters.data"],
-        "state": [[{"id": i, "property": "id", "value": i} for i in ids_]],
+        "state": [
+            [{"id": i, "property": "id", "value": i} for i in filters],
+            [{"id": i, "property": "id", "value": i} for i in ids_],
+        ],
     }
 
 
