@@ -25,7 +25,7 @@ from callbacks.common import Scope, request_scope
 from components import ids
 from components.analytics import chips, empty_state, filter_note
 from components.formatting import needs_compact
-from components.grids import page_of, paged_grid
+from components.grids import PAGE_SIZE, page_of, paged_grid
 from components.kpi_card import GoalView, kpi_card
 from dashboard import audit
 from dashboard.auth import PermissionDenied, current_context, require_role
@@ -557,7 +557,11 @@ def render_panel(spec: PageSpec, item: str, scope: Scope, filters: dict):
         used = applied_filters(panel, filters)
 
         def build():
-            return panel.view(scope, used, panel.frame(scope, used) if panel.frame else None)
+            frame = panel.frame(scope, used) if panel.frame else None
+            view = panel.view(scope, used, frame)
+            if panel.paged and frame is not None:
+                return [view, first_rows(spec.page, item, frame, scope.ctx.workspace.timezone)]
+            return view
 
         f = scope.filters
         params = {"p": spec.page, "i": item, "w": used, "r": [f.start, f.end, f.grain, f.compare]}
@@ -619,8 +623,24 @@ def render_drill(spec: PageSpec, scope: Scope, filters: dict, drill):
             html.Div(title, className="small fw-semibold mb-2", id=f"pb-{spec.page}-drill-caption"),
             filter_note(notes) if notes else None,
             body,
+            first_rows(spec.page, "drill", frame, scope.ctx.workspace.timezone),
         ]
     )
+
+
+#: The block a server-paged grid asks for first: its first page, unsorted and unfiltered.
+FIRST_BLOCK = {"startRow": 0, "endRow": PAGE_SIZE}
+
+
+def first_rows(page: str, item: str, frame: pl.DataFrame, tz: str | None) -> dcc.Store:
+    """The store that sends a server-paged grid's first page along with the grid.
+
+    The grid's first block request is answered from it in the browser (``_FIRST_ROWS``): the
+    rows show as the grid mounts, instead of after one more round trip to the server. It holds
+    exactly what :func:`grid_page` answers for :data:`FIRST_BLOCK`; every other block, sort or
+    filter goes to the server.
+    """
+    return dcc.Store(id=ids.grid_first(page, item), data={**FIRST_BLOCK, **page_of(frame, FIRST_BLOCK, tz)})
 
 
 def item_frame(spec: PageSpec, item, scope: Scope, filters: dict, drill) -> pl.DataFrame | None:
@@ -671,6 +691,26 @@ function(children) {
     return dash_clientside.no_update;
 }
 """.replace("GRID_TYPE", ids.ANALYTICS_GRID)
+
+
+#: A server-paged grid's block request: the first page is answered from the rows sent with the
+#: grid (``first_rows``), anything else goes on to the server through the grid's ask store. The
+#: request keeps only what the server reads (ag-grid's object also holds its callbacks).
+_FIRST_ROWS = """
+function(request, first) {
+    const skip = dash_clientside.no_update;
+    if (!request) { return [skip, skip]; }
+    const plain = request.startRow === 0 && !(request.sortModel || []).length
+        && !Object.keys(request.filterModel || {}).length;
+    if (first && plain && first.endRow === request.endRow) {
+        return [{rowData: first.rowData, rowCount: first.rowCount}, skip];
+    }
+    window.pbGridAsks = (window.pbGridAsks || 0) + 1;  // the same block asked again is a new ask
+    const ask = {startRow: request.startRow, endRow: request.endRow,
+                 sortModel: request.sortModel, filterModel: request.filterModel};
+    return [skip, {request: ask, n: window.pbGridAsks}];
+}
+"""
 
 
 #: A chart click or a grid row selection goes on to the server (``on_click``) only when there is
@@ -740,18 +780,30 @@ def register(spec: PageSpec) -> None:
         scope = request_scope(filters_data)
         return render_drill(spec, scope, page_filters_of(spec, page_filters, crossfilter), drill)
 
+    clientside_callback(
+        _FIRST_ROWS,
+        Output(
+            {"type": ids.ANALYTICS_GRID, "page": p, "item": MATCH}, "getRowsResponse", allow_duplicate=True
+        ),
+        Output({"type": ids.GRID_ASK, "page": p, "item": MATCH}, "data"),
+        Input({"type": ids.ANALYTICS_GRID, "page": p, "item": MATCH}, "getRowsRequest"),
+        State({"type": ids.GRID_FIRST, "page": p, "item": MATCH}, "data"),
+        prevent_initial_call=True,
+    )
+
     @callback(
         Output({"type": ids.ANALYTICS_GRID, "page": p, "item": MATCH}, "getRowsResponse"),
-        Input({"type": ids.ANALYTICS_GRID, "page": p, "item": MATCH}, "getRowsRequest"),
+        Input({"type": ids.GRID_ASK, "page": p, "item": MATCH}, "data"),
         State(ids.FILTERS_STORE, "data"),
         State(pid["page-filters"], "data"),
         State(pid["crossfilter"], "data"),
         State(pid["drill"], "data"),
         prevent_initial_call=True,
     )
-    def grid_rows(request, filters_data, page_filters, crossfilter, drill):
+    def grid_rows(ask, filters_data, page_filters, crossfilter, drill):
         """A block of rows of a server-paged grid (sorted and filtered on the server)."""
         trig = ctx.triggered_id if isinstance(ctx.triggered_id, dict) else {}
+        request = ask.get("request") if isinstance(ask, dict) else None
         if not isinstance(request, dict):
             return no_update
         return grid_page(spec, trig.get("item"), request, filters_data, page_filters, crossfilter, drill)
@@ -821,16 +873,21 @@ def register(spec: PageSpec) -> None:
         State({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "id"),
         State({"type": ids.ANALYTICS_CSV, "page": p, "item": ALL}, "id"),
     )
-    def page_chrome(filters_data, crossfilter, filter_ids, csv_ids):
+    def page_chrome(filters_data, crossfilter, filter_ids, _csv_ids):
         """The page's controls around the panels: the cross-filter chip, page filter choices, CSV buttons.
 
         One callback for the three (they were one each, and queued behind the panels on every
         page load); a new cross-filter changes only the chip.
         """
+        # wildcard outputs take one value per component Dash asked about (no_update included)
+        n_filters, n_csv = len(ctx.outputs_list[1]), len(ctx.outputs_list[2])
         chip = chips(clean_crossfilter(crossfilter), clear_id)
         if ctx.triggered_id == pid["crossfilter"]:
-            return chip, no_update, no_update
-        return chip, filter_options(spec, filters_data, filter_ids), csv_styles(csv_ids)
+            return chip, [no_update] * n_filters, [no_update] * n_csv
+        options = filter_options(spec, filters_data, filter_ids)
+        if not isinstance(options, list) or len(options) != n_filters:
+            options = [no_update] * n_filters  # forged ids: the dropdowns keep what they have
+        return chip, options, csv_styles(n_csv)
 
     @callback(
         Output(ids.URL, "search", allow_duplicate=True),
@@ -867,10 +924,10 @@ def filter_options(spec: PageSpec, filters_data, id_list) -> list | Any:
     return [option_list(opts.get(i.get("key"), [])) for i in id_list]
 
 
-def csv_styles(id_list) -> list:
-    """The style of each "Download CSV" button: hidden from viewers (the download re-checks the role)."""
+def csv_styles(count: int) -> list:
+    """The style of ``count`` "Download CSV" buttons: hidden from viewers (the download re-checks the role)."""
     allowed = current_context().can(Role.ANALYST)
-    return [None if allowed else {"display": "none"} for _ in (id_list if isinstance(id_list, list) else [])]
+    return [None if allowed else {"display": "none"}] * count
 
 
 def click_outcome(spec: PageSpec, click, current) -> tuple:

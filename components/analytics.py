@@ -25,11 +25,19 @@ FILTER_LABELS = {
 
 
 def panel(
-    page: str, item: str, title: str, *, subtitle: str | None = None, csv: bool = True, body=None
+    page: str,
+    item: str,
+    title: str,
+    *,
+    subtitle: str | None = None,
+    csv: bool = True,
+    body=None,
+    paged: bool = False,
 ) -> dbc.Card:
     """A card with a title, a "Download CSV" button and a loading body the page callback fills.
 
-    ``body`` is what the panel shows before its callback answers (nothing by default).
+    ``body`` is what the panel shows before its callback answers (nothing by default); a
+    ``paged`` panel (a server-paged grid) also holds the store its block requests go through.
     """
     header = [
         html.Div(
@@ -59,11 +67,14 @@ def panel(
                 html.Div(header, className="d-flex justify-content-between align-items-center gap-2")
             ),
             dbc.CardBody(
-                dcc.Loading(
-                    html.Div(body, id=ids.panel(page, item), className="pb-panel-body"),
-                    type="default",
-                    delay_show=200,
-                ),
+                [
+                    dcc.Loading(
+                        html.Div(body, id=ids.panel(page, item), className="pb-panel-body"),
+                        type="default",
+                        delay_show=200,
+                    ),
+                    dcc.Store(id=ids.grid_ask(page, item)) if paged else None,
+                ],
                 className="p-2",
             ),
         ],
@@ -235,11 +246,11 @@ def analytics_page(spec, query: dict) -> html.Div:
             # nothing is selected when the page renders: the hint, with no callback to wait for
             hint = empty_state(spec.drill_hint)
             return html.Div(
-                panel(spec.page, "drill", "Details", subtitle=spec.drill_subtitle, body=hint),
+                panel(spec.page, "drill", "Details", subtitle=spec.drill_subtitle, body=hint, paged=True),
                 id=spec.ids["drill-title"],
             )
         shown = next(p for p in spec.panels if p.item == item)
-        card = panel(spec.page, item, shown.title, subtitle=shown.subtitle)
+        card = panel(spec.page, item, shown.title, subtitle=shown.subtitle, paged=shown.paged)
         return [card, shown.footer()] if shown.footer else card
 
     rows = []

@@ -76,6 +76,8 @@ ANALYTICS_CSV = "pb-csv"  # {"type": ANALYTICS_CSV, "page": ..., "item": ...} "D
 ANALYTICS_GRAPH = "pb-graph"  # {"type": ANALYTICS_GRAPH, "page": ..., "item": ...} a clickable chart
 ANALYTICS_GRID = "pb-grid"  # {"type": ANALYTICS_GRID, "page": ..., "item": ...} a clickable grid
 PAGE_FILTER = "pb-page-filter"  # {"type": PAGE_FILTER, "page": ..., "key": "channel"} page filter dropdown
+GRID_FIRST = "pb-grid-first"  # {"type": GRID_FIRST, "page": ..., "item": ...} a paged grid's first page
+GRID_ASK = "pb-grid-ask"  # {"type": GRID_ASK, "page": ..., "item": ...} a block request for the server
 
 
 def panel(page: str, item: str) -> dict:
@@ -96,6 +98,16 @@ def graph(page: str, item: str) -> dict:
 def grid(page: str, item: str) -> dict:
     """Pattern id of a panel's grid."""
     return {"type": ANALYTICS_GRID, "page": page, "item": item}
+
+
+def grid_first(page: str, item: str) -> dict:
+    """Pattern id of the store holding a server-paged grid's first page, sent with the grid."""
+    return {"type": GRID_FIRST, "page": page, "item": item}
+
+
+def grid_ask(page: str, item: str) -> dict:
+    """Pattern id of the store a server-paged grid's block requests go through to the server."""
+    return {"type": GRID_ASK, "page": page, "item": item}
 
 
 def page_filter(page: str, key: str) -> dict:

@@ -197,9 +197,12 @@ def test_cmp003_frames_campaign_grid_and_roas_colouring(app, services, data):
     assert brand["spend"] == 100.0 and brand["roas"] == 3.0
     assert f["spend_by_platform"]["platform"].to_list() == ["google_ads", "meta_ads"]
     assert f["funnel"]["value"].to_list()[:2] == [2000.0, 80.0]
-    props = grid["props"]  # the panel's view comes from the render cache as Dash's JSON
+    grid, first = grid  # the panel's view comes from the render cache as Dash's JSON
+    props = grid["props"]  # the grid, then the store with its first page
     roas = next(c for c in props["columnDefs"] if c["field"] == "roas")
     assert "styleConditions" in roas["cellStyle"] and props["rowModelType"] == "infinite"
+    assert first["props"]["data"]["rowCount"] == table.height
+    assert {r["campaign"] for r in first["props"]["data"]["rowData"]} == set(table["campaign"].to_list())
     assert "'×'" in roas["valueFormatter"]["function"]  # a multiple, as on the KPI card
 
 
