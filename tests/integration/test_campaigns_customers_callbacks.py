@@ -206,6 +206,23 @@ def test_cmp003_frames_campaign_grid_and_roas_colouring(app, services, data):
     assert "'×'" in roas["valueFormatter"]["function"]  # a multiple, as on the KPI card
 
 
+@pytest.mark.parametrize("page", ["campaigns", "customers"])
+def test_cmp003c_every_server_paged_grid_is_a_paged_panel(app, services, data, page):
+    """A paged panel gets its block requests' store and its first page; a grid outside one would have neither."""
+    import importlib
+
+    from callbacks.common import request_scope
+
+    spec = importlib.import_module(f"callbacks.{page}").SPEC
+    with app.server.test_request_context():
+        _login(app, services, "owner@acme.test")
+        scope = request_scope(_store())
+        for panel in spec.panels:
+            text = json.dumps(an.render_panel(spec, panel.item, scope, {}), default=str)
+            assert ('"rowModelType": "infinite"' in text) <= panel.paged, panel.item
+            assert ('"type": "pb-grid-first"' in text) >= ('"rowModelType": "infinite"' in text), panel.item
+
+
 def test_cmp003b_roas_is_a_multiple_on_cards_and_charts(app, services, data):
     from callbacks.campaigns import SPEC
     from callbacks.common import request_scope
