@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import polars as pl
 from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash.development.base_component import Component
 from plotly.io.json import to_json_plotly
 
 from callbacks.common import Scope, request_scope
@@ -336,6 +337,11 @@ def with_projections(scope: Scope, row, page: str, kpis: list[dict], filters: di
     """
     if not any(projectable(scope, k["metric"]) for k in kpis):
         return row
+    # A revisit finds every projection cached: the row carries them and no poll follows it (its
+    # first answer came only after the row had rendered: one more round trip per page load).
+    filled = filled_from_cache(scope, row, dict(filters or {}))
+    if filled is not None:
+        return filled
     return html.Div(
         [
             row,
@@ -347,6 +353,63 @@ def with_projections(scope: Scope, row, page: str, kpis: list[dict], filters: di
             ),
         ]
     )
+
+
+def filled_from_cache(scope: Scope, row, filters: dict):
+    """``row`` with every projection slot filled when all are cached, else None (the poll fills them).
+
+    Reads the cache as the poll does (:func:`callbacks.kpi_projections.slot_contents`), which
+    also starts the missing projections in the background. The cards inside ``row`` may be
+    cached Dash JSON: the path to each slot is copied, never changed in place.
+    """
+    from callbacks.kpi_projections import MAX_SLOTS, slot_contents  # that module builds on this one
+
+    metrics: list[str] = []
+    _fill_slots(row, metrics.append)
+    if not metrics or len(metrics) > MAX_SLOTS:
+        return None
+    contents, done = slot_contents(scope, metrics, filters, today_in(scope.ctx.workspace.timezone))
+    if not done:
+        return None
+    found = dict(zip(metrics, contents, strict=True))
+    return _fill_slots(row, lambda metric: None, found)
+
+
+def _fill_slots(node, seen: Callable[[str], Any], contents: dict | None = None):
+    """Walk a component tree (components, or their Dash JSON) for projection slots.
+
+    Each slot's metric goes to ``seen``; with ``contents``, the tree comes back with those
+    slots' children set.
+    """
+    if isinstance(node, list | tuple):
+        return [_fill_slots(n, seen, contents) for n in node]
+    if isinstance(node, dict):
+        props = node.get("props")
+        if not isinstance(props, dict):
+            return node
+        slot = props.get("id")
+        if isinstance(slot, dict) and slot.get("type") == ids.KPI_PROJECTION:
+            seen(slot.get("metric"))
+            return (
+                {**node, "props": {**props, "children": contents[slot.get("metric")]}} if contents else node
+            )
+        if "children" in props:
+            return {**node, "props": {**props, "children": _fill_slots(props["children"], seen, contents)}}
+        return node
+    if isinstance(node, Component):
+        slot = getattr(node, "id", None)
+        if isinstance(slot, dict) and slot.get("type") == ids.KPI_PROJECTION:
+            seen(slot.get("metric"))
+            if contents:
+                node.children = contents[slot.get("metric")]
+            return node
+        children = getattr(node, "children", None)
+        if children is not None:
+            filled = _fill_slots(children, seen, contents)
+            if contents:
+                node.children = filled
+        return node
+    return node
 
 
 def range_goals(scope: Scope, names, filters: dict | None = None) -> dict[str, GoalProgress]:
