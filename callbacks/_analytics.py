@@ -19,13 +19,14 @@ from urllib.parse import parse_qsl, urlencode
 
 import polars as pl
 from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash.development.base_component import Component
 from plotly.io.json import to_json_plotly
 
 from callbacks.common import Scope, request_scope
 from components import ids
 from components.analytics import chips, empty_state, filter_note
 from components.formatting import needs_compact
-from components.grids import page_of, paged_grid
+from components.grids import PAGE_SIZE, page_of, paged_grid
 from components.kpi_card import GoalView, kpi_card
 from dashboard import audit
 from dashboard.auth import PermissionDenied, current_context, require_role
@@ -336,6 +337,11 @@ def with_projections(scope: Scope, row, page: str, kpis: list[dict], filters: di
     """
     if not any(projectable(scope, k["metric"]) for k in kpis):
         return row
+    # A revisit finds every projection cached: the row carries them and no poll follows it (its
+    # first answer came only after the row had rendered: one more round trip per page load).
+    filled = filled_from_cache(scope, row, dict(filters or {}))
+    if filled is not None:
+        return filled
     return html.Div(
         [
             row,
@@ -347,6 +353,75 @@ def with_projections(scope: Scope, row, page: str, kpis: list[dict], filters: di
             ),
         ]
     )
+
+
+class _PeekOnly:
+    """A projection runner that starts nothing (:func:`filled_from_cache` only reads the cache)."""
+
+    def submit(self, key: str, workspace_id: int, fn: Callable[[], object]) -> bool:
+        """Never runs ``fn``: the row's poll starts the missing projections."""
+        return False
+
+
+_PEEK_ONLY = _PeekOnly()
+
+
+def filled_from_cache(scope: Scope, row, filters: dict):
+    """``row`` with every projection slot filled when all are cached, else None (the poll fills them).
+
+    Reads the cache as the poll does (:func:`callbacks.kpi_projections.slot_contents`) but
+    starts nothing: the missing projections start with the poll, as before. The cards inside
+    ``row`` may be cached Dash JSON: the path to each slot is copied, never changed in place.
+    """
+    from callbacks.kpi_projections import MAX_SLOTS, slot_contents  # that module builds on this one
+
+    metrics: list[str] = []
+    _fill_slots(row, metrics.append)
+    if not metrics or len(metrics) > MAX_SLOTS:
+        return None
+    today = today_in(scope.ctx.workspace.timezone)
+    contents, done = slot_contents(scope, metrics, filters, today, runner=_PEEK_ONLY)
+    if not done:
+        return None
+    found = dict(zip(metrics, contents, strict=True))
+    return _fill_slots(row, lambda metric: None, found)
+
+
+def _fill_slots(node, seen: Callable[[str], Any], contents: dict | None = None):
+    """Walk a component tree (components, or their Dash JSON) for projection slots.
+
+    Each slot's metric goes to ``seen``; with ``contents``, the tree comes back with those
+    slots' children set.
+    """
+    if isinstance(node, list | tuple):
+        return [_fill_slots(n, seen, contents) for n in node]
+    if isinstance(node, dict):
+        props = node.get("props")
+        if not isinstance(props, dict):
+            return node
+        slot = props.get("id")
+        if isinstance(slot, dict) and slot.get("type") == ids.KPI_PROJECTION:
+            seen(slot.get("metric"))
+            return (
+                {**node, "props": {**props, "children": contents[slot.get("metric")]}} if contents else node
+            )
+        if "children" in props:
+            return {**node, "props": {**props, "children": _fill_slots(props["children"], seen, contents)}}
+        return node
+    if isinstance(node, Component):
+        slot = getattr(node, "id", None)
+        if isinstance(slot, dict) and slot.get("type") == ids.KPI_PROJECTION:
+            seen(slot.get("metric"))
+            if contents:
+                node.children = contents[slot.get("metric")]
+            return node
+        children = getattr(node, "children", None)
+        if children is not None:
+            filled = _fill_slots(children, seen, contents)
+            if contents:
+                node.children = filled
+        return node
+    return node
 
 
 def range_goals(scope: Scope, names, filters: dict | None = None) -> dict[str, GoalProgress]:
@@ -557,7 +632,11 @@ def render_panel(spec: PageSpec, item: str, scope: Scope, filters: dict):
         used = applied_filters(panel, filters)
 
         def build():
-            return panel.view(scope, used, panel.frame(scope, used) if panel.frame else None)
+            frame = panel.frame(scope, used) if panel.frame else None
+            view = panel.view(scope, used, frame)
+            if panel.paged and frame is not None:
+                return [view, first_rows(spec.page, item, frame, scope.ctx.workspace.timezone)]
+            return view
 
         f = scope.filters
         params = {"p": spec.page, "i": item, "w": used, "r": [f.start, f.end, f.grain, f.compare]}
@@ -619,8 +698,24 @@ def render_drill(spec: PageSpec, scope: Scope, filters: dict, drill):
             html.Div(title, className="small fw-semibold mb-2", id=f"pb-{spec.page}-drill-caption"),
             filter_note(notes) if notes else None,
             body,
+            first_rows(spec.page, "drill", frame, scope.ctx.workspace.timezone),
         ]
     )
+
+
+#: The block a server-paged grid asks for first: its first page, unsorted and unfiltered.
+FIRST_BLOCK = {"startRow": 0, "endRow": PAGE_SIZE}
+
+
+def first_rows(page: str, item: str, frame: pl.DataFrame, tz: str | None) -> dcc.Store:
+    """The store that sends a server-paged grid's first page along with the grid.
+
+    The grid's first block request is answered from it in the browser (``_FIRST_ROWS``): the
+    rows show as the grid mounts, instead of after one more round trip to the server. It holds
+    exactly what :func:`grid_page` answers for :data:`FIRST_BLOCK`; every other block, sort or
+    filter goes to the server.
+    """
+    return dcc.Store(id=ids.grid_first(page, item), data={**FIRST_BLOCK, **page_of(frame, FIRST_BLOCK, tz)})
 
 
 def item_frame(spec: PageSpec, item, scope: Scope, filters: dict, drill) -> pl.DataFrame | None:
@@ -673,6 +768,43 @@ function(children) {
 """.replace("GRID_TYPE", ids.ANALYTICS_GRID)
 
 
+#: A server-paged grid's block request: the first page is answered from the rows sent with the
+#: grid (``first_rows``), anything else goes on to the server through the grid's ask store. The
+#: request keeps only what the server reads (ag-grid's object also holds its callbacks).
+_FIRST_ROWS = """
+function(request, first) {
+    const skip = dash_clientside.no_update;
+    if (!request) { return [skip, skip]; }
+    const plain = request.startRow === 0 && !(request.sortModel || []).length
+        && !Object.keys(request.filterModel || {}).length;
+    if (first && plain && first.endRow === request.endRow) {
+        return [{rowData: first.rowData, rowCount: first.rowCount}, skip];
+    }
+    window.pbGridAsks = (window.pbGridAsks || 0) + 1;  // the same block asked again is a new ask
+    const ask = {startRow: request.startRow, endRow: request.endRow,
+                 sortModel: request.sortModel, filterModel: request.filterModel};
+    return [skip, {request: ask, n: window.pbGridAsks}];
+}
+"""
+
+
+#: A chart click or a grid row selection goes on to the server (``on_click``) only when there is
+#: one. Charts and grids mount with every panel's answer, and Dash fires callbacks on their
+#: ALL-pattern inputs then: two empty round trips per panel row of every page load before.
+_PASS_CLICK = """
+function(_clicks, _rows) {
+    const given = v => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0);
+    const trig = (dash_clientside.callback_context.triggered || []).find(t => given(t.value));
+    if (!trig) { return dash_clientside.no_update; }
+    let id = null;
+    try { id = JSON.parse(trig.prop_id.slice(0, trig.prop_id.lastIndexOf("."))); } catch (e) { id = null; }
+    if (!id) { return dash_clientside.no_update; }
+    window.pbClicks = (window.pbClicks || 0) + 1;  // the same bar clicked again is a new click
+    return {id: id, value: trig.value, n: window.pbClicks};
+}
+"""
+
+
 def _panel_callback(spec: PageSpec, panel: Panel) -> None:
     """One callback for one panel: Dash runs the page's panels concurrently, each cached on its own."""
     pid = spec.ids
@@ -699,7 +831,10 @@ def register(spec: PageSpec) -> None:
     """Register every callback of an analytics page from its spec.
 
     One callback per panel and one for the KPI row, the drill-down panel, server paging of its
-    grids, cross-filter and chip, drill selection, CSV downloads and page filters.
+    grids, clicks (cross-filter and drill selection), CSV downloads, page filters to the URL and
+    filter search, and one for the controls around the panels (chip, filter choices, CSV
+    buttons). A page load fires the panels and the controls' callback, nothing else: the
+    drill-down panel starts with its hint, and clicks pass a clientside gate first.
     """
     p, pid = spec.page, spec.ids
     clear_id = f"pb-{p}-chip-clear"
@@ -712,24 +847,38 @@ def register(spec: PageSpec) -> None:
         Input(ids.FILTERS_STORE, "data"),
         Input(pid["page-filters"], "data"),
         Input(pid["crossfilter"], "data"),
+        # the page renders with nothing selected, and so with the hint (components.analytics)
+        prevent_initial_call=True,
     )
     def update_drill(drill, filters_data, page_filters, crossfilter):
         """The rows behind the clicked period, campaign, segment or stage."""
         scope = request_scope(filters_data)
         return render_drill(spec, scope, page_filters_of(spec, page_filters, crossfilter), drill)
 
+    clientside_callback(
+        _FIRST_ROWS,
+        Output(
+            {"type": ids.ANALYTICS_GRID, "page": p, "item": MATCH}, "getRowsResponse", allow_duplicate=True
+        ),
+        Output({"type": ids.GRID_ASK, "page": p, "item": MATCH}, "data"),
+        Input({"type": ids.ANALYTICS_GRID, "page": p, "item": MATCH}, "getRowsRequest"),
+        State({"type": ids.GRID_FIRST, "page": p, "item": MATCH}, "data"),
+        prevent_initial_call=True,
+    )
+
     @callback(
         Output({"type": ids.ANALYTICS_GRID, "page": p, "item": MATCH}, "getRowsResponse"),
-        Input({"type": ids.ANALYTICS_GRID, "page": p, "item": MATCH}, "getRowsRequest"),
+        Input({"type": ids.GRID_ASK, "page": p, "item": MATCH}, "data"),
         State(ids.FILTERS_STORE, "data"),
         State(pid["page-filters"], "data"),
         State(pid["crossfilter"], "data"),
         State(pid["drill"], "data"),
         prevent_initial_call=True,
     )
-    def grid_rows(request, filters_data, page_filters, crossfilter, drill):
+    def grid_rows(ask, filters_data, page_filters, crossfilter, drill):
         """A block of rows of a server-paged grid (sorted and filtered on the server)."""
         trig = ctx.triggered_id if isinstance(ctx.triggered_id, dict) else {}
+        request = ask.get("request") if isinstance(ask, dict) else None
         if not isinstance(request, dict):
             return no_update
         return grid_page(spec, trig.get("item"), request, filters_data, page_filters, crossfilter, drill)
@@ -742,18 +891,25 @@ def register(spec: PageSpec) -> None:
             prevent_initial_call=True,
         )
 
+    clientside_callback(
+        _PASS_CLICK,
+        Output(pid["click"], "data"),
+        Input({"type": ids.ANALYTICS_GRAPH, "page": p, "item": ALL}, "clickData"),
+        Input({"type": ids.ANALYTICS_GRID, "page": p, "item": ALL}, "selectedRows"),
+        prevent_initial_call=True,
+    )
+
     @callback(
         Output(pid["crossfilter"], "data"),
-        Input({"type": ids.ANALYTICS_GRAPH, "page": p, "item": ALL}, "clickData"),
+        Output(pid["drill"], "data"),
+        Input(pid["click"], "data"),
         State(pid["crossfilter"], "data"),
         prevent_initial_call=True,
     )
-    def set_crossfilter(clicks, current):
-        """Clicking a bar or slice of a cross-filter chart filters the rest of the page."""
+    def on_click(click, current):
+        """A chart click cross-filters the page or selects the rows behind a period; a grid row selects its rows."""
         request_scope(None)  # authenticated, with a workspace
-        return crossfilter_from_click(
-            spec, ctx.triggered_id, ctx.triggered[0]["value"] if ctx.triggered else None, current
-        )
+        return click_outcome(spec, click, current)
 
     @callback(
         Output(pid["crossfilter"], "data", allow_duplicate=True),
@@ -763,21 +919,6 @@ def register(spec: PageSpec) -> None:
     def clear_crossfilter(n):
         """The chip's × clears the cross-filter."""
         return None if n else no_update
-
-    @callback(Output(pid["chips"], "children"), Input(pid["crossfilter"], "data"))
-    def show_chip(data):
-        """The active cross-filter as a chip."""
-        return chips(clean_crossfilter(data), clear_id)
-
-    @callback(
-        Output(pid["drill"], "data"),
-        Input({"type": ids.ANALYTICS_GRAPH, "page": p, "item": ALL}, "clickData"),
-        Input({"type": ids.ANALYTICS_GRID, "page": p, "item": ALL}, "selectedRows"),
-        prevent_initial_call=True,
-    )
-    def set_drill(_clicks, _rows):
-        """Clicking a period or a campaign selects the rows to show in the details grid."""
-        return drill_from_event(spec, ctx.triggered_id, ctx.triggered[0]["value"] if ctx.triggered else None)
 
     @callback(
         Output(pid["download"], "data"),
@@ -799,14 +940,29 @@ def register(spec: PageSpec) -> None:
             return no_update
 
     @callback(
+        Output(pid["chips"], "children"),
+        Output({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "options"),
         Output({"type": ids.ANALYTICS_CSV, "page": p, "item": ALL}, "style"),
         Input(ids.FILTERS_STORE, "data"),
+        Input(pid["crossfilter"], "data"),
+        State({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "id"),
         State({"type": ids.ANALYTICS_CSV, "page": p, "item": ALL}, "id"),
     )
-    def csv_buttons(_filters, id_list):
-        """Viewers do not see "Download CSV" (the download re-checks the role on the server anyway)."""
-        allowed = current_context().can(Role.ANALYST)
-        return [None if allowed else {"display": "none"} for _ in id_list]
+    def page_chrome(filters_data, crossfilter, filter_ids, _csv_ids):
+        """The page's controls around the panels: the cross-filter chip, page filter choices, CSV buttons.
+
+        One callback for the three (they were one each, and queued behind the panels on every
+        page load); a new cross-filter changes only the chip.
+        """
+        # wildcard outputs take one value per component Dash asked about (no_update included)
+        n_filters, n_csv = len(ctx.outputs_list[1]), len(ctx.outputs_list[2])
+        chip = chips(clean_crossfilter(crossfilter), clear_id)
+        if ctx.triggered_id == pid["crossfilter"]:
+            return chip, [no_update] * n_filters, [no_update] * n_csv
+        options = filter_options(spec, filters_data, filter_ids)
+        if not isinstance(options, list) or len(options) != n_filters:
+            options = [no_update] * n_filters  # forged ids: the dropdowns keep what they have
+        return chip, options, csv_styles(n_csv)
 
     @callback(
         Output(ids.URL, "search", allow_duplicate=True),
@@ -818,19 +974,6 @@ def register(spec: PageSpec) -> None:
         """Page filter choices go into the query string next to the global filters."""
         keys = [i["id"]["key"] for i in ctx.inputs_list[0]]
         return merge_search(search, dict(zip(keys, values, strict=False)))
-
-    @callback(
-        Output({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "options"),
-        Input(ids.FILTERS_STORE, "data"),
-        State({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "id"),
-    )
-    def filter_options(filters_data, id_list):
-        """Choices of each page filter, from the workspace's own data."""
-        scope = request_scope(filters_data)
-        if not isinstance(id_list, list) or not all(isinstance(i, dict) for i in id_list):
-            return no_update  # the ids are browser state: a forged shape gets nothing
-        opts = spec.options(scope) if spec.options else {}
-        return [option_list(opts.get(i.get("key"), [])) for i in id_list]
 
     @callback(
         Output({"type": ids.PAGE_FILTER, "page": p, "key": MATCH}, "options", allow_duplicate=True),
@@ -845,6 +988,41 @@ def register(spec: PageSpec) -> None:
         scope = request_scope(filters_data)
         opts = spec.options(scope) if spec.options else {}
         return option_list(opts.get(trig.get("key"), []), search, value)
+
+
+def filter_options(spec: PageSpec, filters_data, id_list) -> list | Any:
+    """Choices of each page filter (``id_list``: the dropdowns' ids), from the workspace's own data."""
+    scope = request_scope(filters_data)
+    if not isinstance(id_list, list) or not all(isinstance(i, dict) for i in id_list):
+        return no_update  # the ids are browser state: a forged shape gets nothing
+    opts = spec.options(scope) if spec.options else {}
+    return [option_list(opts.get(i.get("key"), [])) for i in id_list]
+
+
+def csv_styles(count: int) -> list:
+    """The style of ``count`` "Download CSV" buttons: hidden from viewers (the download re-checks the role)."""
+    allowed = current_context().can(Role.ANALYST)
+    return [None if allowed else {"display": "none"}] * count
+
+
+def click_outcome(spec: PageSpec, click, current) -> tuple:
+    """(cross-filter, drill-down) after a click passed on by ``_PASS_CLICK`` (browser input: validated).
+
+    A click on one of this page's charts may set the cross-filter (or clear it: the same bar
+    again) and may select a period's rows; a grid row selection selects its rows.
+    """
+    click = click if isinstance(click, dict) else {}
+    trig, value = click.get("id"), click.get("value")
+    if not isinstance(trig, dict) or trig.get("page") != spec.page:
+        return no_update, no_update
+    if trig.get("type") not in (ids.ANALYTICS_GRAPH, ids.ANALYTICS_GRID):
+        return no_update, no_update
+    cross = (
+        crossfilter_from_click(spec, trig, value, current)
+        if trig.get("type") == ids.ANALYTICS_GRAPH
+        else no_update
+    )
+    return cross, drill_from_event(spec, trig, value)
 
 
 def option_list(values, search=None, selected=None) -> list[dict]:

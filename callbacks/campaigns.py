@@ -402,6 +402,7 @@ SPEC = an.PageSpec(
             "email",
             email_view,
             email,
+            paged=True,
             needs=("email_campaigns",),
             source="email source",
             excludes=email_excluded,

@@ -12,8 +12,7 @@ from datetime import timedelta
 from urllib.parse import parse_qsl
 
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, html, no_update
-from dash import ctx as dash_ctx
+from dash import Input, Output, State, callback, clientside_callback, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks._analytics import clean_filters, where_for
@@ -284,22 +283,46 @@ def trend_with_forecast(figure: dict, filters_data, page_filters) -> dict:
     return fig.to_plotly_json()
 
 
-@callback(
-    Output(_TREND_GRAPH, "figure"),
+#: The trend panel re-renders on every page load and filter change; the forecast needs the
+#: server only when the switch is on (or was just switched). This gate passes those cases on,
+#: so a page load with the switch off no longer posts the panel's figure back for nothing.
+_ASK_FORECAST = """
+function(on, _children) {
+    const trig = dash_clientside.callback_context.triggered || [];
+    const switched = trig.some(t => t.prop_id.startsWith("SWITCH."));
+    if (!switched && !on) { return dash_clientside.no_update; }
+    window.pbForecastAsks = (window.pbForecastAsks || 0) + 1;
+    return {on: Boolean(on), n: window.pbForecastAsks};
+}
+""".replace("SWITCH", ids.REVENUE_FORECAST_TOGGLE)
+
+clientside_callback(
+    _ASK_FORECAST,
+    Output(ids.REVENUE_FORECAST_ASK, "data"),
     Input(ids.REVENUE_FORECAST_TOGGLE, "value"),
     Input(ids.panel("revenue", "trend"), "children"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output(_TREND_GRAPH, "figure"),
+    Input(ids.REVENUE_FORECAST_ASK, "data"),
+    State(ids.panel("revenue", "trend"), "children"),
     State(ids.FILTERS_STORE, "data"),
     State(ids.REVENUE["page-filters"], "data"),
     prevent_initial_call=True,
 )
-def revenue_forecast(on, children, filters_data, page_filters):
-    """Draw (or take away) the forecast band on the revenue trend chart; analysts and up."""
+def revenue_forecast(ask, children, filters_data, page_filters):
+    """Draw (or take away) the forecast band on the revenue trend chart; analysts and up.
+
+    ``ask`` comes from the clientside gate above: ``{"on": ...}`` when the switch was turned or
+    the panel re-drew its figure with the switch on.
+    """
     figure = find_figure(children, _TREND_GRAPH)
-    if figure is None:
+    if figure is None or not isinstance(ask, dict):
         raise PreventUpdate
-    if not on:
-        if dash_ctx.triggered_id != ids.REVENUE_FORECAST_TOGGLE:
-            raise PreventUpdate  # the panel drew its own figure: nothing to add
+    if not ask.get("on"):
         return ui.without_forecast(figure)  # switched off: the panel's own figure, without the forecast
     try:
         require_role(RUN_ROLE)

@@ -286,7 +286,7 @@ SPEC = an.PageSpec(
             trend,
             title="Net revenue",
             subtitle="click a period for its rows",
-            footer=lambda: forecast_switch(ids.REVENUE_FORECAST_TOGGLE),
+            footer=lambda: forecast_switch(ids.REVENUE_FORECAST_TOGGLE, ids.REVENUE_FORECAST_ASK),
             **PAYMENTS,
         ),
         an.Panel(

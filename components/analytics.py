@@ -24,8 +24,21 @@ FILTER_LABELS = {
 }
 
 
-def panel(page: str, item: str, title: str, *, subtitle: str | None = None, csv: bool = True) -> dbc.Card:
-    """A card with a title, a "Download CSV" button and a loading body the page callback fills."""
+def panel(
+    page: str,
+    item: str,
+    title: str,
+    *,
+    subtitle: str | None = None,
+    csv: bool = True,
+    body=None,
+    paged: bool = False,
+) -> dbc.Card:
+    """A card with a title, a "Download CSV" button and a loading body the page callback fills.
+
+    ``body`` is what the panel shows before its callback answers (nothing by default); a
+    ``paged`` panel (a server-paged grid) also holds the store its block requests go through.
+    """
     header = [
         html.Div(
             [
@@ -54,11 +67,14 @@ def panel(page: str, item: str, title: str, *, subtitle: str | None = None, csv:
                 html.Div(header, className="d-flex justify-content-between align-items-center gap-2")
             ),
             dbc.CardBody(
-                dcc.Loading(
-                    html.Div(id=ids.panel(page, item), className="pb-panel-body"),
-                    type="default",
-                    delay_show=200,
-                ),
+                [
+                    dcc.Loading(
+                        html.Div(body, id=ids.panel(page, item), className="pb-panel-body"),
+                        type="default",
+                        delay_show=200,
+                    ),
+                    dcc.Store(id=ids.grid_ask(page, item)) if paged else None,
+                ],
                 className="p-2",
             ),
         ],
@@ -204,6 +220,7 @@ def page_top(
         dcc.Store(id=page_ids["page-filters"], data=values),
         dcc.Store(id=page_ids["crossfilter"]),
         dcc.Store(id=page_ids["drill"]),
+        dcc.Store(id=page_ids["click"]),
         dcc.Download(id=page_ids["download"]),
         html.Div(id=page_ids["chips"], className="mb-2"),
         dcc.Loading(
@@ -226,11 +243,14 @@ def analytics_page(spec, query: dict) -> html.Div:
 
     def cell(item: str):
         if item == "drill":
+            # nothing is selected when the page renders: the hint, with no callback to wait for
+            hint = empty_state(spec.drill_hint)
             return html.Div(
-                panel(spec.page, "drill", "Details", subtitle=spec.drill_subtitle), id=spec.ids["drill-title"]
+                panel(spec.page, "drill", "Details", subtitle=spec.drill_subtitle, body=hint, paged=True),
+                id=spec.ids["drill-title"],
             )
         shown = next(p for p in spec.panels if p.item == item)
-        card = panel(spec.page, item, shown.title, subtitle=shown.subtitle)
+        card = panel(spec.page, item, shown.title, subtitle=shown.subtitle, paged=shown.paged)
         return [card, shown.footer()] if shown.footer else card
 
     rows = []

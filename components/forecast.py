@@ -309,10 +309,14 @@ def card(title: str, body_id: str, body, *, subtitle: str | None = None) -> dbc.
     )
 
 
-def forecast_switch(switch_id: str) -> html.Div:
-    """The "Forecast" switch under a trend chart (draws the forecast and its band on it)."""
+def forecast_switch(switch_id: str, ask_id: str | None = None) -> html.Div:
+    """The "Forecast" switch under a trend chart (draws the forecast and its band on it).
+
+    ``ask_id`` names a store beside it that a clientside gate fills when the server must draw.
+    """
+    switch = dbc.Switch(id=switch_id, label="Forecast", value=False, className="small mb-0")
     return html.Div(
-        dbc.Switch(id=switch_id, label="Forecast", value=False, className="small mb-0"),
+        [switch, dcc.Store(id=ask_id)] if ask_id else switch,
         className="d-flex justify-content-end pb-forecast-switch mb-3",
         style={"marginTop": "-0.75rem"},
         title="Show where this is heading, with an 80% range (analysts and up)",

@@ -76,6 +76,8 @@ ANALYTICS_CSV = "pb-csv"  # {"type": ANALYTICS_CSV, "page": ..., "item": ...} "D
 ANALYTICS_GRAPH = "pb-graph"  # {"type": ANALYTICS_GRAPH, "page": ..., "item": ...} a clickable chart
 ANALYTICS_GRID = "pb-grid"  # {"type": ANALYTICS_GRID, "page": ..., "item": ...} a clickable grid
 PAGE_FILTER = "pb-page-filter"  # {"type": PAGE_FILTER, "page": ..., "key": "channel"} page filter dropdown
+GRID_FIRST = "pb-grid-first"  # {"type": GRID_FIRST, "page": ..., "item": ...} a paged grid's first page
+GRID_ASK = "pb-grid-ask"  # {"type": GRID_ASK, "page": ..., "item": ...} a block request for the server
 
 
 def panel(page: str, item: str) -> dict:
@@ -98,6 +100,16 @@ def grid(page: str, item: str) -> dict:
     return {"type": ANALYTICS_GRID, "page": page, "item": item}
 
 
+def grid_first(page: str, item: str) -> dict:
+    """Pattern id of the store holding a server-paged grid's first page, sent with the grid."""
+    return {"type": GRID_FIRST, "page": page, "item": item}
+
+
+def grid_ask(page: str, item: str) -> dict:
+    """Pattern id of the store a server-paged grid's block requests go through to the server."""
+    return {"type": GRID_ASK, "page": page, "item": item}
+
+
 def page_filter(page: str, key: str) -> dict:
     """Pattern id of a page filter dropdown (channel, campaign, product, country, platform)."""
     return {"type": PAGE_FILTER, "page": page, "key": key}
@@ -116,6 +128,7 @@ def page_ids(page: str) -> dict[str, str]:
             "drill-title",
             "download",
             "goals",
+            "click",  # the last chart click / grid row selection, passed on by a clientside gate
         )
     }
 
@@ -363,6 +376,7 @@ FORECAST_BACKTEST = "pb-fc-backtest"
 FORECAST_ANOMALIES = "pb-fc-anomalies"
 # the "Forecast" toggle on the revenue trend chart
 REVENUE_FORECAST_TOGGLE = "pb-revenue-forecast-toggle"
+REVENUE_FORECAST_ASK = "pb-revenue-forecast-ask"  # the switch's state, passed on when the server is needed
 # -- insights (the overview's panel) and the AI performance page ------------------------------
 INSIGHTS_PANEL = "pb-insights-panel"
 INSIGHTS_JOB = "pb-insights-job"  # {"job": id, "key": cache key} of the generation being polled

@@ -63,14 +63,15 @@ def render_page(client, app, page, items, **kwargs) -> dict:
 
 
 def grid_request(app, page, item, request, *, store=None, page_filters=None, crossfilter=None, drill=None):
-    """The body of a server-paged grid's getRowsRequest -> getRowsResponse callback."""
+    """The body of a server-paged grid's block request (through its ask store) -> getRowsResponse callback."""
     grid = {"type": "pb-grid", "page": page, "item": item}
+    ask = {"type": "pb-grid-ask", "page": page, "item": item}
     key = next(k for k in app.callback_map if k.endswith(".getRowsResponse") and f'"page":"{page}"' in k)
     return {
         "output": key,
         "outputs": {"id": grid, "property": "getRowsResponse"},
-        "inputs": [{"id": grid, "property": "getRowsRequest", "value": request}],
-        "changedPropIds": [json.dumps(grid, sort_keys=True, separators=(",", ":")) + ".getRowsRequest"],
+        "inputs": [{"id": ask, "property": "data", "value": {"request": request, "n": 1}}],
+        "changedPropIds": [json.dumps(ask, sort_keys=True, separators=(",", ":")) + ".data"],
         "state": [
             {"id": "pb-filters", "property": "data", "value": store or _store()},
             {"id": f"pb-{page}-page-filters", "property": "data", "value": page_filters or {}},

@@ -368,17 +368,30 @@ def _post(client, body):
     return client.post("/_dash-update-component", json=body)
 
 
-def _csv_buttons_request(app, page, items):
-    key = next(
-        k for k in app.callback_map if k.endswith(".style") and f'"page":"{page}","type":"pb-csv"' in k
-    )
+def _csv_buttons_request(app, page, items, crossfilter=None):
+    """The request of the page's controls callback (chip, filter choices, CSV buttons).
+
+    With ``crossfilter`` it is the request a new cross-filter sends; else the page load's.
+    """
+    key = next(k for k in app.callback_map if f'"page":"{page}","type":"pb-csv"}}.style' in k)
     ids_ = [{"type": "pb-csv", "page": page, "item": i} for i in items]
+    filters = [{"type": "pb-page-filter", "page": page, "key": "channel"}]
     return {
         "output": key,
-        "outputs": [{"id": i, "property": "style"} for i in ids_],
-        "inputs": [{"id": "pb-filters", "property": "data", "value": _store()}],
-        "changedPropIds": ["pb-filters.data"],
-        "state": [[{"id": i, "property": "id", "value": i} for i in ids_]],
+        "outputs": [
+            {"id": f"pb-{page}-chips", "property": "children"},
+            [{"id": i, "property": "options"} for i in filters],
+            [{"id": i, "property": "style"} for i in ids_],
+        ],
+        "inputs": [
+            {"id": "pb-filters", "property": "data", "value": _store()},
+            {"id": f"pb-{page}-crossfilter", "property": "data", "value": crossfilter},
+        ],
+        "changedPropIds": [f"pb-{page}-crossfilter.data" if crossfilter else "pb-filters.data"],
+        "state": [
+            [{"id": i, "property": "id", "value": i} for i in filters],
+            [{"id": i, "property": "id", "value": i} for i in ids_],
+        ],
     }
 
 
@@ -407,6 +420,72 @@ def test_pgs014_viewers_do_not_see_csv_buttons_and_cannot_download(app, client, 
     shown = _post(client, _csv_buttons_request(app, "revenue", ["top"]))
     assert "display" not in json.dumps(shown.get_json())
     assert "c00" in _post(client, download).get_data(as_text=True)
+
+
+def test_pgs014b_one_callback_fills_chip_filter_choices_and_csv_buttons(app, client, auth, data):
+    auth.login("analyst@acme.test")
+    loaded = _post(client, _csv_buttons_request(app, "revenue", ["top", "trend"]))
+    assert loaded.status_code == 200
+    answer = loaded.get_json()["response"]
+    choices = answer['{"key":"channel","page":"revenue","type":"pb-page-filter"}']["options"]
+    assert {o["value"] for o in choices} == {"Email", "Paid Search"}  # this workspace's channels only
+    assert answer['{"item":"top","page":"revenue","type":"pb-csv"}']["style"] is None
+    assert answer["pb-revenue-chips"]["children"] == []
+    # a new cross-filter changes the chip alone (the choices and buttons stay as they are)
+    crossed = _post(client, _csv_buttons_request(app, "revenue", ["top"], {"key": "country", "value": "US"}))
+    assert crossed.status_code == 200
+    assert list(crossed.get_json()["response"]) == ["pb-revenue-chips"]
+    assert "Country: US" in json.dumps(crossed.get_json())
+
+
+def _click_request(app, page, click, crossfilter=None):
+    """The request the clientside click gate's store sends to the page's click callback."""
+    key = next(
+        k for k in app.callback_map if k.startswith(f"..pb-{page}-crossfilter.data...pb-{page}-drill.data")
+    )
+    return {
+        "output": key,
+        "outputs": [
+            {"id": f"pb-{page}-crossfilter", "property": "data"},
+            {"id": f"pb-{page}-drill", "property": "data"},
+        ],
+        "inputs": [{"id": f"pb-{page}-click", "property": "data", "value": click}],
+        "changedPropIds": [f"pb-{page}-click.data"],
+        "state": [{"id": f"pb-{page}-crossfilter", "property": "data", "value": crossfilter}],
+    }
+
+
+def test_pgs014c_a_click_sets_cross_filter_or_drill_down_and_forged_ones_nothing(app, client, auth, data):
+    auth.login("viewer@acme.test")
+    bar = {"type": "pb-graph", "page": "revenue", "item": "by_country"}
+    points = {"points": [{"customdata": "US", "y": "US"}]}
+    answer = _post(client, _click_request(app, "revenue", {"id": bar, "value": points, "n": 1})).get_json()
+    assert answer["response"] == {"pb-revenue-crossfilter": {"data": {"key": "country", "value": "US"}}}
+    again = _post(
+        client,
+        _click_request(
+            app,
+            "revenue",
+            {"id": bar, "value": points, "n": 2},
+            answer["response"]["pb-revenue-crossfilter"]["data"],
+        ),
+    )
+    assert again.get_json()["response"] == {"pb-revenue-crossfilter": {"data": None}}  # the same bar: off
+    period = {"points": [{"x": str(D1)}]}
+    trend = {"type": "pb-graph", "page": "revenue", "item": "trend"}
+    drilled = _post(client, _click_request(app, "revenue", {"id": trend, "value": period, "n": 3})).get_json()
+    assert drilled["response"] == {"pb-revenue-drill": {"data": {"item": "trend", "value": str(D1)}}}
+    for forged in (
+        {"id": {**bar, "page": "campaigns"}, "value": points},  # another page's chart
+        {"id": {**bar, "type": "pb-grid"}, "value": [{"campaign": "x"}]},  # not a drill grid here
+        {"id": "pb-revenue-kpis", "value": points},
+        "not a click",
+    ):
+        response = _post(client, _click_request(app, "revenue", forged))
+        assert response.status_code in (200, 204) and (response.get_json() or {}).get("response", {}) == {}
+    auth.logout()
+    refused = _post(client, _click_request(app, "revenue", {"id": bar, "value": points, "n": 4}))
+    assert refused.status_code != 200 or "crossfilter" not in refused.get_data(as_text=True)
 
 
 def test_pgs015_cached_views_follow_new_data(app, client, auth, data, services, workspace):

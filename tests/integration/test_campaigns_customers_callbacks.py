@@ -197,10 +197,30 @@ def test_cmp003_frames_campaign_grid_and_roas_colouring(app, services, data):
     assert brand["spend"] == 100.0 and brand["roas"] == 3.0
     assert f["spend_by_platform"]["platform"].to_list() == ["google_ads", "meta_ads"]
     assert f["funnel"]["value"].to_list()[:2] == [2000.0, 80.0]
-    props = grid["props"]  # the panel's view comes from the render cache as Dash's JSON
+    grid, first = grid  # the panel's view comes from the render cache as Dash's JSON
+    props = grid["props"]  # the grid, then the store with its first page
     roas = next(c for c in props["columnDefs"] if c["field"] == "roas")
     assert "styleConditions" in roas["cellStyle"] and props["rowModelType"] == "infinite"
+    assert first["props"]["data"]["rowCount"] == table.height
+    assert {r["campaign"] for r in first["props"]["data"]["rowData"]} == set(table["campaign"].to_list())
     assert "'×'" in roas["valueFormatter"]["function"]  # a multiple, as on the KPI card
+
+
+@pytest.mark.parametrize("page", ["campaigns", "customers"])
+def test_cmp003c_every_server_paged_grid_is_a_paged_panel(app, services, data, page):
+    """A paged panel gets its block requests' store and its first page; a grid outside one would have neither."""
+    import importlib
+
+    from callbacks.common import request_scope
+
+    spec = importlib.import_module(f"callbacks.{page}").SPEC
+    with app.server.test_request_context():
+        _login(app, services, "owner@acme.test")
+        scope = request_scope(_store())
+        for panel in spec.panels:
+            text = json.dumps(an.render_panel(spec, panel.item, scope, {}), default=str)
+            assert ('"rowModelType": "infinite"' in text) <= panel.paged, panel.item
+            assert ('"type": "pb-grid-first"' in text) >= ('"rowModelType": "infinite"' in text), panel.item
 
 
 def test_cmp003b_roas_is_a_multiple_on_cards_and_charts(app, services, data):

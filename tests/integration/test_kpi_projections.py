@@ -207,6 +207,15 @@ def test_kpj006_overview_card_gets_its_projection_and_goal_chance_over_http(
     assert "% chance to reach $1M" in text
     assert by_metric["spend"] == []  # no ad data: nothing to project, nothing pretended
 
+    # once every projection is cached, the row comes with them filled in and without a poll
+    again = _kpis(client, store)
+    assert "pb-kpi-projection-poll" not in json.dumps(again) and "Projecting" not in json.dumps(again)
+    refilled = {n["props"]["id"]["metric"]: n["props"]["children"] for n in _find(again, _is_slot, [])}
+    assert set(refilled) == set(by_metric)
+    assert json.loads(json.dumps(refilled, default=lambda c: c.to_plotly_json())) == json.loads(
+        json.dumps(by_metric, default=lambda c: c.to_plotly_json())
+    )
+
     # a range that is over has no slots and no poll
     last_month = _kpis(client, _store("last_month"))
     assert not _find(last_month, _is_slot, []) and "pb-kpi-projection-poll" not in json.dumps(last_month)
