@@ -82,7 +82,6 @@ DERIVED_BY_NUMBER = (
     "customer_daily",
     "customer_weekly",
     "customer_monthly",
-    "customer_weekly_dim",
     "customer_monthly_dim",
     "customer_monthly_dim_totals",
 )
@@ -90,7 +89,7 @@ DERIVED_BY_NUMBER = (
 
 #: Tables rebuilt from payments (data.rollups): their text (channel, product, country) is copied
 #: from payments, so an erasure rewrites payments and rebuilds them rather than scanning them.
-ROLLUP_TABLES = frozenset({"payments_daily", *DERIVED_BY_NUMBER})
+ROLLUP_TABLES = frozenset({"payments_daily", "customer_weekly_dim_counts", *DERIVED_BY_NUMBER})
 #: Columns that hold codes, never free text (validated at import: ISO codes, enumerations, the
 #: connector's name), so a mention cannot hide there and scanning them only costs time.
 CODE_COLUMNS = frozenset({"source", "currency", "status", "kind", "interval", "platform", "country"})

@@ -44,7 +44,7 @@ READABLE_TABLES = frozenset(
         "customer_keys",
         "customer_weekly",
         "customer_monthly",
-        "customer_weekly_dim",
+        "customer_weekly_dim_counts",
         "customer_monthly_dim",
         "customer_monthly_dim_totals",
         "ingest_runs",

@@ -239,7 +239,7 @@ _METRICS: list[Metric] = [
         },
         distinct_column="customer_no",
         dimension_rollups={
-            "week": ("customer_weekly_dim", "week"),
+            "week": ("customer_weekly_dim_counts", "week"),  # a count per value and week
             "month": ("customer_monthly_dim", "month"),
         },
     ),

@@ -34,6 +34,7 @@ from data.metrics.service import service_of
 from data.metrics.sql import NONE_LABEL, dimension_sql, inline_params
 from data.metrics.subscriptions import all_subscriptions
 from data.rollups import CUSTOMER_DIMS as ROLLUP_DIMS
+from data.rollups import DIM_TOTALS_DIMS
 from data.warehouse import ScopedWarehouse
 
 
@@ -415,7 +416,8 @@ def _sum_parts(
         and metric.dimensions[next(iter(where))] in ROLLUP_DIMS
     )
     if fast and grain == "total" and metric.distinct_column:
-        rollup = metric.dimension_rollups.get("month") if one_filter else None
+        one_month_rollup = one_filter and "month" in metric.dimension_rollups
+        rollup = dimension_rollup(metric, "month", where) if one_month_rollup else None
         if not where:
             rollup = metric.period_rollups.get("month")
         if rollup is not None:
@@ -431,7 +433,7 @@ def _sum_parts(
         table, column = metric.period_rollups[grain]
         if one_filter and grain in metric.dimension_rollups:
             return _period_rollup_parts(
-                scoped, metric, start, end, grain, where, metric.dimension_rollups[grain]
+                scoped, metric, start, end, grain, where, dimension_rollup(metric, grain, where)
             )
         # A marked table answers only the unfiltered count: its marked row may be another
         # channel's than the filter's
@@ -490,12 +492,12 @@ def _distinct_split_parts(scoped, metric: Metric, start: date, end: date, by: st
     Active customers by country for a year (the Customers page's map): one row per customer,
     month and country instead of every customer-day. None when the range holds no whole month.
     """
-    table, column = metric.dimension_rollups["month"]
     counted, part = metric.distinct_column, next(iter(metric.parts))
     whole_from, whole_until = whole_periods(start, end, "month")
     day, dim = metric.date_column, metric.dimensions[by]
     if whole_from >= whole_until or dim not in ROLLUP_DIMS:
         return None
+    table, column = dimension_rollup(metric, "month", {by: None})
     return scoped.execute_sql(
         f"""
         SELECT split AS "{by}", CAST(count(*) AS DOUBLE) AS "{part}" FROM (
@@ -514,13 +516,36 @@ def _distinct_split_parts(scoped, metric: Metric, start: date, end: date, by: st
     )
 
 
+#: Per-dimension rollups another table answers for some dimensions with the very same
+#: (dim, value, period, customer_no) rows: customer_monthly_dim keeps only the dimensions
+#: customer_monthly_dim_totals does not (warehouse migration 0013).
+DIMENSION_ROLLUP_STAND_INS = {"customer_monthly_dim": (DIM_TOTALS_DIMS, "customer_monthly_dim_totals")}
+#: Per-dimension rollups that hold a count per (dim, value, period) instead of a row per counted
+#: thing: table -> its count column (summed where the others' rows are counted)
+COUNTED_ROLLUPS = {"customer_weekly_dim_counts": "customers"}
+#: every table a per-dimension rollup may be read from (columns dim and value)
+_DIMENSION_TABLES = frozenset(
+    {*COUNTED_ROLLUPS, *DIMENSION_ROLLUP_STAND_INS, *(t for _, t in DIMENSION_ROLLUP_STAND_INS.values())}
+)
+
+
+def dimension_rollup(metric: Metric, grain: str, where: dict) -> tuple[str, str]:
+    """(table, period column) of ``metric``'s per-dimension ``grain`` rollup for one dimension.
+
+    The dimension is the one key of ``where`` (a page filter, or the split with any value).
+    """
+    table, column = metric.dimension_rollups[grain]
+    dims, stand_in = DIMENSION_ROLLUP_STAND_INS.get(table, ((), table))
+    return (stand_in if metric.dimensions[next(iter(where))] in dims else table), column
+
+
 def _rollup_filter(rollup: tuple[str, str], metric: Metric, where: dict) -> tuple[str, dict]:
     """SQL conditions (and parameters) keeping ``where``'s rows of a period rollup.
 
     The per-dimension rollup keeps one filter as (dim, value) rows; a plain rollup has the
     dimension columns themselves, if any.
     """
-    if where and rollup in metric.dimension_rollups.values():
+    if where and rollup[0] in _DIMENSION_TABLES:
         ((key, value),) = where.items()
         return " AND dim = $rdim AND value = $rval", {"rdim": metric.dimensions[key], "rval": str(value)}
     return dimension_sql(where, metric.dimensions, "w")
@@ -549,9 +574,10 @@ def _period_rollup_parts(
     dims, params = _rollup_filter((table, column), metric, where)
     if table in ONE_ROW_MARKS:
         dims += f" AND {ONE_ROW_MARKS[table]}"
+    counted = f"sum({COUNTED_ROLLUPS[table]})" if table in COUNTED_ROLLUPS else "count(*)"
     frame = scoped.execute_sql(
         f"""
-        SELECT {column} AS period_date, CAST(count(*) AS DOUBLE) AS "{part}" FROM {table}
+        SELECT {column} AS period_date, CAST({counted} AS DOUBLE) AS "{part}" FROM {table}
         WHERE workspace_id = $ws AND {column} >= $lo AND {column} < $hi{dims}
         GROUP BY {column}
         """,

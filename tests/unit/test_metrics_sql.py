@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -338,21 +339,26 @@ def test_msql009_metrics_asked_together_equal_each_asked_alone(scoped, grain, by
 
 
 def test_msql010_one_filter_reads_the_per_dimension_rollups(scoped, monkeypatch):
-    """Active customers with one page filter count customer_monthly_dim / customer_weekly_dim rows."""
+    """Active customers with one page filter read the per-dimension rollups: whole months of a
+    channel from customer_monthly_dim_totals' rows, of a product from customer_monthly_dim's,
+    whole weeks from customer_weekly_dim_counts."""
     tables = []
     real = scoped.execute_sql
     monkeypatch.setattr(
         scoped, "execute_sql", lambda sql, params=None: tables.append(sql) or real(sql, params)
     )
     metric = M.get_metric("active_customers")
-    for grain, table in (
-        ("total", "customer_monthly_dim"),
-        ("month", "customer_monthly_dim"),
-        ("week", "customer_weekly_dim"),
+    for grain, filter_, table in (
+        ("total", {"channel": "Email"}, "customer_monthly_dim_totals"),
+        ("month", {"channel": "Email"}, "customer_monthly_dim_totals"),
+        ("total", {"product": "Pro"}, "customer_monthly_dim"),
+        ("month", {"product": "Pro"}, "customer_monthly_dim"),
+        ("week", {"channel": "Email"}, "customer_weekly_dim_counts"),
+        ("week", {"product": "Pro"}, "customer_weekly_dim_counts"),
     ):
         tables.clear()
-        X._compute(scoped, metric, _request(metric, START, END, grain, None, {"channel": "Email"}))
-        assert any(table in sql for sql in tables), grain
+        X._compute(scoped, metric, _request(metric, START, END, grain, None, filter_))
+        assert any(re.search(rf"\b{table}\b", sql) for sql in tables), (grain, filter_)
         tables.clear()
         X._compute(
             scoped, metric, _request(metric, START, END, grain, None, {"channel": "Email", "country": "US"})

@@ -22,7 +22,7 @@ ROLLUP_TABLES = {
     "customer_daily": "day, customer_no, channel, product, country",
     "customer_weekly": "week, customer_no",
     "customer_monthly": "month, customer_no",
-    "customer_weekly_dim": "dim, value, week, customer_no",
+    "customer_weekly_dim_counts": "dim, value, week",
     "customer_monthly_dim": "dim, value, month, customer_no",
     "customer_monthly_dim_totals": "dim, value, month, customer_no",
     "customer_first": "customer_no",
@@ -242,10 +242,14 @@ def test_migration_numbers_rollups_written_by_string_key(tmp_path):
         (1, "cus_b", 2),
         (2, "cus_b", 1),
     ]
-    # 0004 fills the per-dimension month rollup from the (now numbered) customer days
+    # 0004 fills the per-dimension month rollup from the (now numbered) customer days; 0013 keeps
+    # its product rows, the channel and country ones being customer_monthly_dim_totals' (0012)
+    month = "WHERE d.workspace_id = 1 AND d.month = DATE '2026-01-01'"
     dims = cur.execute(
         "SELECT d.dim, d.value, k.customer_key FROM customer_monthly_dim d "
-        "JOIN customer_keys k USING (workspace_id, customer_no) WHERE d.workspace_id = 1 AND d.month = DATE '2026-01-01'"
+        f"JOIN customer_keys k USING (workspace_id, customer_no) {month} UNION ALL "
+        "SELECT d.dim, d.value, k.customer_key FROM customer_monthly_dim_totals d "
+        f"JOIN customer_keys k USING (workspace_id, customer_no) {month}"
     ).fetchall()
     assert sorted(dims) == sorted(
         [
@@ -260,18 +264,21 @@ def test_migration_numbers_rollups_written_by_string_key(tmp_path):
             ("country", "DE", "cus_a"),
         ]
     )
-    # 0005 fills the weekly twin: Fri 2 Jan is in the week of Mon 29 Dec, the 5th and 9th in the next
+    # 0005 fills the weekly twin and 0013 counts its customers: Fri 2 Jan is in the week of Mon
+    # 29 Dec, the 5th and 9th in the next (cus_a and cus_b both without a channel that week)
     weeks = cur.execute(
-        "SELECT CAST(d.week AS VARCHAR), d.dim, d.value, k.customer_key FROM customer_weekly_dim d "
-        "JOIN customer_keys k USING (workspace_id, customer_no) WHERE d.workspace_id = 1"
+        "SELECT CAST(week AS VARCHAR), dim, value, customers FROM customer_weekly_dim_counts "
+        "WHERE workspace_id = 1"
     ).fetchall()
-    assert len(weeks) == 9
-    assert ("2025-12-29", "channel", "Email", "cus_b") in weeks and (
-        "2026-01-05",
-        "country",
-        "DE",
-        "cus_a",
-    ) in weeks
+    assert sorted(weeks) == [
+        ("2025-12-29", "channel", "Email", 1),
+        ("2025-12-29", "country", "US", 1),
+        ("2025-12-29", "product", "Pro", 1),
+        ("2026-01-05", "channel", "(none)", 2),
+        ("2026-01-05", "country", "(none)", 1),
+        ("2026-01-05", "country", "DE", 1),
+        ("2026-01-05", "product", "(none)", 2),
+    ]
 
 
 def test_rows_are_written_in_date_order_whatever_the_file_order():
