@@ -133,6 +133,11 @@ def _sized(defs: list[dict], overrides: dict[str, dict] | None) -> list[dict]:
     """
     for col in defs:
         col |= (overrides or {}).get(col["field"], {})
+        # ag-grid falls back to a 200 px width where flex does not apply: a pinned column, and
+        # every column of a grid first drawn while its panel had no width (a phone showed
+        # "30" of 305 at the viewport's edge behind a 200 px segment name). Content width instead.
+        if "width" not in col and "minWidth" in col:
+            col["width"] = col["minWidth"]
     if len(defs) > 2 and "pinned" not in defs[0]:
         defs[0]["pinned"] = "left"
         defs[0]["lockPinned"] = True
@@ -140,6 +145,7 @@ def _sized(defs: list[dict], overrides: dict[str, dict] | None) -> list[dict]:
         # onto a second line (the row grows) rather than being cut
         if defs[0].get("minWidth", 0) > PINNED_MAX_PX:
             defs[0] |= {
+                "width": PINNED_MAX_PX,
                 "minWidth": PINNED_MAX_PX,
                 "maxWidth": PINNED_MAX_PX,
                 "wrapText": True,

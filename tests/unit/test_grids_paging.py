@@ -102,3 +102,20 @@ def test_grd005_paged_grid_ships_columns_not_rows():
     assert defs["name"]["pinned"] == "left" and "contains" in defs["name"]["filterParams"]["filterOptions"]
     assert "€" in defs["revenue"]["valueFormatter"]["function"]
     assert "inRange" in defs["revenue"]["filterParams"]["filterOptions"]
+
+
+def test_grid_columns_start_at_their_content_width_not_ag_grids_200px():
+    """Where flex does not apply (a pinned column; a grid drawn while its panel had no width), ag-grid
+    used 200 px: on a phone a 200 px segment name pushed the customers column past the edge ("30" of 305)."""
+    import polars as pl
+
+    from components.grids import PINNED_MAX_PX, data_grid
+
+    frame = pl.DataFrame(
+        {"segment": ["Needs attention"], "customers": [305], "revenue": [1234.5], "avg_recency_days": [3.5]}
+    )
+    defs = data_grid("g", frame, units={"revenue": "currency"}).columnDefs
+    assert all(col["width"] == col["minWidth"] for col in defs)
+    assert defs[0]["pinned"] == "left" and defs[0]["width"] < 200
+    long = pl.DataFrame({"name": ["x" * 80], "a": [1], "b": [2]})
+    assert data_grid("h", long).columnDefs[0]["width"] == PINNED_MAX_PX
