@@ -183,23 +183,7 @@ def test_fmt030_insights_name_an_ad_platform_as_people_do_not_by_its_source_id()
     headline, text = offline(top, "USD")
     assert "“Google Ads”" in headline and "“Google Ads”" in text
     assert "google_ads" not in headline + text
-    unusual = Insight(
-        "unusual_change",
-        "spend",
-        date(2026, 11, 3),
-        date(2026, 11, 3),
-        90.0,
-        10.0,
-        dimensions={"platform": "meta_ads"},
-    )
-    assert "platform “Meta Ads”" in offline(unusual, "USD")[0]
-    channel = Insight(
-        "unusual_change",
-        "spend",
-        date(2026, 11, 3),
-        date(2026, 11, 3),
-        90.0,
-        10.0,
-        dimensions={"channel": "Email"},
-    )
-    assert "channel “Email”" in offline(channel, "USD")[0]  # other dimensions as they are
+    day = date(2026, 11, 3)
+    for dim, value, shown in (("platform", "meta_ads", "Meta Ads"), ("channel", "Email", "Email")):
+        unusual = Insight("unusual_change", "spend", day, day, 90.0, 10.0, dimensions={dim: value})
+        assert f"{dim} “{shown}”" in offline(unusual, "USD")[0]  # other dimensions as they are
