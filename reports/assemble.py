@@ -22,6 +22,7 @@ from components.formatting import (
     format_value,
     numbers_as,
 )
+from components.sources import dimension_value_label
 from data.metrics import NONE_LABEL, comparison_range, get_metric, query_metrics
 from data.warehouse import ScopedWarehouse, WorkspaceRef
 from reports.definition import SECTIONS, ReportSpec
@@ -312,7 +313,9 @@ def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
     rows = []
     for row in frame.iter_rows(named=True):
         value, before = _number(row["value"]), _number(row.get("compare_value"))
-        cells = [row[dimension] if row[dimension] is not None else NONE_LABEL, value]
+        # "Google Ads", as the pages name a platform, never its source id (google_ads)
+        label = dimension_value_label(dimension, row[dimension]) if row[dimension] is not None else NONE_LABEL
+        cells = [label, value]
         if compare:
             if is_rate:  # a rate changes by points, as the KPI cards say
                 change = None if value is None or before is None else value - before

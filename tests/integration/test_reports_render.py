@@ -250,3 +250,23 @@ def test_reports030_a_rate_split_changes_by_points_in_pdf_and_excel(services, wo
     cells = [str(getattr(c, "text", c)) for c in pdf_table._cellvalues[-1]]
     assert any("+3.0 pp" in c for c in cells), cells
     assert not any("150" in c for c in cells)
+
+
+def test_reports031_a_platform_split_names_the_platform_as_the_pages_do(services, workspace):
+    """The PDF's "Conversion value by platform" listed google_ads and meta_ads (the pages say Google Ads)."""
+    from datetime import date
+    from decimal import Decimal
+
+    import polars as pl
+
+    from reports.assemble import _split
+
+    def ad(sid, platform):
+        return {"source": platform, "source_id": sid, "date": date(2026, 1, 10), "platform": platform,
+                "campaign": "Brand", "spend": Decimal("10"), "currency": "USD", "impressions": 1000,
+                "clicks": 50, "conversions": 1.0, "conversion_value": Decimal("20")}  # fmt: skip
+
+    load(services, workspace, "ad_daily", pl.DataFrame([ad("a", "google_ads"), ad("b", "meta_ads")]))
+    scoped = services.warehouse.scoped(workspace)
+    table = _split(scoped, "spend", "platform", {}, date(2026, 1, 1), date(2026, 1, 31), None)
+    assert sorted(row[0] for row in table.rows) == ["Google Ads", "Meta Ads"]
