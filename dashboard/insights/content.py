@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from components.formatting import format_number
 from dashboard.insights import stats
 from dashboard.insights.source import MetricSource
 
@@ -65,7 +66,7 @@ class Comparison:
         if self.p_value >= SIGNIFICANCE:
             return "No real difference yet: the gap is within what chance produces."
         better = "AI-generated" if self.ai_rate > self.human_rate else "Human-written"
-        return f"{better} content performs better, and the difference is unlikely to be chance (p = {self.p_value:.3f})."
+        return f"{better} content performs better, and the difference is unlikely to be chance (p = {format_number(self.p_value, 3, grouped=False)})."
 
 
 def compare(source: MetricSource, start: date, end: date) -> list[Comparison]:

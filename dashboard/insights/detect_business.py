@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from components.formatting import format_number
 from components.sources import dimension_value_label
 from dashboard.insights import stats
 from dashboard.insights.impact import Exposure
@@ -140,7 +141,7 @@ def goal_at_risk(
                     "goal_period": goal.period,
                     "as_of": end,
                 },  # fmt: skip
-                action=f"Close the gap of {abs(shortfall):,.0f} by the end of the {goal.period}, "
+                action=f"Close the gap of {format_number(float(abs(shortfall)))} by the end of the {goal.period}, "
                 "or revise the goal.",
             )
         )

@@ -22,6 +22,7 @@ from components.sources import dimension_value_label
 from dashboard.insights import stats
 from dashboard.insights.impact import Exposure
 from dashboard.insights.model import Insight
+from dashboard.insights.narrate import percent_text
 from dashboard.insights.source import MetricSource, values
 from data.metrics import get_metric, periods, whole_periods
 
@@ -207,11 +208,11 @@ def _contributor(change: Insight, best: tuple, start: date, end: date, exposure:
     label = get_metric(change.metric).label.lower()
     if dim == "customer":
         action = (
-            f"Start with customer {who}: they explain {share:.0%} of the change in {label}; "
+            f"Start with customer {who}: they explain {percent_text(share * 100)} of the change in {label}; "
             "find out what changed on their account."
         )
     else:
-        action = f"Start with {dim} {dimension_value_label(dim, who)}: it explains {share:.0%} of the change in {label}."
+        action = f"Start with {dim} {dimension_value_label(dim, who)}: it explains {percent_text(share * 100)} of the change in {label}."
     return Insight(
         type="top_contributors",
         metric=change.metric,

@@ -1,8 +1,10 @@
 """Offline narration: deterministic, plain-language headline and text for each insight.
 
 Every number in the prose is formatted by ``components.formatting`` for its metric's unit and
-the workspace's currency, the same way the pages show it. :func:`facts` gives the same
-numbers, already formatted, to the AI providers (and to the grounding check).
+the workspace's currency, in the current number locale (the workspace's: a job, a report and a
+request set it), the same way the pages show it: counts, shares and scores included, so a de-DE
+workspace reads ``1.234 emails`` and ``84,0 %``. :func:`facts` gives the same numbers, already
+formatted, to the AI providers (and to the grounding check, which reads them in that locale).
 """
 
 from __future__ import annotations
@@ -10,7 +12,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from components.formatting import format_change, format_date, format_date_range, format_delta, format_value
+from components.formatting import (
+    format_change,
+    format_date,
+    format_date_range,
+    format_delta,
+    format_number,
+    format_value,
+    percent_sign,
+)
 from components.sources import dimension_value_label
 from dashboard.insights.model import Insight
 from data.metrics import MetricError, get_metric
@@ -40,6 +50,15 @@ def pct(value: float | None) -> str:
     return format_change(None if value is None else value / 100)
 
 
+def percent_text(percent: float, decimals: int = 0) -> str:
+    """A number already in percent (``84.0``) with the locale's sign: ``84%``, ``84 %`` (de-DE).
+
+    Ungrouped, as ``f"{percent:.0f}%"`` wrote it, so en-US text is unchanged (``f"{share:.0%}"``
+    too: Python's ``%`` format multiplies by 100 as a float, then formats as ``f``).
+    """
+    return percent_sign(format_number(percent, decimals, grouped=False))
+
+
 def change_text(metric: str, value: float | None, baseline: float | None) -> str:
     """The change, as the KPI cards show it: percentage points for a rate, percent otherwise.
 
@@ -51,7 +70,7 @@ def change_text(metric: str, value: float | None, baseline: float | None) -> str
 
 def _count(n: float | None, noun: str) -> str:
     n = int(n or 0)
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+    return f"{format_number(n)} {noun}{'' if n == 1 else 's'}"
 
 
 def _period(start: date, end: date) -> str:
@@ -89,7 +108,7 @@ def offline(insight: Insight, currency: str) -> tuple[str, str]:
         text = (
             f"{label} was {fmt(insight.metric, e.get('total_value'), currency)} {when}, against "
             f"{fmt(insight.metric, e.get('total_baseline'), currency)} in the previous period ({total_change}). "
-            f"{dim.capitalize()} “{who}” went from {b} to {v} and accounts for {e.get('share_of_change', 0) * 100:.0f}% of the change."
+            f"{dim.capitalize()} “{who}” went from {b} to {v} and accounts for {percent_text(e.get('share_of_change', 0) * 100)} of the change."
         )
     elif t == "unusual_change":
         headline = f"Unusual {label.lower()}{where} {when}"
@@ -115,11 +134,11 @@ def offline(insight: Insight, currency: str) -> tuple[str, str]:
         )
     elif t == "concentration":
         dim, who = next(iter(insight.dimensions.items()))
-        share = f"{e.get('share', 0) * 100:.1f}%"
+        share = percent_text(e.get("share", 0) * 100, 1)
         headline = f"{share} of net revenue comes from {dim} “{who}”"
         text = f"{dim.capitalize()} “{who}” brought {v} of {b} net revenue {when} ({share}). Losing it would hurt."
     elif t == "goal_at_risk":
-        chance = f"{e.get('probability_of_missing', 0) * 100:.0f}%"
+        chance = percent_text(e.get("probability_of_missing", 0) * 100)
         headline = f"The {label.lower()} goal for this {e.get('goal_period')} is at risk"
         text = (
             f"{label} is at {fmt(insight.metric, e.get('actual_to_date'), currency)} so far and on course for "
@@ -141,7 +160,7 @@ def offline(insight: Insight, currency: str) -> tuple[str, str]:
         )
         if e.get("spam_report_count") is not None:
             expected = e.get("expected_count") or 0
-            usual = f"about {expected:,.0f}" if expected >= 1 else "fewer than one"
+            usual = f"about {format_number(float(expected))}" if expected >= 1 else "fewer than one"
             text += (
                 f" Recipients marked {_count(e['spam_report_count'], 'email')} as spam, where "
                 f"{usual} would be usual for that many deliveries."
@@ -188,11 +207,11 @@ def facts(insight: Insight, currency: str) -> dict[str, Any]:
 
 def _evidence_text(metric: str, key: str, value: float, currency: str) -> str:
     if key in ("share", "share_of_change", "probability_of_missing", "customer_churn_rate"):
-        return f"{value * 100:.1f}%"
+        return percent_text(value * 100, 1)
     if key in ("z",):
-        return f"{value:.1f}"
+        return format_number(value, 1, grouped=False)
     if isinstance(value, int) or key.endswith(("count", "customers", "weeks", "days_outside_band")):
-        return f"{value:,.0f}"
+        return format_number(float(value))
     if key in ("spend", "previous_spend"):
         return format_value(value, "currency", currency)
     return fmt(metric, value, currency)

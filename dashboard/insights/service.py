@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 
+from components.formatting import current_locale
 from dashboard.insights.engine import DEFAULT_LIMIT, Generation, detect, narrate_offline
 from dashboard.insights.events import AiEvent, estimate_cost
 from dashboard.insights.grounding import ungrounded
@@ -54,6 +55,9 @@ def _narrate(
     if not insights:
         return Generation(config.provider, []), event
     known = {i.id: facts(i, currency) for i in insights}
+    # The facts are written in the current number locale (the workspace's): their numbers and
+    # the provider's, asked to write them as given, are read in it
+    locale = current_locale()
     started = time.perf_counter()
     try:
         reply = call(config, list(known.values()))
@@ -83,7 +87,7 @@ def _narrate(
         if written is None:
             event.fallback = True
             continue
-        bad = ungrounded(f"{written[0]}\n{written[1]}", known[insight.id])
+        bad = ungrounded(f"{written[0]}\n{written[1]}", known[insight.id], locale)
         if bad:
             # The provider stated a number that is not in the data: never show it.
             event.grounding_failures += 1
