@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 from dashboard import jobs
 from dashboard.insights.events import feedback_frame
+from dashboard.models import Workspace
 from tests.integration.test_insights_cli import END, START, seeded  # noqa: F401 - the fixture
 
 STORE = {"range": "custom", "start": str(START), "end": str(END), "compare": None, "grain": "day"}
@@ -216,3 +218,17 @@ def test_inscb020_panels_opened_while_a_generation_runs_follow_it(app, client, a
     assert all("already running" not in json.dumps(a) for a in answers)
     _wait_all()
     assert len([j for j in jobs.REGISTRY._jobs.values() if j.kind == "insights"]) == 1
+
+
+def test_inscb021_a_de_de_panel_reads_german_numbers(app, client, auth, seeded, workspace):  # noqa: F811
+    """Counts and shares too (the concentration's "79,4 %"), not only the formatted amounts."""
+    with seeded.db.session() as db:
+        db.get(Workspace, workspace.id).locale = "de-DE"
+        db.commit()
+    app.server.extensions["pulseboard"] = seeded
+    auth.login("analyst@acme.test")
+    job = _start(client)["pb-insights-job"]["data"]
+    _wait_all()
+    panel = json.dumps(_poll(app, client, job), ensure_ascii=False)
+    assert "\u00a0%" in panel
+    assert not re.search(r"\d%|\d,\d{3}(?!\d)|\d\.\d{1,2}(?!\d)", panel), panel

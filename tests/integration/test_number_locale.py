@@ -252,3 +252,32 @@ def test_nloc009_email_briefing_in_the_workspace_locale(services, german, tmp_pa
     text = message.get_body(("plain",)).get_content()
     assert "37.036,80" in text
     assert current_locale() == DEFAULT_LOCALE  # the render's locale ends with it
+
+
+@pytest.fixture
+def german_partner(services, workspace):
+    """A de-DE workspace whose January revenue comes mostly from one channel (a concentration insight)."""
+    rows = [
+        {"id": f"p{i}", "created": f"2026-01-{1 + i % 28:02d} 10:00", "amount": "1234.56",
+         "customer": f"c{i}", "channel": "Partner" if i % 10 else "Organic"}
+        for i in range(40)
+    ]  # fmt: skip
+    load(services, workspace, "payments", payments_frame(rows))
+    return _set_locale(services, workspace, "de-DE")
+
+
+def test_nloc010_insights_briefing_in_the_workspace_locale(services, german_partner, tmp_path):
+    spec = ReportSpec(sections=("insights",), period="custom", start=date(2026, 1, 1), end=date(2026, 1, 31))
+    data = assemble(services.warehouse.scoped(german_partner), spec)
+    [table] = data.sections[0].tables
+    headlines = [row[0] for row in table.rows]
+    assert "90,0\u00a0% of net revenue comes from channel “Partner”" in headlines, headlines
+    message = build_message(
+        data, sender="r@acme.test", recipients=["o@acme.test"], subject="s", intro="", attachments=[]
+    )
+    assert "90,0\u00a0% of net revenue" in message.get_body(("plain",)).get_content()
+    out = tmp_path / "r.pdf"
+    _run(services, "report", "render", "--workspace", "acme", "--format", "pdf", "--out", str(out),
+         "--from", "2026-01-01", "--to", "2026-01-31", "--sections", "insights")  # fmt: skip
+    text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
+    assert "90,0" in text and "90.0%" not in text, text[:800]

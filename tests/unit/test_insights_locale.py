@@ -19,9 +19,9 @@ from dashboard.insights import service
 from dashboard.insights.content import Comparison
 from dashboard.insights.engine import detect
 from dashboard.insights.grounding import numbers_in, ungrounded
+from dashboard.insights.impact import Exposure
 from dashboard.insights.model import Insight
 from dashboard.insights.narrate import facts, offline, percent_text
-from dashboard.insights.impact import Exposure
 from dashboard.insights.providers import ProviderConfig, ProviderReply
 from dashboard.insights.source import GoalSpec
 from tests.unit import test_insights_detectors as planted
