@@ -477,6 +477,11 @@ def funnel_figure(stages: pl.DataFrame, *, height: int = 300) -> go.Figure:
     return fig
 
 
+#: the calibration chart's axes reach this far past 0% and 100% (a share of the axis)
+CALIBRATION_PAD = 0.06
+CALIBRATION_TICKS = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+
+
 def calibration_figure(calibration: pl.DataFrame, *, height: int = 280) -> go.Figure:
     """Predicted vs observed win rate per probability bin (the diagonal is perfect calibration)."""
     if calibration.height == 0:
@@ -506,9 +511,16 @@ def calibration_figure(calibration: pl.DataFrame, *, height: int = 280) -> go.Fi
             ],
         )
     )
-    ticks = {"tickformat": ".0%"} if plotly_percents_fit() else percent_ticks([1.0], count=6)
-    fig.update_xaxes(range=[0, 1], title_text="Predicted", **ticks)
-    fig.update_yaxes(range=[0, 1], title_text="Won", **ticks)
+    ticks = (
+        {"tickformat": ".0%", "tickmode": "array", "tickvals": CALIBRATION_TICKS}
+        if plotly_percents_fit()
+        else percent_ticks([1.0], count=6)
+    )
+    # Padded: on [0, 1] exactly the two axes' "0%" labels met at the origin on a phone, the
+    # bins at 0% and 100% were cut in half by the frame, and 100% lost its x tick.
+    span = [-CALIBRATION_PAD, 1 + CALIBRATION_PAD]
+    fig.update_xaxes(range=span, title_text="Predicted", **ticks)
+    fig.update_yaxes(range=span, title_text="Won", **ticks)
     return fig
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+import pytest
 
 from components.figures import bar_figure, calibration_figure, cohort_heatmap, funnel_figure, movements_figure
+from components.formatting import numbers_as
 from components.grids import data_grid
 
 
@@ -76,6 +78,20 @@ def test_cmp005_funnel_and_calibration():
     cal = pl.DataFrame({"bin": ["20%–40%"], "predicted": [0.3], "observed": [0.25], "deals": [10]})
     fig = calibration_figure(cal)
     assert list(fig.data[1].x) == [0.3] and list(fig.data[1].y) == [0.25]
+
+
+@pytest.mark.parametrize("locale", ["en-US", "de-DE"])
+def test_cmp005b_calibration_axes_are_padded_so_the_origin_labels_stay_apart(locale):
+    """On [0, 1] exactly both "0%" labels met at the origin at 390 px and 100% lost its x tick."""
+    cal = pl.DataFrame(
+        {"bin": ["0–20%", "80–100%"], "predicted": [0.0, 1.0], "observed": [0.0, 1.0], "deals": [5, 5]}
+    )
+    with numbers_as(locale):
+        layout = calibration_figure(cal).to_plotly_json()["layout"]
+    for axis in (layout["xaxis"], layout["yaxis"]):
+        low, high = axis["range"]
+        assert low < 0 < 1 < high  # the bins at 0% and 100% are whole, inside the frame
+        assert [round(v, 6) for v in axis["tickvals"]] == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
 
 
 def test_cmp006_grid_rows_and_formatted_columns():
