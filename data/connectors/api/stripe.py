@@ -1,4 +1,4 @@
-"""Stripe API connector: charges -> payments, customers -> customers, subscriptions -> subscriptions.
+"""Stripe API connector: charges and refunds -> payments, customers -> customers, subscriptions -> subscriptions.
 
 Stripe lists are ``{object: "list", data, has_more}``, newest first, paged with ``limit`` (<= 100)
 and ``starting_after`` = the last id of the previous page. Amounts are integers in MINOR units
@@ -15,6 +15,11 @@ row keeps the charge's own ``amount``/``currency``; when the settlement currency
 workspace's reporting currency, the settled amounts are the reporting amounts (what the owner's
 Stripe balance shows), like the Payments export's ``Converted Amount`` columns.
 
+Refunds are refund lines (``REFUND_CONTRACT`` shape 2, ``_stripe_refunds``), one per Stripe
+refund, dated by the refund and settled by the refund's OWN balance transaction (the rate of
+the refund's day, not the charge's). The charge row keeps in ``amount_refunded`` only what its
+refund lines do not hold (nothing, unless a refund could not be listed), so nothing counts twice.
+
 Incremental sync (state)::
 
     {"charges_created": 1718000000,   # high-water mark of charge.created seen
@@ -23,8 +28,14 @@ Incremental sync (state)::
 
 Each list is re-read from ``created[gte] = mark - OVERLAP_SECONDS`` (upserts make the overlap
 harmless; it covers objects that become visible in the list a little after their timestamp).
+Refunds are listed first (``/v1/refunds``, expanding ``data.balance_transaction``,
+``data.charge`` and ``data.charge.balance_transaction``: three levels, within Stripe's four).
 A refund changes an OLD charge, which a created-filter would never see again, so later syncs
-also list refunds created since the last sync and re-emit their (expanded) charges.
+re-emit the charges of the refunds they list. A charge whose ``amount_refunded`` exceeds the
+refund lines the sync has for it gets its refunds listed by charge (``/v1/refunds?charge=``),
+so a charge row is never written without lines for all its refunds. Refunds are not read from
+the charge's ``refunds`` list: API versions since 2022-11-15 omit it unless expanded, and Stripe
+advises against expanding it.
 Subscriptions change status long after creation and are few, so they are re-read in full.
 """
 
@@ -41,6 +52,7 @@ from typing import Any
 from data.connectors.base import Chunk
 
 from ._keys import email_hash
+from ._stripe_refunds import RefundLedger, charge_details, map_refund
 from ._values import CENT, ChunkBuilder, currency_code, dig, field, from_unix, minor_to_major, text, to_int
 from .connector import ApiConnector, CredentialField, SyncOptions
 
@@ -125,9 +137,38 @@ class StripeConnector(ApiConnector):
             mark = state.get(key)
             return first_start if mark is None else max(0, int(mark) - OVERLAP_SECONDS)
 
-        # Payments: charges created since the mark, with the balance transaction for fee/net.
         payments = ChunkBuilder("payments", self.SOURCE)
-        map_charge = partial(self.map_charge, reporting_currency=options.reporting_currency)
+        reporting = options.reporting_currency
+        ledger = RefundLedger()
+
+        # Refunds first: each is a refund line on its own day, at its own balance transaction's
+        # rate, and the charges below carry only what their refund lines do not.
+        late = "refunds_created" in state
+        mark = state.get("refunds_created")
+        late_charges: dict[str, dict] = {}
+        # Up to now whatever the end asked for, as before: a refund made after the end still
+        # refunds a charge of the range, and its line says on which day.
+        params = [
+            ("created[gte]", since("refunds_created")),
+            ("expand[]", "data.balance_transaction"),
+            ("expand[]", "data.charge"),
+            ("expand[]", "data.charge.balance_transaction"),
+        ]
+        for page in self.pages("/v1/refunds", params, page_size):
+            for refund in page:
+                mark = max(int(mark or 0), int(refund.get("created") or 0))
+                self._add_refund(payments, ledger, refund, None, reporting)
+                charge = refund.get("charge")
+                # A refund changes an OLD charge, which the created-filtered charge list below
+                # never shows again: re-emit it (its status) once its refunds are all lines.
+                if late and isinstance(charge, dict) and charge.get("id"):
+                    late_charges[charge["id"]] = charge
+            if chunk := payments.flush():
+                yield chunk
+        # first sync without refunds: the list was complete up to now
+        new_state["refunds_created"] = started if mark is None else mark
+
+        # Payments: charges created since the mark, with the balance transaction for fee/net.
         mark = state.get("charges_created")
         params = [
             ("created[gte]", since("charges_created")),
@@ -136,32 +177,17 @@ class StripeConnector(ApiConnector):
         ]
         for page in self.pages("/v1/charges", params, page_size):
             for charge in page:
-                payments.add(charge.get("id"), map_charge, charge, ("id", "amount", "currency"))
+                self._add_charge(payments, ledger, charge, reporting, page_size)
+                late_charges.pop(charge.get("id"), None)
                 mark = max(int(mark or 0), int(charge.get("created") or 0))
             if chunk := payments.flush():
                 yield chunk
         new_state["charges_created"] = mark if mark is not None else first_start
 
-        # Late refunds of older charges: re-emit the refunded charge so amount_refunded/status update.
-        if "refunds_created" in state:
-            mark = state["refunds_created"]
-            params = [
-                ("created[gte]", since("refunds_created")),
-                ("expand[]", "data.charge"),
-                ("expand[]", "data.charge.balance_transaction"),
-            ]
-            for page in self.pages("/v1/refunds", params, page_size):
-                for refund in page:
-                    charge = refund.get("charge")
-                    mark = max(int(mark), int(refund.get("created") or 0))
-                    if isinstance(charge, dict):
-                        payments.add(charge.get("id"), map_charge, charge, ("id", "amount", "currency"))
-                if chunk := payments.flush():
-                    yield chunk
-            new_state["refunds_created"] = mark
-        else:
-            # First sync: the charges above already carry their refunds; watch refunds from now on.
-            new_state["refunds_created"] = started
+        for charge in late_charges.values():
+            self._add_charge(payments, ledger, charge, reporting, page_size)
+        if chunk := payments.flush():
+            yield chunk
 
         customers = ChunkBuilder("customers", self.SOURCE)
         mark = state.get("customers_created")
@@ -185,13 +211,51 @@ class StripeConnector(ApiConnector):
 
         self.new_state = new_state
 
+    def _add_refund(
+        self,
+        payments: ChunkBuilder,
+        ledger: RefundLedger,
+        refund: dict,
+        charge: dict | None,
+        reporting: str | None,
+    ) -> None:
+        """Emit one refund as a refund line, unless this sync emitted it already."""
+        if ledger.note(refund):
+            mapper = partial(map_refund, charge=charge, reporting_currency=reporting)
+            payments.add(refund.get("id"), mapper, refund, ("id", "amount", "currency"))
+
+    def _add_charge(
+        self,
+        payments: ChunkBuilder,
+        ledger: RefundLedger,
+        charge: dict,
+        reporting: str | None,
+        page_size: int,
+    ) -> None:
+        """Emit one charge, after the refund lines of all its refunds."""
+        if charge.get("id") and ledger.missing(charge):
+            # The charge says more was refunded than this sync's refund list held (refunds from
+            # before the last sync's mark, or after the end asked for): list its refunds by charge.
+            params = [("charge", charge["id"]), ("expand[]", "data.balance_transaction")]
+            for page in self.pages("/v1/refunds", params, page_size):
+                for refund in page:
+                    self._add_refund(payments, ledger, refund, charge, reporting)
+        mapper = partial(
+            self.map_charge,
+            reporting_currency=reporting,
+            refunded_as_lines=ledger.as_lines(str(charge.get("id"))),
+        )
+        payments.add(charge.get("id"), mapper, charge, ("id", "amount", "currency"))
+
     # ------------------------------------------------------------------------------------------
     @staticmethod
-    def map_charge(charge: dict, reporting_currency: str | None = None) -> dict:
+    def map_charge(charge: dict, reporting_currency: str | None = None, refunded_as_lines: int = 0) -> dict:
         """One Stripe charge -> one canonical payments row (major units, canonical status).
 
         A charge settled in another currency keeps its own amount and currency; its settled
         amounts become the reporting amounts when they are in ``reporting_currency``.
+        ``refunded_as_lines`` (minor units) is the part of ``amount_refunded`` that the sync
+        emitted as refund lines (:func:`map_refund`); only the rest stays on the charge row.
         """
         cur = field("currency", currency_code, charge.get("currency"))
         if cur is None:
@@ -202,6 +266,8 @@ class StripeConnector(ApiConnector):
         refunded = field(
             "amount_refunded", lambda v: minor_to_major(v, cur), charge.get("amount_refunded") or 0
         )
+        # REFUND_CONTRACT: refunds emitted as refund lines must not count on the charge as well
+        refunded = max(Decimal("0.00"), refunded - minor_to_major(refunded_as_lines, cur))
         status = charge.get("status")
         if status == "failed":
             status = "failed"
@@ -231,13 +297,6 @@ class StripeConnector(ApiConnector):
             fee = Decimal("0.00")
         net = Decimal("0.00") if status == "failed" else amount - refunded - fee
 
-        billing = charge.get("billing_details") or {}
-        customer = charge.get("customer")
-        if isinstance(customer, dict):
-            customer = customer.get("id")
-        email = text(billing.get("email")) or text(charge.get("receipt_email"))
-        metadata = charge.get("metadata") or {}
-        description = text(charge.get("description"))
         return {
             "source_id": charge["id"],
             "created": field("created", from_unix, charge.get("created")),
@@ -248,15 +307,7 @@ class StripeConnector(ApiConnector):
             "fee": fee,
             "net": net,
             "currency": cur,
-            # Guest payments have no customer object; the export parser falls back to the email hash too.
-            "customer_id": text(customer) or email_hash(email),
-            "customer_email_hash": email_hash(email),
-            "customer_name": text(billing.get("name")),
-            "product": text(metadata.get("product")) or description,
-            "campaign": text(metadata.get("utm_campaign")),
-            "country": text(dig(billing, "address", "country"))
-            or text(dig(charge, "payment_method_details", "card", "country")),
-            "description": description,
+            **charge_details(charge),
             **reporting,
         }
 
@@ -344,9 +395,10 @@ def _settled(
 ) -> dict[str, Decimal | None]:
     """The reporting amounts of a charge settled in ``bt_currency`` (empty unless that is the reporting currency).
 
-    ``amount_reporting`` and ``fee_reporting`` are the balance transaction's own. The charge's
-    balance transaction does not cover later refunds (each has its own, at the rate of its day),
-    so the refunded part is converted at the charge's ``exchange_rate``.
+    ``amount_reporting`` and ``fee_reporting`` are the balance transaction's own. Refunds are
+    refund lines with their own balance transactions; ``refunded`` is only what none of them
+    holds (a refund the sync could not list), so it can only be estimated at the charge's
+    ``exchange_rate``.
     """
     if not reporting_currency or bt_currency != reporting_currency.upper():
         return {}  # settled in a third currency: the workspace's FX table converts the charge
