@@ -87,7 +87,8 @@ def map_refund(
     else:
         # No balance transaction of its own (not expanded, or Stripe has not made it yet): the
         # charge's exchange rate is the best estimate there is, so the refunded money converts
-        # at it. A later sync that lists the refund again replaces the estimate.
+        # at it. A sync that lists the refund again once it has one (within the look-back over
+        # the mark, or a full re-sync) replaces the estimate.
         reporting = _at_charge_rate(charge, cur, amount, reporting_currency)
     net = ZERO if status == "failed" else -amount - fee
     return {
