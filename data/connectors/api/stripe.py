@@ -235,7 +235,8 @@ class StripeConnector(ApiConnector):
         """Emit one charge, after the refund lines of all its refunds."""
         if charge.get("id") and ledger.missing(charge):
             # The charge says more was refunded than this sync's refund list held (refunds from
-            # before the last sync's mark, or after the end asked for): list its refunds by charge.
+            # before the last sync's mark, which rows of older versions kept on the charge): list
+            # its refunds by charge, so the row below does not drop them.
             params = [("charge", charge["id"]), ("expand[]", "data.balance_transaction")]
             for page in self.pages("/v1/refunds", params, page_size):
                 for refund in page:
