@@ -1,169 +1,160 @@
-"""Stripe refunds as refund lines (``data.connectors.base.REFUND_CONTRACT``, shape 2).
+"""Stripe refunds, kept on their charge's row and settled at their own exchange rates.
 
-Each Stripe refund has its own balance transaction, made on the refund's day at that day's
-exchange rate: ``amount`` (negative: money leaving the balance), ``fee`` and ``net`` in the
-settlement currency, ``exchange_rate`` (refund amount x rate = settled amount). A refund line
-is dated by the refund's ``created`` and, when the settlement currency is the workspace's
-reporting currency, its reporting money is that balance transaction's, as Stripe's balance
-shows it, so a refund made weeks after a foreign-currency charge is not counted at the charge's
-rate or on the charge's day.
+A charge's row carries its refunds (``data.connectors.base.REFUND_CONTRACT`` shape 1), as the
+Payments export's row of the same charge does, so an API sync and a file import of one account
+write the same rows and a refund counts once whichever wrote last. ``amount_refunded`` is
+Stripe's ``charge.amount_refunded`` and the row is dated by the charge.
+
+What each refund took from the balance is its OWN balance transaction's, made on the refund's
+day at that day's rate: ``amount`` (negative: money sent back), ``fee`` (the fee change,
+negative when Stripe gives fees back) in the settlement currency, and ``exchange_rate`` (refund
+amount x rate = settled amount). A euro refund made weeks after its charge costs the balance
+what the euro cost that day, not what it cost on the charge's day; the charge's rate is only
+the estimate for a refund without a balance transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from ._keys import email_hash
-from ._values import CENT, currency_code, dig, field, from_unix, minor_to_major, text
+from ._values import CENT, currency_code, minor_to_major
 
-#: refunds whose money never left (or came back to) the balance; Stripe takes them out of the
+#: refunds whose money never left (or came back to) the balance; Stripe leaves them out of the
 #: charge's ``amount_refunded`` too
 NOT_REFUNDED = frozenset({"failed", "canceled"})
 ZERO = Decimal("0.00")
 
 
-def charge_details(charge: dict) -> dict:
-    """The customer, product, campaign, country and description columns of a charge's rows."""
-    billing = charge.get("billing_details") or {}
-    customer = charge.get("customer")
-    if isinstance(customer, dict):
-        customer = customer.get("id")
-    email = text(billing.get("email")) or text(charge.get("receipt_email"))
-    metadata = charge.get("metadata") or {}
-    description = text(charge.get("description"))
-    return {
-        # Guest payments have no customer object; the export parser falls back to the email hash too.
-        "customer_id": text(customer) or email_hash(email),
-        "customer_email_hash": email_hash(email),
-        "customer_name": text(billing.get("name")),
-        "product": text(metadata.get("product")) or description,
-        "campaign": text(metadata.get("utm_campaign")),
-        "country": text(dig(billing, "address", "country"))
-        or text(dig(charge, "payment_method_details", "card", "country")),
-        "description": description,
-    }
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """What one refund took from the balance, as its own balance transaction says.
 
-
-def map_refund(
-    refund: dict, charge: dict | None = None, reporting_currency: str | None = None
-) -> dict | None:
-    """One Stripe refund -> one refund line (kind ``refund``), or None when it refunds no charge.
-
-    ``charge`` is the refunded charge when ``refund.charge`` is not expanded (a refund listed
-    by its charge); its balance transaction is the fallback rate, see below.
+    ``minor`` is the refund in the charge's currency (minor units). ``currency`` is the
+    balance transaction's (settlement) currency, None without one; ``settled`` (money sent
+    back, positive) and ``fee`` are in that currency, major units; ``rate`` is its
+    ``exchange_rate`` (None when Stripe gives none: nothing was converted).
     """
-    if isinstance(refund.get("charge"), dict):
-        charge = refund["charge"]
-    if charge is None and not refund.get("charge"):
-        return None  # e.g. a refund of a customer's cash balance: no payment of ours is refunded
-    charge = charge or {}
-    cur = field("currency", currency_code, refund.get("currency") or charge.get("currency"))
-    if cur is None:
-        raise ValueError("currency: missing")
-    amount = field("amount", lambda v: minor_to_major(v, cur), refund.get("amount"))
-    if amount is None:
-        raise ValueError("amount: missing")
-    status = "failed" if refund.get("status") in NOT_REFUNDED else "refunded"
 
-    fee = ZERO
-    reporting: dict[str, Decimal] = {}
+    id: str
+    charge: str
+    minor: int
+    currency: str | None = None
+    settled: Decimal | None = None
+    fee: Decimal = ZERO
+    rate: Decimal | None = None
+
+
+def read_refund(refund: dict) -> Refund | None:
+    """One Stripe refund object -> :class:`Refund`; None when it refunds no charge's money.
+
+    Failed and canceled refunds sent nothing back; a refund of a customer's cash balance has
+    no charge. A refund whose values cannot be read is left out too: its charge's
+    ``amount_refunded`` still holds it, and :func:`settled_refunds` estimates it at the charge's
+    rate like a refund without a balance transaction.
+    """
+    charge = refund.get("charge")
+    charge_id = charge.get("id") if isinstance(charge, dict) else charge
+    if not refund.get("id") or not charge_id or refund.get("status") in NOT_REFUNDED:
+        return None
+    try:
+        minor = int(refund["amount"])
+    except (KeyError, TypeError, ValueError):
+        return None
     bt = refund.get("balance_transaction")
-    if isinstance(bt, dict):
-        bt_currency = currency_code(bt.get("currency"))
-        bt_fee = field("fee", lambda v: minor_to_major(v, bt_currency), bt.get("fee")) or ZERO
-        fee = bt_fee
-        if bt_currency and bt_currency != cur:
-            rate = Decimal(str(bt.get("exchange_rate") or 0))
-            # the fee change is in the settlement currency: back to the refund's at its own rate
-            fee = (bt_fee / rate).quantize(CENT, rounding=ROUND_HALF_UP) if rate else ZERO
-            settled = field("amount", lambda v: minor_to_major(v, bt_currency), bt.get("amount"))
-            if settled is not None and _is_reporting(bt_currency, reporting_currency):
-                # negative in the balance (money sent back); a refund line's money is positive
-                reporting = {
-                    "amount_reporting": -settled,
-                    "refunded_reporting": ZERO,
-                    "fee_reporting": bt_fee,
-                }
-    else:
-        # No balance transaction of its own (not expanded, or Stripe has not made it yet): the
-        # charge's exchange rate is the best estimate there is, so the refunded money converts
-        # at it. A sync that lists the refund again once it has one (within the look-back over
-        # the mark, or a full re-sync) replaces the estimate.
-        reporting = _at_charge_rate(charge, cur, amount, reporting_currency)
-    net = ZERO if status == "failed" else -amount - fee
-    return {
-        "source_id": refund["id"],
-        "created": field("created", from_unix, refund.get("created")),
-        "kind": "refund",
-        "status": status,
-        "amount": amount,
-        "amount_refunded": ZERO,  # REFUND_CONTRACT: a refund line's money is in amount
-        "fee": fee,
-        "net": net,
-        "currency": cur,
-        **charge_details(charge),
-        **reporting,
-    }
-
-
-def _is_reporting(currency: str, reporting_currency: str | None) -> bool:
-    return bool(reporting_currency) and currency == reporting_currency.upper()
-
-
-def _at_charge_rate(charge: dict, cur: str, amount: Decimal, reporting_currency: str | None) -> dict:
-    """Reporting money of a refund without a balance transaction, at its charge's exchange rate."""
-    bt = charge.get("balance_transaction")
     if not isinstance(bt, dict):
-        return {}
-    bt_currency = currency_code(bt.get("currency"))
-    if not bt_currency or bt_currency == cur or not _is_reporting(bt_currency, reporting_currency):
-        return {}  # same currency (nothing to convert) or a third one (the FX table converts)
-    rate = Decimal(str(bt.get("exchange_rate") or 0))
-    if not rate:
-        settled = minor_to_major(bt.get("amount"), bt_currency)
-        charged = minor_to_major(charge.get("amount"), cur)
-        if not settled or not charged:
-            return {}
-        rate = settled / charged
-    return {
-        "amount_reporting": (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP),
-        "refunded_reporting": ZERO,
-        "fee_reporting": ZERO,
-    }
+        return Refund(str(refund["id"]), str(charge_id), minor)
+    try:
+        bt_currency = currency_code(bt.get("currency"))
+        amount = minor_to_major(bt.get("amount"), bt_currency)
+        # negative in the balance (money sent back): the refunded money is positive
+        settled = -amount if amount is not None else None
+        fee = minor_to_major(bt.get("fee"), bt_currency) or ZERO
+        rate = Decimal(str(bt["exchange_rate"])) if bt.get("exchange_rate") else None
+    except (TypeError, ValueError, ArithmeticError):
+        return Refund(str(refund["id"]), str(charge_id), minor)
+    return Refund(str(refund["id"]), str(charge_id), minor, bt_currency, settled, fee, rate)
+
+
+def refunded_minor(charge: dict) -> int:
+    """Stripe's ``amount_refunded`` of a charge (minor units); 0 when unreadable (its mapping reports it)."""
+    try:
+        return int(charge.get("amount_refunded") or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 class RefundLedger:
-    """The refunds one sync has emitted as refund lines, per charge, in minor units.
-
-    A charge row carries in ``amount_refunded`` only what its refund lines do not (normally
-    nothing), so no refund is counted twice nor left out; ``missing`` says when a charge's
-    refunds must be listed by charge because the sync's refund list did not have them all.
-    """
+    """The refunds one sync has listed, by charge, until their charge's row is written."""
 
     def __init__(self) -> None:
-        self.emitted: set[str] = set()
-        self._refunded: dict[str, int] = {}
+        self._by_charge: dict[str, dict[str, Refund]] = {}
 
-    def note(self, refund: dict) -> bool:
-        """Record a refund about to be emitted; False when this sync emitted it already."""
-        refund_id = refund.get("id")
-        if not refund_id or refund_id in self.emitted:
-            return False
-        self.emitted.add(refund_id)
-        charge = refund.get("charge")
-        charge_id = charge.get("id") if isinstance(charge, dict) else charge
-        if charge_id and refund.get("status") not in NOT_REFUNDED:
-            self._refunded[charge_id] = self._refunded.get(charge_id, 0) + int(refund.get("amount") or 0)
-        return True
+    def add(self, refund: dict) -> None:
+        """Record one listed refund (a refund listed twice counts once)."""
+        if (read := read_refund(refund)) is not None:
+            self._by_charge.setdefault(read.charge, {})[read.id] = read
 
-    def as_lines(self, charge_id: str) -> int:
-        """Minor units of the charge's refunds emitted as refund lines so far."""
-        return self._refunded.get(charge_id, 0)
+    def take(self, charge_id: str) -> list[Refund]:
+        """The refunds listed for ``charge_id``, forgotten here (its row is being written)."""
+        return list(self._by_charge.pop(charge_id, {}).values())
 
-    def missing(self, charge: dict) -> bool:
-        """Whether the charge says more was refunded than its refund lines of this sync hold."""
-        try:
-            refunded = int(charge.get("amount_refunded") or 0)
-        except (TypeError, ValueError):
-            return False  # the charge's own mapping reports the bad value
-        return refunded > self.as_lines(str(charge.get("id")))
+
+def incomplete(charge: dict, refunds: Iterable[Refund]) -> bool:
+    """Whether the charge says more was refunded than ``refunds`` hold (some were not listed)."""
+    return refunded_minor(charge) > sum(r.minor for r in refunds)
+
+
+def _rate(refund: Refund, charge_rate: Decimal | None) -> Decimal | None:
+    return refund.rate or charge_rate
+
+
+def refund_fees(refunds: Sequence[Refund], currency: str, charge_rate: Decimal | None) -> Decimal:
+    """The refunds' fee changes in the charge's ``currency``, each back at its own rate.
+
+    Stored like the charge's own fee: the settlement-currency fee brought back to the charge's
+    currency at the rate of the balance transaction that took it (here the refund's).
+    """
+    total = ZERO
+    for refund in refunds:
+        if not refund.fee:
+            continue
+        if refund.currency in (None, currency):
+            total += refund.fee
+        elif rate := _rate(refund, charge_rate):
+            total += (refund.fee / rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    return total
+
+
+def settled_refunds(
+    refunds: Sequence[Refund],
+    refunded: Decimal,
+    currency: str,
+    settlement: str,
+    charge_rate: Decimal,
+) -> tuple[Decimal, Decimal]:
+    """(refunded money, fee changes) of a charge's refunds in its ``settlement`` currency.
+
+    Each refund counts with what its own balance transaction took from the balance; one that
+    gives no amount, with its own ``exchange_rate``. ``refunded`` (the charge's
+    ``amount_refunded``, major units) minus the refunds counted so is converted at the charge's
+    rate: refunds without a balance transaction (Stripe has not moved the money yet) or that
+    the sync could not read. That estimate is the best there is; it stays until a sync re-reads
+    the charge (another refund of it, or a full re-sync).
+    """
+    money = fees = covered = ZERO
+    for refund in refunds:
+        if refund.currency != settlement:
+            continue  # no balance transaction of its own: in the estimate below
+        major = minor_to_major(refund.minor, currency)
+        if refund.settled is not None:
+            money += refund.settled
+        elif refund.rate:
+            money += (major * refund.rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        else:
+            continue
+        covered += major
+        fees += refund.fee
+    rest = max(ZERO, refunded - covered)
+    return money + (rest * charge_rate).quantize(CENT, rounding=ROUND_HALF_UP), fees

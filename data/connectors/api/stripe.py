@@ -1,4 +1,4 @@
-"""Stripe API connector: charges and refunds -> payments, customers -> customers, subscriptions -> subscriptions.
+"""Stripe API connector: charges -> payments, customers -> customers, subscriptions -> subscriptions.
 
 Stripe lists are ``{object: "list", data, has_more}``, newest first, paged with ``limit`` (<= 100)
 and ``starting_after`` = the last id of the previous page. Amounts are integers in MINOR units
@@ -15,10 +15,10 @@ row keeps the charge's own ``amount``/``currency``; when the settlement currency
 workspace's reporting currency, the settled amounts are the reporting amounts (what the owner's
 Stripe balance shows), like the Payments export's ``Converted Amount`` columns.
 
-Refunds are refund lines (``REFUND_CONTRACT`` shape 2, ``_stripe_refunds``), one per Stripe
-refund, dated by the refund and settled by the refund's OWN balance transaction (the rate of
-the refund's day, not the charge's). The charge row keeps in ``amount_refunded`` only what its
-refund lines do not hold (nothing, unless a refund could not be listed), so nothing counts twice.
+Refunds stay on their charge's row (``amount_refunded`` = Stripe's, the row dated by the charge),
+as the Payments export has them, so a file import and an API sync of the same charge write the
+same row. Its ``refunded_reporting`` is what each refund's OWN balance transaction took from the
+balance, at the rate of the refund's day (``_stripe_refunds``), not the charge's rate.
 
 Incremental sync (state)::
 
@@ -28,14 +28,14 @@ Incremental sync (state)::
 
 Each list is re-read from ``created[gte] = mark - OVERLAP_SECONDS`` (upserts make the overlap
 harmless; it covers objects that become visible in the list a little after their timestamp).
-Refunds are listed first (``/v1/refunds``, expanding ``data.balance_transaction``,
-``data.charge`` and ``data.charge.balance_transaction``: three levels, within Stripe's four).
-A refund changes an OLD charge, which a created-filter would never see again, so later syncs
-re-emit the charges of the refunds they list. A charge whose ``amount_refunded`` exceeds the
-refund lines the sync has for it gets its refunds listed by charge (``/v1/refunds?charge=``),
-so a charge row is never written without lines for all its refunds. Refunds are not read from
-the charge's ``refunds`` list: API versions since 2022-11-15 omit it unless expanded, and Stripe
-advises against expanding it.
+Refunds are listed first (``/v1/refunds`` since the refunds mark, expanding
+``data.balance_transaction``) and held by charge until the charge's row is written. A refund
+changes an OLD charge, which a created-filter would never see again, so later syncs also expand
+``data.charge`` and ``data.charge.balance_transaction`` (three levels, within Stripe's four) and
+re-emit those charges. A charge whose ``amount_refunded`` exceeds the refunds the sync listed for
+it (refunds from before the mark) gets its refunds listed by charge (``/v1/refunds?charge=``).
+Refunds are not read from the charge's ``refunds`` list: API versions since 2022-11-15 omit it
+unless expanded, and the embedded list stops at ten refunds.
 Subscriptions change status long after creation and are few, so they are re-read in full.
 """
 
@@ -44,7 +44,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
@@ -52,7 +52,7 @@ from typing import Any
 from data.connectors.base import Chunk
 
 from ._keys import email_hash
-from ._stripe_refunds import RefundLedger, charge_details, map_refund
+from ._stripe_refunds import Refund, RefundLedger, incomplete, read_refund, refund_fees, settled_refunds
 from ._values import CENT, ChunkBuilder, currency_code, dig, field, from_unix, minor_to_major, text, to_int
 from .connector import ApiConnector, CredentialField, SyncOptions
 
@@ -139,33 +139,25 @@ class StripeConnector(ApiConnector):
 
         payments = ChunkBuilder("payments", self.SOURCE)
         reporting = options.reporting_currency
-        ledger = RefundLedger()
 
-        # Refunds first: each is a refund line on its own day, at its own balance transaction's
-        # rate, and the charges below carry only what their refund lines do not.
+        # Refunds first, each with its own balance transaction: the charges below carry them.
+        # Up to now whatever the end asked for: a refund made after the end still refunds a
+        # charge of the range.
+        ledger = RefundLedger()
         late = "refunds_created" in state
-        mark = state.get("refunds_created")
         late_charges: dict[str, dict] = {}
-        # Up to now whatever the end asked for, as before: a refund made after the end still
-        # refunds a charge of the range, and its line says on which day.
-        params = [
-            ("created[gte]", since("refunds_created")),
-            ("expand[]", "data.balance_transaction"),
-            ("expand[]", "data.charge"),
-            ("expand[]", "data.charge.balance_transaction"),
-        ]
+        mark = state.get("refunds_created")
+        params = [("created[gte]", since("refunds_created")), ("expand[]", "data.balance_transaction")]
+        if late:  # a first sync lists the charges themselves below
+            params += [("expand[]", "data.charge"), ("expand[]", "data.charge.balance_transaction")]
         for page in self.pages("/v1/refunds", params, page_size):
             for refund in page:
+                ledger.add(refund)
                 mark = max(int(mark or 0), int(refund.get("created") or 0))
-                self._add_refund(payments, ledger, refund, None, reporting)
                 charge = refund.get("charge")
-                # A refund changes an OLD charge, which the created-filtered charge list below
-                # never shows again: re-emit it (its status) once its refunds are all lines.
                 if late and isinstance(charge, dict) and charge.get("id"):
                     late_charges[charge["id"]] = charge
-            if chunk := payments.flush():
-                yield chunk
-        # first sync without refunds: the list was complete up to now
+        # a first sync that found no refunds: the list was complete up to now
         new_state["refunds_created"] = started if mark is None else mark
 
         # Payments: charges created since the mark, with the balance transaction for fee/net.
@@ -184,6 +176,7 @@ class StripeConnector(ApiConnector):
                 yield chunk
         new_state["charges_created"] = mark if mark is not None else first_start
 
+        # Late refunds of older charges: re-emit the refunded charge so its refunds/status update.
         for charge in late_charges.values():
             self._add_charge(payments, ledger, charge, reporting, page_size)
         if chunk := payments.flush():
@@ -211,19 +204,6 @@ class StripeConnector(ApiConnector):
 
         self.new_state = new_state
 
-    def _add_refund(
-        self,
-        payments: ChunkBuilder,
-        ledger: RefundLedger,
-        refund: dict,
-        charge: dict | None,
-        reporting: str | None,
-    ) -> None:
-        """Emit one refund as a refund line, unless this sync emitted it already."""
-        if ledger.note(refund):
-            mapper = partial(map_refund, charge=charge, reporting_currency=reporting)
-            payments.add(refund.get("id"), mapper, refund, ("id", "amount", "currency"))
-
     def _add_charge(
         self,
         payments: ChunkBuilder,
@@ -232,31 +212,38 @@ class StripeConnector(ApiConnector):
         reporting: str | None,
         page_size: int,
     ) -> None:
-        """Emit one charge, after the refund lines of all its refunds."""
-        if charge.get("id") and ledger.missing(charge):
-            # The charge says more was refunded than this sync's refund list held (refunds from
-            # before the last sync's mark, which rows of older versions kept on the charge): list
-            # its refunds by charge, so the row below does not drop them.
-            params = [("charge", charge["id"]), ("expand[]", "data.balance_transaction")]
+        """Emit one charge with the refunds the sync listed for it (all of them, see below)."""
+        charge_id = charge.get("id")
+        refunds = ledger.take(str(charge_id))
+        if charge_id and incomplete(charge, refunds):
+            # The charge says more was refunded than the sync's refund list held (refunds from
+            # before the refunds mark, or made after that list was read): list its refunds by
+            # charge, so each counts at its own rate rather than the charge's.
+            params = [("charge", charge_id), ("expand[]", "data.balance_transaction")]
+            listed = {}
             for page in self.pages("/v1/refunds", params, page_size):
                 for refund in page:
-                    self._add_refund(payments, ledger, refund, charge, reporting)
-        mapper = partial(
-            self.map_charge,
-            reporting_currency=reporting,
-            refunded_as_lines=ledger.as_lines(str(charge.get("id"))),
-        )
-        payments.add(charge.get("id"), mapper, charge, ("id", "amount", "currency"))
+                    if (read := read_refund(refund)) is not None:
+                        listed[read.id] = read
+            refunds = list(listed.values())
+        mapper = partial(self.map_charge, reporting_currency=reporting, refunds=refunds)
+        payments.add(charge_id, mapper, charge, ("id", "amount", "currency"))
 
     # ------------------------------------------------------------------------------------------
     @staticmethod
-    def map_charge(charge: dict, reporting_currency: str | None = None, refunded_as_lines: int = 0) -> dict:
+    def map_charge(
+        charge: dict,
+        reporting_currency: str | None = None,
+        refunds: Sequence[Refund] = (),
+    ) -> dict:
         """One Stripe charge -> one canonical payments row (major units, canonical status).
 
         A charge settled in another currency keeps its own amount and currency; its settled
         amounts become the reporting amounts when they are in ``reporting_currency``.
-        ``refunded_as_lines`` (minor units) is the part of ``amount_refunded`` that the sync
-        emitted as refund lines (:func:`map_refund`); only the rest stays on the charge row.
+        ``refunds`` are the charge's refunds with their own balance transactions
+        (:func:`read_refund`): what they took from the balance is the refunded
+        reporting money; the part of ``amount_refunded`` they do not cover is estimated at the
+        charge's rate.
         """
         cur = field("currency", currency_code, charge.get("currency"))
         if cur is None:
@@ -267,8 +254,6 @@ class StripeConnector(ApiConnector):
         refunded = field(
             "amount_refunded", lambda v: minor_to_major(v, cur), charge.get("amount_refunded") or 0
         )
-        # REFUND_CONTRACT: refunds emitted as refund lines must not count on the charge as well
-        refunded = max(Decimal("0.00"), refunded - minor_to_major(refunded_as_lines, cur))
         status = charge.get("status")
         if status == "failed":
             status = "failed"
@@ -280,24 +265,37 @@ class StripeConnector(ApiConnector):
             status = "succeeded"
 
         fee = None
+        rate = None
         reporting: dict[str, Decimal | None] = {}
         bt = charge.get("balance_transaction")
         if isinstance(bt, dict):
             bt_currency = currency_code(bt.get("currency"))
             fee = field("fee", lambda v: minor_to_major(v, bt_currency), bt.get("fee"))
             if bt_currency and bt_currency != cur:
-                reporting = _settled(bt, bt_currency, amount, refunded, fee, reporting_currency)
+                rate = _charge_rate(bt, bt_currency, amount)
+                reporting = _settled(bt, bt_currency, cur, refunded, fee, rate, refunds, reporting_currency)
                 # The fee is charged in the settlement currency; bring it back at the charge's rate.
-                rate = Decimal(str(bt.get("exchange_rate") or 0))
-                fee = (
-                    (fee / rate).quantize(CENT, rounding=ROUND_HALF_UP) if fee is not None and rate else None
-                )
+                fx = Decimal(str(bt.get("exchange_rate") or 0))
+                fee = (fee / fx).quantize(CENT, rounding=ROUND_HALF_UP) if fee is not None and fx else None
         # Same conventions as the Payments-export parser (data/connectors/stripe.py), so file and API
         # rows of one charge agree: an unknown fee counts as 0, and a failed charge nets 0.
         if fee is None:
             fee = Decimal("0.00")
+        # Fees Stripe gives back with a refund (its balance transaction's negative fee) are stored
+        # like the charge's own fee: the row's fee is what the charge cost in fees all told, in
+        # the charge's currency (each refund's part back at the refund's own rate), fee_reporting
+        # the settlement currency's (in _settled), and net = amount - refunded - fee as before.
+        # The Payments export's Fee column has only the charge's fee.
+        fee += refund_fees(refunds, cur, rate)
         net = Decimal("0.00") if status == "failed" else amount - refunded - fee
 
+        billing = charge.get("billing_details") or {}
+        customer = charge.get("customer")
+        if isinstance(customer, dict):
+            customer = customer.get("id")
+        email = text(billing.get("email")) or text(charge.get("receipt_email"))
+        metadata = charge.get("metadata") or {}
+        description = text(charge.get("description"))
         return {
             "source_id": charge["id"],
             "created": field("created", from_unix, charge.get("created")),
@@ -308,7 +306,15 @@ class StripeConnector(ApiConnector):
             "fee": fee,
             "net": net,
             "currency": cur,
-            **charge_details(charge),
+            # Guest payments have no customer object; the export parser falls back to the email hash too.
+            "customer_id": text(customer) or email_hash(email),
+            "customer_email_hash": email_hash(email),
+            "customer_name": text(billing.get("name")),
+            "product": text(metadata.get("product")) or description,
+            "campaign": text(metadata.get("utm_campaign")),
+            "country": text(dig(billing, "address", "country"))
+            or text(dig(charge, "payment_method_details", "card", "country")),
+            "description": description,
             **reporting,
         }
 
@@ -386,29 +392,40 @@ class StripeConnector(ApiConnector):
         return rows
 
 
+def _charge_rate(bt: dict, bt_currency: str, amount: Decimal) -> Decimal | None:
+    """The charge's exchange rate: its balance transaction's, else settled / charged."""
+    rate = Decimal(str(bt.get("exchange_rate") or 0))
+    if rate:
+        return rate
+    settled = field("amount", lambda v: minor_to_major(v, bt_currency), bt.get("amount"))
+    return settled / amount if settled is not None and amount else None
+
+
 def _settled(
     bt: dict,
     bt_currency: str,
-    amount: Decimal,
+    currency: str,
     refunded: Decimal,
     fee: Decimal | None,
+    rate: Decimal | None,
+    refunds: Sequence[Refund],
     reporting_currency: str | None,
 ) -> dict[str, Decimal | None]:
     """The reporting amounts of a charge settled in ``bt_currency`` (empty unless that is the reporting currency).
 
-    ``amount_reporting`` and ``fee_reporting`` are the balance transaction's own. Refunds are
-    refund lines with their own balance transactions; ``refunded`` is only what none of them
-    holds (a refund the sync could not list), so it can only be estimated at the charge's
-    ``exchange_rate``.
+    ``amount_reporting`` and ``fee_reporting`` are the balance transaction's own. The charge's
+    balance transaction does not cover later refunds: each has its own, at the rate of its day,
+    and ``refunded_reporting`` is what those took (:func:`settled_refunds`), the
+    Payments export's ``Converted Amount Refunded``.
     """
     if not reporting_currency or bt_currency != reporting_currency.upper():
         return {}  # settled in a third currency: the workspace's FX table converts the charge
     settled = field("amount", lambda v: minor_to_major(v, bt_currency), bt.get("amount"))
     if settled is None:
         return {}
-    rate = Decimal(str(bt.get("exchange_rate") or 0)) or (settled / amount if amount else Decimal(0))
+    money, fees = settled_refunds(refunds, refunded, currency, bt_currency, rate or Decimal(0))
     return {
         "amount_reporting": settled,
-        "refunded_reporting": (refunded * rate).quantize(CENT, rounding=ROUND_HALF_UP),
-        "fee_reporting": fee if fee is not None else Decimal("0.00"),
+        "refunded_reporting": money,
+        "fee_reporting": (fee if fee is not None else Decimal("0.00")) + fees,
     }
