@@ -30,9 +30,10 @@ REFUND_CONTRACT = """How a ``payments`` row says that money was refunded (every 
 
 There are exactly two shapes, and a row uses one of them:
 
-1. **A refund on the sale** (kind ``charge``; Stripe, Shopify, Gumroad, the Stripe API):
-   ``amount`` is what was charged and ``amount_refunded`` how much of it has been refunded so
-   far (0 <= amount_refunded <= amount); ``status`` is ``refunded`` when all of it was.
+1. **A refund on the sale** (kind ``charge``; Stripe, Shopify and Gumroad files, the Stripe,
+   Shopify and Square APIs): ``amount`` is what was charged and ``amount_refunded`` how much of
+   it has been refunded so far (0 <= amount_refunded <= amount); ``status`` is ``refunded`` when
+   all of it was.
 2. **A separate refund line** (kind ``refund``; PayPal's ``Payment Refund`` rows, a generic
    file with a kind column): ``amount`` is the refunded money, POSITIVE, in major units;
    ``amount_refunded`` is 0; ``fee`` is the fee change (negative when the vendor gives fees

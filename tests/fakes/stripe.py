@@ -2,14 +2,21 @@
 
 Lists are ``{object: "list", url, has_more, data}``, newest first (created desc), ``limit`` 1..100
 (anything else is a 400 like Stripe's), ``starting_after``/``ending_before`` cursors,
-``created[gte|gt|lte|lt]`` filters, ``expand[]`` for ``data.balance_transaction``,
-``data.charge`` and ``data.charge.balance_transaction``. Subscriptions hide canceled ones
-unless ``status=all``. The secret key must be the Basic-auth user.
+``created[gte|gt|lte|lt]`` filters, refunds filtered by ``charge``. Subscriptions hide canceled
+ones unless ``status=all``. The secret key must be the Basic-auth user.
+
+``expand[]`` works as Stripe documents it: paths on a list start with ``data``; an id field
+(``balance_transaction``, ``charge``) becomes its object, expanding its parents on the way
+(``data.charge.balance_transaction`` alone expands the charge too); a charge's ``refunds``,
+which API versions since 2022-11-15 leave out, appears only when expanded (a list object of
+up to 10 refunds, ``has_more`` beyond). More than four levels, or a field that cannot be
+expanded, is a 400 ``invalid_request_error`` like Stripe's.
 
 A charge settled in another currency (``bt_currency`` with ``exchange_rate``) gets a balance
 transaction as Stripe documents it: ``amount`` = the charge's amount x ``exchange_rate`` in the
 settlement currency (rounded to its minor unit), ``fee`` in the settlement currency, ``net`` =
-amount - fee. A refund gets its own balance transaction (negative, settled at the refund's rate).
+amount - fee. A refund gets its own balance transaction, made on the refund's day at that day's
+rate: ``amount`` negative (money sent back), ``type`` ``refund``.
 """
 
 from __future__ import annotations
@@ -110,18 +117,32 @@ class FakeStripe(FakeServer):
         return charge
 
     def add_refund(
-        self, id: str, charge_id: str, amount: int, created: int, *, exchange_rate: float | None = None
+        self,
+        id: str,
+        charge_id: str,
+        amount: int,
+        created: int,
+        *,
+        exchange_rate: float | None = None,
+        fee: int = 0,
+        status: str = "succeeded",
+        balance_transaction: bool = True,
     ) -> dict:
         """A refund of an existing charge; updates the charge like Stripe does.
 
         A refund of a charge settled in another currency is settled at ``exchange_rate`` (the
-        rate of the refund's day; default: the charge's rate) in its own balance transaction.
+        rate of the refund's day; default: the charge's rate) in its own balance transaction,
+        created on the refund's day; ``fee`` is that transaction's fee (settlement minor units).
+        ``balance_transaction=False`` leaves the refund without one (``null``), as Stripe shows
+        some refunds before it has moved the money. A failed or canceled refund does not count
+        in the charge's ``amount_refunded``.
         """
         charge = next(c for c in self.charges if c["id"] == charge_id)
-        charge["amount_refunded"] += amount
-        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        if status not in ("failed", "canceled"):
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
         bt_id = None
-        if charge["balance_transaction"]:
+        if charge["balance_transaction"] and balance_transaction:
             paid = self.balance_transactions[charge["balance_transaction"]]
             rate = paid["exchange_rate"] if exchange_rate is None else exchange_rate
             settled = settle(amount, charge["currency"], paid["currency"], rate)
@@ -132,8 +153,8 @@ class FakeStripe(FakeServer):
                 "amount": -settled,
                 "currency": paid["currency"],
                 "exchange_rate": rate,
-                "fee": 0,
-                "net": -settled,
+                "fee": fee,
+                "net": -settled - fee,
                 "created": created,
                 "type": "refund",
                 "status": "available",
@@ -146,7 +167,7 @@ class FakeStripe(FakeServer):
             "charge": charge_id,
             "created": created,
             "currency": charge["currency"],
-            "status": "succeeded",
+            "status": status,
         }
         self.refunds.append(refund)
         return refund
@@ -243,6 +264,8 @@ class FakeStripe(FakeServer):
                 value = request.param(f"created[{op}]")
                 if value is not None:
                     objects = [o for o in objects if test(o["created"], int(value))]
+            if name == "refunds" and (charge := request.param("charge")):
+                objects = [o for o in objects if o["charge"] == charge]
             if name == "subscriptions" and request.param("status") != "all":
                 objects = [o for o in objects if o["status"] not in ("canceled", "incomplete_expired")]
             objects.sort(key=lambda o: (o["created"], o["id"]), reverse=True)
@@ -255,21 +278,76 @@ class FakeStripe(FakeServer):
                 if before not in ids:
                     return _invalid(f"No such object: '{before}'", "ending_before")
                 objects = objects[: ids.index(before)][-limit:]
-            page = [self._expand(copy.deepcopy(o), request.params("expand[]")) for o in objects[:limit]]
+            page = [copy.deepcopy(o) for o in objects[:limit]]
+            for path in request.params("expand[]"):
+                parts = path.split(".")
+                if len(parts) > MAX_EXPAND_DEPTH:
+                    return _invalid(
+                        f"You cannot expand more than {MAX_EXPAND_DEPTH} levels of a property. Property: {path}",
+                        "expand",
+                    )
+                try:
+                    if parts[0] != "data":  # expansions on a list request start with its data
+                        raise _Unexpandable(parts[0])
+                    for obj in page:
+                        self._expand(obj, parts[1:])
+                except _Unexpandable as exc:
+                    return _invalid(f"This property cannot be expanded ({exc}).", "expand")
             return Reply(
                 200, {"object": "list", "url": f"/v1/{name}", "has_more": len(objects) > limit, "data": page}
             )
 
         return handle
 
-    def _expand(self, obj: dict, expand: list[str]) -> dict:
-        if "data.balance_transaction" in expand and obj.get("balance_transaction"):
-            obj["balance_transaction"] = copy.deepcopy(self.balance_transactions[obj["balance_transaction"]])
-        if "data.charge" in expand and isinstance(obj.get("charge"), str):
-            charge = copy.deepcopy(next(c for c in self.charges if c["id"] == obj["charge"]))
-            if "data.charge.balance_transaction" in expand and charge.get("balance_transaction"):
-                charge["balance_transaction"] = copy.deepcopy(
-                    self.balance_transactions[charge["balance_transaction"]]
-                )
-            obj["charge"] = charge
-        return obj
+    def _expand(self, obj: dict, parts: list[str]) -> None:
+        """Expand one path (below ``data``) in ``obj``, in place."""
+        if not parts:
+            return
+        name, rest = parts[0], parts[1:]
+        if obj.get("object") == "list" and name == "data":
+            for item in obj["data"]:
+                self._expand(item, rest)
+            return
+        value = obj.get(name)
+        if name == "refunds" and obj.get("object") == "charge":
+            if not isinstance(value, dict):
+                value = self._charge_refunds(obj["id"])
+        elif name in _EXPANDABLE and (value is None or isinstance(value, dict)):
+            pass  # nothing to expand, or expanded already by a shorter path
+        elif name in _EXPANDABLE and isinstance(value, str):
+            value = copy.deepcopy(self._by_id(_EXPANDABLE[name], value))
+        else:
+            raise _Unexpandable(name)
+        obj[name] = value
+        if value is not None and rest:
+            self._expand(value, rest)
+
+    def _by_id(self, store: str, object_id: str) -> dict:
+        objects = getattr(self, store)
+        if isinstance(objects, dict):
+            return objects[object_id]
+        return next(o for o in objects if o["id"] == object_id)
+
+    def _charge_refunds(self, charge_id: str) -> dict:
+        """A charge's ``refunds`` as Stripe embeds it when expanded: the first 10, newest first."""
+        refunds = sorted(
+            (r for r in self.refunds if r["charge"] == charge_id),
+            key=lambda r: (r["created"], r["id"]),
+            reverse=True,
+        )
+        return {
+            "object": "list",
+            "data": copy.deepcopy(refunds[:10]),
+            "has_more": len(refunds) > 10,
+            "url": f"/v1/charges/{charge_id}/refunds",
+        }
+
+
+#: Stripe's limit on nested expansions ("data.invoice.subscription.default_source" is the deepest)
+MAX_EXPAND_DEPTH = 4
+#: id fields the fake can expand -> the store holding their objects
+_EXPANDABLE = {"balance_transaction": "balance_transactions", "charge": "charges"}
+
+
+class _Unexpandable(ValueError):
+    """A path names a field that is not an expandable id (the message is the field)."""

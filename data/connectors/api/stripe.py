@@ -15,6 +15,11 @@ row keeps the charge's own ``amount``/``currency``; when the settlement currency
 workspace's reporting currency, the settled amounts are the reporting amounts (what the owner's
 Stripe balance shows), like the Payments export's ``Converted Amount`` columns.
 
+Refunds stay on their charge's row (``amount_refunded`` = Stripe's, the row dated by the charge),
+as the Payments export has them, so a file import and an API sync of the same charge write the
+same row. Its ``refunded_reporting`` is what each refund's OWN balance transaction took from the
+balance, at the rate of the refund's day (``_stripe_refunds``), not the charge's rate.
+
 Incremental sync (state)::
 
     {"charges_created": 1718000000,   # high-water mark of charge.created seen
@@ -23,8 +28,14 @@ Incremental sync (state)::
 
 Each list is re-read from ``created[gte] = mark - OVERLAP_SECONDS`` (upserts make the overlap
 harmless; it covers objects that become visible in the list a little after their timestamp).
-A refund changes an OLD charge, which a created-filter would never see again, so later syncs
-also list refunds created since the last sync and re-emit their (expanded) charges.
+Refunds are listed first (``/v1/refunds`` since the refunds mark, expanding
+``data.balance_transaction``) and held by charge until the charge's row is written. A refund
+changes an OLD charge, which a created-filter would never see again, so later syncs also expand
+``data.charge`` and ``data.charge.balance_transaction`` (three levels, within Stripe's four) and
+re-emit those charges. A charge whose ``amount_refunded`` exceeds the refunds the sync listed for
+it (refunds from before the mark) gets its refunds listed by charge (``/v1/refunds?charge=``).
+Refunds are not read from the charge's ``refunds`` list: API versions since 2022-11-15 omit it
+unless expanded, and the embedded list stops at ten refunds.
 Subscriptions change status long after creation and are few, so they are re-read in full.
 """
 
@@ -33,7 +44,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
@@ -41,6 +52,7 @@ from typing import Any
 from data.connectors.base import Chunk
 
 from ._keys import email_hash
+from ._stripe_refunds import Refund, RefundLedger, incomplete, read_refund, refund_fees, settled_refunds
 from ._values import CENT, ChunkBuilder, currency_code, dig, field, from_unix, minor_to_major, text, to_int
 from .connector import ApiConnector, CredentialField, SyncOptions
 
@@ -125,9 +137,30 @@ class StripeConnector(ApiConnector):
             mark = state.get(key)
             return first_start if mark is None else max(0, int(mark) - OVERLAP_SECONDS)
 
-        # Payments: charges created since the mark, with the balance transaction for fee/net.
         payments = ChunkBuilder("payments", self.SOURCE)
-        map_charge = partial(self.map_charge, reporting_currency=options.reporting_currency)
+        reporting = options.reporting_currency
+
+        # Refunds first, each with its own balance transaction: the charges below carry them.
+        # Up to now whatever the end asked for: a refund made after the end still refunds a
+        # charge of the range.
+        ledger = RefundLedger()
+        late = "refunds_created" in state
+        late_charges: dict[str, dict] = {}
+        mark = state.get("refunds_created")
+        params = [("created[gte]", since("refunds_created")), ("expand[]", "data.balance_transaction")]
+        if late:  # a first sync lists the charges themselves below
+            params += [("expand[]", "data.charge"), ("expand[]", "data.charge.balance_transaction")]
+        for page in self.pages("/v1/refunds", params, page_size):
+            for refund in page:
+                ledger.add(refund)
+                mark = max(int(mark or 0), int(refund.get("created") or 0))
+                charge = refund.get("charge")
+                if late and isinstance(charge, dict) and charge.get("id"):
+                    late_charges[charge["id"]] = charge
+        # a first sync that found no refunds: the list was complete up to now
+        new_state["refunds_created"] = started if mark is None else mark
+
+        # Payments: charges created since the mark, with the balance transaction for fee/net.
         mark = state.get("charges_created")
         params = [
             ("created[gte]", since("charges_created")),
@@ -136,32 +169,18 @@ class StripeConnector(ApiConnector):
         ]
         for page in self.pages("/v1/charges", params, page_size):
             for charge in page:
-                payments.add(charge.get("id"), map_charge, charge, ("id", "amount", "currency"))
+                self._add_charge(payments, ledger, charge, reporting, page_size)
+                late_charges.pop(charge.get("id"), None)
                 mark = max(int(mark or 0), int(charge.get("created") or 0))
             if chunk := payments.flush():
                 yield chunk
         new_state["charges_created"] = mark if mark is not None else first_start
 
-        # Late refunds of older charges: re-emit the refunded charge so amount_refunded/status update.
-        if "refunds_created" in state:
-            mark = state["refunds_created"]
-            params = [
-                ("created[gte]", since("refunds_created")),
-                ("expand[]", "data.charge"),
-                ("expand[]", "data.charge.balance_transaction"),
-            ]
-            for page in self.pages("/v1/refunds", params, page_size):
-                for refund in page:
-                    charge = refund.get("charge")
-                    mark = max(int(mark), int(refund.get("created") or 0))
-                    if isinstance(charge, dict):
-                        payments.add(charge.get("id"), map_charge, charge, ("id", "amount", "currency"))
-                if chunk := payments.flush():
-                    yield chunk
-            new_state["refunds_created"] = mark
-        else:
-            # First sync: the charges above already carry their refunds; watch refunds from now on.
-            new_state["refunds_created"] = started
+        # Late refunds of older charges: re-emit the refunded charge so its refunds/status update.
+        for charge in late_charges.values():
+            self._add_charge(payments, ledger, charge, reporting, page_size)
+        if chunk := payments.flush():
+            yield chunk
 
         customers = ChunkBuilder("customers", self.SOURCE)
         mark = state.get("customers_created")
@@ -185,13 +204,46 @@ class StripeConnector(ApiConnector):
 
         self.new_state = new_state
 
+    def _add_charge(
+        self,
+        payments: ChunkBuilder,
+        ledger: RefundLedger,
+        charge: dict,
+        reporting: str | None,
+        page_size: int,
+    ) -> None:
+        """Emit one charge with the refunds the sync listed for it (all of them, see below)."""
+        charge_id = charge.get("id")
+        refunds = ledger.take(str(charge_id))
+        if charge_id and incomplete(charge, refunds):
+            # The charge says more was refunded than the sync's refund list held (refunds from
+            # before the refunds mark, or made after that list was read): list its refunds by
+            # charge, so each counts at its own rate rather than the charge's.
+            params = [("charge", charge_id), ("expand[]", "data.balance_transaction")]
+            listed = {}
+            for page in self.pages("/v1/refunds", params, page_size):
+                for refund in page:
+                    if (read := read_refund(refund)) is not None:
+                        listed[read.id] = read
+            refunds = list(listed.values())
+        mapper = partial(self.map_charge, reporting_currency=reporting, refunds=refunds)
+        payments.add(charge_id, mapper, charge, ("id", "amount", "currency"))
+
     # ------------------------------------------------------------------------------------------
     @staticmethod
-    def map_charge(charge: dict, reporting_currency: str | None = None) -> dict:
+    def map_charge(
+        charge: dict,
+        reporting_currency: str | None = None,
+        refunds: Sequence[Refund] = (),
+    ) -> dict:
         """One Stripe charge -> one canonical payments row (major units, canonical status).
 
         A charge settled in another currency keeps its own amount and currency; its settled
         amounts become the reporting amounts when they are in ``reporting_currency``.
+        ``refunds`` are the charge's refunds with their own balance transactions
+        (:func:`read_refund`): what they took from the balance is the refunded
+        reporting money; the part of ``amount_refunded`` they do not cover is estimated at the
+        charge's rate.
         """
         cur = field("currency", currency_code, charge.get("currency"))
         if cur is None:
@@ -213,22 +265,28 @@ class StripeConnector(ApiConnector):
             status = "succeeded"
 
         fee = None
+        rate = None
         reporting: dict[str, Decimal | None] = {}
         bt = charge.get("balance_transaction")
         if isinstance(bt, dict):
             bt_currency = currency_code(bt.get("currency"))
             fee = field("fee", lambda v: minor_to_major(v, bt_currency), bt.get("fee"))
             if bt_currency and bt_currency != cur:
-                reporting = _settled(bt, bt_currency, amount, refunded, fee, reporting_currency)
+                rate = _charge_rate(bt, bt_currency, amount)
+                reporting = _settled(bt, bt_currency, cur, refunded, fee, rate, refunds, reporting_currency)
                 # The fee is charged in the settlement currency; bring it back at the charge's rate.
-                rate = Decimal(str(bt.get("exchange_rate") or 0))
-                fee = (
-                    (fee / rate).quantize(CENT, rounding=ROUND_HALF_UP) if fee is not None and rate else None
-                )
+                fx = Decimal(str(bt.get("exchange_rate") or 0))
+                fee = (fee / fx).quantize(CENT, rounding=ROUND_HALF_UP) if fee is not None and fx else None
         # Same conventions as the Payments-export parser (data/connectors/stripe.py), so file and API
         # rows of one charge agree: an unknown fee counts as 0, and a failed charge nets 0.
         if fee is None:
             fee = Decimal("0.00")
+        # Fees Stripe gives back with a refund (its balance transaction's negative fee) are stored
+        # like the charge's own fee: the row's fee is what the charge cost in fees all told, in
+        # the charge's currency (each refund's part back at the refund's own rate), fee_reporting
+        # the settlement currency's (in _settled), and net = amount - refunded - fee as before.
+        # The Payments export's Fee column has only the charge's fee.
+        fee += refund_fees(refunds, cur, rate)
         net = Decimal("0.00") if status == "failed" else amount - refunded - fee
 
         billing = charge.get("billing_details") or {}
@@ -334,28 +392,40 @@ class StripeConnector(ApiConnector):
         return rows
 
 
+def _charge_rate(bt: dict, bt_currency: str, amount: Decimal) -> Decimal | None:
+    """The charge's exchange rate: its balance transaction's, else settled / charged."""
+    rate = Decimal(str(bt.get("exchange_rate") or 0))
+    if rate:
+        return rate
+    settled = field("amount", lambda v: minor_to_major(v, bt_currency), bt.get("amount"))
+    return settled / amount if settled is not None and amount else None
+
+
 def _settled(
     bt: dict,
     bt_currency: str,
-    amount: Decimal,
+    currency: str,
     refunded: Decimal,
     fee: Decimal | None,
+    rate: Decimal | None,
+    refunds: Sequence[Refund],
     reporting_currency: str | None,
 ) -> dict[str, Decimal | None]:
     """The reporting amounts of a charge settled in ``bt_currency`` (empty unless that is the reporting currency).
 
     ``amount_reporting`` and ``fee_reporting`` are the balance transaction's own. The charge's
-    balance transaction does not cover later refunds (each has its own, at the rate of its day),
-    so the refunded part is converted at the charge's ``exchange_rate``.
+    balance transaction does not cover later refunds: each has its own, at the rate of its day,
+    and ``refunded_reporting`` is what those took (:func:`settled_refunds`), the
+    Payments export's ``Converted Amount Refunded``.
     """
     if not reporting_currency or bt_currency != reporting_currency.upper():
         return {}  # settled in a third currency: the workspace's FX table converts the charge
     settled = field("amount", lambda v: minor_to_major(v, bt_currency), bt.get("amount"))
     if settled is None:
         return {}
-    rate = Decimal(str(bt.get("exchange_rate") or 0)) or (settled / amount if amount else Decimal(0))
+    money, fees = settled_refunds(refunds, refunded, currency, bt_currency, rate or Decimal(0))
     return {
         "amount_reporting": settled,
-        "refunded_reporting": (refunded * rate).quantize(CENT, rounding=ROUND_HALF_UP),
-        "fee_reporting": fee if fee is not None else Decimal("0.00"),
+        "refunded_reporting": money,
+        "fee_reporting": (fee if fee is not None else Decimal("0.00")) + fees,
     }

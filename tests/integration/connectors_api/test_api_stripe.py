@@ -169,7 +169,12 @@ def test_api022_incremental_resume_sends_created_gte_and_catches_late_refunds(
     assert charges[0].param("created[gte]") == str(T0 + 80 - OVERLAP_SECONDS)
     refunds = [r for r in api.requests if r.path == "/v1/refunds"]
     assert refunds[0].param("created[gte]") == str(state["refunds_created"] - OVERLAP_SECONDS)
-    assert refunds[0].params("expand[]") == ["data.charge", "data.charge.balance_transaction"]
+    # each refund's own balance transaction (its day's rate), and the charge it changed
+    assert refunds[0].params("expand[]") == [
+        "data.balance_transaction",
+        "data.charge",
+        "data.charge.balance_transaction",
+    ]
     customers = [r for r in api.requests if r.path == "/v1/customers"]
     assert customers[0].param("created[gte]") == str(T0 + 5 - OVERLAP_SECONDS)
 
