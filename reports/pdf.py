@@ -41,7 +41,7 @@ from components.formatting import (
     number_style,
     numbers_as,
 )
-from reports.assemble import CHANGE_UNITS, Kpi, ReportData, SectionData, Trend
+from reports.assemble import CHANGE_UNITS, Kpi, ReportData, SectionData, Trend, sentence_label
 from reports.assemble import Table as DataTable
 
 #: rows of one split table printed in the PDF (the Excel file has them all)
@@ -221,15 +221,23 @@ def _cover(data: ReportData, styles, width: float, logo: bytes | None = None) ->
     if kpis:
         story += [Paragraph("Key numbers", styles["h2"]), _kpi_table(kpis, data, styles, width)]
     summary = next((s for s in data.sections if s.key == "kpis"), None)
-    if summary is not None and summary.empty_message:
-        story.append(Paragraph(_esc(summary.empty_message), styles["muted"]))
+    if summary is not None:
+        story += _notes(summary.notes, styles)
+        if summary.empty_message:
+            story.append(Paragraph(_esc(summary.empty_message), styles["muted"]))
     return story
+
+
+def _notes(notes: list[str], styles) -> list:
+    """The muted lines under a KPI table naming the filters some of its numbers cannot apply."""
+    return [Spacer(1, 2 * mm)] + [Paragraph(_esc(n), styles["muted"]) for n in notes] if notes else []
 
 
 def _section(section: SectionData, data: ReportData, styles, width: float) -> list:
     story: list = [PageBreak(), Paragraph(_esc(section.title), styles["h2"])]
     if section.kpis:
         story.append(_kpi_table(section.kpis, data, styles, width))
+    story += _notes(section.notes, styles)
     if section.empty_message:
         story += [Spacer(1, 4 * mm), Paragraph(_esc(section.empty_message), styles["body"])]
         return story
@@ -238,13 +246,16 @@ def _section(section: SectionData, data: ReportData, styles, width: float) -> li
             Spacer(1, 4 * mm),
             KeepTogether(
                 [Paragraph(_trend_title(section.trend), styles["h3"]), _chart(section.trend, data, width)]
+                + [Paragraph(_esc(note), styles["muted"]) for note in [_overlap_note(section.trend)] if note]
             ),
         ]
     for table in section.tables:
         story += [Paragraph(_esc(table.title), styles["h3"])]
         if not table.rows:
-            story.append(Paragraph("No rows for this period.", styles["muted"]))
+            story.append(Paragraph(_esc(table.note or "No rows for this period."), styles["muted"]))
             continue
+        if table.note:
+            story.append(Paragraph(_esc(table.note), styles["muted"]))
         story.append(_data_table(table, data, styles, width))
         if len(table.rows) > MAX_TABLE_ROWS:
             story.append(
@@ -364,6 +375,8 @@ def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
     Drawn from plain shapes (lines, polylines, strings) rather than reportlab's chart widgets,
     which build a label object per category and per tick: with six sections that was more
     than half of the PDF's time. The look is the same: grid, axes, legend, ~10 date labels.
+    Series that run together (net and gross revenue on a day without refunds) are drawn as a
+    wide light line under a thin one, so neither hides the other; the legend shows each stroke.
     """
     font, _ = _fonts()
     height = 62 * mm
@@ -374,7 +387,7 @@ def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
     values = [v for _, _, vs in trend.series for v in vs if v is not None]
     ticks = _nice_ticks(min(0.0, min(values)), max(values))
     low, high = ticks[0], ticks[-1]
-    label = _axis_format(unit, currency, max(abs(v) for v in values))
+    label = _axis_format(unit, currency, ticks)
 
     def y_of(value: float) -> float:
         return y0 + (value - low) / (high - low) * plot_h
@@ -396,23 +409,80 @@ def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
         drawing.add(Line(x, y0, x, y0 - 3, strokeColor=RULE, strokeWidth=1))
         text = _period_label(day, trend.grain)
         drawing.add(String(x, y0 - 11, text, fontName=font, fontSize=8, fillColor=MUTED, textAnchor="middle"))
-    for s, (_, _, series) in enumerate(trend.series):
-        colour = SERIES[s % len(SERIES)]
+    strokes = _strokes(trend, (high - low) / plot_h)
+    for (_, _, series), (colour, stroke) in zip(trend.series, strokes, strict=True):
         for run in _runs(series):  # a missing value breaks the line instead of drawing a zero
             points = [c for i, v in run for c in (x0 + (i + 0.5) * band, y_of(v))]
             if len(points) == 2:
-                drawing.add(Circle(points[0], points[1], 1.5, fillColor=colour, strokeColor=None))
+                drawing.add(
+                    Circle(points[0], points[1], stroke / 2 + 0.6, fillColor=colour, strokeColor=None)
+                )
             else:
-                drawing.add(PolyLine(points, strokeColor=colour, strokeWidth=1.8, strokeLineJoin=1))
+                drawing.add(
+                    PolyLine(
+                        points, strokeColor=colour, strokeWidth=stroke, strokeLineJoin=1, strokeLineCap=1
+                    )
+                )
     x = x0
-    for s, (name, _, _) in enumerate(trend.series):  # legend
-        top = height - 3 * mm
-        drawing.add(
-            Rect(x, top - 7, 7, 7, fillColor=SERIES[s % len(SERIES)], strokeColor=INK, strokeWidth=0.25)
-        )
-        drawing.add(String(x + 11, top - 6.5, name, fontName=font, fontSize=9, fillColor=INK))
-        x += max(90, pdfmetrics.stringWidth(name, font, 9) + 24)
+    top = height - 3 * mm
+    for (name, _, _), (colour, stroke) in zip(trend.series, strokes, strict=True):  # legend
+        drawing.add(Line(x, top - 3.5, x + 14, top - 3.5, strokeColor=colour, strokeWidth=stroke))
+        drawing.add(String(x + 18, top - 6.5, name, fontName=font, fontSize=9, fillColor=INK))
+        x += max(90, pdfmetrics.stringWidth(name, font, 9) + 32)
     return drawing
+
+
+#: a line's stroke, and the wider one of a series another series runs on top of
+LINE_WIDTH, UNDER_WIDTH = 1.8, 4.5
+
+
+def _strokes(trend: Trend, units_per_point: float) -> list[tuple[colors.Color, float]]:
+    """(colour, width) of each series: a series a later one runs over is wide and light.
+
+    Two lines closer than a point on the page look like one: the earlier series is drawn
+    beneath, wide and in a lighter tint, so the later, thin one stays visible inside it.
+    """
+    out = []
+    for s, (_, _, values) in enumerate(trend.series):
+        colour = SERIES[s % len(SERIES)]
+        covered = any(_close_points(values, later, units_per_point) for _, _, later in trend.series[s + 1 :])
+        if covered:
+            out.append((_tint(colour, 0.55), UNDER_WIDTH))
+        else:
+            out.append((colour, LINE_WIDTH))
+    return out
+
+
+def _close_points(a: list[float | None], b: list[float | None], tolerance: float) -> int:
+    """How many periods two series are within ``tolerance`` of each other (both present)."""
+    return sum(
+        1 for x, y in zip(a, b, strict=False) if x is not None and y is not None and abs(x - y) <= tolerance
+    )
+
+
+def _tint(colour: colors.Color, amount: float) -> colors.Color:
+    """``colour`` mixed with white (``amount`` 0 = the colour, 1 = white)."""
+    return colors.Color(*(c + (1 - c) * amount for c in (colour.red, colour.green, colour.blue)))
+
+
+def _overlap_note(trend: Trend) -> str | None:
+    """Which series equal which on how many periods, or None (``Net revenue equals gross ...``)."""
+    notes = []
+    unit = {"day": "days", "week": "weeks", "month": "months"}.get(trend.grain, "periods")
+    for s, (name, _, values) in enumerate(trend.series):
+        for other, _, later in trend.series[s + 1 :]:
+            equal = sum(
+                1
+                for x, y in zip(values, later, strict=False)
+                if x is not None and y is not None and math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+            )
+            if equal:
+                total = sum(1 for x, y in zip(values, later, strict=False) if x is not None and y is not None)
+                notes.append(
+                    f"{name} equals {sentence_label(other)} on {format_number(equal)} of "
+                    f"{format_number(total)} {unit}: there the thin line runs inside the wide one."
+                )
+    return " ".join(notes) or None
 
 
 def _nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
@@ -441,24 +511,44 @@ def _runs(values: list[float | None]) -> list[list[tuple[int, float]]]:
     return [run for run in runs if run]
 
 
-def _axis_format(unit: str, currency: str, top: float):
-    """Tick labels in one style per axis: ``$8k``/``$10k`` (not ``$8,000`` beside ``$10.0k``)."""
+def _axis_format(unit: str, currency: str, ticks: list[float]):
+    """Tick labels in one style per axis: ``$0``, ``$2.5k``, ``$5.0k`` (never ``$0.0k``).
+
+    Steps under a thousand are written in full (``$500``, ``$1,000``, ``$1,500``, not
+    ``$0.5k``); larger ones in k or M with the decimals the step needs. Zero is plain ``$0``.
+    """
     style = number_style()
-    if unit in ("currency", "count") and top >= 1000:
-        prefix = currency_symbol(currency) if unit == "currency" else ""
-        divisor, suffix = (1e6, "M") if top >= 1e6 else (1e3, "k")
-        decimals = 0 if top >= 10 * divisor else 1
+    top = max(abs(t) for t in ticks)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else top
+
+    def plain(v: float) -> str:
+        if unit == "currency":
+            return format_value(v, unit, currency).replace(style.decimal + "00", "")
+        return format_value(v, unit, currency)
+
+    if unit not in ("currency", "count") or top < 1000 or step < 1000:
+        return plain
+    prefix = currency_symbol(currency) if unit == "currency" else ""
+    divisor, suffix = (1e6, "M") if top >= 1e6 else (1e3, "k")
+    decimals = next(
+        (
+            d
+            for d in (0, 1, 2)
+            if all(abs(t / divisor * 10**d - round(t / divisor * 10**d)) < 1e-6 for t in ticks)
+        ),
+        2,
+    )
+
+    def tick(v: float) -> str:
+        if v == 0:
+            return plain(0.0)
+        number = f"{abs(v) / divisor:,.{decimals}f}"
         if style.is_default:
-            return lambda v: f"{'-' if v < 0 else ''}{prefix}{abs(v) / divisor:,.{decimals}f}{suffix}"
+            return f"{'-' if v < 0 else ''}{prefix}{number}{suffix}"
+        number = style.number(number) + suffix
+        return style.currency(number, v < 0, prefix) if prefix else ("−" if v < 0 else "") + number
 
-        def tick(v: float) -> str:
-            number = style.number(f"{abs(v) / divisor:,.{decimals}f}") + suffix
-            return style.currency(number, v < 0, prefix) if prefix else ("−" if v < 0 else "") + number
-
-        return tick
-    if unit == "currency":
-        return lambda v: format_value(v, unit, currency).replace(style.decimal + "00", "")
-    return lambda v: format_value(v, unit, currency)
+    return tick
 
 
 def _period_label(day, grain: str) -> str:

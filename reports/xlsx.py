@@ -40,13 +40,16 @@ from reports.xlsx_rows import ColumnXml, RowsXml, splice_rows, style_index
 #: Excel's row limit per sheet (header included); a module constant so tests can lower it
 MAX_SHEET_ROWS = 1_048_576
 
+#: a header note's box: wide enough for one sentence without scrolling
+COMMENT = {"x_scale": 1.6, "y_scale": 0.6, "author": "Pulseboard"}
+
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 #: money columns of the detail datasets (number format with the workspace currency)
-MONEY_COLUMNS = {
-    "gross", "refunds", "net", "fees", "amount", "amount_refunded", "fee", "amount_reporting",
-    "spend", "conversion_value",
-}  # fmt: skip
+MONEY_COLUMNS = {"gross", "refunds", "net", "fees", "amount_reporting", "spend", "conversion_value"}
+#: money in each payment's own currency (its ``currency`` column): two decimals, no symbol, as
+#: a workspace symbol would mislabel a EUR payment "$45.00"
+ORIGINAL_MONEY_COLUMNS = {"amount", "amount_refunded", "fee"}
 
 
 def number_format(unit: str, currency: str) -> str:
@@ -173,9 +176,9 @@ def _fill_summary(ws, f: _Formats, data: ReportData, currency: str, notes: list[
         for kpi in section.kpis:
             row += 1
             _kpi_row(ws, f, row, kpi, currency)
-        if section.empty_message:
+        for text in [*section.notes, *([section.empty_message] if section.empty_message else [])]:
             row += 1
-            ws.write_string(row, 0, safe_text(section.empty_message))
+            ws.write_string(row, 0, safe_text(text))
     row += 1
     for label, value in (
         ("Filters", data.filters_text),
@@ -245,6 +248,13 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
     for table in section.tables:
         row += 1
         ws.write_string(row, 0, safe_text(table.title), f.bold)
+        # what the table leaves out, or (as the PDF says) why it has no rows
+        note = table.note or (None if table.rows else "No rows for this period.")
+        if note:
+            row += 1
+            ws.write_string(row, 0, safe_text(note))
+        if not table.rows:
+            continue
         row += 1
         for col, column in enumerate(table.columns):
             ws.write_string(row, col, safe_text(column.label), f.header)
@@ -285,7 +295,10 @@ def _rows_sheets(wb, f: _Formats, scoped, data: ReportData, dataset_name: str, c
         ws = worksheets[name] = wb.add_worksheet(name)
         for col, (field, (_, fmt)) in enumerate(zip(schema, columns, strict=True)):
             ws.set_column(col, col, max(12, min(40, len(field.name) + 4)), fmt)
-            ws.write_string(0, col, field.name, f.header)
+            ws.write_string(0, col, field.name, f.header)  # the name scripts read: never relabelled
+            note = dataset.notes.get(field.name)
+            if note:  # the words, as an Excel note on the header (hover to read)
+                ws.write_comment(0, col, note.format(currency=currency), COMMENT)
         ws.freeze_panes(1, 0)
         sheets[name] = RowsXml([column for column, _ in columns], tmp)
         return sheets[name]
@@ -312,6 +325,8 @@ def _column_xml(col: int, field: pa.Field, f: _Formats, currency: str):
     kind, fmt = "number", None
     if field.name in MONEY_COLUMNS:
         fmt = f.num(number_format("currency", currency))
+    elif field.name in ORIGINAL_MONEY_COLUMNS:
+        fmt = f.num("#,##0.00")
     elif pa.types.is_integer(field.type):
         fmt = f.num("#,##0")
     elif pa.types.is_floating(field.type) or pa.types.is_decimal(field.type):
