@@ -336,7 +336,18 @@ def _trend(scoped, section, filters, start, end) -> Trend | None:
 
 def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
     metric = get_metric(name)
-    frame = _query(scoped, (name,), start, end, "total", dimension, compare, filters)[name]
+    frame = _query(scoped, (name,), start, end, "total", dimension, None, filters)[name]
+    frame = frame.select(dimension, "value")
+    if compare:
+        # The comparison asked on its own and joined in full (the metric layer's compare keeps
+        # only this period's values): a channel that sold last month and not this one is a
+        # row too, or the split's previous period would not add up to the KPI's.
+        c_start, c_end = comparison_range(start, end, compare)
+        before = _query(scoped, (name,), c_start, c_end, "total", dimension, None, filters)[name]
+        before = before.select(dimension, pl.col("value").alias("compare_value"))
+        frame = frame.join(before, on=dimension, how="full", coalesce=True, nulls_equal=True)
+        if metric.additive and not metric.snapshot:  # nothing counted this period is a zero
+            frame = frame.with_columns(pl.col("value").fill_null(0.0))
     has_value = pl.col("value").is_not_null() & (pl.col("value") != 0)
     if compare:
         # A value that fell to nothing stays (−100%): without it the rows' previous period

@@ -33,6 +33,7 @@ from reportlab.platypus import (
 )
 
 from components.formatting import (
+    MINUS,
     currency_symbol,
     format_change,
     format_date,
@@ -544,9 +545,9 @@ def _axis_format(unit: str, currency: str, ticks: list[float]):
             return plain(0.0)
         number = f"{abs(v) / divisor:,.{decimals}f}"
         if style.is_default:
-            return f"{'-' if v < 0 else ''}{prefix}{number}{suffix}"
+            return f"{MINUS if v < 0 else ''}{prefix}{number}{suffix}"  # as format_value writes it
         number = style.number(number) + suffix
-        return style.currency(number, v < 0, prefix) if prefix else ("−" if v < 0 else "") + number
+        return style.currency(number, v < 0, prefix) if prefix else (MINUS if v < 0 else "") + number
 
     return tick
 
