@@ -7,6 +7,7 @@ report, the dashboard and the CLI show the same value. Renderers (PDF, XLSX, ema
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -134,6 +135,23 @@ class Trend:
     grain: str
     periods: list[date]
     series: list[tuple[str, str, list[float | None]]]  # (label, unit, values)
+
+
+def covered_series(trend: Trend, tolerance: float = 0.0) -> set[int]:
+    """Indexes of the series a later series runs over (within ``tolerance``) on some period.
+
+    Drawn in order, such a line disappears under the later one (net revenue under gross on a
+    day without refunds): the charts draw it wider and lighter beneath. ``0`` means equal.
+    """
+    covered = set()
+    for s, (_, _, values) in enumerate(trend.series):
+        for _, _, later in trend.series[s + 1 :]:
+            if any(
+                x is not None and y is not None and (abs(x - y) <= tolerance or math.isclose(x, y))
+                for x, y in zip(values, later, strict=False)
+            ):
+                covered.add(s)
+    return covered
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,15 @@ from components.formatting import (
     number_style,
     numbers_as,
 )
-from reports.assemble import CHANGE_UNITS, Kpi, ReportData, SectionData, Trend, sentence_label
+from reports.assemble import (
+    CHANGE_UNITS,
+    Kpi,
+    ReportData,
+    SectionData,
+    Trend,
+    covered_series,
+    sentence_label,
+)
 from reports.assemble import Table as DataTable
 
 #: rows of one split table printed in the PDF (the Excel file has them all)
@@ -443,22 +451,12 @@ def _strokes(trend: Trend, units_per_point: float) -> list[tuple[colors.Color, f
     Two lines closer than a point on the page look like one: the earlier series is drawn
     beneath, wide and in a lighter tint, so the later, thin one stays visible inside it.
     """
+    covered = covered_series(trend, units_per_point)
     out = []
-    for s, (_, _, values) in enumerate(trend.series):
+    for s in range(len(trend.series)):
         colour = SERIES[s % len(SERIES)]
-        covered = any(_close_points(values, later, units_per_point) for _, _, later in trend.series[s + 1 :])
-        if covered:
-            out.append((_tint(colour, 0.55), UNDER_WIDTH))
-        else:
-            out.append((colour, LINE_WIDTH))
+        out.append((_tint(colour, 0.55), UNDER_WIDTH) if s in covered else (colour, LINE_WIDTH))
     return out
-
-
-def _close_points(a: list[float | None], b: list[float | None], tolerance: float) -> int:
-    """How many periods two series are within ``tolerance`` of each other (both present)."""
-    return sum(
-        1 for x, y in zip(a, b, strict=False) if x is not None and y is not None and abs(x - y) <= tolerance
-    )
 
 
 def _tint(colour: colors.Color, amount: float) -> colors.Color:

@@ -32,7 +32,7 @@ from components.formatting import (
     number_style,
 )
 from data.warehouse import ScopedWarehouse
-from reports.assemble import Kpi, ReportData, SectionData
+from reports.assemble import Kpi, ReportData, SectionData, covered_series
 from reports.cells import safe_text
 from reports.rows import SECTION_DATASETS, get_dataset, stream
 from reports.xlsx_rows import ColumnXml, RowsXml, splice_rows, style_index
@@ -42,6 +42,9 @@ MAX_SHEET_ROWS = 1_048_576
 
 #: a header note's box: wide enough for one sentence without scrolling
 COMMENT = {"x_scale": 1.6, "y_scale": 0.6, "author": "Pulseboard"}
+
+#: the chart lines' colours, as in the PDF (reports.pdf.SERIES)
+CHART_COLOURS = ("#4361EE", "#F59E0B", "#10B981", "#EF4444")
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -231,14 +234,18 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
         last = len(trend.periods)
         ws.autofilter(0, 0, last, len(trend.series))
         chart = wb.add_chart({"type": "line"})
+        covered = covered_series(trend)
         for col in range(1, len(trend.series) + 1):
-            chart.add_series(
-                {
-                    "name": [title, 0, col],
-                    "categories": [title, 1, 0, last, 0],
-                    "values": [title, 1, col, last, col],
-                }
-            )
+            series = {
+                "name": [title, 0, col],
+                "categories": [title, 1, 0, last, 0],
+                "values": [title, 1, col, last, col],
+            }
+            colour = CHART_COLOURS[(col - 1) % len(CHART_COLOURS)]
+            series["line"] = {"color": colour, "width": 2.25}
+            if col - 1 in covered:  # wide and see-through under the line that runs over it
+                series["line"] |= {"width": 4.5, "transparency": 55}
+            chart.add_series(series)
         chart.set_title({"name": f"{' and '.join(s[0] for s in trend.series)} by {trend.grain}"})
         chart.set_y_axis({"num_format": number_format(trend.series[0][1], currency)})
         chart.set_x_axis({"num_format": "d mmm", "date_axis": True})

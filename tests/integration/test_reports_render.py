@@ -371,3 +371,21 @@ def test_reports035_excel_rows_headers_keep_their_names_and_say_what_they_hold(s
     assert amount.value == 45 and amount.number_format == "#,##0.00"  # no "$" on a EUR amount
     reporting = eur[list(header).index("amount_reporting")]
     assert reporting.value == pytest.approx(49.5) and reporting.number_format.startswith('"$"')
+
+
+def test_reports036_excel_chart_draws_a_covered_line_wide_and_see_through(seeded, tmp_path):
+    """Net revenue equals gross on days without refunds: in Excel's chart gross hid net too."""
+    import re
+
+    out = tmp_path / "r.xlsx"
+    code, _, err = run(
+        seeded, "report", "render", "--workspace", "acme", "--format", "xlsx", "--out", str(out), *RANGE,
+        "--sections", "revenue",
+    )  # fmt: skip
+    assert code == 0, err
+    with zipfile.ZipFile(out) as z:
+        chart = z.read("xl/charts/chart1.xml").decode()
+    net, gross = re.findall(r"<c:ser>.*?</c:ser>", chart)
+    assert "'Revenue trend'!$B$1" in net and "'Revenue trend'!$C$1" in gross
+    assert '<a:ln w="57150">' in net and "<a:alpha " in net  # 4.5 pt, half see-through, beneath
+    assert '<a:ln w="28575">' in gross and "<a:alpha " not in gross
