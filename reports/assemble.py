@@ -363,7 +363,11 @@ def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
         c_start, c_end = comparison_range(start, end, compare)
         before = _query(scoped, (name,), c_start, c_end, "total", dimension, None, filters)[name]
         before = before.select(dimension, pl.col("value").alias("compare_value"))
-        frame = frame.join(before, on=dimension, how="full", coalesce=True, nulls_equal=True)
+        joined = frame.join(before, on=dimension, how="full", coalesce=True, nulls_equal=True)
+        both = joined.filter(pl.col("value").is_not_null() & pl.col("compare_value").is_not_null())
+        # ... unless no value is in both periods: one-off values (each newsletter its own
+        # campaign) would list last month's sends as −100% beside this month's.
+        frame = joined if both.height else joined.filter(pl.col("value").is_not_null())
         if metric.additive and not metric.snapshot:  # nothing counted this period is a zero
             frame = frame.with_columns(pl.col("value").fill_null(0.0))
     has_value = pl.col("value").is_not_null() & (pl.col("value") != 0)

@@ -310,9 +310,27 @@ def test_reports033_a_split_keeps_a_value_that_fell_to_nothing(services, workspa
     from reports.assemble import _split
 
     rows = [
-        {"id": "j1", "created": "2026-01-10 10:00", "amount": "100.00", "channel": "Direct"},
-        {"id": "d1", "created": "2025-12-10 10:00", "amount": "60.00", "channel": "Direct"},
-        {"id": "d2", "created": "2025-12-11 10:00", "amount": "80.00", "channel": "Referral"},
+        {
+            "id": "j1",
+            "created": "2026-01-10 10:00",
+            "amount": "100.00",
+            "channel": "Direct",
+            "product": "Kit 2",
+        },
+        {
+            "id": "d1",
+            "created": "2025-12-10 10:00",
+            "amount": "60.00",
+            "channel": "Direct",
+            "product": "Kit 1",
+        },
+        {
+            "id": "d2",
+            "created": "2025-12-11 10:00",
+            "amount": "80.00",
+            "channel": "Referral",
+            "product": "Kit 1",
+        },
     ]
     load(services, workspace, "payments", payments_frame(rows))
     scoped = services.warehouse.scoped(workspace)
@@ -322,6 +340,12 @@ def test_reports033_a_split_keeps_a_value_that_fell_to_nothing(services, workspa
     assert [r[0] for r in table.rows] == ["Direct", "Referral"]  # biggest first, nothing last
     assert table.rows[1][1:] == (0.0, 80.0, -1.0)  # −100%
     assert sum(r[2] for r in table.rows) == pytest.approx(140.0)  # the previous period adds up
+    # no value in both periods (one-off products, each newsletter's campaign): last period's
+    # values are not listed as −100% beside this period's
+    table = _split(
+        scoped, "net_revenue", "product", {}, date(2026, 1, 1), date(2026, 1, 31), "previous_period"
+    )
+    assert [r[0] for r in table.rows] == ["Kit 2"]
 
 
 def test_reports034_filters_a_number_cannot_apply_are_named(seeded, tmp_path):
