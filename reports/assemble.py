@@ -136,6 +136,12 @@ class Trend:
     periods: list[date]
     series: list[tuple[str, str, list[float | None]]]  # (label, unit, values)
 
+    @property
+    def title(self) -> str:
+        """``Net revenue and gross revenue by day``: one sentence, only its first word capitalised."""
+        names = [label for label, _, _ in self.series]
+        return f"{_and_list([names[0], *map(sentence_label, names[1:])])} by {self.grain}"
+
 
 def covered_series(trend: Trend, tolerance: float = 0.0) -> set[int]:
     """Indexes of the series a later series runs over (within ``tolerance``) on some period.

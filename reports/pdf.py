@@ -374,8 +374,7 @@ def _wrap_long(rows: list[list[str]], widths: list[float], styles, numeric, *, b
 
 
 def _trend_title(trend: Trend) -> str:
-    names = " and ".join(label for label, _, _ in trend.series)
-    return _esc(f"{names} by {trend.grain}")
+    return _esc(trend.title)
 
 
 def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:

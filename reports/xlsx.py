@@ -246,7 +246,7 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
             if col - 1 in covered:  # wide and see-through under the line that runs over it
                 series["line"] |= {"width": 4.5, "transparency": 55}
             chart.add_series(series)
-        chart.set_title({"name": f"{' and '.join(s[0] for s in trend.series)} by {trend.grain}"})
+        chart.set_title({"name": trend.title})
         chart.set_y_axis({"num_format": number_format(trend.series[0][1], currency)})
         chart.set_x_axis({"num_format": "d mmm", "date_axis": True})
         chart.set_size({"width": 720, "height": 300})

@@ -109,3 +109,10 @@ def test_pdfchart007_series_apart_keep_one_width_and_no_note():
     )
     assert {line.strokeWidth for line in _lines(_chart(trend, _data(), 480))} == {LINE_WIDTH}
     assert _overlap_note(trend) is None
+
+
+def test_pdfchart008_a_chart_title_is_one_sentence():
+    """"Net revenue and Gross revenue by day" capitalised a word inside the sentence."""
+    series = [("Net revenue", "currency", []), ("Gross revenue", "currency", []), ("ROAS", "multiple", [])]
+    assert Trend("day", [], series[:2]).title == "Net revenue and gross revenue by day"
+    assert Trend("week", [], series).title == "Net revenue, gross revenue and ROAS by week"
