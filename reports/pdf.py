@@ -313,21 +313,60 @@ def _data_table(table: DataTable, data: ReportData, styles, width: float) -> Tab
             else:
                 cells.append(format_value(value, column.unit, currency))
         body.append(cells)
-    first = 0.4 if len(table.columns) > 2 else 0.6
-    rest = (1 - first) / (len(table.columns) - 1)
-    col_widths = [first * width] + [rest * width] * (len(table.columns) - 1)
-    numeric = {i for i, c in enumerate(table.columns) if c.unit != "text"}
+    header = [c.label for c in table.columns]
+    col_widths = _column_widths(table, [header, *body], styles, width)
+    # numbers line up on the right; words and dates read from the left
+    numeric = {i for i, c in enumerate(table.columns) if c.unit not in ("text", "date")}
     style = _table_style(styles, numeric=numeric) + [
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, STRIPE]),
     ]
     return Table(
-        _wrap_long([[c.label for c in table.columns], *body], col_widths, styles, numeric),
+        _wrap_long([header, *body], col_widths, styles, numeric),
         colWidths=col_widths,
         style=style,
         repeatRows=1,  # a table longer than a page repeats its header on every page
         hAlign="LEFT",
     )
+
+
+#: a column at most this share of the table's width is never wrapped to make room for others
+SHORT_COLUMN = 0.16
+
+
+def _column_widths(table: DataTable, rows: list[list[str]], styles, width: float) -> list[float]:
+    """Widths: a wide first column and even number columns; several text columns share by content.
+
+    With more than one text column (the insights table) each gets room by what it holds: even
+    shares squeezed the insights' "Suggested action" to a word a line beside a half-empty
+    "Insight" column.
+    """
+    n = len(table.columns)
+    texts = [i for i, c in enumerate(table.columns) if c.unit == "text"]
+    if len(texts) < 2:
+        first = 0.4 if n > 2 else 0.6
+        return [first * width] + [(1 - first) / (n - 1) * width] * (n - 1)
+    cell = styles["cell"]
+    head = styles["head"]
+
+    def natural(c: int) -> float:  # the widest cell on one line, with the cell's padding
+        body = max((pdfmetrics.stringWidth(r[c], cell.fontName, cell.fontSize) for r in rows[1:]), default=0)
+        return max(body, pdfmetrics.stringWidth(rows[0][c], head.fontName, head.fontSize)) + 12
+
+    widths = [natural(c) for c in range(n)]
+    if sum(widths) <= width:  # everything fits on one line: the spare room to the first
+        widths[texts[0]] += width - sum(widths)
+        return widths
+    # short columns (numbers, "+417.5%") keep one line; the long ones share the rest
+    texts = [c for c in texts if widths[c] > SHORT_COLUMN * width] or texts
+    fixed = sum(w for c, w in enumerate(widths) if c not in texts)
+    room = width - fixed  # the text columns share what the numbers leave, by how much they hold
+    # (a square root: a long column gets more room, but a short one is not squeezed to nothing)
+    weights = {c: math.sqrt(widths[c]) for c in texts}
+    total = sum(weights.values())
+    for c in texts:
+        widths[c] = room * weights[c] / total
+    return widths
 
 
 def _table_style(styles, *, numeric) -> list:
