@@ -16,6 +16,7 @@ openpyxl reads the files back in the tests.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +44,8 @@ MAX_SHEET_ROWS = 1_048_576
 #: a header note's box: wide enough for one sentence without scrolling
 COMMENT = {"x_scale": 1.6, "y_scale": 0.6, "author": "Pulseboard"}
 
+#: a change as the formatters write it (+417.5%, +0.6 pp, +1.319,5 %): text, never a formula
+CHANGE_TEXT = re.compile(r"^\+\d[\d.,\u00a0\u202f]*(?:\u00a0?%| pp)$")
 #: the chart lines' colours, as in the PDF (reports.pdf.SERIES)
 CHART_COLOURS = ("#4361EE", "#F59E0B", "#10B981", "#EF4444")
 
@@ -98,6 +101,7 @@ class _Formats:
         )
         self.bold = wb.add_format({"bold": True})
         self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.quoted = wb.add_format({"quote_prefix": True})
 
     def num(self, fmt: str, colour: str | None = None):
         key = (fmt, colour)
@@ -268,7 +272,11 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
         for values in table.rows:
             row += 1
             for col, (column, value) in enumerate(zip(table.columns, values, strict=True)):
-                if column.unit == "text":
+                if column.unit == "text" and CHANGE_TEXT.match(str(value)):
+                    # our own "+417.5%": Excel's text marker, not a visible apostrophe (a "+..."
+                    # that is only a number and a sign cannot run as a formula anyway)
+                    ws.write_string(row, col, str(value), f.quoted)
+                elif column.unit == "text":
                     ws.write_string(row, col, safe_text(value))
                 elif column.unit == "date" and value is not None:  # a real date, not text
                     day = datetime.combine(value, datetime.min.time())
