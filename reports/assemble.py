@@ -222,6 +222,14 @@ class ReportData:
                 return section.kpis
         return next((s.kpis for s in self.sections if s.kpis), [])
 
+    @property
+    def kpi_notes(self) -> list[str]:
+        """The filter notes of the section :attr:`kpis` comes from (``Not filtered by ...``)."""
+        for section in self.sections:
+            if section.key == "kpis" and section.kpis:
+                return section.notes
+        return next((s.notes for s in self.sections if s.kpis), [])
+
 
 def assemble(
     scoped: ScopedWarehouse,
