@@ -111,8 +111,8 @@ def _render_pdf(data: ReportData, out: Path | str | None, *, logo: bytes | None)
         if section.key == "kpis":
             continue  # the cover already holds the KPI summary
         story += _section(section, data, styles, width)
-    footer = (
-        f"{data.workspace.name or data.workspace.slug} · {data.spec.title} · generated {data.generated_text}"
+    footer = _footer_text(
+        data.workspace.name or data.workspace.slug, data.spec.title, f"generated {data.generated_text}", font
     )
 
     def canvas_maker(*args, **kwargs):
@@ -599,6 +599,31 @@ def _esc(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+#: the footer's type size, and the room its text leaves for "Page 12 of 12" on the right
+FOOTER_SIZE = 8.5
+FOOTER_WIDTH = A4[0] - 36 * mm - 70
+
+
+def _footer_text(workspace: str, title: str, generated: str, font: str) -> str:
+    """``Workspace · Title · generated ...`` cut to fit beside the page number.
+
+    A long report title ran over "Page 1 of 7" and off the page; the title gives way first
+    (ending in "…"), then the whole line.
+    """
+
+    def fits(text: str) -> bool:
+        return pdfmetrics.stringWidth(text, font, FOOTER_SIZE) <= FOOTER_WIDTH
+
+    text = f"{workspace} · {title} · {generated}"
+    cut = title
+    while not fits(text) and cut:
+        cut = cut[:-1]
+        text = f"{workspace} · {cut.rstrip()}… · {generated}"
+    while not fits(text):
+        text = text[:-2] + "…"
+    return text
+
+
 class _NumberedCanvas(Canvas):
     """A canvas that knows the page count at the end, for "page X of Y" footers."""
 
@@ -623,7 +648,7 @@ class _NumberedCanvas(Canvas):
 
     def _draw_footer(self, total: int) -> None:
         width, _ = A4
-        self.setFont(self._font, 8.5)
+        self.setFont(self._font, FOOTER_SIZE)
         self.setFillColor(MUTED)
         self.setStrokeColor(RULE)
         self.line(18 * mm, 14 * mm, width - 18 * mm, 14 * mm)

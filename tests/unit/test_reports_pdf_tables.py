@@ -46,3 +46,20 @@ def test_pdftable002_a_date_column_reads_from_the_left():
     pdf = _table(Table("Forecast", columns, [(date(2026, 12, 3), 3130.49)]))
     day, forecast = pdf._cellStyles[1]
     assert (day.alignment, forecast.alignment) == ("LEFT", "RIGHT")
+
+
+def test_pdftable003_a_long_title_never_runs_over_the_page_number():
+    """A 70-character report title pushed the footer over "Page 1 of 7" and off the page."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from reports.pdf import FOOTER_SIZE, FOOTER_WIDTH, _footer_text
+
+    font = _fonts()[0]
+    generated = "generated 3 Dec 2026, 18:18 Europe/Berlin"
+    title = "Monthly performance report for the board of directors and investors — November"
+    text = _footer_text("Northwind Studio", title, generated, font)
+    assert pdfmetrics.stringWidth(text, font, FOOTER_SIZE) <= FOOTER_WIDTH
+    assert text.startswith("Northwind Studio · Monthly performance report") and text.endswith(generated)
+    assert "…" in text
+    short = _footer_text("Acme", "Performance report", generated, font)
+    assert short == f"Acme · Performance report · {generated}"  # what fits is left alone
