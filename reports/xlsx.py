@@ -222,8 +222,8 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
     ws = wb.add_worksheet(title)
     trend = section.trend
     width = max(2, len(trend.series) + 1 if trend else 0, *(len(t.columns) for t in section.tables))
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, width - 1, 18)
+    for col in range(width):
+        ws.set_column(col, col, _text_width(section, col, 24 if col == 0 else 18))
     ws.freeze_panes(1, 0)
     row = 0
     if trend is not None:
@@ -289,6 +289,27 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
                 else:
                     _number(ws, row, col, value, f.num(number_format(column.unit, currency)))
     return title
+
+
+#: the widest a text column of a trend sheet grows (Excel wraps nothing: longer text is cut)
+MAX_TEXT_WIDTH = 60
+
+
+def _text_width(section: SectionData, col: int, least: int) -> int:
+    """A trend sheet column's width: ``least``, or its longest text's, up to :data:`MAX_TEXT_WIDTH`.
+
+    Campaign names and an insight's suggested action need more room than numbers: a fixed 24/18 cut "Retargeting - All Products - Spring" at the number beside it.
+    """
+    longest = max(
+        (
+            len(str(row[col]))
+            for table in section.tables
+            if col < len(table.columns) and table.columns[col].unit == "text"
+            for row in table.rows
+        ),
+        default=0,
+    )
+    return min(MAX_TEXT_WIDTH, max(least, longest + 2))
 
 
 def _rows_sheets(wb, f: _Formats, scoped, data: ReportData, dataset_name: str, currency: str, tmp: str):

@@ -39,3 +39,12 @@ def test_xlsxtable002_a_split_without_rows_says_why_in_words(tmp_path):
     ws = _sheet(tmp_path, Table("Sessions by source", columns, [], note=note))
     values = [c.value for row in ws.iter_rows() for c in row if c.value]
     assert values == ["Sessions by source", note]  # no header over no rows
+
+
+def test_xlsxtable003_a_text_column_is_as_wide_as_its_longest_text(tmp_path):
+    """A fixed width of 24 cut a long campaign name at the number beside it."""
+    name = "Retargeting - All Products - Spring Sale 2026"
+    columns = (Column("campaign", "Campaign"), Column("value", "Ad spend", "currency"))
+    ws = _sheet(tmp_path, Table("Ad spend by campaign", columns, [(name, 12.5), ("Brand", 3.0)]))
+    assert ws.column_dimensions["A"].width >= len(name)
+    assert ws.column_dimensions["B"].width < 25  # number columns keep theirs
