@@ -277,7 +277,7 @@ def _pdf_text(path) -> str:
 
 
 def test_reports032_a_split_with_only_the_none_bucket_says_so_in_words(services, workspace, tmp_path):
-    """ "Sessions by source" was one "(None)" row holding every session: that is not a split."""
+    """The PDF's "Sessions by source" was one "(None)" row holding every session: not a split."""
     from datetime import date, timedelta
 
     import polars as pl

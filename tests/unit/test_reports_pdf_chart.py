@@ -112,7 +112,7 @@ def test_pdfchart007_series_apart_keep_one_width_and_no_note():
 
 
 def test_pdfchart008_a_chart_title_is_one_sentence():
-    """"Net revenue and Gross revenue by day" capitalised a word inside the sentence."""
+    """The title read "Net revenue and Gross revenue by day": a capital inside the sentence."""
     series = [("Net revenue", "currency", []), ("Gross revenue", "currency", []), ("ROAS", "multiple", [])]
     assert Trend("day", [], series[:2]).title == "Net revenue and gross revenue by day"
     assert Trend("week", [], series).title == "Net revenue, gross revenue and ROAS by week"
