@@ -480,7 +480,7 @@ def format_change(change: float | None, unit: str = "currency") -> str:
         shown = style.number("0.0")
         return shown + " pp" if points else style.percent(shown)
     sign = "+" if change > 0 else MINUS
-    shown = style.number(f"{abs(change) * 100:.1f}")
+    shown = style.number(f"{abs(change) * 100:,.1f}")  # +1,319.5%, grouped as every number is
     return sign + (shown + " pp" if points else style.percent(shown))
 
 

@@ -7,6 +7,7 @@ report, the dashboard and the CLI show the same value. Renderers (PDF, XLSX, ema
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -115,11 +116,16 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """A titled table of typed rows (numbers stay numbers until a renderer formats them)."""
+    """A titled table of typed rows (numbers stay numbers until a renderer formats them).
+
+    ``note``: a sentence the renderers print with the table, or in its place when there are
+    no rows (a split with nothing to split by says so in words).
+    """
 
     title: str
     columns: tuple[Column, ...]
     rows: list[tuple]
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,29 @@ class Trend:
     grain: str
     periods: list[date]
     series: list[tuple[str, str, list[float | None]]]  # (label, unit, values)
+
+    @property
+    def title(self) -> str:
+        """``Net revenue and gross revenue by day``: one sentence, only its first word capitalised."""
+        names = [label for label, _, _ in self.series]
+        return f"{_and_list([names[0], *map(sentence_label, names[1:])])} by {self.grain}"
+
+
+def covered_series(trend: Trend, tolerance: float = 0.0) -> set[int]:
+    """Indexes of the series a later series runs over (within ``tolerance``) on some period.
+
+    Drawn in order, such a line disappears under the later one (net revenue under gross on a
+    day without refunds): the charts draw it wider and lighter beneath. ``0`` means equal.
+    """
+    covered = set()
+    for s, (_, _, values) in enumerate(trend.series):
+        for _, _, later in trend.series[s + 1 :]:
+            if any(
+                x is not None and y is not None and (abs(x - y) <= tolerance or math.isclose(x, y))
+                for x, y in zip(values, later, strict=False)
+            ):
+                covered.add(s)
+    return covered
 
 
 @dataclass(frozen=True)
@@ -141,6 +170,8 @@ class SectionData:
     trend: Trend | None = None
     tables: list[Table] = field(default_factory=list)
     empty_message: str | None = None
+    #: active filters some of the section's numbers cannot apply (``Not filtered by channel: ...``)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -190,6 +221,14 @@ class ReportData:
             if section.key == "kpis" and section.kpis:
                 return section.kpis
         return next((s.kpis for s in self.sections if s.kpis), [])
+
+    @property
+    def kpi_notes(self) -> list[str]:
+        """The filter notes of the section :attr:`kpis` comes from (``Not filtered by ...``)."""
+        for section in self.sections:
+            if section.key == "kpis" and section.kpis:
+                return section.notes
+        return next((s.notes for s in self.sections if s.kpis), [])
 
 
 def assemble(
@@ -246,6 +285,7 @@ def _section_data(scoped, section, filters, start, end, compare, today) -> Secti
             section.title,
             empty_message=f"No {section.title.lower()} is available for this workspace yet.",
         )
+    notes = filter_notes(section.metrics, filters)
     frames = _query(scoped, section.metrics, start, end, "total", None, compare, filters)
     kpis = []
     for name in section.metrics:
@@ -268,6 +308,7 @@ def _section_data(scoped, section, filters, start, end, compare, today) -> Secti
             section.title,
             kpis=kpis,
             empty_message=f"No {section.title.lower()} data for {period_label(start, end)}.",
+            notes=notes,
         )
     return SectionData(
         section.key,
@@ -275,7 +316,38 @@ def _section_data(scoped, section, filters, start, end, compare, today) -> Secti
         kpis=kpis,
         trend=_trend(scoped, section, filters, start, end),
         tables=[_split(scoped, m, d, filters, start, end, compare) for m, d in section.splits],
+        notes=notes,
     )
+
+
+def filter_notes(metrics, filters: dict[str, str]) -> list[str]:
+    """One line per active filter some of ``metrics`` cannot apply, naming them.
+
+    A report filtered to ``Channel = Email`` shows MRR unfiltered (MRR has no channel): without
+    this line the cover's "Filters: Channel = Email" reads as if every number were Email's.
+    """
+    notes = []
+    for key in sorted(filters):
+        dim = DIMENSION_LABELS.get(key, key).lower()
+        labels = [get_metric(m).label for m in metrics if key not in get_metric(m).dimensions]
+        if not labels:
+            continue
+        if len(labels) == len(metrics) > 1:
+            notes.append(f"Not filtered by {dim}: none of these numbers has a {dim}.")
+        else:
+            verb = "has" if len(labels) == 1 else "have"
+            notes.append(f"Not filtered by {dim}: {_and_list(labels)} {verb} no {dim}.")
+    return notes
+
+
+def _and_list(items: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def sentence_label(label: str) -> str:
+    """A metric label inside a sentence: ``net revenue``, but ``CTR`` and ``MRR`` stay."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _trend(scoped, section, filters, start, end) -> Trend | None:
@@ -296,9 +368,29 @@ def _trend(scoped, section, filters, start, end) -> Trend | None:
 
 def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
     metric = get_metric(name)
-    frame = _query(scoped, (name,), start, end, "total", dimension, compare, filters)[name]
-    frame = frame.filter(pl.col("value").is_not_null() & (pl.col("value") != 0)).sort(
-        "value", descending=True
+    frame = _query(scoped, (name,), start, end, "total", dimension, None, filters)[name]
+    frame = frame.select(dimension, "value")
+    if compare:
+        # The comparison asked on its own and joined in full (the metric layer's compare keeps
+        # only this period's values): a channel that sold last month and not this one is a
+        # row too, or the split's previous period would not add up to the KPI's.
+        c_start, c_end = comparison_range(start, end, compare)
+        before = _query(scoped, (name,), c_start, c_end, "total", dimension, None, filters)[name]
+        before = before.select(dimension, pl.col("value").alias("compare_value"))
+        joined = frame.join(before, on=dimension, how="full", coalesce=True, nulls_equal=True)
+        both = joined.filter(pl.col("value").is_not_null() & pl.col("compare_value").is_not_null())
+        # ... unless no value is in both periods: one-off values (each newsletter its own
+        # campaign) would list last month's sends as −100% beside this month's.
+        frame = joined if both.height else joined.filter(pl.col("value").is_not_null())
+        if metric.additive and not metric.snapshot:  # nothing counted this period is a zero
+            frame = frame.with_columns(pl.col("value").fill_null(0.0))
+    has_value = pl.col("value").is_not_null() & (pl.col("value") != 0)
+    if compare:
+        # A value that fell to nothing stays (−100%): without it the rows' previous period
+        # would not add up to the KPI's ("Deals won 2 vs 4" over a split showing 2 vs 2).
+        has_value = has_value | (pl.col("compare_value").is_not_null() & (pl.col("compare_value") != 0))
+    frame = frame.filter(has_value).sort(
+        ["value", "compare_value"] if compare else "value", descending=True, nulls_last=True
     )
     is_rate = metric.display_unit == "ratio"
     columns = [
@@ -314,7 +406,9 @@ def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
     for row in frame.iter_rows(named=True):
         value, before = _number(row["value"]), _number(row.get("compare_value"))
         # "Google Ads", as the pages name a platform, never its source id (google_ads)
-        label = dimension_value_label(dimension, row[dimension]) if row[dimension] is not None else NONE_LABEL
+        raw = row[dimension]
+        # the none bucket stays "(none)" (a source label would make it "(None)")
+        label = NONE_LABEL if raw is None or raw == NONE_LABEL else dimension_value_label(dimension, raw)
         cells = [label, value]
         if compare:
             if is_rate:  # a rate changes by points, as the KPI cards say
@@ -323,8 +417,18 @@ def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
                 change = None if not before else (value - before) / abs(before)
             cells += [before, change]
         rows.append(tuple(cells))
-    title = f"{metric.label} by {DIMENSION_LABELS.get(dimension, dimension).lower()}"
-    return Table(title, tuple(columns), rows)
+    dim = DIMENSION_LABELS.get(dimension, dimension).lower()
+    title = f"{metric.label} by {dim}"
+    if rows and all(r[0] == NONE_LABEL for r in rows):
+        # one "(none)" row is not a split: say in words that nothing carries the dimension
+        note = f"No {dim} is recorded for the {sentence_label(metric.label)} in this period."
+        return Table(title, tuple(columns), [], note=note)
+    note = None
+    if dimension in filters:
+        # _query does not filter a split by its own dimension: say so, next to the cover's filter
+        applied = describe_filters({dimension: filters[dimension]})
+        note = f"Every {dim} is shown for context: the filter {applied} does not apply to this table."
+    return Table(title, tuple(columns), rows, note=note)
 
 
 def _query(scoped, names, start, end, grain, by, compare, filters) -> dict[str, pl.DataFrame]:

@@ -187,6 +187,7 @@ def plain_text(data: ReportData, intro: str, dashboard_url: str | None) -> str:
     for kpi in data.kpis:
         change = f"  ({kpi.change_text})" if data.compare else ""
         lines.append(f"{kpi.label:<24} {kpi.value_text:>16}{change}")
+    lines += data.kpi_notes  # a filtered report names the numbers the filter does not reach
     top = top_insights(data)
     if top:
         lines += ["", "Top insights"]
@@ -233,6 +234,8 @@ def html_briefing(data: ReportData, intro: str, dashboard_url: str | None) -> st
         for s in data.sections
         if s.empty_message
     )
+    # a filtered report names the numbers the filter does not reach, under their table
+    kpi_notes = "".join(f'<p style="margin:8px 0 0;color:#6b7280">{e(n)}</p>' for n in data.kpi_notes)
     link = (
         f'<p style="margin:24px 0"><a href="{e(dashboard_url)}" style="background:#4361ee;color:#fff;'
         f'padding:10px 16px;border-radius:6px;text-decoration:none;display:inline-block">Open the dashboard</a></p>'
@@ -252,7 +255,7 @@ def html_briefing(data: ReportData, intro: str, dashboard_url: str | None) -> st
 <h1 style="margin:0 0 4px;font-size:22px">{e(data.spec.title)}</h1>
 <p style="margin:0 0 16px;color:#6b7280">{e(data.workspace.name or data.workspace.slug)} · {e(data.period_text)}<br>Compared with {e(data.compare_text)}{filters_html}</p>
 {intro_html}
-<table role="presentation" style="width:100%;border-collapse:collapse">{"".join(rows)}</table>
+<table role="presentation" style="width:100%;border-collapse:collapse">{"".join(rows)}</table>{kpi_notes}
 {insights_html}{notes}{link}
 <p style="margin:16px 0 0;font-size:13px;color:#6b7280">Generated {e(data.generated_text)}. The attached files hold every section.</p>
 </div></body></html>"""

@@ -33,6 +33,7 @@ from reportlab.platypus import (
 )
 
 from components.formatting import (
+    MINUS,
     currency_symbol,
     format_change,
     format_date,
@@ -41,7 +42,15 @@ from components.formatting import (
     number_style,
     numbers_as,
 )
-from reports.assemble import CHANGE_UNITS, Kpi, ReportData, SectionData, Trend
+from reports.assemble import (
+    CHANGE_UNITS,
+    Kpi,
+    ReportData,
+    SectionData,
+    Trend,
+    covered_series,
+    sentence_label,
+)
 from reports.assemble import Table as DataTable
 
 #: rows of one split table printed in the PDF (the Excel file has them all)
@@ -102,8 +111,8 @@ def _render_pdf(data: ReportData, out: Path | str | None, *, logo: bytes | None)
         if section.key == "kpis":
             continue  # the cover already holds the KPI summary
         story += _section(section, data, styles, width)
-    footer = (
-        f"{data.workspace.name or data.workspace.slug} · {data.spec.title} · generated {data.generated_text}"
+    footer = _footer_text(
+        data.workspace.name or data.workspace.slug, data.spec.title, f"generated {data.generated_text}", font
     )
 
     def canvas_maker(*args, **kwargs):
@@ -221,15 +230,23 @@ def _cover(data: ReportData, styles, width: float, logo: bytes | None = None) ->
     if kpis:
         story += [Paragraph("Key numbers", styles["h2"]), _kpi_table(kpis, data, styles, width)]
     summary = next((s for s in data.sections if s.key == "kpis"), None)
-    if summary is not None and summary.empty_message:
-        story.append(Paragraph(_esc(summary.empty_message), styles["muted"]))
+    if summary is not None:
+        story += _notes(summary.notes, styles)
+        if summary.empty_message:
+            story.append(Paragraph(_esc(summary.empty_message), styles["muted"]))
     return story
+
+
+def _notes(notes: list[str], styles) -> list:
+    """The muted lines under a KPI table naming the filters some of its numbers cannot apply."""
+    return [Spacer(1, 2 * mm)] + [Paragraph(_esc(n), styles["muted"]) for n in notes] if notes else []
 
 
 def _section(section: SectionData, data: ReportData, styles, width: float) -> list:
     story: list = [PageBreak(), Paragraph(_esc(section.title), styles["h2"])]
     if section.kpis:
         story.append(_kpi_table(section.kpis, data, styles, width))
+    story += _notes(section.notes, styles)
     if section.empty_message:
         story += [Spacer(1, 4 * mm), Paragraph(_esc(section.empty_message), styles["body"])]
         return story
@@ -238,13 +255,16 @@ def _section(section: SectionData, data: ReportData, styles, width: float) -> li
             Spacer(1, 4 * mm),
             KeepTogether(
                 [Paragraph(_trend_title(section.trend), styles["h3"]), _chart(section.trend, data, width)]
+                + [Paragraph(_esc(note), styles["muted"]) for note in [_overlap_note(section.trend)] if note]
             ),
         ]
     for table in section.tables:
         story += [Paragraph(_esc(table.title), styles["h3"])]
         if not table.rows:
-            story.append(Paragraph("No rows for this period.", styles["muted"]))
+            story.append(Paragraph(_esc(table.note or "No rows for this period."), styles["muted"]))
             continue
+        if table.note:
+            story.append(Paragraph(_esc(table.note), styles["muted"]))
         story.append(_data_table(table, data, styles, width))
         if len(table.rows) > MAX_TABLE_ROWS:
             story.append(
@@ -293,21 +313,60 @@ def _data_table(table: DataTable, data: ReportData, styles, width: float) -> Tab
             else:
                 cells.append(format_value(value, column.unit, currency))
         body.append(cells)
-    first = 0.4 if len(table.columns) > 2 else 0.6
-    rest = (1 - first) / (len(table.columns) - 1)
-    col_widths = [first * width] + [rest * width] * (len(table.columns) - 1)
-    numeric = {i for i, c in enumerate(table.columns) if c.unit != "text"}
+    header = [c.label for c in table.columns]
+    col_widths = _column_widths(table, [header, *body], styles, width)
+    # numbers line up on the right; words and dates read from the left
+    numeric = {i for i, c in enumerate(table.columns) if c.unit not in ("text", "date")}
     style = _table_style(styles, numeric=numeric) + [
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, STRIPE]),
     ]
     return Table(
-        _wrap_long([[c.label for c in table.columns], *body], col_widths, styles, numeric),
+        _wrap_long([header, *body], col_widths, styles, numeric),
         colWidths=col_widths,
         style=style,
         repeatRows=1,  # a table longer than a page repeats its header on every page
         hAlign="LEFT",
     )
+
+
+#: a column at most this share of the table's width is never wrapped to make room for others
+SHORT_COLUMN = 0.16
+
+
+def _column_widths(table: DataTable, rows: list[list[str]], styles, width: float) -> list[float]:
+    """Widths: a wide first column and even number columns; several text columns share by content.
+
+    With more than one text column (the insights table) each gets room by what it holds: even
+    shares squeezed the insights' "Suggested action" to a word a line beside a half-empty
+    "Insight" column.
+    """
+    n = len(table.columns)
+    texts = [i for i, c in enumerate(table.columns) if c.unit == "text"]
+    if len(texts) < 2:
+        first = 0.4 if n > 2 else 0.6
+        return [first * width] + [(1 - first) / (n - 1) * width] * (n - 1)
+    cell = styles["cell"]
+    head = styles["head"]
+
+    def natural(c: int) -> float:  # the widest cell on one line, with the cell's padding
+        body = max((pdfmetrics.stringWidth(r[c], cell.fontName, cell.fontSize) for r in rows[1:]), default=0)
+        return max(body, pdfmetrics.stringWidth(rows[0][c], head.fontName, head.fontSize)) + 12
+
+    widths = [natural(c) for c in range(n)]
+    if sum(widths) <= width:  # everything fits on one line: the spare room to the first
+        widths[texts[0]] += width - sum(widths)
+        return widths
+    # short columns (numbers, "+417.5%") keep one line; the long ones share the rest
+    texts = [c for c in texts if widths[c] > SHORT_COLUMN * width] or texts
+    fixed = sum(w for c, w in enumerate(widths) if c not in texts)
+    room = width - fixed  # the text columns share what the numbers leave, by how much they hold
+    # (a square root: a long column gets more room, but a short one is not squeezed to nothing)
+    weights = {c: math.sqrt(widths[c]) for c in texts}
+    total = sum(weights.values())
+    for c in texts:
+        widths[c] = room * weights[c] / total
+    return widths
 
 
 def _table_style(styles, *, numeric) -> list:
@@ -354,8 +413,7 @@ def _wrap_long(rows: list[list[str]], widths: list[float], styles, numeric, *, b
 
 
 def _trend_title(trend: Trend) -> str:
-    names = " and ".join(label for label, _, _ in trend.series)
-    return _esc(f"{names} by {trend.grain}")
+    return _esc(trend.title)
 
 
 def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
@@ -364,6 +422,8 @@ def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
     Drawn from plain shapes (lines, polylines, strings) rather than reportlab's chart widgets,
     which build a label object per category and per tick: with six sections that was more
     than half of the PDF's time. The look is the same: grid, axes, legend, ~10 date labels.
+    Series that run together (net and gross revenue on a day without refunds) are drawn as a
+    wide light line under a thin one, so neither hides the other; the legend shows each stroke.
     """
     font, _ = _fonts()
     height = 62 * mm
@@ -374,7 +434,7 @@ def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
     values = [v for _, _, vs in trend.series for v in vs if v is not None]
     ticks = _nice_ticks(min(0.0, min(values)), max(values))
     low, high = ticks[0], ticks[-1]
-    label = _axis_format(unit, currency, max(abs(v) for v in values))
+    label = _axis_format(unit, currency, ticks)
 
     def y_of(value: float) -> float:
         return y0 + (value - low) / (high - low) * plot_h
@@ -396,23 +456,70 @@ def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
         drawing.add(Line(x, y0, x, y0 - 3, strokeColor=RULE, strokeWidth=1))
         text = _period_label(day, trend.grain)
         drawing.add(String(x, y0 - 11, text, fontName=font, fontSize=8, fillColor=MUTED, textAnchor="middle"))
-    for s, (_, _, series) in enumerate(trend.series):
-        colour = SERIES[s % len(SERIES)]
+    strokes = _strokes(trend, (high - low) / plot_h)
+    for (_, _, series), (colour, stroke) in zip(trend.series, strokes, strict=True):
         for run in _runs(series):  # a missing value breaks the line instead of drawing a zero
             points = [c for i, v in run for c in (x0 + (i + 0.5) * band, y_of(v))]
             if len(points) == 2:
-                drawing.add(Circle(points[0], points[1], 1.5, fillColor=colour, strokeColor=None))
+                drawing.add(
+                    Circle(points[0], points[1], stroke / 2 + 0.6, fillColor=colour, strokeColor=None)
+                )
             else:
-                drawing.add(PolyLine(points, strokeColor=colour, strokeWidth=1.8, strokeLineJoin=1))
+                drawing.add(
+                    PolyLine(
+                        points, strokeColor=colour, strokeWidth=stroke, strokeLineJoin=1, strokeLineCap=1
+                    )
+                )
     x = x0
-    for s, (name, _, _) in enumerate(trend.series):  # legend
-        top = height - 3 * mm
-        drawing.add(
-            Rect(x, top - 7, 7, 7, fillColor=SERIES[s % len(SERIES)], strokeColor=INK, strokeWidth=0.25)
-        )
-        drawing.add(String(x + 11, top - 6.5, name, fontName=font, fontSize=9, fillColor=INK))
-        x += max(90, pdfmetrics.stringWidth(name, font, 9) + 24)
+    top = height - 3 * mm
+    for (name, _, _), (colour, stroke) in zip(trend.series, strokes, strict=True):  # legend
+        drawing.add(Line(x, top - 3.5, x + 14, top - 3.5, strokeColor=colour, strokeWidth=stroke))
+        drawing.add(String(x + 18, top - 6.5, name, fontName=font, fontSize=9, fillColor=INK))
+        x += max(90, pdfmetrics.stringWidth(name, font, 9) + 32)
     return drawing
+
+
+#: a line's stroke, and the wider one of a series another series runs on top of
+LINE_WIDTH, UNDER_WIDTH = 1.8, 4.5
+
+
+def _strokes(trend: Trend, units_per_point: float) -> list[tuple[colors.Color, float]]:
+    """(colour, width) of each series: a series a later one runs over is wide and light.
+
+    Two lines closer than a point on the page look like one: the earlier series is drawn
+    beneath, wide and in a lighter tint, so the later, thin one stays visible inside it.
+    """
+    covered = covered_series(trend, units_per_point)
+    out = []
+    for s in range(len(trend.series)):
+        colour = SERIES[s % len(SERIES)]
+        out.append((_tint(colour, 0.55), UNDER_WIDTH) if s in covered else (colour, LINE_WIDTH))
+    return out
+
+
+def _tint(colour: colors.Color, amount: float) -> colors.Color:
+    """``colour`` mixed with white (``amount`` 0 = the colour, 1 = white)."""
+    return colors.Color(*(c + (1 - c) * amount for c in (colour.red, colour.green, colour.blue)))
+
+
+def _overlap_note(trend: Trend) -> str | None:
+    """Which series equal which on how many periods, or None (``Net revenue equals gross ...``)."""
+    notes = []
+    unit = {"day": "days", "week": "weeks", "month": "months"}.get(trend.grain, "periods")
+    for s, (name, _, values) in enumerate(trend.series):
+        for other, _, later in trend.series[s + 1 :]:
+            equal = sum(
+                1
+                for x, y in zip(values, later, strict=False)
+                if x is not None and y is not None and math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+            )
+            if equal:
+                total = sum(1 for x, y in zip(values, later, strict=False) if x is not None and y is not None)
+                notes.append(
+                    f"{name} equals {sentence_label(other)} on {format_number(equal)} of "
+                    f"{format_number(total)} {unit}: there the thin line runs inside the wide one."
+                )
+    return " ".join(notes) or None
 
 
 def _nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
@@ -441,24 +548,44 @@ def _runs(values: list[float | None]) -> list[list[tuple[int, float]]]:
     return [run for run in runs if run]
 
 
-def _axis_format(unit: str, currency: str, top: float):
-    """Tick labels in one style per axis: ``$8k``/``$10k`` (not ``$8,000`` beside ``$10.0k``)."""
+def _axis_format(unit: str, currency: str, ticks: list[float]):
+    """Tick labels in one style per axis: ``$0``, ``$2.5k``, ``$5.0k`` (never ``$0.0k``).
+
+    Steps under a thousand are written in full (``$500``, ``$1,000``, ``$1,500``, not
+    ``$0.5k``); larger ones in k or M with the decimals the step needs. Zero is plain ``$0``.
+    """
     style = number_style()
-    if unit in ("currency", "count") and top >= 1000:
-        prefix = currency_symbol(currency) if unit == "currency" else ""
-        divisor, suffix = (1e6, "M") if top >= 1e6 else (1e3, "k")
-        decimals = 0 if top >= 10 * divisor else 1
+    top = max(abs(t) for t in ticks)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else top
+
+    def plain(v: float) -> str:
+        if unit == "currency":
+            return format_value(v, unit, currency).replace(style.decimal + "00", "")
+        return format_value(v, unit, currency)
+
+    if unit not in ("currency", "count") or top < 1000 or step < 1000:
+        return plain
+    prefix = currency_symbol(currency) if unit == "currency" else ""
+    divisor, suffix = (1e6, "M") if top >= 1e6 else (1e3, "k")
+    decimals = next(
+        (
+            d
+            for d in (0, 1, 2)
+            if all(abs(t / divisor * 10**d - round(t / divisor * 10**d)) < 1e-6 for t in ticks)
+        ),
+        2,
+    )
+
+    def tick(v: float) -> str:
+        if v == 0:
+            return plain(0.0)
+        number = f"{abs(v) / divisor:,.{decimals}f}"
         if style.is_default:
-            return lambda v: f"{'-' if v < 0 else ''}{prefix}{abs(v) / divisor:,.{decimals}f}{suffix}"
+            return f"{MINUS if v < 0 else ''}{prefix}{number}{suffix}"  # as format_value writes it
+        number = style.number(number) + suffix
+        return style.currency(number, v < 0, prefix) if prefix else (MINUS if v < 0 else "") + number
 
-        def tick(v: float) -> str:
-            number = style.number(f"{abs(v) / divisor:,.{decimals}f}") + suffix
-            return style.currency(number, v < 0, prefix) if prefix else ("−" if v < 0 else "") + number
-
-        return tick
-    if unit == "currency":
-        return lambda v: format_value(v, unit, currency).replace(style.decimal + "00", "")
-    return lambda v: format_value(v, unit, currency)
+    return tick
 
 
 def _period_label(day, grain: str) -> str:
@@ -470,6 +597,31 @@ def _period_label(day, grain: str) -> str:
 def _esc(text: str) -> str:
     """Text for a reportlab Paragraph (which reads a small XML markup)."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+#: the footer's type size, and the room its text leaves for "Page 12 of 12" on the right
+FOOTER_SIZE = 8.5
+FOOTER_WIDTH = A4[0] - 36 * mm - 70
+
+
+def _footer_text(workspace: str, title: str, generated: str, font: str) -> str:
+    """``Workspace · Title · generated ...`` cut to fit beside the page number.
+
+    A long report title ran over "Page 1 of 7" and off the page; the title gives way first
+    (ending in "…"), then the whole line.
+    """
+
+    def fits(text: str) -> bool:
+        return pdfmetrics.stringWidth(text, font, FOOTER_SIZE) <= FOOTER_WIDTH
+
+    text = f"{workspace} · {title} · {generated}"
+    cut = title
+    while not fits(text) and cut:
+        cut = cut[:-1]
+        text = f"{workspace} · {cut.rstrip()}… · {generated}"
+    while not fits(text):
+        text = text[:-2] + "…"
+    return text
 
 
 class _NumberedCanvas(Canvas):
@@ -496,7 +648,7 @@ class _NumberedCanvas(Canvas):
 
     def _draw_footer(self, total: int) -> None:
         width, _ = A4
-        self.setFont(self._font, 8.5)
+        self.setFont(self._font, FOOTER_SIZE)
         self.setFillColor(MUTED)
         self.setStrokeColor(RULE)
         self.line(18 * mm, 14 * mm, width - 18 * mm, 14 * mm)

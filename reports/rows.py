@@ -9,7 +9,7 @@ sums to ``net_revenue`` for the same range and filters.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pyarrow as pa
@@ -33,6 +33,9 @@ class Dataset:
     date_sql: str  # the expression compared with the range
     order: str
     dimensions: dict[str, str]  # dimension -> column
+    #: column -> what it holds, in words ({currency}: the workspace's reporting currency); the
+    #: Excel rows sheets show it as a note on the header, whose text stays the column name
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 def _t(column: str, alias: str | None = None) -> str:
@@ -54,6 +57,16 @@ DATASETS: dict[str, Dataset] = {
             "day",
             "day, channel, product, country",
             _PAY_DIMS,
+            {
+                "day": "Day, in the workspace's time zone",
+                "channel": "Acquisition channel",
+                "country": "Country (ISO code)",
+                "payments": "Number of successful payments",
+                "gross": "Gross revenue in {currency}",
+                "refunds": "Refunds in {currency}",
+                "net": "Net revenue in {currency}: gross minus refunds",
+                "fees": "Payment fees in {currency}",
+            },
         ),
         Dataset(
             "payments",
@@ -68,6 +81,19 @@ DATASETS: dict[str, Dataset] = {
             "CAST(created AS DATE)",
             "",  # stored order (ingests append in time order): sorting 10M lines costs memory
             _PAY_DIMS,
+            {
+                "created_utc": "When the payment was made, in UTC",
+                "source": "Where the payment was imported from",
+                "source_id": "The payment's id at its source",
+                "kind": "charge, refund, payout or adjustment",
+                "amount": "Amount in the payment's own currency (see currency)",
+                "amount_refunded": "Amount refunded, in the payment's own currency",
+                "fee": "Fee, in the payment's own currency",
+                "currency": "Currency of amount, amount_refunded and fee",
+                "amount_reporting": "Amount in {currency}, the workspace's reporting currency",
+                "channel": "Acquisition channel",
+                "country": "Country (ISO code)",
+            },
         ),
         Dataset(
             "campaigns",
@@ -79,6 +105,12 @@ DATASETS: dict[str, Dataset] = {
             "date",
             "date, platform, campaign",
             {"platform": "platform", "campaign": "campaign"},
+            {
+                "platform": "Ad platform (google_ads: Google Ads, meta_ads: Meta Ads ...)",
+                "spend": "Ad spend in {currency}",
+                "conversions": "Conversions the platform reported",
+                "conversion_value": "Value of those conversions in {currency}",
+            },
         ),
         Dataset(
             "email",
@@ -90,6 +122,13 @@ DATASETS: dict[str, Dataset] = {
             "CAST(sent_at AS DATE)",
             "sent_at",
             {"campaign": "title", "list": "list_name"},
+            {
+                "sent_utc": "When the campaign was sent, in UTC",
+                "list": "Audience list",
+                "unique_opens": "Recipients who opened at least once",
+                "unique_clicks": "Recipients who clicked at least once",
+                "spam_reports": "Recipients who reported it as spam",
+            },
         ),
         Dataset(
             "web",
@@ -100,6 +139,13 @@ DATASETS: dict[str, Dataset] = {
             "date",
             "date, channel, source_name, medium",
             {"channel": "channel", "source": "source_name", "medium": "medium"},
+            {
+                "channel": "Channel group of the traffic",
+                "source": "Traffic source (empty when the analytics export has none)",
+                "medium": "Traffic medium",
+                "new_users": "Users on their first visit",
+                "key_events": "Key events (conversions) counted by web analytics",
+            },
         ),
     )
 }

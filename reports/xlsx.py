@@ -16,6 +16,7 @@ openpyxl reads the files back in the tests.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +33,7 @@ from components.formatting import (
     number_style,
 )
 from data.warehouse import ScopedWarehouse
-from reports.assemble import Kpi, ReportData, SectionData
+from reports.assemble import Kpi, ReportData, SectionData, covered_series
 from reports.cells import safe_text
 from reports.rows import SECTION_DATASETS, get_dataset, stream
 from reports.xlsx_rows import ColumnXml, RowsXml, splice_rows, style_index
@@ -40,13 +41,21 @@ from reports.xlsx_rows import ColumnXml, RowsXml, splice_rows, style_index
 #: Excel's row limit per sheet (header included); a module constant so tests can lower it
 MAX_SHEET_ROWS = 1_048_576
 
+#: a header note's box: wide enough for one sentence without scrolling
+COMMENT = {"x_scale": 1.6, "y_scale": 0.6, "author": "Pulseboard"}
+
+#: a change as the formatters write it (+417.5%, +0.6 pp, +1.319,5 %): text, never a formula
+CHANGE_TEXT = re.compile(r"^\+\d[\d.,\u00a0\u202f]*(?:\u00a0?%| pp)$")
+#: the chart lines' colours, as in the PDF (reports.pdf.SERIES)
+CHART_COLOURS = ("#4361EE", "#F59E0B", "#10B981", "#EF4444")
+
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 #: money columns of the detail datasets (number format with the workspace currency)
-MONEY_COLUMNS = {
-    "gross", "refunds", "net", "fees", "amount", "amount_refunded", "fee", "amount_reporting",
-    "spend", "conversion_value",
-}  # fmt: skip
+MONEY_COLUMNS = {"gross", "refunds", "net", "fees", "amount_reporting", "spend", "conversion_value"}
+#: money in each payment's own currency (its ``currency`` column): two decimals, no symbol, as
+#: a workspace symbol would mislabel a EUR payment "$45.00"
+ORIGINAL_MONEY_COLUMNS = {"amount", "amount_refunded", "fee"}
 
 
 def number_format(unit: str, currency: str) -> str:
@@ -92,6 +101,7 @@ class _Formats:
         )
         self.bold = wb.add_format({"bold": True})
         self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.quoted = wb.add_format({"quote_prefix": True})
 
     def num(self, fmt: str, colour: str | None = None):
         key = (fmt, colour)
@@ -173,9 +183,9 @@ def _fill_summary(ws, f: _Formats, data: ReportData, currency: str, notes: list[
         for kpi in section.kpis:
             row += 1
             _kpi_row(ws, f, row, kpi, currency)
-        if section.empty_message:
+        for text in [*section.notes, *([section.empty_message] if section.empty_message else [])]:
             row += 1
-            ws.write_string(row, 0, safe_text(section.empty_message))
+            ws.write_string(row, 0, safe_text(text))
     row += 1
     for label, value in (
         ("Filters", data.filters_text),
@@ -212,8 +222,8 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
     ws = wb.add_worksheet(title)
     trend = section.trend
     width = max(2, len(trend.series) + 1 if trend else 0, *(len(t.columns) for t in section.tables))
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, width - 1, 18)
+    for col in range(width):
+        ws.set_column(col, col, _text_width(section, col, 24 if col == 0 else 18))
     ws.freeze_panes(1, 0)
     row = 0
     if trend is not None:
@@ -228,15 +238,19 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
         last = len(trend.periods)
         ws.autofilter(0, 0, last, len(trend.series))
         chart = wb.add_chart({"type": "line"})
+        covered = covered_series(trend)
         for col in range(1, len(trend.series) + 1):
-            chart.add_series(
-                {
-                    "name": [title, 0, col],
-                    "categories": [title, 1, 0, last, 0],
-                    "values": [title, 1, col, last, col],
-                }
-            )
-        chart.set_title({"name": f"{' and '.join(s[0] for s in trend.series)} by {trend.grain}"})
+            series = {
+                "name": [title, 0, col],
+                "categories": [title, 1, 0, last, 0],
+                "values": [title, 1, col, last, col],
+            }
+            colour = CHART_COLOURS[(col - 1) % len(CHART_COLOURS)]
+            series["line"] = {"color": colour, "width": 2.25}
+            if col - 1 in covered:  # wide and see-through under the line that runs over it
+                series["line"] |= {"width": 4.5, "transparency": 55}
+            chart.add_series(series)
+        chart.set_title({"name": trend.title})
         chart.set_y_axis({"num_format": number_format(trend.series[0][1], currency)})
         chart.set_x_axis({"num_format": "d mmm", "date_axis": True})
         chart.set_size({"width": 720, "height": 300})
@@ -245,13 +259,24 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
     for table in section.tables:
         row += 1
         ws.write_string(row, 0, safe_text(table.title), f.bold)
+        # what the table leaves out, or (as the PDF says) why it has no rows
+        note = table.note or (None if table.rows else "No rows for this period.")
+        if note:
+            row += 1
+            ws.write_string(row, 0, safe_text(note))
+        if not table.rows:
+            continue
         row += 1
         for col, column in enumerate(table.columns):
             ws.write_string(row, col, safe_text(column.label), f.header)
         for values in table.rows:
             row += 1
             for col, (column, value) in enumerate(zip(table.columns, values, strict=True)):
-                if column.unit == "text":
+                if column.unit == "text" and CHANGE_TEXT.match(str(value)):
+                    # our own "+417.5%": Excel's text marker, not a visible apostrophe (a "+..."
+                    # that is only a number and a sign cannot run as a formula anyway)
+                    ws.write_string(row, col, str(value), f.quoted)
+                elif column.unit == "text":
                     ws.write_string(row, col, safe_text(value))
                 elif column.unit == "date" and value is not None:  # a real date, not text
                     day = datetime.combine(value, datetime.min.time())
@@ -264,6 +289,27 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
                 else:
                     _number(ws, row, col, value, f.num(number_format(column.unit, currency)))
     return title
+
+
+#: the widest a text column of a trend sheet grows (Excel wraps nothing: longer text is cut)
+MAX_TEXT_WIDTH = 60
+
+
+def _text_width(section: SectionData, col: int, least: int) -> int:
+    """A trend sheet column's width: ``least``, or its longest text's, up to :data:`MAX_TEXT_WIDTH`.
+
+    Campaign names and an insight's suggested action need more room than numbers: a fixed 24/18 cut "Retargeting - All Products - Spring" at the number beside it.
+    """
+    longest = max(
+        (
+            len(str(row[col]))
+            for table in section.tables
+            if col < len(table.columns) and table.columns[col].unit == "text"
+            for row in table.rows
+        ),
+        default=0,
+    )
+    return min(MAX_TEXT_WIDTH, max(least, longest + 2))
 
 
 def _rows_sheets(wb, f: _Formats, scoped, data: ReportData, dataset_name: str, currency: str, tmp: str):
@@ -285,7 +331,10 @@ def _rows_sheets(wb, f: _Formats, scoped, data: ReportData, dataset_name: str, c
         ws = worksheets[name] = wb.add_worksheet(name)
         for col, (field, (_, fmt)) in enumerate(zip(schema, columns, strict=True)):
             ws.set_column(col, col, max(12, min(40, len(field.name) + 4)), fmt)
-            ws.write_string(0, col, field.name, f.header)
+            ws.write_string(0, col, field.name, f.header)  # the name scripts read: never relabelled
+            note = dataset.notes.get(field.name)
+            if note:  # the words, as an Excel note on the header (hover to read)
+                ws.write_comment(0, col, note.format(currency=currency), COMMENT)
         ws.freeze_panes(1, 0)
         sheets[name] = RowsXml([column for column, _ in columns], tmp)
         return sheets[name]
@@ -312,6 +361,8 @@ def _column_xml(col: int, field: pa.Field, f: _Formats, currency: str):
     kind, fmt = "number", None
     if field.name in MONEY_COLUMNS:
         fmt = f.num(number_format("currency", currency))
+    elif field.name in ORIGINAL_MONEY_COLUMNS:
+        fmt = f.num("#,##0.00")
     elif pa.types.is_integer(field.type):
         fmt = f.num("#,##0")
     elif pa.types.is_floating(field.type) or pa.types.is_decimal(field.type):

@@ -123,3 +123,18 @@ def test_reports024_too_little_history_says_so(services, workspace):
     forecast = next(s for s in data.sections if s.key == "forecast")
     assert forecast.empty_message.startswith("No forecast: not enough history")
     assert forecast.trend is None
+
+
+def test_reports025_a_filtered_email_names_the_numbers_the_filter_does_not_reach(seeded):
+    """Filtered to Channel = Email, the email's MRR and ad spend were the workspace's, unsaid."""
+    spec = ReportSpec(
+        sections=("kpis", "revenue"),
+        period="custom",
+        start=date(2026, 2, 1),
+        end=date(2026, 2, 28),
+        filters={"channel": "Email"},
+    )
+    data = assemble(seeded, spec, today=TODAY, now=NOW)
+    note = "Not filtered by channel: MRR, Ad spend, ROAS and Open rate have no channel."
+    assert note in plain_text(data, "", None)
+    assert note in html_briefing(data, "", None)

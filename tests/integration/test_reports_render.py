@@ -270,3 +270,146 @@ def test_reports031_a_platform_split_names_the_platform_as_the_pages_do(services
     scoped = services.warehouse.scoped(workspace)
     table = _split(scoped, "spend", "platform", {}, date(2026, 1, 1), date(2026, 1, 31), None)
     assert sorted(row[0] for row in table.rows) == ["Google Ads", "Meta Ads"]
+
+
+def _pdf_text(path) -> str:
+    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(path).pages)
+
+
+def test_reports032_a_split_with_only_the_none_bucket_says_so_in_words(services, workspace, tmp_path):
+    """The PDF's "Sessions by source" was one "(None)" row holding every session: not a split."""
+    from datetime import date, timedelta
+
+    import polars as pl
+
+    web = [
+        {"source": "ga4", "source_id": f"w{i}", "date": date(2026, 1, 1) + timedelta(days=i),
+         "channel": "Direct", "sessions": 100, "users": 80, "new_users": 10, "key_events": 2.0}
+        for i in range(5)
+    ]  # fmt: skip
+    load(services, workspace, "web_daily", pl.DataFrame(web))
+    pdf, xlsx = tmp_path / "r.pdf", tmp_path / "r.xlsx"
+    for fmt, out in (("pdf", pdf), ("xlsx", xlsx)):
+        code, _, err = run(
+            services, "report", "render", "--workspace", "acme", "--format", fmt, "--out", str(out), *RANGE,
+            "--sections", "web",
+        )  # fmt: skip
+        assert code == 0, err
+    text = _pdf_text(pdf)
+    assert "Sessions by source No source is recorded for the sessions in this period." in text
+    assert "(none)" not in text.lower()
+    cells = [c.value for row in openpyxl.load_workbook(xlsx)["Web trend"].iter_rows() for c in row]
+    assert "No source is recorded for the sessions in this period." in cells
+    assert not any(str(c).lower() == "(none)" for c in cells)
+
+
+def test_reports033_a_split_keeps_a_value_that_fell_to_nothing(services, workspace):
+    """Deals won 2 vs 4, split by owner as 2 vs 2: the owner who went from 2 to 0 was left out."""
+    from datetime import date
+
+    from reports.assemble import _split
+
+    rows = [
+        {
+            "id": "j1",
+            "created": "2026-01-10 10:00",
+            "amount": "100.00",
+            "channel": "Direct",
+            "product": "Kit 2",
+        },
+        {
+            "id": "d1",
+            "created": "2025-12-10 10:00",
+            "amount": "60.00",
+            "channel": "Direct",
+            "product": "Kit 1",
+        },
+        {
+            "id": "d2",
+            "created": "2025-12-11 10:00",
+            "amount": "80.00",
+            "channel": "Referral",
+            "product": "Kit 1",
+        },
+    ]
+    load(services, workspace, "payments", payments_frame(rows))
+    scoped = services.warehouse.scoped(workspace)
+    table = _split(
+        scoped, "net_revenue", "channel", {}, date(2026, 1, 1), date(2026, 1, 31), "previous_period"
+    )
+    assert [r[0] for r in table.rows] == ["Direct", "Referral"]  # biggest first, nothing last
+    assert table.rows[1][1:] == (0.0, 80.0, -1.0)  # −100%
+    assert sum(r[2] for r in table.rows) == pytest.approx(140.0)  # the previous period adds up
+    # no value in both periods (one-off products, each newsletter's campaign): last period's
+    # values are not listed as −100% beside this period's
+    table = _split(
+        scoped, "net_revenue", "product", {}, date(2026, 1, 1), date(2026, 1, 31), "previous_period"
+    )
+    assert [r[0] for r in table.rows] == ["Kit 2"]
+
+
+def test_reports034_filters_a_number_cannot_apply_are_named(seeded, tmp_path):
+    """A report filtered to Channel = Email showed MRR and ad spend unfiltered, without a word."""
+    pdf, xlsx = tmp_path / "r.pdf", tmp_path / "r.xlsx"
+    for fmt, out in (("pdf", pdf), ("xlsx", xlsx)):
+        code, _, err = run(
+            seeded, "report", "render", "--workspace", "acme", "--format", fmt, "--out", str(out), *RANGE,
+            "--sections", "kpis,revenue", "--filter", "channel=Email",
+        )  # fmt: skip
+        assert code == 0, err
+    text = _pdf_text(pdf)
+    assert "Not filtered by channel: MRR, Ad spend, ROAS and Open rate have no channel." in text  # cover
+    assert "Not filtered by channel: MRR and ARR have no channel." in text  # the Revenue section
+    assert (
+        "Net revenue by channel Every channel is shown for context: "
+        "the filter Channel = Email does not apply to this table." in text
+    )
+    summary = [r[0].value for r in openpyxl.load_workbook(xlsx)["Summary"].iter_rows()]
+    assert "Not filtered by channel: MRR and ARR have no channel." in summary
+
+
+def test_reports035_excel_rows_headers_keep_their_names_and_say_what_they_hold(services, workspace, tmp_path):
+    """A EUR payment's amount read "$45.00"; headers such as amount_reporting had no words."""
+    rows = [
+        {"id": "e1", "created": "2026-01-05 10:00", "amount": "45.00", "currency": "EUR", "channel": "Email"},
+        {"id": "u1", "created": "2026-01-06 10:00", "amount": "20.00", "currency": "USD", "channel": "Email"},
+    ]
+    services.warehouse.cursor().execute(
+        "INSERT INTO fx_rates VALUES (?, DATE '2026-01-01', 'EUR', 'USD', 1.10)", [workspace.id]
+    )
+    load(services, workspace, "payments", payments_frame(rows))
+    out = tmp_path / "r.xlsx"
+    code, _, err = run(
+        services, "report", "render", "--workspace", "acme", "--format", "xlsx", "--out", str(out), *RANGE,
+        "--sections", "customers",
+    )  # fmt: skip
+    assert code == 0, err
+    sheet = openpyxl.load_workbook(out)["Payments rows"]
+    header = {c.value: c for c in sheet[1]}
+    # scripts read these names: they stay the dataset's columns, the words go in a note
+    assert list(header)[:6] == ["created_utc", "source", "source_id", "kind", "status", "amount"]
+    assert header["amount_reporting"].comment.text == "Amount in USD, the workspace's reporting currency"
+    assert "own currency" in header["amount"].comment.text
+    eur = next(r for r in sheet.iter_rows(min_row=2) if r[list(header).index("currency")].value == "EUR")
+    amount = eur[list(header).index("amount")]
+    assert amount.value == 45 and amount.number_format == "#,##0.00"  # no "$" on a EUR amount
+    reporting = eur[list(header).index("amount_reporting")]
+    assert reporting.value == pytest.approx(49.5) and reporting.number_format.startswith('"$"')
+
+
+def test_reports036_excel_chart_draws_a_covered_line_wide_and_see_through(seeded, tmp_path):
+    """Net revenue equals gross on days without refunds: in Excel's chart gross hid net too."""
+    import re
+
+    out = tmp_path / "r.xlsx"
+    code, _, err = run(
+        seeded, "report", "render", "--workspace", "acme", "--format", "xlsx", "--out", str(out), *RANGE,
+        "--sections", "revenue",
+    )  # fmt: skip
+    assert code == 0, err
+    with zipfile.ZipFile(out) as z:
+        chart = z.read("xl/charts/chart1.xml").decode()
+    net, gross = re.findall(r"<c:ser>.*?</c:ser>", chart)
+    assert "'Revenue trend'!$B$1" in net and "'Revenue trend'!$C$1" in gross
+    assert '<a:ln w="57150">' in net and "<a:alpha " in net  # 4.5 pt, half see-through, beneath
+    assert '<a:ln w="28575">' in gross and "<a:alpha " not in gross

@@ -87,6 +87,9 @@ def test_loc001_values_in_a_locale(locale, value, unit, currency, compact, expec
         ("fr-FR", 12.345, "percent", f"+1{NNBSP}234,5{NBSP}%"),
         ("en-GB", -0.123, "percent", f"{MINUS}12.3%"),
         ("nl-NL", 0.123, "percent", "+12,3%"),
+        # en-US grouped its thousands too: "+1319.5%" beside "+1.319,5 %" in de-DE
+        ("en-US", 13.195, "percent", "+1,319.5%"),
+        ("de-DE", 13.195, "percent", f"+1.319,5{NBSP}%"),
     ],
 )
 def test_loc002_changes_in_a_locale(locale, change, unit, expected):

@@ -6,10 +6,11 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
-from reportlab.graphics.shapes import PolyLine, String
+from reportlab.graphics.shapes import Line, PolyLine, String
 
+from components.formatting import numbers_as
 from reports.assemble import Trend
-from reports.pdf import _chart, _nice_ticks, _runs
+from reports.pdf import LINE_WIDTH, UNDER_WIDTH, _axis_format, _chart, _nice_ticks, _overlap_note, _runs
 
 
 @pytest.mark.parametrize(
@@ -52,5 +53,66 @@ def test_pdfchart003_chart_has_lines_grid_labels_and_legend():
     lines = [s for s in drawing.contents if isinstance(s, PolyLine)]
     assert len(lines) == 3  # one line, and the other broken where a value is missing
     assert "Net revenue" in texts and "Gross revenue" in texts
-    assert "1 Nov" in texts and "$4.0k" in texts and "$0.0k" in texts
+    assert "1 Nov" in texts and "$4k" in texts and "$0" in texts
     assert len([t for t in texts if t.endswith("Nov")]) <= 10  # labels never crowd
+
+
+@pytest.mark.parametrize(
+    ("unit", "ticks", "want"),
+    [
+        # steps under a thousand in full: "$0.5k" made a manager read twice
+        ("currency", [0, 500, 1000, 1500], ["$0", "$500", "$1,000", "$1,500"]),
+        ("currency", [0, 2500, 5000, 7500, 10_000], ["$0", "$2.5k", "$5.0k", "$7.5k", "$10.0k"]),
+        ("count", [0, 2000, 4000, 6000], ["0", "2k", "4k", "6k"]),
+        ("count", [0, 250_000, 500_000, 750_000, 1_000_000], ["0", "0.25M", "0.50M", "0.75M", "1.00M"]),
+        ("currency", [-200, 0, 200, 400], ["−$200", "$0", "$200", "$400"]),
+        ("currency", [-5000, 0, 5000], ["−$5k", "$0", "$5k"]),  # one minus sign on every axis
+    ],
+)
+def test_pdfchart004_axis_ticks_read_plainly_and_zero_is_never_0_0k(unit, ticks, want):
+    label = _axis_format(unit, "USD", ticks)
+    assert [label(t) for t in ticks] == want
+
+
+def test_pdfchart005_axis_ticks_follow_the_number_locale():
+    with numbers_as("de-DE"):
+        label = _axis_format("currency", "EUR", [0, 2500, 5000])
+        assert [label(t) for t in (0, 2500, 5000)] == ["0\u00a0€", "2,5k\u00a0€", "5,0k\u00a0€"]
+
+
+def _lines(drawing):
+    return [s for s in drawing.contents if isinstance(s, PolyLine)]
+
+
+def test_pdfchart006_a_series_hidden_under_another_is_drawn_wide_and_light_beneath_it():
+    """Net and gross revenue were equal on most days: the gross line hid the net one."""
+    days = [date(2026, 11, 1) + timedelta(days=i) for i in range(10)]
+    net = [1000.0 + 100 * i for i in range(10)]
+    gross = [v + (50 if i == 3 else 0) for i, v in enumerate(net)]
+    trend = Trend("day", days, [("Net revenue", "currency", net), ("Gross revenue", "currency", gross)])
+    under, over = _lines(_chart(trend, _data(), 480))
+    assert under.strokeWidth == UNDER_WIDTH > over.strokeWidth == LINE_WIDTH
+    assert under.strokeColor != over.strokeColor
+    legend = [s for s in _chart(trend, _data(), 480).contents if isinstance(s, Line) and s.strokeWidth > 1]
+    assert sorted(s.strokeWidth for s in legend) == [LINE_WIDTH, UNDER_WIDTH]  # the legend tells them apart
+    assert _overlap_note(trend) == (
+        "Net revenue equals gross revenue on 9 of 10 days: there the thin line runs inside the wide one."
+    )
+
+
+def test_pdfchart007_series_apart_keep_one_width_and_no_note():
+    days = [date(2026, 11, 1) + timedelta(days=i) for i in range(10)]
+    trend = Trend(
+        "day",
+        days,
+        [("Ad spend", "currency", [100.0] * 10), ("Conversion value", "currency", [900.0] * 10)],
+    )
+    assert {line.strokeWidth for line in _lines(_chart(trend, _data(), 480))} == {LINE_WIDTH}
+    assert _overlap_note(trend) is None
+
+
+def test_pdfchart008_a_chart_title_is_one_sentence():
+    """The title read "Net revenue and Gross revenue by day": a capital inside the sentence."""
+    series = [("Net revenue", "currency", []), ("Gross revenue", "currency", []), ("ROAS", "multiple", [])]
+    assert Trend("day", [], series[:2]).title == "Net revenue and gross revenue by day"
+    assert Trend("week", [], series).title == "Net revenue, gross revenue and ROAS by week"
