@@ -2,6 +2,7 @@
 
     python -m bench.projections --workspace demo [--months 12] [--days 3,10,20] [--modes calibrated,level]
     python -m bench.projections --synthetic [--months 12] [--days 3,10,20] [--modes ...]
+    python -m bench.projections --workspace demo --cost [--months 2] [--days 5,15,25]
 
 For each of the last ``--months`` whole months and each metric, the month is projected as a
 card would have projected it on days 3, 10 and 20 (history up to the day before, exactly the
@@ -15,7 +16,9 @@ history to calibrate) and the mean seconds per projection.
 projections are cached in its query cache). ``--synthetic`` needs no warehouse: it builds
 daily series with a known noise level, weekly season and growth (see :func:`synthetic_series`)
 and projects them with the same code (:func:`dashboard.forecast.service.project_series`).
-Results go to ``bench/out/projections.json``.
+``--cost`` times cold projections instead (nothing cached: each mode on its own days, the
+modes interleaved so that a busy machine slows them alike): wall and CPU seconds of one card's
+projection, per metric and mode. Results go to ``bench/out/projections-<name>.json``.
 """
 
 from __future__ import annotations
@@ -82,20 +85,11 @@ def month_end(first: date) -> date:
 
 def workspace_backtest(slug: str, metrics, months: int, days, modes) -> dict:
     """The table for a stored workspace (``PULSEBOARD_DATA_DIR``), metric -> mode -> row."""
-    from dashboard.accounts import WorkspaceContext, get_workspace, to_ref
-    from dashboard.filters import today_in
     from dashboard.forecast.service import period_projection
-    from dashboard.models import Role
     from dashboard.queries import metric_frame
-    from dashboard.services import Services
-    from dashboard.settings import Settings
     from data.metrics import get_metric
 
-    services = Services(Settings())
-    with services.db.session() as session:
-        workspace = to_ref(get_workspace(session, slug))
-    ctx = WorkspaceContext(user_id=0, role=Role.OWNER, workspace=workspace)
-    today = today_in(workspace.timezone)
+    services, ctx, today = _open(slug)
     table: dict = {}
     for name in metrics:
         non_negative = not get_metric(name).can_be_negative
@@ -113,6 +107,49 @@ def workspace_backtest(slug: str, metrics, months: int, days, modes) -> dict:
         table[name] = {mode: t.row() for mode, t in tallies.items()}
         print_rows(name, table[name])
     return table
+
+
+def workspace_cost(slug: str, metrics, months: int, days, modes) -> dict:
+    """Seconds (wall and CPU) of one cold projection per metric and mode: metric -> mode -> row."""
+    from dashboard.forecast.service import period_projection
+
+    services, ctx, today = _open(slug)
+    table: dict = {}
+    for name in metrics:
+        spent: dict = {mode: {"wall": [], "cpu": []} for mode in modes}
+        for first in month_starts(today, months):
+            last = month_end(first)
+            for day in days:
+                for offset, mode in enumerate(modes):  # a day of its own: no cached forecast
+                    wall, cpu = time.perf_counter(), time.thread_time()
+                    period_projection(
+                        services, ctx, name, first, last, today=first.replace(day=day + offset), errors=mode
+                    )
+                    spent[mode]["wall"].append(time.perf_counter() - wall)
+                    spent[mode]["cpu"].append(time.thread_time() - cpu)
+        table[name] = {
+            mode: {k: round(float(np.median(v)), 2) for k, v in spent[mode].items()} for mode in modes
+        }
+        for mode, row in table[name].items():
+            print(
+                f"{name:<14} {mode:<12} median wall {row['wall']:.2f} s  cpu {row['cpu']:.2f} s", flush=True
+            )
+    return table
+
+
+def _open(slug: str):
+    """Services, an owner's context for the workspace ``slug``, and its today."""
+    from dashboard.accounts import WorkspaceContext, get_workspace, to_ref
+    from dashboard.filters import today_in
+    from dashboard.models import Role
+    from dashboard.services import Services
+    from dashboard.settings import Settings
+
+    services = Services(Settings())
+    with services.db.session() as session:
+        workspace = to_ref(get_workspace(session, slug))
+    ctx = WorkspaceContext(user_id=0, role=Role.OWNER, workspace=workspace)
+    return services, ctx, today_in(workspace.timezone)
 
 
 def synthetic_series(seed: int, days: int, kind: str) -> np.ndarray:
@@ -137,37 +174,53 @@ def synthetic_series(seed: int, days: int, kind: str) -> np.ndarray:
 
 
 def synthetic_backtest(months: int, days, modes, seeds: int = 3, history_days: int = 730) -> dict:
-    """The table for synthetic series (no warehouse): kind -> mode -> row."""
-    from dashboard.forecast.service import project_series
+    """The table for synthetic series (no warehouse): kind -> mode -> row.
+
+    What :func:`dashboard.forecast.service.project_series` does, with the day's forecast made
+    once and shared by the modes (only the range differs between them).
+    """
+    from dashboard.forecast import engine
+    from dashboard.forecast.series import Series
+    from dashboard.forecast.service import QUICK_MODELS
+    from dashboard.forecast.totals import period_total
 
     start = date(2024, 1, 1)
     periods = [start + timedelta(days=i) for i in range(history_days)]
-    end = periods[-1]
     table: dict = {}
     for kind in ("steady", "counts", "spiky"):
         tallies = {mode: Tally() for mode in modes}
         for seed in range(seeds):
             y = synthetic_series(seed, history_days, kind)
-            for first in month_starts(end, months):
+            for first in month_starts(periods[-1], months):
                 last = month_end(first)
-                inside = [i for i, p in enumerate(periods) if first <= p <= last]
-                actual = float(y[inside].sum())
+                actual = float(sum(v for p, v in zip(periods, y, strict=True) if first <= p <= last))
                 for day in days:
                     today = first.replace(day=day)
                     cut = periods.index(today)
+                    started = time.perf_counter()
+                    result = engine.forecast(
+                        Series(periods[:cut], y[:cut], "day"),
+                        horizon=(last - today).days + 1,
+                        candidates=QUICK_MODELS,
+                        non_negative=True,
+                    )
+                    shared = time.perf_counter() - started
+                    so_far = float(y[periods.index(first) : cut].sum())
                     for mode in modes:
                         started = time.perf_counter()
-                        p = project_series(
-                            periods[:cut],
-                            y[:cut],
+                        p = period_total(
+                            so_far,
+                            0.0,
+                            result.rows(),
+                            (periods[:cut], y[:cut], result.model),
                             first,
                             last,
                             today=today,
-                            today_actual=0.0,
+                            interval=0.8,
                             errors=mode,
                             non_negative=True,
                         )
-                        tallies[mode].add(p, actual, time.perf_counter() - started, True)
+                        tallies[mode].add(p, actual, shared + time.perf_counter() - started, True)
         table[kind] = {mode: t.row() for mode, t in tallies.items()}
         print_rows(kind, table[kind])
     return table
@@ -197,12 +250,16 @@ def main() -> None:
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
     parser.add_argument("--metrics", default=",".join(METRICS))
     parser.add_argument("--seeds", type=int, default=3, help="synthetic series per kind")
+    parser.add_argument("--cost", action="store_true", help="time cold projections instead (a workspace)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     warnings.simplefilter("ignore")
     days = [int(d) for d in args.days.split(",")]
     modes = args.modes.split(",")
-    if args.synthetic:
+    if args.cost and args.workspace:
+        table = workspace_cost(args.workspace, args.metrics.split(","), args.months, days, modes)
+        args.workspace += "-cost"
+    elif args.synthetic:
         table = synthetic_backtest(args.months, days, modes, seeds=args.seeds)
     else:
         table = workspace_backtest(args.workspace, args.metrics.split(","), args.months, days, modes)

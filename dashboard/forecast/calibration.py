@@ -11,8 +11,9 @@ So the range of a period's total is read from the errors the same projection mad
 1. **Origins at the same position.** The same day of earlier periods (today's day of the month
    in each earlier month, for a month card): from each, the chosen model is refitted on the
    history before it and its forecast of the next ``remaining`` days summed, exactly as the
-   card sums today's. Origins are whole months apart, and at least ``remaining`` days apart
-   (so the periods compared do not overlap): a quarter card ten days in steps back a quarter.
+   card sums today's. Origins are whole months apart, as many as ``remaining`` days make (so
+   the windows compared do not overlap, but for a day or two): a quarter card ten days in
+   steps back whole quarters.
 2. **Relative errors.** Each error (actual minus forecast total) is divided by the scale of the
    series at its origin (``remaining`` times the mean absolute day of the four weeks before), so
    a business that doubled since is compared on the same footing. Signed: refunds that spike
@@ -61,8 +62,8 @@ def origins(periods: list[date], today: date, remaining: int, limit: int = MAX_O
     """Earlier origins at today's position, as training lengths (indexes into ``periods``), latest first.
 
     ``periods`` are consecutive days ending the day before ``today``. An origin is today moved
-    back by whole months, a step of at least ``remaining`` days (rounded to months) so that
-    the windows of ``remaining`` days after each do not overlap; each needs :data:`MIN_TRAIN`
+    back by whole months, ``remaining`` days rounded to months at a time (at least one), so that
+    the windows of ``remaining`` days after each hardly overlap; each needs :data:`MIN_TRAIN`
     days before it and its whole window inside the history.
     """
     if not periods:
