@@ -428,7 +428,15 @@ def controls(query: dict, metrics: list[dict] | None = None) -> dbc.Card:
 
 
 def projection_text(projection, unit: str, currency: str, period_word: str = "this month") -> str:
-    """'On track for $41.2k this month, 80% range $38k–$44k' (a KPI card's projection line)."""
+    """'On track for $41.2k this month, 80% range $38k–$44k' (a KPI card's projection line).
+
+    A projection whose range could not be calibrated (too little history, ``rough``) says so
+    instead of printing a range nobody should read: 'On track for $41.2k this month, range
+    uncertain (little history)'.
+    """
+    if getattr(projection, "rough", False):
+        value = format_value(projection.expected, unit, currency, compact=True)
+        return f"On track for {value} {period_word}, range uncertain (little history)"
     # the three numbers are read together: one notation for all (not "$1,206–$16.4k")
     shown = (projection.expected, projection.lower, projection.upper)
     together = 1_000 if any(abs(v or 0) >= COMPACT_FROM for v in shown) else COMPACT_FROM

@@ -88,6 +88,7 @@ def predict(
     periods: list[date] | None = None,
     grain: str = "day",
     country: str | None = None,
+    bands: bool = True,
 ) -> Prediction:
     """Fit ``model`` on ``y`` and forecast ``horizon`` periods with an ``interval`` band.
 
@@ -95,6 +96,9 @@ def predict(
     ``country`` (ISO 3166 alpha-2) adds its public holidays to Prophet on daily data. A series
     that never moved is forecast as that constant with no band: any fan would be invented.
     When the history has no negative value, forecasts and bands are kept at zero or above.
+    ``bands=False`` is for a caller that reads the point forecasts only (a backtest of period
+    totals): models whose band costs extra work (Theta's, most of its time) may skip it, and
+    their ``lower``/``upper`` are then the point forecasts.
     """
     y = np.asarray(y, dtype=float)
     if model not in MODELS:
@@ -112,8 +116,9 @@ def predict(
         # the backtest judges the result, a warning says nothing the error numbers do not.
         warnings.simplefilter("ignore")
         try:
+            extra = {} if bands else {"bands": False}
             yhat, lower, upper = fit(
-                y, horizon, season, interval, periods=periods, grain=grain, country=country
+                y, horizon, season, interval, periods=periods, grain=grain, country=country, **extra
             )
         except ModelUnavailable:
             raise
@@ -232,7 +237,7 @@ def _ets_fit(y, horizon, interval, season, *, seasonal: bool):
     raise ModelUnavailable(f"ETS could not be fitted: {last_error}")
 
 
-def _theta(y, horizon, season, interval, **_):
+def _theta(y, horizon, season, interval, *, bands=True, **_):
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     y = _recent(y, season)
@@ -244,11 +249,13 @@ def _theta(y, horizon, season, interval, **_):
     method = "multiplicative" if seasonal and y.min() > 0 else "additive"
     res = ThetaModel(y, period=season if season > 1 else None, deseasonalize=seasonal, method=method).fit()
     yhat = np.asarray(res.forecast(horizon))
-    bands = res.prediction_intervals(horizon, alpha=1 - interval)
-    return yhat, np.asarray(bands["lower"]), np.asarray(bands["upper"])
+    if not bands:
+        return yhat, yhat, yhat
+    band = res.prediction_intervals(horizon, alpha=1 - interval)
+    return yhat, np.asarray(band["lower"]), np.asarray(band["upper"])
 
 
-def _prophet(y, horizon, season, interval, *, periods=None, grain="day", country=None):
+def _prophet(y, horizon, season, interval, *, periods=None, grain="day", country=None, **_):
     import pandas as pd
     from prophet import Prophet
 

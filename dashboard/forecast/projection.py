@@ -40,6 +40,9 @@ class Projection:
     interval: float
     #: the standard deviation of the total implied by the band (for goal probabilities)
     sigma: float
+    #: too little history to calibrate the range (see :mod:`.calibration`): a card says the
+    #: range is uncertain instead of printing ``lower``..``upper``
+    rough: bool = False
 
 
 def project_total(

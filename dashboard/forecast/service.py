@@ -14,13 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import numpy as np
+
 from dashboard.accounts import WorkspaceContext
 from dashboard.filters import today_in
 from dashboard.forecast import anomalies as anom
 from dashboard.forecast import engine, runs
 from dashboard.forecast.models import LABELS, MODELS, z_of
-from dashboard.forecast.projection import Projection, goal_probability, project_total
+from dashboard.forecast.projection import Projection, goal_probability
 from dashboard.forecast.series import GRAINS, ForecastError, Series, check_length, period_end, prepare
+from dashboard.forecast.totals import period_total
 from dashboard.models import Workspace
 from dashboard.queries import cached_call, metric_frame
 from dashboard.services import Services
@@ -335,7 +338,8 @@ def period_projection(
     (:func:`snapshot_projection`).
 
     ``errors`` (or, left out, ``correlated``) says how the days' bands add up (see
-    :func:`.projection.project_total`).
+    :func:`.projection.project_total`), or ``"calibrated"``: the range the projection's own
+    errors on earlier periods give (:mod:`.calibration`), what the KPI cards show.
 
     None when the period is not under way (not started, or over) or the metric is neither a
     sum nor a snapshot;
@@ -370,23 +374,62 @@ def period_projection(
         so_far = float(before["value"][0] or 0.0)
     today_actual = float(metric_frame(services, ctx, metric, today, today, where=where)["value"][0] or 0.0)
     payload = _card_forecast(services, ctx, metric, today, period_end_day, interval, where)
-    # The forecast starts at the first unfitted day: today, then the days left in the period.
-    rows = [r for r in payload["rows"] if today <= date.fromisoformat(r["period"]) <= period_end_day]
-    yhat = [r["yhat"] for r in rows]
-    lower = [r["lower"] for r in rows]
-    upper = [r["upper"] for r in rows]
-    if rows and rows[0]["period"] == today.isoformat():
-        yhat[0], lower[0], upper[0] = (max(v, today_actual) for v in (yhat[0], lower[0], upper[0]))
-    return project_total(
+    history = [date.fromisoformat(h["period"]) for h in payload["history"]]
+    return period_total(
         so_far,
-        yhat,
-        lower,
-        upper,
+        today_actual,
+        payload["rows"],
+        (history, [h["value"] for h in payload["history"]], payload["model"]),
+        period_start_day,
+        period_end_day,
+        today=today,
         interval=interval,
-        period_start=period_start_day,
-        period_end=period_end_day,
-        correlated=correlated,
+        errors=errors or ("full" if correlated else "independent"),
+        non_negative=not m.can_be_negative,
+    )
+
+
+def project_series(
+    periods: list[date],
+    values,
+    period_start_day: date,
+    period_end_day: date,
+    *,
+    today: date,
+    today_actual: float = 0.0,
+    interval: float = 0.8,
+    errors: str = "calibrated",
+    non_negative: bool = True,
+    model: str = engine.AUTO,
+) -> Projection:
+    """:func:`period_projection` of a daily history held in memory (no warehouse, no cache).
+
+    ``periods``/``values`` are consecutive whole days ending the day before ``today``; the days
+    of the period before today are ``so_far``. The forecast is the card's (``auto`` over the
+    quick models), so a benchmark measures exactly what the cards show; a test may name a
+    cheaper ``model``.
+    """
+    y = np.asarray(values, dtype=float)
+    so_far = float(sum(v for p, v in zip(periods, y, strict=True) if period_start_day <= p < today))
+    result = engine.forecast(
+        Series(list(periods), y, "day"),
+        horizon=(period_end_day - today).days + 1,
+        model=model,
+        interval=interval,
+        candidates=QUICK_MODELS,
+        non_negative=non_negative,
+    )
+    return period_total(
+        so_far,
+        today_actual,
+        result.rows(),
+        (list(periods), y, result.model),
+        period_start_day,
+        period_end_day,
+        today=today,
+        interval=interval,
         errors=errors,
+        non_negative=non_negative,
     )
 
 
@@ -453,5 +496,6 @@ __all__ = [
     "goal_chance",
     "metric_anomalies",
     "period_projection",
+    "project_series",
     "run_forecast",
 ]
