@@ -13,9 +13,10 @@ from datetime import date, timedelta
 
 from components.formatting import format_percent, numbers_as
 from dashboard.forecast import engine as forecast_engine
-from dashboard.forecast.projection import project_total
 from dashboard.forecast.series import ForecastError, prepare
+from dashboard.forecast.service import HISTORY_DAYS as SERVICE_HISTORY_DAYS
 from dashboard.forecast.service import QUICK_MODELS
+from dashboard.forecast.totals import CALIBRATED, period_total
 from dashboard.insights.engine import InsightsError, detect, narrate_offline
 from dashboard.insights.narrate import change_text, describe, fmt
 from dashboard.insights.source import WarehouseSource
@@ -30,8 +31,9 @@ TOP_INSIGHTS = 5
 FORECAST_METRIC = "net_revenue"
 #: coverage of the forecast's range
 FORECAST_INTERVAL = 0.8
-#: days of daily history the forecast is fitted on (enough for weekly seasonality)
-HISTORY_DAYS = 180
+#: days of daily history the forecast is fitted on: the KPI cards' (three years), so its range can
+#: be calibrated on a year of earlier months as theirs is (six months gave too few)
+HISTORY_DAYS = SERVICE_HISTORY_DAYS["day"]
 #: the longest forecast a report shows, in days
 MAX_HORIZON = 31
 
@@ -126,14 +128,20 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
     so_far = 0.0
     if unfinished:
         so_far = sum(float(v or 0) for p, v in zip(periods, values, strict=True) if start <= p <= last_day)
-    projection = project_total(
+    # The total's range as the KPI cards read it: from this model's own errors on earlier
+    # periods. The daily bands added up end to end (the "level" range) gave "$0 – $412k" for a
+    # month of about $100k; with too little history the range is left out (``rough``).
+    projection = period_total(
         so_far,
-        [r[1] for r in rows],
-        [r[2] for r in rows],
-        [r[3] for r in rows],
+        0.0,
+        result.rows(),
+        (series.periods, series.values, result.model),
+        target_start,
+        target_end,
+        today=today,
         interval=FORECAST_INTERVAL,
-        period_start=target_start,
-        period_end=target_end,
+        errors=CALIBRATED,
+        non_negative=not metric.can_be_negative,
     )
     span = period_label(target_start, target_end)
     what = "Projected total" if unfinished else "Forecast total"
@@ -143,9 +151,15 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
         band = f"{format_percent(FORECAST_INTERVAL, 0)} range"
     kpis = [
         _kpi(f"{metric.label}: {what.lower()}, {span}", projection.expected, metric, currency),
-        _kpi(f"Low end ({band})", projection.lower, metric, currency),
-        _kpi(f"High end ({band})", projection.upper, metric, currency),
     ]
+    notes = []
+    if projection.rough:
+        notes.append(f"No {band}: too little history to say how far the total may be off.")
+    else:
+        kpis += [
+            _kpi(f"Low end ({band})", projection.lower, metric, currency),
+            _kpi(f"High end ({band})", projection.upper, metric, currency),
+        ]
     if unfinished:
         kpis.insert(1, _kpi(f"{metric.label} so far", so_far, metric, currency))
     trend = Trend(
@@ -167,7 +181,9 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
         ),
         [(r[0], r[1], r[2], r[3]) for r in rows],
     )
-    return SectionData("forecast", title, kpis=kpis, trend=trend if rows else None, tables=[table])
+    return SectionData(
+        "forecast", title, kpis=kpis, trend=trend if rows else None, tables=[table], notes=notes
+    )
 
 
 def _kpi(label: str, value: float, metric, currency: str) -> Kpi:

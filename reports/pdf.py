@@ -278,7 +278,10 @@ def _section(section: SectionData, data: ReportData, styles, width: float) -> li
 
 
 def _kpi_table(kpis: list[Kpi], data: ReportData, styles, width: float) -> Table:
-    head = ["Metric", "Value"] + (["Compared", "Change"] if data.compare else [])
+    # A table none of whose numbers has a comparison (a forecast's totals) drops the two columns
+    # rather than print a column of dashes.
+    compared = bool(data.compare) and any(kpi.compare_value is not None for kpi in kpis)
+    head = ["Metric", "Value"] + (["Compared", "Change"] if compared else [])
     rows = [head]
     style = _table_style(styles, numeric=range(1, len(head))) + [
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
@@ -287,12 +290,12 @@ def _kpi_table(kpis: list[Kpi], data: ReportData, styles, width: float) -> Table
     ]
     for i, kpi in enumerate(kpis, start=1):
         cells = [kpi.label, kpi.value_text]
-        if data.compare:
+        if compared:
             colour = GOOD if kpi.good else BAD if kpi.good is False else MUTED
             style.append(("TEXTCOLOR", (3, i), (3, i), colour))
             cells += [kpi.compare_text, kpi.change_text]
         rows.append(cells)
-    widths = [0.4, 0.25, 0.2, 0.15] if data.compare else [0.6, 0.4]
+    widths = [0.4, 0.25, 0.2, 0.15] if compared else [0.6, 0.4]
     col_widths = [w * width for w in widths]
     rows = _wrap_long(rows, col_widths, styles, range(1, len(head)), bold_first=True)
     return Table(rows, colWidths=col_widths, style=style, repeatRows=1, hAlign="LEFT")
