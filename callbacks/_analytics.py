@@ -23,7 +23,7 @@ from dash.development.base_component import Component
 from plotly.io.json import to_json_plotly
 from werkzeug.exceptions import HTTPException
 
-from callbacks.common import Scope, request_scope
+from callbacks.common import PASS_CHANGE_JS, Scope, request_scope
 from components import ids
 from components.analytics import chips, empty_state, filter_note
 from components.formatting import needs_compact
@@ -970,16 +970,12 @@ def register(spec: PageSpec) -> None:
             options = [no_update] * n_filters  # forged ids: the dropdowns keep what they have
         return chip, options, csv_styles(n_csv)
 
-    @callback(
-        Output(ids.URL, "search", allow_duplicate=True),
+    clientside_callback(
+        PASS_CHANGE_JS,  # page filter choices go into the query string (callbacks.common)
+        Output(ids.PAGE_FILTERS_ASK, "data", allow_duplicate=True),
         Input({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "value"),
-        State(ids.URL, "search"),
         prevent_initial_call=True,
     )
-    def page_filters_to_url(values, search):
-        """Page filter choices go into the query string next to the global filters."""
-        keys = [i["id"]["key"] for i in ctx.inputs_list[0]]
-        return merge_search(search, dict(zip(keys, values, strict=False)))
 
     @callback(
         Output({"type": ids.PAGE_FILTER, "page": p, "key": MATCH}, "options", allow_duplicate=True),

@@ -2,6 +2,10 @@
 
 # shell
 URL = "pb-url"
+#: stores in the app shell through which the filter controls ask for a new query string (the
+#: controls render with each page; see callbacks.common for why they do not write the URL)
+FILTERS_ASK = "pb-filters-ask"
+PAGE_FILTERS_ASK = "pb-page-filters-ask"
 NAVBAR = "pb-navbar"
 NAVBAR_TOGGLER = "pb-navbar-toggler"
 NAVBAR_COLLAPSE = "pb-navbar-collapse"
