@@ -992,7 +992,7 @@ def register(spec: PageSpec) -> None:
         return option_list(opts.get(trig.get("key"), []), search, value)
 
 
-def prefill(spec: PageSpec, query: dict) -> dict:
+def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
     """What a page's layout can show at once: the panels whose answers are all cached.
 
     Item -> the children its callback would answer (``"kpis"`` for the KPI row), and
@@ -1001,7 +1001,11 @@ def prefill(spec: PageSpec, query: dict) -> dict:
     and with the same checks: the workspace and role come from the session. Nothing is computed
     here (:func:`dashboard.queries.peek_only`): a panel whose answer is not cached is left out,
     and its callback fills it once the page is shown. Outside a logged-in request: nothing.
+    With the page's ``path``, also ``"insights"`` (when cached) and ``"downloads"`` (the filter
+    bar's report links, for analysts and up).
     """
+    from callbacks.insights import cached_panel  # both build on this module
+    from callbacks.reports import report_links
     from components.filter_bar import state_from_query
 
     try:
@@ -1011,6 +1015,11 @@ def prefill(spec: PageSpec, query: dict) -> dict:
     values = {k: str(query[k])[:_MAX_VALUE] for k in spec.filter_keys if query.get(k)}
     filters = page_filters_of(spec, values, None)
     out: dict = {}
+    if path is not None:
+        out["downloads"] = report_links(path, query)
+        insights = cached_panel(query, spec.page)
+        if insights is not None:
+            out["insights"] = insights
     for panel in ((spec.kpis,) if spec.kpis else ()) + spec.panels:
         try:
             with peek_only():

@@ -228,7 +228,8 @@ def page_top(
 
     Page-filter values come from the query string (trimmed: they are user input); the global
     filter state is parsed the same way every page does. ``filled`` may hold the KPI row
-    (``"kpis"``) and the filter choices (``"chrome"``) rendered from the cache.
+    (``"kpis"``), the filter choices (``"chrome"``) rendered from the cache, and the report
+    links (``"downloads"``).
     """
     from components.filter_bar import filter_bar, state_from_query
     from components.kpi_card import kpi_placeholder
@@ -242,7 +243,7 @@ def page_top(
     chrome = filled.get("chrome")
     return [
         page_header(title, subtitle),
-        filter_bar(state_from_query(query)),
+        filter_bar(state_from_query(query), filled.get("downloads")),
         page_filters(page, filter_keys, values, chrome["options"] if chrome else None),
         fill_trigger(page, "chrome", chrome is not None),
         dcc.Store(id=page_ids["page-filters"], data=values),
@@ -268,8 +269,8 @@ def analytics_page(spec, query: dict, filled: dict | None = None) -> html.Div:
     The spec names every panel with its title, the rows they sit in and the KPI row, so a
     page is defined once: the same spec registers its callbacks. ``filled`` holds what the
     layout could render from the cache (``callbacks._analytics.prefill``): panel item -> its
-    content, ``"kpis"``, and ``"chrome"`` (filter choices, CSV button style); the rest is
-    filled by the panels' callbacks.
+    content, ``"kpis"``, ``"chrome"`` (filter choices, CSV button style), ``"insights"`` and
+    ``"downloads"`` (the report links); the rest is filled by the panels' callbacks.
     """
     from components.insights import insights_panel
 
@@ -324,7 +325,7 @@ def analytics_page(spec, query: dict, filled: dict | None = None) -> html.Div:
                 kpi_count=spec.kpi_count,
                 filled=filled,
             ),
-            insights_panel(spec.page),
+            insights_panel(spec.page, filled.get("insights")),
             *rows,
         ]
     )

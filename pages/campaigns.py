@@ -17,4 +17,4 @@ def layout(**kwargs):
     """The campaigns page for the filters in the query string."""
     # read at call time: building an app re-imports the callback modules (app._register_callbacks)
     # what the cache already holds is rendered now: a revisit needs no callback round trip
-    return analytics_page(spec_module.SPEC, kwargs, prefill(spec_module.SPEC, kwargs))
+    return analytics_page(spec_module.SPEC, kwargs, prefill(spec_module.SPEC, kwargs, "/campaigns"))

@@ -386,12 +386,17 @@ def _csv_buttons_request(app, page, items, crossfilter=None):
         "inputs": [
             {"id": "pb-filters", "property": "data", "value": _store()},
             {"id": f"pb-{page}-crossfilter", "property": "data", "value": crossfilter},
-            {"id": {"type": "pb-fill", "page": page, "item": "chrome"}, "property": "n_intervals", "value": 1},
+            {
+                "id": {"type": "pb-fill", "page": page, "item": "chrome"},
+                "property": "n_intervals",
+                "value": 1,
+            },
         ],
         "changedPropIds": [
             f"pb-{page}-crossfilter.data"
             if crossfilter
-            else '{"item":"chrome","page":"%s","type":"pb-fill"}.n_intervals' % page
+            else json.dumps({"item": "chrome", "page": page, "type": "pb-fill"}, separators=(",", ":"))
+            + ".n_intervals"
         ],
         "state": [
             [{"id": i, "property": "id", "value": i} for i in filters],
