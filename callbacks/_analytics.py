@@ -23,7 +23,7 @@ from dash.development.base_component import Component
 from plotly.io.json import to_json_plotly
 from werkzeug.exceptions import HTTPException
 
-from callbacks.common import PASS_CHANGE_JS, Scope, request_scope
+from callbacks.common import PAGE_FILTERS_GATE_JS, Scope, request_scope
 from components import ids
 from components.analytics import chips, empty_state, filter_note
 from components.formatting import needs_compact
@@ -971,9 +971,10 @@ def register(spec: PageSpec) -> None:
         return chip, options, csv_styles(n_csv)
 
     clientside_callback(
-        PASS_CHANGE_JS,  # page filter choices go into the query string (callbacks.common)
+        PAGE_FILTERS_GATE_JS,  # page filter choices go into the query string (callbacks.common)
         Output(ids.PAGE_FILTERS_ASK, "data", allow_duplicate=True),
         Input({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "value"),
+        State(pid["page-filters"], "data"),
         prevent_initial_call=True,
     )
 

@@ -63,29 +63,43 @@ GLOBAL_KEYS = frozenset({"range", "from", "to", "compare", "grain"})
 
 #: A filter control's change, passed on to the server only when there is one. The controls
 #: render with every page, and Dash calls a callback whose inputs arrive with a page and whose
-#: output is outside it (the URL, in the shell) whatever ``prevent_initial_call`` says: the URL
-#: callbacks cost a round trip on every page load, and held back the callbacks reading the URL
-#: (the report links) by one more. This gate answers that call in the browser.
-PASS_CHANGE_JS = """
-function() {
-    const ctx = dash_clientside.callback_context;
-    const changed = (ctx.triggered || []).filter(t => t.prop_id && t.prop_id !== ".");
-    if (!changed.length) { return dash_clientside.no_update; }
+#: output is outside it (the URL, in the shell) whatever ``prevent_initial_call`` says, as if
+#: the controls had changed: the URL callbacks cost a round trip on every page load, and held
+#: back the callbacks reading the URL (the report links) by one more. These gates answer that
+#: call in the browser: controls that still show what the page was rendered with (its stores)
+#: ask nothing. The server still compares with the URL (``filters_to_url``, ``merge_search``).
+FILTERS_GATE_JS = """
+function(preset, start, end, compare, grain, rendered) {
+    const r = rendered || {};
+    const same = preset === r.range && (compare || "none") === (r.compare || "none")
+        && grain === r.grain && (preset !== "custom" || (start === r.start && end === r.end));
+    if (same) { return dash_clientside.no_update; }
     window.pbAsks = (window.pbAsks || 0) + 1;  // the same values again are a new ask
-    return {values: ctx.inputs_list.map(i => Array.isArray(i) ? i.map(j => [j.id, j.value])
-                                                            : [i.id, i.property, i.value]),
-            n: window.pbAsks};
+    const values = dash_clientside.callback_context.inputs_list.map(i => [i.id, i.property, i.value]);
+    return {values: values, n: window.pbAsks};
+}
+"""
+#: The page filters' gate (see ``FILTERS_GATE_JS``): the dropdowns against the page's filter store.
+PAGE_FILTERS_GATE_JS = """
+function(values, rendered) {
+    const r = rendered || {};
+    const dropdowns = dash_clientside.callback_context.inputs_list[0];
+    const given = v => (v === null || v === undefined || v === "") ? null : v;
+    if (dropdowns.every(d => given(d.value) === given(r[d.id.key]))) { return dash_clientside.no_update; }
+    window.pbAsks = (window.pbAsks || 0) + 1;
+    return {values: [dropdowns.map(d => [d.id, given(d.value)])], n: window.pbAsks};
 }
 """
 
 clientside_callback(
-    PASS_CHANGE_JS,
+    FILTERS_GATE_JS,
     Output(ids.FILTERS_ASK, "data"),
     Input(ids.FILTER_RANGE, "value"),
     Input(ids.FILTER_DATES, "start_date"),
     Input(ids.FILTER_DATES, "end_date"),
     Input(ids.FILTER_COMPARE, "value"),
     Input(ids.FILTER_GRAIN, "value"),
+    State(ids.FILTERS_STORE, "data"),
     prevent_initial_call=True,
 )
 
@@ -97,7 +111,7 @@ clientside_callback(
     prevent_initial_call=True,
 )
 def filters_ask_to_url(ask, current_search):
-    """A filter control changed (``PASS_CHANGE_JS``): the query string for the new filters."""
+    """A filter control changed (``FILTERS_GATE_JS``): the query string for the new filters."""
     values = ask.get("values") if isinstance(ask, dict) else None
     if not isinstance(values, list) or len(values) != 5:  # browser state: a forged one gets nothing
         return no_update
@@ -128,7 +142,7 @@ def filters_to_url(preset, start, end, compare, grain, current_search):
     prevent_initial_call=True,
 )
 def page_filters_ask_to_url(ask, search):
-    """Page filter choices (``PASS_CHANGE_JS``) go into the query string next to the global filters."""
+    """Page filter choices (``PAGE_FILTERS_GATE_JS``) go into the query string next to the global filters."""
     from callbacks._analytics import FILTER_KEYS, merge_search  # that module builds on this one
 
     values = ask.get("values") if isinstance(ask, dict) else None

@@ -14,7 +14,7 @@ from components import ids
 
 
 def _filters_to_url(client, preset, compare, grain, search, start=None, end=None):
-    """The request the filter bar's ask store sends once a control changed (``PASS_CHANGE_JS``)."""
+    """The request the filter bar's ask store sends once a control changed (``FILTERS_GATE_JS``)."""
     controls = [
         (ids.FILTER_RANGE, "value", preset),
         (ids.FILTER_DATES, "start_date", start),
