@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, html
 from dash.exceptions import PreventUpdate
+from flask import has_request_context
 from werkzeug.exceptions import HTTPException
 
 from callbacks.common import request_scope
@@ -88,11 +89,13 @@ def cached_panel(query: dict, page: str | None = None):
     """
     from components.filter_bar import state_from_query
 
+    if not has_request_context():  # a layout built outside a request (tests, validation)
+        return None
     try:
         scope = request_scope(state_from_query(query).to_store())
         if page is not None:
             require_role(PAGE_ROLES[page])
-    except (HTTPException, RuntimeError, PermissionDenied):  # the callback answers these
+    except (HTTPException, PermissionDenied):  # the callback answers these
         return None
     return _cached(scope, page)
 

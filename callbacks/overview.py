@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
+from flask import has_request_context
 from werkzeug.exceptions import HTTPException
 
 from callbacks import _analytics as an
@@ -99,9 +100,11 @@ def prefill(query: dict) -> dict:
     from callbacks.reports import report_links
     from components.filter_bar import state_from_query
 
+    if not has_request_context():  # a layout built outside a request (tests, validation)
+        return {}
     try:
         scope = request_scope(state_from_query(query).to_store())
-    except (HTTPException, RuntimeError):  # not logged in (the page redirects), or no request
+    except HTTPException:  # not logged in: the page redirects
         return {}
     out: dict = {"downloads": report_links("/", query)}
     insights = cached_panel(query)

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
+from flask import has_request_context
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -55,9 +56,11 @@ def report_links(pathname: str, query: dict) -> tuple | None:
     As :func:`filter_bar_links` answers them; None (hidden links) for callers who may not
     download, or outside a logged-in request.
     """
+    if not has_request_context():  # a layout built outside a request (tests, validation)
+        return None
     try:
         links = filter_bar_links(pathname, "?" + urlencode({k: str(v) for k, v in query.items()}))
-    except (HTTPException, RuntimeError):  # no request, or nobody logged in: the page redirects
+    except HTTPException:  # nobody logged in: the page redirects
         return None
     return links if "d-none" not in links[2] else None
 
