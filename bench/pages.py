@@ -643,7 +643,9 @@ def page_load_requests(client, app, path: str, search: str) -> list[tuple[str, d
     found["_pages_location"] = ("_pages_location", {"pathname": path, "search": search})
     requests = []
     for dep in client.get("/_dash-dependencies").get_json():
-        if dep.get("clientside_function") or dep.get("prevent_initial_call") or "_pages_" in dep["output"]:
+        if dep.get("clientside_function") or "_pages_" in dep["output"]:
+            continue
+        if dep.get("prevent_initial_call") and not _filled_on_load(dep, found):
             continue
         outputs = []
         for cid, prop in _split_outputs(dep["output"]):
@@ -668,6 +670,20 @@ def page_load_requests(client, app, path: str, search: str) -> list[tuple[str, d
             }
             requests.append((dep["output"], payload))
     return requests
+
+
+def _filled_on_load(dep: dict, found: dict) -> bool:
+    """Whether the page asks this callback once it is shown: one of its inputs is a panel's fill
+    interval that ticks (the layout could not render that panel from the cache)."""
+    from components import ids
+
+    for spec in dep["inputs"]:
+        cid = _parse_dep_id(spec["id"]) if isinstance(spec["id"], str) else spec["id"]
+        if isinstance(cid, dict) and cid.get("type") == ids.FILL and spec["property"] == "n_intervals":
+            entry = found.get(_id_key(cid))
+            if entry is not None and entry[1].get("max_intervals") != 0:
+                return True
+    return False
 
 
 def _short(output: str) -> str:

@@ -20,9 +20,11 @@ from urllib.parse import parse_qsl, urlencode
 import polars as pl
 from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.development.base_component import Component
+from flask import has_request_context
 from plotly.io.json import to_json_plotly
+from werkzeug.exceptions import HTTPException
 
-from callbacks.common import Scope, request_scope
+from callbacks.common import PAGE_FILTERS_GATE_JS, Scope, request_scope
 from components import ids
 from components.analytics import chips, empty_state, filter_note
 from components.formatting import needs_compact
@@ -37,7 +39,7 @@ from dashboard.goals import PERIODS as GOAL_PERIODS
 from dashboard.goals import GoalProgress, goal_candidates, progress
 from dashboard.goals import period_bounds as goal_period_bounds
 from dashboard.models import Role
-from dashboard.queries import cached_call, metric_frame, metric_frames
+from dashboard.queries import CacheMiss, cached_call, metric_frame, metric_frames, peek_only
 from data.analytics import CHANNEL_OF_PLATFORM
 from data.metrics import CATALOGUE, NONE_LABEL, MetricError, dimension_values, get_metric, metric_family
 
@@ -815,8 +817,11 @@ def _panel_callback(spec: PageSpec, panel: Panel) -> None:
         Input(ids.FILTERS_STORE, "data"),
         Input(pid["page-filters"], "data"),
         Input(pid["crossfilter"], "data"),
+        # asked once by the layout when it could not render the panel from the cache (prefill)
+        Input(ids.fill(spec.page, panel.item), "n_intervals"),
+        prevent_initial_call=True,
     )
-    def update_panel(filters_data, page_filters, crossfilter):
+    def update_panel(filters_data, page_filters, crossfilter, _fill):
         """This panel for the global, page and cross filters (workspace from the session)."""
         scope = request_scope(filters_data)
         filters = page_filters_of(spec, page_filters, crossfilter)
@@ -945,10 +950,12 @@ def register(spec: PageSpec) -> None:
         Output({"type": ids.ANALYTICS_CSV, "page": p, "item": ALL}, "style"),
         Input(ids.FILTERS_STORE, "data"),
         Input(pid["crossfilter"], "data"),
+        Input(ids.fill(p, "chrome"), "n_intervals"),  # when the layout could not fill them (prefill)
         State({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "id"),
         State({"type": ids.ANALYTICS_CSV, "page": p, "item": ALL}, "id"),
+        prevent_initial_call=True,
     )
-    def page_chrome(filters_data, crossfilter, filter_ids, _csv_ids):
+    def page_chrome(filters_data, crossfilter, _fill, filter_ids, _csv_ids):
         """The page's controls around the panels: the cross-filter chip, page filter choices, CSV buttons.
 
         One callback for the three (they were one each, and queued behind the panels on every
@@ -964,16 +971,13 @@ def register(spec: PageSpec) -> None:
             options = [no_update] * n_filters  # forged ids: the dropdowns keep what they have
         return chip, options, csv_styles(n_csv)
 
-    @callback(
-        Output(ids.URL, "search", allow_duplicate=True),
+    clientside_callback(
+        PAGE_FILTERS_GATE_JS,  # page filter choices go into the query string (callbacks.common)
+        Output(ids.PAGE_FILTERS_ASK, "data", allow_duplicate=True),
         Input({"type": ids.PAGE_FILTER, "page": p, "key": ALL}, "value"),
-        State(ids.URL, "search"),
+        State(pid["page-filters"], "data"),
         prevent_initial_call=True,
     )
-    def page_filters_to_url(values, search):
-        """Page filter choices go into the query string next to the global filters."""
-        keys = [i["id"]["key"] for i in ctx.inputs_list[0]]
-        return merge_search(search, dict(zip(keys, values, strict=False)))
 
     @callback(
         Output({"type": ids.PAGE_FILTER, "page": p, "key": MATCH}, "options", allow_duplicate=True),
@@ -988,6 +992,56 @@ def register(spec: PageSpec) -> None:
         scope = request_scope(filters_data)
         opts = spec.options(scope) if spec.options else {}
         return option_list(opts.get(trig.get("key"), []), search, value)
+
+
+def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
+    """What a page's layout can show at once: the panels whose answers are all cached.
+
+    Item -> the children its callback would answer (``"kpis"`` for the KPI row), and
+    ``"chrome"``: the page filters' choices and the CSV buttons' style. Rendered exactly as the
+    callbacks render them, for the same filters (the query string's, validated the same way)
+    and with the same checks: the workspace and role come from the session. Nothing is computed
+    here (:func:`dashboard.queries.peek_only`): a panel whose answer is not cached is left out,
+    and its callback fills it once the page is shown. Outside a logged-in request: nothing.
+    With the page's ``path``, also ``"insights"`` (when cached) and ``"downloads"`` (the filter
+    bar's report links, for analysts and up).
+    """
+    from callbacks.insights import cached_panel  # both build on this module
+    from callbacks.reports import report_links
+    from components.filter_bar import state_from_query
+
+    if not has_request_context():  # a layout built outside a request (tests, validation)
+        return {}
+    try:
+        scope = request_scope(state_from_query(query).to_store())
+    except HTTPException:  # not logged in: the page redirects
+        return {}
+    values = {k: str(query[k])[:_MAX_VALUE] for k in spec.filter_keys if query.get(k)}
+    filters = page_filters_of(spec, values, None)
+    out: dict = {}
+    if path is not None:
+        out["downloads"] = report_links(path, query)
+        insights = cached_panel(query, spec.page)
+        if insights is not None:
+            out["insights"] = insights
+    for panel in ((spec.kpis,) if spec.kpis else ()) + spec.panels:
+        try:
+            with peek_only():
+                out[panel.item] = render_panel(spec, panel.item, scope, filters)
+        except CacheMiss:
+            continue
+        except (MetricError, OverflowError) as exc:  # as the panel callback answers them
+            out[panel.item] = empty_state(f"This view cannot be shown for these filters: {exc}")
+    try:
+        with peek_only():
+            opts = spec.options(scope) if spec.options else {}
+    except CacheMiss:
+        return out
+    out["chrome"] = {
+        "options": {k: option_list(opts.get(k, []), None, values.get(k)) for k in spec.filter_keys},
+        "csv_style": csv_styles(1)[0],
+    }
+    return out
 
 
 def filter_options(spec: PageSpec, filters_data, id_list) -> list | Any:

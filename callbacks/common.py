@@ -61,16 +61,64 @@ def request_scope(filters_data: dict | None) -> Scope:
 GLOBAL_KEYS = frozenset({"range", "from", "to", "compare", "grain"})
 
 
-@callback(
-    Output(ids.URL, "search"),
+#: A filter control's change, passed on to the server only when there is one. The controls
+#: render with every page, and Dash calls a callback whose inputs arrive with a page and whose
+#: output is outside it (the URL, in the shell) whatever ``prevent_initial_call`` says, as if
+#: the controls had changed: the URL callbacks cost a round trip on every page load, and held
+#: back the callbacks reading the URL (the report links) by one more. These gates answer that
+#: call in the browser: controls that still show what the page was rendered with (its stores)
+#: ask nothing. The server still compares with the URL (``filters_to_url``, ``merge_search``).
+FILTERS_GATE_JS = """
+function(preset, start, end, compare, grain, rendered) {
+    const r = rendered || {};
+    const same = preset === r.range && (compare || "none") === (r.compare || "none")
+        && grain === r.grain && (preset !== "custom" || (start === r.start && end === r.end));
+    if (same) { return dash_clientside.no_update; }
+    window.pbAsks = (window.pbAsks || 0) + 1;  // the same values again are a new ask
+    const values = dash_clientside.callback_context.inputs_list.map(i => [i.id, i.property, i.value]);
+    return {values: values, n: window.pbAsks};
+}
+"""
+#: The page filters' gate (see ``FILTERS_GATE_JS``): the dropdowns against the page's filter store.
+PAGE_FILTERS_GATE_JS = """
+function(values, rendered) {
+    const r = rendered || {};
+    const dropdowns = dash_clientside.callback_context.inputs_list[0];
+    const given = v => (v === null || v === undefined || v === "") ? null : v;
+    if (dropdowns.every(d => given(d.value) === given(r[d.id.key]))) { return dash_clientside.no_update; }
+    window.pbAsks = (window.pbAsks || 0) + 1;
+    return {values: [dropdowns.map(d => [d.id, given(d.value)])], n: window.pbAsks};
+}
+"""
+
+clientside_callback(
+    FILTERS_GATE_JS,
+    Output(ids.FILTERS_ASK, "data"),
     Input(ids.FILTER_RANGE, "value"),
     Input(ids.FILTER_DATES, "start_date"),
     Input(ids.FILTER_DATES, "end_date"),
     Input(ids.FILTER_COMPARE, "value"),
     Input(ids.FILTER_GRAIN, "value"),
+    State(ids.FILTERS_STORE, "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output(ids.URL, "search"),
+    Input(ids.FILTERS_ASK, "data"),
     State(ids.URL, "search"),
     prevent_initial_call=True,
 )
+def filters_ask_to_url(ask, current_search):
+    """A filter control changed (``FILTERS_GATE_JS``): the query string for the new filters."""
+    values = ask.get("values") if isinstance(ask, dict) else None
+    if not isinstance(values, list) or len(values) != 5:  # browser state: a forged one gets nothing
+        return no_update
+    found = [v[2] if isinstance(v, list) and len(v) == 3 else None for v in values]
+    return filters_to_url(*found, current_search)
+
+
 def filters_to_url(preset, start, end, compare, grain, current_search):
     """Write the filter controls into the query string; the page re-renders from the URL."""
     query = {"range": preset, "from": start, "to": end, "compare": compare, "grain": grain}
@@ -85,3 +133,24 @@ def filters_to_url(preset, start, end, compare, grain, current_search):
         return no_update
     kept = {k: v for k, v in current if k not in GLOBAL_KEYS}
     return state.to_query() + ("&" + urlencode(kept) if kept else "")
+
+
+@callback(
+    Output(ids.URL, "search", allow_duplicate=True),
+    Input(ids.PAGE_FILTERS_ASK, "data"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def page_filters_ask_to_url(ask, search):
+    """Page filter choices (``PAGE_FILTERS_GATE_JS``) go into the query string next to the global filters."""
+    from callbacks._analytics import FILTER_KEYS, merge_search  # that module builds on this one
+
+    values = ask.get("values") if isinstance(ask, dict) else None
+    chosen = values[0] if isinstance(values, list) and values and isinstance(values[0], list) else []
+    pairs = {}
+    for entry in chosen:  # [[id, value], ...]: browser state, only known keys and text are used
+        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], dict):
+            key = entry[0].get("key")
+            if key in FILTER_KEYS and (entry[1] is None or isinstance(entry[1], str)):
+                pairs[key] = entry[1]
+    return merge_search(search, pairs) if pairs else no_update

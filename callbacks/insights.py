@@ -13,6 +13,8 @@ from datetime import date, timedelta
 import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, html
 from dash.exceptions import PreventUpdate
+from flask import has_request_context
+from werkzeug.exceptions import HTTPException
 
 from callbacks.common import request_scope
 from components import ids
@@ -70,23 +72,52 @@ def render(services, context, payload: dict, page: str | None = None) -> html.Di
     Output(ids.INSIGHTS_JOB, "data"),
     Output(ids.INSIGHTS_POLL, "disabled"),
     Input(ids.FILTERS_STORE, "data"),
+    # asked once when the layout could not show cached insights (view.insights_panel)
+    Input(ids.fill("overview", "insights"), "n_intervals"),
+    prevent_initial_call=True,
 )
-def start_insights(filters_data):
+def start_insights(filters_data, _fill):
     """Show the cached insights of the range, or start generating them."""
     return _start(filters_data)
+
+
+def cached_panel(query: dict, page: str | None = None):
+    """The Insights panel for a page layout when the range's insights are cached, else None.
+
+    Without them the panel's callback starts the generation. The workspace, user and page role
+    come from the session, as in the callbacks.
+    """
+    from components.filter_bar import state_from_query
+
+    if not has_request_context():  # a layout built outside a request (tests, validation)
+        return None
+    try:
+        scope = request_scope(state_from_query(query).to_store())
+        if page is not None:
+            require_role(PAGE_ROLES[page])
+    except (HTTPException, PermissionDenied):  # the callback answers these
+        return None
+    return _cached(scope, page)
+
+
+def _cached(scope, page: str | None):
+    """The panel when nothing is to generate (no data yet, or a cached generation), else None."""
+    services, context = scope.services, scope.ctx
+    if services.warehouse.scoped(context.workspace).data_version() == 0:
+        return view.insight_list([], {}, None, "offline")
+    cached = cache_for(services).get(_panel_key(scope, _provider(services, context.workspace.id)))
+    return render(services, context, cached, page) if cached is not None else None
 
 
 def _start(filters_data, page: str | None = None):
     """(panel, job store, poll disabled) for the overview's panel or a ``page``'s."""
     scope = request_scope(filters_data)
     services, context, f = scope.services, scope.ctx, scope.filters
-    if services.warehouse.scoped(context.workspace).data_version() == 0:
-        return view.insight_list([], {}, None, "offline"), None, True
+    shown = _cached(scope, page)
+    if shown is not None:
+        return shown, None, True
     config = _provider(services, context.workspace.id)
     key = _panel_key(scope, config)
-    cached = cache_for(services).get(key)
-    if cached is not None:
-        return render(services, context, cached, page), None, True
 
     payload = {
         "start": f.start.isoformat(),
@@ -163,8 +194,10 @@ def _register_page_panel(page: str) -> None:
         Output(ids.page_insights(page, "job"), "data"),
         Output(ids.page_insights(page, "poll"), "disabled"),
         Input(ids.FILTERS_STORE, "data"),
+        Input(ids.fill(page, "insights"), "n_intervals"),  # see start_insights
+        prevent_initial_call=True,
     )
-    def start_page_insights(filters_data):
+    def start_page_insights(filters_data, _fill):
         try:
             require_role(PAGE_ROLES[page])
         except PermissionDenied as exc:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
+from flask import has_request_context
+from werkzeug.exceptions import HTTPException
 
 from callbacks import _analytics as an
 from callbacks.common import request_scope
@@ -12,19 +14,29 @@ from components.analytics import kpi_row
 from components.figures import trend_figure
 from components.overview import OVERVIEW_KPIS, TREND_CHOICES
 from dashboard.filters import COMPARES
-from dashboard.queries import metric_frame
+from dashboard.queries import CacheMiss, metric_frame, peek_only
 from data.metrics import get_metric
 
 
-@callback(Output(ids.OVERVIEW_KPIS, "children"), Input(ids.FILTERS_STORE, "data"))
-def update_kpis(filters_data):
+@callback(
+    Output(ids.OVERVIEW_KPIS, "children"),
+    Input(ids.FILTERS_STORE, "data"),
+    # asked once when the layout could not render the row from the cache (prefill)
+    Input(ids.fill("overview", "kpis"), "n_intervals"),
+    prevent_initial_call=True,
+)
+def update_kpis(filters_data, _fill):
     """One card per overview metric: total for the range, comparison, and a sparkline by grain.
 
     Each card without a goal is kept in the query cache as Dash JSON (rebuilding six sparkline
     figures cost ~25 ms per call); on a cold cache the metrics are asked by family (one scan for
     the ad metrics) and the families run side by side. Goal progress (app DB) is read fresh.
     """
-    scope = request_scope(filters_data)
+    return kpi_row_for(request_scope(filters_data))
+
+
+def kpi_row_for(scope):
+    """The overview's KPI row for ``scope`` (what :func:`update_kpis` answers)."""
     if scope.services.warehouse.scoped(scope.ctx.workspace).data_version() == 0:  # nothing imported yet
         return no_data_alert()
 
@@ -38,10 +50,16 @@ def update_kpis(filters_data):
     Output(ids.OVERVIEW_TREND, "figure"),
     Input(ids.FILTERS_STORE, "data"),
     Input(ids.OVERVIEW_TREND_METRIC, "value"),
+    Input(ids.fill("overview", "trend"), "n_intervals"),  # see update_kpis
+    prevent_initial_call=True,
 )
-def update_trend(filters_data, metric_name):
+def update_trend(filters_data, metric_name, _fill):
     """The chosen metric by grain, with the comparison period overlaid."""
-    scope = request_scope(filters_data)
+    return trend_for(request_scope(filters_data), metric_name)
+
+
+def trend_for(scope, metric_name):
+    """The trend figure of ``metric_name`` for ``scope`` (what :func:`update_trend` answers)."""
     f = scope.filters
     name = metric_name if metric_name in TREND_CHOICES else "net_revenue"
     metric = get_metric(name)
@@ -68,3 +86,34 @@ def no_data_alert() -> dbc.Alert:
         color="info",
         className="mb-3",
     )
+
+
+def prefill(query: dict) -> dict:
+    """What the overview's layout can show at once: the KPI row and the trend when cached.
+
+    ``"kpis"`` and ``"trend"`` (the figure of the default metric), computed as the callbacks
+    compute them for the query string's filters, with the workspace from the session; nothing
+    is computed (``peek_only``): what is not cached is left to the callbacks. Also
+    ``"insights"`` (when cached) and ``"downloads"`` (the report links).
+    """
+    from callbacks.insights import cached_panel
+    from callbacks.reports import report_links
+    from components.filter_bar import state_from_query
+
+    if not has_request_context():  # a layout built outside a request (tests, validation)
+        return {}
+    try:
+        scope = request_scope(state_from_query(query).to_store())
+    except HTTPException:  # not logged in: the page redirects
+        return {}
+    out: dict = {"downloads": report_links("/", query)}
+    insights = cached_panel(query)
+    if insights is not None:
+        out["insights"] = insights
+    for name, build in (("kpis", kpi_row_for), ("trend", lambda s: trend_for(s, "net_revenue"))):
+        try:
+            with peek_only():
+                out[name] = build(scope)
+        except CacheMiss:
+            continue
+    return out

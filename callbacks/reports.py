@@ -13,7 +13,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
+from flask import has_request_context
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from callbacks import _analytics as an
 from callbacks.campaigns import options as campaign_options
@@ -48,15 +50,27 @@ FILTER_KEYS = an.FILTER_KEYS
 MAX_FILTER_VALUE = 200
 
 
-@callback(
-    Output(ids.REPORT_PDF_LINK, "href"),
-    Output(ids.REPORT_XLSX_LINK, "href"),
-    Output(ids.REPORT_DOWNLOADS, "className"),
-    Input(ids.URL, "pathname"),
-    Input(ids.URL, "search"),
-)
+def report_links(pathname: str, query: dict) -> tuple | None:
+    """The filter bar's PDF/Excel links for a page layout at ``pathname`` with ``query``.
+
+    As :func:`filter_bar_links` answers them; None (hidden links) for callers who may not
+    download, or outside a logged-in request.
+    """
+    if not has_request_context():  # a layout built outside a request (tests, validation)
+        return None
+    try:
+        links = filter_bar_links(pathname, "?" + urlencode({k: str(v) for k, v in query.items()}))
+    except HTTPException:  # nobody logged in: the page redirects
+        return None
+    return links if "d-none" not in links[2] else None
+
+
 def filter_bar_links(pathname, search):
-    """Point the filter bar's PDF/Excel links at the current page and filters (analysts and up)."""
+    """Point the filter bar's PDF/Excel links at the current page and filters (analysts and up).
+
+    (pdf href, Excel href, the links' class). The page layouts render them (``report_links``):
+    a callback on the URL cost each page load one more round trip.
+    """
     if pathname not in PAGE_SECTIONS or not current_context().can(DOWNLOAD_ROLE):
         return no_update, no_update, "pb-report-downloads d-none"
     query = urlencode([("page", pathname), *parse_qsl((search or "").lstrip("?"))])

@@ -33,11 +33,16 @@ def panel(
     csv: bool = True,
     body=None,
     paged: bool = False,
+    filled: bool | None = False,
+    csv_style: dict | None = None,
 ) -> dbc.Card:
     """A card with a title, a "Download CSV" button and a loading body the page callback fills.
 
     ``body`` is what the panel shows before its callback answers (nothing by default); a
     ``paged`` panel (a server-paged grid) also holds the store its block requests go through.
+    A ``filled`` panel's ``body`` is its content, rendered with the layout from the cache: its
+    callback is not asked (see :func:`fill_trigger`; None: a panel without one, the drill-down's
+    callback answers clicks only). ``csv_style`` hides the button from viewers.
     """
     header = [
         html.Div(
@@ -59,6 +64,7 @@ def panel(
                 color="link",
                 className="p-0 text-nowrap pb-csv",
                 title="Download CSV of exactly this data (analysts and up)",
+                style=csv_style,
             )
         )
     return dbc.Card(
@@ -74,12 +80,24 @@ def panel(
                         delay_show=200,
                     ),
                     dcc.Store(id=ids.grid_ask(page, item)) if paged else None,
+                    None if filled is None else fill_trigger(page, item, filled),
                 ],
                 className="p-2",
             ),
         ],
         className="shadow-sm mb-3 pb-panel",
     )
+
+
+def fill_trigger(page: str, item: str, filled: bool) -> dcc.Interval:
+    """What asks a panel's callback for its content once the page is shown, unless ``filled``.
+
+    Panel callbacks do not fire when the page renders (``prevent_initial_call``): a layout that
+    found the panel's answer in the cache rendered it already, and a callback round trip (with
+    Plotly drawing the same chart again) would only delay the page. A panel left empty gets an
+    interval that ticks once, right away, and so asks its callback as the page load did before.
+    """
+    return dcc.Interval(id=ids.fill(page, item), interval=1, max_intervals=0 if filled else 1)
 
 
 def graph(page: str, item: str, figure) -> dcc.Graph:
@@ -105,18 +123,23 @@ def filter_note(notes: list[str]) -> html.Div:
     )
 
 
-def page_filters(page: str, keys: tuple[str, ...], values: dict[str, str]) -> html.Div:
-    """Page filter dropdowns (options loaded by a callback; values come from the URL)."""
+def page_filters(
+    page: str, keys: tuple[str, ...], values: dict[str, str], options: dict[str, list] | None = None
+) -> html.Div:
+    """Page filter dropdowns (values come from the URL; ``options`` from the cache, else a callback)."""
     items = []
     for key in keys:
         value = values.get(key)
+        known = (options or {}).get(key)
+        if known is None:  # the callback fills them; until then the chosen value is the one choice
+            known = [{"label": value, "value": value}] if value else []
         items.append(
             html.Div(
                 dcc.Dropdown(
                     id=ids.page_filter(page, key),
                     value=value,
                     placeholder=PLACEHOLDERS.get(key, "All"),
-                    options=[{"label": value, "value": value}] if value else [],
+                    options=known,
                     clearable=True,
                     searchable=True,
                     className="pb-page-filter",
@@ -199,32 +222,39 @@ def page_top(
     title: str,
     subtitle: str,
     kpi_count: int,
+    filled: dict | None = None,
 ) -> list:
     """The top of an analytics page: header, filter bars, the page's stores, chips and KPI placeholders.
 
     Page-filter values come from the query string (trimmed: they are user input); the global
-    filter state is parsed the same way every page does.
+    filter state is parsed the same way every page does. ``filled`` may hold the KPI row
+    (``"kpis"``), the filter choices (``"chrome"``) rendered from the cache, and the report
+    links (``"downloads"``).
     """
     from components.filter_bar import filter_bar, state_from_query
     from components.kpi_card import kpi_placeholder
     from components.shell import page_header
 
     values = {k: str(query[k])[:200] for k in filter_keys if query.get(k)}
+    filled = filled or {}
     placeholders = [
         dbc.Col(kpi_placeholder("…"), xs=6, md=4, xl=2, className="mb-3") for _ in range(kpi_count)
     ]
+    chrome = filled.get("chrome")
     return [
         page_header(title, subtitle),
-        filter_bar(state_from_query(query)),
-        page_filters(page, filter_keys, values),
+        filter_bar(state_from_query(query), filled.get("downloads")),
+        page_filters(page, filter_keys, values, chrome["options"] if chrome else None),
+        fill_trigger(page, "chrome", chrome is not None),
         dcc.Store(id=page_ids["page-filters"], data=values),
         dcc.Store(id=page_ids["crossfilter"]),
         dcc.Store(id=page_ids["drill"]),
         dcc.Store(id=page_ids["click"]),
         dcc.Download(id=page_ids["download"]),
         html.Div(id=page_ids["chips"], className="mb-2"),
+        fill_trigger(page, "kpis", "kpis" in filled),
         dcc.Loading(
-            html.Div(dbc.Row(placeholders), id=page_ids["kpis"]),
+            html.Div(filled["kpis"] if "kpis" in filled else dbc.Row(placeholders), id=page_ids["kpis"]),
             type="dot",
             delay_show=300,
             # only the row itself: the projection poll filling its cards must not blank it
@@ -233,24 +263,48 @@ def page_top(
     ]
 
 
-def analytics_page(spec, query: dict) -> html.Div:
+def analytics_page(spec, query: dict, filled: dict | None = None) -> html.Div:
     """An analytics page's layout from its spec (``callbacks._analytics.PageSpec``).
 
     The spec names every panel with its title, the rows they sit in and the KPI row, so a
-    page is defined once: the same spec registers its callbacks.
+    page is defined once: the same spec registers its callbacks. ``filled`` holds what the
+    layout could render from the cache (``callbacks._analytics.prefill``): panel item -> its
+    content, ``"kpis"``, ``"chrome"`` (filter choices, CSV button style), ``"insights"`` and
+    ``"downloads"`` (the report links); the rest is filled by the panels' callbacks.
     """
     from components.insights import insights_panel
+
+    filled = filled or {}
+    csv_style = filled["chrome"]["csv_style"] if "chrome" in filled else None
 
     def cell(item: str):
         if item == "drill":
             # nothing is selected when the page renders: the hint, with no callback to wait for
             hint = empty_state(spec.drill_hint)
             return html.Div(
-                panel(spec.page, "drill", "Details", subtitle=spec.drill_subtitle, body=hint, paged=True),
+                panel(
+                    spec.page,
+                    "drill",
+                    "Details",
+                    subtitle=spec.drill_subtitle,
+                    body=hint,
+                    paged=True,
+                    filled=None,
+                    csv_style=csv_style,
+                ),
                 id=spec.ids["drill-title"],
             )
         shown = next(p for p in spec.panels if p.item == item)
-        card = panel(spec.page, item, shown.title, subtitle=shown.subtitle, paged=shown.paged)
+        card = panel(
+            spec.page,
+            item,
+            shown.title,
+            subtitle=shown.subtitle,
+            paged=shown.paged,
+            body=filled.get(item),
+            filled=item in filled,
+            csv_style=csv_style,
+        )
         return [card, shown.footer()] if shown.footer else card
 
     rows = []
@@ -269,8 +323,9 @@ def analytics_page(spec, query: dict) -> html.Div:
                 title=spec.title,
                 subtitle=spec.subtitle,
                 kpi_count=spec.kpi_count,
+                filled=filled,
             ),
-            insights_panel(spec.page),
+            insights_panel(spec.page, filled.get("insights")),
             *rows,
         ]
     )

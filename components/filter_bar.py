@@ -28,8 +28,12 @@ def _select(component_id: str, options: dict[str, str], value: str, label: str) 
     )
 
 
-def filter_bar(state: FilterState) -> html.Div:
-    """The controls, initialised from ``state``, plus the store callbacks read."""
+def filter_bar(state: FilterState, downloads: tuple | None = None) -> html.Div:
+    """The controls, initialised from ``state``, plus the store callbacks read.
+
+    ``downloads``: the PDF and Excel links of the current view (``callbacks.reports.report_links``),
+    shown to analysts and up; None hides them.
+    """
     return html.Div(
         [
             dcc.Store(id=ids.FILTERS_STORE, data=state.to_store()),
@@ -58,31 +62,34 @@ def filter_bar(state: FilterState) -> html.Div:
             html.Div(
                 state.label, id=ids.FILTER_SUMMARY, className="pb-filter-summary small text-body-secondary"
             ),
-            report_downloads(),
+            report_downloads(downloads),
         ],
         className="pb-filter-bar",
         role="search",
     )
 
 
-def report_downloads() -> html.Div:
-    """PDF and Excel of the current view; hidden until callbacks.reports shows them to analysts."""
+def report_downloads(downloads: tuple | None = None) -> html.Div:
+    """PDF and Excel of the current view (``downloads``: their hrefs and class); hidden without."""
     link = "btn btn-sm btn-outline-secondary"
+    pdf, xlsx, cls = downloads or (None, None, "pb-report-downloads d-none")
     return html.Div(
         [
             html.A(
                 [html.I(className="bi bi-file-earmark-pdf me-1"), "PDF"],
                 id=ids.REPORT_PDF_LINK,
+                href=pdf,
                 className=link,
             ),
             html.A(
                 [html.I(className="bi bi-file-earmark-spreadsheet me-1"), "Excel"],
                 id=ids.REPORT_XLSX_LINK,
+                href=xlsx,
                 className=link,
             ),
         ],
         id=ids.REPORT_DOWNLOADS,
-        className="pb-report-downloads d-none",
+        className=cls,
     )
 
 

@@ -2,6 +2,10 @@
 
 # shell
 URL = "pb-url"
+#: stores in the app shell through which the filter controls ask for a new query string (the
+#: controls render with each page; see callbacks.common for why they do not write the URL)
+FILTERS_ASK = "pb-filters-ask"
+PAGE_FILTERS_ASK = "pb-page-filters-ask"
 NAVBAR = "pb-navbar"
 NAVBAR_TOGGLER = "pb-navbar-toggler"
 NAVBAR_COLLAPSE = "pb-navbar-collapse"
@@ -72,6 +76,9 @@ def source_status(source: str) -> dict:
 
 # analytics pages (revenue, campaigns, customers): shared pattern ids, then one section per page
 ANALYTICS_PANEL = "pb-panel"  # {"type": ANALYTICS_PANEL, "page": ..., "item": ...} panel body
+#: {"type": FILL, "page": ..., "item": ...}: the dcc.Interval that asks a panel's callback for its
+#: content once, when the page layout could not render it from the cache (see components.analytics)
+FILL = "pb-fill"
 ANALYTICS_CSV = "pb-csv"  # {"type": ANALYTICS_CSV, "page": ..., "item": ...} "Download CSV" button
 ANALYTICS_GRAPH = "pb-graph"  # {"type": ANALYTICS_GRAPH, "page": ..., "item": ...} a clickable chart
 ANALYTICS_GRID = "pb-grid"  # {"type": ANALYTICS_GRID, "page": ..., "item": ...} a clickable grid
@@ -83,6 +90,11 @@ GRID_ASK = "pb-grid-ask"  # {"type": GRID_ASK, "page": ..., "item": ...} a block
 def panel(page: str, item: str) -> dict:
     """Pattern id of the body (loading + content) of one chart/grid panel of an analytics page."""
     return {"type": ANALYTICS_PANEL, "page": page, "item": item}
+
+
+def fill(page: str, item: str) -> dict:
+    """Pattern id of the interval that fills a panel (KPI row, page controls) the layout left empty."""
+    return {"type": FILL, "page": page, "item": item}
 
 
 def csv_button(page: str, item: str) -> dict:

@@ -30,12 +30,16 @@ TYPE_ICONS = {
 }
 
 
-def insights_panel(page: str | None = None) -> dbc.Card:
+def insights_panel(page: str | None = None, body=None) -> dbc.Card:
     """The Insights card: filled by a server job the browser polls.
 
     Without ``page`` it is the overview's card; with one (``revenue``, ``campaigns``,
-    ``customers``) its ids are that page's own and it shows the page's findings.
+    ``customers``) its ids are that page's own and it shows the page's findings. ``body`` is
+    the panel the layout found cached (``callbacks.insights.cached_panel``); without it the
+    panel's callback is asked once the page is shown, and shows them or starts the job.
     """
+    from components.analytics import fill_trigger  # that module builds pages on this one
+
     panel_id, job_id, poll_id = (
         (ids.INSIGHTS_PANEL, ids.INSIGHTS_JOB, ids.INSIGHTS_POLL)
         if page is None
@@ -58,13 +62,14 @@ def insights_panel(page: str | None = None) -> dbc.Card:
             ),
             dbc.CardBody(
                 html.Div(
-                    progress(0.0, "Looking for what changed…"),
+                    progress(0.0, "Looking for what changed…") if body is None else body,
                     id=panel_id,
                     **{"aria-live": "polite"},
                 )
             ),
             dcc.Store(id=job_id),
             dcc.Interval(id=poll_id, interval=700, disabled=True),
+            fill_trigger(page or "overview", "insights", body is not None),
         ],
         className="shadow-sm mb-3 pb-insights",
     )

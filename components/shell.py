@@ -136,6 +136,9 @@ def shell(csrf_token: str = "", workspaces=()) -> html.Div:
             dcc.Location(id=ids.URL, refresh="callback-nav"),
             dcc.Store(id=ids.THEME_STORE),  # the theme picked in this page view (saved by a callback)
             dcc.Store(id=ids.THEME_SAVED),
+            # what the filter bar and the page filters ask the URL to become (callbacks.common)
+            dcc.Store(id=ids.FILTERS_ASK),
+            dcc.Store(id=ids.PAGE_FILTERS_ASK),
             dcc.Store(id=ids.KPI_FOLD_STORE, storage_type="local"),  # which pages show all KPI cards
             navbar(sorted(pages, key=lambda p: p.get("order", 99)), csrf_token, workspaces),
             dbc.Container(dash.page_container, fluid=True, className="pb-main py-3"),

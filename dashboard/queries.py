@@ -10,6 +10,7 @@ versioned keys, so the memory layer can never serve an answer another process wo
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
@@ -17,7 +18,8 @@ import sys
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -341,6 +343,29 @@ def cache_key(workspace: WorkspaceRef, version: int, namespace: str, params: Any
     return "q:" + hashlib.sha1(raw.encode()).hexdigest()
 
 
+class CacheMiss(LookupError):
+    """Raised by :func:`cached_call` under :func:`peek_only` when the answer is not cached."""
+
+
+#: True while a page layout renders what is already cached (see :func:`peek_only`)
+_PEEK_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("pb_peek_only", default=False)
+
+
+@contextmanager
+def peek_only() -> Iterator[None]:
+    """Within this block :func:`cached_call` never computes: a miss raises :class:`CacheMiss`.
+
+    A page layout renders the panels whose answers are cached (a revisit needs no callback
+    round trip); anything else is left to the panels' callbacks, so a layout never waits on a
+    query. Threads started with a copy of the context (``_analytics.gather``) peek too.
+    """
+    token = _PEEK_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _PEEK_ONLY.reset(token)
+
+
 def cached_call(
     services: Services,
     workspace: WorkspaceRef,
@@ -360,6 +385,8 @@ def cached_call(
     hit = cache.get(key)
     if hit is not None:
         return hit
+    if _PEEK_ONLY.get():
+        raise CacheMiss(namespace)
     # A background thread (insights, projections) lets running page callbacks finish first;
     # before the single-flight entry, so that no page waits on a query that is waiting for it.
     yield_to_pages()

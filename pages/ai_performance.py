@@ -7,6 +7,7 @@ content tagged as AI-generated vs the rest.
 import dash
 from dash import dcc, html
 
+from callbacks.reports import report_links
 from components import ids
 from components.filter_bar import filter_bar, state_from_query
 from components.shell import page_header
@@ -22,7 +23,7 @@ def layout(**kwargs):
     return html.Div(
         [
             page_header("AI performance", "Your insights' AI: speed, cost, reliability and usefulness."),
-            filter_bar(state),
+            filter_bar(state, report_links("/ai-performance", kwargs)),
             dcc.Loading(html.Div(id=ids.AI_PERF_BODY, className="pb-ai-perf"), type="dot", delay_show=300),
         ]
     )

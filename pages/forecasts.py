@@ -4,6 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from callbacks.reports import report_links
 from components import ids
 from components.filter_bar import report_downloads
 from components.forecast import card, controls
@@ -28,7 +29,10 @@ def layout(**kwargs):
             dcc.Interval(id=ids.FORECAST_POLL, interval=600, disabled=True),
             controls(kwargs, metric_options()),
             # the PDF/Excel links every analytics page has (its filter bar's; this page has none)
-            html.Div(report_downloads(), className="pb-forecast-downloads d-flex justify-content-end mb-2"),
+            html.Div(
+                report_downloads(report_links("/forecasts", kwargs)),
+                className="pb-forecast-downloads d-flex justify-content-end mb-2",
+            ),
             dbc.Row(
                 [
                     dbc.Col(

@@ -4,7 +4,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from callbacks.overview import prefill
 from components import ids
+from components.analytics import fill_trigger
 from components.filter_bar import filter_bar, state_from_query
 from components.insights import insights_panel
 from components.kpi_card import kpi_placeholder
@@ -17,21 +19,24 @@ dash.register_page(__name__, path="/", title="Overview · Pulseboard", name="Ove
 def layout(**kwargs):
     """The overview for the filters in the query string."""
     state = state_from_query(kwargs)
+    # what the cache already holds is rendered now: a revisit needs no callback round trip
+    filled = prefill(kwargs)
     placeholders = dbc.Row(
         [dbc.Col(kpi_placeholder(KPI_LABELS[m]), xs=6, md=4, xl=2, className="mb-3") for m in OVERVIEW_KPIS]
     )
     return html.Div(
         [
             page_header("Overview"),
-            filter_bar(state),
+            filter_bar(state, filled.get("downloads")),
+            fill_trigger("overview", "kpis", "kpis" in filled),
             dcc.Loading(
-                html.Div(placeholders, id=ids.OVERVIEW_KPIS),
+                html.Div(filled.get("kpis", placeholders), id=ids.OVERVIEW_KPIS),
                 type="dot",
                 delay_show=300,
                 # only the row itself: the projection poll filling its cards must not blank it
                 target_components={ids.OVERVIEW_KPIS: "children"},
             ),
-            insights_panel(),
+            insights_panel(None, filled.get("insights")),
             dbc.Card(
                 [
                     dbc.CardHeader(
@@ -57,10 +62,12 @@ def layout(**kwargs):
                                 id=ids.OVERVIEW_TREND,
                                 config={"displayModeBar": False, "responsive": True},
                                 className="pb-trend-graph",
+                                **({"figure": filled["trend"]} if "trend" in filled else {}),
                             ),
                             type="default",
                         )
                     ),
+                    fill_trigger("overview", "trend", "trend" in filled),
                 ],
                 className="shadow-sm",
             ),

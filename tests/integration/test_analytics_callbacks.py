@@ -46,6 +46,7 @@ def panel_request(app, page, item, *, page_filters=None, crossfilter=None, store
             {"id": "pb-filters", "property": "data", "value": store or _store()},
             {"id": f"pb-{page}-page-filters", "property": "data", "value": page_filters or {}},
             {"id": f"pb-{page}-crossfilter", "property": "data", "value": crossfilter},
+            {"id": {"type": "pb-fill", "page": page, "item": item}, "property": "n_intervals", "value": 1},
         ],
         "changedPropIds": ["pb-filters.data"],
         "state": [],

@@ -386,8 +386,18 @@ def _csv_buttons_request(app, page, items, crossfilter=None):
         "inputs": [
             {"id": "pb-filters", "property": "data", "value": _store()},
             {"id": f"pb-{page}-crossfilter", "property": "data", "value": crossfilter},
+            {
+                "id": {"type": "pb-fill", "page": page, "item": "chrome"},
+                "property": "n_intervals",
+                "value": 1,
+            },
         ],
-        "changedPropIds": [f"pb-{page}-crossfilter.data" if crossfilter else "pb-filters.data"],
+        "changedPropIds": [
+            f"pb-{page}-crossfilter.data"
+            if crossfilter
+            else json.dumps({"item": "chrome", "page": page, "type": "pb-fill"}, separators=(",", ":"))
+            + ".n_intervals"
+        ],
         "state": [
             [{"id": i, "property": "id", "value": i} for i in filters],
             [{"id": i, "property": "id", "value": i} for i in ids_],
@@ -536,3 +546,74 @@ def test_pgs016_filter_choices_from_distinct_scans(app, services, data, workspac
     assert ads["platform"] == ["google_ads", "meta_ads"]
     assert ads["campaign"] == ["Brand", "Newsletter", "Reel", "Spring sale"]  # email titles join the ads
     assert ads["channel"] == ["Email", "Paid Search", "Paid Social"]
+
+
+def _routed(client, path: str, search: str) -> str:
+    """The page layout Dash's router answers for ``path + search`` (as JSON text)."""
+    router = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
+    }
+    response = _post(client, router)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return json.dumps(response.get_json()["response"]["_pages_content"]["children"])
+
+
+def _fills(node) -> list[dict]:
+    """The ids of the fill intervals in a layout that tick (ask their panel's callback)."""
+    found = []
+    if isinstance(node, list):
+        for child in node:
+            found += _fills(child)
+    elif isinstance(node, dict):
+        props = node.get("props") if isinstance(node.get("props"), dict) else {}
+        pid = props.get("id")
+        if isinstance(pid, dict) and pid.get("type") == "pb-fill" and props.get("max_intervals") != 0:
+            found.append(pid)
+        for value in props.values():
+            found += _fills(value)
+    return found
+
+
+def test_pgs020_a_revisit_renders_cached_panels_with_the_layout_and_asks_no_callback(app, client, auth, data):
+    from bench.pages import page_load_requests
+
+    auth.login("viewer@acme.test")
+    client.get("/")  # registers Dash's page router
+    search = "?range=last_7_days&compare=none&grain=day"
+    first = page_load_requests(client, app, "/revenue", search)
+    asked = {output for output, _ in first}
+    assert any('"item":"trend"' in o for o in asked) and "pb-revenue-kpis.children" in asked
+    for _output, payload in first:  # the first visit: every panel through its callback
+        assert _post(client, payload).status_code in (200, 204)
+    again = page_load_requests(client, app, "/revenue", search)
+    assert [o for o, _ in again if "pb-panel" in o or "kpis" in o or "chips" in o] == []
+    layout = _routed(client, "/revenue", search)
+    assert '"type": "pb-graph", "page": "revenue", "item": "trend"' in layout  # the chart itself
+    # and no panel asks its callback (the Insights panel may: nothing generated them here)
+    ticking = [i for i in _fills(json.loads(layout)) if i["item"] != "insights"]
+    assert ticking == []
+    # a viewer: the CSV buttons the layout renders are hidden, as the callback hides them
+    assert '"type": "pb-csv"' in layout and '"display": "none"' in layout
+
+
+def test_pgs021_a_layout_never_computes_a_query(app, client, auth, data, services):
+    """A cold cache: the layout renders placeholders and asks each panel's callback once."""
+    from callbacks.revenue import SPEC
+
+    auth.login("owner@acme.test")
+    client.get("/")
+    services.query_cache.cache.clear()
+    layout = _routed(client, "/revenue", "?range=last_30_days&compare=none&grain=week")
+    assert '"type": "pb-graph"' not in layout
+    items = {i["item"] for i in _fills(json.loads(layout))}
+    assert {"kpis", "chrome", *(p.item for p in SPEC.panels)} <= items

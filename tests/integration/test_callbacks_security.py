@@ -12,7 +12,14 @@ def _kpi_request(store: dict) -> dict:
     return {
         "output": "pb-overview-kpis.children",
         "outputs": {"id": "pb-overview-kpis", "property": "children"},
-        "inputs": [{"id": "pb-filters", "property": "data", "value": store}],
+        "inputs": [
+            {"id": "pb-filters", "property": "data", "value": store},
+            {
+                "id": {"type": "pb-fill", "page": "overview", "item": "kpis"},
+                "property": "n_intervals",
+                "value": 1,
+            },
+        ],
         "changedPropIds": ["pb-filters.data"],
         "state": [],
     }

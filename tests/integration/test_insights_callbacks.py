@@ -26,11 +26,21 @@ def _post(client, output: str, outputs, inputs, changed, state=()):
     return response.get_json()["response"]
 
 
+def _fill(page: str) -> dict:
+    """The input of the interval a layout leaves when it could not show cached insights."""
+    return {
+        "id": {"type": "pb-fill", "page": page, "item": "insights"},
+        "property": "n_intervals",
+        "value": 1,
+    }
+
+
 def _start(client):
     outputs = [{"id": "pb-insights-panel", "property": "children"}, {"id": "pb-insights-job", "property": "data"},
                {"id": "pb-insights-poll", "property": "disabled"}]  # fmt: skip
     return _post(client, "..pb-insights-panel.children...pb-insights-job.data...pb-insights-poll.disabled..",
-                 outputs, [{"id": "pb-filters", "property": "data", "value": STORE}], ["pb-filters.data"])  # fmt: skip
+                 outputs, [{"id": "pb-filters", "property": "data", "value": STORE}, _fill("overview")],
+                 ["pb-filters.data"])  # fmt: skip
 
 
 def _key(app, fragment: str) -> str:
@@ -151,7 +161,8 @@ def _page_start(client, page: str):
     outputs = [{"id": ids[0], "property": "children"}, {"id": ids[1], "property": "data"},
                {"id": ids[2], "property": "disabled"}]  # fmt: skip
     return _post(client, f"..{ids[0]}.children...{ids[1]}.data...{ids[2]}.disabled..", outputs,
-                 [{"id": "pb-filters", "property": "data", "value": STORE}], ["pb-filters.data"])  # fmt: skip
+                 [{"id": "pb-filters", "property": "data", "value": STORE}, _fill(page)],
+                 ["pb-filters.data"])  # fmt: skip
 
 
 def _page_poll(app, client, page: str, job_data):
