@@ -239,32 +239,8 @@ def sparkline_mode(values: list[float | None]) -> dict:
     return {"mode": "lines"}
 
 
-def sparkline_figure(values: list[float | None], *, good: bool | None = None) -> go.Figure:
-    """A tiny line with no axes for KPI cards."""
-    color = {True: "#2a9d8f", False: "#e63946", None: PALETTE[0]}[good]
-    fig = go.Figure(
-        layout={
-            "template": TEMPLATE,  # no numbers shown: no separators (cached once for every locale)
-            "height": 44,
-            "margin": {"l": 0, "r": 0, "t": 2, "b": 2},
-            "showlegend": False,
-            "hovermode": False,
-        }
-    )
-    # connectgaps: a ratio with no value on most days (win rate: days without closed deals) is
-    # still one line; dots where the points are few, or a lone point would draw nothing at all
-    fig.add_trace(
-        go.Scatter(
-            y=values,
-            line={"width": 1.8, "color": color},
-            hoverinfo="skip",
-            connectgaps=True,
-            **sparkline_mode(values),
-        )
-    )
-    fig.update_xaxes(visible=False, fixedrange=True)
-    fig.update_yaxes(visible=False, fixedrange=True, rangemode="tozero")
-    return fig
+#: a sparkline's colour: up is good, up is bad, neutral
+SPARK_COLORS = {True: "#2a9d8f", False: "#e63946", None: PALETTE[0]}
 
 
 # -- analytics pages (revenue, campaigns, customers) -------------------------------------------

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import copy
-import json
+import base64
 from dataclasses import dataclass
-from functools import lru_cache
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
-from plotly.io.json import to_json_plotly
+from dash import html
 
 from components import ids
-from components.figures import sparkline_figure, sparkline_mode
+from components.figures import SPARK_COLORS, sparkline_mode
 from components.formatting import (
     change_tone,
     format_delta,
@@ -22,26 +19,52 @@ from components.formatting import (
     percent_sign,
 )
 
-GRAPH_CONFIG = {"displayModeBar": False, "staticPlot": True}
+#: the sparkline's drawing box; the image is stretched to the card's width (the stroke is not)
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 100, 44, 3
 
 
-@lru_cache(maxsize=3)
-def _sparkline_base(good: bool | None) -> dict:
-    """The sparkline figure with no points, as plain JSON data (one per colour)."""
-    return json.loads(to_json_plotly(sparkline_figure([], good=good)))
+def sparkline(values: list[float | None], *, good: bool | None = None) -> str:
+    """A KPI card's sparkline: a tiny line with no axes, as an SVG ``data:`` URI for an ``<img>``.
 
-
-def sparkline(values: list[float | None], *, good: bool | None = None) -> dict:
-    """:func:`components.figures.sparkline_figure` as the plain dict Dash sends (same JSON).
-
-    Building a plotly Figure runs its validators over the whole template: ~4 ms a card, more
-    than the cached queries behind it. Only the points differ between sparklines, so the
-    validated figure is built once per colour and the points are set on a copy.
+    Drawn here rather than by Plotly: a page holds up to eight of them, and Plotly laid out and
+    drew each as a full figure on the browser's main thread (a revisit's longest task). Same
+    look as before: the axis starts at zero (or below, for negative values), gaps are joined
+    (a ratio with a value on few days, such as win rate, is still one line), and the points get
+    dots when half or fewer have a value, so a lone point shows at all.
     """
-    fig = copy.deepcopy(_sparkline_base(good))
-    fig["data"][0]["y"] = [None if v is None else float(v) for v in values]
-    fig["data"][0].update(sparkline_mode(values))
-    return fig
+    points = [(i, float(v)) for i, v in enumerate(values) if v is not None]
+    color = SPARK_COLORS[good]
+    if not points:
+        return _svg_uri("")
+    low = min(0.0, *(v for _, v in points))
+    high = max(0.0, *(v for _, v in points))
+    span = (high - low) or 1.0
+    steps = max(len(values) - 1, 1)
+
+    def xy(i: int, v: float) -> str:
+        x = SPARK_WIDTH / 2 if len(values) == 1 else i / steps * SPARK_WIDTH
+        y = SPARK_PAD + (high - v) / span * (SPARK_HEIGHT - 2 * SPARK_PAD)
+        return f"{x:.2f} {y:.2f}"
+
+    stroke = (
+        f'fill="none" stroke="{color}" stroke-linecap="round" stroke-linejoin="round" '
+        'vector-effect="non-scaling-stroke"'
+    )
+    line = "M" + " L".join(xy(i, v) for i, v in points)
+    body = f'<path d="{line}" stroke-width="1.8" {stroke}/>'
+    if sparkline_mode(values)["mode"] == "lines+markers":
+        # a zero-length segment with round caps is a dot that the stretched box leaves round
+        dots = "".join(f"M{xy(i, v)} h0" for i, v in points)
+        body += f'<path class="pb-spark-dots" d="{dots}" stroke-width="5" {stroke}/>'
+    return _svg_uri(body)
+
+
+def _svg_uri(body: str) -> str:
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" '
+        f'preserveAspectRatio="none">{body}</svg>'
+    )
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
 def kpi_card(
@@ -98,12 +121,7 @@ def kpi_card(
             **{"data-value": "" if value is None else repr(value)},
         ),
         compare_line,
-        dcc.Graph(
-            figure=sparkline(series, good=good),
-            config=GRAPH_CONFIG,
-            className="pb-sparkline",
-            style={"height": "44px"},
-        ),
+        html.Img(src=sparkline(series, good=good), alt="", className="pb-sparkline"),
     ]
     if goal is not None:
         body.append(goal_progress(card_id, goal, unit, currency, up_is_good))

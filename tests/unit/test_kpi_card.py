@@ -2,32 +2,64 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import xml.etree.ElementTree as ET
 from datetime import date
 
 import pytest
 from plotly.io.json import to_json_plotly
 
-from components.figures import sparkline_figure
 from components.kpi_card import GoalView, goal_status, kpi_card, sparkline
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _svg(uri: str) -> ET.Element:
+    assert uri.startswith("data:image/svg+xml;base64,")
+    return ET.fromstring(base64.b64decode(uri.split(",", 1)[1]))
+
+
+def _line(uri: str) -> list[tuple[float, float]]:
+    """The sparkline's line as (x, y) points in its 100 x 44 box."""
+    paths = _svg(uri).findall(f"{SVG}path")
+    if not paths:
+        return []
+    steps = paths[0].get("d").lstrip("M").split(" L")
+    return [tuple(float(n) for n in step.split()) for step in steps]
+
+
+def _dots(uri: str) -> int:
+    return sum(p.get("class") == "pb-spark-dots" for p in _svg(uri).findall(f"{SVG}path"))
 
 
 @pytest.mark.parametrize(
     "values", [[], [1.0, None, 3.5, 0.0], [1e12, -2.5], [None, None, 0.5, None, None, None], [None, 2.0]]
 )
 @pytest.mark.parametrize("good", [True, False, None])
-def test_kpi001_sparkline_equals_the_plotly_figure(values, good):
-    fast = json.loads(to_json_plotly(sparkline(values, good=good)))
-    assert fast == json.loads(to_json_plotly(sparkline_figure(values, good=good)))
+def test_kpi001_sparkline_is_an_svg_line_through_every_value(values, good):
+    """An image, not a Plotly figure: pages drew up to eight figures on the main thread."""
+    points = _line(sparkline(values, good=good))
+    assert len(points) == sum(v is not None for v in values)  # gaps joined (connectgaps)
+    for (x, y), i in zip(points, [i for i, v in enumerate(values) if v is not None], strict=True):
+        assert 0 <= x <= 100 and 0 <= y <= 44
+        assert x == pytest.approx(i / max(len(values) - 1, 1) * 100, abs=0.01)
+    ys = [y for _, y in points]
+    defined = [v for v in values if v is not None]
+    if len(set(defined)) > 1:  # the biggest value highest (smallest y), as a chart reads
+        assert ys[defined.index(max(defined))] == min(ys)
 
 
-def test_kpi002_sparklines_do_not_share_points():
-    a, b = sparkline([1.0, 2.0]), sparkline([5.0])
-    assert a["data"][0]["y"] == [1.0, 2.0] and b["data"][0]["y"] == [5.0]
-    assert (
-        sparkline([], good=True)["data"][0]["line"]["color"]
-        != sparkline([], good=False)["data"][0]["line"]["color"]
-    )
+def test_kpi002_sparklines_start_at_zero_and_take_their_colour():
+    flat = _line(sparkline([5.0, 5.0, 5.0]))
+    assert all(y == pytest.approx(3.0) for _, y in flat)  # on top: the axis runs from 0 to 5
+    half = _line(sparkline([10.0, 5.0]))
+    assert half[1][1] == pytest.approx(22.0)  # 5 of 10 sits halfway down the box
+    colours = {
+        good: _svg(sparkline([1.0, 2.0], good=good)).find(f"{SVG}path").get("stroke")
+        for good in (True, False, None)
+    }
+    assert len(set(colours.values())) == 3 and colours[True] == "#2a9d8f"
 
 
 def test_kpi003_card_carries_the_sparkline_and_value():
@@ -38,7 +70,8 @@ def test_kpi003_card_carries_the_sparkline_and_value():
         )
     )  # fmt: skip
     text = json.dumps(card)
-    assert '"y": [1.0, 2.0]' in text and "$1,234.50" in text and "pb-delta-good" in text
+    assert "$1,234.50" in text and "pb-delta-good" in text
+    assert sparkline([1.0, 2.0], good=True) in text  # the sparkline image of the series
 
 
 def _find(component, component_id):
@@ -138,9 +171,9 @@ def test_kpi009_a_change_that_rounds_to_zero_is_flat():
 
 def test_kpi004_a_sparse_series_is_one_line_with_dots_and_a_lone_point_shows():
     """Win rate has a value only on days that closed deals: the card used to show one stray segment."""
-    sparse = sparkline([None, 0.5, None, None, None, 0.25, None, None])["data"][0]
-    assert sparse["connectgaps"] is True and sparse["mode"] == "lines+markers"
-    lone = sparkline([None, None, None, 7.0])["data"][0]
-    assert lone["mode"] == "lines+markers"  # a lone point has no segment to draw
-    dense = sparkline([1.0, 2.0, None, 3.0, 4.0, 5.0])["data"][0]
-    assert dense["mode"] == "lines" and "marker" not in dense
+    sparse = sparkline([None, 0.5, None, None, None, 0.25, None, None])
+    assert len(_line(sparse)) == 2 and _dots(sparse) == 1
+    lone = sparkline([None, None, None, 7.0])
+    assert _dots(lone) == 1  # a lone point has no segment to draw
+    dense = sparkline([1.0, 2.0, None, 3.0, 4.0, 5.0])
+    assert len(_line(dense)) == 5 and _dots(dense) == 0
