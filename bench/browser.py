@@ -6,8 +6,12 @@ Serves the bench workspace of ``bench.pages`` with ``pulseboard serve`` (see ben
 logs in through the real form in Debian's Chromium at 1440x900 and opens every analytics page
 twice: first visit (its queries cold) and a revisit. For each it reports the time from
 navigation start to a settled page — every callback answered and rendered: no loading
-indicator, and no new callback request for ``QUIET_MS`` — and the p95 of the page's callback
-requests as the browser timed them (Resource Timing of ``/_dash-update-component``).
+indicator, and no new callback request and no new long task for ``QUIET_MS`` — and the p95 of
+the page's callback requests as the browser timed them (Resource Timing of
+``/_dash-update-component``). "Rendered" counts the browser's drawing: a page whose answers
+all came with its layout is not settled until Plotly and AG Grid have drawn them, which they do
+in long tasks (> 50 ms of main thread) after the last request; the end of the last long task
+counts.
 """
 
 from __future__ import annotations
@@ -44,6 +48,12 @@ window.fetch = function (input, init) {
   const done = () => { call.end = performance.now(); };
   return pbFetch.apply(this, arguments).then(r => { done(); return r; }, e => { done(); throw e; });
 };
+window.__pbLongEnds = [];
+try {
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) window.__pbLongEnds.push(e.startTime + e.duration);
+  }).observe({type: 'longtask', buffered: true});
+} catch (e) {}
 """
 #: (loading indicator shown, the page's callbacks so far, ms since navigation start). Polls of
 #: background work (the Insights panel's job, which shows its own progress bar) are left out:
@@ -52,7 +62,7 @@ PROBE_JS = """
 const busy = document.querySelector('[data-dash-is-loading="true"], .placeholder-glow,'
     + ' .ag-overlay-loading-center, .ag-loading') !== null;
 const calls = (window.__pbCalls || []).filter(c => !c.output.includes('poll'));
-return [busy || calls.some(c => c.end === null), calls, performance.now()];
+return [busy || calls.some(c => c.end === null), calls, performance.now(), window.__pbLongEnds || []];
 """
 
 
@@ -88,16 +98,22 @@ def settle(driver, url: str, timeout: float = 120.0) -> dict:
     """Open ``url``; ms from navigation start to settled, and the callbacks' durations."""
     driver.get(url)
     deadline = time.monotonic() + timeout
-    last_count, quiet_since = -1, None
+    last_seen, quiet_since, idle_since = None, None, None
     while time.monotonic() < deadline:
-        busy, calls, now = driver.execute_script(PROBE_JS)
-        if busy or len(calls) != last_count:
-            last_count, quiet_since = len(calls), None if busy else now
+        busy, calls, now, long_ends = driver.execute_script(PROBE_JS)
+        seen = (len(calls), len(long_ends))
+        if busy:
+            idle_since = None
+        elif idle_since is None:
+            idle_since = now  # the loading state cleared (within one poll)
+        if busy or seen != last_seen:
+            last_seen, quiet_since = seen, None if busy else now
         elif quiet_since is None:
             quiet_since = now
-        elif calls and now - quiet_since >= QUIET_MS:
-            # settled: first seen idle with every callback answered (within one poll of ~50 ms)
-            settled = max(max(c["end"] for c in calls), quiet_since)
+        elif now - quiet_since >= QUIET_MS:
+            # settled: the last answer, the last drawing or the loading state clearing, whichever
+            # came later (within one poll of ~50 ms)
+            settled = max([c["end"] for c in calls] + list(long_ends) + [idle_since])
             return {"settled_ms": round(settled, 1), "callbacks": [c["end"] - c["start"] for c in calls]}
         time.sleep(0.05)
     raise TimeoutError(f"{url} did not settle within {timeout:.0f} s")
