@@ -20,11 +20,9 @@ from urllib.parse import parse_qsl, urlencode
 import polars as pl
 from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.development.base_component import Component
-from flask import has_request_context
 from plotly.io.json import to_json_plotly
-from werkzeug.exceptions import HTTPException
 
-from callbacks.common import PAGE_FILTERS_GATE_JS, Scope, request_scope
+from callbacks.common import PAGE_FILTERS_GATE_JS, Scope, layout_scope, request_scope
 from components import ids
 from components.analytics import chips, empty_state, filter_note
 from components.formatting import needs_compact
@@ -1008,13 +1006,9 @@ def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
     """
     from callbacks.insights import cached_panel  # both build on this module
     from callbacks.reports import report_links
-    from components.filter_bar import state_from_query
 
-    if not has_request_context():  # a layout built outside a request (tests, validation)
-        return {}
-    try:
-        scope = request_scope(state_from_query(query).to_store())
-    except HTTPException:  # not logged in: the page redirects
+    scope = layout_scope(query)
+    if scope is None:
         return {}
     values = {k: str(query[k])[:_MAX_VALUE] for k in spec.filter_keys if query.get(k)}
     filters = page_filters_of(spec, values, None)

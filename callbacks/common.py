@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, no_update
+from flask import has_request_context
+from werkzeug.exceptions import HTTPException
 
 from components import ids
 from dashboard.accounts import WorkspaceContext
@@ -55,6 +57,22 @@ def request_scope(filters_data: dict | None) -> Scope:
     ctx = current_context()
     filters = FilterState.from_store(filters_data, today_in(ctx.workspace.timezone))
     return Scope(current_services(), ctx, filters)
+
+
+def layout_scope(query: dict):
+    """The session's scope for a layout's query string, as its callbacks would get it, or None.
+
+    None outside a request (a layout built by a test or Dash's validation) and when nobody is
+    logged in (the page redirects): a layout then prefills nothing.
+    """
+    from components.filter_bar import state_from_query
+
+    if not has_request_context():
+        return None
+    try:
+        return request_scope(state_from_query(query).to_store())
+    except HTTPException:
+        return None
 
 
 #: Query keys owned by the global filter bar; every other key belongs to the page.

@@ -13,10 +13,8 @@ from datetime import date, timedelta
 import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, html
 from dash.exceptions import PreventUpdate
-from flask import has_request_context
-from werkzeug.exceptions import HTTPException
 
-from callbacks.common import request_scope
+from callbacks.common import layout_scope, request_scope
 from components import ids
 from components import insights as view
 from dashboard import jobs
@@ -87,16 +85,14 @@ def cached_panel(query: dict, page: str | None = None):
     Without them the panel's callback starts the generation. The workspace, user and page role
     come from the session, as in the callbacks.
     """
-    from components.filter_bar import state_from_query
-
-    if not has_request_context():  # a layout built outside a request (tests, validation)
+    scope = layout_scope(query)
+    if scope is None:
         return None
-    try:
-        scope = request_scope(state_from_query(query).to_store())
-        if page is not None:
+    if page is not None:
+        try:
             require_role(PAGE_ROLES[page])
-    except (HTTPException, PermissionDenied):  # the callback answers these
-        return None
+        except PermissionDenied:  # the callback answers it
+            return None
     return _cached(scope, page)
 
 

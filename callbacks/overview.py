@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
-from flask import has_request_context
-from werkzeug.exceptions import HTTPException
 
 from callbacks import _analytics as an
-from callbacks.common import request_scope
+from callbacks.common import layout_scope, request_scope
 from components import ids
 from components.analytics import kpi_row
 from components.figures import trend_figure
@@ -98,13 +96,9 @@ def prefill(query: dict) -> dict:
     """
     from callbacks.insights import cached_panel
     from callbacks.reports import report_links
-    from components.filter_bar import state_from_query
 
-    if not has_request_context():  # a layout built outside a request (tests, validation)
-        return {}
-    try:
-        scope = request_scope(state_from_query(query).to_store())
-    except HTTPException:  # not logged in: the page redirects
+    scope = layout_scope(query)
+    if scope is None:
         return {}
     out: dict = {"downloads": report_links("/", query)}
     insights = cached_panel(query)
