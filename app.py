@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc  # noqa: F401 - registers the component library
+from flask import request
 
 from dashboard.server import SCRIPT_HASHES_KEY, create_server
 from dashboard.settings import Settings
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # The map Dash fills on its first request: callback metrics are labelled only by its outputs.
     server.extensions[CALLBACKS_KEY] = app.callback_map
 
+    _cache_versioned_assets(app)
     _register_callbacks()
     # A function, so each page load renders the session's CSRF token into the log-out form.
     app.layout = lambda: shell(csrf_token(), workspace_choices())
@@ -69,6 +71,26 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # allowing 'unsafe-inline' (the clientside callbacks and the renderer's start-up script).
     server.config[SCRIPT_HASHES_KEY] = lambda: _script_hashes(app)
     return app
+
+
+def _cache_versioned_assets(app: dash.Dash) -> None:
+    """Let browsers keep ``/assets/...?m=<mtime>`` files instead of asking for them on every page.
+
+    Dash names each asset with its file's modification time, so a changed file gets a new URL;
+    Flask still serves them as "ask again each time", which costs every page load a round trip
+    per stylesheet and script, render-blocking ones included (theme.js, Bootstrap). Only the
+    versioned URLs are marked: a bare ``/assets/logo.svg`` is still revalidated.
+    """
+    prefix = app.config.routes_pathname_prefix + app.config.assets_url_path.strip("/") + "/"
+
+    @app.server.after_request
+    def _immutable(response):
+        if request.path.startswith(prefix) and request.args.get("m") and response.status_code in (200, 304):
+            response.cache_control.public = True
+            response.cache_control.max_age = 31536000  # a year: the URL changes with the file
+            response.cache_control.immutable = True
+            response.cache_control.no_cache = None
+        return response
 
 
 def _script_hashes(app: dash.Dash) -> list[str]:

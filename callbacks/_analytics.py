@@ -993,14 +993,15 @@ def register(spec: PageSpec) -> None:
 
 
 def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
-    """What a page's layout can show at once: the panels whose answers are all cached.
+    """What a page's layout can show at once: the KPI row, when its answers are all cached.
 
-    Item -> the children its callback would answer (``"kpis"`` for the KPI row), and
-    ``"chrome"``: the page filters' choices and the CSV buttons' style. Rendered exactly as the
+    ``"kpis"`` -> the children its callback would answer, and ``"chrome"``: the page filters'
+    choices and the CSV buttons' style. The chart and grid panels are not rendered here: they
+    are lazy (:func:`components.analytics.panel`), filled as they near the viewport. Rendered exactly as the
     callbacks render them, for the same filters (the query string's, validated the same way)
     and with the same checks: the workspace and role come from the session. Nothing is computed
-    here (:func:`dashboard.queries.peek_only`): a panel whose answer is not cached is left out,
-    and its callback fills it once the page is shown. Outside a logged-in request: nothing.
+    here (:func:`dashboard.queries.peek_only`): a KPI row whose answer is not cached is left
+    out, and its callback fills it once the page is shown. Outside a logged-in request: nothing.
     With the page's ``path``, also ``"insights"`` (when cached) and ``"downloads"`` (the filter
     bar's report links, for analysts and up).
     """
@@ -1018,7 +1019,7 @@ def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
         insights = cached_panel(query, spec.page)
         if insights is not None:
             out["insights"] = insights
-    for panel in ((spec.kpis,) if spec.kpis else ()) + spec.panels:
+    for panel in (spec.kpis,) if spec.kpis else ():
         try:
             with peek_only():
                 out[panel.item] = render_panel(spec, panel.item, scope, filters)

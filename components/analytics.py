@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -35,6 +37,7 @@ def panel(
     paged: bool = False,
     filled: bool | None = False,
     csv_style: dict | None = None,
+    lazy: bool = False,
 ) -> dbc.Card:
     """A card with a title, a "Download CSV" button and a loading body the page callback fills.
 
@@ -42,8 +45,12 @@ def panel(
     ``paged`` panel (a server-paged grid) also holds the store its block requests go through.
     A ``filled`` panel's ``body`` is its content, rendered with the layout from the cache: its
     callback is not asked (see :func:`fill_trigger`; None: a panel without one, the drill-down's
-    callback answers clicks only). ``csv_style`` hides the button from viewers.
+    callback answers clicks only). A ``lazy`` panel asks its callback only once it comes near
+    the viewport (``assets/lazy_panels.js``). ``csv_style`` hides the button from viewers.
     """
+    watched = (
+        {"data-pb-fill": json.dumps(ids.fill(page, item), sort_keys=True)} if lazy and not filled else {}
+    )
     header = [
         html.Div(
             [
@@ -75,12 +82,12 @@ def panel(
             dbc.CardBody(
                 [
                     dcc.Loading(
-                        html.Div(body, id=ids.panel(page, item), className="pb-panel-body"),
+                        html.Div(body, id=ids.panel(page, item), className="pb-panel-body", **watched),
                         type="default",
                         delay_show=200,
                     ),
                     dcc.Store(id=ids.grid_ask(page, item)) if paged else None,
-                    None if filled is None else fill_trigger(page, item, filled),
+                    None if filled is None else fill_trigger(page, item, filled, lazy=lazy),
                 ],
                 className="p-2",
             ),
@@ -89,15 +96,19 @@ def panel(
     )
 
 
-def fill_trigger(page: str, item: str, filled: bool) -> dcc.Interval:
+def fill_trigger(page: str, item: str, filled: bool, *, lazy: bool = False) -> dcc.Interval:
     """What asks a panel's callback for its content once the page is shown, unless ``filled``.
 
     Panel callbacks do not fire when the page renders (``prevent_initial_call``): a layout that
     found the panel's answer in the cache rendered it already, and a callback round trip (with
     Plotly drawing the same chart again) would only delay the page. A panel left empty gets an
     interval that ticks once, right away, and so asks its callback as the page load did before.
+    A ``lazy`` one starts disabled: the browser enables it when the panel nears the viewport,
+    so a chart below the fold is neither computed nor drawn while the page loads.
     """
-    return dcc.Interval(id=ids.fill(page, item), interval=1, max_intervals=0 if filled else 1)
+    return dcc.Interval(
+        id=ids.fill(page, item), interval=1, max_intervals=0 if filled else 1, disabled=lazy and not filled
+    )
 
 
 def graph(page: str, item: str, figure) -> dcc.Graph:
@@ -268,9 +279,10 @@ def analytics_page(spec, query: dict, filled: dict | None = None) -> html.Div:
 
     The spec names every panel with its title, the rows they sit in and the KPI row, so a
     page is defined once: the same spec registers its callbacks. ``filled`` holds what the
-    layout could render from the cache (``callbacks._analytics.prefill``): panel item -> its
-    content, ``"kpis"``, ``"chrome"`` (filter choices, CSV button style), ``"insights"`` and
-    ``"downloads"`` (the report links); the rest is filled by the panels' callbacks.
+    layout could render from the cache (``callbacks._analytics.prefill``): ``"kpis"``,
+    ``"chrome"`` (filter choices, CSV button style), ``"insights"`` and ``"downloads"`` (the
+    report links). The chart and grid panels are lazy: each asks its callback when it nears the
+    viewport (:func:`panel`), so the page is usable once what is on screen is drawn.
     """
     from components.insights import insights_panel
 
@@ -301,9 +313,8 @@ def analytics_page(spec, query: dict, filled: dict | None = None) -> html.Div:
             shown.title,
             subtitle=shown.subtitle,
             paged=shown.paged,
-            body=filled.get(item),
-            filled=item in filled,
             csv_style=csv_style,
+            lazy=True,
         )
         return [card, shown.footer()] if shown.footer else card
 

@@ -90,6 +90,31 @@ def wait_for(predicate, timeout=20, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+#: how many lazy panels (assets/lazy_panels.js) have not been filled yet
+UNFILLED_JS = "return document.querySelectorAll('.pb-panel-body[data-pb-fill]:empty').length"
+
+
+def reveal_panels(dash_duo, timeout: float = 60) -> None:
+    """Scroll down the page a screen at a time, as a reader does, until every lazy panel is filled.
+
+    Chart and grid panels ask for their content only when they near the viewport, so a test
+    that checks a whole page first scrolls through it; it ends back at the top.
+    """
+    driver = dash_duo.driver
+    deadline = time.time() + timeout
+    y = 0
+    while driver.execute_script(UNFILLED_JS) and time.time() < deadline:
+        driver.execute_script("window.scrollTo(0, arguments[0])", y)
+        time.sleep(0.3)  # the observer fires on the next frame; the panel's answer follows
+        if y > driver.execute_script("return document.documentElement.scrollHeight"):
+            y = 0  # the page grew or shrank while filling: go round again
+        else:
+            y += driver.execute_script("return window.innerHeight")
+    wait_for(lambda: driver.execute_script(UNFILLED_JS) == 0, timeout=max(deadline - time.time(), 1),
+             what="every panel to be filled")  # fmt: skip
+    driver.execute_script("window.scrollTo(0, 0)")
+
+
 def click_when_clear(dash_duo, find, what: str) -> None:
     """Click an element once nothing covers it: the sticky navbar or a loading overlay may, for a moment."""
 

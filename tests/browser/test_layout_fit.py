@@ -20,7 +20,7 @@ from dashboard.accounts import get_workspace, workspace_context
 from dashboard.filters import today_in
 from dashboard.goals import set_goal
 from dashboard.models import User
-from tests.browser.conftest import DEMO_EMAIL, DESKTOP, PHONE, login
+from tests.browser.conftest import DEMO_EMAIL, DESKTOP, PHONE, login, reveal_panels
 from tests.browser.fit import CARD_FIT_JS, FIT_CHECK_JS, SETTLED_JS
 
 pytestmark = pytest.mark.browser
@@ -32,6 +32,7 @@ def _settle(dash_duo, path: str) -> None:
     """Open ``path`` and wait until its KPI cards, charts and grids have rendered."""
     dash_duo.driver.get(dash_duo.server.url + path)
     dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", PAGES[path], timeout=30)
+    reveal_panels(dash_duo)
     until(lambda: dash_duo.driver.execute_script(SETTLED_JS), timeout=60)
 
 

@@ -15,7 +15,15 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
 from components import ids
-from tests.browser.conftest import DESKTOP, PHONE, click_when_clear, horizontal_overflow, login, wait_for
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    click_when_clear,
+    horizontal_overflow,
+    login,
+    reveal_panels,
+    wait_for,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +55,7 @@ def test_pag001_every_page_renders_fits_and_logs_no_errors(dash_duo, demo_app, s
             "css selector", "[data-dash-is-loading]"
         ):
             time.sleep(0.2)
+        reveal_panels(dash_duo)  # the charts and grids below the fold fill as they are reached
         assert horizontal_overflow(dash_duo) <= 0, path
         assert dash_duo.get_logs() == [], path
         _screenshot(dash_duo, path, size)
@@ -119,6 +128,7 @@ def test_pag002_page_filter_cross_filter_and_server_paging(dash_duo, demo_app, s
     dash_duo.driver.set_window_size(*size)
     login(dash_duo, next_path="/revenue")
     dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Revenue", timeout=20)
+    reveal_panels(dash_duo)
     top = ids.grid("revenue", "top")
     total = wait_for(
         lambda: _record_count(dash_duo, top) > 25 and _record_count(dash_duo, top), what="top grid"
@@ -169,6 +179,7 @@ def test_pag002_page_filter_cross_filter_and_server_paging(dash_duo, demo_app, s
     )
     option.click()
     wait_for(lambda: "channel=Email" in dash_duo.driver.current_url, what="the URL")
+    reveal_panels(dash_duo)  # the page re-rendered for the new URL: its panels fill as they are reached
     narrowed = wait_for(lambda: 0 < _record_count(dash_duo, top) < total and _record_count(dash_duo, top))
     movements = ids.panel("revenue", "movements")
     wait_for(lambda: "Not filtered by channel" in _by_id(dash_duo, movements).text, what="the movements note")
@@ -182,8 +193,39 @@ def test_pag002_page_filter_cross_filter_and_server_paging(dash_duo, demo_app, s
     # plotly's drag layer sits on top of the bars: click at the bar's position, as a mouse would
     ActionChains(dash_duo.driver).move_to_element(bar).click().perform()
     wait_for(lambda: "Country:" in dash_duo.find_element(f"#{ids.REVENUE['chips']}").text, what="the chip")
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
+        _by_id(dash_duo, ids.panel("revenue", "top")),
+    )
     wait_for(lambda: 0 < _record_count(dash_duo, top) < narrowed, what="the cross-filtered grid")
 
     time.sleep(0.5)
     assert horizontal_overflow(dash_duo) <= 0
+    assert dash_duo.get_logs() == []
+
+
+#: (Dash callback outputs asked so far) recorded from the page's own requests
+_ASKED_JS = """
+return performance.getEntriesByType('resource')
+    .filter(e => e.name.includes('/_dash-update-component')).length;
+"""
+
+
+def test_pag003_panels_below_the_fold_fill_only_when_scrolled_to(dash_duo, demo_app):
+    """A chart nobody scrolls to is neither asked for nor drawn; reaching it fills it."""
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*PHONE)
+    login(dash_duo, next_path="/revenue")
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Revenue", timeout=20)
+    top = ids.panel("revenue", "top")  # the last row: far below a phone's first screen
+    wait_for(lambda: _by_id(dash_duo, top) is not None, what="the top-customers panel")
+    time.sleep(2)  # long enough for any panel asked at load to have answered
+    body = _by_id(dash_duo, top)
+    assert body.get_attribute("data-pb-fill") and body.find_elements("css selector", "*") == []
+    assert dash_duo.driver.execute_script("return window.scrollY") == 0
+    asked_at_load = dash_duo.driver.execute_script(_ASKED_JS)
+
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", body)
+    wait_for(lambda: _record_count(dash_duo, ids.grid("revenue", "top")) > 0, what="the top-customers grid")
+    assert dash_duo.driver.execute_script(_ASKED_JS) > asked_at_load
     assert dash_duo.get_logs() == []

@@ -568,24 +568,29 @@ def _routed(client, path: str, search: str) -> str:
     return json.dumps(response.get_json()["response"]["_pages_content"]["children"])
 
 
-def _fills(node) -> list[dict]:
-    """The ids of the fill intervals in a layout that tick (ask their panel's callback)."""
+def _fills(node, *, include_disabled: bool = True) -> list[dict]:
+    """The ids of the fill intervals in a layout that tick (ask their panel's callback), or,
+    without ``include_disabled``, only those that tick at once (not a lazy panel's)."""
     found = []
     if isinstance(node, list):
         for child in node:
-            found += _fills(child)
+            found += _fills(child, include_disabled=include_disabled)
     elif isinstance(node, dict):
         props = node.get("props") if isinstance(node.get("props"), dict) else {}
         pid = props.get("id")
-        if isinstance(pid, dict) and pid.get("type") == "pb-fill" and props.get("max_intervals") != 0:
+        ticks = props.get("max_intervals") != 0 and (include_disabled or not props.get("disabled"))
+        if isinstance(pid, dict) and pid.get("type") == "pb-fill" and ticks:
             found.append(pid)
         for value in props.values():
-            found += _fills(value)
+            found += _fills(value, include_disabled=include_disabled)
     return found
 
 
-def test_pgs020_a_revisit_renders_cached_panels_with_the_layout_and_asks_no_callback(app, client, auth, data):
+def test_pgs020_a_revisit_renders_cached_kpis_with_the_layout_and_leaves_panels_to_the_viewport(
+    app, client, auth, data
+):
     from bench.pages import page_load_requests
+    from callbacks.revenue import SPEC
 
     auth.login("viewer@acme.test")
     client.get("/")  # registers Dash's page router
@@ -596,14 +601,37 @@ def test_pgs020_a_revisit_renders_cached_panels_with_the_layout_and_asks_no_call
     for _output, payload in first:  # the first visit: every panel through its callback
         assert _post(client, payload).status_code in (200, 204)
     again = page_load_requests(client, app, "/revenue", search)
-    assert [o for o, _ in again if "pb-panel" in o or "kpis" in o or "chips" in o] == []
+    assert [o for o, _ in again if "kpis" in o or "chips" in o] == []
     layout = _routed(client, "/revenue", search)
-    assert '"type": "pb-graph", "page": "revenue", "item": "trend"' in layout  # the chart itself
-    # and no panel asks its callback (the Insights panel may: nothing generated them here)
-    ticking = [i for i in _fills(json.loads(layout)) if i["item"] != "insights"]
-    assert ticking == []
+    tree = json.loads(layout)
+    # the KPI row comes with the layout; no chart is drawn before it nears the viewport
+    assert '"id": "pb-kpi-net_revenue"' in layout
+    assert '"type": "pb-graph"' not in layout
+    # every chart and grid panel waits: its interval is disabled, and its body names it for
+    # assets/lazy_panels.js, which enables it when the panel comes within reach of the viewport
+    lazy = _lazy_bodies(tree)
+    assert set(lazy) == {p.item for p in SPEC.panels}
+    for item, marker in lazy.items():
+        assert json.loads(marker) == {"type": "pb-fill", "page": "revenue", "item": item}
+    assert {i["item"] for i in _fills(tree, include_disabled=False)} <= {"insights"}
+    assert {i["item"] for i in _fills(tree)} - {"insights"} == set(lazy)
     # a viewer: the CSV buttons the layout renders are hidden, as the callback hides them
     assert '"type": "pb-csv"' in layout and '"display": "none"' in layout
+
+
+def _lazy_bodies(node) -> dict[str, str]:
+    """Panel item -> the ``data-pb-fill`` marker of its body, for every lazy panel in a layout."""
+    found: dict[str, str] = {}
+    if isinstance(node, list):
+        for child in node:
+            found.update(_lazy_bodies(child))
+    elif isinstance(node, dict):
+        props = node.get("props") if isinstance(node.get("props"), dict) else {}
+        if "data-pb-fill" in props:
+            found[props["id"]["item"]] = props["data-pb-fill"]
+        for value in props.values():
+            found.update(_lazy_bodies(value))
+    return found
 
 
 def test_pgs021_a_layout_never_computes_a_query(app, client, auth, data, services):

@@ -1,0 +1,74 @@
+// Analytics panels below the fold are filled when they come near the viewport (issue 15).
+//
+// A page's layout renders its KPI row and Insights at once; each chart or grid panel comes
+// with a disabled one-tick interval (components.analytics.fill_trigger) and its id in the body's
+// data-pb-fill attribute. When the panel is within MARGIN of the viewport, this enables the
+// interval, which asks the panel's callback as a page load used to. A chart nobody scrolls to
+// is neither computed nor drawn, and drawing (Plotly, AG Grid) is most of a page's load time.
+(function () {
+  "use strict";
+  // start a little before the panel shows: its answer is usually cached and draws in ~0.1 s
+  var MARGIN = "0px 0px 200px 0px";
+  var observer = null;
+  var bodyOf = new WeakMap(); // observed card -> its panel body (carries the interval's id)
+
+  function ask(body) {
+    // a filter change may have filled the panel through its other inputs already
+    if (body.childElementCount > 0 || !window.dash_clientside || !window.dash_clientside.set_props) {
+      return;
+    }
+    window.dash_clientside.set_props(JSON.parse(body.getAttribute("data-pb-fill")), {disabled: false});
+  }
+
+  function onSeen(entries) {
+    entries.forEach(function (entry) {
+      if (!entry.target.isConnected) {
+        observer.unobserve(entry.target); // the page was left before the panel was seen
+        return;
+      }
+      if (!entry.isIntersecting) return;
+      observer.unobserve(entry.target);
+      var body = bodyOf.get(entry.target);
+      if (body) ask(body);
+    });
+  }
+
+  function watchNew() {
+    if (!("IntersectionObserver" in window)) {
+      // no observer (very old browsers): fill every panel now, as pages did before
+      document.querySelectorAll("[data-pb-fill]:not([data-pb-watched])").forEach(function (body) {
+        body.setAttribute("data-pb-watched", "1");
+        ask(body);
+      });
+      return;
+    }
+    observer = observer || new IntersectionObserver(onSeen, {rootMargin: MARGIN});
+    document.querySelectorAll("[data-pb-fill]:not([data-pb-watched])").forEach(function (body) {
+      body.setAttribute("data-pb-watched", "1");
+      var card = body.closest(".pb-panel") || body; // the body is empty (0 px high) until filled
+      bodyOf.set(card, body);
+      observer.observe(card);
+    });
+  }
+
+  // Dash renders pages after this script runs and on every navigation: look for new panels
+  // once per frame in which the DOM changed, not once per mutation (Plotly adds thousands).
+  var queued = false;
+  function schedule() {
+    if (queued) return;
+    queued = true;
+    window.requestAnimationFrame(function () {
+      queued = false;
+      watchNew();
+    });
+  }
+  function start() {
+    new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
+    schedule();
+  }
+  if (document.body) {
+    start();
+  } else {
+    document.addEventListener("DOMContentLoaded", start);
+  }
+})();
