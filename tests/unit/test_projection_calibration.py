@@ -52,9 +52,10 @@ def _stationary(seed: int, n: int) -> np.ndarray:
 def test_kpc003_the_80_percent_range_holds_about_80_percent_of_totals():
     """40 series of a known distribution, each projected on the 10th of a month from 14 months
     of history, as a card does (seasonal naive, to keep the test fast): the calibrated range holds
-    the month's total about 4 times in 5. The old card range (the daily bands added up as a
-    shared "level" error) holds it nearly always: it is far too wide."""
-    held = {"calibrated": 0, "level": 0}
+    the month's total about 4 times in 5. (The old card range, the model's daily bands added up
+    as a shared "level" error, held it 40 times in 40; the daily bands are calibrated now too,
+    see test_fcb*, so that sum is no longer the yardstick.)"""
+    held = {"calibrated": 0}
     trials = 40
     for seed in range(trials):
         y = _stationary(seed, 470)
@@ -71,7 +72,6 @@ def test_kpc003_the_80_percent_range_holds_about_80_percent_of_totals():
             held[mode] += p.lower <= actual <= p.upper
     # binomial(40, 0.8) stays inside 26..38 with probability > 0.99; the seed fixes it anyway
     assert 26 <= held["calibrated"] <= 38, held
-    assert held["level"] > 38, held
 
 
 def test_kpc004_too_little_history_gives_a_rough_range_that_the_card_does_not_print():
