@@ -475,12 +475,21 @@ def projection_text(projection, unit: str, currency: str, period_word: str = "th
     )
 
 
-def goal_text(probability: float, target: str | None = None, *, up_is_good: bool = True) -> str:
+def goal_text(
+    probability: float, target: str | None = None, *, up_is_good: bool = True, rough: bool = False
+) -> str:
     """'62% chance of reaching the goal', or with the target '62% chance to reach $50k'.
 
     A budget (``up_is_good`` False) reads '62% chance to stay within $5k'. Rounded; never 0% or
-    100% unless the period is settled.
+    100% unless the period is settled. A chance read from a ``rough`` range (too little history
+    to calibrate it, see :func:`projection_text`) gives no percentage it cannot back, only the
+    direction: 'Likely to reach $50k, chance uncertain (little history)'.
     """
+    if rough:
+        verb = "reach" if up_is_good else "stay within"
+        what = target if target is not None else ("the goal" if up_is_good else "the budget")
+        likely = "Likely" if probability >= 0.5 else "Unlikely"
+        return f"{likely} to {verb} {what}, chance uncertain (little history)"
     pct = probability * 100
     shown = percent_sign(
         "<1" if 0 < pct < 1 else ">99" if 99 < pct < 100 else format_number(pct, 0, grouped=False)

@@ -486,7 +486,9 @@ def snapshot_projection(
     z = z_of(interval)
     sigma = max(high - expected, expected - low, 0.0) / z if z > 0 else 0.0
     current = float(payload["history"][-1]["value"])
-    return Projection(period_start_day, period_end_day, current, expected, low, high, interval, sigma)
+    # the last day's band is the model's own when the history could not check that far ahead
+    rough = payload.get("band_steps", 0) < len(payload["rows"])
+    return Projection(period_start_day, period_end_day, current, expected, low, high, interval, sigma, rough)
 
 
 def goal_chance(projection: Projection, target: float, metric: str) -> float:
