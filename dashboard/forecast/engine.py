@@ -313,14 +313,9 @@ def conformal_band(
             continue
     if non_negative:
         reused = {o: np.maximum(f, 0.0) for o, f in reused.items()}
-    band = calibration.daily_band(
-        series.values,
-        y_fit,
-        prediction.yhat,
-        reused,
-        interval,
-        non_negative=non_negative or min(series.values) >= 0,
-    )
+    # as the models do: a history with nothing below zero gets no band below zero
+    floor = non_negative or min(series.values) >= 0
+    band = calibration.daily_band(series.values, y_fit, prediction.yhat, reused, interval, non_negative=floor)
     if band is None:
         return (
             calibrated(prediction, score, series.values, h, interval) if score is not None else prediction
@@ -332,6 +327,8 @@ def conformal_band(
         reach_high = upper[steps - 1] - prediction.yhat[steps - 1]
         lower[steps:] = np.minimum(own.lower[steps:], prediction.yhat[steps:] - reach_low)
         upper[steps:] = np.maximum(own.upper[steps:], prediction.yhat[steps:] + reach_high)
+        if floor:
+            lower = np.maximum(lower, 0.0)
     return Prediction(
         prediction.yhat, np.minimum(lower, prediction.yhat), np.maximum(upper, prediction.yhat)
     ), steps
