@@ -96,7 +96,9 @@ def slot_contents(
         if goal is not None and goal_projection is not None:
             probability = fc.goal_probability_of(goal_projection, goal.target, metric.up_is_good)
             target = format_value(goal.target, metric.display_unit, currency, compact=True)
-            chance_line = goal_text(probability, target, up_is_good=metric.up_is_good)
+            chance_line = goal_text(
+                probability, target, up_is_good=metric.up_is_good, rough=goal_projection.rough
+            )
         out.append(projection_lines(line, chance_line))
     return out, done
 
@@ -116,7 +118,8 @@ def _snapshot_slot(metric, goal, today: date, currency: str, ask) -> tuple[list,
         return [], True
     probability = fc.goal_probability_of(projection, goal.target, metric.up_is_good)
     target = format_value(goal.target, metric.unit, currency, compact=True)
-    return projection_lines(None, goal_text(probability, target, up_is_good=metric.up_is_good)), True
+    chance = goal_text(probability, target, up_is_good=metric.up_is_good, rough=projection.rough)
+    return projection_lines(None, chance), True
 
 
 def kpi_row_metrics() -> list[str]:

@@ -153,7 +153,7 @@ def goal_rows(services: Services, ctx: WorkspaceContext, today: date) -> list[di
             if projection is not None:
                 chance = fc.goal_probability_of(projection, goal.target, metric.up_is_good)
                 target = format_value(goal.target, unit, currency, compact=True)
-                chance_text = goal_text(chance, target, up_is_good=metric.up_is_good)
+                chance_text = goal_text(chance, target, up_is_good=metric.up_is_good, rough=projection.rough)
         rows.append(
             {
                 "id": goal.id,

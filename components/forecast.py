@@ -201,10 +201,35 @@ def summary(payload: dict) -> html.Div:
                 className="small text-body-secondary mt-1",
             )
         )
+    note = band_note(payload)
+    if note:
+        lines.append(
+            html.Div(note, className="small text-body-secondary mt-1", id=f"{ids.FORECAST_SUMMARY}-band")
+        )
     if payload.get("skipped"):
         left_out = "; ".join(f"{k}: {v}" for k, v in payload["skipped"].items())
         lines.append(html.Div(f"Left out: {left_out}", className="small text-body-secondary mt-1"))
     return html.Div(lines, className="pb-fc-summary")
+
+
+def band_note(payload: dict) -> str | None:
+    """What a rough band is, in words; None when the whole band is checked against the history.
+
+    The band is read from the model's own errors on earlier cuts of the history; where there
+    were too few to read it (a young workspace, a horizon longer than the history can check)
+    it is the model's own, and the page says so, as a KPI card says 'range uncertain'.
+    """
+    if not payload.get("band_rough") or not payload.get("rows"):
+        return None
+    steps = int(payload.get("band_steps") or 0)
+    pct = format_percent(payload["interval"], 0)
+    if steps <= 0:
+        return f"The {pct} range is uncertain (little history): too little history to check it, so it is the model's own."
+    unit = GRAIN_WORD[payload["grain"]]
+    return (
+        f"The {pct} range is checked against your history for the first {steps} {unit}; "
+        "further out it is the model's own and uncertain (little history)."
+    )
 
 
 def backtest_table(payload: dict) -> html.Div:
@@ -450,12 +475,21 @@ def projection_text(projection, unit: str, currency: str, period_word: str = "th
     )
 
 
-def goal_text(probability: float, target: str | None = None, *, up_is_good: bool = True) -> str:
+def goal_text(
+    probability: float, target: str | None = None, *, up_is_good: bool = True, rough: bool = False
+) -> str:
     """'62% chance of reaching the goal', or with the target '62% chance to reach $50k'.
 
     A budget (``up_is_good`` False) reads '62% chance to stay within $5k'. Rounded; never 0% or
-    100% unless the period is settled.
+    100% unless the period is settled. A chance read from a ``rough`` range (too little history
+    to calibrate it, see :func:`projection_text`) gives no percentage it cannot back, only the
+    direction: 'Likely to reach $50k, chance uncertain (little history)'.
     """
+    if rough:
+        verb = "reach" if up_is_good else "stay within"
+        what = target if target is not None else ("the goal" if up_is_good else "the budget")
+        likely = "Likely" if probability >= 0.5 else "Unlikely"
+        return f"{likely} to {verb} {what}, chance uncertain (little history)"
     pct = probability * 100
     shown = percent_sign(
         "<1" if 0 < pct < 1 else ">99" if 99 < pct < 100 else format_number(pct, 0, grouped=False)

@@ -160,6 +160,9 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
             _kpi(f"Low end ({band})", projection.lower, metric, currency),
             _kpi(f"High end ({band})", projection.upper, metric, currency),
         ]
+    if result.band_rough:  # the daily Low/High past the days the history could check
+        where = f"past day {result.band_steps}" if result.band_steps else "throughout"
+        notes.append(f"The daily {band} is the model's own {where}: too little history to check it.")
     if unfinished:
         kpis.insert(1, _kpi(f"{metric.label} so far", so_far, metric, currency))
     trend = Trend(

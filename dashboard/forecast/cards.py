@@ -80,8 +80,9 @@ def has_goal_chance(metric) -> bool:
     return bool(metric.additive) or snapshot_goal_metric(metric)
 
 
-#: bumped when a cached projection's meaning changes (2: calibrated ranges), so none is reused
-VERSION = 2
+#: bumped when a cached projection's meaning changes (2: calibrated ranges; 3: calibrated
+#: daily bands, a snapshot's rough flag), so none is reused
+VERSION = 3
 
 
 def _params(metric: str, where: dict[str, str], start: date, end: date, today: date) -> dict:
@@ -116,7 +117,7 @@ def goal_probability_of(projection: Projection, target: float, up_is_good: bool)
     from dashboard.forecast.projection import goal_probability
 
     chance = goal_probability(projection, target, up_is_good=up_is_good)
-    if projection.sigma > 0:  # an unsettled period is never certain, however far the target
+    if projection.upper > projection.lower:  # an unsettled period is never certain, however far the target
         chance = min(max(chance, 1e-4), 1 - 1e-4)
     return chance
 

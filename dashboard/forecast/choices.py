@@ -11,3 +11,6 @@ AUTO = "auto"
 MODELS = ("prophet", "ets", "theta", "snaive", "naive")
 #: what ``--model`` accepts
 CHOICES = (AUTO, *MODELS)
+#: the model name of ``auto``'s equal-weight combination, and its members
+COMBO = "combo"
+COMBO_PARTS = ("ets", "theta")

@@ -12,14 +12,11 @@ from datetime import date
 
 import numpy as np
 
-from dashboard.forecast import backtest
-from dashboard.forecast.choices import AUTO, CHOICES
+from dashboard.forecast import backtest, calibration
+from dashboard.forecast.choices import AUTO, CHOICES, COMBO, COMBO_PARTS
 from dashboard.forecast.models import LABELS, MODELS, ModelUnavailable, Prediction, predict
 from dashboard.forecast.series import MIN_POINTS, ForecastError, Series, damp_outliers, future_periods
 
-COMBO = "combo"
-#: the members of the simple combination ``auto`` may pick (equal weights)
-COMBO_PARTS = ("ets", "theta")
 #: how much smaller (relative) a single model's backtest error must be to replace the combination
 COMBO_MARGIN = 0.1
 _UNIT_WORD = {"day": "day", "week": "week", "month": "month"}
@@ -48,6 +45,14 @@ class ForecastResult:
     #: models left out and why (too short for them, failed to fit)
     skipped: dict[str, str] = field(default_factory=dict)
     partial: tuple[date, float] | None = None
+    #: how many periods of the band are calibrated on the model's own past errors (from the
+    #: first on); the rest is the model's own band, and the band is then ``band_rough``
+    band_steps: int = 0
+
+    @property
+    def band_rough(self) -> bool:
+        """True when part of the band (or all) could not be checked against the history."""
+        return self.band_steps < len(self.periods)
 
     def rows(self) -> list[dict]:
         """The forecast rows: period (ISO date), yhat, lower, upper (rounded to cents)."""
@@ -141,8 +146,17 @@ def forecast(
     if on_step is not None:
         on_step(total - 1, total, f"forecasting with {LABELS[chosen]}")
     prediction = _final(chosen, fit, len(series.values), horizon, skipped)
-    if chosen in scores:
-        prediction = calibrated(prediction, scores[chosen], series.values, h, interval)
+    prediction, band_steps = conformal_band(
+        chosen,
+        prediction,
+        series,
+        y_fit,
+        scores.get(chosen),
+        h,
+        interval,
+        country=country,
+        non_negative=non_negative,
+    )
     if non_negative:
         prediction = Prediction(
             *(np.maximum(a, 0.0) for a in (prediction.yhat, prediction.lower, prediction.upper))
@@ -172,6 +186,7 @@ def forecast(
         reason=reason,
         skipped=skipped,
         partial=series.partial,
+        band_steps=band_steps,
     )
     result.accuracy = accuracy_sentence(result)
     return result
@@ -254,6 +269,69 @@ def _final(chosen: str, fit, n: int, horizon: int, skipped: dict) -> Prediction:
         return fit(chosen, n, horizon)
     except ModelUnavailable as exc:
         raise ForecastError(f"{LABELS.get(chosen, chosen)} cannot forecast this series: {exc}") from None
+
+
+def conformal_band(
+    chosen: str,
+    prediction: Prediction,
+    series: Series,
+    y_fit: np.ndarray,
+    score,
+    h: int,
+    interval: float,
+    *,
+    country: str | None,
+    non_negative: bool,
+) -> tuple[Prediction, int]:
+    """The band read from the chosen model's own errors (:func:`.calibration.daily_band`).
+
+    Returns the prediction with its band replaced, and how many periods of it are calibrated.
+    The backtest's forecasts of the chosen model (``score``, tested horizon ``h``) count among
+    the calibration origins; the others cost one point forecast each. Periods past what the
+    history can check keep the model's own band (never narrower than the last checked one);
+    with nothing checked at all, the model's band stays, widened to its backtest errors
+    (:func:`calibrated`).
+    """
+    n, horizon = len(series.values), len(prediction.yhat)
+    reused = dict(score.forecasts) if score is not None else {}
+    min_train = backtest_min_train(n, series.season, series.grain)
+    for origin in calibration.band_origins(n, horizon, series.season, min_train, reused):
+        if origin in reused:
+            continue
+        try:
+            reused[origin] = calibration.point_path(
+                chosen,
+                y_fit[:origin],
+                horizon,
+                non_negative=non_negative,
+                season=series.season,
+                periods=series.periods[:origin],
+                grain=series.grain,
+                country=country,
+            )
+        except ModelUnavailable:  # too short for this model that far back: one origin fewer
+            continue
+    if non_negative:
+        reused = {o: np.maximum(f, 0.0) for o, f in reused.items()}
+    # as the models do: a history with nothing below zero gets no band below zero
+    floor = non_negative or min(series.values) >= 0
+    band = calibration.daily_band(series.values, y_fit, prediction.yhat, reused, interval, non_negative=floor)
+    if band is None:
+        return (
+            calibrated(prediction, score, series.values, h, interval) if score is not None else prediction
+        ), 0
+    lower, upper, steps = band
+    if steps < horizon:  # past the checked periods: the model's band, at least as wide as the last
+        own = calibrated(prediction, score, series.values, h, interval) if score is not None else prediction
+        reach_low = prediction.yhat[steps - 1] - lower[steps - 1]
+        reach_high = upper[steps - 1] - prediction.yhat[steps - 1]
+        lower[steps:] = np.minimum(own.lower[steps:], prediction.yhat[steps:] - reach_low)
+        upper[steps:] = np.maximum(own.upper[steps:], prediction.yhat[steps:] + reach_high)
+        if floor:
+            lower = np.maximum(lower, 0.0)
+    return Prediction(
+        prediction.yhat, np.minimum(lower, prediction.yhat), np.maximum(upper, prediction.yhat)
+    ), steps
 
 
 def calibrated(prediction: Prediction, score, y: np.ndarray, h: int, interval: float) -> Prediction:

@@ -38,7 +38,8 @@ class Projection:
     lower: float
     upper: float
     interval: float
-    #: the standard deviation of the total implied by the band (for goal probabilities)
+    #: the standard deviation of the total implied by the band (the larger side's; goal
+    #: probabilities read ``lower``/``upper`` themselves, see :func:`goal_probability`)
     sigma: float
     #: too little history to calibrate the range (see :mod:`.calibration`): a card says the
     #: range is uncertain instead of printing ``lower``..``upper``
@@ -119,9 +120,24 @@ def total_sigma(sigmas) -> float:
 
 
 def goal_probability(projection: Projection, target: float, *, up_is_good: bool = True) -> float:
-    """The chance (0..1) that the period's total reaches ``target`` (stays under it when down is good)."""
-    if projection.sigma <= 0:
+    """The chance (0..1) that the period's total reaches ``target`` (stays under it when down is good).
+
+    Read from the range the card shows, not from a spread of its own: below the expected total
+    the chance falls off as a normal whose ``interval`` quantile is the range's low end, above
+    it as one whose quantile is the high end (a split normal). So a target at the high end of
+    an 80% range has a 10% chance, at the low end 90%, however lopsided the range (refunds
+    reach further up than down), and a calibrated range (:mod:`.calibration`) gives a
+    calibrated chance.
+    """
+    z = z_of(projection.interval)
+    side = (
+        projection.upper - projection.expected
+        if target >= projection.expected
+        else (projection.expected - projection.lower)
+    )
+    spread = max(side, 0.0) / z if z > 0 else 0.0
+    if spread <= 0:
         reached = projection.expected >= target if up_is_good else projection.expected <= target
         return 1.0 if reached else 0.0
-    above = float(norm.sf(target, loc=projection.expected, scale=projection.sigma))
+    above = float(norm.sf(target, loc=projection.expected, scale=spread))
     return above if up_is_good else 1.0 - above

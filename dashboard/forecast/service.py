@@ -35,6 +35,9 @@ HISTORY_DAYS = {"day": 3 * 366, "week": 4 * 366, "month": 8 * 366}
 QUICK_MODELS = ("ets", "theta", "snaive", "naive")
 #: snapshot metrics that can be forecast although they are not sums (their value per period)
 SNAPSHOTS = ("mrr", "arr")
+#: in every forecast's cache key: bumped when the band means something new (2: calibrated on
+#: the model's own errors), so no forecast cached before is shown again
+BAND_VERSION = 2
 
 
 def forecastable_metrics() -> list[Metric]:
@@ -103,6 +106,7 @@ class ForecastRequest:
             "t": self.train_until,
             "w": sorted(self.where.items()),
             "c": list(self.candidates),
+            "b": BAND_VERSION,
         }
 
 
@@ -227,6 +231,10 @@ def _payload(metric, ctx, request, result, series, rows, run_id, duration_ms) ->
         "reason": result.reason,
         "accuracy": result.accuracy,
         "rows": rows,
+        # how many days (from the first) of the band come from the model's own past errors;
+        # ``band_rough``: not all of them (too little history to check the rest)
+        "band_steps": result.band_steps,
+        "band_rough": result.band_rough,
         "history": [
             {"period": p.isoformat(), "value": round(float(v), 2)}
             for p, v in zip(series.periods, series.values, strict=True)
@@ -478,7 +486,9 @@ def snapshot_projection(
     z = z_of(interval)
     sigma = max(high - expected, expected - low, 0.0) / z if z > 0 else 0.0
     current = float(payload["history"][-1]["value"])
-    return Projection(period_start_day, period_end_day, current, expected, low, high, interval, sigma)
+    # the last day's band is the model's own when the history could not check that far ahead
+    rough = payload.get("band_steps", 0) < len(payload["rows"])
+    return Projection(period_start_day, period_end_day, current, expected, low, high, interval, sigma, rough)
 
 
 def goal_chance(projection: Projection, target: float, metric: str) -> float:
