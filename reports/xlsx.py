@@ -217,7 +217,7 @@ def _kpi_row(ws, f: _Formats, row: int, kpi: Kpi, currency: str) -> None:
 
 
 def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
-    """The trend table with a native line chart beside it, then the split tables."""
+    """The trend table with a native chart beside it (lines, or columns for sparse counts), then the splits."""
     title = _sheet_title(f"{section.title} trend")
     ws = wb.add_worksheet(title)
     trend = section.trend
@@ -230,6 +230,9 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
         ws.write_string(0, 0, "Period start", f.header)
         for col, (label, _, _) in enumerate(trend.series, start=1):
             ws.write_string(0, col, safe_text(label), f.header)
+        if trend.note:  # above the chart, beside the table: read before the numbers (and written
+            # now: in constant-memory mode a row is final once a later one is written)
+            ws.write_string(0, len(trend.series) + 2, safe_text(trend.note), f.bold)
         date_fmt = f.num(DATE_FORMAT)
         for i, day in enumerate(trend.periods, start=1):
             ws.write_datetime(i, 0, datetime.combine(day, datetime.min.time()), date_fmt)
@@ -237,8 +240,9 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
                 _number(ws, i, col, values[i - 1], f.num(number_format(unit, currency)))
         last = len(trend.periods)
         ws.autofilter(0, 0, last, len(trend.series))
-        chart = wb.add_chart({"type": "line"})
-        covered = covered_series(trend)
+        bars = trend.kind == "bar"  # sparse counts of events, as the PDF draws them
+        chart = wb.add_chart({"type": "column" if bars else "line"})
+        covered = set() if bars else covered_series(trend)
         for col in range(1, len(trend.series) + 1):
             series = {
                 "name": [title, 0, col],
@@ -246,7 +250,11 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
                 "values": [title, 1, col, last, col],
             }
             colour = CHART_COLOURS[(col - 1) % len(CHART_COLOURS)]
-            series["line"] = {"color": colour, "width": 2.25}
+            if bars:
+                series["fill"] = {"color": colour}
+                series["border"] = {"none": True}
+            else:
+                series["line"] = {"color": colour, "width": 2.25}
             if col - 1 in covered:  # wide and see-through under the line that runs over it
                 series["line"] |= {"width": 4.5, "transparency": 55}
             chart.add_series(series)
