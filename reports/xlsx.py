@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import xlsxwriter
 
 from components.formatting import (
@@ -32,6 +33,7 @@ from components.formatting import (
     is_flat,
     number_style,
 )
+from components.sources import source_label
 from data.warehouse import ScopedWarehouse
 from reports.assemble import Kpi, ReportData, SectionData, covered_series
 from reports.cells import safe_text
@@ -341,7 +343,7 @@ def _rows_sheets(wb, f: _Formats, scoped, data: ReportData, dataset_name: str, c
             ws.set_column(col, col, max(12, min(40, len(field.name) + 4)), fmt)
             ws.write_string(0, col, field.name, f.header)  # the name scripts read: never relabelled
             note = dataset.notes.get(field.name)
-            if note:  # the words, as an Excel note on the header (hover to read)
+            if note and field.name not in dataset.id_columns:  # those once the ids are known
                 ws.write_comment(0, col, note.format(currency=currency), COMMENT)
         ws.freeze_panes(1, 0)
         sheets[name] = RowsXml([column for column, _ in columns], tmp)
@@ -349,7 +351,10 @@ def _rows_sheets(wb, f: _Formats, scoped, data: ReportData, dataset_name: str, c
 
     current = new_sheet()
     total = 0
+    ids: dict[str, set[str]] = {name: set() for name in dataset.id_columns}
     for batch in batches:  # text is formula-safe already (the dataset's SQL escapes it)
+        for name, seen in ids.items():
+            seen.update(v for v in pc.unique(batch.column(name)).to_pylist() if v)
         offset = 0
         while offset < batch.num_rows:
             if current.next_row > per_sheet:
@@ -361,7 +366,28 @@ def _rows_sheets(wb, f: _Formats, scoped, data: ReportData, dataset_name: str, c
     for name, rows in sheets.items():
         rows.close()
         worksheets[name].autofilter(0, 0, max(rows.next_row - 1, 0), len(schema) - 1)
+        for col, field in enumerate(schema):
+            if field.name in ids:
+                words = dataset.notes.get(field.name, field.name).format(currency=currency)
+                worksheets[name].write_comment(0, col, id_note(words, ids[field.name]), COMMENT)
     return sheets, total
+
+
+#: the most ids a header note names (then "..."): a note is a sentence, not a list
+MAX_NOTE_IDS = 8
+
+
+def id_note(note: str, ids: set[str]) -> str:
+    """``Ad platform, by its id: google_ads = Google Ads, meta_ads = Meta Ads``.
+
+    The sheet keeps the ids (scripts filter on them); the note says what each one is, with the
+    names the pages and the PDF use (:func:`components.sources.source_label`).
+    """
+    if not ids:
+        return note
+    shown = sorted(ids)[:MAX_NOTE_IDS]
+    names = ", ".join(f"{i} = {source_label(i)}" for i in shown)
+    return f"{note}: {names}{', ...' if len(ids) > len(shown) else ''}"
 
 
 def _column_xml(col: int, field: pa.Field, f: _Formats, currency: str):

@@ -473,3 +473,28 @@ def test_reports039_a_split_with_nothing_to_compare_has_no_empty_columns(service
     assert [c.label for c in table.columns] == ["Campaign", "Emails delivered"]
     assert table.rows == [("News #1", 1000.0), ("News #2", 900.0)]
     assert table.note == "No campaign here has a value in the previous period: nothing to compare."
+
+
+def test_reports040_excel_rows_notes_name_the_ids_the_sheet_holds(services, workspace, tmp_path):
+    """Campaigns rows showed google_ads/meta_ads: the ids stay (scripts), the note names them."""
+    from datetime import date
+    from decimal import Decimal
+
+    import polars as pl
+
+    def ad(sid, platform):
+        return {"source": platform, "source_id": sid, "date": date(2026, 1, 10), "platform": platform,
+                "campaign": "Brand", "spend": Decimal("10"), "currency": "USD", "impressions": 1000,
+                "clicks": 50, "conversions": 1.0, "conversion_value": Decimal("20")}  # fmt: skip
+
+    load(services, workspace, "ad_daily", pl.DataFrame([ad("a", "google_ads"), ad("b", "meta_ads")]))
+    out = tmp_path / "r.xlsx"
+    code, _, err = run(
+        services, "report", "render", "--workspace", "acme", "--format", "xlsx", "--out", str(out), *RANGE,
+        "--sections", "campaigns",
+    )  # fmt: skip
+    assert code == 0, err
+    sheet = openpyxl.load_workbook(out)["Campaigns rows"]
+    assert [c.value for c in sheet[1]][:3] == ["date", "platform", "campaign"]  # by position too
+    assert sorted(r[1].value for r in sheet.iter_rows(min_row=2)) == ["google_ads", "meta_ads"]
+    assert sheet["B1"].comment.text == "Ad platform, by its id: google_ads = Google Ads, meta_ads = Meta Ads"
