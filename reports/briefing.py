@@ -123,7 +123,13 @@ def insights_trend(found: list, start: date, end: date) -> Trend | None:
     if not series:  # nothing dated: the periods with zero, and the note says why
         series = [("Insights found", "count", [0.0] * len(starts))]
     note = f"Counts all {total} findings for the period, not only the top {TOP_INSIGHTS}"
-    if spanning:
+    if not dated:
+        which = "The only finding" if len(found) == 1 else f"Each of the {total} findings"
+        note = (
+            f"{which} for the period covers the whole period (a change against the previous "
+            f"period, a record ...), not a single {grain}: every count by {grain} is zero."
+        )
+    elif spanning:
         noun = "finding covers" if spanning == 1 else "findings cover"
         note += (
             f": {format_number(dated)} concern a single {grain} and are counted on it; "

@@ -250,12 +250,7 @@ def _section(section: SectionData, data: ReportData, styles, width: float) -> li
     if section.empty_message:
         story += [Spacer(1, 4 * mm), Paragraph(_esc(section.empty_message), styles["body"])]
         return story
-    if section.trend is not None and not _drawable(section.trend):
-        # nothing to draw (every finding spans the whole period): the note says what there is
-        story += [Spacer(1, 2 * mm)] + [
-            Paragraph(_esc(n), styles["muted"]) for n in [section.trend.note] if n
-        ]
-    elif section.trend is not None:
+    if section.trend is not None and _drawable(section.trend):
         story += [
             Spacer(1, 4 * mm),
             KeepTogether(

@@ -180,7 +180,8 @@ def test_reports041_the_insights_trend_sheet_holds_a_trend(seeded, tmp_path):
     trend = insights.trend
     assert trend.grain == "day" and trend.periods[0] == SPEC.start and trend.periods[-1] == SPEC.end
     assert all(unit == "count" for _, unit, _ in trend.series)
-    assert trend.note.startswith("Counts all ")
+    # February's jump is a change against January: on no one day, and the note says so
+    assert trend.note.startswith("The only finding for the period covers the whole period")
     out = tmp_path / "r.xlsx"
     render_file(seeded, SPEC, "xlsx", out, today=TODAY, now=NOW)
     sheet = openpyxl.load_workbook(out)["Insights briefing trend"]  # the name scripts read
@@ -216,5 +217,9 @@ def test_reports042_insights_are_counted_by_the_period_they_concern():
     assert list(series) == ["Unusual changes", "Trend changes"]
     assert series["Unusual changes"][4] == 2 and sum(series["Unusual changes"]) == 2
     assert series["Trend changes"][9] == 1
-    assert "1 finding covers the whole period" in trend.note
+    assert trend.note == (
+        "Counts all 4 findings for the period, not only the top 5: 3 concern a single day and are "
+        "counted on it; 1 finding covers the whole period (a change against the previous period, "
+        "a record ...) and is not counted by day."
+    )
     assert insights_trend([], feb[0], feb[-1]) is None
