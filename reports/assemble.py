@@ -128,19 +128,50 @@ class Table:
     note: str | None = None
 
 
+#: a trend of event counts is drawn as bars when at least this share of its periods is empty
+SPARSE_SHARE = 0.5
+
+
 @dataclass(frozen=True)
 class Trend:
-    """Series over periods for a chart: one list of values per metric, aligned with ``periods``."""
+    """Series over periods for a chart: one list of values per metric, aligned with ``periods``.
+
+    ``kind``: ``line`` or ``bar`` (see :func:`chart_kind`), the same in the PDF and the Excel
+    chart. ``note``: a sentence the renderers print with the chart (what it leaves out).
+    """
 
     grain: str
     periods: list[date]
     series: list[tuple[str, str, list[float | None]]]  # (label, unit, values)
+    kind: str = "line"
+    note: str | None = None
 
     @property
     def title(self) -> str:
         """``Net revenue and gross revenue by day``: one sentence, only its first word capitalised."""
         names = [label for label, _, _ in self.series]
         return f"{_and_list([names[0], *map(sentence_label, names[1:])])} by {self.grain}"
+
+
+def chart_kind(series: list[tuple[str, str, list[float | None]]], *, events: bool) -> str:
+    """``bar`` for counts of discrete events that happen on few periods, else ``line``.
+
+    ``events``: every series counts things that happen (emails delivered, insights found), not
+    a level or a snapshot. A newsletter goes out on four days of thirty: as a line those four
+    sends were spikes over slopes that mean nothing (there is no "between two sends"); as bars
+    each send is a bar on its day. A dense count (sessions, new customers) stays a line.
+    """
+    if not events or any(unit != "count" for _, unit, _ in series):
+        return "line"
+    periods = max((len(values) for _, _, values in series), default=0)
+    if periods < 2:
+        return "line"
+    empty = sum(
+        1
+        for i in range(periods)
+        if all(i >= len(values) or values[i] in (None, 0) for _, _, values in series)
+    )
+    return "bar" if empty >= SPARSE_SHARE * periods else "line"
 
 
 def covered_series(trend: Trend, tolerance: float = 0.0) -> set[int]:
@@ -363,7 +394,10 @@ def _trend(scoped, section, filters, start, end) -> Trend | None:
     ]
     if all(v in (None, 0) for _, _, values in series for v in values):
         return None  # nothing to draw: the section's words say so instead of an empty chart
-    return Trend(grain, periods, series)
+    metrics = [get_metric(n) for n in section.trend]
+    # a count summed over events (not a snapshot such as active customers) can be bars
+    events = all(m.display_unit == "count" and m.additive and not m.snapshot for m in metrics)
+    return Trend(grain, periods, series, kind=chart_kind(series, events=events))
 
 
 def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
@@ -423,12 +457,17 @@ def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
         # one "(none)" row is not a split: say in words that nothing carries the dimension
         note = f"No {dim} is recorded for the {sentence_label(metric.label)} in this period."
         return Table(title, tuple(columns), [], note=note)
-    note = None
+    notes = []
+    if compare and rows and all(r[2] is None for r in rows):
+        # one-off values (each newsletter its own campaign): the comparison and change columns
+        # would be all dashes; drop them and say why in words
+        columns, rows = columns[:2], [r[:2] for r in rows]
+        notes.append(f"No {dim} here has a value in the {COMPARES[compare].lower()}: nothing to compare.")
     if dimension in filters:
         # _query does not filter a split by its own dimension: say so, next to the cover's filter
         applied = describe_filters({dimension: filters[dimension]})
-        note = f"Every {dim} is shown for context: the filter {applied} does not apply to this table."
-    return Table(title, tuple(columns), rows, note=note)
+        notes.append(f"Every {dim} is shown for context: the filter {applied} does not apply to this table.")
+    return Table(title, tuple(columns), rows, note=" ".join(notes) or None)
 
 
 def _query(scoped, names, start, end, grain, by, compare, filters) -> dict[str, pl.DataFrame]:

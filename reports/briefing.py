@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from components.formatting import format_percent, numbers_as
+from components.formatting import format_number, format_percent, numbers_as
 from dashboard.forecast import engine as forecast_engine
 from dashboard.forecast.series import ForecastError, prepare
 from dashboard.forecast.service import HISTORY_DAYS as SERVICE_HISTORY_DAYS
@@ -21,12 +21,27 @@ from dashboard.insights.engine import InsightsError, detect, narrate_offline
 from dashboard.insights.narrate import change_text, describe, fmt
 from dashboard.insights.source import WarehouseSource
 from data.metrics import get_metric, query_metrics
+from data.metrics.calendar import period_start, periods
 from data.warehouse import ScopedWarehouse
-from reports.assemble import Column, Kpi, SectionData, Table, Trend
-from reports.periods import period_label
+from reports.assemble import Column, Kpi, SectionData, Table, Trend, chart_kind
+from reports.periods import period_label, trend_grain
 
 #: how many insights a report shows (the briefing is a summary; the page has the rest)
 TOP_INSIGHTS = 5
+#: an insight type as the trend's series names it (dashboard.insights.model.TYPES)
+TYPE_LABELS = {
+    "unusual_change": "Unusual changes",
+    "period_change": "Changes vs the previous period",
+    "top_contributors": "Main contributors",
+    "trend_change": "Trend changes",
+    "record_high": "Records (high)",
+    "record_low": "Records (low)",
+    "concentration": "Concentration",
+    "goal_at_risk": "Goals at risk",
+    "efficiency_change": "Ad efficiency changes",
+    "email_deliverability": "Email deliverability",
+    "churn_spike": "Churn spikes",
+}
 #: the metric the forecast section projects
 FORECAST_METRIC = "net_revenue"
 #: coverage of the forecast's range
@@ -44,6 +59,7 @@ def insights_section(scoped: ScopedWarehouse, title: str, start: date, end: date
         found = detect(WarehouseSource(scoped), start, end)
     except InsightsError as exc:
         return SectionData("insights", title, empty_message=f"No insights: {exc}.")
+    trend = insights_trend(found, start, end)  # every finding, before the top few are kept
     insights = narrate_offline(found[:TOP_INSIGHTS], scoped.workspace.currency)
     if not insights:
         return SectionData(
@@ -72,7 +88,57 @@ def insights_section(scoped: ScopedWarehouse, title: str, start: date, end: date
             )
         )
     table = Table(f"Top {len(rows)} insights", columns, rows)
-    return SectionData("insights", title, tables=[table])
+    return SectionData("insights", title, trend=trend, tables=[table])
+
+
+def insights_trend(found: list, start: date, end: date) -> Trend | None:
+    """How many findings fall on each day (week, month) of the report, by insight type.
+
+    Insights are not stored: the report's run of the detectors over [start, end] is all there
+    is, and it dates each finding (an unusual day, a trend's break) or spans the whole range (a
+    change against the previous period, a record). The dated ones are counted in the period
+    that holds them; the others belong to no one period and the trend's note counts them, so
+    the sheet named "... trend" holds one and says what it leaves out. None without any.
+    """
+    if not found:
+        return None
+    grain = trend_grain(start, end)
+    starts = periods(start, end, grain)
+    index = {p: i for i, p in enumerate(starts)}
+    counts: dict[str, list[float]] = {}
+    spanning = 0
+    for insight in found:
+        first, last = period_start(insight.period_from, grain), period_start(insight.period_to, grain)
+        if first != last or first not in index:
+            spanning += 1
+            continue
+        counts.setdefault(insight.type, [0.0] * len(starts))[index[first]] += 1
+    order = {t: i for i, t in enumerate(TYPE_LABELS)}
+    series = [
+        (TYPE_LABELS.get(t, t.replace("_", " ").capitalize()), "count", values)
+        for t, values in sorted(counts.items(), key=lambda item: order.get(item[0], len(order)))
+    ]
+    dated = len(found) - spanning
+    total = format_number(len(found))
+    if not series:  # nothing dated: the periods with zero, and the note says why
+        series = [("Insights found", "count", [0.0] * len(starts))]
+    note = f"Counts all {total} findings for the period, not only the top {TOP_INSIGHTS}"
+    if not dated:
+        which = "The only finding" if len(found) == 1 else f"Each of the {total} findings"
+        note = (
+            f"{which} for the period covers the whole period (a change against the previous "
+            f"period, a record ...), not a single {grain}: every count by {grain} is zero."
+        )
+    elif spanning:
+        noun = "finding covers" if spanning == 1 else "findings cover"
+        note += (
+            f": {format_number(dated)} concern a single {grain} and are counted on it; "
+            f"{format_number(spanning)} {noun} the whole period (a change against the previous "
+            f"period, a record ...) and {'is' if spanning == 1 else 'are'} not counted by {grain}."
+        )
+    else:
+        note += "."
+    return Trend(grain, starts, series, kind=chart_kind(series, events=True), note=note)
 
 
 def _value_text(insight, currency: str) -> str:

@@ -250,12 +250,16 @@ def _section(section: SectionData, data: ReportData, styles, width: float) -> li
     if section.empty_message:
         story += [Spacer(1, 4 * mm), Paragraph(_esc(section.empty_message), styles["body"])]
         return story
-    if section.trend is not None:
+    if section.trend is not None and _drawable(section.trend):
         story += [
             Spacer(1, 4 * mm),
             KeepTogether(
                 [Paragraph(_trend_title(section.trend), styles["h3"]), _chart(section.trend, data, width)]
-                + [Paragraph(_esc(note), styles["muted"]) for note in [_overlap_note(section.trend)] if note]
+                + [
+                    Paragraph(_esc(note), styles["muted"])
+                    for note in (_overlap_note(section.trend), section.trend.note)
+                    if note
+                ]
             ),
         ]
     for table in section.tables:
@@ -275,6 +279,11 @@ def _section(section: SectionData, data: ReportData, styles, width: float) -> li
                 )
             )
     return story
+
+
+def _drawable(trend: Trend) -> bool:
+    """Whether the trend has a value other than zero: a report never holds an empty chart."""
+    return any(v not in (None, 0) for _, _, values in trend.series for v in values)
 
 
 def _kpi_table(kpis: list[Kpi], data: ReportData, styles, width: float) -> Table:
@@ -420,7 +429,10 @@ def _trend_title(trend: Trend) -> str:
 
 
 def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
-    """A vector line chart of the trend's series (one shared value axis, formatted for the unit).
+    """A vector chart of the trend's series (one shared value axis, formatted for the unit).
+
+    Lines, or bars when the trend's ``kind`` says so (sparse counts of events: a newsletter's
+    few sends, see :func:`reports.assemble.chart_kind`).
 
     Drawn from plain shapes (lines, polylines, strings) rather than reportlab's chart widgets,
     which build a label object per category and per tick: with six sections that was more
@@ -435,7 +447,7 @@ def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
     plot_w, plot_h = width - 20 * mm, height - 26 * mm
     unit, currency = trend.series[0][1], data.workspace.currency
     values = [v for _, _, vs in trend.series for v in vs if v is not None]
-    ticks = _nice_ticks(min(0.0, min(values)), max(values))
+    ticks = _nice_ticks(min(0.0, min(values)), max(values), whole=unit == "count")
     low, high = ticks[0], ticks[-1]
     label = _axis_format(unit, currency, ticks)
 
@@ -459,6 +471,10 @@ def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
         drawing.add(Line(x, y0, x, y0 - 3, strokeColor=RULE, strokeWidth=1))
         text = _period_label(day, trend.grain)
         drawing.add(String(x, y0 - 11, text, fontName=font, fontSize=8, fillColor=MUTED, textAnchor="middle"))
+    if trend.kind == "bar":
+        _bars(drawing, trend, x0, band, y_of)
+        _legend(drawing, trend, [(SERIES[s % len(SERIES)], None) for s in range(len(trend.series))], font)
+        return drawing
     strokes = _strokes(trend, (high - low) / plot_h)
     for (_, _, series), (colour, stroke) in zip(trend.series, strokes, strict=True):
         for run in _runs(series):  # a missing value breaks the line instead of drawing a zero
@@ -473,13 +489,39 @@ def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
                         points, strokeColor=colour, strokeWidth=stroke, strokeLineJoin=1, strokeLineCap=1
                     )
                 )
-    x = x0
-    top = height - 3 * mm
-    for (name, _, _), (colour, stroke) in zip(trend.series, strokes, strict=True):  # legend
-        drawing.add(Line(x, top - 3.5, x + 14, top - 3.5, strokeColor=colour, strokeWidth=stroke))
+    _legend(drawing, trend, strokes, font)
+    return drawing
+
+
+#: the share of a period's width its bars fill (the rest is the gap between periods)
+BAR_FILL = 0.7
+
+
+def _bars(drawing: Drawing, trend: Trend, x0: float, band: float, y_of) -> None:
+    """One bar per series and period, side by side within the period; none for a zero or gap."""
+    n = len(trend.series)
+    width = band * BAR_FILL / n
+    base = y_of(0.0)
+    for s, (_, _, values) in enumerate(trend.series):
+        colour = SERIES[s % len(SERIES)]
+        for i, value in enumerate(values):
+            if not value:  # no event that period: no bar (a hairline would read as a small count)
+                continue
+            x = x0 + i * band + band * (1 - BAR_FILL) / 2 + s * width
+            top = y_of(value)
+            drawing.add(Rect(x, min(base, top), width, abs(top - base), fillColor=colour, strokeColor=None))
+
+
+def _legend(drawing: Drawing, trend: Trend, strokes, font: str) -> None:
+    """The series' names along the top: a stroke for a line, a square (stroke None) for bars."""
+    x, top = 16 * mm, drawing.height - 3 * mm
+    for (name, _, _), (colour, stroke) in zip(trend.series, strokes, strict=True):
+        if stroke is None:
+            drawing.add(Rect(x + 3, top - 7, 8, 7, fillColor=colour, strokeColor=None))
+        else:
+            drawing.add(Line(x, top - 3.5, x + 14, top - 3.5, strokeColor=colour, strokeWidth=stroke))
         drawing.add(String(x + 18, top - 6.5, name, fontName=font, fontSize=9, fillColor=INK))
         x += max(90, pdfmetrics.stringWidth(name, font, 9) + 32)
-    return drawing
 
 
 #: a line's stroke, and the wider one of a series another series runs on top of
@@ -507,6 +549,8 @@ def _tint(colour: colors.Color, amount: float) -> colors.Color:
 
 def _overlap_note(trend: Trend) -> str | None:
     """Which series equal which on how many periods, or None (``Net revenue equals gross ...``)."""
+    if trend.kind == "bar":  # bars stand side by side: an equal one hides nothing
+        return None
     notes = []
     unit = {"day": "days", "week": "weeks", "month": "months"}.get(trend.grain, "periods")
     for s, (name, _, values) in enumerate(trend.series):
@@ -525,13 +569,20 @@ def _overlap_note(trend: Trend) -> str | None:
     return " ".join(notes) or None
 
 
-def _nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
-    """Round axis ticks (1, 2, 2.5 or 5 x 10^n apart) from at or below ``low`` to at or above ``high``."""
+def _nice_ticks(low: float, high: float, count: int = 4, *, whole: bool = False) -> list[float]:
+    """Round axis ticks (1, 2, 2.5 or 5 x 10^n apart) from at or below ``low`` to at or above ``high``.
+
+    ``whole``: the axis counts things, so every tick is a whole number (a count axis of
+    0, 2.5, 5, 7.5 was written "0, 2, 5, 8").
+    """
     if high <= low:
         high = low + (abs(low) or 1.0)
     raw = (high - low) / count
+    if whole:
+        raw = max(raw, 1.0)
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    steps = (1, 2, 5, 10) if whole and magnitude < 10 else (1, 2, 2.5, 5, 10)
+    step = next(m * magnitude for m in steps if m * magnitude >= raw)
     first = math.floor(low / step + 1e-9) * step
     ticks = [first]
     while ticks[-1] < high - 1e-9 * step:

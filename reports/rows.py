@@ -36,6 +36,9 @@ class Dataset:
     #: column -> what it holds, in words ({currency}: the workspace's reporting currency); the
     #: Excel rows sheets show it as a note on the header, whose text stays the column name
     notes: dict[str, str] = field(default_factory=dict)
+    #: columns holding source ids (``google_ads``): kept as ids for scripts; the Excel note on
+    #: the header names each id the sheet holds as the pages do ("google_ads = Google Ads")
+    id_columns: tuple[str, ...] = ()
 
 
 def _t(column: str, alias: str | None = None) -> str:
@@ -83,7 +86,7 @@ DATASETS: dict[str, Dataset] = {
             _PAY_DIMS,
             {
                 "created_utc": "When the payment was made, in UTC",
-                "source": "Where the payment was imported from",
+                "source": "Where the payment was imported from, by its id",
                 "source_id": "The payment's id at its source",
                 "kind": "charge, refund, payout or adjustment",
                 "amount": "Amount in the payment's own currency (see currency)",
@@ -94,6 +97,7 @@ DATASETS: dict[str, Dataset] = {
                 "channel": "Acquisition channel",
                 "country": "Country (ISO code)",
             },
+            id_columns=("source",),
         ),
         Dataset(
             "campaigns",
@@ -106,11 +110,12 @@ DATASETS: dict[str, Dataset] = {
             "date, platform, campaign",
             {"platform": "platform", "campaign": "campaign"},
             {
-                "platform": "Ad platform (google_ads: Google Ads, meta_ads: Meta Ads ...)",
+                "platform": "Ad platform, by its id",
                 "spend": "Ad spend in {currency}",
                 "conversions": "Conversions the platform reported",
                 "conversion_value": "Value of those conversions in {currency}",
             },
+            id_columns=("platform",),
         ),
         Dataset(
             "email",

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import xlsxwriter
 
 from components.formatting import (
@@ -32,6 +33,7 @@ from components.formatting import (
     is_flat,
     number_style,
 )
+from components.sources import source_label
 from data.warehouse import ScopedWarehouse
 from reports.assemble import Kpi, ReportData, SectionData, covered_series
 from reports.cells import safe_text
@@ -217,7 +219,7 @@ def _kpi_row(ws, f: _Formats, row: int, kpi: Kpi, currency: str) -> None:
 
 
 def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
-    """The trend table with a native line chart beside it, then the split tables."""
+    """The trend table with a native chart beside it (lines, or columns for sparse counts), then the splits."""
     title = _sheet_title(f"{section.title} trend")
     ws = wb.add_worksheet(title)
     trend = section.trend
@@ -230,6 +232,9 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
         ws.write_string(0, 0, "Period start", f.header)
         for col, (label, _, _) in enumerate(trend.series, start=1):
             ws.write_string(0, col, safe_text(label), f.header)
+        if trend.note:  # above the chart, beside the table: read before the numbers (and written
+            # now: in constant-memory mode a row is final once a later one is written)
+            ws.write_string(0, len(trend.series) + 2, safe_text(trend.note), f.bold)
         date_fmt = f.num(DATE_FORMAT)
         for i, day in enumerate(trend.periods, start=1):
             ws.write_datetime(i, 0, datetime.combine(day, datetime.min.time()), date_fmt)
@@ -237,8 +242,9 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
                 _number(ws, i, col, values[i - 1], f.num(number_format(unit, currency)))
         last = len(trend.periods)
         ws.autofilter(0, 0, last, len(trend.series))
-        chart = wb.add_chart({"type": "line"})
-        covered = covered_series(trend)
+        bars = trend.kind == "bar"  # sparse counts of events, as the PDF draws them
+        chart = wb.add_chart({"type": "column" if bars else "line"})
+        covered = set() if bars else covered_series(trend)
         for col in range(1, len(trend.series) + 1):
             series = {
                 "name": [title, 0, col],
@@ -246,7 +252,11 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
                 "values": [title, 1, col, last, col],
             }
             colour = CHART_COLOURS[(col - 1) % len(CHART_COLOURS)]
-            series["line"] = {"color": colour, "width": 2.25}
+            if bars:
+                series["fill"] = {"color": colour}
+                series["border"] = {"none": True}
+            else:
+                series["line"] = {"color": colour, "width": 2.25}
             if col - 1 in covered:  # wide and see-through under the line that runs over it
                 series["line"] |= {"width": 4.5, "transparency": 55}
             chart.add_series(series)
@@ -333,7 +343,7 @@ def _rows_sheets(wb, f: _Formats, scoped, data: ReportData, dataset_name: str, c
             ws.set_column(col, col, max(12, min(40, len(field.name) + 4)), fmt)
             ws.write_string(0, col, field.name, f.header)  # the name scripts read: never relabelled
             note = dataset.notes.get(field.name)
-            if note:  # the words, as an Excel note on the header (hover to read)
+            if note and field.name not in dataset.id_columns:  # those once the ids are known
                 ws.write_comment(0, col, note.format(currency=currency), COMMENT)
         ws.freeze_panes(1, 0)
         sheets[name] = RowsXml([column for column, _ in columns], tmp)
@@ -341,7 +351,10 @@ def _rows_sheets(wb, f: _Formats, scoped, data: ReportData, dataset_name: str, c
 
     current = new_sheet()
     total = 0
+    ids: dict[str, set[str]] = {name: set() for name in dataset.id_columns}
     for batch in batches:  # text is formula-safe already (the dataset's SQL escapes it)
+        for name, seen in ids.items():
+            seen.update(v for v in pc.unique(batch.column(name)).to_pylist() if v)
         offset = 0
         while offset < batch.num_rows:
             if current.next_row > per_sheet:
@@ -353,7 +366,28 @@ def _rows_sheets(wb, f: _Formats, scoped, data: ReportData, dataset_name: str, c
     for name, rows in sheets.items():
         rows.close()
         worksheets[name].autofilter(0, 0, max(rows.next_row - 1, 0), len(schema) - 1)
+        for col, field in enumerate(schema):
+            if field.name in ids:
+                words = dataset.notes.get(field.name, field.name).format(currency=currency)
+                worksheets[name].write_comment(0, col, id_note(words, ids[field.name]), COMMENT)
     return sheets, total
+
+
+#: the most ids a header note names (then "..."): a note is a sentence, not a list
+MAX_NOTE_IDS = 8
+
+
+def id_note(note: str, ids: set[str]) -> str:
+    """``Ad platform, by its id: google_ads = Google Ads, meta_ads = Meta Ads``.
+
+    The sheet keeps the ids (scripts filter on them); the note says what each one is, with the
+    names the pages and the PDF use (:func:`components.sources.source_label`).
+    """
+    if not ids:
+        return note
+    shown = sorted(ids)[:MAX_NOTE_IDS]
+    names = ", ".join(f"{i} = {source_label(i)}" for i in shown)
+    return f"{note}: {names}{', ...' if len(ids) > len(shown) else ''}"
 
 
 def _column_xml(col: int, field: pa.Field, f: _Formats, currency: str):

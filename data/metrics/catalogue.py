@@ -154,7 +154,10 @@ _METRICS: list[Metric] = [
         "refunds",
         "Refunds",
         "currency",
-        "Money returned to customers, dated by the original payment's day.",
+        # the two shapes of data.connectors.base.REFUND_CONTRACT, as data.rollups dates them
+        "Money returned to customers. A refund recorded on its sale (Stripe, Shopify, Gumroad) counts "
+        "on the sale's day; a refund that is a line of its own (PayPal refund rows, a file's refund "
+        "rows) counts on its own day.",
         "sum(amount_refunded) + refund lines",
         False,
         True,

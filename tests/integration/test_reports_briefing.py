@@ -90,7 +90,9 @@ def test_reports022_xlsx_has_a_sheet_each_with_numeric_cells(seeded, tmp_path):
     wb = openpyxl.load_workbook(out)
     insight_sheet = next(ws for ws in wb.worksheets if ws.title.startswith("Insights"))
     forecast_sheet = next(ws for ws in wb.worksheets if ws.title.startswith("Forecast"))
-    money = [c for row in insight_sheet.iter_rows() for c in row if c.column == 4 and c.row > 3]
+    # the top-insights table sits under the trend (findings by day): its cells below its header
+    head = next(c.row for c in insight_sheet["A"] if c.value == "Insight")
+    money = [c for row in insight_sheet.iter_rows(min_row=head + 1) for c in row if c.column == 4]
     assert money and all(isinstance(c.value, int | float) for c in money if c.value is not None)
     assert any("$" in c.number_format for c in money)
     numbers = [c.value for c in forecast_sheet["B"][1:29]]  # the trend: one row per day
@@ -169,3 +171,55 @@ def test_reports037_the_forecast_total_range_is_calibrated_like_the_cards(servic
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(out).pages)
     assert "Low end (80% range)" in text
     assert "Compared" not in text.split("Forecast", 1)[1]  # no column of dashes beside a forecast
+
+
+def test_reports041_the_insights_trend_sheet_holds_a_trend(seeded, tmp_path):
+    """The "Insights briefing trend" sheet held the top-5 table and no trend: now findings by day."""
+    data = assemble(seeded, SPEC, today=TODAY, now=NOW)
+    insights = next(s for s in data.sections if s.key == "insights")
+    trend = insights.trend
+    assert trend.grain == "day" and trend.periods[0] == SPEC.start and trend.periods[-1] == SPEC.end
+    assert all(unit == "count" for _, unit, _ in trend.series)
+    # February's jump is a change against January: on no one day, and the note says so
+    assert trend.note.startswith("The only finding for the period covers the whole period")
+    out = tmp_path / "r.xlsx"
+    render_file(seeded, SPEC, "xlsx", out, today=TODAY, now=NOW)
+    sheet = openpyxl.load_workbook(out)["Insights briefing trend"]  # the name scripts read
+    header = [c.value for c in sheet[1]]
+    assert header[: len(trend.series) + 1] == ["Period start", *(label for label, _, _ in trend.series)]
+    assert header[len(trend.series) + 2] == trend.note  # what the counts leave out, in words
+    days = [c.value for c in sheet["A"][1:29]]
+    assert all(isinstance(d, datetime) for d in days) and days[0].date() == SPEC.start
+    assert any(c.value == "Top " + str(len(insights.tables[0].rows)) + " insights" for c in sheet["A"])
+
+
+def test_reports042_insights_are_counted_by_the_period_they_concern():
+    from types import SimpleNamespace
+
+    from reports.briefing import insights_trend
+
+    def found(kind, first, last):
+        return SimpleNamespace(type=kind, period_from=first, period_to=last)
+
+    feb = [date(2026, 2, d) for d in range(1, 29)]
+    trend = insights_trend(
+        [
+            found("unusual_change", feb[4], feb[4]),
+            found("unusual_change", feb[4], feb[4]),
+            found("trend_change", feb[9], feb[9]),
+            found("period_change", feb[0], feb[-1]),  # the whole period: on no one day
+        ],
+        feb[0],
+        feb[-1],
+    )
+    assert trend.periods == feb and trend.kind == "bar"
+    series = {label: values for label, _, values in trend.series}
+    assert list(series) == ["Unusual changes", "Trend changes"]
+    assert series["Unusual changes"][4] == 2 and sum(series["Unusual changes"]) == 2
+    assert series["Trend changes"][9] == 1
+    assert trend.note == (
+        "Counts all 4 findings for the period, not only the top 5: 3 concern a single day and are "
+        "counted on it; 1 finding covers the whole period (a change against the previous period, "
+        "a record ...) and is not counted by day."
+    )
+    assert insights_trend([], feb[0], feb[-1]) is None

@@ -413,3 +413,88 @@ def test_reports036_excel_chart_draws_a_covered_line_wide_and_see_through(seeded
     assert "'Revenue trend'!$B$1" in net and "'Revenue trend'!$C$1" in gross
     assert '<a:ln w="57150">' in net and "<a:alpha " in net  # 4.5 pt, half see-through, beneath
     assert '<a:ln w="28575">' in gross and "<a:alpha " not in gross
+
+
+def _send(sid: str, day: int, title: str, delivered: int) -> dict:
+    from datetime import datetime
+
+    return {"source": "mailchimp", "source_id": sid, "sent_at": datetime(2026, 1, day, 9), "title": title,
+            "list_name": "Newsletter", "recipients": delivered + 10, "delivered": delivered,
+            "unique_opens": delivered // 3, "opens": delivered // 2, "unique_clicks": 20, "clicks": 30,
+            "unsubscribes": 2, "bounces": 10, "complaints": 0}  # fmt: skip
+
+
+def test_reports038_sparse_daily_sends_are_bars_in_pdf_and_excel(services, workspace, tmp_path):
+    """Four newsletters in January were drawn as a spiky line; a dense count stays a line."""
+    import polars as pl
+
+    sends = [_send(f"e{d}", d, f"News #{d}", 1000 + d) for d in (6, 13, 20, 27)]
+    load(services, workspace, "email_campaigns", pl.DataFrame(sends))
+    out = tmp_path / "r.xlsx"
+    code, _, err = run(
+        services, "report", "render", "--workspace", "acme", "--format", "xlsx", "--out", str(out), *RANGE,
+        "--sections", "email,customers",
+    )  # fmt: skip
+    assert code == 0, err
+    with zipfile.ZipFile(out) as z:
+        charts = [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith("xl/charts/chart")]
+    assert "<c:barChart>" in charts[0] and '<c:barDir val="col"/>' in charts[0]  # emails delivered
+
+    from datetime import date
+
+    from reports.assemble import assemble
+    from reports.definition import ReportSpec
+
+    days = [date(2026, 1, d) for d in range(1, 32)]
+    rows = [
+        {"id": f"p{d.day}", "created": f"{d} 10:00", "amount": "20.00", "customer": f"c{d.day}"} for d in days
+    ]
+    load(services, workspace, "payments", payments_frame(rows))
+    spec = ReportSpec(sections=("email", "customers"), period="custom", start=days[0], end=days[-1])
+    email, customers = assemble(services.warehouse.scoped(workspace), spec).sections
+    assert email.trend.kind == "bar"  # by the rule: a count of events, on 4 days of 31
+    assert customers.trend.kind == "line"  # new customers every day
+
+
+def test_reports039_a_split_with_nothing_to_compare_has_no_empty_columns(services, workspace):
+    """Each newsletter is its own campaign: "Previous period" and "Change" were all dashes."""
+    from datetime import date
+
+    import polars as pl
+
+    from reports.assemble import _split
+
+    sends = [_send("e1", 6, "News #1", 1000), _send("e2", 13, "News #2", 900)]
+    load(services, workspace, "email_campaigns", pl.DataFrame(sends))
+    scoped = services.warehouse.scoped(workspace)
+    table = _split(
+        scoped, "emails_delivered", "campaign", {}, date(2026, 1, 1), date(2026, 1, 31), "previous_period"
+    )
+    assert [c.label for c in table.columns] == ["Campaign", "Emails delivered"]
+    assert table.rows == [("News #1", 1000.0), ("News #2", 900.0)]
+    assert table.note == "No campaign here has a value in the previous period: nothing to compare."
+
+
+def test_reports040_excel_rows_notes_name_the_ids_the_sheet_holds(services, workspace, tmp_path):
+    """Campaigns rows showed google_ads/meta_ads: the ids stay (scripts), the note names them."""
+    from datetime import date
+    from decimal import Decimal
+
+    import polars as pl
+
+    def ad(sid, platform):
+        return {"source": platform, "source_id": sid, "date": date(2026, 1, 10), "platform": platform,
+                "campaign": "Brand", "spend": Decimal("10"), "currency": "USD", "impressions": 1000,
+                "clicks": 50, "conversions": 1.0, "conversion_value": Decimal("20")}  # fmt: skip
+
+    load(services, workspace, "ad_daily", pl.DataFrame([ad("a", "google_ads"), ad("b", "meta_ads")]))
+    out = tmp_path / "r.xlsx"
+    code, _, err = run(
+        services, "report", "render", "--workspace", "acme", "--format", "xlsx", "--out", str(out), *RANGE,
+        "--sections", "campaigns",
+    )  # fmt: skip
+    assert code == 0, err
+    sheet = openpyxl.load_workbook(out)["Campaigns rows"]
+    assert [c.value for c in sheet[1]][:3] == ["date", "platform", "campaign"]  # by position too
+    assert sorted(r[1].value for r in sheet.iter_rows(min_row=2)) == ["google_ads", "meta_ads"]
+    assert sheet["B1"].comment.text == "Ad platform, by its id: google_ads = Google Ads, meta_ads = Meta Ads"

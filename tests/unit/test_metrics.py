@@ -443,3 +443,32 @@ def test_met011_periods_cover_partial_weeks_and_months():
         date(2026, 1, 1),
         date(2026, 2, 1),
     ]
+
+
+def test_met012_refunds_are_dated_as_the_description_says(services, workspace):
+    """The description said "dated by the original payment's day": a PayPal refund line is not."""
+    load(
+        services,
+        workspace,
+        "payments",
+        payments_frame(
+            [{"id": "s1", "created": "2026-01-02 10:00", "amount": "100.00", "refunded": "30.00"}]
+        ),
+    )
+    # a refund of its own (PayPal's "Payment Refund" row), made on 20 January
+    refund = {
+        "id": "r1",
+        "created": "2026-01-20 10:00",
+        "amount": "25.00",
+        "kind": "refund",
+        "source": "paypal",
+    }
+    load(services, workspace, "payments", payments_frame([refund]))
+    frame = query_metric(services.warehouse.scoped(workspace), "refunds", JAN1, JAN31, grain="day")
+    by_day = dict(zip(map(str, frame["period"].to_list()), frame["value"].to_list(), strict=True))
+    by_day = {day[:10]: value for day, value in by_day.items()}
+    assert by_day["2026-01-02"] == 30.0  # on its sale: the sale's day
+    assert by_day["2026-01-20"] == 25.0  # a line of its own: its own day
+    description = CATALOGUE["refunds"].description
+    assert "original payment's day" not in description
+    assert "the sale's day" in description and "its own day" in description

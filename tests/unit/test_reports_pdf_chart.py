@@ -6,10 +6,10 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
-from reportlab.graphics.shapes import Line, PolyLine, String
+from reportlab.graphics.shapes import Line, PolyLine, Rect, String
 
 from components.formatting import numbers_as
-from reports.assemble import Trend
+from reports.assemble import Trend, chart_kind
 from reports.pdf import LINE_WIDTH, UNDER_WIDTH, _axis_format, _chart, _nice_ticks, _overlap_note, _runs
 
 
@@ -116,3 +116,40 @@ def test_pdfchart008_a_chart_title_is_one_sentence():
     series = [("Net revenue", "currency", []), ("Gross revenue", "currency", []), ("ROAS", "multiple", [])]
     assert Trend("day", [], series[:2]).title == "Net revenue and gross revenue by day"
     assert Trend("week", [], series).title == "Net revenue, gross revenue and ROAS by week"
+
+
+def _sends(n: int = 30, on=(2, 9, 16, 23, 26)) -> list[float]:
+    """Emails delivered by day: a newsletter on a few days, nothing on the others."""
+    return [5800.0 if i in on else 0.0 for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("series", "events", "want"),
+    [
+        ([("Emails delivered", "count", _sends())], True, "bar"),  # five sends in thirty days
+        ([("Sessions", "count", [900.0 + i for i in range(30)])], True, "line"),  # every day
+        ([("Emails delivered", "count", _sends())], False, "line"),  # a level, not events
+        ([("Refunds", "currency", _sends())], True, "line"),  # money is not a count of events
+        ([("Insights", "count", [0.0, 3.0])], True, "bar"),  # half the periods empty
+        ([("Insights", "count", [3.0])], True, "line"),  # one period: nothing to be sparse in
+    ],
+)
+def test_pdfchart009_sparse_counts_of_events_are_bars_by_rule(series, events, want):
+    """The daily "Emails delivered" was a line of spikes: four sends read as mountains."""
+    assert chart_kind(series, events=events) == want
+
+
+def test_pdfchart010_a_bar_trend_is_drawn_as_bars_on_whole_number_ticks():
+    days = [date(2026, 11, 1) + timedelta(days=i) for i in range(30)]
+    trend = Trend("day", days, [("Emails delivered", "count", _sends())], kind="bar")
+    drawing = _chart(trend, _data(), 480)
+    bars = [s for s in drawing.contents if isinstance(s, Rect)]
+    assert len(bars) == 5 + 1  # one bar per send (none for a day without one) and the legend's
+    assert not _lines(drawing)
+    assert _overlap_note(trend) is None
+    # an axis of counts never reads 2.5 (written "2" or "3"): whole-number ticks only
+    few = Trend("day", days[:3], [("Insights", "count", [1.0, 0.0, 9.0])], kind="bar")
+    ticks = [s.text for s in _chart(few, _data(), 480).contents if isinstance(s, String)]
+    assert "5" in ticks and "10" in ticks and "8" not in ticks
+    assert _nice_ticks(0, 9, whole=True) == [0, 5, 10]
+    assert _nice_ticks(0, 2, whole=True) == [0, 1, 2]
