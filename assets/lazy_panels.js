@@ -2,13 +2,14 @@
 //
 // A page's layout renders its KPI row and Insights at once; each chart or grid panel comes
 // with a disabled one-tick interval (components.analytics.fill_trigger) and its id in the body's
-// data-pb-fill attribute. When the panel is within MARGIN of the viewport, this enables the
+// data-pb-fill attribute. When any of the panel shows in the viewport, this enables the
 // interval, which asks the panel's callback as a page load used to. A chart nobody scrolls to
 // is neither computed nor drawn, and drawing (Plotly, AG Grid) is most of a page's load time.
 (function () {
   "use strict";
-  // start a little before the panel shows: its answer is usually cached and draws in ~0.1 s
-  var MARGIN = "0px 0px 200px 0px";
+  // a panel is asked for once any of it shows: its answer is usually cached and draws in
+  // ~0.1 s, and drawing panels nobody sees yet is what made pages slow to settle
+  var MARGIN = "0px";
   var observer = null;
   var bodyOf = new WeakMap(); // observed card -> its panel body (carries the interval's id)
 

@@ -355,23 +355,14 @@ def with_projections(scope: Scope, row, page: str, kpis: list[dict], filters: di
     )
 
 
-class _PeekOnly:
-    """A projection runner that starts nothing (:func:`filled_from_cache` only reads the cache)."""
-
-    def submit(self, key: str, workspace_id: int, fn: Callable[[], object]) -> bool:
-        """Never runs ``fn``: the row's poll starts the missing projections."""
-        return False
-
-
-_PEEK_ONLY = _PeekOnly()
-
-
 def filled_from_cache(scope: Scope, row, filters: dict):
     """``row`` with every projection slot filled when all are cached, else None (the poll fills them).
 
-    Reads the cache as the poll does (:func:`callbacks.kpi_projections.slot_contents`) but
-    starts nothing: the missing projections start with the poll, as before. The cards inside
-    ``row`` may be cached Dash JSON: the path to each slot is copied, never changed in place.
+    Reads the cache as the poll does (:func:`callbacks.kpi_projections.slot_contents`) and, like
+    the poll, starts the missing projections in the background: the poll's first tick comes a
+    second after the row renders, and it no longer runs on render (one request fewer on every
+    page load). The cards inside ``row`` may be cached Dash JSON: the path to each slot is
+    copied, never changed in place.
     """
     from callbacks.kpi_projections import MAX_SLOTS, slot_contents  # that module builds on this one
 
@@ -380,7 +371,7 @@ def filled_from_cache(scope: Scope, row, filters: dict):
     if not metrics or len(metrics) > MAX_SLOTS:
         return None
     today = today_in(scope.ctx.workspace.timezone)
-    contents, done = slot_contents(scope, metrics, filters, today, runner=_PEEK_ONLY)
+    contents, done = slot_contents(scope, metrics, filters, today)
     if not done:
         return None
     found = dict(zip(metrics, contents, strict=True))

@@ -160,6 +160,9 @@ def warm(
     State({"type": ids.KPI_PROJECTION_ASK, "page": ALL}, "data"),
     State({"type": ids.KPI_PROJECTION, "metric": ALL}, "id"),
     State(ids.FILTERS_STORE, "data"),
+    # Only the poll's ticks ask: a row rendered with every projection has no poll, and a row
+    # without them started them when it rendered (callbacks._analytics.filled_from_cache).
+    prevent_initial_call=True,
 )
 def fill_projections(_ticks, asks, slot_ids, filters_data):
     """Fill the KPI cards' projection slots from the cache; stop polling once all are answered."""

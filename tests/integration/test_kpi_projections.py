@@ -363,3 +363,29 @@ def test_kpj009_an_mrr_goal_gets_its_chance_from_the_forecast_of_the_month_end_v
     # and in the goals list
     rows = goal_rows(services, ctx, TODAY)
     assert rows[0]["metric"] == "mrr" and rows[0]["chance_text"].startswith("<1% chance to reach $")
+
+
+def test_kpj010_a_row_rendered_without_projections_starts_them_and_its_poll_never_runs_on_render(
+    app, client, auth, services, workspace, ctx
+):
+    """The poll callback asks only on its ticks: a row whose projections were all cached has no
+    poll and so no request, and a row without them started them when it rendered."""
+    load(services, workspace, "payments", _history())
+    auth.login("viewer@acme.test")
+    client.get("/")  # Dash serves its dependencies once the app has handled a request
+    poll_deps = [
+        d for d in client.get("/_dash-dependencies").get_json() if "pb-kpi-projection-poll" in d["output"]
+    ]
+    assert poll_deps and all(d.get("prevent_initial_call") for d in poll_deps)
+
+    store = _store()
+    row = _kpis(client, store)
+    assert "pb-kpi-projection-poll" in json.dumps(row)  # nothing cached yet: the row polls
+
+    # no poll tick is sent: rendering the row alone started the projections in the background
+    def cached_row():
+        again = _kpis(client, store)
+        return again if "pb-kpi-projection-poll" not in json.dumps(again) else None
+
+    again = until(cached_row, timeout=90, poll=0.5)
+    assert "On track for $" in json.dumps(again)
