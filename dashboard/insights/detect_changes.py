@@ -276,8 +276,14 @@ def _unusual(name, dims, series, first, history, band, exposure) -> Insight | No
         # Counts are at least Poisson-noisy: 13 conversions where 6 are usual is not news.
         poisson = stats.BAND_WIDTH * np.sqrt(np.maximum(expected, 1.0))
         lower, upper = np.minimum(lower, expected - poisson), np.maximum(upper, expected + poisson)
+    # The spread on each side, for the confidence, before the band is cut at zero below.
+    spread_up, spread_down = (upper - expected) / stats.BAND_WIDTH, (expected - lower) / stats.BAND_WIDTH
     # A metric that cannot go below zero has no "normal range from −$120": the band stops at 0.
+    # So does one that can (a segment's net revenue on a refund-heavy day) but whose history
+    # never did: below zero is then not a normal day for this series.
     expected, lower, upper = metric.floor(expected), metric.floor(lower), metric.floor(upper)
+    if np.nanmin(hist) >= 0:
+        expected, lower, upper = np.maximum(expected, 0.0), np.maximum(lower, 0.0), np.maximum(upper, 0.0)
     tail = slice(history, len(series))
     outside = (series[tail] > upper[tail]) | (series[tail] < lower[tail])
     if not outside.any():
@@ -286,7 +292,7 @@ def _unusual(name, dims, series, first, history, band, exposure) -> Insight | No
     i = int(np.argmax(excess))
     day = first + timedelta(days=history + i)
     actual, expect = float(series[history + i]), float(expected[history + i])
-    sd = float(upper[history + i] - expected[history + i]) / stats.BAND_WIDTH
+    sd = float((spread_up if actual > expect else spread_down)[history + i])
     # A typical day must be material too: ten orders on a day that usually has one is news,
     # one order instead of none is not.
     if abs(actual - expect) < MATERIAL * max(abs(float(np.nanmean(hist))), 1e-9):

@@ -18,6 +18,12 @@ BandFn = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 #: residual spreads of the band (a normal series leaves it ~1 day in 15,000)
 BAND_WIDTH = 4.0
+#: how far beyond the history's own extreme deviations a lumpy series' day must go
+TAIL_MARGIN = 1.2
+#: days beyond the core band on one side that make that side's big days recurrent (a retainer
+#: invoice most months): at least this many, and this share of the history
+RECURRING_DAYS = 3
+RECURRING_SHARE = 0.02
 
 
 def robust_sd(x: np.ndarray) -> float:
@@ -30,6 +36,9 @@ def robust_sd(x: np.ndarray) -> float:
 
 def stl_band(series: np.ndarray, history: int, width: float = BAND_WIDTH) -> tuple[np.ndarray, ...]:
     """Expected value and band of each point: STL trend + weekly season, +- ``width`` robust SDs.
+
+    Either side of the band is widened to the history's own extreme deviations on that side
+    (lumpy series), never by the other side's.
 
     The fit and the spread use the first ``history`` points only, so the period being
     explained cannot move or widen its own band. Missing values are interpolated for the fit.
@@ -68,12 +77,27 @@ def stl_band(series: np.ndarray, history: int, width: float = BAND_WIDTH) -> tup
     level = float(np.nanmedian(np.abs(y[:history]))) if history else 0.0
     # In-sample residuals understate the error of a projection (the fit absorbs part of the
     # noise): the spread is inflated by a quarter, measured on the evaluation bench's clean series.
-    half = width * max(1.25 * robust_sd(past), 0.02 * level, 1e-9)
-    if len(past):
-        # Lumpy series (monthly invoices, big one-off projects) have tails a normal spread
-        # misses: a day must also beat the history's own largest deviations to be unusual.
-        half = max(half, 1.2 * float(np.quantile(np.abs(past), 0.995)))
-    return expected, expected - half, expected + half
+    core = width * max(1.25 * robust_sd(past), 0.02 * level, 1e-9)
+    # Each side has its own tail: a channel whose big days are $5,000 invoices has no $5,000
+    # refund days, and a band of "-$5,100 to $5,400" around a $150 day would say it has.
+    above, below = (_reach(past, core), _reach(-past, core)) if len(past) else (core, core)
+    return expected, expected - below, expected + above
+
+
+def _reach(deviations: np.ndarray, core: float) -> float:
+    """How far one side of a band reaches: ``core``, or further for a lumpy history on that side.
+
+    ``deviations`` are the history's residuals signed towards that side. Lumpy series (monthly
+    invoices, big one-off projects) have tails a normal spread misses: a day must also beat
+    the history's own largest deviations to be unusual, by :data:`TAIL_MARGIN`. A single wild
+    day is left out (the 99.5th percentile); but when days beyond the core band recur, one of
+    them is due in about any range, and a day must beat the largest of them.
+    """
+    reach = max(core, TAIL_MARGIN * float(np.quantile(deviations, 0.995)))
+    beyond = int(np.sum(deviations > core))
+    if beyond >= max(RECURRING_DAYS, RECURRING_SHARE * len(deviations)):
+        reach = max(reach, TAIL_MARGIN * float(deviations.max()))
+    return reach
 
 
 def _interpolate(y: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ import pytest
 
 from dashboard.insights import detect_business as business
 from dashboard.insights import detect_changes as changes
+from dashboard.insights import forecast_bridge as bridge
 from dashboard.insights.engine import InsightsError, detect
 from dashboard.insights.impact import Exposure
 from dashboard.insights.narrate import offline
@@ -90,6 +91,83 @@ def test_ins004_unusual_change_uses_a_given_band():
 
     found = run(changes.unusual_change, src, tight)
     assert any(i.metric == "sessions" for i in found)  # everything is far from 1 session a day
+
+
+#: the days the unusual-day band is fitted on
+HISTORY = slice(DAYS - 28 - changes.HISTORY_DAYS, DAYS - 28)
+#: the STL band alone, and the engine's consensus of it with the forecast's anomalies
+UNUSUAL = pytest.mark.parametrize(
+    "detector", [changes.unusual_change, bridge.unusual_change], ids=["stl", "consensus"]
+)
+
+
+def shop(series: np.ndarray) -> FakeSource:
+    """A business of one channel, "Shop", whose net revenue is ``series``."""
+    return FakeSource(ORIGIN, DAYS).add("net_revenue", series, channel="Shop")
+
+
+def mad(series: np.ndarray) -> float:
+    """The median absolute deviation of the band's history: the spread of a typical day."""
+    history = series[HISTORY]
+    return float(np.median(np.abs(history - np.median(history))))
+
+
+def invoices(seed: int) -> np.ndarray:
+    """A channel of ~$150 days plus a $3,600 retainer invoice every month and a few projects.
+
+    The range holds one more $5,875 project milestone, the size of one already in the history.
+    """
+    series = noisy(DAYS, 150, 60, seed, weekly=20)
+    series[[i for i in range(DAYS) if (ORIGIN + timedelta(days=i)).day == 2]] += 3600
+    rng = np.random.default_rng(seed + 100)
+    series[rng.choice(np.arange(DAYS - 200, DAYS - 40), 3, replace=False)] += [4250, 4400, 5875]
+    series[DAYS - 12] += 5875
+    return series
+
+
+@UNUSUAL
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_ins017_a_segment_spike_gets_a_band_of_its_typical_day(detector, seed):
+    """A $100-a-day product that never had a negative day gets no "normal range from -$70"."""
+    series = noisy(DAYS, 100, 40, seed, weekly=15)
+    series[DAYS - 5] += 600  # a launch day
+    src = shop(series)
+    hit = next(i for i in run(detector, src) if i.dimensions == {"channel": "Shop"})
+    assert hit.period_from == src.day(DAYS - 5) and hit.value > hit.evidence["upper"]
+    assert hit.evidence["lower"] >= 0
+    # both ends within a few typical-day spreads of the expectation
+    assert hit.evidence["upper"] - hit.baseline <= 8 * mad(series)
+    assert hit.baseline - hit.evidence["lower"] <= 8 * mad(series)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_ins018_ordinary_days_and_routine_invoices_are_not_unusual(seed):
+    """Noise is not news, nor is a project invoice the size of one the channel already had."""
+    assert run(changes.unusual_change, shop(noisy(DAYS, 100, 40, seed))) == []
+    series = invoices(seed)
+    assert run(changes.unusual_change, shop(series)) == []
+    # a day far beyond anything the channel has seen still is news
+    series[DAYS - 5] += 15_000
+    src = shop(series)
+    hits = [i for i in run(changes.unusual_change, src) if i.dimensions == {"channel": "Shop"}]
+    assert [i.period_from for i in hits] == [src.day(DAYS - 5)]
+    assert hits[0].evidence["lower"] >= 0
+
+
+@UNUSUAL
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_ins019_a_segment_with_refund_heavy_days_keeps_a_band_below_zero(detector, seed):
+    """Net revenue below zero is normal for a segment whose history has such days, on that side only."""
+    series = noisy(DAYS, 100, 35, seed, weekly=10)
+    rng = np.random.default_rng(seed + 200)
+    series[rng.choice(np.arange(DAYS - 28), 14, replace=False)] = -rng.uniform(80, 180, 14).round(2)
+    series[DAYS - 5] += 600
+    src = shop(series)
+    hit = next(i for i in run(detector, src) if i.dimensions == {"channel": "Shop"})
+    assert hit.period_from == src.day(DAYS - 5)
+    assert 2 * series[HISTORY].min() <= hit.evidence["lower"] < 0
+    # the refund days widen the band downwards, not upwards
+    assert hit.evidence["upper"] - hit.baseline <= 8 * mad(series)
 
 
 def test_ins005_trend_change_needs_a_sustained_break():
