@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -25,6 +25,7 @@ from components.formatting import (
 )
 from components.sources import dimension_value_label
 from data.metrics import NONE_LABEL, comparison_range, get_metric, query_metrics
+from data.metrics.calendar import next_period
 from data.warehouse import ScopedWarehouse, WorkspaceRef
 from reports.definition import SECTIONS, ReportSpec
 from reports.periods import COMPARES, PERIODS, check_compare, period_label, trend_grain
@@ -138,6 +139,9 @@ class Trend:
 
     ``kind``: ``line`` or ``bar`` (see :func:`chart_kind`), the same in the PDF and the Excel
     chart. ``note``: a sentence the renderers print with the chart (what it leaves out).
+    ``partial``: period index -> (days inside the report range, days in the period) for the
+    periods only partly inside it (see :func:`partial_periods`): drawn distinctly and named in
+    :attr:`partial_note`, so a short first or last week never reads as a drop.
     """
 
     grain: str
@@ -145,12 +149,53 @@ class Trend:
     series: list[tuple[str, str, list[float | None]]]  # (label, unit, values)
     kind: str = "line"
     note: str | None = None
+    partial: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def partial_note(self) -> str | None:
+        """``Partial weeks: 29 Jun (5 of 7 days), 28 Sep (3 of 7 days) ...`` or None."""
+        if not self.partial:
+            return None
+        word = self.grain if len(self.partial) == 1 else f"{self.grain}s"
+        items = ", ".join(
+            f"{partial_label(self.periods[i], self.grain)} ({inside} of {total} days)"
+            for i, (inside, total) in sorted(self.partial.items())
+        )
+        return (
+            f"Partial {word}: {items} in the report period, drawn hollow and dashed: they count "
+            f"only those days, so a fall or rise into them is not a real change."
+        )
 
     @property
     def title(self) -> str:
         """``Net revenue and gross revenue by day``: one sentence, only its first word capitalised."""
         names = [label for label, _, _ in self.series]
         return f"{_and_list([names[0], *map(sentence_label, names[1:])])} by {self.grain}"
+
+
+def partial_periods(periods: list[date], grain: str, start: date, end: date) -> dict[int, tuple[int, int]]:
+    """Index -> (days inside [start, end], days in the period) of the periods only partly inside.
+
+    The metric layer clips a range's first and last week (or month) to the range: a quarter
+    starting on a Wednesday has a first "week" of five days. Those periods are kept (the
+    periods then add up to the KPI's total, and a week is Monday-based everywhere, as on the
+    pages) and marked, never compared as if whole.
+    """
+    if grain not in ("week", "month"):
+        return {}
+    out = {}
+    for i, first in enumerate(periods):
+        last = next_period(first, grain) - timedelta(days=1)
+        total = (last - first).days + 1
+        inside = (min(last, end) - max(first, start)).days + 1
+        if 0 < inside < total:
+            out[i] = (inside, total)
+    return out
+
+
+def partial_label(day: date, grain: str) -> str:
+    """How a partial period is named in notes: ``29 Jun`` (its week's Monday) or ``Sep 2026``."""
+    return f"{day:%b %Y}" if grain == "month" else f"{day.day} {day:%b}"
 
 
 def chart_kind(series: list[tuple[str, str, list[float | None]]], *, events: bool) -> str:
@@ -397,7 +442,13 @@ def _trend(scoped, section, filters, start, end) -> Trend | None:
     metrics = [get_metric(n) for n in section.trend]
     # a count summed over events (not a snapshot such as active customers) can be bars
     events = all(m.display_unit == "count" and m.additive and not m.snapshot for m in metrics)
-    return Trend(grain, periods, series, kind=chart_kind(series, events=events))
+    return Trend(
+        grain,
+        periods,
+        series,
+        kind=chart_kind(series, events=events),
+        partial=partial_periods(periods, grain, start, end),
+    )
 
 
 def _split(scoped, name, dimension, filters, start, end, compare) -> Table:

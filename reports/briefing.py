@@ -23,7 +23,7 @@ from dashboard.insights.source import WarehouseSource
 from data.metrics import get_metric, query_metrics
 from data.metrics.calendar import period_start, periods
 from data.warehouse import ScopedWarehouse
-from reports.assemble import Column, Kpi, SectionData, Table, Trend, chart_kind
+from reports.assemble import Column, Kpi, SectionData, Table, Trend, chart_kind, partial_periods
 from reports.periods import period_label, trend_grain
 
 #: how many insights a report shows (the briefing is a summary; the page has the rest)
@@ -138,7 +138,14 @@ def insights_trend(found: list, start: date, end: date) -> Trend | None:
         )
     else:
         note += "."
-    return Trend(grain, starts, series, kind=chart_kind(series, events=True), note=note)
+    return Trend(
+        grain,
+        starts,
+        series,
+        kind=chart_kind(series, events=True),
+        note=note,
+        partial=partial_periods(starts, grain, start, end),
+    )
 
 
 def _value_text(insight, currency: str) -> str:

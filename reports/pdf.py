@@ -257,7 +257,7 @@ def _section(section: SectionData, data: ReportData, styles, width: float) -> li
                 [Paragraph(_trend_title(section.trend), styles["h3"]), _chart(section.trend, data, width)]
                 + [
                     Paragraph(_esc(note), styles["muted"])
-                    for note in (_overlap_note(section.trend), section.trend.note)
+                    for note in (_overlap_note(section.trend), section.trend.partial_note, section.trend.note)
                     if note
                 ]
             ),
@@ -478,19 +478,54 @@ def _chart(trend: Trend, data: ReportData, width: float) -> Drawing:
     strokes = _strokes(trend, (high - low) / plot_h)
     for (_, _, series), (colour, stroke) in zip(trend.series, strokes, strict=True):
         for run in _runs(series):  # a missing value breaks the line instead of drawing a zero
-            points = [c for i, v in run for c in (x0 + (i + 0.5) * band, y_of(v))]
-            if len(points) == 2:
-                drawing.add(
-                    Circle(points[0], points[1], stroke / 2 + 0.6, fillColor=colour, strokeColor=None)
-                )
-            else:
-                drawing.add(
-                    PolyLine(
-                        points, strokeColor=colour, strokeWidth=stroke, strokeLineJoin=1, strokeLineCap=1
-                    )
-                )
+            _line(drawing, run, trend.partial, colour, stroke, lambda i, v: (x0 + (i + 0.5) * band, y_of(v)))
     _legend(drawing, trend, strokes, font)
     return drawing
+
+
+#: the dashes of a segment into or out of a partial period, and how much lighter it is drawn
+PARTIAL_DASH, PARTIAL_TINT = (3, 2.5), 0.45
+
+
+def _line(drawing: Drawing, run, partial: dict, colour, stroke: float, xy) -> None:
+    """One unbroken run of a series: solid over whole periods, dashed and light into a partial one.
+
+    A partial period (a quarter's first week of five days) is a hollow point, and the
+    segments touching it are dashed in a lighter tint, as the pages draw the unfinished last
+    period: the fall to it reads as fewer days, not as a drop.
+    """
+    solid: list[tuple[int, float]] = []
+
+    def flush() -> None:
+        if len(solid) == 1 and len(run) == 1:  # a lone value: a dot (else its dashes show it)
+            x, y = xy(*solid[0])
+            drawing.add(Circle(x, y, stroke / 2 + 0.6, fillColor=colour, strokeColor=None))
+        elif len(solid) > 1:
+            points = [c for i, v in solid for c in xy(i, v)]
+            drawing.add(
+                PolyLine(points, strokeColor=colour, strokeWidth=stroke, strokeLineJoin=1, strokeLineCap=1)
+            )
+        solid.clear()
+
+    for (i, v), (j, w) in zip(run, run[1:], strict=False):
+        if i in partial or j in partial:
+            (xa, ya), (xb, yb) = xy(i, v), xy(j, w)
+            light = _tint(colour, PARTIAL_TINT)
+            drawing.add(
+                Line(
+                    xa, ya, xb, yb, strokeColor=light, strokeWidth=stroke, strokeDashArray=list(PARTIAL_DASH)
+                )
+            )
+    for i, v in run:
+        if i in partial:
+            flush()
+        else:
+            solid.append((i, v))
+    flush()
+    for i, v in run:
+        if i in partial:
+            x, y = xy(i, v)
+            drawing.add(Circle(x, y, 2.6, fillColor=colors.white, strokeColor=colour, strokeWidth=1.2))
 
 
 #: the share of a period's width its bars fill (the rest is the gap between periods)
@@ -509,7 +544,21 @@ def _bars(drawing: Drawing, trend: Trend, x0: float, band: float, y_of) -> None:
                 continue
             x = x0 + i * band + band * (1 - BAR_FILL) / 2 + s * width
             top = y_of(value)
-            drawing.add(Rect(x, min(base, top), width, abs(top - base), fillColor=colour, strokeColor=None))
+            if i in trend.partial:  # a partial period's bar: light with an outline, as the pages draw it
+                fill, edge = _tint(colour, 0.7), colour
+            else:
+                fill, edge = colour, None
+            drawing.add(
+                Rect(
+                    x,
+                    min(base, top),
+                    width,
+                    abs(top - base),
+                    fillColor=fill,
+                    strokeColor=edge,
+                    strokeWidth=0.8,
+                )
+            )
 
 
 def _legend(drawing: Drawing, trend: Trend, strokes, font: str) -> None:
@@ -522,6 +571,21 @@ def _legend(drawing: Drawing, trend: Trend, strokes, font: str) -> None:
             drawing.add(Line(x, top - 3.5, x + 14, top - 3.5, strokeColor=colour, strokeWidth=stroke))
         drawing.add(String(x + 18, top - 6.5, name, fontName=font, fontSize=9, fillColor=INK))
         x += max(90, pdfmetrics.stringWidth(name, font, 9) + 32)
+    if trend.partial:  # the key to the hollow points (or light bars) the note under the chart names
+        word = f"partial {trend.grain}"
+        if trend.kind == "bar":
+            drawing.add(
+                Rect(x + 3, top - 7, 8, 7, fillColor=_tint(MUTED, 0.7), strokeColor=MUTED, strokeWidth=0.8)
+            )
+        else:
+            drawing.add(
+                Line(x, top - 3.5, x + 14, top - 3.5, strokeColor=_tint(MUTED, PARTIAL_TINT), strokeWidth=LINE_WIDTH,
+                     strokeDashArray=list(PARTIAL_DASH))
+            )  # fmt: skip
+            drawing.add(
+                Circle(x + 14, top - 3.5, 2.6, fillColor=colors.white, strokeColor=MUTED, strokeWidth=1.2)
+            )
+        drawing.add(String(x + 22, top - 6.5, word, fontName=font, fontSize=9, fillColor=MUTED))
 
 
 #: a line's stroke, and the wider one of a series another series runs on top of

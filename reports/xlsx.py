@@ -236,8 +236,15 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
             # now: in constant-memory mode a row is final once a later one is written)
             ws.write_string(0, len(trend.series) + 2, safe_text(trend.note), f.bold)
         date_fmt = f.num(DATE_FORMAT)
+        if trend.partial_note:  # the header's note, as the rows sheets' headers carry theirs
+            ws.write_comment(0, 0, safe_text(trend.partial_note), COMMENT)
         for i, day in enumerate(trend.periods, start=1):
             ws.write_datetime(i, 0, datetime.combine(day, datetime.min.time()), date_fmt)
+            if i - 1 in trend.partial:  # and each partial period's own cell says how partial
+                inside, total = trend.partial[i - 1]
+                ws.write_comment(
+                    i, 0, f"Partial {trend.grain}: {inside} of {total} days in the report period.", COMMENT
+                )
             for col, (_, unit, values) in enumerate(trend.series, start=1):
                 _number(ws, i, col, values[i - 1], f.num(number_format(unit, currency)))
         last = len(trend.periods)
@@ -259,6 +266,8 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
                 series["line"] = {"color": colour, "width": 2.25}
             if col - 1 in covered:  # wide and see-through under the line that runs over it
                 series["line"] |= {"width": 4.5, "transparency": 55}
+            if trend.partial:
+                series["points"] = _partial_points(trend, series, bars)
             chart.add_series(series)
         chart.set_title({"name": trend.title})
         chart.set_y_axis({"num_format": number_format(trend.series[0][1], currency)})
@@ -299,6 +308,23 @@ def _trend_sheet(wb, f: _Formats, section: SectionData, currency: str) -> str:
                 else:
                     _number(ws, row, col, value, f.num(number_format(column.unit, currency)))
     return title
+
+
+def _partial_points(trend, series: dict, bars: bool) -> list[dict | None]:
+    """Per-point formats marking partial periods as the PDF does: a light bar, a hollow point.
+
+    XlsxWriter formats a line chart's point as its marker (not the segment into it), so the
+    line gets markers that are invisible except on partial periods, drawn hollow.
+    """
+    n = len(trend.periods)
+    if bars:
+        colour = series["fill"]["color"]
+        mark = {"fill": {"color": colour, "transparency": 65}, "border": {"color": colour}}
+    else:
+        colour = series["line"]["color"]
+        series["marker"] = {"type": "circle", "size": 7, "border": {"none": True}, "fill": {"none": True}}
+        mark = {"fill": {"color": "#FFFFFF"}, "border": {"color": colour, "width": 1.5}}
+    return [mark if i in trend.partial else None for i in range(n)]
 
 
 #: the widest a text column of a trend sheet grows (Excel wraps nothing: longer text is cut)
