@@ -498,3 +498,74 @@ def test_reports040_excel_rows_notes_name_the_ids_the_sheet_holds(services, work
     assert [c.value for c in sheet[1]][:3] == ["date", "platform", "campaign"]  # by position too
     assert sorted(r[1].value for r in sheet.iter_rows(min_row=2)) == ["google_ads", "meta_ads"]
     assert sheet["B1"].comment.text == "Ad platform, by its id: google_ads = Google Ads, meta_ads = Meta Ads"
+
+
+#: a quarter whose first and last weeks are partial: 1 Jul 2026 is a Wednesday (the week of
+#: Monday 29 Jun has 5 of its days inside), 30 Sep a Wednesday (28 Sep's week has 3)
+QUARTER = ["--from", "2026-07-01", "--to", "2026-09-30"]
+
+
+@pytest.fixture
+def steady_quarter(services, workspace):
+    """The same revenue every day of Q3 2026: any dip at either end is the calendar's, not the business's."""
+    from datetime import date, timedelta
+
+    days = [date(2026, 7, 1) + timedelta(days=i) for i in range(92)]
+    rows = [
+        {"id": f"q{d}", "created": f"{d} 10:00", "amount": "100.00", "customer": f"c{d.day}"} for d in days
+    ]
+    load(services, workspace, "payments", payments_frame(rows))
+    return services
+
+
+def test_reports043_a_quarters_partial_first_and_last_weeks_are_marked_not_read_as_drops(
+    steady_quarter, workspace, tmp_path
+):
+    """A Q3 report's weekly lines dipped at both ends: a manager read a fall in revenue that did not happen."""
+    from datetime import date
+
+    from reports.assemble import assemble
+    from reports.definition import ReportSpec
+
+    spec = ReportSpec(sections=("revenue",), period="custom", start=date(2026, 7, 1), end=date(2026, 9, 30))
+    (revenue,) = assemble(steady_quarter.warehouse.scoped(workspace), spec).sections
+    trend = revenue.trend
+    assert (
+        trend.grain == "week"
+        and trend.periods[0] == date(2026, 6, 29)
+        and trend.periods[-1] == date(2026, 9, 28)
+    )
+    assert trend.partial == {0: (5, 7), len(trend.periods) - 1: (3, 7)}  # whole weeks are not marked
+    # the buckets still add up to the quarter (nothing dropped or scaled), but the end weeks'
+    # fall is named as fewer days, never presented as a change
+    assert sum(trend.series[0][2]) == pytest.approx(9200.0)
+    assert "29 Jun (5 of 7 days)" in trend.partial_note and "28 Sep (3 of 7 days)" in trend.partial_note
+    assert "not a real change" in trend.partial_note
+
+    pdf = tmp_path / "q3.pdf"
+    code, _, err = run(
+        steady_quarter, "report", "render", "--workspace", "acme", "--format", "pdf", "--out", str(pdf),
+        *QUARTER, "--sections", "revenue",
+    )  # fmt: skip
+    assert code == 0, err
+    text = _pdf_text(pdf)
+    assert "partial week" in text and "29 Jun (5 of 7 days), 28 Sep (3 of 7 days)" in text
+
+    out = tmp_path / "q3.xlsx"
+    code, _, err = run(
+        steady_quarter, "report", "render", "--workspace", "acme", "--format", "xlsx", "--out", str(out),
+        *QUARTER, "--sections", "revenue",
+    )  # fmt: skip
+    assert code == 0, err
+    wb = openpyxl.load_workbook(out)
+    ws = wb["Revenue trend"]
+    # scripts read the header and the sheet name: both unchanged; the notes ride on the cells
+    assert [c.value for c in ws[1][:3]] == ["Period start", "Net revenue", "Gross revenue"]
+    assert "Partial weeks" in ws["A1"].comment.text
+    assert ws["A2"].comment.text == "Partial week: 5 of 7 days in the report period."
+    assert ws["A15"].comment.text == "Partial week: 3 of 7 days in the report period."
+    assert all(ws.cell(r, 1).comment is None for r in range(3, 15))
+    with zipfile.ZipFile(out) as z:
+        chart = z.read("xl/charts/chart1.xml").decode()
+    assert '<c:dPt><c:idx val="0"/>' in chart and '<c:dPt><c:idx val="13"/>' in chart
+    assert '<c:idx val="1"/><c:marker>' not in chart  # a whole week keeps the plain line

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from reportlab.graphics.shapes import Line, PolyLine, Rect, String
+from reportlab.lib import colors
 
 from components.formatting import numbers_as
 from reports.assemble import Trend, chart_kind
@@ -153,3 +154,52 @@ def test_pdfchart010_a_bar_trend_is_drawn_as_bars_on_whole_number_ticks():
     assert "5" in ticks and "10" in ticks and "8" not in ticks
     assert _nice_ticks(0, 9, whole=True) == [0, 5, 10]
     assert _nice_ticks(0, 2, whole=True) == [0, 1, 2]
+
+
+def _quarter_weeks():
+    """Q3 2026 by week: 29 Jun (5 of 7 days inside), twelve whole weeks, 28 Sep (3 of 7)."""
+    from reports.assemble import partial_periods
+
+    weeks = [date(2026, 6, 29) + timedelta(days=7 * i) for i in range(14)]
+    values = [500.0] + [700.0] * 12 + [300.0]  # 100 a day: the ends are short, not down
+    partial = partial_periods(weeks, "week", date(2026, 7, 1), date(2026, 9, 30))
+    return Trend("week", weeks, [("Net revenue", "currency", values)], partial=partial)
+
+
+def test_pdfchart011_partial_first_and_last_weeks_are_hollow_and_dashed_not_a_solid_drop():
+    """The quarter's line fell at both ends: 5 and 3 days drawn as if they were whole weeks."""
+    from reportlab.graphics.shapes import Circle
+
+    trend = _quarter_weeks()
+    assert trend.partial == {0: (5, 7), 13: (3, 7)}
+    drawing = _chart(trend, _data(), 480)
+    solid = [s for s in drawing.contents if isinstance(s, PolyLine)]
+    assert len(solid) == 1 and len(solid[0].points) == 2 * 12  # the whole weeks only: flat
+    assert len({y for y in solid[0].points[1::2]}) == 1
+    dashed = [s for s in drawing.contents if isinstance(s, Line) and s.strokeDashArray]
+    assert len(dashed) == 2 + 1  # into the first and out to the last week, and the legend's key
+    hollow = [c for c in drawing.contents if isinstance(c, Circle) and c.fillColor == colors.white]
+    assert len(hollow) == 2 + 1
+    texts = [s.text for s in drawing.contents if isinstance(s, String)]
+    assert "partial week" in texts
+    assert trend.partial_note.startswith("Partial weeks: 29 Jun (5 of 7 days), 28 Sep (3 of 7 days)")
+
+
+def test_pdfchart012_whole_periods_and_partial_bars_by_rule():
+    from reports.assemble import partial_periods
+
+    months = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+    assert partial_periods(months, "month", date(2026, 1, 1), date(2026, 3, 31)) == {}
+    assert partial_periods(months, "month", date(2026, 1, 15), date(2026, 3, 10)) == {
+        0: (17, 31),
+        2: (10, 31),
+    }
+    assert partial_periods([date(2026, 7, 1)], "day", date(2026, 7, 1), date(2026, 7, 1)) == {}
+    weeks = [date(2026, 6, 29), date(2026, 7, 6)]
+    trend = Trend(
+        "week", weeks, [("Insights", "count", [2.0, 3.0])], kind="bar",
+        partial=partial_periods(weeks, "week", date(2026, 7, 1), date(2026, 7, 12)),
+    )  # fmt: skip
+    bars = [r for r in _chart(trend, _data(), 480).contents if isinstance(r, Rect)]
+    outlined = [r for r in bars if r.strokeColor is not None]
+    assert len(outlined) == 1 + 1  # the partial week's bar, light with an outline, and the key's
