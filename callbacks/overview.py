@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+from dash import Input, Output, callback, dcc, html
 
 from callbacks import _analytics as an
 from callbacks.common import layout_scope, request_scope
@@ -45,15 +45,20 @@ def kpi_row_for(scope):
 
 
 @callback(
-    Output(ids.OVERVIEW_TREND, "figure"),
+    Output(ids.OVERVIEW_TREND_BODY, "children"),
     Input(ids.FILTERS_STORE, "data"),
     Input(ids.OVERVIEW_TREND_METRIC, "value"),
     Input(ids.fill("overview", "trend"), "n_intervals"),  # see update_kpis
     prevent_initial_call=True,
 )
 def update_trend(filters_data, metric_name, _fill):
-    """The chosen metric by grain, with the comparison period overlaid."""
-    return trend_for(request_scope(filters_data), metric_name)
+    """The chosen metric by grain, with the comparison period overlaid (the card's chart)."""
+    return dcc.Graph(
+        id=ids.OVERVIEW_TREND,
+        figure=trend_for(request_scope(filters_data), metric_name),
+        config={"displayModeBar": False, "responsive": True},
+        className="pb-trend-graph",
+    )
 
 
 def trend_for(scope, metric_name):
@@ -87,12 +92,13 @@ def no_data_alert() -> dbc.Alert:
 
 
 def prefill(query: dict) -> dict:
-    """What the overview's layout can show at once: the KPI row and the trend when cached.
+    """What the overview's layout can show at once: the KPI row when cached.
 
-    ``"kpis"`` and ``"trend"`` (the figure of the default metric), computed as the callbacks
-    compute them for the query string's filters, with the workspace from the session; nothing
-    is computed (``peek_only``): what is not cached is left to the callbacks. Also
-    ``"insights"`` (when cached) and ``"downloads"`` (the report links).
+    ``"kpis"``, computed as its callback computes it for the query string's filters, with the
+    workspace from the session; nothing is computed (``peek_only``): a row that is not cached
+    is left to the callback. The trend chart is lazy: it is asked for when its card shows
+    (``assets/lazy_panels.js``). Also ``"insights"`` (when cached) and ``"downloads"`` (the
+    report links).
     """
     from callbacks.insights import cached_panel
     from callbacks.reports import report_links
@@ -104,10 +110,9 @@ def prefill(query: dict) -> dict:
     insights = cached_panel(query)
     if insights is not None:
         out["insights"] = insights
-    for name, build in (("kpis", kpi_row_for), ("trend", lambda s: trend_for(s, "net_revenue"))):
-        try:
-            with peek_only():
-                out[name] = build(scope)
-        except CacheMiss:
-            continue
+    try:
+        with peek_only():
+            out["kpis"] = kpi_row_for(scope)
+    except CacheMiss:
+        pass
     return out

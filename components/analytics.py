@@ -96,6 +96,14 @@ def panel(
     )
 
 
+def lazy_marker(page: str, item: str) -> str:
+    """The ``data-pb-fill`` attribute of a lazy panel's body: its fill interval's id.
+
+    ``assets/lazy_panels.js`` enables that interval when the panel shows.
+    """
+    return json.dumps(ids.fill(page, item), sort_keys=True)
+
+
 def fill_trigger(page: str, item: str, filled: bool, *, lazy: bool = False) -> dcc.Interval:
     """What asks a panel's callback for its content once the page is shown, unless ``filled``.
 

@@ -26,6 +26,8 @@ FILTER_SUMMARY = "pb-filter-summary"
 # overview
 OVERVIEW_KPIS = "pb-overview-kpis"
 OVERVIEW_TREND = "pb-overview-trend"
+#: the trend card's body: the chart is rendered into it when the card nears the viewport
+OVERVIEW_TREND_BODY = "pb-overview-trend-body"
 OVERVIEW_TREND_METRIC = "pb-overview-trend-metric"
 
 

@@ -6,7 +6,7 @@ from dash import dcc, html
 
 from callbacks.overview import prefill
 from components import ids
-from components.analytics import fill_trigger
+from components.analytics import fill_trigger, lazy_marker
 from components.filter_bar import filter_bar, state_from_query
 from components.insights import insights_panel
 from components.kpi_card import kpi_placeholder
@@ -58,18 +58,19 @@ def layout(**kwargs):
                     ),
                     dbc.CardBody(
                         dcc.Loading(
-                            dcc.Graph(
-                                id=ids.OVERVIEW_TREND,
-                                config={"displayModeBar": False, "responsive": True},
-                                className="pb-trend-graph",
-                                **({"figure": filled["trend"]} if "trend" in filled else {}),
+                            # filled with the chart when the card shows (assets/lazy_panels.js):
+                            # on a laptop it sits below the KPI row and Insights
+                            html.Div(
+                                id=ids.OVERVIEW_TREND_BODY,
+                                className="pb-panel-body",
+                                **{"data-pb-fill": lazy_marker("overview", "trend")},
                             ),
                             type="default",
                         )
                     ),
-                    fill_trigger("overview", "trend", "trend" in filled),
+                    fill_trigger("overview", "trend", False, lazy=True),
                 ],
-                className="shadow-sm",
+                className="shadow-sm pb-panel",
             ),
         ]
     )

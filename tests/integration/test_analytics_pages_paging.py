@@ -628,7 +628,7 @@ def _lazy_bodies(node) -> dict[str, str]:
     elif isinstance(node, dict):
         props = node.get("props") if isinstance(node.get("props"), dict) else {}
         if "data-pb-fill" in props:
-            found[props["id"]["item"]] = props["data-pb-fill"]
+            found[json.loads(props["data-pb-fill"])["item"]] = props["data-pb-fill"]
         for value in props.values():
             found.update(_lazy_bodies(value))
     return found
@@ -645,3 +645,24 @@ def test_pgs021_a_layout_never_computes_a_query(app, client, auth, data, service
     assert '"type": "pb-graph"' not in layout
     items = {i["item"] for i in _fills(json.loads(layout))}
     assert {"kpis", "chrome", *(p.item for p in SPEC.panels)} <= items
+
+
+def test_pgs023_the_overview_trend_is_lazy_and_its_callback_draws_the_chart(app, client, auth, data):
+    from bench.pages import page_load_requests
+
+    auth.login("owner@acme.test")
+    client.get("/")
+    search = "?range=last_7_days&compare=none&grain=day"
+    for _output, payload in page_load_requests(client, app, "/", search):  # a first visit fills the cache
+        assert _post(client, payload).status_code in (200, 204)
+    layout = _routed(client, "/", search)
+    tree = json.loads(layout)
+    # no chart with the layout, even cached: the card's body waits for the viewport
+    assert '"id": "pb-overview-trend"' not in layout
+    assert _lazy_bodies(tree) == {
+        "trend": json.dumps({"item": "trend", "page": "overview", "type": "pb-fill"})
+    }
+    trend = next(p for o, p in page_load_requests(client, app, "/", search) if "pb-overview-trend-body" in o)
+    answer = _post(client, trend).get_json()["response"]["pb-overview-trend-body"]["children"]
+    assert answer["type"] == "Graph" and answer["props"]["id"] == "pb-overview-trend"
+    assert answer["props"]["figure"]["data"]  # the chart, drawn once the card shows
