@@ -179,10 +179,23 @@ def test_pag002_page_filter_cross_filter_and_server_paging(dash_duo, demo_app, s
     )
     option.click()
     wait_for(lambda: "channel=Email" in dash_duo.driver.current_url, what="the URL")
-    reveal_panels(dash_duo)  # the page re-rendered for the new URL: its panels fill as they are reached
-    narrowed = wait_for(lambda: 0 < _record_count(dash_duo, top) < total and _record_count(dash_duo, top))
-    movements = ids.panel("revenue", "movements")
-    wait_for(lambda: "Not filtered by channel" in _by_id(dash_duo, movements).text, what="the movements note")
+
+    # The page re-renders for the new URL, a moment later: its panels are lazy again and fill
+    # as they are reached. Each check scrolls its panel into view until it reads right.
+    def in_view(item: str):
+        body = _by_id(dash_duo, ids.panel("revenue", item))
+        dash_duo.driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", body
+        )
+        return body
+
+    def narrowed_count():
+        in_view("top")
+        count = _record_count(dash_duo, top)
+        return 0 < count < total and count
+
+    narrowed = wait_for(narrowed_count, what="the channel-filtered grid")
+    wait_for(lambda: "Not filtered by channel" in in_view("movements").text, what="the movements note")
 
     # a cross-filter (click a country bar) refreshes the grid that is already on screen
     graph = _by_id(dash_duo, ids.graph("revenue", "by_country"))
