@@ -198,14 +198,27 @@ def test_pag002_page_filter_cross_filter_and_server_paging(dash_duo, demo_app, s
     wait_for(lambda: "Not filtered by channel" in in_view("movements").text, what="the movements note")
 
     # a cross-filter (click a country bar) refreshes the grid that is already on screen
-    graph = _by_id(dash_duo, ids.graph("revenue", "by_country"))
-    dash_duo.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", graph
-    )
-    bar = wait_for(lambda: graph.find_elements("css selector", ".bars .point path")[0], what="a country bar")
-    # plotly's drag layer sits on top of the bars: click at the bar's position, as a mouse would
-    ActionChains(dash_duo.driver).move_to_element(bar).click().perform()
-    wait_for(lambda: "Country:" in dash_duo.find_element(f"#{ids.REVENUE['chips']}").text, what="the chip")
+    def country_bar():
+        in_view("by_country")  # a lazy panel: it fills once it shows
+        graph = _by_id(dash_duo, ids.graph("revenue", "by_country"))
+        return graph.find_elements("css selector", ".bars .point path")[0]
+
+    def chip():
+        return "Country:" in dash_duo.find_element(f"#{ids.REVENUE['chips']}").text
+
+    for attempt in range(3):  # a click that lands while the chart is still being drawn is lost
+        wait_for(country_bar, what="a country bar")
+        time.sleep(0.3)
+        # plotly's drag layer sits on top of the bars: click at the bar's position, as a mouse would
+        ActionChains(dash_duo.driver).move_to_element(
+            wait_for(country_bar, what="a country bar")
+        ).click().perform()
+        try:
+            wait_for(chip, timeout=8, what="the chip")
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     dash_duo.driver.execute_script(
         "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
         _by_id(dash_duo, ids.panel("revenue", "top")),
