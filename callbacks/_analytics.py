@@ -987,10 +987,10 @@ def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
     """What a page's layout can show at once: the KPI row, when its answers are all cached.
 
     ``"kpis"`` -> the children its callback would answer, and ``"chrome"``: the page filters'
-    choices and the CSV buttons' style. The chart and grid panels are not rendered here: they
-    are lazy (:func:`components.analytics.panel`), filled as they near the viewport. Rendered exactly as the
-    callbacks render them, for the same filters (the query string's, validated the same way)
-    and with the same checks: the workspace and role come from the session. Nothing is computed
+    choices and the CSV buttons' style, rendered exactly as the callbacks render them, for the
+    same filters (the query string's, validated the same way) and with the same checks: the
+    workspace and role come from the session. The chart and grid panels are not rendered here:
+    they are lazy (:func:`components.analytics.panel`), filled when they show. Nothing is computed
     here (:func:`dashboard.queries.peek_only`): a KPI row whose answer is not cached is left
     out, and its callback fills it once the page is shown. Outside a logged-in request: nothing.
     With the page's ``path``, also ``"insights"`` (when cached) and ``"downloads"`` (the filter

@@ -48,9 +48,7 @@ def panel(
     callback answers clicks only). A ``lazy`` panel asks its callback only once it comes near
     the viewport (``assets/lazy_panels.js``). ``csv_style`` hides the button from viewers.
     """
-    watched = (
-        {"data-pb-fill": json.dumps(ids.fill(page, item), sort_keys=True)} if lazy and not filled else {}
-    )
+    watched = {"data-pb-fill": lazy_marker(page, item)} if lazy and not filled else {}
     header = [
         html.Div(
             [
