@@ -21,6 +21,12 @@
     window.dash_clientside.set_props(JSON.parse(body.getAttribute("data-pb-fill")), {disabled: false});
   }
 
+  // any of the element shows in the viewport (a hidden one has an empty box)
+  function onScreen(element) {
+    var box = element.getBoundingClientRect();
+    return box.bottom > 0 && box.right > 0 && box.top < window.innerHeight && box.left < window.innerWidth;
+  }
+
   function onSeen(entries) {
     entries.forEach(function (entry) {
       if (!entry.target.isConnected) {
@@ -47,6 +53,10 @@
     document.querySelectorAll("[data-pb-fill]:not([data-pb-watched])").forEach(function (body) {
       body.setAttribute("data-pb-watched", "1");
       var card = body.closest(".pb-panel") || body; // the body is empty (0 px high) until filled
+      if (onScreen(card)) {
+        ask(body); // now, not a frame or two later when the observer reports it
+        return;
+      }
       bodyOf.set(card, body);
       observer.observe(card);
     });

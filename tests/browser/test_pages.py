@@ -255,3 +255,40 @@ def test_pag003_panels_below_the_fold_fill_only_when_scrolled_to(dash_duo, demo_
     wait_for(lambda: _record_count(dash_duo, ids.grid("revenue", "top")) > 0, what="the top-customers grid")
     assert dash_duo.driver.execute_script(_ASKED_JS) > asked_at_load
     assert dash_duo.get_logs() == []
+
+
+#: an IntersectionObserver that never reports: panels must not need it to fill on screen
+_BLIND_OBSERVER_JS = """
+window.IntersectionObserver = class { observe() {} unobserve() {} disconnect() {} };
+"""
+#: for each lazy panel: [its id, any of its card shows in the viewport, its body is filled]
+_PANELS_ON_SCREEN_JS = """
+return Array.from(document.querySelectorAll('.pb-panel-body[data-pb-fill]')).map(body => {
+  const box = (body.closest('.pb-panel') || body).getBoundingClientRect();
+  return [body.id, box.bottom > 0 && box.top < window.innerHeight, body.childElementCount > 0];
+});
+"""
+
+
+def test_pag004_panels_on_screen_at_load_fill_without_waiting_for_the_observer(dash_duo, demo_app):
+    """A panel already in view when the page renders is asked at once (not a frame or two later,
+    when the IntersectionObserver reports it); the panels below the fold still wait."""
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(1440, 1500)  # the first row of panels shows below the KPIs and Insights
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _BLIND_OBSERVER_JS})
+    login(dash_duo, next_path="/customers")
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Customers", timeout=20)
+    wait_for(
+        lambda: any(filled for _, seen, filled in dash_duo.driver.execute_script(_PANELS_ON_SCREEN_JS) if seen),
+        what="a panel on screen to fill",
+    )
+    time.sleep(2)  # every panel on screen has been asked by now; none below should have been
+    panels = dash_duo.driver.execute_script(_PANELS_ON_SCREEN_JS)
+    on_screen = [(pid, filled) for pid, seen, filled in panels if seen]
+    below = [(pid, filled) for pid, seen, filled in panels if not seen]
+    assert on_screen and below, panels  # the window shows some panels and not all
+    assert all(filled for _, filled in on_screen), on_screen
+    # panels drawn taller than their placeholder push later rows down, so a row seen at load
+    # may be below the fold now; the page's last panel is out of sight either way
+    assert not panels[-1][2], panels[-1]
+    assert dash_duo.get_logs() == []
