@@ -279,7 +279,9 @@ def test_pag004_panels_on_screen_at_load_fill_without_waiting_for_the_observer(d
     login(dash_duo, next_path="/customers")
     dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Customers", timeout=20)
     wait_for(
-        lambda: any(filled for _, seen, filled in dash_duo.driver.execute_script(_PANELS_ON_SCREEN_JS) if seen),
+        lambda: any(
+            filled for _, seen, filled in dash_duo.driver.execute_script(_PANELS_ON_SCREEN_JS) if seen
+        ),
         what="a panel on screen to fill",
     )
     time.sleep(2)  # every panel on screen has been asked by now; none below should have been
