@@ -39,7 +39,15 @@ from dashboard.goals import period_bounds as goal_period_bounds
 from dashboard.models import Role
 from dashboard.queries import CacheMiss, cached_call, metric_frame, metric_frames, peek_only
 from data.analytics import CHANNEL_OF_PLATFORM
-from data.metrics import CATALOGUE, NONE_LABEL, MetricError, dimension_values, get_metric, metric_family
+from data.metrics import (
+    CATALOGUE,
+    NONE_LABEL,
+    MetricError,
+    dimension_values,
+    get_metric,
+    metric_family,
+    value_text,
+)
 
 FILTER_KEYS = ("channel", "campaign", "product", "country", "platform")
 _MAX_VALUE = 200
@@ -1084,7 +1092,8 @@ def option_list(values, search=None, selected=None) -> list[dict]:
             break
     if isinstance(selected, str) and 0 < len(selected) <= _MAX_VALUE and selected not in chosen:
         chosen.append(selected)
-    return [{"label": v, "value": v} for v in chosen]
+    # the none bucket reads "Unknown" (as the charts name its bar); its value stays "(none)"
+    return [{"label": value_text(v), "value": v} for v in chosen]
 
 
 def drill_from_event(spec: PageSpec, trig, value):

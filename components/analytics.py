@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from data.metrics import value_text
 
 PLACEHOLDERS = {
     "channel": "All channels",
@@ -149,7 +150,7 @@ def page_filters(
         value = values.get(key)
         known = (options or {}).get(key)
         if known is None:  # the callback fills them; until then the chosen value is the one choice
-            known = [{"label": value, "value": value}] if value else []
+            known = [{"label": value_text(value), "value": value}] if value else []
         items.append(
             html.Div(
                 dcc.Dropdown(
@@ -175,7 +176,7 @@ def chips(crossfilter: dict | None, clear_id) -> list:
     return [
         dbc.Badge(
             [
-                f"{label}: {crossfilter.get('value')} ",
+                f"{label}: {value_text(crossfilter.get('value'))} ",
                 html.Button(
                     "×",
                     id=clear_id,

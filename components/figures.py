@@ -21,7 +21,7 @@ from components.formatting import (
     plotly_percents_fit,
     plotly_separators,
 )
-from data.metrics import NONE_LABEL, UNKNOWN_LABEL
+from data.metrics import value_text
 
 PALETTE = ["#4361ee", "#f72585", "#4cc9f0", "#7209b7", "#3a0ca3", "#fb8500", "#2a9d8f", "#e76f51"]
 COMPARE_COLOR = "#adb5bd"
@@ -287,7 +287,7 @@ def bar_figure(
     vals = frame[value].to_list()
     colors = [PALETTE[0] if selected in (None, c) else "rgba(67,97,238,0.3)" for c in cats]
     # rows without a value read "Unknown" (the click still filters on "(none)", which matches them)
-    shown = [(labels or {}).get(c, UNKNOWN_LABEL if c == NONE_LABEL else c) for c in cats]
+    shown = [(labels or {}).get(c, value_text(c)) for c in cats]
     # a percentage hovers its own text where Plotly's `.1%` would not write it as the locale does
     texts = percent_hovers(vals) if unit == "ratio" else None
     number = "%{hovertext}" if texts else hover_format(unit, currency, "x" if horizontal else "y")

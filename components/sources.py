@@ -16,6 +16,7 @@ from dash import dcc, html
 from components import ids
 from components.formatting import format_datetime, format_number
 from data.accounting import describe_skipped, reconciliation_text
+from data.metrics import NONE_LABEL, value_text
 
 SOURCE_LABELS = {
     "stripe": "Stripe",
@@ -78,8 +79,14 @@ SOURCE_DIMENSIONS = frozenset({"platform", "source"})
 
 
 def dimension_value_label(dim: str, value: object) -> str:
-    """A dimension value as a person reads it: ``platform google_ads`` -> "Google Ads"; others as they are."""
-    return source_label(str(value)) if dim in SOURCE_DIMENSIONS and value else str(value)
+    """A dimension value as a person reads it: ``platform google_ads`` -> "Google Ads"; others as they are.
+
+    The none bucket (``(none)``, what a filter on rows without a value matches) reads "Unknown",
+    as the pages' bar charts call it: a report or an insight never says "(none)" for the same rows.
+    """
+    if dim in SOURCE_DIMENSIONS and value and value != NONE_LABEL:
+        return source_label(str(value))
+    return value_text(value)
 
 
 def source_label(source: str | None) -> str:

@@ -24,7 +24,7 @@ from components.formatting import (
     numbers_as,
 )
 from components.sources import dimension_value_label
-from data.metrics import NONE_LABEL, comparison_range, get_metric, query_metrics
+from data.metrics import NONE_LABEL, comparison_range, get_metric, query_metrics, value_text
 from data.metrics.calendar import next_period
 from data.warehouse import ScopedWarehouse, WorkspaceRef
 from reports.definition import SECTIONS, ReportSpec
@@ -52,7 +52,7 @@ def describe_filters(filters: dict[str, str]) -> str:
     """``Channel = Email, Country = DE`` or ``None`` when unfiltered (cover, email, lists, page)."""
     if not filters:
         return "None"
-    return ", ".join(f"{DIMENSION_LABELS.get(k, k)} = {v}" for k, v in sorted(filters.items()))
+    return ", ".join(f"{DIMENSION_LABELS.get(k, k)} = {value_text(v)}" for k, v in sorted(filters.items()))
 
 
 @dataclass(frozen=True)
@@ -474,8 +474,12 @@ def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
         # A value that fell to nothing stays (−100%): without it the rows' previous period
         # would not add up to the KPI's ("Deals won 2 vs 4" over a split showing 2 vs 2).
         has_value = has_value | (pl.col("compare_value").is_not_null() & (pl.col("compare_value") != 0))
+    # Rows without a value come last whatever their size, as on the pages (callbacks'
+    # split_frame): they are not a country or a channel and must not be ranked as one.
+    unknown = pl.col(dimension).is_null() | (pl.col(dimension).cast(pl.Utf8) == NONE_LABEL)
+    order = ["value", "compare_value"] if compare else ["value"]
     frame = frame.filter(has_value).sort(
-        ["value", "compare_value"] if compare else "value", descending=True, nulls_last=True
+        [unknown, *order], descending=[False] + [True] * len(order), nulls_last=True
     )
     is_rate = metric.display_unit == "ratio"
     columns = [
@@ -488,13 +492,14 @@ def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
             Column("change", "Change", "change_points" if is_rate else "change"),
         ]
     rows = []
+    known = 0  # rows with a value of the dimension (not the none bucket)
     for row in frame.iter_rows(named=True):
         value, before = _number(row["value"]), _number(row.get("compare_value"))
-        # "Google Ads", as the pages name a platform, never its source id (google_ads)
         raw = row[dimension]
-        # the none bucket stays "(none)" (a source label would make it "(None)")
-        label = NONE_LABEL if raw is None or raw == NONE_LABEL else dimension_value_label(dimension, raw)
-        cells = [label, value]
+        known += raw is not None and raw != NONE_LABEL
+        # "Google Ads", as the pages name a platform, never its source id (google_ads); the none
+        # bucket "Unknown", as the pages' charts say (one label, components.sources)
+        cells = [dimension_value_label(dimension, raw), value]
         if compare:
             if is_rate:  # a rate changes by points, as the KPI cards say
                 change = None if value is None or before is None else value - before
@@ -504,8 +509,8 @@ def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
         rows.append(tuple(cells))
     dim = DIMENSION_LABELS.get(dimension, dimension).lower()
     title = f"{metric.label} by {dim}"
-    if rows and all(r[0] == NONE_LABEL for r in rows):
-        # one "(none)" row is not a split: say in words that nothing carries the dimension
+    if rows and not known:
+        # one "Unknown" row is not a split: say in words that nothing carries the dimension
         note = f"No {dim} is recorded for the {sentence_label(metric.label)} in this period."
         return Table(title, tuple(columns), [], note=note)
     notes = []

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from components.formatting import format_number, format_percent, numbers_as
+from components.formatting import (
+    format_date,
+    format_number,
+    format_percent,
+    format_value,
+    is_flat,
+    numbers_as,
+)
 from dashboard.forecast import engine as forecast_engine
 from dashboard.forecast.series import ForecastError, prepare
 from dashboard.forecast.service import HISTORY_DAYS as SERVICE_HISTORY_DAYS
@@ -162,12 +169,19 @@ def _value_text(insight, currency: str) -> str:
 def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date, today: date) -> SectionData:
     """Net revenue forecast with its range at 80% coverage.
 
-    When the report's period is unfinished: its projected total (so far + the days left);
-    otherwise the days after today, as many as the report covers (at most a month).
+    When the report's period is unfinished: its projected total (so far + the days left).
+    When it is over: the forecast made as it ended, fitted on the days up to its last day only,
+    for the days after it (as many as the report covers, at most a month): what the report
+    showed when it was sent, whenever it is rendered. The days of that forecast that are over
+    by ``today`` are set beside it with what actually happened. A period that has not started
+    yet gets the days from today, and says so.
     """
     metric = get_metric(FORECAST_METRIC)
     currency = scoped.workspace.currency
-    last_day = today - timedelta(days=1)  # today is not over: never fit it
+    unfinished = start <= today <= end
+    finished = end < today
+    # the last day fitted: a finished period's last day, else yesterday (today is not over)
+    last_day = end if finished else today - timedelta(days=1)
     history_start = min(start, last_day) - timedelta(days=HISTORY_DAYS)
     frame = query_metrics(scoped, [FORECAST_METRIC], history_start, max(end, today), grain="day")[
         FORECAST_METRIC
@@ -175,7 +189,6 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
     periods = [date.fromisoformat(str(p)[:10]) for p in frame["period"].to_list()]
     values = frame["value"].to_list()
     series = prepare(periods, values, "day", last_day=last_day)
-    unfinished = start <= today <= end
     if unfinished:
         target_start, target_end = start, end
         horizon = (end - last_day).days
@@ -211,21 +224,23 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
         (series.periods, series.values, result.model),
         target_start,
         target_end,
-        today=today,
+        today=last_day + timedelta(days=1),  # the first day forecast
         interval=FORECAST_INTERVAL,
         errors=CALIBRATED,
         non_negative=not metric.can_be_negative,
     )
     span = period_label(target_start, target_end)
-    what = "Projected total" if unfinished else "Forecast total"
     # labels are text now, the numbers are formatted when rendered: the band's percent in the
     # workspace's locale here ("80 %" in de-DE)
     with numbers_as(scoped.workspace.locale):
         band = f"{format_percent(FORECAST_INTERVAL, 0)} range"
-    kpis = [
-        _kpi(f"{metric.label}: {what.lower()}, {span}", projection.expected, metric, currency),
-    ]
-    notes = []
+    if unfinished:
+        total_label = f"{metric.label}: projected total, {span}"
+    else:
+        # a total for days outside the report's period: named with them and the day it was made
+        total_label = f"{metric.label}: forecast total, {span}, as of {format_date(last_day)}"
+    kpis = [_kpi(total_label, projection.expected, metric, currency)]
+    notes = [] if unfinished else [_made_note(start, end, today, last_day, span, len(rows))]
     if projection.rough:
         notes.append(f"No {band}: too little history to say how far the total may be off.")
     else:
@@ -238,27 +253,100 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
         notes.append(f"The daily {band} is the model's own {where}: too little history to check it.")
     if unfinished:
         kpis.insert(1, _kpi(f"{metric.label} so far", so_far, metric, currency))
-    trend = Trend(
-        "day",
-        [r[0] for r in rows],
-        [
-            (f"{metric.label} forecast", "currency", [r[1] for r in rows]),
-            ("Low", "currency", [r[2] for r in rows]),
-            ("High", "currency", [r[3] for r in rows]),
-        ],
+    # A finished period rendered later: the forecast days that are over have happened.
+    actual = dict(zip(periods, values, strict=True))
+    known = [r[0] for r in rows if finished and r[0] < today]
+    series_out = [
+        (f"{metric.label} forecast", "currency", [r[1] for r in rows]),
+        ("Low", "currency", [r[2] for r in rows]),
+        ("High", "currency", [r[3] for r in rows]),
+    ]
+    columns = (
+        Column("period", "Day", "date"),
+        Column("yhat", "Forecast", "currency"),
+        Column("lower", "Low", "currency"),
+        Column("upper", "High", "currency"),
     )
+    table_rows = [(r[0], r[1], r[2], r[3]) for r in rows]
+    if known:
+        happened = [float(actual.get(r[0]) or 0) if r[0] < today else None for r in rows]
+        series_out.append((f"{metric.label} actual", "currency", happened))
+        columns += (Column("actual", "Actual", "currency"),)
+        table_rows = [(*r, a) for r, a in zip(table_rows, happened, strict=True)]
+        total = sum(a for a in happened if a is not None)
+        whole = len(known) == len(rows)
+        known_span = period_label(known[0], known[-1])
+        label = (
+            f"{metric.label}: actual, {known_span}"
+            if whole
+            else f"{metric.label}: actual so far, {known_span}"
+        )
+        kpis.append(_kpi(label, total, metric, currency))  # after the range it is read against
+        expected = projection.expected if whole else sum(r[1] for r in rows if r[0] < today)
+        notes.append(
+            _actual_note(total, expected, projection, whole, known_span, len(known), len(rows), currency)
+        )
+    trend = Trend("day", [r[0] for r in rows], series_out)
     table = Table(
         f"{metric.label} forecast by day ({forecast_engine.LABELS.get(result.model, result.model)})",
-        (
-            Column("period", "Day", "date"),
-            Column("yhat", "Forecast", "currency"),
-            Column("lower", "Low", "currency"),
-            Column("upper", "High", "currency"),
-        ),
-        [(r[0], r[1], r[2], r[3]) for r in rows],
+        columns,
+        table_rows,
     )
     return SectionData(
         "forecast", title, kpis=kpis, trend=trend if rows else None, tables=[table], notes=notes
+    )
+
+
+def _made_note(start: date, end: date, today: date, last_day: date, span: str, days: int) -> str:
+    """When the forecast of a period that is not under way was made, and which days it covers.
+
+    A Q3 report rendered in December must not read as if December's forecast were Q3's: the
+    forecast of a finished period is the one made as it ended (fitted up to its last day), and
+    the note says so; a period that has not started gets the days from today, said as such.
+    """
+    count = f"{format_number(days)} day{'' if days == 1 else 's'}"
+    if end < today:
+        return (
+            f"Forecast as of {format_date(last_day)}, the last day of the report period: fitted on "
+            f"the days up to then only, for the {count} after it ({span})."
+        )
+    return (
+        f"Forecast from {format_date(today)}, when this report was made: the report period "
+        f"({period_label(start, end)}) has not started, so these are the {count} from today ({span})."
+    )
+
+
+def _actual_note(
+    total: float,
+    expected: float,
+    projection,
+    whole: bool,
+    known_span: str,
+    known: int,
+    days: int,
+    currency: str,
+) -> str:
+    """What actually happened on the forecast's days that are over, against the forecast for them."""
+    got, want = format_value(total, "currency", currency), format_value(expected, "currency", currency)
+    if expected:
+        change = (total - expected) / abs(expected)
+        side = "above" if change > 0 else "below"
+        versus = f"{format_percent(abs(change))} {side} the forecast of {want}"
+        if is_flat(change):
+            versus = f"as forecast ({want})"
+    else:
+        versus = f"against a forecast of {want}"
+    if whole:
+        text = f"What actually happened since: {got} in {known_span}, {versus}"
+        if not projection.rough:
+            inside = projection.lower <= total <= projection.upper
+            text += (
+                f", {'inside' if inside else 'outside'} its {format_percent(projection.interval, 0)} range"
+            )
+        return text + "."
+    return (
+        f"What actually happened so far: {got} in {known_span} ({format_number(known)} of the "
+        f"{format_number(days)} days), {versus} for those days."
     )
 
 

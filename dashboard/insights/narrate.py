@@ -134,6 +134,7 @@ def offline(insight: Insight, currency: str) -> tuple[str, str]:
         )
     elif t == "concentration":
         dim, who = next(iter(insight.dimensions.items()))
+        who = dimension_value_label(dim, who)  # "Unknown" for the none bucket, as the pages say
         share = percent_text(e.get("share", 0) * 100, 1)
         headline = f"{share} of net revenue comes from {dim} “{who}”"
         text = f"{dim.capitalize()} “{who}” brought {v} of {b} net revenue {when} ({share}). Losing it would hurt."

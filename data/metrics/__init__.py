@@ -51,7 +51,7 @@ from data.metrics.execute import (
 )
 from data.metrics.request import MetricRequest, check_request
 from data.metrics.service import MetricService, service_of
-from data.metrics.sql import NONE_LABEL, UNKNOWN_LABEL, dimension_sql, inline_params, sql_literal
+from data.metrics.sql import NONE_LABEL, UNKNOWN_LABEL, dimension_sql, inline_params, sql_literal, value_text
 
 __all__ = [
     "AD_DIMS",
@@ -89,5 +89,6 @@ __all__ = [
     "query_metrics",
     "service_of",
     "sql_literal",
+    "value_text",
     "whole_periods",
 ]

@@ -11,6 +11,16 @@ NONE_LABEL = "(none)"
 UNKNOWN_LABEL = "Unknown"
 
 
+def value_text(value: object) -> str:
+    """A dimension value as a person reads it: ``Unknown`` for the none bucket, else the value.
+
+    The one place the none bucket's words are chosen: the pages' charts, filters and chips, the
+    reports' split tables and the insights all read "Unknown" for the rows that ``(none)``
+    filters on (a manager comparing a report with a page sees one name for them).
+    """
+    return UNKNOWN_LABEL if value is None or value == NONE_LABEL else str(value)
+
+
 def dimension_sql(
     where: dict[str, str] | None, columns: dict[str, str], prefix: str = "dim"
 ) -> tuple[str, dict]:

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from components.formatting import format_date
+from data.metrics import query_metric
 from reports.assemble import assemble
 from reports.definition import ReportSpec
 from reports.email import html_briefing, plain_text
@@ -60,13 +61,14 @@ def test_reports020_sections_are_filled_from_insights_and_forecast(seeded):
     assert all(row[0] for row in table.rows)  # every insight has a headline
     forecast = next(s for s in data.sections if s.key == "forecast")
     assert forecast.empty_message is None
-    # 120 days cannot calibrate a range on earlier months: the total alone, and a note saying why
-    (expected,) = (k.value for k in forecast.kpis)
-    assert expected > 0
-    assert forecast.notes == ["No 80% range: too little history to say how far the total may be off."]
+    # 120 days cannot calibrate a range on earlier months: the total alone, and a note saying why;
+    # February is over by 15 March: the forecast made as it ended, and March's first days beside it
+    expected, actual = (k.value for k in forecast.kpis)
+    assert expected > 0 and actual > 0
+    assert "No 80% range: too little history to say how far the total may be off." in forecast.notes
     days = forecast.tables[0].rows
-    assert len(days) == 28  # the next days, as many as the report covers
-    assert days[0][0] == TODAY  # a date: the PDF writes "15 Mar 2026", Excel a real date
+    assert len(days) == 28  # the days after the period, as many as the report covers
+    assert days[0][0] == date(2026, 3, 1)  # a date: the PDF writes "1 Mar 2026", Excel a real date
     assert forecast.tables[0].columns[0].unit == "date"
     assert expected == pytest.approx(sum(r[1] for r in days))
 
@@ -102,7 +104,7 @@ def test_reports022_xlsx_has_a_sheet_each_with_numeric_cells(seeded, tmp_path):
     assert all(isinstance(v, datetime) for v in dates)
     # the forecast-by-day table under the trend: its days are dates too, not text
     day_cells = [c for c in forecast_sheet["A"][30:] if isinstance(c.value, datetime)]
-    assert len(day_cells) == 28 and day_cells[0].value.date() == TODAY
+    assert len(day_cells) == 28 and day_cells[0].value.date() == date(2026, 3, 1)
 
 
 def test_reports023_email_briefing_lists_top_insights(seeded):
@@ -161,9 +163,10 @@ def test_reports037_the_forecast_total_range_is_calibrated_like_the_cards(servic
     spec = ReportSpec(sections=("forecast",), period="custom", start=date(2026, 2, 1), end=date(2026, 3, 2))
     data = assemble(scoped, spec, today=TODAY, now=NOW)
     forecast = data.sections[0]
-    expected, low, high = (k.value for k in forecast.kpis)
+    expected, low, high, actual = (k.value for k in forecast.kpis)
     assert low < expected < high
-    assert forecast.notes == []
+    assert forecast.kpis[3].label == "Net revenue: actual so far, 3 – 14 Mar 2026"  # the days that are over
+    assert not any("range" in note for note in forecast.notes)
     # 30 days of ~$1,100 ± $120: the total is known to a few percent; the old range was ~25% wide
     assert (high - low) / expected < 0.15
     out = tmp_path / "f.pdf"
@@ -223,3 +226,72 @@ def test_reports042_insights_are_counted_by_the_period_they_concern():
         "a record ...) and is not counted by day."
     )
     assert insights_trend([], feb[0], feb[-1]) is None
+
+
+def test_reports046_a_past_periods_forecast_is_the_one_made_as_it_ended(seeded, tmp_path):
+    """February's report rendered on 15 March forecast 15 March onwards, as if that were February's.
+
+    Now it is the forecast the report held when February ended (fitted up to 28 Feb), said so,
+    with what actually happened on the days since set beside it.
+    """
+    sent = assemble(seeded, SPEC, today=date(2026, 3, 1), now=NOW)  # the schedule's run
+    later = assemble(seeded, SPEC, today=TODAY, now=NOW)  # rendered again two weeks later
+    f_sent, f_later = (next(s for s in d.sections if s.key == "forecast") for d in (sent, later))
+    # the same forecast, whenever it is rendered
+    assert [r[:4] for r in f_later.tables[0].rows] == f_sent.tables[0].rows
+    assert f_later.kpis[0].value == pytest.approx(f_sent.kpis[0].value)
+    assert f_sent.kpis[0].label == "Net revenue: forecast total, 1 – 28 Mar 2026, as of 28 Feb 2026"
+    made = (
+        "Forecast as of 28 Feb 2026, the last day of the report period: fitted on the days up to "
+        "then only, for the 28 days after it (1 – 28 Mar 2026)."
+    )
+    assert f_sent.notes[0] == made and f_later.notes[0] == made
+    # rendered on the day after the period, nothing has happened yet: no actual column
+    assert [c.label for c in f_sent.tables[0].columns] == ["Day", "Forecast", "Low", "High"]
+    # later: the days that are over (1 - 14 Mar) with what happened, the rest empty
+    assert [c.label for c in f_later.tables[0].columns] == ["Day", "Forecast", "Low", "High", "Actual"]
+    rows = f_later.tables[0].rows
+    assert all(r[4] is not None for r in rows[:14]) and all(r[4] is None for r in rows[14:])
+    march = query_metric(seeded, "net_revenue", date(2026, 3, 1), date(2026, 3, 14))["value"][0]
+    assert f_later.kpis[-1].label == "Net revenue: actual so far, 1 – 14 Mar 2026"
+    assert (
+        f_later.kpis[-1].value == pytest.approx(float(march)) == pytest.approx(sum(r[4] for r in rows[:14]))
+    )
+    assert f_later.notes[-1].startswith(
+        "What actually happened so far: $5,520.00 in 1 – 14 Mar 2026 (14 of the 28 days)"
+    )
+    assert f_later.trend.series[-1][0] == "Net revenue actual"
+    out, book = tmp_path / "r.pdf", tmp_path / "r.xlsx"
+    render_file(seeded, SPEC, "pdf", out, data=later)
+    render_file(seeded, SPEC, "xlsx", book, data=later)
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(out).pages)
+    assert made in text and "Net revenue: actual so far, 1 – 14 Mar 2026" in text
+    sheet = openpyxl.load_workbook(book)["Forecast trend"]  # the sheet's name is unchanged
+    head = next(r for r in sheet.iter_rows() if r[0].value == "Day")
+    assert [c.value for c in head[:5]] == ["Day", "Forecast", "Low", "High", "Actual"]
+    first = sheet.cell(head[0].row + 1, 5).value
+    assert isinstance(first, int | float) and first == rows[0][4]  # a number, not text
+
+
+def test_reports047_a_forecast_says_how_it_did_and_never_claims_a_period_it_misses(seeded):
+    """January's forecast, all over by March, is set against what happened; a period yet to come
+    says its forecast starts today."""
+    january = ReportSpec(
+        sections=("forecast",), period="custom", start=date(2026, 1, 1), end=date(2026, 1, 31)
+    )
+    forecast = assemble(seeded, january, today=TODAY, now=NOW).sections[0]
+    labels = [k.label for k in forecast.kpis]
+    assert labels == [
+        "Net revenue: forecast total, 1 Feb – 3 Mar 2026, as of 31 Jan 2026",
+        "Net revenue: actual, 1 Feb – 3 Mar 2026",
+    ]
+    # February's Direct revenue jumped: well above what January's history said
+    assert forecast.notes[-1].startswith("What actually happened since: $23,250.00 in 1 Feb – 3 Mar 2026, ")
+    assert "% above the forecast of " in forecast.notes[-1]
+    april = ReportSpec(sections=("forecast",), period="custom", start=date(2026, 4, 1), end=date(2026, 4, 30))
+    forecast = assemble(seeded, april, today=TODAY, now=NOW).sections[0]
+    assert forecast.notes[0] == (
+        "Forecast from 15 Mar 2026, when this report was made: the report period (1 – 30 Apr 2026) "
+        "has not started, so these are the 30 days from today (15 Mar – 13 Apr 2026)."
+    )
+    assert forecast.tables[0].rows[0][0] == TODAY

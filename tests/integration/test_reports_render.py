@@ -569,3 +569,74 @@ def test_reports043_a_quarters_partial_first_and_last_weeks_are_marked_not_read_
         chart = z.read("xl/charts/chart1.xml").decode()
     assert '<c:dPt><c:idx val="0"/>' in chart and '<c:dPt><c:idx val="13"/>' in chart
     assert '<c:idx val="1"/><c:marker>' not in chart  # a whole week keeps the plain line
+
+
+def test_reports044_rows_without_a_value_read_unknown_as_on_the_pages(services, workspace, tmp_path):
+    """The report's "Net revenue by country" said "(none)" where the page's bar says "Unknown"."""
+    rows = [
+        {"id": f"p{i}", "created": f"2026-01-{1 + i % 28:02d} 10:00", "amount": "50.00",
+         "customer": f"c{i}", "channel": "Email", "country": "DE" if i < 3 else None}
+        for i in range(12)
+    ]  # fmt: skip
+    load(services, workspace, "payments", payments_frame(rows))
+    scoped = services.warehouse.scoped(workspace)
+    from datetime import date
+
+    from reports.assemble import _split
+
+    table = _split(scoped, "net_revenue", "country", {}, date(2026, 1, 1), date(2026, 1, 31), None)
+    # the rows without a country are the biggest, and still come last: they are not a country
+    assert [row[0] for row in table.rows] == ["DE", "Unknown"]
+    pdf, xlsx, csv_out = tmp_path / "r.pdf", tmp_path / "r.xlsx", tmp_path / "r.csv"
+    for fmt, out in (("pdf", pdf), ("xlsx", xlsx), ("csv", csv_out)):
+        code, _, err = run(
+            services, "report", "render", "--workspace", "acme", "--format", fmt, "--out", str(out), *RANGE,
+            "--sections", "revenue", "--filter", "country=(none)",
+        )  # fmt: skip
+        assert code == 0, err
+    text = _pdf_text(pdf)
+    assert "(none)" not in text.lower()
+    assert "Country = Unknown" in text  # the cover names the filter as the page's chip does
+    wb = openpyxl.load_workbook(xlsx)
+    trend = [c.value for row in wb["Revenue trend"].iter_rows() for c in row]
+    assert "Unknown" in trend and not any("(none)" in str(c).lower() for c in trend)
+    summary = [c.value for row in wb["Summary"].iter_rows() for c in row]
+    assert "Country = Unknown" in summary
+    # the detail rows keep the data as stored (scripts read them): an empty cell, never "(none)"
+    body = csv_out.read_text(encoding="utf-8")
+    assert "(none)" not in body.lower()
+    header = next(csv.reader(io.StringIO(body)))
+    assert header[:4] == ["day", "channel", "product", "country"]
+
+
+def test_reports045_one_label_for_the_none_bucket_in_pages_reports_and_insights():
+    """Page filters, chips, charts, report splits and insight sentences name it the same way."""
+    from components.analytics import chips
+    from components.sources import dimension_value_label
+    from data.metrics import NONE_LABEL, UNKNOWN_LABEL, value_text
+
+    assert value_text(NONE_LABEL) == value_text(None) == UNKNOWN_LABEL == "Unknown"
+    assert value_text("DE") == "DE"
+    assert dimension_value_label("country", NONE_LABEL) == UNKNOWN_LABEL
+    assert dimension_value_label("platform", NONE_LABEL) == UNKNOWN_LABEL  # not "(None)"
+    assert dimension_value_label("platform", "google_ads") == "Google Ads"
+    (chip,) = chips({"key": "country", "value": NONE_LABEL}, "x")
+    assert f": {UNKNOWN_LABEL}" in str(chip.children[0])
+    from callbacks._analytics import option_list
+
+    assert option_list(["DE", NONE_LABEL]) == [
+        {"label": "DE", "value": "DE"},
+        {"label": UNKNOWN_LABEL, "value": NONE_LABEL},  # the filter still matches the rows
+    ]
+    from datetime import date
+
+    from dashboard.insights.model import Insight
+    from dashboard.insights.narrate import offline
+
+    day = date(2026, 3, 1)
+    for kind, evidence in (("concentration", {"share": 0.8}), ("top_contributors", {"share_of_change": 0.8})):
+        found = Insight(
+            kind, "net_revenue", day, day, 800.0, 1000.0, {"country": NONE_LABEL}, evidence=evidence
+        )
+        headline, text = offline(found, "USD")
+        assert "“Unknown”" in headline + text and "(none)" not in headline + text
