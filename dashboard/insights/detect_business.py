@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import numpy as np
+import polars as pl
 
 from components.formatting import format_number
 from components.sources import dimension_value_label
@@ -18,7 +19,7 @@ from dashboard.insights import stats
 from dashboard.insights.impact import Exposure
 from dashboard.insights.model import Insight
 from dashboard.insights.source import GoalSpec, MetricSource, display_name, total, values
-from data.metrics import get_metric
+from data.metrics import NONE_LABEL, get_metric
 
 #: a dimension value holding more than this share of net revenue is a concentration risk
 CONCENTRATION_SHARE = {"channel": 0.6, "product": 0.6, "customer": 0.3}
@@ -43,7 +44,13 @@ def concentration(source: MetricSource, start: date, end: date, exposure: Exposu
         )
         if frame.height < 2:
             continue  # a business with one product is not "concentrated" in it: it is the business
-        top = frame.row(0, named=True)
+        # Revenue with no channel (or product) recorded is a tracking gap, not a channel the
+        # business depends on: "reduce the dependence on channel Unknown" would ask the owner
+        # to grow a second nothing. The known value with the largest share is the candidate.
+        known = frame.filter(pl.col(dim).cast(pl.Utf8).fill_null(NONE_LABEL) != NONE_LABEL)
+        if known.height == 0:
+            continue
+        top = known.row(0, named=True)
         share = float(top["value"] or 0) / revenue
         if share >= CONCENTRATION_SHARE[dim]:
             out.append(

@@ -15,6 +15,7 @@ from dashboard.insights.engine import InsightsError, detect
 from dashboard.insights.impact import Exposure
 from dashboard.insights.narrate import offline
 from dashboard.insights.source import GoalSpec
+from data.metrics import NONE_LABEL
 from tests.unit.insights_fakes import FakeSource, noisy, poisson
 
 ORIGIN = date(2025, 1, 1)
@@ -371,6 +372,17 @@ def test_ins011_concentration():
     src.parts["net_revenue"][(("channel", "Organic"),)] *= 8
     found = run(business.concentration, src)
     assert [(i.dimensions, round(i.evidence["share"], 1)) for i in found] == [({"channel": "Organic"}, 0.9)]
+
+
+def test_ins020_revenue_without_a_channel_is_never_the_concentrated_channel():
+    """Most revenue untracked ("(none)", shown as "Unknown") is a tracking gap, not a dependence."""
+    src = workspace()
+    src.add("net_revenue", noisy(DAYS, 20_000, 1_000, 7), channel=NONE_LABEL)
+    assert run(business.concentration, src) == []
+    src.parts["net_revenue"][(("channel", "Organic"),)] *= 40  # now a known channel dominates too
+    found = run(business.concentration, src)
+    assert [i.dimensions for i in found] == [{"channel": "Organic"}]
+    assert "Unknown" not in found[0].action
 
 
 def test_ins012_ranking_and_bad_range():
