@@ -19,7 +19,7 @@ from components.analytics import empty_state, graph, kpi_row
 from components.figures import bar_figure, funnel_figure, mark_unfinished, spend_roas_figure
 from components.formatting import format_date_range, grid_formatter
 from components.grids import data_grid, paged_grid
-from components.sources import SOURCE_LABELS
+from components.labels import SOURCE_LABELS
 from data import analytics as A
 from data.metrics import dimension_values, period_start
 

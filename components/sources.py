@@ -15,31 +15,9 @@ from dash import dcc, html
 
 from components import ids
 from components.formatting import format_datetime, format_number
+from components.labels import SOURCE_DIMENSIONS, SOURCE_LABELS, dimension_value_label, source_label  # noqa: F401 (re-exported)
 from data.accounting import describe_skipped, reconciliation_text
-from data.metrics import NONE_LABEL, value_text
 
-SOURCE_LABELS = {
-    "stripe": "Stripe",
-    "paypal": "PayPal",
-    "shopify": "Shopify",
-    "gumroad": "Gumroad",
-    "mailchimp": "Mailchimp",
-    "google_ads": "Google Ads",
-    "meta_ads": "Meta Ads",
-    "ga4": "GA4",
-    "hubspot": "HubSpot",
-    "generic": "Generic",
-    "square": "Square",
-    "pipedrive": "Pipedrive",
-    "salesforce": "Salesforce",
-    "sendgrid": "SendGrid",
-    "constant_contact": "Constant Contact",
-    "linkedin_ads": "LinkedIn Ads",
-    "x_ads": "X Ads",
-    "mixpanel": "Mixpanel",
-    "amplitude": "Amplitude",
-    "instagram": "Instagram",
-}
 STATUS_BADGES = {
     "ok": ("success", "OK"),
     "partial": ("warning", "Some rows rejected"),
@@ -72,28 +50,6 @@ def section(title: str, body, *, subtitle: str | None = None, actions=None) -> d
         className="d-flex flex-wrap align-items-center justify-content-between gap-2",
     )
     return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="shadow-sm mb-3")
-
-
-#: dimensions whose values are source names (``platform = google_ads``): shown by their label
-SOURCE_DIMENSIONS = frozenset({"platform", "source"})
-
-
-def dimension_value_label(dim: str, value: object) -> str:
-    """A dimension value as a person reads it: ``platform google_ads`` -> "Google Ads"; others as they are.
-
-    The none bucket (``(none)``, what a filter on rows without a value matches) reads "Unknown",
-    as the pages' bar charts call it: a report or an insight never says "(none)" for the same rows.
-    """
-    if dim in SOURCE_DIMENSIONS and value and value != NONE_LABEL:
-        return source_label(str(value))
-    return value_text(value)
-
-
-def source_label(source: str | None) -> str:
-    """A source's display name (``google_ads`` -> ``Google Ads``)."""
-    if not source:
-        return "Unknown"
-    return SOURCE_LABELS.get(source, source.replace("_", " ").title())
 
 
 def status_badge(status: str | None) -> dbc.Badge:

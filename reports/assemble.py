@@ -23,7 +23,7 @@ from components.formatting import (
     format_value,
     numbers_as,
 )
-from components.sources import dimension_value_label
+from components.labels import dimension_value_label
 from data.metrics import NONE_LABEL, comparison_range, get_metric, query_metrics, value_text
 from data.metrics.calendar import next_period
 from data.warehouse import ScopedWarehouse, WorkspaceRef

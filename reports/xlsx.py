@@ -33,7 +33,7 @@ from components.formatting import (
     is_flat,
     number_style,
 )
-from components.sources import source_label
+from components.labels import source_label
 from data.warehouse import ScopedWarehouse
 from reports.assemble import Kpi, ReportData, SectionData, covered_series
 from reports.cells import safe_text

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from components.formatting import format_number
-from components.sources import dimension_value_label
+from components.labels import dimension_value_label
 from dashboard.insights import stats
 from dashboard.insights.impact import Exposure
 from dashboard.insights.model import Insight

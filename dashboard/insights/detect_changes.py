@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from components.sources import dimension_value_label
+from components.labels import dimension_value_label
 from dashboard.insights import stats
 from dashboard.insights.impact import Exposure
 from dashboard.insights.model import Insight

@@ -21,7 +21,7 @@ from components.formatting import (
     format_value,
     percent_sign,
 )
-from components.sources import dimension_value_label
+from components.labels import dimension_value_label
 from dashboard.insights.model import Insight
 from data.metrics import MetricError, get_metric
 
