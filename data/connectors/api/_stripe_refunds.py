@@ -106,6 +106,19 @@ def incomplete(charge: dict, refunds: Iterable[Refund]) -> bool:
     return refunded_minor(charge) > sum(r.minor for r in refunds)
 
 
+def estimated(charge: dict, refunds: Iterable[Refund]) -> bool:
+    """Whether part of the charge's ``amount_refunded`` has no balance transaction of its own yet.
+
+    That part is estimated (:func:`settled_refunds`: at the charge's rate; any fee Stripe gives
+    back with it unknown) until Stripe moves the money: a pending refund's
+    ``balance_transaction`` is null until then. Only a charge with a balance transaction of its
+    own settles anything, so only such a charge can carry an estimate.
+    """
+    if not isinstance(charge.get("balance_transaction"), dict):
+        return False
+    return refunded_minor(charge) > sum(r.minor for r in refunds if r.currency is not None)
+
+
 def _rate(refund: Refund, charge_rate: Decimal | None) -> Decimal | None:
     return refund.rate or charge_rate
 
@@ -140,8 +153,9 @@ def settled_refunds(
     gives no amount, with its own ``exchange_rate``. ``refunded`` (the charge's
     ``amount_refunded``, major units) minus the refunds counted so is converted at the charge's
     rate: refunds without a balance transaction (Stripe has not moved the money yet) or that
-    the sync could not read. That estimate is the best there is; it stays until a sync re-reads
-    the charge (another refund of it, or a full re-sync).
+    the sync could not read. That estimate is the best there is until the money moves: the
+    connector remembers charges that carry one (:func:`estimated`) and re-reads their refunds
+    on every later sync until each has its balance transaction.
     """
     money = fees = covered = ZERO
     for refund in refunds:
