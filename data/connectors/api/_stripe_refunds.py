@@ -34,7 +34,8 @@ class Refund:
     ``minor`` is the refund in the charge's currency (minor units). ``currency`` is the
     balance transaction's (settlement) currency, None without one; ``settled`` (money sent
     back, positive) and ``fee`` are in that currency, major units; ``rate`` is its
-    ``exchange_rate`` (None when Stripe gives none: nothing was converted).
+    ``exchange_rate`` (None when Stripe gives none: nothing was converted). ``unsettled``: the
+    refund has no balance transaction yet (``null`` until Stripe moves the money).
     """
 
     id: str
@@ -44,6 +45,7 @@ class Refund:
     settled: Decimal | None = None
     fee: Decimal = ZERO
     rate: Decimal | None = None
+    unsettled: bool = False
 
 
 def read_refund(refund: dict) -> Refund | None:
@@ -64,7 +66,7 @@ def read_refund(refund: dict) -> Refund | None:
         return None
     bt = refund.get("balance_transaction")
     if not isinstance(bt, dict):
-        return Refund(str(refund["id"]), str(charge_id), minor)
+        return Refund(str(refund["id"]), str(charge_id), minor, unsettled=bt is None)
     try:
         bt_currency = currency_code(bt.get("currency"))
         amount = minor_to_major(bt.get("amount"), bt_currency)
@@ -107,16 +109,15 @@ def incomplete(charge: dict, refunds: Iterable[Refund]) -> bool:
 
 
 def estimated(charge: dict, refunds: Iterable[Refund]) -> bool:
-    """Whether part of the charge's ``amount_refunded`` has no balance transaction of its own yet.
+    """Whether one of the charge's refunds has no balance transaction yet (Stripe has not moved its money).
 
-    That part is estimated (:func:`settled_refunds`: at the charge's rate; any fee Stripe gives
-    back with it unknown) until Stripe moves the money: a pending refund's
-    ``balance_transaction`` is null until then. Only a charge with a balance transaction of its
-    own settles anything, so only such a charge can carry an estimate.
+    Such a refund is estimated (:func:`settled_refunds`: at the charge's rate; any fee Stripe
+    gives back with it unknown) until its ``balance_transaction``, null while it is pending,
+    appears. Only a charge with a balance transaction of its own settles anything, so only such
+    a charge carries an estimate that waiting corrects (refunds that could not be read, or
+    ``amount_refunded`` without refunds to cover it, do not settle later: no re-read for those).
     """
-    if not isinstance(charge.get("balance_transaction"), dict):
-        return False
-    return refunded_minor(charge) > sum(r.minor for r in refunds if r.currency is not None)
+    return isinstance(charge.get("balance_transaction"), dict) and any(r.unsettled for r in refunds)
 
 
 def _rate(refund: Refund, charge_rate: Decimal | None) -> Decimal | None:
