@@ -134,43 +134,74 @@ class FakeStripe(FakeServer):
         rate of the refund's day; default: the charge's rate) in its own balance transaction,
         created on the refund's day; ``fee`` is that transaction's fee (settlement minor units).
         ``balance_transaction=False`` leaves the refund without one (``null``), as Stripe shows
-        some refunds before it has moved the money. A failed or canceled refund does not count
-        in the charge's ``amount_refunded``.
+        some refunds before it has moved the money (``status="pending"``; :meth:`settle_refund`
+        moves it later). A failed or canceled refund does not count in the charge's
+        ``amount_refunded``; a pending one does, as Stripe's does.
         """
         charge = next(c for c in self.charges if c["id"] == charge_id)
         if status not in ("failed", "canceled"):
             charge["amount_refunded"] += amount
             charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
-        bt_id = None
-        if charge["balance_transaction"] and balance_transaction:
-            paid = self.balance_transactions[charge["balance_transaction"]]
-            rate = paid["exchange_rate"] if exchange_rate is None else exchange_rate
-            settled = settle(amount, charge["currency"], paid["currency"], rate)
-            bt_id = f"txn_{id}"
-            self.balance_transactions[bt_id] = {
-                "id": bt_id,
-                "object": "balance_transaction",
-                "amount": -settled,
-                "currency": paid["currency"],
-                "exchange_rate": rate,
-                "fee": fee,
-                "net": -settled - fee,
-                "created": created,
-                "type": "refund",
-                "status": "available",
-            }
         refund = {
             "id": id,
             "object": "refund",
             "amount": amount,
-            "balance_transaction": bt_id,
+            "balance_transaction": None,
             "charge": charge_id,
             "created": created,
             "currency": charge["currency"],
             "status": status,
         }
+        if balance_transaction:
+            self._refund_transaction(refund, created, exchange_rate, fee)
         self.refunds.append(refund)
         return refund
+
+    def settle_refund(
+        self, refund_id: str, created: int, *, exchange_rate: float | None = None, fee: int = 0
+    ) -> dict:
+        """A pending refund goes through: ``status`` becomes ``succeeded`` and it gets its balance transaction.
+
+        As Stripe documents the refund object: ``balance_transaction`` is null until the money
+        moves, then the id of a ``refund`` balance transaction made that day (at that day's
+        ``exchange_rate``); the charge's ``amount_refunded`` already held the pending refund.
+        """
+        refund = self._by_id("refunds", refund_id)
+        refund["status"] = "succeeded"
+        self._refund_transaction(refund, created, exchange_rate, fee)
+        return refund
+
+    def fail_refund(self, refund_id: str) -> dict:
+        """A pending refund fails: ``status`` ``failed``, and its money leaves the charge's ``amount_refunded``."""
+        refund = self._by_id("refunds", refund_id)
+        refund["status"] = "failed"
+        charge = self._by_id("charges", refund["charge"])
+        charge["amount_refunded"] -= refund["amount"]
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        return refund
+
+    def _refund_transaction(self, refund: dict, created: int, exchange_rate: float | None, fee: int) -> None:
+        """Give ``refund`` its balance transaction (none when its charge has none)."""
+        charge = self._by_id("charges", refund["charge"])
+        if not charge["balance_transaction"]:
+            return
+        paid = self.balance_transactions[charge["balance_transaction"]]
+        rate = paid["exchange_rate"] if exchange_rate is None else exchange_rate
+        settled = settle(refund["amount"], charge["currency"], paid["currency"], rate)
+        bt_id = f"txn_{refund['id']}"
+        self.balance_transactions[bt_id] = {
+            "id": bt_id,
+            "object": "balance_transaction",
+            "amount": -settled,
+            "currency": paid["currency"],
+            "exchange_rate": rate,
+            "fee": fee,
+            "net": -settled - fee,
+            "created": created,
+            "type": "refund",
+            "status": "available",
+        }
+        refund["balance_transaction"] = bt_id
 
     def add_customer(
         self, id: str, created: int, *, email: str | None = None, name: str | None = None, **extra

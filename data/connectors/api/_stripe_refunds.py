@@ -34,7 +34,8 @@ class Refund:
     ``minor`` is the refund in the charge's currency (minor units). ``currency`` is the
     balance transaction's (settlement) currency, None without one; ``settled`` (money sent
     back, positive) and ``fee`` are in that currency, major units; ``rate`` is its
-    ``exchange_rate`` (None when Stripe gives none: nothing was converted).
+    ``exchange_rate`` (None when Stripe gives none: nothing was converted). ``unsettled``: the
+    refund has no balance transaction yet (``null`` until Stripe moves the money).
     """
 
     id: str
@@ -44,6 +45,7 @@ class Refund:
     settled: Decimal | None = None
     fee: Decimal = ZERO
     rate: Decimal | None = None
+    unsettled: bool = False
 
 
 def read_refund(refund: dict) -> Refund | None:
@@ -64,7 +66,7 @@ def read_refund(refund: dict) -> Refund | None:
         return None
     bt = refund.get("balance_transaction")
     if not isinstance(bt, dict):
-        return Refund(str(refund["id"]), str(charge_id), minor)
+        return Refund(str(refund["id"]), str(charge_id), minor, unsettled=bt is None)
     try:
         bt_currency = currency_code(bt.get("currency"))
         amount = minor_to_major(bt.get("amount"), bt_currency)
@@ -106,6 +108,18 @@ def incomplete(charge: dict, refunds: Iterable[Refund]) -> bool:
     return refunded_minor(charge) > sum(r.minor for r in refunds)
 
 
+def estimated(charge: dict, refunds: Iterable[Refund]) -> bool:
+    """Whether one of the charge's refunds has no balance transaction yet (Stripe has not moved its money).
+
+    Such a refund is estimated (:func:`settled_refunds`: at the charge's rate; any fee Stripe
+    gives back with it unknown) until its ``balance_transaction``, null while it is pending,
+    appears. Only a charge with a balance transaction of its own settles anything, so only such
+    a charge carries an estimate that waiting corrects (refunds that could not be read, or
+    ``amount_refunded`` without refunds to cover it, do not settle later: no re-read for those).
+    """
+    return isinstance(charge.get("balance_transaction"), dict) and any(r.unsettled for r in refunds)
+
+
 def _rate(refund: Refund, charge_rate: Decimal | None) -> Decimal | None:
     return refund.rate or charge_rate
 
@@ -140,8 +154,9 @@ def settled_refunds(
     gives no amount, with its own ``exchange_rate``. ``refunded`` (the charge's
     ``amount_refunded``, major units) minus the refunds counted so is converted at the charge's
     rate: refunds without a balance transaction (Stripe has not moved the money yet) or that
-    the sync could not read. That estimate is the best there is; it stays until a sync re-reads
-    the charge (another refund of it, or a full re-sync).
+    the sync could not read. That estimate is the best there is until the money moves: the
+    connector remembers charges that carry one (:func:`estimated`) and re-reads their refunds
+    on every later sync until each has its balance transaction.
     """
     money = fees = covered = ZERO
     for refund in refunds:

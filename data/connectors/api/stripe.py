@@ -24,7 +24,8 @@ Incremental sync (state)::
 
     {"charges_created": 1718000000,   # high-water mark of charge.created seen
      "customers_created": 1718000000, # same for customers
-     "refunds_created": 1718000000}   # same for refunds (see below)
+     "refunds_created": 1718000000,   # same for refunds (see below)
+     "estimated_charges": ["ch_…"]}   # charges with a refund not yet settled (only when any)
 
 Each list is re-read from ``created[gte] = mark - OVERLAP_SECONDS`` (upserts make the overlap
 harmless; it covers objects that become visible in the list a little after their timestamp).
@@ -36,6 +37,13 @@ re-emit those charges. A charge whose ``amount_refunded`` exceeds the refunds th
 it (refunds from before the mark) gets its refunds listed by charge (``/v1/refunds?charge=``).
 Refunds are not read from the charge's ``refunds`` list: API versions since 2022-11-15 omit it
 unless expanded, and the embedded list stops at ten refunds.
+
+A refund Stripe has not moved the money of yet (``pending``: ``balance_transaction`` null) is
+counted at the charge's rate, an estimate. Neither list above shows that refund again once it
+settles (it keeps its ``created``), so the charges whose rows carry such an estimate are kept in
+``estimated_charges``; every later sync lists their refunds by charge (expanding each refund's
+balance transaction, and the charge with its own, to re-emit the row) until each refund has its
+balance transaction, or failed and left ``amount_refunded``.
 Subscriptions change status long after creation and are few, so they are re-read in full.
 """
 
@@ -52,7 +60,15 @@ from typing import Any
 from data.connectors.base import Chunk
 
 from ._keys import email_hash
-from ._stripe_refunds import Refund, RefundLedger, incomplete, read_refund, refund_fees, settled_refunds
+from ._stripe_refunds import (
+    Refund,
+    RefundLedger,
+    estimated,
+    incomplete,
+    read_refund,
+    refund_fees,
+    settled_refunds,
+)
 from ._values import CENT, ChunkBuilder, currency_code, dig, field, from_unix, minor_to_major, text, to_int
 from .connector import ApiConnector, CredentialField, SyncOptions
 
@@ -146,6 +162,9 @@ class StripeConnector(ApiConnector):
         ledger = RefundLedger()
         late = "refunds_created" in state
         late_charges: dict[str, dict] = {}
+        #: charge id -> whether its row, as emitted by this sync, estimates a refund
+        emitted: dict[str, bool] = {}
+        add_charge = partial(self._add_charge, payments, ledger, reporting=reporting, page_size=page_size)
         mark = state.get("refunds_created")
         params = [("created[gte]", since("refunds_created")), ("expand[]", "data.balance_transaction")]
         if late:  # a first sync lists the charges themselves below
@@ -169,7 +188,7 @@ class StripeConnector(ApiConnector):
         ]
         for page in self.pages("/v1/charges", params, page_size):
             for charge in page:
-                self._add_charge(payments, ledger, charge, reporting, page_size)
+                emitted[str(charge.get("id"))] = add_charge(charge)
                 late_charges.pop(charge.get("id"), None)
                 mark = max(int(mark or 0), int(charge.get("created") or 0))
             if chunk := payments.flush():
@@ -178,9 +197,21 @@ class StripeConnector(ApiConnector):
 
         # Late refunds of older charges: re-emit the refunded charge so its refunds/status update.
         for charge in late_charges.values():
-            self._add_charge(payments, ledger, charge, reporting, page_size)
+            emitted[str(charge.get("id"))] = add_charge(charge)
         if chunk := payments.flush():
             yield chunk
+
+        # Charges an earlier sync estimated a refund of and this one has not re-read: their
+        # refunds again, by charge, until the estimate is replaced by Stripe's own numbers.
+        for charge_id in sorted(set(state.get("estimated_charges") or ()) - set(emitted)):
+            charge, refunds = self._charge_with_refunds(charge_id, page_size)
+            if charge is not None:
+                emitted[charge_id] = add_charge(charge, refunds=refunds)
+            if chunk := payments.flush():
+                yield chunk
+        new_state.pop("estimated_charges", None)
+        if still := sorted(charge_id for charge_id, estimate in emitted.items() if estimate):
+            new_state["estimated_charges"] = still
 
         customers = ChunkBuilder("customers", self.SOURCE)
         mark = state.get("customers_created")
@@ -211,10 +242,17 @@ class StripeConnector(ApiConnector):
         charge: dict,
         reporting: str | None,
         page_size: int,
-    ) -> None:
-        """Emit one charge with the refunds the sync listed for it (all of them, see below)."""
+        refunds: list[Refund] | None = None,
+    ) -> bool:
+        """Emit one charge with the refunds the sync listed for it (all of them, see below).
+
+        ``refunds`` are the charge's refunds when the caller listed them already (else the
+        ledger's). Returns whether the row estimates a refund without a balance transaction
+        (:func:`estimated`), so a later sync re-reads it.
+        """
         charge_id = charge.get("id")
-        refunds = ledger.take(str(charge_id))
+        taken = ledger.take(str(charge_id))
+        refunds = taken if refunds is None else refunds
         if charge_id and incomplete(charge, refunds):
             # The charge says more was refunded than the sync's refund list held (refunds from
             # before the refunds mark, or made after that list was read): list its refunds by
@@ -228,6 +266,30 @@ class StripeConnector(ApiConnector):
             refunds = list(listed.values())
         mapper = partial(self.map_charge, reporting_currency=reporting, refunds=refunds)
         payments.add(charge_id, mapper, charge, ("id", "amount", "currency"))
+        return bool(charge_id) and estimated(charge, refunds)
+
+    def _charge_with_refunds(self, charge_id: str, page_size: int) -> tuple[dict | None, list[Refund]]:
+        """A charge (with its balance transaction) and all its refunds, each with its own.
+
+        Listed by charge, expanding ``data.charge`` too (three levels, within Stripe's four): a
+        refund of a charge carries the charge, so one list gives the row's every input. None
+        when Stripe lists no refund of the charge any more (nothing left to correct).
+        """
+        params = [
+            ("charge", charge_id),
+            ("expand[]", "data.balance_transaction"),
+            ("expand[]", "data.charge"),
+            ("expand[]", "data.charge.balance_transaction"),
+        ]
+        charge: dict | None = None
+        listed: dict[str, Refund] = {}
+        for page in self.pages("/v1/refunds", params, page_size):
+            for refund in page:
+                if charge is None and isinstance(refund.get("charge"), dict):
+                    charge = refund["charge"]
+                if (read := read_refund(refund)) is not None:
+                    listed[read.id] = read
+        return charge, list(listed.values())
 
     # ------------------------------------------------------------------------------------------
     @staticmethod

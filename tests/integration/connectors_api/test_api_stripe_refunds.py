@@ -25,6 +25,7 @@ from data.connectors.api import SyncOptions
 from data.connectors.api._stripe_refunds import Refund, read_refund, settled_refunds
 from data.connectors.api.stripe import OVERLAP_SECONDS, StripeConnector
 from data.importer import import_file
+from data.sync_state import read_state
 from tests.fakes.stripe import MAX_EXPAND_DEPTH, FakeStripe
 
 KEY = "sk_test_51FakeKeyForTests0000"
@@ -291,13 +292,22 @@ def test_api087_a_payments_export_after_an_api_sync_counts_the_refund_once(
             bt_currency="usd",
             exchange_rate=1.0837,
         )
-        api.add_refund("re_full", "ch_eur", 10000, MARCH_5 + 21 * DAY, exchange_rate=1.05)
+        # Stripe gives 0.40 USD of the fee back with the refund (the refund's balance transaction's fee)
+        api.add_refund("re_full", "ch_eur", 10000, MARCH_5 + 21 * DAY, exchange_rate=1.05, fee=-40)
         _connect(services, workspace, api)
         _sync(services, workspace, client)
     from_api = _payments(services, workspace)
     assert _refunds_by_day(services, workspace) == {dt.date(2024, 3, 5): Decimal("105.00")}
+    # Stripe's balance: fees 3.44 on the charge - 0.40 returned with the refund = 3.04 USD; in EUR
+    # 3.17 (at the charge's 1.0837) - 0.38 (at the refund's 1.05); net = 100 - 100 - 2.79
+    assert (from_api["ch_eur"]["fee_reporting"], from_api["ch_eur"]["fee"], from_api["ch_eur"]["net"]) == (
+        Decimal("3.04"),
+        Decimal("2.79"),
+        Decimal("-2.79"),
+    )
 
-    # the same charge as Stripe's Payments export shows it (Converted columns in the USD balance)
+    # the same charge as Stripe's Payments export shows it (Converted columns in the USD balance;
+    # Fee is the charge's own fee: the export has no column for the fee given back)
     export = _payments_export(
         tmp_path / "unified_payments.csv",
         **{
@@ -322,5 +332,166 @@ def test_api087_a_payments_export_after_an_api_sync_counts_the_refund_once(
     assert all(v["ok"] for v in result["reconciliation"].values()), result["reconciliation"]
     from_file = _payments(services, workspace)
     assert set(from_file) == {"ch_eur"}  # the file's row replaced the API's, nothing beside it
-    assert from_file == from_api
+    assert from_file == from_api  # with the fee Stripe gave back, which only the API knew
+    assert result["reconciliation"]["fees EUR"] == {"file": 2.79, "imported": 2.79, "ok": True}
     assert _refunds_by_day(services, workspace) == {dt.date(2024, 3, 5): Decimal("105.00")}
+    # the same export again: still Stripe's numbers
+    again = import_file(services.warehouse, workspace, export)
+    assert again["status"] == "ok" and _payments(services, workspace) == from_api
+
+
+def _state(services, workspace) -> dict:
+    """The Stripe connection's saved cursor."""
+    return read_state(services.warehouse, workspace.id, "stripe")
+
+
+def _by_charge(api: FakeStripe) -> list:
+    """The requests that listed a charge's refunds by charge."""
+    return [r for r in api.requests if r.path == "/v1/refunds" and r.param("charge")]
+
+
+def test_api088_a_later_sync_replaces_a_pending_refunds_estimate_once_stripe_settles_it(
+    services, workspace, client
+):
+    """A refund without a balance transaction is estimated at the charge's rate until Stripe moves the money.
+
+    Stripe's refund goes ``pending`` -> ``succeeded`` and gets its balance transaction then, but
+    keeps its ``created``: no created-filtered list shows it again, so the sync remembers the
+    charge and re-reads its refunds until the estimate is gone.
+    """
+    with FakeStripe(api_key=KEY) as api:
+        api.add_charge("ch_eur", 10000, "eur", MARCH_5, fee=344, bt_currency="usd", exchange_rate=1.0837)
+        api.add_refund(
+            "re_pending", "ch_eur", 2550, MARCH_5 + 3 * DAY, status="pending", balance_transaction=False
+        )
+        # a later charge and refund move both marks past ch_eur and re_pending: no list shows them again
+        api.add_charge(
+            "ch_other", 5000, "eur", MARCH_5 + DAY, fee=180, bt_currency="usd", exchange_rate=1.0837
+        )
+        api.add_refund("re_other", "ch_other", 5000, MARCH_5 + 5 * DAY, exchange_rate=1.06)
+        _connect(services, workspace, api)
+        _sync(services, workspace, client)
+        # the estimate: 25.50 EUR at the charge's 1.0837
+        first = _payments(services, workspace)["ch_eur"]
+        assert (first["amount_refunded"], first["refunded_reporting"]) == (Decimal("25.50"), Decimal("27.63"))
+        assert _state(services, workspace)["estimated_charges"] == ["ch_eur"]
+
+        # nothing moved yet: the next sync asks again and still estimates
+        api.requests.clear()
+        _sync(services, workspace, client)
+        assert [r.param("charge") for r in _by_charge(api)] == ["ch_eur"]
+        assert _by_charge(api)[0].params("expand[]") == [
+            "data.balance_transaction",
+            "data.charge",
+            "data.charge.balance_transaction",
+        ]
+        assert _payments(services, workspace)["ch_eur"]["refunded_reporting"] == Decimal("27.63")
+
+        # Stripe moves the money a week later, at that day's rate, and gives 0.30 USD of fees back
+        api.settle_refund("re_pending", MARCH_5 + 10 * DAY, exchange_rate=1.05, fee=-30)
+        api.requests.clear()
+        second = _sync(services, workspace, client)
+        settled = _settled(api, "re_pending")
+        assert _payments(services, workspace)["ch_eur"]["refunded_reporting"] == settled
+        assert [r.param("charge") for r in _by_charge(api)] == ["ch_eur"]
+        assert "estimated_charges" not in _state(services, workspace)
+
+        # settled: nothing left to re-read
+        api.requests.clear()
+        _sync(services, workspace, client)
+        assert _by_charge(api) == []
+    assert settled == Decimal("26.78")  # 25.50 EUR at 1.05
+    charge = _payments(services, workspace)["ch_eur"]
+    # Stripe's own numbers now: 26.78 USD refunded, fees 3.44 - 0.30 USD; in EUR 3.17 (3.44 at the
+    # charge's 1.0837) - 0.29 (0.30 back at the refund's own 1.05)
+    assert (charge["amount_refunded"], charge["refunded_reporting"]) == (Decimal("25.50"), settled)
+    assert (charge["fee_reporting"], charge["fee"], charge["net"]) == (
+        Decimal("3.14"),
+        Decimal("2.88"),
+        Decimal("71.62"),
+    )
+    assert _refunds_by_day(services, workspace) == {
+        dt.date(2024, 3, 5): Decimal("26.78"),
+        dt.date(2024, 3, 6): Decimal("53.00"),  # ch_other's 50 EUR at its refund's 1.06
+    }
+    # the settling sync re-emitted ch_eur (remembered) and ch_other (its refund within the overlap)
+    assert second.reconciliation["rows payments"]["file"] == 2
+    assert second.reconciliation["refunds EUR"]["file"] == 75.5
+
+
+def test_api089_a_pending_refund_that_fails_leaves_the_charge_on_a_later_sync(services, workspace, client):
+    with FakeStripe(api_key=KEY) as api:
+        api.add_charge("ch_eur", 10000, "eur", MARCH_5, fee=344, bt_currency="usd", exchange_rate=1.0837)
+        api.add_refund("re_1", "ch_eur", 1000, MARCH_5 + DAY, exchange_rate=1.02)
+        api.add_refund(
+            "re_pending", "ch_eur", 2550, MARCH_5 + 3 * DAY, status="pending", balance_transaction=False
+        )
+        api.add_charge("ch_usd", 5000, "usd", MARCH_5 + DAY, fee=175)
+        api.add_refund("re_usd", "ch_usd", 1000, MARCH_5 + 5 * DAY)  # moves the refunds mark past re_pending
+        _connect(services, workspace, api)
+        _sync(services, workspace, client)
+        # 10.20 (re_1 at its own 1.02) + 27.63 (re_pending estimated at the charge's 1.0837)
+        assert _payments(services, workspace)["ch_eur"]["refunded_reporting"] == Decimal("37.83")
+        api.fail_refund("re_pending")
+        _sync(services, workspace, client)
+    charge = _payments(services, workspace)["ch_eur"]
+    assert (charge["status"], charge["amount_refunded"], charge["refunded_reporting"]) == (
+        "succeeded",
+        Decimal("10.00"),
+        Decimal("10.20"),
+    )
+    assert _refunds_by_day(services, workspace) == {
+        dt.date(2024, 3, 5): Decimal("10.20"),
+        dt.date(2024, 3, 6): Decimal("10.00"),
+    }
+    assert "estimated_charges" not in _state(services, workspace)
+
+
+def test_api090_an_export_before_and_after_an_api_sync_leaves_stripes_balance_fees(
+    services, workspace, client, tmp_path
+):
+    """Export, API sync, export again: the row ends with the fees the balance paid (3.44 - 0.40 USD)."""
+    row = {
+        "id": "ch_usd",
+        "Created date (UTC)": "2024-03-05 12:00:00",
+        "Amount": "50.00",
+        "Amount Refunded": "20.00",
+        "Currency": "usd",
+        "Captured": "true",
+        "Fee": "1.75",
+        "Mode": "Live",
+        "Status": "Paid",
+    }
+    export = _payments_export(tmp_path / "unified_payments.csv", **row)
+    assert import_file(services.warehouse, workspace, export)["status"] == "ok"
+    before = _payments(services, workspace)["ch_usd"]
+    assert (before["fee"], before["fee_reporting"], before["net"]) == (
+        Decimal("1.75"),
+        Decimal("1.75"),
+        Decimal("28.25"),
+    )
+    with FakeStripe(api_key=KEY) as api:
+        api.add_charge("ch_usd", 5000, "usd", MARCH_5, fee=175)
+        # a partial refund that gives 0.25 USD of the fee back
+        api.add_refund("re_part", "ch_usd", 2000, MARCH_5 + DAY, fee=-25)
+        _connect(services, workspace, api)
+        _sync(services, workspace, client)
+    from_api = _payments(services, workspace)
+    assert (from_api["ch_usd"]["fee"], from_api["ch_usd"]["fee_reporting"], from_api["ch_usd"]["net"]) == (
+        Decimal("1.50"),
+        Decimal("1.50"),
+        Decimal("28.50"),
+    )
+    result = import_file(services.warehouse, workspace, export)
+    assert result["status"] == "ok" and result["reconciliation"]["fees USD"]["ok"]
+    assert _payments(services, workspace) == from_api
+
+    # a charge without refunds has no fee given back: the export's fee stands as it is
+    plain = _payments_export(tmp_path / "plain.csv", **{**row, "Amount Refunded": "0.00", "Fee": "1.80"})
+    assert import_file(services.warehouse, workspace, plain)["status"] == "ok"
+    after = _payments(services, workspace)["ch_usd"]
+    assert (after["amount_refunded"], after["fee"], after["net"]) == (
+        Decimal("0.00"),
+        Decimal("1.80"),
+        Decimal("48.20"),
+    )
