@@ -347,42 +347,38 @@ def keep_returned_fees(cur, workspace_id: int, frame: pl.DataFrame) -> pl.DataFr
     before has the file's fees, so a re-import changes nothing; a charge without refunds has no
     returned fee, so the file's fee stands.
     """
-    refunded = (pl.col("amount_refunded") > 0) & (pl.col("status") != "failed")
-    ids = frame.filter(refunded)["source_id"].unique()
-    if ids.len() == 0:
+    refunded = frame.filter((pl.col("amount_refunded") > 0) & (pl.col("status") != "failed"))
+    if refunded.height == 0:
         return frame
-    # Only a stored row with refunds can hold a returned fee. Read as a frame: a re-import of a
-    # 1M-row export compares ~100k refunded charges, too many for Python tuples.
-    stored = cur.execute(
-        """SELECT source_id, fee AS stored_fee, fee_reporting AS stored_reporting FROM payments
-           WHERE workspace_id = $ws AND source = $source AND amount_refunded > 0
-             AND source_id IN (SELECT unnest($ids))""",
-        {"ws": workspace_id, "source": SOURCE, "ids": ids.to_list()},
-    ).pl()
-    if stored.height == 0:
+    rows = cur.execute(
+        """SELECT source_id, fee, fee_reporting FROM payments
+           WHERE workspace_id = $ws AND source = $source AND source_id IN (SELECT unnest($ids))""",
+        {"ws": workspace_id, "source": SOURCE, "ids": refunded["source_id"].unique().to_list()},
+    ).fetchall()
+    if not rows:
         return frame
-    # one stored row per id (the upsert keeps it so): the join keeps the chunk's rows and order
-    stored = stored.unique("source_id", keep="first").with_columns(
-        pl.col("stored_fee", "stored_reporting").cast(t.MONEY)
+    fees = {row[0]: row[1] for row in rows if row[1] is not None}
+    fees_reporting = {row[0]: row[2] for row in rows}
+    stored_fee = pl.col("source_id").replace_strict(fees, default=None, return_dtype=t.MONEY)
+    stored_reporting = pl.col("source_id").replace_strict(fees_reporting, default=None, return_dtype=t.MONEY)
+    differs = (pl.col("fee") != stored_fee) | (
+        stored_reporting.is_not_null() & pl.col("fee_reporting").ne_missing(stored_reporting)
     )
-    joined = frame.join(stored, on="source_id", how="left", maintain_order="left")
-    differs = (pl.col("fee") != pl.col("stored_fee")) | (
-        pl.col("stored_reporting").is_not_null()
-        & pl.col("fee_reporting").ne_missing(pl.col("stored_reporting"))
+    keep = (
+        (pl.col("amount_refunded") > 0)
+        & (pl.col("status") != "failed")
+        & stored_fee.is_not_null()
+        & differs.fill_null(False)
     )
-    keep = refunded & pl.col("stored_fee").is_not_null() & differs.fill_null(False)
-    fee = pl.when(keep).then(pl.col("stored_fee")).otherwise(pl.col("fee"))
-    return joined.with_columns(
+    fee = pl.when(keep).then(stored_fee).otherwise(pl.col("fee"))
+    return frame.with_columns(
         fee.alias("fee"),
-        pl.when(keep)
-        .then(pl.col("stored_reporting"))
-        .otherwise(pl.col("fee_reporting"))
-        .alias("fee_reporting"),
+        pl.when(keep).then(stored_reporting).otherwise(pl.col("fee_reporting")).alias("fee_reporting"),
         pl.when(keep)
         .then((pl.col("amount") - pl.col("amount_refunded") - fee).cast(t.MONEY))
         .otherwise(pl.col("net"))
         .alias("net"),
-    ).select(frame.columns)
+    )
 
 
 # --------------------------------------------------------------------------------------------

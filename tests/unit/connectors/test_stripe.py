@@ -135,29 +135,3 @@ def test_con110_detected_by_content_not_name(tmp_path):
     dst = tmp_path / "hubspot-crm-exports-all-deals-2024-01-01.csv"
     shutil.copy(FIXTURES / "stripe_payments_old_excel.csv", dst)
     assert parse(dst).source == "stripe"
-
-
-class _Cursor:
-    """A warehouse cursor that answers "no rows" and records what it was asked."""
-
-    def __init__(self) -> None:
-        self.queries: list[str] = []
-
-    def execute(self, sql: str, params=None):
-        self.queries.append(sql)
-        return self
-
-    def fetchone(self):
-        return None
-
-
-def test_con111_a_first_import_looks_no_returned_fees_up(tmp_path):
-    """Rows an import writes have the file's fees: with no Stripe payments stored, no chunk looks any up."""
-    path = tmp_path / "unified_payments.csv"
-    shutil.copy(FIXTURES / "stripe_payments_new.csv", path)
-    chunks = list(parse_payments(path, ParseOptions(batch_rows=2)))
-    assert len(chunks) > 1 and all(chunk.carry is chunks[0].carry for chunk in chunks)
-    cur = _Cursor()
-    for chunk in chunks:
-        assert chunk.carry(cur, 1, chunk.frame).equals(chunk.frame)
-    assert len(cur.queries) == 1 and "LIMIT 1" in cur.queries[0]  # one probe for the whole import
