@@ -112,8 +112,6 @@ def ingest_chunks(
             quarantine: list[tuple] = []
             reconciled_tables: set[str] = set()
             for chunk in chunks:
-                if chunk.carry is not None and chunk.frame.height:
-                    chunk.frame = chunk.carry(cur, workspace.id, chunk.frame)
                 result.rows_read += chunk.rows_read or (0 if chunk.derived else chunk.frame.height)
                 for reason, count in chunk.skipped.items():
                     result.skipped[reason] = result.skipped.get(reason, 0) + count

@@ -2,17 +2,16 @@
 
 A connector turns one vendor file (or one API sync) into a stream of :class:`Chunk` objects:
 canonical rows for one warehouse table plus the rows it could not use, each with a reason.
-It never touches the warehouse itself (a chunk's ``carry`` is handed the ingest transaction's
-cursor by ``data.ingest``); ``data.ingest`` validates, converts currencies, upserts the
+It never touches the warehouse; ``data.ingest`` validates, converts currencies, upserts the
 whole stream in one transaction and records the run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import polars as pl
 
@@ -89,11 +88,6 @@ class Chunk:
     derived: bool = False
     #: canonical column -> the file's header it came from, so rejections name the user's column
     source_columns: dict[str, str] = field(default_factory=dict)
-    #: ``carry(cur, workspace_id, frame) -> frame``: values the file has no column for, taken
-    #: from the stored rows its rows replace (the Stripe Payments export has no column for the
-    #: fees Stripe gave back with refunds, which an API sync wrote). Run inside the ingest
-    #: transaction before the chunk is counted, so reconciliation compares the rows as written.
-    carry: Callable[[Any, int, pl.DataFrame], pl.DataFrame] | None = None
 
 
 @dataclass(frozen=True)

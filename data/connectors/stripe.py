@@ -145,7 +145,6 @@ def parse_payments(path: Path, options: ParseOptions) -> Iterator[Chunk]:
     # the GIL), so reading and converting overlap on multi-core machines.
     batches = reader.iter(min(options.batch_rows, _PIPELINE_ROWS), select=select, exact_lines=False)
     cache = t.HashCache()
-    carry = ReturnedFees()  # one per import: it remembers whether there is anything to carry
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
         for raw in batches:
@@ -153,15 +152,10 @@ def parse_payments(path: Path, options: ParseOptions) -> Iterator[Chunk]:
                 _payments_chunk, raw, f, decimal_comma, reporting_ccy, cache, reader.take_blank()
             )
             if pending is not None:
-                yield _with_carry(pending.result(), carry)
+                yield pending.result()
             pending = future
         if pending is not None:
-            yield _with_carry(pending.result(), carry)
-
-
-def _with_carry(chunk: Chunk, carry: ReturnedFees) -> Chunk:
-    chunk.carry = carry
-    return chunk
+            yield pending.result()
 
 
 def _payments_chunk(
@@ -276,7 +270,7 @@ def _payments_chunk(
         ),
         t.Check((amount < 0).fill_null(False), "amount", f["amount"], t.reason_negative),
     ]
-    chunk = t.build_chunk(
+    return t.build_chunk(
         "payments",
         SOURCE,
         raw,
@@ -306,78 +300,6 @@ def _payments_chunk(
         keep=keep,
         skip_reason="incomplete payments without an id",
         blank_rows=blank_rows,
-    )
-    return chunk
-
-
-class ReturnedFees:
-    """The chunks' ``carry`` of one Payments-export import: :func:`keep_returned_fees`.
-
-    Rows this import writes have the file's fees, so only rows stored before it can hold a
-    returned fee: when the workspace had no Stripe payments at the first chunk, no later chunk
-    looks any up (a first import of a large export makes no lookups).
-    """
-
-    def __init__(self) -> None:
-        self._stored: bool | None = None
-
-    def __call__(self, cur, workspace_id: int, frame: pl.DataFrame) -> pl.DataFrame:
-        """``frame`` with :func:`keep_returned_fees` applied, when anything can be kept."""
-        if self._stored is None:
-            self._stored = (
-                cur.execute(
-                    "SELECT 1 FROM payments WHERE workspace_id = $ws AND source = $source LIMIT 1",
-                    {"ws": workspace_id, "source": SOURCE},
-                ).fetchone()
-                is not None
-            )
-        return keep_returned_fees(cur, workspace_id, frame) if self._stored else frame
-
-
-def keep_returned_fees(cur, workspace_id: int, frame: pl.DataFrame) -> pl.DataFrame:
-    """Refunded charges keep the fees Stripe gave back with their refunds, as an API sync stored them.
-
-    The export's ``Fee`` is the charge's own fee. A fee Stripe returns with a refund is on the
-    refund's balance transaction (negative), which the Stripe balance and its Balance report
-    count ("fees returned") and the API sync folds into the charge's row (``fee`` and
-    ``fee_reporting``, data/connectors/api/stripe.py); the export has no column for it. So a
-    refunded charge whose stored ``stripe`` row (written by an API sync) has other fees than
-    this file's keeps the stored ``fee`` and ``fee_reporting``, and ``net`` follows: an API sync
-    and a later export of the same charge leave Stripe's balance numbers. A row the export wrote
-    before has the file's fees, so a re-import changes nothing; a charge without refunds has no
-    returned fee, so the file's fee stands.
-    """
-    refunded = frame.filter((pl.col("amount_refunded") > 0) & (pl.col("status") != "failed"))
-    if refunded.height == 0:
-        return frame
-    rows = cur.execute(
-        """SELECT source_id, fee, fee_reporting FROM payments
-           WHERE workspace_id = $ws AND source = $source AND source_id IN (SELECT unnest($ids))""",
-        {"ws": workspace_id, "source": SOURCE, "ids": refunded["source_id"].unique().to_list()},
-    ).fetchall()
-    if not rows:
-        return frame
-    fees = {row[0]: row[1] for row in rows if row[1] is not None}
-    fees_reporting = {row[0]: row[2] for row in rows}
-    stored_fee = pl.col("source_id").replace_strict(fees, default=None, return_dtype=t.MONEY)
-    stored_reporting = pl.col("source_id").replace_strict(fees_reporting, default=None, return_dtype=t.MONEY)
-    differs = (pl.col("fee") != stored_fee) | (
-        stored_reporting.is_not_null() & pl.col("fee_reporting").ne_missing(stored_reporting)
-    )
-    keep = (
-        (pl.col("amount_refunded") > 0)
-        & (pl.col("status") != "failed")
-        & stored_fee.is_not_null()
-        & differs.fill_null(False)
-    )
-    fee = pl.when(keep).then(stored_fee).otherwise(pl.col("fee"))
-    return frame.with_columns(
-        fee.alias("fee"),
-        pl.when(keep).then(stored_reporting).otherwise(pl.col("fee_reporting")).alias("fee_reporting"),
-        pl.when(keep)
-        .then((pl.col("amount") - pl.col("amount_refunded") - fee).cast(t.MONEY))
-        .otherwise(pl.col("net"))
-        .alias("net"),
     )
 
 
