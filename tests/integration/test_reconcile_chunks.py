@@ -102,3 +102,19 @@ def test_rec203_many_chunks_match_one_chunk(services, workspace, tmp_path, monke
     chunked = import_file(services.warehouse, workspace, path)
     assert _reconciled(chunked) == _reconciled(whole)
     assert _reconciled(whole)["rows payments"] == (9, 9)
+
+
+def test_rec204_a_corrected_export_replaces_the_fee_an_earlier_export_wrote(services, workspace, tmp_path):
+    """Only fees an API sync wrote are kept for refunded charges; a file's fee is the file's own."""
+    header = "id,Created date (UTC),Amount,Amount Refunded,Currency,Status,Fee"
+    first, corrected = tmp_path / "first.csv", tmp_path / "corrected.csv"
+    first.write_text(f"{header}\nch_1,2026-03-01 10:00:00,40.00,40.00,usd,Refunded,1.20\n")
+    corrected.write_text(f"{header}\nch_1,2026-03-01 10:00:00,40.00,40.00,usd,Refunded,0.90\n")
+    assert import_file(services.warehouse, workspace, first)["status"] == "ok"
+    result = import_file(services.warehouse, workspace, corrected)
+    assert _reconciled(result)["fees USD"] == (Decimal("0.90"), Decimal("0.90"))
+    assert "explained" not in result["reconciliation"]["fees USD"]
+    fee = services.warehouse.cursor().execute(
+        "SELECT fee FROM payments WHERE workspace_id = ? AND source_id = 'ch_1'", [workspace.id]
+    )
+    assert fee.fetchone()[0] == Decimal("0.90")
