@@ -9,7 +9,7 @@ PORT ?= 8050
 DEMO_OWNER := demo@pulseboard.local
 export PULSEBOARD_DATA_DIR ?= ./var
 
-.PHONY: install install-dev system-deps run serve test test-fast bench bench-peer lint format clean postgres-check
+.PHONY: install install-dev system-deps run serve test test-fast bench bench-peer lint format clean postgres-check plotly-bundle
 
 install: $(VENV)/.installed
 
@@ -85,6 +85,11 @@ $(SUPERSET_VENV)/.installed: bench/superset-requirements.txt
 	$(SUPERSET_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SUPERSET_VENV)/bin/pip install --quiet -r bench/superset-requirements.txt
 	@touch $@
+
+# The slim plotly.js the app serves (vendor/plotly/README.md). Needs node and npm; the result
+# is committed, so only a change of plotly.js version or trace types needs this.
+plotly-bundle:
+	vendor/plotly/build.sh
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -68,6 +69,13 @@ class Settings(BaseSettings):
     )
     report_retention_days: int = Field(
         90, description="Days the files of sent reports are kept for download and resending."
+    )
+    plotly_bundle: Literal["slim", "full"] = Field(
+        "slim",
+        description=(
+            "plotly.js the browser loads: slim (only the trace types Pulseboard draws, vendor/plotly/) "
+            "or full (the plotly package's bundle)."
+        ),
     )
     max_request_mb: int = Field(
         350,

@@ -24,3 +24,41 @@ def test_cache002_unversioned_assets_and_pages_are_still_revalidated(client, aut
     assert "immutable" not in page.headers.get("Cache-Control", "")
     layout = client.get("/_dash-layout")
     assert "max-age=31536000" not in layout.headers.get("Cache-Control", "")
+
+
+PLOTLY_URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"  # what dcc.Graph loads
+
+
+def test_cache003_charts_load_the_slim_plotly_js_revalidated_by_etag(client, auth, workspace):
+    from app import SLIM_PLOTLY_JS
+
+    assert client.get(PLOTLY_URL).status_code == 401  # behind the log-in, as Dash's own files are
+    auth.login()
+    response = client.get(PLOTLY_URL)
+    assert response.status_code == 200
+    assert response.data == SLIM_PLOTLY_JS.read_bytes()
+    assert response.data.startswith(
+        b"/**\n* plotly.js (pulseboard: scatter, bar, heatmap, funnel - minified) v"
+    )
+    assert len(response.data) < 1_500_000  # the full bundle is 4.8 MB
+    assert response.mimetype in ("text/javascript", "application/javascript")
+    etag = response.headers["ETag"]
+    again = client.get(PLOTLY_URL, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and not again.data
+    # The fingerprinted name Dash uses with eager_loading gets the same file.
+    assert client.get(PLOTLY_URL.replace(".min.js", ".v7_1_0m1700000000.min.js")).data == response.data
+
+
+def test_cache004_plotly_bundle_full_serves_the_plotly_package_bundle(settings, workspace):
+    from pathlib import Path
+
+    import plotly
+
+    from app import create_app
+    from tests.conftest import AuthActions
+
+    full = create_app(settings.model_copy(update={"plotly_bundle": "full"})).server.test_client()
+    AuthActions(full).login()
+    response = full.get(PLOTLY_URL)
+    assert response.status_code == 200
+    assert response.data == (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
