@@ -277,7 +277,8 @@ def backtest_table(payload: dict) -> html.Div:
         body.append(
             html.Tr(
                 [
-                    html.Td([MODEL_NAMES.get(name, name), " ✓" if chosen else ""], className="text-nowrap"),
+                    # the name may wrap: on a phone the "in band" column then stays on screen
+                    html.Td([MODEL_NAMES.get(name, name), " ✓" if chosen else ""]),
                     html.Td(percent_sign(format_number(s["smape"], 1, grouped=False)), className="text-end"),
                     html.Td(format_number(s["mase"], 2, grouped=False), className="text-end"),
                     html.Td(coverage, className="text-end"),
@@ -289,9 +290,9 @@ def backtest_table(payload: dict) -> html.Div:
     caption = (
         f"Tested at {payload['origins']} points of your history, {h} {GRAIN_WORD[payload['grain']]} ahead each. "
         "sMAPE: typical error in %. MASE below 1 beats repeating the last season. "
-        f"In {pct} band: share of the actual {unit} inside the {pct} band the chart draws for that "
-        "model, checked at each point on its errors before it (ideally near "
-        f"{pct}); rough: too little history to check it."
+        f"In {pct} band: share of the actual {unit} inside the {pct} band the chart would have drawn "
+        "at each point (✓: the band shown), read from the model's errors before that point; "
+        f"near {pct} is right. Rough: too little history to check it."
     )
     return html.Div(
         [

@@ -139,7 +139,7 @@ def test_fcc004_the_table_shows_the_calibrated_share_and_says_what_it_is():
     assert '"In 80% band"' in text
     assert '"73%"' in text and '"76%"' in text and '"98%"' not in text  # the calibrated share
     assert "76% of the actual days fell inside the 80% band (the model's own band held 98%)." in text
-    assert "share of the actual days inside the 80% band the chart draws for that model" in text
+    assert "share of the actual days inside the 80% band the chart would have drawn at each point" in text
     # a cached payload from before the field existed still renders
     old = {**payload, "backtest": {"naive": {"smape": 9.0, "mase": 2.0, "coverage": 0.9}}}
     assert '"90%"' in _text(backtest_table(old))
