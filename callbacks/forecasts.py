@@ -272,6 +272,7 @@ def trend_with_forecast(figure: dict, filters_data, page_filters) -> dict:
         train_until=f.end if f.end < today else None,
         where=where,
         candidates=QUICK_MODELS,
+        check_bands=False,  # the trend chart draws the band only: no backtest table
     )
     fig = go.Figure(figure)
     try:

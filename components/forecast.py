@@ -232,8 +232,32 @@ def band_note(payload: dict) -> str | None:
     )
 
 
+def in_band_cell(score: dict, pct: str, unit: str) -> str | html.Span:
+    """A backtest row's "in band": the share of tested periods inside the band the chart draws.
+
+    That band is the calibrated one (``coverage``); where it could not be checked at every test
+    point (``coverage_rough``) the cell says "rough" instead of a share, as a KPI card says
+    "range uncertain". The model's own band's share (``raw_coverage``) is in the hover text.
+    """
+    raw = score.get("raw_coverage")
+    own = f" (the model's own band held {format_percent(raw, 0)})" if raw is not None else ""
+    if score.get("coverage_rough"):
+        return html.Span(
+            "rough",
+            title=f"Too little history before the earliest test point to check the {pct} band there{own}.",
+            className="text-body-secondary",
+        )
+    coverage = score.get("coverage")
+    if coverage is None:
+        return format_percent(None)
+    return html.Span(
+        format_percent(coverage, 0),
+        title=f"{format_percent(coverage, 0)} of the actual {unit} fell inside the {pct} band{own}.",
+    )
+
+
 def backtest_table(payload: dict) -> html.Div:
-    """Each model's backtest errors, best first, the chosen one marked."""
+    """Each model's backtest errors and share of periods in its band, best first, the chosen one marked."""
     scores = payload["backtest"]
     if not scores:
         return html.Div(
@@ -244,14 +268,17 @@ def backtest_table(payload: dict) -> html.Div:
         s = item[1]
         return (s["mase"] is None, s["mase"] if s["mase"] is not None else s["smape"])
 
+    pct = format_percent(payload["interval"], 0)
+    unit = GRAIN_WORD[payload["grain"]]
     body = []
     for name, s in sorted(scores.items(), key=key):
         chosen = name == payload["model"]
-        coverage = format_percent(s.get("coverage"), 0)
+        coverage = in_band_cell(s, pct, unit)
         body.append(
             html.Tr(
                 [
-                    html.Td([MODEL_NAMES.get(name, name), " ✓" if chosen else ""], className="text-nowrap"),
+                    # the name may wrap: on a phone the "in band" column then stays on screen
+                    html.Td([MODEL_NAMES.get(name, name), " ✓" if chosen else ""]),
                     html.Td(percent_sign(format_number(s["smape"], 1, grouped=False)), className="text-end"),
                     html.Td(format_number(s["mase"], 2, grouped=False), className="text-end"),
                     html.Td(coverage, className="text-end"),
@@ -263,7 +290,9 @@ def backtest_table(payload: dict) -> html.Div:
     caption = (
         f"Tested at {payload['origins']} points of your history, {h} {GRAIN_WORD[payload['grain']]} ahead each. "
         "sMAPE: typical error in %. MASE below 1 beats repeating the last season. "
-        "In band: how often the actual fell inside the range."
+        f"In {pct} band: share of the actual {unit} inside the {pct} band the chart would have drawn "
+        "at each point (✓: the band shown), read from the model's errors before that point; "
+        f"near {pct} is right. Rough: too little history to check it."
     )
     return html.Div(
         [
@@ -275,7 +304,11 @@ def backtest_table(payload: dict) -> html.Div:
                                 html.Th("Model"),
                                 html.Th("sMAPE", className="text-end"),
                                 html.Th("MASE", className="text-end"),
-                                html.Th("In band", className="text-end"),
+                                html.Th(
+                                    f"In {pct} band",
+                                    className="text-end",
+                                    title=f"Share of the actual {unit} inside the {pct} band the chart draws",
+                                ),
                             ]
                         )
                     ),

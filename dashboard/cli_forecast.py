@@ -110,6 +110,14 @@ def _progress(*, enabled: bool):
     return step
 
 
+def _in_band(score: dict) -> str:
+    """The share of tested periods inside the calibrated band, "rough" where it could not be checked."""
+    if score.get("coverage_rough"):
+        return "rough (too little history to check it)"
+    coverage = score.get("coverage")
+    return "n/a" if coverage is None else f"{coverage:.0%}"
+
+
 def _print_text(payload: dict) -> None:
     unit = payload["unit"]
     currency = f", {payload['currency']}" if unit == "currency" else ""
@@ -118,12 +126,14 @@ def _print_text(payload: dict) -> None:
     )
     click.echo(f"Model: {payload['model_label']}. {payload['reason']}")
     click.echo(payload["accuracy"])
+    band = f"{payload['interval']:.0%} band"
     if payload["backtest"]:
-        click.echo("Backtest (lower is better):")
+        click.echo(f"Backtest (sMAPE, MASE: lower is better; in {band}: share of actual periods inside it):")
         for name, score in payload["backtest"].items():
             mase = "n/a" if score["mase"] is None else f"{score['mase']:.2f}"
-            click.echo(f"  {name:<8} sMAPE {score['smape']:6.1f}%   MASE {mase}")
-    band = f"{payload['interval']:.0%} band"
+            click.echo(
+                f"  {name:<8} sMAPE {score['smape']:6.1f}%   MASE {mase:<5}   in {band} {_in_band(score)}"
+            )
     click.echo(f"{'period':<12} {'forecast':>14} {'low (' + band + ')':>22} {'high':>14}")
     for row in payload["rows"]:
         click.echo(f"{row['period']:<12} {row['yhat']:>14,.2f} {row['lower']:>22,.2f} {row['upper']:>14,.2f}")

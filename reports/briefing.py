@@ -203,6 +203,7 @@ def forecast_section(scoped: ScopedWarehouse, title: str, start: date, end: date
             interval=FORECAST_INTERVAL,
             candidates=QUICK_MODELS,
             non_negative=not metric.can_be_negative,
+            check_bands=False,  # the report shows no backtest table
         )
     except ForecastError as exc:
         return SectionData("forecast", title, empty_message=f"No forecast: {exc}")

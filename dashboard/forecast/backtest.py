@@ -2,7 +2,8 @@
 
 The history is cut at a few earlier points ("origins"); each model is fitted on the data
 before an origin and its forecast compared with what really happened next. Two errors are
-kept per model, averaged over the origins:
+kept per model, averaged over the origins (and the share of days inside the model's own band,
+``raw_coverage``; the engine adds the share inside the calibrated band it draws):
 
 - sMAPE, the symmetric mean absolute percentage error in percent (0 = perfect, 200 = worst):
   ``mean(200 * |actual - forecast| / (|actual| + |forecast|))``, a period where both are zero
@@ -82,8 +83,14 @@ class ModelScore:
     mase: float | None
     #: origin -> the model's point forecasts for the test window after it
     forecasts: dict[int, np.ndarray] = field(default_factory=dict)
-    #: share of origins at which the actual value fell inside the prediction interval
+    #: share of the tested periods whose actual value fell inside the model's own band
+    raw_coverage: float | None = None
+    #: the same share for the calibrated band the page draws (:func:`.engine.band_coverage`),
+    #: filled in by the engine; None until then, or when ``coverage_rough``
     coverage: float | None = None
+    #: True when the calibrated band could not be read at every origin (too little history
+    #: before the earliest): no share of it is claimed
+    coverage_rough: bool = False
 
 
 def run(
@@ -130,7 +137,7 @@ def run(
             smape=float(np.mean(errors)),
             mase=float(np.mean(defined)) if defined else None,
             forecasts=forecasts,
-            coverage=float(np.mean(inside)),
+            raw_coverage=float(np.mean(inside)),
         )
     return scores, skipped, h
 

@@ -106,16 +106,29 @@ def point_total(model: str, fitted: np.ndarray, horizon: int, *, non_negative: b
     return float(point_path(model, fitted, horizon, non_negative=non_negative).sum())
 
 
-def point_path(model: str, fitted: np.ndarray, horizon: int, *, non_negative: bool, **fit) -> np.ndarray:
+def point_path(
+    model: str, fitted: np.ndarray, horizon: int, *, non_negative: bool, cache: dict | None = None, **fit
+) -> np.ndarray:
     """``model``'s point forecasts of the next ``horizon`` periods after ``fitted``, as the engine makes them.
 
     The combination is the plain average of its parts; a metric that cannot be negative is
     floored at zero. ``fit`` goes on to :func:`.models.predict` (``season``, default a week of
-    days, and Prophet's ``periods``/``grain``/``country``).
+    days, and Prophet's ``periods``/``grain``/``country``). ``cache`` keeps each part's forecast
+    by (model, length of ``fitted``, horizon), so the combination and its parts, or two
+    calibrations reaching the same origin, fit once: one cache serves cuts of one history only.
     """
     fit.setdefault("season", SEASON["day"])
     parts = COMBO_PARTS if model == COMBO else (model,)
-    yhat = np.mean([predict(m, fitted, horizon=horizon, bands=False, **fit).yhat for m in parts], axis=0)
+    made = []
+    for part in parts:
+        key = (part, len(fitted), horizon)
+        yhat = cache.get(key) if cache is not None else None
+        if yhat is None:
+            yhat = predict(part, fitted, horizon=horizon, bands=False, **fit).yhat
+            if cache is not None:
+                cache[key] = yhat
+        made.append(yhat)
+    yhat = np.mean(made, axis=0)
     return np.maximum(yhat, 0.0) if non_negative else yhat
 
 

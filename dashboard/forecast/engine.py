@@ -36,7 +36,8 @@ class ForecastResult:
     upper: np.ndarray
     history_periods: list[date]
     history: np.ndarray
-    #: model -> {"smape": %, "mase": x or None, "coverage": share or None}
+    #: model -> {"smape": %, "mase": x or None, "coverage": share inside the calibrated band or
+    #: None, "coverage_rough": bool, "raw_coverage": share inside the model's own band or None}
     backtest: dict[str, dict] = field(default_factory=dict)
     tested_horizon: int = 0
     origins: int = 0
@@ -87,6 +88,7 @@ def forecast(
     candidates: tuple[str, ...] = MODELS,
     on_step: Callable[[int, int, str], None] | None = None,
     non_negative: bool = False,
+    check_bands: bool = True,
 ) -> ForecastResult:
     """Backtest, choose (``auto``) or use the asked model, and forecast ``horizon`` periods.
 
@@ -95,8 +97,11 @@ def forecast(
     ``non_negative`` (a metric that cannot go below zero, :attr:`Metric.can_be_negative` False)
     keeps the forecast and its band at zero or above whatever the history held: a range of
     "−$120 to $300" for refunds is no range.
-    ``on_step(done, total, what)`` reports progress (one step per model tested, one for the
-    final fit); it may raise to cancel the forecast between two fits.
+    ``check_bands`` measures, for every model backtested, the share of days inside the band it
+    would have drawn (:func:`band_coverage`, the backtest table's "in band"); a caller that
+    shows no table (a KPI card) skips those fits.
+    ``on_step(done, total, what)`` reports progress (one step per model tested, one per band
+    checked, one for the final fit); it may raise to cancel the forecast between two fits.
     """
     check_request(model, horizon, interval)
     if len(series) < MIN_POINTS[series.grain]:
@@ -121,7 +126,10 @@ def forecast(
         )
 
     tested = list(candidates) if model == AUTO else list(dict.fromkeys([model, "snaive", "naive"]))
-    total = len(tested) + 1
+    # one step per model tested, one per band checked (the combination's too), one to forecast
+    checked = [*tested, COMBO] if model == AUTO and set(COMBO_PARTS) <= set(tested) else tested
+    checked = checked if check_bands else []
+    total = len(tested) + len(checked) + 1
 
     def on_model(name: str) -> None:
         if on_step is not None:
@@ -142,6 +150,18 @@ def forecast(
         combo = backtest.combination_score(series.values, parts, season, h)
         if combo is not None:
             scores[COMBO] = combo
+    # point forecasts from earlier cuts of this history, made once for the band checks and the
+    # final band (the combination's parts, origins the two share)
+    paths: dict = {}
+    for name in checked:
+        if name not in scores:  # left out of the backtest: no band to check
+            continue
+        if on_step is not None:
+            on_step(len(tested) + checked.index(name), total, f"checking {LABELS[name]}'s range")
+        score = scores[name]
+        score.coverage, score.coverage_rough = band_coverage(
+            name, score, series, y_fit, interval, country=country, non_negative=non_negative, cache=paths
+        )
     chosen, reason = _choose(model, scores, skipped, h, series.grain)
     if on_step is not None:
         on_step(total - 1, total, f"forecasting with {LABELS[chosen]}")
@@ -156,6 +176,7 @@ def forecast(
         interval,
         country=country,
         non_negative=non_negative,
+        cache=paths,
     )
     if non_negative:
         prediction = Prediction(
@@ -177,7 +198,11 @@ def forecast(
             name: {
                 "smape": round(s.smape, 2),
                 "mase": None if s.mase is None else round(s.mase, 3),
+                # the share of tested days inside the calibrated band the page draws (None
+                # when ``coverage_rough``); ``raw_coverage``: inside the model's own band
                 "coverage": None if s.coverage is None else round(s.coverage, 3),
+                "coverage_rough": s.coverage_rough,
+                "raw_coverage": None if s.raw_coverage is None else round(s.raw_coverage, 3),
             }
             for name, s in scores.items()
         },
@@ -282,6 +307,7 @@ def conformal_band(
     *,
     country: str | None,
     non_negative: bool,
+    cache: dict | None = None,
 ) -> tuple[Prediction, int]:
     """The band read from the chosen model's own errors (:func:`.calibration.daily_band`).
 
@@ -290,7 +316,8 @@ def conformal_band(
     the calibration origins; the others cost one point forecast each. Periods past what the
     history can check keep the model's own band (never narrower than the last checked one);
     with nothing checked at all, the model's band stays, widened to its backtest errors
-    (:func:`calibrated`).
+    (:func:`calibrated`). ``cache`` holds point forecasts already made from earlier cuts of this
+    history (:func:`.calibration.point_path`).
     """
     n, horizon = len(series.values), len(prediction.yhat)
     reused = dict(score.forecasts) if score is not None else {}
@@ -304,6 +331,7 @@ def conformal_band(
                 y_fit[:origin],
                 horizon,
                 non_negative=non_negative,
+                cache=cache,
                 season=series.season,
                 periods=series.periods[:origin],
                 grain=series.grain,
@@ -332,6 +360,109 @@ def conformal_band(
     return Prediction(
         prediction.yhat, np.minimum(lower, prediction.yhat), np.maximum(upper, prediction.yhat)
     ), steps
+
+
+def band_coverage(
+    name: str,
+    score,
+    series: Series,
+    y_fit: np.ndarray,
+    interval: float,
+    *,
+    country: str | None,
+    non_negative: bool,
+    cache: dict | None = None,
+) -> tuple[float | None, bool]:
+    """The share of backtested periods inside the calibrated band ``name`` would have drawn: ``(share, rough)``.
+
+    At each backtest cut the band is the one :func:`cut_band` rebuilds as if the history ended
+    there, compared with what happened next; the share is the mean over the cuts, as the
+    backtest's errors are. ``rough`` (and no share): at some cut the band could not be read
+    over the whole tested window (too few earlier origins), so the page would have drawn the
+    model's own band there, marked uncertain: no share of it is claimed.
+    """
+    held = []
+    # earliest first: the cut with the least history is the one most likely to be rough
+    for cut, yhat in sorted(score.forecasts.items()):
+        earlier = {o: f for o, f in score.forecasts.items() if o < cut}
+        band = cut_band(
+            name,
+            cut,
+            yhat,
+            earlier,
+            series,
+            y_fit,
+            interval,
+            country=country,
+            non_negative=non_negative,
+            cache=cache,
+        )
+        if band is None:
+            return None, True
+        actual = series.values[cut : cut + len(yhat)]
+        held.append(np.mean((actual >= band[0]) & (actual <= band[1])))
+    return (float(np.mean(held)), False) if held else (None, False)
+
+
+def cut_band(
+    name: str,
+    cut: int,
+    yhat: np.ndarray,
+    earlier: dict[int, np.ndarray],
+    series: Series,
+    y_fit: np.ndarray,
+    interval: float,
+    *,
+    country: str | None,
+    non_negative: bool,
+    cache: dict | None = None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The calibrated band ``(lower, upper)`` around ``yhat``, forecast at ``cut``, as the page would have drawn it.
+
+    Built as :func:`conformal_band` builds today's band, as if the history ended at ``cut``:
+    the same calibration origins (:func:`.calibration.band_origins`, the ``earlier`` backtest
+    cuts' forecasts among them), the same :func:`.calibration.daily_band`. None when it cannot
+    be read over all of ``yhat`` (the page would show the model's own band, marked rough).
+
+    Only errors already seen at the cut calibrate it (``y[:cut]``: an earlier origin's days
+    after the cut are cut off too). Leave-one-out over the cuts would be the cheaper reading,
+    but it calibrates a cut on errors made after it, on the very days it is scored on (the
+    windows touch, calibration windows overlap them): it flatters the band, and the page never
+    has tomorrow's errors to draw today's band from. The damped history ``y_fit`` is the
+    backtest's own (damping looks three days ahead), as the forecasts at the cuts are.
+    """
+    y = series.values
+    horizon = len(yhat)
+    min_train = backtest_min_train(cut, series.season, series.grain)
+    paths = {}
+    for origin in calibration.band_origins(cut, horizon, series.season, min_train, earlier):
+        if origin in earlier:
+            paths[origin] = earlier[origin]
+            continue
+        try:
+            paths[origin] = calibration.point_path(
+                name,
+                y_fit[:origin],
+                horizon,
+                non_negative=non_negative,
+                cache=cache,
+                season=series.season,
+                periods=series.periods[:origin],
+                grain=series.grain,
+                country=country,
+            )
+        except ModelUnavailable:  # as for today's band: one origin fewer
+            continue
+    if non_negative:
+        paths = {o: np.maximum(f, 0.0) for o, f in paths.items()}
+    floor = non_negative or min(y[:cut]) >= 0
+    band = calibration.daily_band(y[:cut], y_fit[:cut], yhat, paths, interval, non_negative=floor)
+    if band is None or band[2] < horizon:
+        return None
+    lower, upper = np.minimum(band[0], yhat), np.maximum(band[1], yhat)
+    if non_negative:  # as the engine floors the final forecast
+        lower, upper = np.maximum(lower, 0.0), np.maximum(upper, 0.0)
+    return lower, upper
 
 
 def calibrated(prediction: Prediction, score, y: np.ndarray, h: int, interval: float) -> Prediction:

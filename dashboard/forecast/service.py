@@ -36,8 +36,9 @@ QUICK_MODELS = ("ets", "theta", "snaive", "naive")
 #: snapshot metrics that can be forecast although they are not sums (their value per period)
 SNAPSHOTS = ("mrr", "arr")
 #: in every forecast's cache key: bumped when the band means something new (2: calibrated on
-#: the model's own errors), so no forecast cached before is shown again
-BAND_VERSION = 2
+#: the model's own errors; 3: the backtest's "coverage" is the calibrated band's), so no
+#: forecast cached before is shown again
+BAND_VERSION = 3
 
 
 def forecastable_metrics() -> list[Metric]:
@@ -77,6 +78,9 @@ class ForecastRequest:
     where: dict[str, str] = field(default_factory=dict)
     #: the models ``auto`` compares (all five by default; a chart toggle leaves Prophet out for speed)
     candidates: tuple[str, ...] = MODELS
+    #: check each backtested model's calibrated band against the history (the backtest table's
+    #: "in band"); a KPI card or a chart toggle shows no table and skips those fits
+    check_bands: bool = True
 
     def validate(self) -> Metric:
         """The metric, after checking every field (ForecastError naming the bad one)."""
@@ -107,6 +111,7 @@ class ForecastRequest:
             "w": sorted(self.where.items()),
             "c": list(self.candidates),
             "b": BAND_VERSION,
+            "cb": self.check_bands,
         }
 
 
@@ -180,6 +185,7 @@ def run_forecast(
                 on_step=on_step,
                 candidates=request.candidates,
                 non_negative=not metric.can_be_negative,
+                check_bands=request.check_bands,
             )
         except ForecastError as exc:
             ms = (time.perf_counter() - started) * 1000
@@ -426,6 +432,7 @@ def project_series(
         interval=interval,
         candidates=QUICK_MODELS,
         non_negative=non_negative,
+        check_bands=False,  # as the cards: no backtest table to fill
     )
     return period_total(
         so_far,
@@ -453,6 +460,7 @@ def _card_forecast(
         interval=interval,
         where=dict(where or {}),
         candidates=QUICK_MODELS,  # a KPI card cannot wait for Prophet's fits
+        check_bands=False,  # nor for the backtest table's band checks it does not show
     )
     return run_forecast(services, ctx, request, origin="card", today=today)
 

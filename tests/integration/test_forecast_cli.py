@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -153,6 +154,18 @@ def test_fcli007_text_output_says_model_accuracy_and_rows(seeded):
     assert code == 0
     assert "Model: Seasonal naive. Chosen by you." in out
     assert "Tested on your own history" in out and "2026-05-02" in out
+
+
+def test_fcli009_text_backtest_says_the_share_inside_the_band_shown(seeded):
+    """Each backtest line ends with the share of actual days inside the calibrated band, and the
+    heading says what that share is; the JSON keeps exactly its shape (fcli001)."""
+    code, out, _ = run(seeded, *BASE, "--horizon", "7", "--model", "snaive", "--interval", "0.9")
+    assert code == 0
+    assert "in 90% band: share of actual periods inside it" in out
+    lines = [line for line in out.splitlines() if "sMAPE" in line and "MASE" in line][1:]
+    assert len(lines) == 2  # snaive and naive
+    for line in lines:
+        assert re.search(r"in 90% band (\d+%|rough \(too little history to check it\))$", line), line
 
 
 def test_fcli008_the_cli_starts_without_scipy():

@@ -60,7 +60,7 @@ def test_fcb007_run_scores_a_known_forecaster_exactly():
     actual = np.concatenate([y[30:35], y[35:40]])
     expected = np.mean([backtest.smape(y[30:35], [10] * 5), backtest.smape(y[35:40], [10] * 5)])
     assert scores["x"].smape == pytest.approx(expected)
-    assert scores["x"].coverage == 0  # 31..40 never inside [5, 15]
+    assert scores["x"].raw_coverage == 0  # 31..40 never inside the own band [5, 15]
     assert actual.size == 10
 
 

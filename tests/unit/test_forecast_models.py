@@ -64,6 +64,16 @@ def test_fcm005_prophet_fits_offline_with_holidays_and_a_band():
     assert np.all(p.lower <= p.yhat) and np.all(p.yhat <= p.upper)
 
 
+def test_fcm005b_prophet_point_forecasts_skip_the_band_samples_and_keep_the_point():
+    """A calibration origin reads Prophet's point forecast only: without the band's samples it is
+    the same forecast (the fitted curve's), at less cost, and its band is the point itself."""
+    s = series_of(lambda t: 100 + 10 * np.sin(2 * np.pi * t / 7), n=70, noise=1)
+    fit = {"horizon": 7, "season": 7, "periods": s.periods, "grain": "day"}
+    full, point = predict("prophet", s.values, **fit), predict("prophet", s.values, bands=False, **fit)
+    assert np.allclose(point.yhat, full.yhat)
+    assert np.array_equal(point.lower, point.yhat) and np.array_equal(point.upper, point.yhat)
+
+
 def test_fcm006_unknown_model_and_missing_dates_are_unavailable():
     with pytest.raises(ModelUnavailable, match="unknown model"):
         predict("arima", np.ones(10), horizon=1, season=7)
