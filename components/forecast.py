@@ -247,6 +247,13 @@ def in_band_cell(score: dict, pct: str, unit: str) -> str | html.Span:
             title=f"Too little history before the earliest test point to check the {pct} band there{own}.",
             className="text-body-secondary",
         )
+    if score.get("coverage_checked") is False:
+        return html.Span(
+            "not checked",
+            title=f"Checking this model's {pct} band refits it many times; it is checked when it is "
+            f"the model chosen{own}.",
+            className="text-body-secondary",
+        )
     coverage = score.get("coverage")
     if coverage is None:
         return format_percent(None)

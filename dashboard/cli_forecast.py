@@ -114,6 +114,8 @@ def _in_band(score: dict) -> str:
     """The share of tested periods inside the calibrated band, "rough" where it could not be checked."""
     if score.get("coverage_rough"):
         return "rough (too little history to check it)"
+    if score.get("coverage_checked") is False:
+        return "not checked (only when chosen)"
     coverage = score.get("coverage")
     return "n/a" if coverage is None else f"{coverage:.0%}"
 

@@ -91,6 +91,8 @@ class ModelScore:
     #: True when the calibrated band could not be read at every origin (too little history
     #: before the earliest): no share of it is claimed
     coverage_rough: bool = False
+    #: False when the calibrated band was not checked (a slow model that was not chosen)
+    coverage_checked: bool = True
 
 
 def run(

@@ -161,3 +161,20 @@ def test_fcc005_a_caller_without_the_table_skips_the_checks_and_progress_stays_i
         assert score["raw_coverage"] is not None
     # the same forecast and band either way: the checks only add the table's column
     assert np.array_equal(quick.lower, result.lower) and np.array_equal(quick.upper, result.upper)
+
+
+def test_fcc006_a_slow_model_is_checked_only_when_it_is_the_one_chosen(monkeypatch):
+    """Prophet's check refits it at every earlier cut: skipped (and said so) unless it is chosen."""
+    monkeypatch.setattr(engine, "SLOW_TO_CHECK", frozenset({"naive"}))  # naive stands in: fast
+    y = _series(_seasonal(2, 200))
+    result = engine.forecast(y, horizon=14, model="auto", candidates=("snaive", "naive"))
+    assert result.model == "snaive"  # a weekly season: the seasonal model wins
+    naive, snaive = result.backtest["naive"], result.backtest["snaive"]
+    assert (naive["coverage"], naive["coverage_checked"]) == (None, False)
+    assert naive["raw_coverage"] is not None  # its own band's share is still in the hover text
+    assert snaive["coverage"] is not None and snaive["coverage_checked"] is True
+    payload = {"backtest": result.backtest, "model": result.model, "interval": 0.8, "grain": "day"}
+    assert '"not checked"' in _text(backtest_table({**payload, "tested_horizon": 14, "origins": 3}))
+    chosen = engine.forecast(y, horizon=14, model="naive")
+    assert chosen.backtest["naive"]["coverage_checked"] is True
+    assert chosen.backtest["naive"]["coverage"] is not None
