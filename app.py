@@ -17,6 +17,7 @@ import dash_bootstrap_components as dbc  # noqa: F401 - registers the component 
 from dash.fingerprint import check_fingerprint
 from flask import Response, request
 
+from dashboard import static_gzip
 from dashboard.server import SCRIPT_HASHES_KEY, create_server
 from dashboard.settings import Settings
 
@@ -72,6 +73,14 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions[CALLBACKS_KEY] = app.callback_map
 
     _cache_versioned_assets(app)
+    # Dash's scripts and /assets, gzipped once each (dashboard/static_gzip.py)
+    static_gzip.install(
+        app.server,
+        (
+            app.config.routes_pathname_prefix + "_dash-component-suites/",
+            app.config.routes_pathname_prefix + app.config.assets_url_path.strip("/") + "/",
+        ),
+    )
     if settings.plotly_bundle == "slim":
         _serve_slim_plotly(app)
     _register_callbacks()
