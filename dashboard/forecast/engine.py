@@ -328,25 +328,8 @@ def conformal_band(
     history (:func:`.calibration.point_path`).
     """
     n, horizon = len(series.values), len(prediction.yhat)
-    reused = dict(score.forecasts) if score is not None else {}
-    min_train = backtest_min_train(n, series.season, series.grain)
-    for origin in calibration.band_origins(n, horizon, series.season, min_train, reused):
-        if origin in reused:
-            continue
-        try:
-            reused[origin] = calibration.point_path(
-                chosen,
-                y_fit[:origin],
-                horizon,
-                non_negative=non_negative,
-                cache=cache,
-                season=series.season,
-                periods=series.periods[:origin],
-                grain=series.grain,
-                country=country,
-            )
-        except ModelUnavailable:  # too short for this model that far back: one origin fewer
-            continue
+    known = dict(score.forecasts) if score is not None else {}
+    reused = {**known, **origin_paths(chosen, n, horizon, known, series, y_fit, non_negative, country, cache)}
     if non_negative:
         reused = {o: np.maximum(f, 0.0) for o, f in reused.items()}
     # as the models do: a history with nothing below zero gets no band below zero
@@ -441,11 +424,41 @@ def cut_band(
     """
     y = series.values
     horizon = len(yhat)
-    min_train = backtest_min_train(cut, series.season, series.grain)
+    paths = origin_paths(name, cut, horizon, earlier, series, y_fit, non_negative, country, cache)
+    if non_negative:
+        paths = {o: np.maximum(f, 0.0) for o, f in paths.items()}
+    floor = non_negative or min(y[:cut]) >= 0
+    band = calibration.daily_band(y[:cut], y_fit[:cut], yhat, paths, interval, non_negative=floor)
+    if band is None or band[2] < horizon:
+        return None
+    lower, upper = np.minimum(band[0], yhat), np.maximum(band[1], yhat)
+    if non_negative:  # as the engine floors the final forecast
+        lower, upper = np.maximum(lower, 0.0), np.maximum(upper, 0.0)
+    return lower, upper
+
+
+def origin_paths(
+    name: str,
+    end: int,
+    horizon: int,
+    known: dict[int, np.ndarray],
+    series: Series,
+    y_fit: np.ndarray,
+    non_negative: bool,
+    country: str | None,
+    cache: dict | None,
+) -> dict[int, np.ndarray]:
+    """``name``'s point forecasts from each calibration origin of the history up to ``end``.
+
+    The origins are :func:`.calibration.band_origins`'s; one in ``known`` (a backtest cut's
+    forecast) is reused, the others are made (:func:`.calibration.point_path`, through
+    ``cache``). An origin too early for the model to fit is left out: one origin fewer.
+    """
+    min_train = backtest_min_train(end, series.season, series.grain)
     paths = {}
-    for origin in calibration.band_origins(cut, horizon, series.season, min_train, earlier):
-        if origin in earlier:
-            paths[origin] = earlier[origin]
+    for origin in calibration.band_origins(end, horizon, series.season, min_train, known):
+        if origin in known:
+            paths[origin] = known[origin]
             continue
         try:
             paths[origin] = calibration.point_path(
@@ -459,18 +472,9 @@ def cut_band(
                 grain=series.grain,
                 country=country,
             )
-        except ModelUnavailable:  # as for today's band: one origin fewer
+        except ModelUnavailable:
             continue
-    if non_negative:
-        paths = {o: np.maximum(f, 0.0) for o, f in paths.items()}
-    floor = non_negative or min(y[:cut]) >= 0
-    band = calibration.daily_band(y[:cut], y_fit[:cut], yhat, paths, interval, non_negative=floor)
-    if band is None or band[2] < horizon:
-        return None
-    lower, upper = np.minimum(band[0], yhat), np.maximum(band[1], yhat)
-    if non_negative:  # as the engine floors the final forecast
-        lower, upper = np.maximum(lower, 0.0), np.maximum(upper, 0.0)
-    return lower, upper
+    return paths
 
 
 def calibrated(prediction: Prediction, score, y: np.ndarray, h: int, interval: float) -> Prediction:
