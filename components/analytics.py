@@ -98,7 +98,7 @@ def panel(
 def lazy_marker(page: str, item: str) -> str:
     """The ``data-pb-fill`` attribute of a lazy panel's body: its fill interval's id.
 
-    ``assets/lazy_panels.js`` enables that interval when the panel shows.
+    ``assets/lazy_panels.js`` ticks that interval (sets its ``n_intervals``) when the panel shows.
     """
     return json.dumps(ids.fill(page, item), sort_keys=True)
 
@@ -110,7 +110,7 @@ def fill_trigger(page: str, item: str, filled: bool, *, lazy: bool = False) -> d
     found the panel's answer in the cache rendered it already, and a callback round trip (with
     Plotly drawing the same chart again) would only delay the page. A panel left empty gets an
     interval that ticks once, right away, and so asks its callback as the page load did before.
-    A ``lazy`` one starts disabled: the browser enables it when the panel nears the viewport,
+    A ``lazy`` one starts disabled: the browser ticks it when the panel nears the viewport,
     so a chart below the fold is neither computed nor drawn while the page loads.
     """
     return dcc.Interval(
