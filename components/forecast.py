@@ -301,6 +301,8 @@ def backtest_table(payload: dict) -> html.Div:
         "at each point (✓: the band shown), read from the model's errors before that point; "
         f"near {pct} is right. Rough: too little history to check it."
     )
+    if any(score.get("coverage_checked") is False for score in scores.values()):
+        caption += " Not checked: a slow model's band is checked only when it is the one chosen."
     return html.Div(
         [
             dbc.Table(

@@ -174,7 +174,8 @@ def test_fcc006_a_slow_model_is_checked_only_when_it_is_the_one_chosen(monkeypat
     assert naive["raw_coverage"] is not None  # its own band's share is still in the hover text
     assert snaive["coverage"] is not None and snaive["coverage_checked"] is True
     payload = {"backtest": result.backtest, "model": result.model, "interval": 0.8, "grain": "day"}
-    assert '"not checked"' in _text(backtest_table({**payload, "tested_horizon": 14, "origins": 3}))
+    table = _text(backtest_table({**payload, "tested_horizon": 14, "origins": 3}))
+    assert '"not checked"' in table and "Not checked: a slow model" in table
     chosen = engine.forecast(y, horizon=14, model="naive")
     assert chosen.backtest["naive"]["coverage_checked"] is True
     assert chosen.backtest["naive"]["coverage"] is not None
