@@ -54,12 +54,23 @@ class _Compressed:
 
 
 def accepts_gzip(header: str | None) -> bool:
-    """Whether an ``Accept-Encoding`` header takes gzip (``gzip;q=0`` refuses it)."""
+    """Whether an ``Accept-Encoding`` header takes gzip (``gzip;q=0`` refuses it).
+
+    A header the client garbled (``gzip;q=abc``) counts as a refusal: the file goes as it is,
+    never a server error.
+    """
     for part in (header or "").split(","):
-        name, _, params = part.strip().partition(";")
-        if name.strip().lower() in ("gzip", "*"):
-            q = params.strip().lower()
-            return not (q.startswith("q=") and float(q[2:] or 0) == 0)
+        name, *params = (piece.strip().lower() for piece in part.split(";"))
+        if name not in ("gzip", "*"):
+            continue
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
     return False
 
 
@@ -79,6 +90,8 @@ def install(server: Flask, prefixes: tuple[str, ...]) -> None:
         ):
             return response
         response.vary.add("Accept-Encoding")  # a cache must keep both forms apart
+        # The ETag stays as it is: Dash and the slim plotly.js route answer If-None-Match with
+        # 304 by comparing it, and the two forms of a file change together.
         response.direct_passthrough = False  # a file answer: read it (static files are small)
         body = response.get_data()
         if len(body) < MIN_BYTES:
