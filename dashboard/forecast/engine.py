@@ -39,7 +39,8 @@ class ForecastResult:
     history_periods: list[date]
     history: np.ndarray
     #: model -> {"smape": %, "mase": x or None, "coverage": share inside the calibrated band or
-    #: None, "coverage_rough": bool, "raw_coverage": share inside the model's own band or None}
+    #: None, "coverage_rough": bool, "coverage_checked": False for a slow model's band left
+    #: unchecked (SLOW_TO_CHECK), "raw_coverage": share inside the model's own band or None}
     backtest: dict[str, dict] = field(default_factory=dict)
     tested_horizon: int = 0
     origins: int = 0
@@ -100,8 +101,9 @@ def forecast(
     keeps the forecast and its band at zero or above whatever the history held: a range of
     "−$120 to $300" for refunds is no range.
     ``check_bands`` measures, for every model backtested, the share of days inside the band it
-    would have drawn (:func:`band_coverage`, the backtest table's "in band"); a caller that
-    shows no table (a KPI card) skips those fits.
+    would have drawn (:func:`band_coverage`, the backtest table's "in band"), except a model in
+    :data:`SLOW_TO_CHECK` that is not the one chosen; a caller that shows no table (a KPI card)
+    skips those fits.
     ``on_step(done, total, what)`` reports progress (one step per model tested, one per band
     checked, one for the final fit); it may raise to cancel the forecast between two fits.
     """
