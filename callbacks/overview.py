@@ -8,7 +8,7 @@ from dash import Input, Output, callback, dcc, html
 from callbacks import _analytics as an
 from callbacks.common import layout_scope, request_scope
 from components import ids
-from components.analytics import kpi_row
+from components.analytics import GRAPH_CONFIG, kpi_row
 from components.figures import trend_figure
 from components.overview import OVERVIEW_KPIS, TREND_CHOICES
 from dashboard.filters import COMPARES
@@ -56,7 +56,7 @@ def update_trend(filters_data, metric_name, _fill):
     return dcc.Graph(
         id=ids.OVERVIEW_TREND,
         figure=trend_for(request_scope(filters_data), metric_name),
-        config={"displayModeBar": False, "responsive": True},
+        config=GRAPH_CONFIG,
         className="pb-trend-graph",
     )
 

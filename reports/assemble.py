@@ -498,7 +498,7 @@ def _split(scoped, name, dimension, filters, start, end, compare) -> Table:
         raw = row[dimension]
         known += raw is not None and raw != NONE_LABEL
         # "Google Ads", as the pages name a platform, never its source id (google_ads); the none
-        # bucket "Unknown", as the pages' charts say (one label, components.sources)
+        # bucket "Unknown", as the pages' charts say (one label, components.labels)
         cells = [dimension_value_label(dimension, raw), value]
         if compare:
             if is_rate:  # a rate changes by points, as the KPI cards say

@@ -407,7 +407,7 @@ def id_note(note: str, ids: set[str]) -> str:
     """``Ad platform, by its id: google_ads = Google Ads, meta_ads = Meta Ads``.
 
     The sheet keeps the ids (scripts filter on them); the note says what each one is, with the
-    names the pages and the PDF use (:func:`components.sources.source_label`).
+    names the pages and the PDF use (:func:`components.labels.source_label`).
     """
     if not ids:
         return note
