@@ -9,6 +9,7 @@ from callbacks import _analytics as an
 from callbacks.common import layout_scope, request_scope
 from components import ids
 from components.analytics import GRAPH_CONFIG, kpi_row
+from components.chart_margins import fit_margins
 from components.figures import trend_figure
 from components.overview import OVERVIEW_KPIS, TREND_CHOICES
 from dashboard.filters import COMPARES
@@ -55,7 +56,7 @@ def update_trend(filters_data, metric_name, _fill):
     """The chosen metric by grain, with the comparison period overlaid (the card's chart)."""
     return dcc.Graph(
         id=ids.OVERVIEW_TREND,
-        figure=trend_for(request_scope(filters_data), metric_name),
+        figure=fit_margins(trend_for(request_scope(filters_data), metric_name)),
         config=GRAPH_CONFIG,
         className="pb-trend-graph",
     )

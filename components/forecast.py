@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from components import ids
 from components.analytics import GRAPH_CONFIG
+from components.chart_margins import fit_margins
 from components.figures import PALETTE, base_layout, tick_format
 from components.formatting import (
     COMPACT_FROM,
@@ -354,7 +355,7 @@ def anomalies_list(payload: dict) -> html.Div:
 def graph(payload: dict) -> dcc.Graph:
     """The forecast chart as a graph component."""
     return dcc.Graph(
-        figure=forecast_figure(payload),
+        figure=fit_margins(forecast_figure(payload)),
         config=GRAPH_CONFIG,
         className="pb-graph",
         id=f"{ids.FORECAST_CHART}-graph",

@@ -10,6 +10,7 @@ import polars as pl
 from dash import dcc, html
 
 from components import ids
+from components.chart_margins import fit_margins
 from components.figures import PALETTE, base_layout, empty_figure
 from components.formatting import column_label, format_date, format_number, format_value, percent_sign
 
@@ -395,7 +396,9 @@ def forecast_accuracy_view(scored: pl.DataFrame, weekly: pl.DataFrame) -> html.D
                 "(0% is perfect). Compare with the backtest error the model was chosen on.",
                 className="small text-body-secondary mb-2",
             ),
-            dcc.Graph(figure=fig, config={"displayModeBar": False}, id=ids.AI_PERF_FORECAST_FIGURE),
+            dcc.Graph(
+                figure=fit_margins(fig), config={"displayModeBar": False}, id=ids.AI_PERF_FORECAST_FIGURE
+            ),
             html.Div(
                 dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)], size="sm"),
                 className="table-responsive",
@@ -417,7 +420,7 @@ def performance_page(tiles, figure: go.Figure, models, content, forecast) -> htm
     return html.Div(
         [
             tiles,
-            section("Insight generations over time", dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True}),
+            section("Insight generations over time", dcc.Graph(figure=fit_margins(figure), config={"displayModeBar": False, "responsive": True}),
                     "By provider and model; offline generations are Pulseboard's own templates."),
             section("By provider and model", models),
             section("Forecast accuracy", forecast),
