@@ -804,6 +804,16 @@ function(_clicks, _rows) {
 """
 
 
+#: Shows a lazy panel's held content once assets/lazy_panels.js ticks its interval (the panel
+#: came into view). lazy_panels.js ticks only empty panels: one a filter change filled meanwhile
+#: keeps its newer content.
+_SHOW_HELD = """
+function (_tick, held) {
+    return held ? held : window.dash_clientside.no_update;
+}
+"""
+
+
 def _panel_callback(spec: PageSpec, panel: Panel) -> None:
     """One callback for one panel: Dash runs the page's panels concurrently, each cached on its own."""
     pid = spec.ids
@@ -892,6 +902,14 @@ def register(spec: PageSpec) -> None:
             Input(ids.panel(p, item), "children"),
             prevent_initial_call=True,
         )
+
+    clientside_callback(
+        _SHOW_HELD,  # a lazy panel's content the layout found cached (components.analytics.panel)
+        Output({"type": ids.ANALYTICS_PANEL, "page": p, "item": MATCH}, "children", allow_duplicate=True),
+        Input({"type": ids.FILL_HELD, "page": p, "item": MATCH}, "n_intervals"),
+        State({"type": ids.HELD, "page": p, "item": MATCH}, "data"),
+        prevent_initial_call=True,
+    )
 
     clientside_callback(
         _PASS_CLICK,
@@ -997,12 +1015,13 @@ def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
     ``"kpis"`` -> the children its callback would answer, and ``"chrome"``: the page filters'
     choices and the CSV buttons' style, rendered exactly as the callbacks render them, for the
     same filters (the query string's, validated the same way) and with the same checks: the
-    workspace and role come from the session. The chart and grid panels are not rendered here:
-    they are lazy (:func:`components.analytics.panel`), filled when they show. Nothing is computed
+    workspace and role come from the session. Chart and grid panels are lazy
+    (:func:`components.analytics.panel`), filled when they show. Nothing is computed
     here (:func:`dashboard.queries.peek_only`): a KPI row whose answer is not cached is left
     out, and its callback fills it once the page is shown. Outside a logged-in request: nothing.
     With the page's ``path``, also ``"insights"`` (when cached) and ``"downloads"`` (the filter
-    bar's report links, for analysts and up).
+    bar's report links, for analysts and up). ``"panels"``: the first row's cached chart and
+    grid panels (:func:`held_panels`), shown when they near the viewport.
     """
     from callbacks.insights import cached_panel  # both build on this module
     from callbacks.reports import report_links
@@ -1026,6 +1045,7 @@ def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
             continue
         except (MetricError, OverflowError) as exc:  # as the panel callback answers them
             out[panel.item] = empty_state(f"This view cannot be shown for these filters: {exc}")
+    out["panels"] = held_panels(spec, scope, filters)
     try:
         with peek_only():
             opts = spec.options(scope) if spec.options else {}
@@ -1035,6 +1055,31 @@ def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
         "options": {k: option_list(opts.get(k, []), None, values.get(k)) for k in spec.filter_keys},
         "csv_style": csv_styles(1)[0],
     }
+    return out
+
+
+def held_panels(spec: PageSpec, scope: Scope, filters: dict) -> dict:
+    """Item -> content of the page's first row of panels, those whose answers are all cached.
+
+    The row right under the KPIs and Insights is the one a laptop shows at load: a revisit then
+    draws it without a round trip per panel. The layout holds the content and the browser shows
+    it only when the panel nears the viewport (:func:`components.analytics.panel`), so a phone,
+    where the row is below the fold, still draws nothing it does not show. Only the first row: the
+    rest would make every layout heavier for panels seldom on screen at load.
+    """
+    out = {}
+    for item, _width in spec.layout[0] if spec.layout else ():
+        if spec.panel(item) is None:  # the drill-down panel: its hint needs no callback
+            continue
+        try:
+            with peek_only():
+                content = render_panel(spec, item, scope, filters)
+        except CacheMiss:
+            continue
+        except (MetricError, OverflowError):  # its callback says why, as on a first visit
+            continue
+        # as Dash's JSON: a store's data may not hold components (a cached view already is JSON)
+        out[item] = content if isinstance(content, dict) else json.loads(to_json_plotly(content))
     return out
 
 

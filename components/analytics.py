@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
 from dash import dcc, html
 
 from components import ids
+from components.chart_margins import fit_margins
 from data.metrics import value_text
 
 PLACEHOLDERS = {
@@ -39,6 +41,7 @@ def panel(
     filled: bool | None = False,
     csv_style: dict | None = None,
     lazy: bool = False,
+    held=None,
 ) -> dbc.Card:
     """A card with a title, a "Download CSV" button and a loading body the page callback fills.
 
@@ -48,8 +51,15 @@ def panel(
     callback is not asked (see :func:`fill_trigger`; None: a panel without one, the drill-down's
     callback answers clicks only). A ``lazy`` panel asks its callback only once it comes near
     the viewport (``assets/lazy_panels.js``). ``csv_style`` hides the button from viewers.
+
+    A lazy panel may come with its content ``held``: what its callback would answer, found in the
+    cache by the layout. It stays in a store until the panel nears the viewport, and is then shown
+    by a clientside callback (``callbacks._analytics``), without the round trip to the server; the
+    panel's own callback is not asked. Off screen it is not drawn, as for any lazy panel.
     """
-    watched = {"data-pb-fill": lazy_marker(page, item)} if lazy and not filled else {}
+    if held is not None:
+        lazy, filled = True, False
+    watched = {"data-pb-fill": lazy_marker(page, item, held=held is not None)} if lazy and not filled else {}
     header = [
         html.Div(
             [
@@ -86,7 +96,10 @@ def panel(
                         delay_show=200,
                     ),
                     dcc.Store(id=ids.grid_ask(page, item)) if paged else None,
-                    None if filled is None else fill_trigger(page, item, filled, lazy=lazy),
+                    None
+                    if filled is None
+                    else fill_trigger(page, item, filled or held is not None, lazy=lazy),
+                    *(held_content(page, item, held) if held is not None else ()),
                 ],
                 className="p-2",
             ),
@@ -95,12 +108,21 @@ def panel(
     )
 
 
-def lazy_marker(page: str, item: str) -> str:
+def lazy_marker(page: str, item: str, *, held: bool = False) -> str:
     """The ``data-pb-fill`` attribute of a lazy panel's body: its fill interval's id.
 
+    With ``held``: the interval that shows the content the layout came with.
     ``assets/lazy_panels.js`` ticks that interval (sets its ``n_intervals``) when the panel shows.
     """
-    return json.dumps(ids.fill(page, item), sort_keys=True)
+    return json.dumps(ids.fill_held(page, item) if held else ids.fill(page, item), sort_keys=True)
+
+
+def held_content(page: str, item: str, content) -> tuple[dcc.Store, dcc.Interval]:
+    """A lazy panel's cached ``content`` and the interval the browser ticks to show it."""
+    return (
+        dcc.Store(id=ids.held(page, item), data=content),
+        dcc.Interval(id=ids.fill_held(page, item), interval=1, max_intervals=1, disabled=True),
+    )
 
 
 def fill_trigger(page: str, item: str, filled: bool, *, lazy: bool = False) -> dcc.Interval:
@@ -119,7 +141,9 @@ def fill_trigger(page: str, item: str, filled: bool, *, lazy: bool = False) -> d
 
 
 def graph(page: str, item: str, figure) -> dcc.Graph:
-    """A chart in a panel (its clicks cross-filter or drill down)."""
+    """A chart in a panel (its clicks cross-filter or drill down), its margins fitted to its labels."""
+    if isinstance(figure, go.Figure):
+        fit_margins(figure)
     return dcc.Graph(id=ids.graph(page, item), figure=figure, config=GRAPH_CONFIG, className="pb-graph")
 
 
@@ -287,14 +311,17 @@ def analytics_page(spec, query: dict, filled: dict | None = None) -> html.Div:
     The spec names every panel with its title, the rows they sit in and the KPI row, so a
     page is defined once: the same spec registers its callbacks. ``filled`` holds what the
     layout could render from the cache (``callbacks._analytics.prefill``): ``"kpis"``,
-    ``"chrome"`` (filter choices, CSV button style), ``"insights"`` and ``"downloads"`` (the
-    report links). The chart and grid panels are lazy: each asks its callback when it nears the
-    viewport (:func:`panel`), so the page is usable once what is on screen is drawn.
+    ``"chrome"`` (filter choices, CSV button style), ``"insights"``, ``"downloads"`` (the
+    report links) and ``"panels"`` (item -> content of the first row's chart and grid panels).
+    The chart and grid panels are lazy: each is filled when it nears the viewport (:func:`panel`),
+    from the content the layout holds for it or else by its callback, so the page is usable once
+    what is on screen is drawn.
     """
     from components.insights import insights_panel
 
     filled = filled or {}
     csv_style = filled["chrome"]["csv_style"] if "chrome" in filled else None
+    held_panels = filled.get("panels", {})
 
     def cell(item: str):
         if item == "drill":
@@ -322,6 +349,7 @@ def analytics_page(spec, query: dict, filled: dict | None = None) -> html.Div:
             paged=shown.paged,
             csv_style=csv_style,
             lazy=True,
+            held=held_panels.get(item),
         )
         return [card, shown.footer()] if shown.footer else card
 

@@ -81,6 +81,11 @@ ANALYTICS_PANEL = "pb-panel"  # {"type": ANALYTICS_PANEL, "page": ..., "item": .
 #: {"type": FILL, "page": ..., "item": ...}: the dcc.Interval that asks a panel's callback for its
 #: content once, when the page layout could not render it from the cache (see components.analytics)
 FILL = "pb-fill"
+#: {"type": HELD, "page": ..., "item": ...}: a dcc.Store holding a panel's content the layout found
+#: cached, shown without a callback round trip once the panel nears the viewport, and the
+#: interval that shows it ({"type": FILL_HELD, ...}; see components.analytics.panel)
+HELD = "pb-held"
+FILL_HELD = "pb-fill-held"
 ANALYTICS_CSV = "pb-csv"  # {"type": ANALYTICS_CSV, "page": ..., "item": ...} "Download CSV" button
 ANALYTICS_GRAPH = "pb-graph"  # {"type": ANALYTICS_GRAPH, "page": ..., "item": ...} a clickable chart
 ANALYTICS_GRID = "pb-grid"  # {"type": ANALYTICS_GRID, "page": ..., "item": ...} a clickable grid
@@ -97,6 +102,16 @@ def panel(page: str, item: str) -> dict:
 def fill(page: str, item: str) -> dict:
     """Pattern id of the interval that fills a panel (KPI row, page controls) the layout left empty."""
     return {"type": FILL, "page": page, "item": item}
+
+
+def held(page: str, item: str) -> dict:
+    """Pattern id of the store holding a lazy panel's cached content until the panel shows."""
+    return {"type": HELD, "page": page, "item": item}
+
+
+def fill_held(page: str, item: str) -> dict:
+    """Pattern id of the interval that shows a lazy panel's held content (ticked by the browser)."""
+    return {"type": FILL_HELD, "page": page, "item": item}
 
 
 def csv_button(page: str, item: str) -> dict:

@@ -294,3 +294,94 @@ def test_pag004_panels_on_screen_at_load_fill_without_waiting_for_the_observer(d
     # may be below the fold now; the page's last panel is out of sight either way
     assert not panels[-1][2], panels[-1]
     assert dash_duo.get_logs() == []
+
+
+#: Injected before any page script: the output of every callback request the page sends
+_RECORD_OUTPUTS_JS = """
+window.__pbOutputs = [];
+const pbFetch = window.fetch;
+window.fetch = function (input, init) {
+  const url = typeof input === 'string' ? input : input.url;
+  if (url.includes('/_dash-update-component')) {
+    try { window.__pbOutputs.push(JSON.parse(init.body).output); } catch (e) {}
+  }
+  return pbFetch.apply(this, arguments);
+};
+"""
+#: how many times the page fetched plotly.js and dcc's graph code, and whether charts drew
+_CHART_SCRIPTS_JS = """
+const names = performance.getEntriesByType('resource').map(e => e.name);
+return [names.filter(n => n.includes('plotly.min.js')).length,
+        document.querySelectorAll('.js-plotly-plot .main-svg').length];
+"""
+
+
+def test_pag005_a_revisit_shows_the_first_row_it_holds_without_asking_the_server(dash_duo, demo_app):
+    """The layout of a revisit holds the first row of charts (cached): the browser shows them
+    as they come into view, without a callback request; the rows below still ask theirs when
+    scrolled to. plotly.js is fetched once per page load (lazy_panels.js starts it early)."""
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(1440, 1500)  # the first row of panels shows at load
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _RECORD_OUTPUTS_JS})
+    login(dash_duo, next_path="/customers")
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Customers", timeout=20)
+    counts = ids.panel("customers", "counts")
+    wait_for(lambda: _filled(dash_duo, counts), what="the first visit's first row")
+    time.sleep(1)  # its answer is cached now
+
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Customers", timeout=20)
+    for item in ("counts", "geo"):
+        wait_for(lambda item=item: _filled(dash_duo, ids.panel("customers", item)), what=f"the {item} chart")
+    wait_for(lambda: dash_duo.driver.execute_script(_CHART_SCRIPTS_JS)[1] >= 2, what="both charts drawn")
+    time.sleep(1)
+    outputs = dash_duo.driver.execute_script("return window.__pbOutputs")
+    assert not [o for o in outputs if '"item":"counts"' in o or '"item":"geo"' in o], outputs
+    plotly_fetches, _ = dash_duo.driver.execute_script(_CHART_SCRIPTS_JS)
+    assert plotly_fetches == 1
+    last = ids.panel("customers", "calibration")  # the last row: below even this window
+    assert not _filled(dash_duo, last)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", _by_id(dash_duo, last))
+    wait_for(lambda: _filled(dash_duo, last), what="the last row, asked when scrolled to")
+    outputs = dash_duo.driver.execute_script("return window.__pbOutputs")
+    assert [o for o in outputs if '"item":"calibration"' in o]
+    assert dash_duo.get_logs() == []
+
+
+def _filled(dash_duo, component_id: dict) -> bool:
+    body = _by_id(dash_duo, component_id)
+    return (
+        body is not None and dash_duo.driver.execute_script("return arguments[0].childElementCount", body) > 0
+    )
+
+
+#: every chart on the page: [its id, its layout's margins, the margins Plotly drew it with]
+_MARGINS_JS = """
+return Array.from(document.querySelectorAll('.js-plotly-plot')).map(g => {
+  const m = g._fullLayout.margin, s = g._fullLayout._size;
+  const ticks = Array.from(g.querySelectorAll('.xtick text, .ytick text')).map(t => t.textContent);
+  return [g.parentElement.id, [m.l, m.r, m.t, m.b], [s.l, s.r, s.t, s.b].map(Math.round), ticks];
+});
+"""
+
+
+def test_pag006_charts_draw_once_their_margins_fit_their_labels(dash_duo, demo_app):
+    """Each chart's margins already fit its tick labels and legend (components.chart_margins):
+    Plotly's automargin finds nothing to add, so it does not draw the chart a second time."""
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*DESKTOP)
+    login(dash_duo, next_path="/")
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Overview", timeout=20)
+    base = dash_duo.driver.current_url.split("/", 3)[:3]
+    charts = []
+    for path, title in (("/", "Overview"), ("/revenue", "Revenue"), ("/campaigns", "Campaigns"),
+                        ("/customers", "Customers")):  # fmt: skip
+        dash_duo.driver.get("/".join(base) + path)
+        dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", title, timeout=20)
+        reveal_panels(dash_duo)
+        time.sleep(1)
+        charts += [(path, *chart) for chart in dash_duo.driver.execute_script(_MARGINS_JS)]
+    assert len(charts) >= 12, charts
+    redrawn = [chart for chart in charts if chart[2] != chart[3]]  # (path, id, margins, drawn, ticks)
+    assert redrawn == [], redrawn
+    assert dash_duo.get_logs() == []

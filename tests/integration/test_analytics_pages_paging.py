@@ -606,17 +606,56 @@ def test_pgs020_a_revisit_renders_cached_kpis_with_the_layout_and_leaves_panels_
     tree = json.loads(layout)
     # the KPI row comes with the layout; no chart is drawn before it nears the viewport
     assert '"id": "pb-kpi-net_revenue"' in layout
-    assert '"type": "pb-graph"' not in layout
-    # every chart and grid panel waits: its interval is disabled, and its body names it for
-    # assets/lazy_panels.js, which enables it when the panel comes within reach of the viewport
+    assert _drawn_graphs(tree) == []
+    # every chart and grid panel waits, its body naming for assets/lazy_panels.js the interval
+    # to tick when the panel comes within reach of the viewport. The first row's content came
+    # with the layout, held in a store: its interval shows it without asking the server. The
+    # other rows' intervals ask their callbacks.
+    first_row = {item for item, _ in SPEC.layout[0]}
     lazy = _lazy_bodies(tree)
     assert set(lazy) == {p.item for p in SPEC.panels}
     for item, marker in lazy.items():
-        assert json.loads(marker) == {"type": "pb-fill", "page": "revenue", "item": item}
+        kind = "pb-fill-held" if item in first_row else "pb-fill"
+        assert json.loads(marker) == {"type": kind, "page": "revenue", "item": item}
+    held = _held(tree)
+    assert set(held) == first_row
+    assert held["trend"]["type"] == "Graph" and held["trend"]["props"]["figure"]["data"]
     assert {i["item"] for i in _fills(tree, include_disabled=False)} <= {"insights"}
-    assert {i["item"] for i in _fills(tree)} - {"insights"} == set(lazy)
+    assert {i["item"] for i in _fills(tree)} - {"insights"} == set(lazy) - first_row
     # a viewer: the CSV buttons the layout renders are hidden, as the callback hides them
     assert '"type": "pb-csv"' in layout and '"display": "none"' in layout
+
+
+def _drawn_graphs(node) -> list:
+    """The charts a layout draws at once (not those held in a store until their panel shows)."""
+    found = []
+    if isinstance(node, list):
+        for child in node:
+            found += _drawn_graphs(child)
+    elif isinstance(node, dict):
+        if node.get("type") == "Graph":
+            found.append(node["props"].get("id"))
+        props = node.get("props") if isinstance(node.get("props"), dict) else {}
+        if node.get("type") != "Store":
+            for value in props.values():
+                found += _drawn_graphs(value)
+    return found
+
+
+def _held(node) -> dict:
+    """Panel item -> the content a layout holds for it (components.analytics.held_content)."""
+    found: dict = {}
+    if isinstance(node, list):
+        for child in node:
+            found.update(_held(child))
+    elif isinstance(node, dict):
+        props = node.get("props") if isinstance(node.get("props"), dict) else {}
+        pid = props.get("id")
+        if node.get("type") == "Store" and isinstance(pid, dict) and pid.get("type") == "pb-held":
+            found[pid["item"]] = props["data"]
+        for value in props.values():
+            found.update(_held(value))
+    return found
 
 
 def _lazy_bodies(node) -> dict[str, str]:
