@@ -903,13 +903,16 @@ def register(spec: PageSpec) -> None:
             prevent_initial_call=True,
         )
 
-    clientside_callback(
-        _SHOW_HELD,  # a lazy panel's content the layout found cached (components.analytics.panel)
-        Output({"type": ids.ANALYTICS_PANEL, "page": p, "item": MATCH}, "children", allow_duplicate=True),
-        Input({"type": ids.FILL_HELD, "page": p, "item": MATCH}, "n_intervals"),
-        State({"type": ids.HELD, "page": p, "item": MATCH}, "data"),
-        prevent_initial_call=True,
-    )
+    # One per panel the layout may hold (held_panels), not one MATCH callback: two panels of a
+    # row that came into view in the same frame asked it at once, and one of them stayed empty.
+    for item in _held_items(spec):
+        clientside_callback(
+            _SHOW_HELD,  # a lazy panel's content the layout found cached (components.analytics.panel)
+            Output(ids.panel(p, item), "children", allow_duplicate=True),
+            Input(ids.fill_held(p, item), "n_intervals"),
+            State(ids.held(p, item), "data"),
+            prevent_initial_call=True,
+        )
 
     clientside_callback(
         _PASS_CLICK,
@@ -1058,6 +1061,11 @@ def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
     return out
 
 
+def _held_items(spec: PageSpec) -> list[str]:
+    """The panels of the page's first row (the drill-down panel's hint needs no callback)."""
+    return [item for item, _width in (spec.layout[0] if spec.layout else ()) if spec.panel(item) is not None]
+
+
 def held_panels(spec: PageSpec, scope: Scope, filters: dict) -> dict:
     """Item -> content of the page's first row of panels, those whose answers are all cached.
 
@@ -1068,9 +1076,7 @@ def held_panels(spec: PageSpec, scope: Scope, filters: dict) -> dict:
     rest would make every layout heavier for panels seldom on screen at load.
     """
     out = {}
-    for item, _width in spec.layout[0] if spec.layout else ():
-        if spec.panel(item) is None:  # the drill-down panel: its hint needs no callback
-            continue
+    for item in _held_items(spec):
         try:
             with peek_only():
                 content = render_panel(spec, item, scope, filters)

@@ -385,3 +385,35 @@ def test_pag006_charts_draw_once_their_margins_fit_their_labels(dash_duo, demo_a
     redrawn = [chart for chart in charts if chart[2] != chart[3]]  # (path, id, margins, drawn, ticks)
     assert redrawn == [], redrawn
     assert dash_duo.get_logs() == []
+
+
+def test_pag007_held_panels_below_a_phones_fold_fill_when_scrolled_past_quickly(dash_duo, demo_app):
+    """On a phone the held first row is below the fold: it is shown as it comes into view, both
+    of its panels even when a quick scroll passes them.
+
+    With one MATCH clientside callback for every held panel, bench.browser's scroll (a screen
+    every 50 ms) left /revenue's movements panel empty on the demo server, every time; one
+    callback per panel fixed it. This app and this scroll did not reproduce that race."""
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*PHONE)
+    login(dash_duo, next_path="/revenue")
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Revenue", timeout=20)
+    reveal_panels(dash_duo)  # the first visit: every panel's answer is cached now
+    time.sleep(1)
+
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Revenue", timeout=20)
+    trend = ids.panel("revenue", "trend")
+    wait_for(lambda: _by_id(dash_duo, trend) is not None, what="the trend panel")
+    held = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('[data-pb-fill*=\"pb-fill-held\"]')).length"
+    )
+    assert held == 2  # the first row: trend and movements
+    assert not _filled(dash_duo, trend)  # below the fold: not drawn yet
+    height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight")
+    for y in range(0, height + 844, 844):  # a screen every 50 ms, as a quick thumb does
+        dash_duo.driver.execute_script("window.scrollTo(0, arguments[0])", y)
+        time.sleep(0.05)
+    for item in ("trend", "movements"):
+        wait_for(lambda item=item: _filled(dash_duo, ids.panel("revenue", item)), what=f"the {item} panel")
+    assert dash_duo.get_logs() == []
