@@ -155,9 +155,10 @@ _METRICS: list[Metric] = [
         "Refunds",
         "currency",
         # the two shapes of data.connectors.base.REFUND_CONTRACT, as data.rollups dates them
-        "Money returned to customers. A refund recorded on its sale (Stripe, Shopify, Gumroad) counts "
-        "on the sale's day; a refund that is a line of its own (PayPal refund rows, a file's refund "
-        "rows) counts on its own day.",
+        "Money returned to customers. A refund recorded on its sale (Stripe, Shopify, Gumroad, "
+        "Square) counts on the sale's day; a refund that is a line of its own (PayPal refund rows, a "
+        "Square refund of a payment from an earlier export, a file's refund rows) counts on its own "
+        "day.",
         "sum(amount_refunded) + refund lines",
         False,
         True,

@@ -472,3 +472,29 @@ def test_met012_refunds_are_dated_as_the_description_says(services, workspace):
     description = CATALOGUE["refunds"].description
     assert "original payment's day" not in description
     assert "the sale's day" in description and "its own day" in description
+
+
+#: every file connector that writes payments rows, i.e. every source a refund can come from
+PAYMENT_FILE_SOURCES = {
+    "stripe": "Stripe",
+    "paypal": "PayPal",
+    "shopify": "Shopify",
+    "gumroad": "Gumroad",
+    "square": "Square",
+}
+
+
+def test_met013_the_refunds_description_names_every_payments_source():
+    """A Square owner reading "Refunds" learns which day their refunds count on (it left Square out)."""
+    import inspect
+
+    from data.connectors import registry
+
+    writers = {
+        source
+        for source in registry.FILE_SOURCES
+        if source != "generic" and '"payments"' in inspect.getsource(registry.module(source))
+    }
+    assert writers == set(PAYMENT_FILE_SOURCES)  # a new payments connector: name it below too
+    description = CATALOGUE["refunds"].description
+    assert [name for name in PAYMENT_FILE_SOURCES.values() if name not in description] == []
