@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 import mimetypes
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dash
 import dash_bootstrap_components as dbc  # noqa: F401 - registers the component library
+from dash._pages import _parse_query_string, _path_to_page
 from dash.fingerprint import check_fingerprint
 from flask import Response, request
 
@@ -84,12 +87,45 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     if settings.plotly_bundle == "slim":
         _serve_slim_plotly(app)
     _register_callbacks()
-    # A function, so each page load renders the session's CSRF token into the log-out form.
-    app.layout = lambda: shell(csrf_token(), workspace_choices())
+    # A function, so each page load renders the session's CSRF token into the log-out form, and
+    # the page the browser shows (one round trip less before anything of the page is drawn).
+    app.layout = lambda: shell(csrf_token(), workspace_choices(), _initial_page(app))
     # Inline scripts run only when Dash generated them: the CSP names their hashes instead of
     # allowing 'unsafe-inline' (the clientside callbacks and the renderer's start-up script).
     server.config[SCRIPT_HASHES_KEY] = lambda: _script_hashes(app)
     return app
+
+
+def _initial_page(app: dash.Dash):
+    """The page at the URL the layout was asked from (its ``Referer``), as Dash's router renders it.
+
+    None when that URL is unknown or is not a page: the router then renders the page a round trip
+    later, as it always did. Dash asks for ``/_dash-layout`` from the page itself, and the ``Referrer-Policy`` (same-origin)
+    sends the page's full URL with it. A wrong guess costs a second render, not a wrong page: the
+    browser checks the URL the layout was built for against its own (``callbacks.common``).
+    """
+    from components.shell import InitialPage
+
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path:
+        return None  # no Referer (a privacy setting or proxy stripped it) or another site's
+    path = app.strip_relative_path(referrer.path)
+    if path is None:
+        return None  # outside the app's path prefix
+    page, path_variables = _path_to_page(path)
+    if not page:
+        return None  # the router shows its not-found page
+    search = f"?{referrer.query}" if referrer.query else ""
+    layout, title = page.get("layout", ""), page["title"]
+    try:
+        if callable(layout):
+            layout = layout(**{**(path_variables or {}), **_parse_query_string(search)})
+        if callable(title):
+            title = title(**(path_variables or {}))
+    except Exception:  # noqa: BLE001 - the router renders the page and reports its error as it did
+        logging.getLogger(__name__).exception("rendering %s into the layout failed", referrer.path)
+        return None
+    return InitialPage(pathname=referrer.path, search=search, content=layout, title=title)
 
 
 def _cache_versioned_assets(app: dash.Dash) -> None:

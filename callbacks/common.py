@@ -10,6 +10,7 @@ from flask import has_request_context
 from werkzeug.exceptions import HTTPException
 
 from components import ids
+from components.shell import PAGES_LOCATION
 from dashboard.accounts import WorkspaceContext
 from dashboard.auth import current_context
 from dashboard.filters import FilterState, today_in
@@ -78,6 +79,30 @@ def layout_scope(query: dict):
 #: Query keys owned by the global filter bar; every other key belongs to the page.
 GLOBAL_KEYS = frozenset({"range", "from", "to", "compare", "grain"})
 
+
+#: The layout may hold a page already, built for the URL the browser sent as its Referer
+#: (``app._initial_page``). The page router's Location reads the browser's URL when it mounts
+#: (it sets ``href``): when the layout was built for another URL, or for none, this hands the
+#: router the browser's own pathname and search, and the router renders the right page.
+INITIAL_PAGE_CHECK_JS = """
+function(_href, pathname, search) {
+    const here = window.location;
+    if (pathname === here.pathname && (search || "") === here.search) {
+        return [dash_clientside.no_update, dash_clientside.no_update];
+    }
+    return [here.pathname, here.search];
+}
+"""
+
+clientside_callback(
+    INITIAL_PAGE_CHECK_JS,
+    Output(PAGES_LOCATION, "pathname"),
+    Output(PAGES_LOCATION, "search"),
+    Input(PAGES_LOCATION, "href"),
+    State(PAGES_LOCATION, "pathname"),
+    State(PAGES_LOCATION, "search"),
+    prevent_initial_call=True,
+)
 
 #: A filter control's change, passed on to the server only when there is one. The controls
 #: render with every page, and Dash calls a callback whose inputs arrive with a page and whose

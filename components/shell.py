@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -128,8 +131,53 @@ def navbar(pages: list[dict], csrf_token: str = "", workspaces=()) -> dbc.Navbar
     )
 
 
-def shell(csrf_token: str = "", workspaces=()) -> html.Div:
-    """The whole-app layout: URL, navbar (its log-out form carries ``csrf_token``), page container."""
+#: The ids Dash's page router reads and writes (``dash.page_container``); kept exactly.
+PAGES_LOCATION, PAGES_CONTENT, PAGES_STORE, PAGES_DUMMY = (
+    "_pages_location",
+    "_pages_content",
+    "_pages_store",
+    "_pages_dummy",
+)
+
+
+@dataclass(frozen=True)
+class InitialPage:
+    """A page rendered into the app's layout: the URL it was built for, its content and title."""
+
+    pathname: str
+    search: str  # "" or "?a=b": what ``window.location.search`` holds for the same URL
+    content: Any
+    title: str
+
+
+def page_container(page: InitialPage | None = None) -> html.Div:
+    """Dash's ``page_container``, optionally holding ``page`` already.
+
+    Dash's router renders a page only once its Location has read the browser's URL, a round trip
+    after the layout. A layout built for the URL the browser shows (``app._initial_page``) holds
+    the page instead; its Location then starts at that URL, so mounting it changes neither
+    ``pathname`` nor ``search`` and the router is not asked. ``callbacks.common`` asks it when
+    the URL was guessed wrong.
+    """
+    if page is None:
+        return dash.page_container
+    return html.Div(
+        [
+            dcc.Location(
+                id=PAGES_LOCATION, refresh="callback-nav", pathname=page.pathname, search=page.search
+            ),
+            html.Div(page.content, id=PAGES_CONTENT, disable_n_clicks=True),
+            dcc.Store(id=PAGES_STORE, data={"title": page.title}),
+            html.Div(id=PAGES_DUMMY, disable_n_clicks=True),
+        ]
+    )
+
+
+def shell(csrf_token: str = "", workspaces=(), page: InitialPage | None = None) -> html.Div:
+    """The whole-app layout: URL, navbar (its log-out form carries ``csrf_token``), page container.
+
+    The container holds ``page`` when the layout knows which page the browser shows.
+    """
     pages = [p for p in dash.page_registry.values() if p.get("nav", True)]
     return html.Div(
         [
@@ -141,7 +189,7 @@ def shell(csrf_token: str = "", workspaces=()) -> html.Div:
             dcc.Store(id=ids.PAGE_FILTERS_ASK),
             dcc.Store(id=ids.KPI_FOLD_STORE, storage_type="local"),  # which pages show all KPI cards
             navbar(sorted(pages, key=lambda p: p.get("order", 99)), csrf_token, workspaces),
-            dbc.Container(dash.page_container, fluid=True, className="pb-main py-3"),
+            dbc.Container(page_container(page), fluid=True, className="pb-main py-3"),
         ]
     )
 

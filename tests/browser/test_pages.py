@@ -417,3 +417,45 @@ def test_pag007_held_panels_below_a_phones_fold_fill_when_scrolled_past_quickly(
     for item in ("trend", "movements"):
         wait_for(lambda item=item: _filled(dash_duo, ids.panel("revenue", item)), what=f"the {item} panel")
     assert dash_duo.get_logs() == []
+
+
+#: Injected before any page script: Dash's layout request names /campaigns as its Referer
+_WRONG_REFERRER_JS = """
+const pbLayoutFetch = window.fetch;
+window.fetch = function (input, init) {
+  const url = typeof input === 'string' ? input : input.url;
+  if (url.includes('/_dash-layout')) {
+    init = Object.assign({}, init || {}, {referrer: window.location.origin + '/campaigns'});
+  }
+  return pbLayoutFetch.call(this, input, init);
+};
+"""
+
+
+def test_pag008_the_layout_holds_the_page_and_a_wrong_guess_is_corrected(dash_duo, demo_app):
+    """A page load renders the page from the layout without asking Dash's router; a layout
+    built for another URL (its Referer) is replaced by the page the browser shows."""
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*DESKTOP)
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _RECORD_OUTPUTS_JS})
+    login(dash_duo, next_path="/revenue")
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Revenue", timeout=20)
+    wait_for(lambda: dash_duo.driver.title.startswith("Revenue"), what="the page's title")
+    time.sleep(1)
+    outputs = dash_duo.driver.execute_script("return window.__pbOutputs")
+    assert not [o for o in outputs if "_pages_content" in o], outputs  # the router was not asked
+    assert dash_duo.get_logs() == []
+
+    # the layout request now claims to come from /campaigns while the browser shows /customers
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _WRONG_REFERRER_JS})
+    dash_duo.driver.get(dash_duo.server.url + "/customers")
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Customers", timeout=20)
+    wait_for(lambda: dash_duo.driver.title.startswith("Customers"), what="the page's title")
+    time.sleep(1)
+    assert dash_duo.find_element(f"#{ids.PAGE_TITLE}").text == "Customers"
+    outputs = dash_duo.driver.execute_script("return window.__pbOutputs")
+    assert [o for o in outputs if "_pages_content" in o], outputs  # the router rendered it
+    # the wrong page's components vanish while their callbacks may still be in flight: Dash
+    # reports those answers as for components that no longer exist, nothing else
+    errors = [e for e in dash_duo.get_logs() if "A nonexistent object was used" not in e["message"]]
+    assert errors == []
