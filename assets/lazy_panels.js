@@ -14,14 +14,26 @@
   var observer = null;
   var bodyOf = new WeakMap(); // observed card -> its panel body (carries the interval's id)
 
+  var pending = new Set(); // watched panel bodies not asked yet: swept each frame the page changes
+
+  // true once nothing more is needed: asked now, or filled already (a filter change may have
+  // filled the panel through its other inputs); false when Dash cannot take the tick yet
   function ask(body) {
-    // a filter change may have filled the panel through its other inputs already
-    if (body.childElementCount > 0 || !window.dash_clientside || !window.dash_clientside.set_props) {
-      return;
-    }
+    if (body.childElementCount > 0) return true;
+    if (!window.dash_clientside || !window.dash_clientside.set_props) return false;
     // the tick itself, not "enable the interval": asking through the interval's own timer
     // cost a re-render and a timer task before the request went out (~30-70 ms on a revisit)
     window.dash_clientside.set_props(JSON.parse(body.getAttribute("data-pb-fill")), {n_intervals: 1});
+    return true;
+  }
+
+  function cardOf(body) {
+    return body.closest(".pb-panel") || body; // the body is empty (0 px high) until filled
+  }
+
+  function settle(body) {
+    pending.delete(body);
+    if (observer) observer.unobserve(cardOf(body));
   }
 
   // any of the element shows in the viewport (a hidden one has an empty box)
@@ -37,9 +49,26 @@
         return;
       }
       if (!entry.isIntersecting) return;
-      observer.unobserve(entry.target);
       var body = bodyOf.get(entry.target);
-      if (body) ask(body);
+      if (!body || ask(body)) {
+        if (body) pending.delete(body);
+        observer.unobserve(entry.target);
+      }
+    });
+  }
+
+  // The observer reports a card when it starts to show; a panel can still be missed between
+  // reports: asked before Dash could take the tick, or moved into view by panels above it
+  // growing or shrinking without a report in that frame (a quick scroll on a slow phone). Each
+  // frame the page scrolls or changes, the panels not asked yet are checked where they are now:
+  // a handful of boxes per page.
+  function sweep() {
+    pending.forEach(function (body) {
+      if (!body.isConnected) {
+        settle(body); // the page was left before the panel was seen
+      } else if (onScreen(cardOf(body)) && ask(body)) {
+        settle(body);
+      }
     });
   }
 
@@ -93,18 +122,16 @@
       // no observer (very old browsers): fill every panel now, as pages did before
       document.querySelectorAll("[data-pb-fill]:not([data-pb-watched])").forEach(function (body) {
         body.setAttribute("data-pb-watched", "1");
-        ask(body);
+        if (!ask(body)) pending.add(body); // asked by the sweep once Dash can take it
       });
       return;
     }
     observer = observer || new IntersectionObserver(onSeen, {rootMargin: MARGIN});
     document.querySelectorAll("[data-pb-fill]:not([data-pb-watched])").forEach(function (body) {
       body.setAttribute("data-pb-watched", "1");
-      var card = body.closest(".pb-panel") || body; // the body is empty (0 px high) until filled
-      if (onScreen(card)) {
-        ask(body); // now, not a frame or two later when the observer reports it
-        return;
-      }
+      var card = cardOf(body);
+      if (onScreen(card) && ask(body)) return; // now, not a frame or two later when the observer reports it
+      pending.add(body);
       bodyOf.set(card, body);
       observer.observe(card);
     });
@@ -119,10 +146,13 @@
     window.requestAnimationFrame(function () {
       queued = false;
       watchNew();
+      sweep();
     });
   }
   function start() {
     new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
+    window.addEventListener("scroll", schedule, {passive: true});
+    window.addEventListener("resize", schedule, {passive: true});
     schedule();
   }
   if (document.body) {

@@ -236,6 +236,16 @@ return performance.getEntriesByType('resource')
     .filter(e => e.name.includes('/_dash-update-component')).length;
 """
 
+#: a lazy panel's state, for a failure message: attributes, box, content and the requests sent
+_PANEL_STATE_JS = """
+const body = arguments[0], card = body.closest('.pb-panel') || body, box = card.getBoundingClientRect();
+return {connected: body.isConnected, fill: body.getAttribute('data-pb-fill'),
+        watched: body.getAttribute('data-pb-watched'), children: body.childElementCount,
+        text: body.innerText.slice(0, 200), top: Math.round(box.top), bottom: Math.round(box.bottom),
+        viewport: window.innerHeight, scrollY: window.scrollY,
+        requests: performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update')).length};
+"""
+
 
 def test_pag003_panels_below_the_fold_fill_only_when_scrolled_to(dash_duo, demo_app):
     """A chart nobody scrolls to is neither asked for nor drawn; reaching it fills it."""
@@ -252,7 +262,12 @@ def test_pag003_panels_below_the_fold_fill_only_when_scrolled_to(dash_duo, demo_
     asked_at_load = dash_duo.driver.execute_script(_ASKED_JS)
 
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", body)
-    wait_for(lambda: _record_count(dash_duo, ids.grid("revenue", "top")) > 0, what="the top-customers grid")
+    try:
+        wait_for(
+            lambda: _record_count(dash_duo, ids.grid("revenue", "top")) > 0, what="the top-customers grid"
+        )
+    except AssertionError as exc:  # say what the page showed: a timeout alone tells nothing
+        raise AssertionError(f"{exc}: {dash_duo.driver.execute_script(_PANEL_STATE_JS, body)}") from exc
     assert dash_duo.driver.execute_script(_ASKED_JS) > asked_at_load
     assert dash_duo.get_logs() == []
 
@@ -459,3 +474,27 @@ def test_pag008_the_layout_holds_the_page_and_a_wrong_guess_is_corrected(dash_du
     # reports those answers as for components that no longer exist, nothing else
     errors = [e for e in dash_duo.get_logs() if "A nonexistent object was used" not in e["message"]]
     assert errors == []
+
+
+def test_pag009_a_panel_scrolled_to_fills_even_when_the_observer_misses_it(dash_duo, demo_app):
+    """The IntersectionObserver reports a card when it starts to show, and a report can be
+    missed (a slow phone, panels above it changing size in the same frame): a panel scrolled
+    to is still asked, by the check lazy_panels.js makes each frame the page scrolls."""
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*PHONE)
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _BLIND_OBSERVER_JS})
+    login(dash_duo, next_path="/revenue")
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Revenue", timeout=20)
+    top = ids.panel("revenue", "top")
+    wait_for(lambda: _by_id(dash_duo, top) is not None, what="the top-customers panel")
+    time.sleep(1)
+    body = _by_id(dash_duo, top)
+    assert body.find_elements("css selector", "*") == []  # far below the fold: not asked at load
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", body)
+    try:
+        wait_for(
+            lambda: _record_count(dash_duo, ids.grid("revenue", "top")) > 0, what="the top-customers grid"
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {dash_duo.driver.execute_script(_PANEL_STATE_JS, body)}") from exc
+    assert dash_duo.get_logs() == []
