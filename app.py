@@ -18,7 +18,7 @@ import dash
 import dash_bootstrap_components as dbc  # noqa: F401 - registers the component library
 from dash._pages import _parse_query_string, _path_to_page
 from dash.fingerprint import check_fingerprint
-from flask import Response, request
+from flask import Response, has_request_context, request
 
 from dashboard import static_gzip
 from dashboard.server import SCRIPT_HASHES_KEY, create_server
@@ -100,12 +100,14 @@ def _initial_page(app: dash.Dash):
     """The page at the URL the layout was asked from (its ``Referer``), as Dash's router renders it.
 
     None when that URL is unknown or is not a page: the router then renders the page a round trip
-    later, as it always did. Dash asks for ``/_dash-layout`` from the page itself, and the ``Referrer-Policy`` (same-origin)
-    sends the page's full URL with it. A wrong guess costs a second render, not a wrong page: the
+    later, as it always did. Dash asks for ``/_dash-layout`` from the page itself, and the
+    ``Referrer-Policy`` (same-origin) sends the page's full URL with it. A wrong guess costs a second render, not a wrong page: the
     browser checks the URL the layout was built for against its own (``callbacks.common``).
     """
     from components.shell import InitialPage
 
+    if not has_request_context():
+        return None  # Dash validates the layout once at start-up, outside any request
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc != request.host or not referrer.path:
         return None  # no Referer (a privacy setting or proxy stripped it) or another site's
