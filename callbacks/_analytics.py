@@ -905,7 +905,7 @@ def register(spec: PageSpec) -> None:
 
     # One per panel the layout may hold (held_panels), not one MATCH callback: two panels of a
     # row that came into view in the same frame asked it at once, and one of them stayed empty.
-    for item in _held_items(spec):
+    for item in held_item_names(spec):
         clientside_callback(
             _SHOW_HELD,  # a lazy panel's content the layout found cached (components.analytics.panel)
             Output(ids.panel(p, item), "children", allow_duplicate=True),
@@ -1061,7 +1061,7 @@ def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
     return out
 
 
-def _held_items(spec: PageSpec) -> list[str]:
+def held_item_names(spec: PageSpec) -> list[str]:
     """The panels of the page's first row (the drill-down panel's hint needs no callback)."""
     return [item for item, _width in (spec.layout[0] if spec.layout else ()) if spec.panel(item) is not None]
 
@@ -1076,7 +1076,7 @@ def held_panels(spec: PageSpec, scope: Scope, filters: dict) -> dict:
     rest would make every layout heavier for panels seldom on screen at load.
     """
     out = {}
-    for item in _held_items(spec):
+    for item in held_item_names(spec):
         try:
             with peek_only():
                 content = render_panel(spec, item, scope, filters)

@@ -625,7 +625,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     control.accept_commands(app.server, cli)
     control.publish(settings.data_path, url)
     click.echo(f"Pulseboard is serving on {url}  (Ctrl+C to stop)")
-    warming = threading.Thread(target=warm_up, args=(services,), name="pb-warm-up", daemon=True)
+    warming = threading.Thread(target=_warm_up_server, args=(services,), name="pb-warm-up", daemon=True)
     warming.start()
     background = [warming]  # threads that must end before the warehouse closes
     on_drain = []
@@ -653,6 +653,21 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     # after a clean close, native libraries' teardown order has aborted a finished process
     # ("terminate called without an active exception", exit -6) instead of exiting 0.
     exit_now(0)
+
+
+def _warm_up_server(services: Services) -> None:
+    """A new server's warm-up thread: :func:`warm_up`, then the pages of the workspaces in use.
+
+    After a deploy every cached answer is stale; ``callbacks.page_warmup`` computes the default
+    view of each page of the recently visited workspaces, at a low priority.
+    """
+    from callbacks.page_warmup import warm_recent
+
+    warm_up(services)
+    try:
+        warm_recent(services)
+    except Exception:  # the first visitors compute what is missing; a warm-up never stops the server
+        logging.getLogger(__name__).warning("warm-up could not compute the pages' views", exc_info=True)
 
 
 def warm_up(services: Services | None = None) -> None:

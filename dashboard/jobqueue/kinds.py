@@ -83,9 +83,13 @@ def sync_connector(job, services, context, payload: dict) -> None:
 
 
 def _warm_projections(services, context) -> None:
-    """New data: queue the KPI cards' projections before anyone asks (never fails the job)."""
-    from callbacks import kpi_projections
+    """New data: compute the pages' default views and the KPI cards' projections in the background.
 
+    Before anyone asks; never fails the job (callbacks.page_warmup, callbacks.kpi_projections).
+    """
+    from callbacks import kpi_projections, page_warmup
+
+    page_warmup.warm_pages_later(services, context.workspace)
     kpi_projections.warm(services, context)
 
 
