@@ -333,9 +333,9 @@ def _nodes(node: dict) -> Iterator[dict]:
 class BackgroundImports(threading.Thread):
     """Re-imports a workspace's last days in a loop (a daily sync) until stopped."""
 
-    def __init__(self, warehouse, ref, chunks: list):
+    def __init__(self, services, ref, chunks: list):
         super().__init__(daemon=True)
-        self.warehouse, self.ref, self.chunks = warehouse, ref, chunks
+        self.services, self.ref, self.chunks = services, ref, chunks
         self.stopping = threading.Event()
         self.seconds: list[float] = []
 
@@ -344,14 +344,20 @@ class BackgroundImports(threading.Thread):
 
         The job registry runs the work on its own thread with an upload's priority
         (``dashboard.jobs.YIELDING_KINDS``): a bench thread calling the ingest directly would
-        measure imports no server runs.
+        measure imports no server runs. Each ends as the server's do, starting the background
+        warm-up of the workspace's pages and KPI projections (``after_new_data``).
         """
+        from dashboard.accounts import WorkspaceContext
+        from dashboard.jobqueue.kinds import after_new_data
         from dashboard.jobs import JobRegistry
+        from dashboard.models import Role
 
         registry = JobRegistry()
+        context = WorkspaceContext(user_id=0, role=Role.OWNER, workspace=self.ref)
 
         def one_import(job) -> None:
-            self.seconds.append(import_chunks(self.warehouse, self.ref, self.chunks, "sync.csv"))
+            self.seconds.append(import_chunks(self.services.warehouse, self.ref, self.chunks, "sync.csv"))
+            after_new_data(self.services, context)
 
         while not self.stopping.is_set():
             job = registry.start(
@@ -388,7 +394,7 @@ def child(
     if kind == "shared":
         (ref,) = _workspaces(services, [busy_slug])
         _, recent = tenant_chunks(rows, anchor)
-        importer = BackgroundImports(services.warehouse, ref, recent)
+        importer = BackgroundImports(services, ref, recent)
         importer.start()
         out["busy"] = pages.measure_callbacks(app, anchor, page_names, login=login)
         importer.stop()

@@ -56,7 +56,7 @@ def import_uploads(job, services, context, payload: dict) -> None:
             job.step(done=number + 1, rows=rows, result=upload_summary(result, path, display))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    _warm_projections(services, context)
+    after_new_data(services, context)
 
 
 @task("sync")
@@ -70,7 +70,7 @@ def sync_connector(job, services, context, payload: dict) -> None:
         raise BadPayload(f"unknown connector {source!r}")
     job.step(current="fetching")
     result = conn.run_sync(services, context.workspace, source, progress=lambda rows: job.step(rows=rows))
-    _warm_projections(services, context)
+    after_new_data(services, context)
     job.step(
         done=1,
         rows=result.rows_read,
@@ -82,7 +82,7 @@ def sync_connector(job, services, context, payload: dict) -> None:
     )
 
 
-def _warm_projections(services, context) -> None:
+def after_new_data(services, context) -> None:
     """New data: compute the pages' default views and the KPI cards' projections in the background.
 
     Before anyone asks; never fails the job (callbacks.page_warmup, callbacks.kpi_projections).
