@@ -16,6 +16,7 @@ and waits for page callbacks to settle before each query (``dashboard.ops.priori
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 from callbacks import _analytics as an
@@ -41,14 +42,21 @@ def page_specs() -> list[an.PageSpec]:
     return [revenue.SPEC, campaigns.SPEC, customers.SPEC]
 
 
-def warm_pages(services: Services, workspace: WorkspaceRef, *, today: date | None = None) -> int:
+def warm_pages(
+    services: Services,
+    workspace: WorkspaceRef,
+    *,
+    today: date | None = None,
+    stop: threading.Event | None = None,
+) -> int:
     """Compute and cache the default view of every analytics page of ``workspace``; answers computed.
 
     The overview's KPI row and trend, and for each spec page its KPI row, its first row of
     panels and its page filters' choices. An answer that fails (a metric the data cannot
     answer) is skipped: its panel's callback says why when it is shown. The answers do not
     depend on who asks (the cache is keyed by workspace, data version and parameters, never
-    by user or role), so an owner's context stands in for the first visitor.
+    by user or role), so an owner's context stands in for the first visitor. ``stop`` (a server
+    shutting down) ends the work between two answers.
     """
     from callbacks.overview import kpi_row_for, trend_for
 
@@ -66,6 +74,8 @@ def warm_pages(services: Services, workspace: WorkspaceRef, *, today: date | Non
             tasks.append((f"{spec.page} filters", lambda s=spec: s.options(scope)))
     computed = 0
     for name, task in tasks:
+        if stop is not None and stop.is_set():
+            break
         try:
             task()
             computed += 1
@@ -124,20 +134,23 @@ def recently_visited(
         return [to_ref(workspace) for workspace in session.scalars(query)]
 
 
-def warm_recent(services: Services) -> int:
+def warm_recent(services: Services, stop: threading.Event | None = None) -> int:
     """At start-up: warm the pages of the recently visited workspaces, one after another; how many.
 
     After a deploy every cached answer is stale (the cache key holds the code's fingerprint,
     ``dashboard.queries``), so the first visit of each page would compute everything at once.
-    Runs on the server's warm-up thread, lowered like any background work.
+    Runs on the server's warm-up thread, lowered like any background work; ``stop`` (set when
+    the server drains) ends it between two answers, so a shutdown never waits for it.
     """
     from dashboard.ops.priority import lower_this_thread
 
     lower_this_thread()
     warmed = 0
     for workspace in recently_visited(services):
+        if stop is not None and stop.is_set():
+            break
         try:
-            warm_pages(services, workspace)
+            warm_pages(services, workspace, stop=stop)
             warmed += 1
         except Exception:  # the next workspace still gets its warm-up
             log.warning("could not warm the pages of workspace %s", workspace.id, exc_info=True)

@@ -625,10 +625,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     control.accept_commands(app.server, cli)
     control.publish(settings.data_path, url)
     click.echo(f"Pulseboard is serving on {url}  (Ctrl+C to stop)")
-    warming = threading.Thread(target=_warm_up_server, args=(services,), name="pb-warm-up", daemon=True)
+    warming_stop = threading.Event()
+    warming = threading.Thread(
+        target=_warm_up_server, args=(services, warming_stop), name="pb-warm-up", daemon=True
+    )
     warming.start()
     background = [warming]  # threads that must end before the warehouse closes
-    on_drain = []
+    on_drain = [warming_stop.set]  # the pages' warm-up ends between two answers
     if settings.scheduler:  # scheduled reports are sent from this process unless workers do it
         from reports.scheduler import start_thread
 
@@ -655,17 +658,17 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     exit_now(0)
 
 
-def _warm_up_server(services: Services) -> None:
+def _warm_up_server(services: Services, stop: threading.Event) -> None:
     """A new server's warm-up thread: :func:`warm_up`, then the pages of the workspaces in use.
 
     After a deploy every cached answer is stale; ``callbacks.page_warmup`` computes the default
-    view of each page of the recently visited workspaces, at a low priority.
+    view of each page of the recently visited workspaces, at a low priority, until ``stop``.
     """
     from callbacks.page_warmup import warm_recent
 
     warm_up(services)
     try:
-        warm_recent(services)
+        warm_recent(services, stop)
     except Exception:  # the first visitors compute what is missing; a warm-up never stops the server
         logging.getLogger(__name__).warning("warm-up could not compute the pages' views", exc_info=True)
 

@@ -113,3 +113,14 @@ def test_pwu004_start_up_warms_the_workspaces_visited_lately_most_recent_first(
         other_workspace.id,
     ]
     assert page_warmup.recently_visited(services, days=60, limit=1)[0].id == workspace.id
+
+
+def test_pwu005_a_server_shutting_down_stops_the_warm_up_between_two_answers(services, workspace):
+    import threading
+
+    load(services, workspace, "payments", _payments())
+    stop = threading.Event()
+    stop.set()  # the server is draining: nothing more is computed
+    assert page_warmup.warm_pages(services, workspace, stop=stop) == 0
+    with pytest.raises(CacheMiss):
+        _first_visit_answers(services, workspace)
