@@ -101,8 +101,10 @@ def _initial_page(app: dash.Dash):
 
     None when that URL is unknown or is not a page: the router then renders the page a round trip
     later, as it always did. Dash asks for ``/_dash-layout`` from the page itself, and the
-    ``Referrer-Policy`` (same-origin) sends the page's full URL with it. A wrong guess costs a second render, not a wrong page: the
-    browser checks the URL the layout was built for against its own (``callbacks.common``).
+    ``Referrer-Policy`` (same-origin) sends the page's full URL with it. A wrong guess costs a
+    second render, not a wrong page: the browser checks the URL the layout was built for against
+    its own (``callbacks.common``). Outside a request (Dash validates the layout at start-up):
+    None.
     """
     from components.shell import InitialPage
 

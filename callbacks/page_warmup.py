@@ -30,9 +30,10 @@ from data.warehouse import WorkspaceRef
 
 log = logging.getLogger(__name__)
 
-#: one warm-up at a time in the process, one per workspace: a second import of the same
-#: workspace while one runs is covered by it (it reads the newest data version per query)
-RUNNER = Runner(workers=1, max_pending=1)
+#: one warm-up at a time in the process. Keyed by workspace and data version, at most two per
+#: workspace: new data while one runs queues one more, which waits its turn and then reads the
+#: newest version (any import after that finds it waiting, and is covered by it).
+RUNNER = Runner(workers=1, max_pending=2, name="pb-page-warm-up")
 
 
 def page_specs() -> list[an.PageSpec]:
@@ -85,10 +86,11 @@ def warm_pages(
 
 
 def warm_pages_later(services: Services, workspace: WorkspaceRef) -> bool:
-    """Start :func:`warm_pages` on a background thread (never raises); False when one is running.
+    """Start :func:`warm_pages` on a background thread (never raises); False when too many wait.
 
     Called after an import or sync, once the new data is in: the job ends when its rows are in,
-    not when the pages are warm.
+    not when the pages are warm. A warm-up already running for older data goes on; this one
+    runs after it.
     """
 
     def run() -> None:
@@ -98,7 +100,8 @@ def warm_pages_later(services: Services, workspace: WorkspaceRef) -> bool:
             log.warning("could not warm the pages of workspace %s", workspace.id, exc_info=True)
 
     try:
-        return RUNNER.submit(f"pages:{workspace.id}", workspace.id, run)
+        version = services.warehouse.scoped(workspace).data_version()
+        return RUNNER.submit(f"pages:{workspace.id}:{version}", workspace.id, run)
     except RuntimeError:  # no thread could be started (interpreter shutting down)
         return False
 

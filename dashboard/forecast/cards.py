@@ -189,13 +189,16 @@ def lookup(
 class Runner:
     """Background threads computing projections, at most ``workers`` at once, each key once.
 
+    Also runs the pages' warm-up after new data (``callbacks.page_warmup``, its own instance).
+
     A thread per task (started on demand, gone when done) rather than a long-lived pool: a
     worker stopped from outside could not take a queued task down with it. ``max_pending``
     bounds the tasks a workspace may have waiting, so forged requests naming many filter
     values cannot queue unbounded work.
     """
 
-    def __init__(self, workers: int = 1, max_pending: int = 48):
+    def __init__(self, workers: int = 1, max_pending: int = 48, name: str = "pb-projection"):
+        self.name = name  # its threads' name (thread dumps, logs)
         self._slots = threading.BoundedSemaphore(workers)
         self._pending: dict[str, tuple[int, threading.Thread]] = {}
         self._lock = threading.Lock()
@@ -210,7 +213,7 @@ class Runner:
             waiting = sum(1 for ws, t in self._pending.values() if ws == workspace_id and t.is_alive())
             if waiting >= self.max_pending:
                 return False
-            thread = threading.Thread(target=self._run, args=(key, fn), name="pb-projection", daemon=True)
+            thread = threading.Thread(target=self._run, args=(key, fn), name=self.name, daemon=True)
             self._pending[key] = (workspace_id, thread)
         thread.start()
         return True

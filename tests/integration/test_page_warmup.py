@@ -124,3 +124,27 @@ def test_pwu005_a_server_shutting_down_stops_the_warm_up_between_two_answers(ser
     assert page_warmup.warm_pages(services, workspace, stop=stop) == 0
     with pytest.raises(CacheMiss):
         _first_visit_answers(services, workspace)
+
+
+def test_pwu006_new_data_while_a_warm_up_runs_is_warmed_after_it(services, workspace, monkeypatch):
+    import threading
+
+    until(lambda: page_warmup.RUNNER.pending() == 0, timeout=60)  # an earlier test's warm-up
+    load(services, workspace, "payments", _payments())
+    release, started = threading.Event(), threading.Event()
+    real = page_warmup.warm_pages
+
+    def first_blocks(services, workspace, **kwargs):
+        if not started.is_set():  # the first warm-up is still busy with the older data ...
+            started.set()
+            assert release.wait(60)
+            return 0
+        return real(services, workspace, **kwargs)
+
+    monkeypatch.setattr(page_warmup, "warm_pages", first_blocks)
+    assert page_warmup.warm_pages_later(services, workspace)
+    assert started.wait(60)
+    load(services, workspace, "payments", _payments(130), name="again")  # ... when new data lands
+    assert page_warmup.warm_pages_later(services, workspace)  # queued behind it, not dropped
+    release.set()
+    until(lambda: _all_cached(services, workspace), timeout=120)  # the newest data's first visit
