@@ -174,10 +174,11 @@ class MetricService:
     """Every cache of the metric layer for one app: compiled SQL and subscription frames."""
 
     def __init__(
-        self, template_path: Path | None = None, *, keep_subscriptions: int = 8, keep_distinct: int = 64
+        self, template_path: Path | None = None, *, keep_subscriptions: int = 16, keep_distinct: int = 64
     ):
         self.templates = TemplateStore(template_path)
-        #: (workspace, data version, plan) -> every subscription of that workspace (and plan)
+        #: (workspace, data version, plan) -> every subscription of that workspace (and plan),
+        #: and (..., "columns") -> the same as numpy arrays (data.metrics.subscriptions)
         self.subscriptions = FrameCache(keep_subscriptions)
         #: (workspace, data version, metric, range, grain, split, filters) -> a distinct count's
         #: frame: returning customers are active minus new, and a KPI row asks for all three

@@ -74,3 +74,56 @@ def test_sub003_a_failed_fetch_is_not_kept(services, workspace, monkeypatch):
     monkeypatch.setattr(subscriptions, "_fetch", real)
     assert subscriptions.all_subscriptions(scoped).height == 1
     assert not service_of(scoped).subscriptions._computing  # no reader left waiting on the failure
+
+
+def test_sub004_both_ways_of_netting_changes_agree(monkeypatch):
+    """The grid's bincounts (small grids) and the sort (large ones) give the same keys and sums."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    key = rng.integers(0, 5_000, size=20_000)
+    delta = rng.integers(-50_000, 50_000, size=20_000)
+    delta[:10] = 0  # a cell whose changes sum to zero is still a changed cell
+    by_grid = subscriptions._net_by_key(key, delta, 5_000)
+    monkeypatch.setattr(subscriptions, "_BLOCK_CELLS", 0)  # force the sort
+    by_sort = subscriptions._net_by_key(key, delta, 5_000)
+    assert np.array_equal(by_grid[0], by_sort[0]) and np.array_equal(by_grid[1], by_sort[1])
+    assert by_grid[1].dtype == np.int64
+    assert subscriptions._net_by_key(key[:0], delta[:0], 0)[0].size == 0
+
+
+def _sub(i: str, customer: str, mrr: str, start: datetime, end: datetime | None = None) -> dict:
+    return {"source": "stripe", "source_id": i, "customer_id": customer, "plan": "Pro", "amount": Decimal(mrr),
+            "currency": "USD", "mrr": Decimal(mrr), "start_at": start, "end_at": end}  # fmt: skip
+
+
+def test_sub005_subscriptions_starting_after_the_range_change_nothing_in_it(services, workspace):
+    """Movements read every subscription; those starting after the range's end add nothing to it."""
+    from datetime import date
+
+    rows = [
+        _sub("s1", "c-a", "10", datetime(2026, 1, 5)),
+        _sub("s2", "c-b", "20", datetime(2026, 1, 10), datetime(2026, 2, 20)),
+        _sub("s3", "c-b", "30", datetime(2026, 3, 1)),  # c-b comes back after January
+        _sub("s4", "c-c", "40", datetime(2026, 4, 1)),  # a customer who starts later
+    ]
+    load(services, workspace, "subscriptions", pl.DataFrame(rows))
+    scoped = services.warehouse.scoped(workspace)
+    january = subscriptions.mrr_movements(scoped, date(2026, 1, 1), date(2026, 1, 31), "total").row(
+        0, named=True
+    )
+    assert (january["opening_mrr"], january["new"], january["closing_mrr"]) == (0.0, 30.0, 30.0)
+    assert january["customers_end"] == 2
+    weeks = subscriptions.mrr_movements(scoped, date(2026, 2, 2), date(2026, 3, 15), "week")
+    assert weeks["churn"].sum() == 20.0 and weeks["reactivation"].sum() == 30.0 and weeks["new"].sum() == 0.0
+    moved = subscriptions.mrr_customer_movements(scoped, date(2026, 1, 1), date(2026, 3, 31), "month")
+    assert set(moved["customer"]) == {"c-a", "c-b"}  # c-c starts in April
+    changed = subscriptions.mrr_customer_movements(
+        scoped, date(2026, 1, 1), date(2026, 3, 31), "month", changed_only=True
+    )
+    assert changed.select("period", "customer", "movement").rows() == [
+        ("2026-01-01", "c-a", "new"),
+        ("2026-01-01", "c-b", "new"),
+        ("2026-02-01", "c-b", "churn"),
+        ("2026-03-01", "c-b", "reactivation"),
+    ]
