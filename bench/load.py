@@ -95,6 +95,22 @@ class _CallbackMap:
         self.callback_map = {dep["output"]: dep for dep in client.get("/_dash-dependencies").get_json()}
 
 
+#: the bench server's /metrics token (a loopback server that lives for one run)
+METRICS_TOKEN = "bench-metrics-token-not-a-secret"
+
+
+def memory_parts(base: str) -> dict[str, int]:
+    """The server's ``pulseboard_memory_bytes`` parts in MB (empty when /metrics does not answer)."""
+    try:
+        text = requests.get(
+            base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
+        ).text
+    except requests.RequestException:
+        return {}
+    found = re.findall(r'^pulseboard_memory_bytes\{part="([a-z_]+)"\} (\S+)$', text, re.M)
+    return {part: round(float(value) / 2**20) for part, value in found}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -119,6 +135,8 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
         **os.environ,
         "PULSEBOARD_DATA_DIR": str(data_dir),
         "PULSEBOARD_API_RATE_LIMIT": "1000000 per minute",
+        # /metrics for the memory breakdown the load run samples (memory_parts)
+        "PULSEBOARD_METRICS_TOKEN": METRICS_TOKEN,
     }
     # The server's log goes to a file, not a pipe: nobody reads a pipe during the run, and once
     # its 64 KB buffer was full (a few hundred access-log lines) every request blocked on
@@ -221,6 +239,7 @@ def run(
         for metric in API_METRICS:
             warm_client.session.get(base + api_path(bw.anchor, 90, metric), headers=api_headers, timeout=60)
         rss_after_warmup = _rss_mb(proc.pid)
+        parts_after_warmup = memory_parts(base)
         load_before = os.getloadavg()[0]
         latencies: list[float] = []
         api_latencies: list[float] = []
@@ -273,11 +292,15 @@ def run(
         started = time.monotonic()
         # the server's RSS every RSS_SAMPLE_SECONDS: "flat" is judged on the curve, not two points
         rss_timeline: list[tuple[float, float]] = []
+        # what the memory is, at each sample (dashboard.ops.memory.memory_breakdown, in MB)
+        parts_timeline: list[tuple[float, dict[str, int]]] = []
         sampler_stop = threading.Event()
 
         def sample_rss() -> None:
             while not sampler_stop.wait(RSS_SAMPLE_SECONDS):
-                rss_timeline.append((round(time.monotonic() - started), round(_rss_mb(proc.pid))))
+                at = round(time.monotonic() - started)
+                rss_timeline.append((at, round(_rss_mb(proc.pid))))
+                parts_timeline.append((at, memory_parts(base)))
 
         sampler = threading.Thread(target=sample_rss, daemon=True)
         sampler.start()
@@ -320,6 +343,10 @@ def run(
             # [seconds since the load began, MB]
             "timeline": rss_timeline,
             "growth_second_half": _second_half_growth(rss_timeline),
+            # the parts at the sample of highest RSS, and at the end
+            "parts_after_warmup": parts_after_warmup,
+            "parts_at_peak": _parts_at_peak(rss_timeline, parts_timeline),
+            "parts_at_end": parts_timeline[-1][1] if parts_timeline else {},
         },
         "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "targets": {
@@ -331,6 +358,14 @@ def run(
     }
     _print(result)
     return result
+
+
+def _parts_at_peak(rss: list[tuple[float, float]], parts: list[tuple[float, dict]]) -> dict[str, int]:
+    """The memory parts sampled with the highest RSS sample."""
+    if not rss or not parts:
+        return {}
+    peak = max(range(len(rss)), key=lambda i: rss[i][1])
+    return parts[min(peak, len(parts) - 1)][1]
 
 
 def _second_half_growth(timeline: list[tuple[float, float]]) -> float | None:
@@ -369,6 +404,11 @@ def _print(r: dict) -> None:
     if rss.get("timeline"):
         print(
             f"  RSS growth over the second half: {rss['growth_second_half']} MB; timeline (s, MB): {rss['timeline']}"
+        )
+    if rss.get("parts_at_peak"):
+        print(
+            f"  memory by part (MB) after warm-up: {rss['parts_after_warmup']}; at the highest sample: "
+            f"{rss['parts_at_peak']}; at the end: {rss['parts_at_end']}"
         )
     if max(r["load_average"].values()) > (os.cpu_count() or 1):
         print(f"  warning: the machine was busy (load average {r['load_average']}); timings are inflated")

@@ -106,6 +106,11 @@ class MemoryLRU:
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def size_bytes(self) -> int:
+        """The answers' approximate size in bytes, as this LRU counts it against ``max_bytes``."""
+        return self._bytes
+
 
 #: frames of fewer rows are copied into buffers of their own size before they are kept
 #: (compact_frames)

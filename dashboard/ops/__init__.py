@@ -18,5 +18,6 @@ def install(server: Flask) -> None:
 
     request_hooks.install(server)
     server.register_blueprint(routes.bp)
+    metrics.watch_memory(server.extensions["pulseboard"])  # the app this process serves
     if metrics.record_ingest not in ingest.OBSERVERS:  # once per process, however many servers
         ingest.OBSERVERS.append(metrics.record_ingest)

@@ -13,8 +13,10 @@ shape or become ``other`` — a client must not be able to grow the series witho
 from __future__ import annotations
 
 import re
+import weakref
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -74,6 +76,48 @@ AI_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+
+
+class _MemoryCollector:
+    """``pulseboard_memory_bytes{part}``: where the server's memory is, read at each scrape.
+
+    The parts are :func:`dashboard.ops.memory.memory_breakdown`'s (RSS, DuckDB's buffer pool,
+    the answer cache's memory layer, glibc's heap). It watches one app's services (the last
+    one :func:`watch_memory` was given: one app per process in production), by weak reference.
+    """
+
+    NAME = "pulseboard_memory_bytes"
+    HELP = (
+        "Bytes of memory by part: rss, warehouse (DuckDB), answer_cache, malloc_in_use, malloc_free_in_heaps."
+    )
+
+    def __init__(self):
+        self._services = None
+
+    def watch(self, services) -> None:
+        self._services = weakref.ref(services)
+
+    def describe(self):
+        yield GaugeMetricFamily(self.NAME, self.HELP, labels=("part",))
+
+    def collect(self):
+        from dashboard.ops.memory import memory_breakdown
+
+        services = self._services() if self._services is not None else None
+        family = GaugeMetricFamily(self.NAME, self.HELP, labels=("part",))
+        if services is not None:
+            for part, size in memory_breakdown(services).items():
+                family.add_metric((part,), size)
+        yield family
+
+
+_MEMORY = _MemoryCollector()
+REGISTRY.register(_MEMORY)
+
+
+def watch_memory(services) -> None:
+    """Report ``services``' memory (warehouse, answer cache) in ``pulseboard_memory_bytes``."""
+    _MEMORY.watch(services)
 
 
 def label(value: object) -> str:

@@ -132,3 +132,25 @@ def test_opm004_jobs_count_by_kind_and_outcome(client):
         )
     running = "pulseboard_jobs_running"
     assert value(after, running, kind="upload") == value(before, running, kind="upload")
+
+
+def test_opm005_memory_by_part_moves_with_the_answer_cache(app, client, auth, workspace, services):
+    """pulseboard_memory_bytes says where the memory is: the answer cache grows with the answers kept."""
+    name = "pulseboard_memory_bytes"
+    app_services = app.server.extensions["pulseboard"]
+    app_services.query_cache.cache.clear()
+    before = scrape(client)
+    assert value(before, name, part="rss") > 10 * 2**20
+    assert value(before, name, part="answer_cache") == 0
+    auth.login()
+    assert client.get("/_dash-dependencies").status_code == 200
+    rows = [{"id": f"ch_{i}", "created": DAY, "amount": "10.00"} for i in range(3)]
+    load(services, workspace, "payments", payments_frame(rows))
+    assert (
+        client.post("/_dash-update-component", json=panel_request(app, "revenue", "kpis")).status_code == 200
+    )
+    after = scrape(client)
+    assert value(after, name, part="answer_cache") > 0
+    # the page's queries opened the warehouse: DuckDB's memory is reported from then on
+    assert (name, frozenset({("part", "warehouse")})) in after
+    assert 0 < value(after, name, part="malloc_in_use") < value(after, name, part="rss")
