@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from data.metrics.calendar import DAYS_PER_MONTH, midnight, next_period, period_days, periods
+from data.metrics.service import service_of
 from data.metrics.sql import dimension_sql
 from data.metrics.subscriptions import subscription_kpi_frame
 
@@ -79,6 +80,30 @@ def returning_customers(x: DeriveInput) -> pl.DataFrame:
     return values.select("period_index", returning.alias("value"))
 
 
+def _deals(scoped, where: dict, dimensions: dict) -> pl.DataFrame:
+    """Every deal of the workspace matching ``where``: created_at, until (close, or never), amount.
+
+    Kept per data version: a KPI row asks for it three times (the range, its comparison and the
+    sparkline) and the open-pipeline metrics twice each (value and count).
+    """
+
+    def fetch() -> pl.DataFrame:
+        filters, params = dimension_sql(where, dimensions, "w")
+        return scoped.execute_sql(
+            f"""
+            SELECT created_at, CASE WHEN won IS NULL THEN TIMESTAMP '9999-12-31' ELSE closed_at END AS until,
+                   CAST(coalesce(amount_reporting, 0) AS DOUBLE) AS amount
+            FROM deals WHERE workspace_id = $ws AND created_at IS NOT NULL{filters}
+            """,
+            params,
+        )
+
+    if getattr(scoped, "bypass_cache", False) or not hasattr(scoped, "data_version"):
+        return fetch()  # data.metrics.explain_metric shows every statement
+    key = (scoped.workspace.id, scoped.data_version(), tuple(sorted(where.items())))
+    return service_of(scoped).deals.get(key, fetch)
+
+
 def open_pipeline(part: str) -> Callable[[DeriveInput], pl.DataFrame]:
     """A derive function for the deals open at the end of each period: their ``value`` or ``count``.
 
@@ -89,15 +114,7 @@ def open_pipeline(part: str) -> Callable[[DeriveInput], pl.DataFrame]:
     """
 
     def derive(x: DeriveInput) -> pl.DataFrame:
-        filters, params = dimension_sql(x.where, x.dimensions, "w")
-        deals = x.scoped.execute_sql(
-            f"""
-            SELECT created_at, CASE WHEN won IS NULL THEN TIMESTAMP '9999-12-31' ELSE closed_at END AS until,
-                   CAST(coalesce(amount_reporting, 0) AS DOUBLE) AS amount
-            FROM deals WHERE workspace_id = $ws AND created_at IS NOT NULL{filters}
-            """,
-            params,
-        )
+        deals = _deals(x.scoped, x.where, x.dimensions)
         after = x.end + timedelta(days=1)
         ends = (
             [after]

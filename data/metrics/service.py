@@ -184,6 +184,8 @@ class MetricService:
         #: frame: returning customers are active minus new, and a KPI row asks for all three
         #: from parallel threads; the costly count (a grouped COUNT DISTINCT) then runs once
         self.distinct_counts = FrameCache(keep_distinct)
+        #: (workspace, data version, filters) -> the deals the open-pipeline metrics count
+        self.deals = FrameCache(keep_subscriptions)
 
 
 def service_of(scoped) -> MetricService:

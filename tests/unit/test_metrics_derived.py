@@ -136,6 +136,17 @@ def test_mder006_open_pipeline_snapshots_match_the_pipeline_kpi(services, worksp
     ends = [date(2026, 1, 4), date(2026, 1, 11), date(2026, 1, 18), date(2026, 1, 25), JAN31]
     assert weekly["value"].to_list() == [A.open_pipeline(s, d)["open_deals"] for d in ends]
     assert weekly["value"].to_list() == [2, 3, 3, 2, 2]
+    assert query_metric(s, "open_pipeline_value", JAN1, feb28)["value"][0] == 5000.0  # d3 and d4
+    # the deals are kept per data version: a new import is counted at once
+    load(
+        services,
+        workspace,
+        "deals",
+        pl.DataFrame([_deal("d5", "2026-01-02", None, None, "700")]),
+        name="more",
+    )
+    assert query_metric(s, "open_deals", JAN1, feb28)["value"][0] == A.open_pipeline(s, feb28)["open_deals"]
+    assert query_metric(s, "open_pipeline_value", JAN1, feb28)["value"][0] == 5700.0
 
 
 def test_mder007_cac_table_payback_uses_revenue_per_customer(shared_scoped):  # noqa: F811
