@@ -38,7 +38,10 @@ if TYPE_CHECKING:  # the services own this module's caches (Services.query_cache
 
 logger = logging.getLogger(__name__)
 
-#: Memory budget of each process's in-memory layer (entries are evicted least recently used).
+#: Memory budget of the in-memory layer when none is given (entries are evicted least recently
+#: used). A server takes ``PULSEBOARD_ANSWER_CACHE_MB`` (128 MB by default): under a load of new
+#: date ranges the layer fills with answers asked once, and the steady pages of a 10M-payment
+#: workspace need ~2 MB of it.
 MEMORY_BYTES = 256 * 1024 * 1024
 #: Answers larger than this are not written to the shared (file/Redis) cache.
 SHARED_MAX_BYTES = 2 * 1024 * 1024
@@ -178,7 +181,7 @@ class LayeredCache(BaseCache):
     def __init__(self, shared: BaseCache, memory: MemoryLRU | None = None):
         super().__init__(default_timeout=getattr(shared, "default_timeout", 300))
         self.shared = shared
-        self.memory = memory or MemoryLRU()
+        self.memory = memory if memory is not None else MemoryLRU()
         self._pending: deque[tuple[str, Any, int | None]] = deque()
         self._pending_lock = threading.Lock()  # the queue and the writer thread
         self._writing = threading.Lock()  # held while one entry is written; clear() waits for it
@@ -306,7 +309,7 @@ class QueryCache:
             shared = FileSystemCache(
                 str(settings.cache_path / "queries"), threshold=20_000, default_timeout=settings.cache_timeout
             )
-        self.cache = LayeredCache(shared)
+        self.cache = LayeredCache(shared, MemoryLRU(settings.answer_cache_mb * 1024 * 1024))
         self.inflight: dict[str, Flight] = {}
         self.inflight_lock = threading.Lock()
 

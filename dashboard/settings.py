@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(None, description="Shared cache directory. Default: <data dir>/cache.")
     redis_url: str | None = Field(None, description="Use Redis for the cache instead of the filesystem.")
     cache_timeout: int = Field(3600, description="Seconds a cached query result is kept.")
+    answer_cache_mb: int = Field(
+        128,
+        ge=0,
+        description=(
+            "Memory each process keeps recent answers in, in front of the shared cache (0: none; "
+            "every answer is then read from the shared cache)."
+        ),
+    )
     session_cookie_secure: bool = Field(
         False, description="Send the session cookie over HTTPS only (set true behind TLS)."
     )

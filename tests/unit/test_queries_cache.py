@@ -382,3 +382,19 @@ def test_qc022_the_allocator_is_tuned_on_glibc():
 
     tuned = limit_heap_fragmentation()
     assert tuned is (platform.libc_ver()[0] == "glibc")
+
+
+def test_qc023_the_answer_cache_setting_sizes_the_memory_layer(tmp_path):
+    """PULSEBOARD_ANSWER_CACHE_MB: each process's memory layer; 0 keeps answers in the shared cache only."""
+    from dashboard.settings import Settings
+
+    sized = queries.QueryCache(Settings(data_dir=tmp_path / "a", answer_cache_mb=64))
+    assert sized.cache.memory.max_bytes == 64 * 1024 * 1024
+    assert queries.QueryCache(Settings(data_dir=tmp_path / "b")).cache.memory.max_bytes == 128 * 1024 * 1024
+    none = queries.QueryCache(Settings(data_dir=tmp_path / "c", answer_cache_mb=0)).cache
+    frame = pl.DataFrame({"value": [1.0, 2.0]})
+    none.set("k", frame)
+    assert none.memory.get("k") is None and len(none.memory) == 0
+    assert none.flush() and none.get("k").equals(frame)  # served by the shared cache
+    with pytest.raises(ValueError):
+        Settings(data_dir=tmp_path / "d", answer_cache_mb=-1)
