@@ -82,14 +82,12 @@ class _MemoryCollector:
     """``pulseboard_memory_bytes{part}``: where the server's memory is, read at each scrape.
 
     The parts are :func:`dashboard.ops.memory.memory_breakdown`'s (RSS, DuckDB's buffer pool,
-    the answer cache's memory layer, glibc's heap). It watches one app's services (the last
+    the answer cache's memory layer). It watches one app's services (the last
     one :func:`watch_memory` was given: one app per process in production), by weak reference.
     """
 
     NAME = "pulseboard_memory_bytes"
-    HELP = (
-        "Bytes of memory by part: rss, warehouse (DuckDB), answer_cache, malloc_in_use, malloc_free_in_heaps."
-    )
+    HELP = "Bytes of memory by part: rss, warehouse (DuckDB's buffer pool), answer_cache."
 
     def __init__(self):
         self._services = None
