@@ -261,7 +261,10 @@ def test_pag003_panels_below_the_fold_fill_only_when_scrolled_to(dash_duo, demo_
     assert dash_duo.driver.execute_script("return window.scrollY") == 0
     asked_at_load = dash_duo.driver.execute_script(_ASKED_JS)
 
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", body)
+    # instantly, as in pag009: panels filling above during a scripted smooth scroll make it land short
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", body
+    )
     try:
         wait_for(
             lambda: _record_count(dash_duo, ids.grid("revenue", "top")) > 0, what="the top-customers grid"
@@ -356,7 +359,9 @@ def test_pag005_a_revisit_shows_the_first_row_it_holds_without_asking_the_server
     assert plotly_fetches == 1
     last = ids.panel("customers", "calibration")  # the last row: below even this window
     assert not _filled(dash_duo, last)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", _by_id(dash_duo, last))
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", _by_id(dash_duo, last)
+    )
     wait_for(lambda: _filled(dash_duo, last), what="the last row, asked when scrolled to")
     outputs = dash_duo.driver.execute_script("return window.__pbOutputs")
     assert [o for o in outputs if '"item":"calibration"' in o]
@@ -427,7 +432,9 @@ def test_pag007_held_panels_below_a_phones_fold_fill_when_scrolled_past_quickly(
     assert not _filled(dash_duo, trend)  # below the fold: not drawn yet
     height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight")
     for y in range(0, height + 844, 844):  # a screen every 50 ms, as a quick thumb does
-        dash_duo.driver.execute_script("window.scrollTo(0, arguments[0])", y)
+        # each jump instant: Bootstrap makes scripted scrolls smooth, and a new one every 50 ms
+        # cut the last short wherever the machine was slow
+        dash_duo.driver.execute_script("window.scrollTo({top: arguments[0], behavior: 'instant'})", y)
         time.sleep(0.05)
     for item in ("trend", "movements"):
         wait_for(lambda item=item: _filled(dash_duo, ids.panel("revenue", item)), what=f"the {item} panel")
