@@ -39,10 +39,10 @@ if TYPE_CHECKING:  # the services own this module's caches (Services.query_cache
 logger = logging.getLogger(__name__)
 
 #: Memory budget of the in-memory layer when none is given (entries are evicted least recently
-#: used). A server takes ``PULSEBOARD_ANSWER_CACHE_MB`` (128 MB by default): under a load of new
-#: date ranges the layer fills with answers asked once, and the steady pages of a 10M-payment
-#: workspace need ~2 MB of it.
-MEMORY_BYTES = 256 * 1024 * 1024
+#: used); a server's is ``PULSEBOARD_ANSWER_CACHE_MB``, the same 128 MB by default. Under a load
+#: of new date ranges the layer fills with answers asked once, while the steady pages of a
+#: 10M-payment workspace need 2-14 MB of it (docs/deploy.md, "Where the memory is").
+MEMORY_BYTES = 128 * 1024 * 1024
 #: Answers larger than this are not written to the shared (file/Redis) cache.
 SHARED_MAX_BYTES = 2 * 1024 * 1024
 #: Shared-cache writes waiting for the background writer, at most; beyond, the oldest is dropped.

@@ -77,6 +77,16 @@ class Services:
                         make_private(path)
         return self._warehouse
 
+    @property
+    def open_warehouse(self) -> Warehouse | None:
+        """The warehouse if something has opened it already, else None (never opens it)."""
+        return self._warehouse
+
+    @property
+    def open_query_cache(self):
+        """The query cache if something has used it already, else None (never makes it)."""
+        return self._query_cache
+
     def close(self) -> None:
         """Release the warehouse file lock and pooled DB connections."""
         if self._warehouse is not None:

@@ -76,8 +76,8 @@ def memory_breakdown(services) -> dict[str, int]:
     rss = resident_bytes()
     if rss is not None:
         out["rss"] = rss
-    warehouse = getattr(services, "_warehouse", None)  # open only: a scrape must not open it
-    if warehouse is not None and getattr(warehouse, "backend", None) == "duckdb":
+    warehouse = services.open_warehouse  # a scrape must not open it
+    if warehouse is not None and warehouse.backend == "duckdb":
         try:
             used = (
                 warehouse.cursor().execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()
@@ -85,8 +85,7 @@ def memory_breakdown(services) -> dict[str, int]:
             out["warehouse"] = int(used[0] or 0)
         except Exception:  # closing or locked: this scrape goes without it
             logger.debug("could not read the warehouse's memory", exc_info=True)
-    query_cache = getattr(services, "_query_cache", None)
-    memory = getattr(getattr(query_cache, "cache", None), "memory", None)
-    if memory is not None:
-        out["answer_cache"] = memory.size_bytes
+    query_cache = services.open_query_cache
+    if query_cache is not None:
+        out["answer_cache"] = query_cache.cache.memory.size_bytes
     return out
