@@ -75,7 +75,7 @@ def warm_pages(
             tasks.append((f"{spec.page} filters", lambda s=spec: s.options(scope)))
     computed = 0
     for name, task in tasks:
-        if stop is not None and stop.is_set():
+        if (stop is not None and stop.is_set()) or services.closing.is_set():
             break
         try:
             task()
@@ -97,11 +97,15 @@ def warm_pages_later(services: Services, workspace: WorkspaceRef) -> bool:
         try:
             warm_pages(services, workspace)
         except Exception:  # a failed warm-up only means the first visitor computes the answers
+            if services.closing.is_set():  # interrupted by close(): nothing went wrong
+                return
             log.warning("could not warm the pages of workspace %s", workspace.id, exc_info=True)
 
     try:
         version = services.warehouse.scoped(workspace).data_version()
-        return RUNNER.submit(f"pages:{workspace.id}:{version}", workspace.id, run)
+        # keyed by the services too: two apps in one process (tests) share the runner
+        key = f"pages:{id(services)}:{workspace.id}:{version}"
+        return RUNNER.submit(key, workspace.id, run, owner=services)
     except RuntimeError:  # no thread could be started (interpreter shutting down)
         return False
 

@@ -244,8 +244,16 @@ class JobRegistry:
         from dashboard.jobqueue.tasks import get_task, run_task
 
         get_task(kind)  # an unknown kind fails here, not on the thread
+
+        def work(job: Job):
+            # inside the stores until it ends: closing the services waits for it (Services.close)
+            with services.background_work() as alive:
+                if not alive:
+                    raise ShuttingDown("the server is restarting: start this again in a minute")
+                return run_task(kind, job, services, context, payload)
+
         return self.start(
-            lambda job: run_task(kind, job, services, context, payload),
+            work,
             workspace_id=context.workspace.id,
             user_id=context.user_id,
             kind=kind,

@@ -7,7 +7,11 @@ file lock.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import current_app
 
@@ -24,6 +28,11 @@ METRIC_SQL_FILE = "metric_sql.jsonl"
 
 EXTENSION_KEY = "pulseboard"
 
+#: how long close() waits for background work (warm-ups, projections) to leave the warehouse
+CLOSE_GRACE_SECONDS = 30.0
+
+log = logging.getLogger(__name__)
+
 
 class Services:
     """Everything a request, a job or a command needs to reach the stores."""
@@ -35,6 +44,10 @@ class Services:
         self._lock = threading.Lock()
         self._metrics: MetricService | None = None
         self._query_cache = None
+        #: set by close(): background work started for these services skips or stops early
+        self.closing = threading.Event()
+        self._background = 0  # background tasks inside the stores now (background_work())
+        self._background_done = threading.Condition()
         # imports pause between their steps while page callbacks run (on background threads)
         pacing.set_pause(pause_between_steps)
 
@@ -87,10 +100,54 @@ class Services:
         """The query cache if something has used it already, else None (never makes it)."""
         return self._query_cache
 
-    def close(self) -> None:
-        """Release the warehouse file lock and pooled DB connections."""
-        if self._warehouse is not None:
-            self._warehouse.close()
+    @contextmanager
+    def background_work(self) -> Iterator[bool]:
+        """Hold the stores open for work on a background thread; yields False once closing.
+
+        A page warm-up or a KPI card's projection runs on its own thread after the request that
+        started it. close() waits for such work before it closes the warehouse: DuckDB freed
+        under a query still running on another thread crashes the whole process (a segfault),
+        where an interrupted query only raises in that thread. Work asked for after close()
+        began gets False and must not touch the stores.
+        """
+        with self._background_done:
+            alive = not self.closing.is_set()
+            if alive:
+                self._background += 1
+        try:
+            yield alive
+        finally:
+            if alive:
+                with self._background_done:
+                    self._background -= 1
+                    self._background_done.notify_all()
+
+    def close(self, grace_seconds: float = CLOSE_GRACE_SECONDS) -> None:
+        """Release the warehouse file lock and pooled DB connections.
+
+        Background work still inside the warehouse is interrupted and waited for, up to
+        ``grace_seconds``. If it has not left by then the warehouse stays open (its file lock
+        goes with the process): closing it under a running query would crash the process.
+        """
+        self.closing.set()
+        with self._background_done:
+            busy = self._background > 0
+        warehouse = self._warehouse
+        if busy and warehouse is not None:
+            deadline = time.monotonic() + grace_seconds
+            with self._background_done:
+                while self._background > 0 and time.monotonic() < deadline:
+                    # again each round: a task between two queries starts its next one unaware
+                    warehouse.interrupt()
+                    self._background_done.wait(min(0.2, max(0.0, deadline - time.monotonic())))
+                busy = self._background > 0
+            if busy:
+                log.warning(
+                    "background work still reads the warehouse after %.0f s: it stays open until the process ends",
+                    grace_seconds,
+                )
+        if warehouse is not None and not busy:
+            warehouse.close()
             self._warehouse = None
         self.db.dispose()
 

@@ -16,9 +16,11 @@ to that workspace.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -165,6 +167,9 @@ class Warehouse:
     def _init_state(self) -> None:
         """The per-process bookkeeping every backend keeps (thread locals, locks, caches)."""
         self._local = threading.local()
+        # every live thread's cursor, for interrupt(); weak: a finished thread's cursor goes with it
+        self._cursors: weakref.WeakSet = weakref.WeakSet()
+        self._cursors_lock = threading.Lock()
         self.write_lock = threading.RLock()
         # data_version per workspace, read once and kept until the next write transaction ends.
         # DuckDB lets one process open the file for writing, and every write here goes through
@@ -183,6 +188,8 @@ class Warehouse:
             cur = self._con.cursor()
             cur.execute("SET TimeZone = 'UTC'")
             self._local.cursor = cur
+            with self._cursors_lock:
+                self._cursors.add(cur)
         return cur
 
     def ibis(self) -> ibis.BaseBackend:
@@ -247,6 +254,17 @@ class Warehouse:
             if generation == self._generation:
                 self._versions[workspace_id] = version
         return version
+
+    def interrupt(self) -> None:
+        """Stop the queries running on any thread's cursor now: each raises in its own thread.
+
+        For close(), with work still running on other threads (``Services.close``).
+        """
+        with self._cursors_lock:
+            cursors = list(self._cursors)
+        for cur in cursors:
+            with contextlib.suppress(duckdb.Error):  # that cursor is closed already
+                cur.interrupt()
 
     def close(self) -> None:
         """Close the connection (each thread's cursor goes with it)."""

@@ -14,6 +14,7 @@ See docs/warehouse-postgres.md (and Citus for distributing the tables by ``works
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -325,6 +326,16 @@ class PostgresWarehouse(Warehouse):
 
     def _migration_cursor(self) -> PgCursor:
         return PgCursor(self._connect(), owns_connection=True)
+
+    def interrupt(self) -> None:
+        """Cancel the statements running on any of this warehouse's connections."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            if connection.closed:
+                continue
+            with contextlib.suppress(psycopg.Error):  # it finished or closed meanwhile
+                connection.cancel_safe(timeout=5.0)
 
     def close(self) -> None:
         """Close every connection this warehouse opened."""

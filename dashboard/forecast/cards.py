@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -157,6 +158,8 @@ def compute(
         except (ForecastError, MetricError) as exc:
             return {"ok": False, "reason": str(exc)}
         except Exception:  # a model that blew up must not leave the card waiting for ever
+            if services.closing.is_set():  # interrupted by close(): an answer for nobody, not cached
+                raise
             log.exception("projection of %s for workspace %s failed", metric, ctx.workspace.id)
             return {"ok": False, "reason": "the projection could not be computed"}
         return _to_payload(projection)
@@ -181,7 +184,10 @@ def lookup(
         return hit
     key = f"{id(services)}|{ctx.workspace.id}|{metric}|{sorted(where.items())}|{start}|{end}|{today}"
     (runner or RUNNER).submit(
-        key, ctx.workspace.id, lambda: compute(services, ctx, metric, where, start, end, today)
+        key,
+        ctx.workspace.id,
+        lambda: compute(services, ctx, metric, where, start, end, today),
+        owner=services,
     )
     return None
 
@@ -204,8 +210,14 @@ class Runner:
         self._lock = threading.Lock()
         self.max_pending = max_pending
 
-    def submit(self, key: str, workspace_id: int, fn: Callable[[], object]) -> bool:
-        """Run ``fn`` in the background unless ``key`` is already running; False when too busy."""
+    def submit(
+        self, key: str, workspace_id: int, fn: Callable[[], object], *, owner: Services | None = None
+    ) -> bool:
+        """Run ``fn`` in the background unless ``key`` is already running; False when too busy.
+
+        ``fn`` reads ``owner``'s stores: it runs inside ``owner.background_work()``, so closing
+        those services waits for it (or it is skipped when they are closing already).
+        """
         with self._lock:
             running = self._pending.get(key)
             if running is not None and running[1].is_alive():
@@ -213,7 +225,7 @@ class Runner:
             waiting = sum(1 for ws, t in self._pending.values() if ws == workspace_id and t.is_alive())
             if waiting >= self.max_pending:
                 return False
-            thread = threading.Thread(target=self._run, args=(key, fn), name=self.name, daemon=True)
+            thread = threading.Thread(target=self._run, args=(key, fn, owner), name=self.name, daemon=True)
             self._pending[key] = (workspace_id, thread)
         thread.start()
         return True
@@ -223,13 +235,18 @@ class Runner:
         with self._lock:
             return sum(1 for _, t in self._pending.values() if t.is_alive())
 
-    def _run(self, key: str, fn: Callable[[], object]) -> None:
+    def _run(self, key: str, fn: Callable[[], object], owner: Services | None) -> None:
         lower_this_thread()  # a projection is an extra: the page's own callbacks go first
         try:
-            with self._slots:
-                fn()
+            inside_stores = owner.background_work() if owner is not None else nullcontext(True)
+            with self._slots, inside_stores as alive:
+                if alive:
+                    fn()
         except Exception:  # compute() catches its own; anything else is logged, and retried later
-            log.exception("background projection %s failed", key)
+            if owner is not None and owner.closing.is_set():
+                log.debug("background task %s stopped: its services closed", key, exc_info=True)
+            else:
+                log.exception("background projection %s failed", key)
         finally:
             with self._lock:
                 current = self._pending.get(key)
