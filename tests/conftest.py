@@ -19,6 +19,30 @@ from data.ingest import ingest_chunks
 
 PASSWORD = "correct horse battery"
 
+#: names of the threads the apps under test start for background work (dashboard.forecast.cards
+#: Runner, callbacks.page_warmup, dashboard.jobs)
+BACKGROUND_THREADS = ("pb-projection", "pb-page-warm-up", "pulseboard-job-")
+#: how long the end of the run waits for them
+BACKGROUND_GRACE_SECONDS = 120
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Let the background work of the tests' apps end before the interpreter does.
+
+    An app made by a test (``create_app``) has services of its own that no fixture closes, and a
+    KPI card's projection may still be fitting a model when the last test ends. A thread still
+    inside native code (statsmodels, DuckDB) while the interpreter finalizes aborted the
+    process ("terminate called without an active exception", exit 134) after every test had
+    passed: CI would fail on a run that passed.
+    """
+    import threading
+    import time
+
+    deadline = time.monotonic() + BACKGROUND_GRACE_SECONDS
+    for thread in threading.enumerate():
+        if thread.name.startswith(BACKGROUND_THREADS) and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+
 
 @pytest.fixture(autouse=True)
 def fresh_job_registry(monkeypatch):
