@@ -93,6 +93,29 @@ class ModelScore:
     coverage_rough: bool = False
     #: False when the calibrated band was not checked (a slow model that was not chosen)
     coverage_checked: bool = True
+    #: mean error of the test windows' totals, relative to each window's scale
+    #: (:func:`total_error`); None when every window's scale was zero
+    total_error: float | None = None
+
+
+def total_error(y: np.ndarray, forecasts: dict[int, np.ndarray]) -> float | None:
+    """The mean error of the test windows' totals, relative to each window's scale.
+
+    Each window's ``|sum(actual) - sum(forecast)|`` is divided by ``h`` times the mean absolute
+    value of the history before its origin; None when no window has a scale.
+
+    The error a KPI card's "On track for ..." makes: the total of the days left, not each day.
+    On a sparse series the two judge apart. Refunds are zero on most days, so the forecast with
+    the smallest daily error is zero every day. Its month total is then $0, for a metric that
+    sums to $300-$1,100 every month.
+    """
+    out = []
+    for origin, forecast in forecasts.items():
+        h = len(forecast)
+        scale = h * float(np.mean(np.abs(y[:origin]))) if origin else 0.0
+        if scale > 0:
+            out.append(abs(float(y[origin : origin + h].sum()) - float(np.sum(forecast))) / scale)
+    return float(np.mean(out)) if out else None
 
 
 def run(
@@ -140,6 +163,7 @@ def run(
             mase=float(np.mean(defined)) if defined else None,
             forecasts=forecasts,
             raw_coverage=float(np.mean(inside)),
+            total_error=total_error(y, forecasts),
         )
     return scores, skipped, h
 
@@ -163,5 +187,8 @@ def combination_score(
         forecasts[origin] = mean
     defined = [m for m in scaled if m is not None]
     return ModelScore(
-        smape=float(np.mean(errors)), mase=float(np.mean(defined)) if defined else None, forecasts=forecasts
+        smape=float(np.mean(errors)),
+        mase=float(np.mean(defined)) if defined else None,
+        forecasts=forecasts,
+        total_error=total_error(y, forecasts),
     )

@@ -81,6 +81,9 @@ class ForecastRequest:
     #: check each backtested model's calibrated band against the history (the backtest table's
     #: "in band"); a KPI card or a chart toggle shows no table and skips those fits
     check_bands: bool = True
+    #: what ``auto`` judges the models on: each period (the forecast page) or the total of the
+    #: days ahead (a KPI card's "On track for ...", engine.TOTALS)
+    judge: str = engine.PERIODS
 
     def validate(self) -> Metric:
         """The metric, after checking every field (ForecastError naming the bad one)."""
@@ -88,6 +91,8 @@ class ForecastRequest:
         if self.grain not in GRAINS:
             raise ForecastError(f"unknown grain {self.grain!r}; accepted: {', '.join(GRAINS)}")
         engine.check_request(self.model, self.horizon, self.interval)
+        if self.judge not in (engine.PERIODS, engine.TOTALS):
+            raise ForecastError(f"unknown judge {self.judge!r}; accepted: {engine.PERIODS}, {engine.TOTALS}")
         unknown = [c for c in self.candidates if c not in MODELS]
         if unknown or not self.candidates:
             raise ForecastError(f"unknown candidate models {unknown}; accepted: {', '.join(MODELS)}")
@@ -112,6 +117,7 @@ class ForecastRequest:
             "c": list(self.candidates),
             "b": BAND_VERSION,
             "cb": self.check_bands,
+            "j": self.judge,
         }
 
 
@@ -186,6 +192,7 @@ def run_forecast(
                 candidates=request.candidates,
                 non_negative=not metric.can_be_negative,
                 check_bands=request.check_bands,
+                judge=request.judge,
             )
         except ForecastError as exc:
             ms = (time.perf_counter() - started) * 1000
@@ -415,6 +422,7 @@ def project_series(
     errors: str = "calibrated",
     non_negative: bool = True,
     model: str = engine.AUTO,
+    judge: str = engine.TOTALS,
 ) -> Projection:
     """:func:`period_projection` of a daily history held in memory (no warehouse, no cache).
 
@@ -433,6 +441,7 @@ def project_series(
         candidates=QUICK_MODELS,
         non_negative=non_negative,
         check_bands=False,  # as the cards: no backtest table to fill
+        judge=judge,  # as the cards (TOTALS): the period's total is what is projected
     )
     return period_total(
         so_far,
@@ -461,6 +470,7 @@ def _card_forecast(
         where=dict(where or {}),
         candidates=QUICK_MODELS,  # a KPI card cannot wait for Prophet's fits
         check_bands=False,  # nor for the backtest table's band checks it does not show
+        judge=engine.TOTALS,  # the card adds the days up: a model judged day by day missed totals
     )
     return run_forecast(services, ctx, request, origin="card", today=today)
 

@@ -162,3 +162,45 @@ def test_kpc008_a_rough_range_gives_a_chance_that_says_it_is_uncertain():
     assert goal_text(high, rough=True) == "Unlikely to reach the goal, chance uncertain (little history)"
     # a calibrated range keeps its percentage
     assert goal_text(0.62, "$50k") == "62% chance to reach $50k"
+
+
+def _refunds(seed: int, n: int = 700) -> np.ndarray:
+    """Refunds as a small shop has them: none on ~70% of days, $20-$80 on the others."""
+    rng = np.random.default_rng(seed)
+    return np.round((rng.random(n) < 0.3) * rng.uniform(20.0, 80.0, n), 2)
+
+
+def test_kpc009_an_intermittent_series_is_judged_on_totals_a_regular_one_on_periods():
+    from dashboard.forecast.engine import PERIODS, TOTALS, judged_on
+
+    steady = 100 + np.random.default_rng(1).normal(0, 10, 400)
+    assert judged_on(TOTALS, _refunds(1)) == TOTALS
+    assert judged_on(TOTALS, steady) == PERIODS
+    assert judged_on(PERIODS, _refunds(1)) == PERIODS  # the forecast page keeps its own judge
+    # the zeros before a business's first refund do not make it intermittent
+    assert judged_on(TOTALS, np.r_[np.zeros(300), steady]) == PERIODS
+    assert judged_on(TOTALS, np.zeros(50)) == PERIODS
+
+
+def test_kpc010_a_card_projects_an_intermittent_month_near_its_usual_total_not_zero():
+    """Refunds zero on most days: judged day by day, the model that forecasts zero every day
+    wins (the card read "On track for $0 this month" for a metric that sums to ~$450 a month).
+    Judged on totals, the projection lands near the months' totals."""
+    from dashboard.forecast.engine import PERIODS, TOTALS
+
+    errors = {PERIODS: [], TOTALS: []}
+    for seed in range(3):
+        y = _refunds(seed)
+        days = _days(len(y))
+        for today in (date(2026, 9, 4), date(2026, 10, 4), date(2026, 11, 4)):
+            cut = days.index(today)
+            start = today.replace(day=1)
+            end = date(2026, today.month + 1, 1) - timedelta(days=1)
+            actual = float(y[days.index(start) : days.index(end) + 1].sum())
+            for judge in errors:
+                p = project_series(days[:cut], y[:cut], start, end, today=today, judge=judge)
+                errors[judge].append(abs(p.expected - actual) / actual)
+                if judge == TOTALS:
+                    assert p.expected > 0.3 * actual  # never "On track for $0"
+                    assert p.lower <= p.expected <= p.upper
+    assert np.median(errors[TOTALS]) < np.median(errors[PERIODS])
