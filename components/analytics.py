@@ -90,11 +90,8 @@ def panel(
             ),
             dbc.CardBody(
                 [
-                    dcc.Loading(
-                        html.Div(body, id=ids.panel(page, item), className="pb-panel-body", **watched),
-                        type="default",
-                        delay_show=200,
-                    ),
+                    # the spinner while its callback runs is CSS (.pb-loading), not dcc.Loading
+                    html.Div(body, id=ids.panel(page, item), className="pb-panel-body pb-loading", **watched),
                     dcc.Store(id=ids.grid_ask(page, item)) if paged else None,
                     None
                     if filled is None
@@ -295,12 +292,12 @@ def page_top(
         dcc.Download(id=page_ids["download"]),
         html.Div(id=page_ids["chips"], className="mb-2"),
         fill_trigger(page, "kpis", "kpis" in filled),
-        dcc.Loading(
-            html.Div(filled["kpis"] if "kpis" in filled else dbc.Row(placeholders), id=page_ids["kpis"]),
-            type="dot",
-            delay_show=300,
-            # only the row itself: the projection poll filling its cards must not blank it
-            target_components={page_ids["kpis"]: "children"},
+        # the row's own callback only dims it (.pb-loading): the projection poll fills its cards'
+        # slots, other components, and never marks the row as loading
+        html.Div(
+            filled["kpis"] if "kpis" in filled else dbc.Row(placeholders),
+            id=page_ids["kpis"],
+            className="pb-loading pb-loading-row",
         ),
     ]
 

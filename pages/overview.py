@@ -2,7 +2,7 @@
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from callbacks.overview import prefill
 from components import ids
@@ -29,12 +29,10 @@ def layout(**kwargs):
             page_header("Overview"),
             filter_bar(state, filled.get("downloads")),
             fill_trigger("overview", "kpis", "kpis" in filled),
-            dcc.Loading(
-                html.Div(filled.get("kpis", placeholders), id=ids.OVERVIEW_KPIS),
-                type="dot",
-                delay_show=300,
-                # only the row itself: the projection poll filling its cards must not blank it
-                target_components={ids.OVERVIEW_KPIS: "children"},
+            # dimmed with a spinner by CSS (.pb-loading) while its own callback runs; the
+            # projection poll fills the cards' slots, other components, and never marks it
+            html.Div(
+                filled.get("kpis", placeholders), id=ids.OVERVIEW_KPIS, className="pb-loading pb-loading-row"
             ),
             insights_panel(None, filled.get("insights")),
             dbc.Card(
@@ -57,15 +55,12 @@ def layout(**kwargs):
                         )
                     ),
                     dbc.CardBody(
-                        dcc.Loading(
-                            # filled with the chart when the card shows (assets/lazy_panels.js):
-                            # on a laptop it sits below the KPI row and Insights
-                            html.Div(
-                                id=ids.OVERVIEW_TREND_BODY,
-                                className="pb-panel-body",
-                                **{"data-pb-fill": lazy_marker("overview", "trend")},
-                            ),
-                            type="default",
+                        # filled with the chart when the card shows (assets/lazy_panels.js): on a
+                        # laptop it sits below the KPI row and Insights
+                        html.Div(
+                            id=ids.OVERVIEW_TREND_BODY,
+                            className="pb-panel-body pb-loading",
+                            **{"data-pb-fill": lazy_marker("overview", "trend")},
                         )
                     ),
                     fill_trigger("overview", "trend", False, lazy=True),
