@@ -125,7 +125,9 @@ def offline(insight: Insight, currency: str) -> tuple[str, str]:
             f"if the earlier trend had continued ({change})."
         )
     elif t in ("record_high", "record_low"):
-        kind = "best" if t == "record_high" else "lowest"
+        # "best" only where up is good: refunds' highest week is no best (it read "Refunds: best
+        # week on record", next to "find what made this week the worst")
+        kind = "lowest" if t == "record_low" else "best" if up_is_good else "highest"
         grain = e.get("grain", "month")
         headline = f"{label}: {kind} {grain} on record"
         text = (

@@ -191,3 +191,17 @@ def test_fmt030_insights_name_an_ad_platform_as_people_do_not_by_its_source_id()
     for dim, value, shown in (("platform", "meta_ads", "Meta Ads"), ("channel", "Email", "Email")):
         unusual = Insight("unusual_change", "spend", day, day, 90.0, 10.0, dimensions={dim: value})
         assert f"{dim} “{shown}”" in offline(unusual, "USD")[0]  # other dimensions as they are
+
+
+def test_fmt031_a_record_is_best_only_where_up_is_good():
+    """The Revenue page read "Refunds: best week on record" beside "Find what made this week the
+    worst on record": refunds' highest week is no best."""
+    week = (date(2026, 11, 23), date(2026, 11, 29))
+    evidence = {"grain": "week", "periods_in_history": 53, "previous_record": 238814.0}
+    refunds = Insight("record_high", "refunds", *week, 244468.4, 238814.0, evidence=evidence)
+    revenue = Insight("record_high", "net_revenue", *week, 244468.4, 238814.0, evidence=evidence)
+    low = Insight("record_low", "net_revenue", *week, 1000.0, 2000.0, evidence=evidence)
+    assert offline(refunds, "USD")[0] == "Refunds: highest week on record"
+    assert "the highest of the 53 weeks" in offline(refunds, "USD")[1]
+    assert offline(revenue, "USD")[0] == "Net revenue: best week on record"
+    assert offline(low, "USD")[0] == "Net revenue: lowest week on record"
