@@ -23,11 +23,19 @@ year earlier; 29 February maps to 28 February). Each period of a comparison line
 period at the same position in the current range.
 
 Ratios are shown as percentages, and a ratio's change against a comparison is said in
-percentage points (2.8% -> 9.6% is +6.8 pts, not +243%); the catalogue says so in each
+percentage points (2.8% -> 9.6% is +6.8 pp, not +243%); the catalogue says so in each
 metric's `change_unit`. Durations say what they count (`days` or `months`). Every value is
 formatted from its unit in `components/formatting.py`, in the workspace's number locale
-(Settings → Number format: `1.234,56 €` in de-DE, `$1,234.56` in en-US; see the README);
-`pulseboard metric --json`, CSV files and the API always give plain numbers.
+(Settings → Number format: `1.234,56 €` in de-DE, `$1,234.56` in en-US; see the README), and
+so are numbers inside sentences (`12.345 rows`, `80 % range`, `1.234 ms`: `format_number` and
+`percent_sign`). Charts take the locale's separators; where it writes a space before `%`
+(de-DE, fr-FR), ratio hovers and axes are labelled from text, since Plotly's `.1%` cannot.
+`pulseboard metric --json`, CSV files, the CLI and the API always give plain numbers.
+
+Only net revenue, net MRR churn, monthly revenue per customer and CAC payback can go below
+zero (`can_be_negative` in `pulseboard metrics --json`); forecast bands and the insights'
+normal ranges of every other metric stop at 0, and so do those of a series of these four whose
+history has no day below zero (a product that was never refunded more than it sold in a day).
 
 Derived metrics (ARPA, LTV, NRR, churn rates, CAC, CAC payback, open pipeline ...) are computed
 from other answers for each period, so they cannot be split by a dimension; the subscription
@@ -66,8 +74,8 @@ def _source(m) -> str:
     return f"table `{m.table}`, dated by `{m.date_column}`{at_end}"
 
 
-def main() -> None:
-    """Write docs/metrics.md."""
+def render() -> str:
+    """The text of docs/metrics.md, from the catalogue."""
     rows = [
         f"| `{m.name}` | {m.label} | {_unit(m)} | {'yes' if m.up_is_good else 'no'} | "
         f"{'yes' if m.additive else 'no'} | {_splits(m)} |"
@@ -77,8 +85,12 @@ def main() -> None:
         f"## `{m.name}` — {m.label}\n\n{m.description}\n\nFormula: `{m.formula}` ({_source(m)}).\n"
         for m in CATALOGUE.values()
     ]
-    text = HEADER + "\n".join(rows) + "\n\n" + "\n".join(sections)
-    Path(__file__).with_name("metrics.md").write_text(text)
+    return HEADER + "\n".join(rows) + "\n\n" + "\n".join(sections)
+
+
+def main() -> None:
+    """Write docs/metrics.md."""
+    Path(__file__).with_name("metrics.md").write_text(render())
 
 
 if __name__ == "__main__":
