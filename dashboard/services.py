@@ -130,22 +130,21 @@ class Services:
         goes with the process): closing it under a running query would crash the process.
         """
         self.closing.set()
+        deadline = time.monotonic() + grace_seconds
         with self._background_done:
+            while self._background > 0 and time.monotonic() < deadline:
+                # Each round, and whether or not the work has opened the warehouse yet: a task
+                # between two queries (or about to open it) starts its next one unaware.
+                if self._warehouse is not None:
+                    self._warehouse.interrupt()
+                self._background_done.wait(min(0.2, max(0.0, deadline - time.monotonic())))
             busy = self._background > 0
+        if busy:
+            log.warning(
+                "background work still reads the warehouse after %.0f s: it stays open until the process ends",
+                grace_seconds,
+            )
         warehouse = self._warehouse
-        if busy and warehouse is not None:
-            deadline = time.monotonic() + grace_seconds
-            with self._background_done:
-                while self._background > 0 and time.monotonic() < deadline:
-                    # again each round: a task between two queries starts its next one unaware
-                    warehouse.interrupt()
-                    self._background_done.wait(min(0.2, max(0.0, deadline - time.monotonic())))
-                busy = self._background > 0
-            if busy:
-                log.warning(
-                    "background work still reads the warehouse after %.0f s: it stays open until the process ends",
-                    grace_seconds,
-                )
         if warehouse is not None and not busy:
             warehouse.close()
             self._warehouse = None
