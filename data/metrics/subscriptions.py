@@ -114,6 +114,8 @@ _NEW, _EXPANSION, _REACTIVATION, _CONTRACTION, _CHURN, _UNCHANGED = range(6)
 
 #: Cells (customers x cutoffs) per block: bounds memory for long day-grain ranges (~32 MB each).
 _BLOCK_CELLS = 4_000_000
+#: Up to this many grid cells per key, :func:`_net_by_key` counts over the grid; past it, it sorts.
+_DENSE_CELLS_PER_KEY = 4
 
 
 def _classify(s, e, had_before):
@@ -198,14 +200,16 @@ class _Snapshots:
 def _net_by_key(key, delta, size: int):
     """(sorted distinct keys, summed delta of each) for integer ``key`` in ``0 .. size - 1``.
 
-    A key is a customer-boundary cell. While the customers x boundaries grid is small (a
-    total, a few weeks or months: every range's KPI cards), two bincounts over the grid net
-    the changes in one pass; a long day-grain grid is too large for that, and a sort of the
-    keys does it instead. Both give every key that had a change, zero-sum ones included.
+    A key is a customer-boundary cell. While the customers x boundaries grid is dense in keys
+    (a total, a few months: every range's KPI cards), two bincounts over the grid net the
+    changes in one pass. A grid many times larger than the keys (a year of weeks has ~20 cells
+    per key) is cheaper to sort: the keys arrive nearly sorted (by customer), and a bincount
+    costs its whole grid, 24 ms against 1.5 ms for a year of weeks at 70,000 customers. Both
+    give every key that had a change, zero-sum ones included.
     """
     import numpy as np
 
-    if size <= _BLOCK_CELLS:
+    if size <= min(_BLOCK_CELLS, _DENSE_CELLS_PER_KEY * len(key)):
         seen = np.bincount(key, minlength=size)
         # float64 sums of integer cents are exact below 2**53; rounding gives the exact cents
         summed = np.bincount(key, weights=delta.astype(np.float64), minlength=size)
