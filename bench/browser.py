@@ -115,7 +115,15 @@ def settle(driver, url: str, timeout: float = 120.0) -> dict:
     except TimeoutError:
         raise TimeoutError(f"{url} did not settle within {timeout:.0f} s") from None
     calls = driver.execute_script(PROBE_JS)[1]
-    return {"settled_ms": round(settled, 1), "callbacks": [c["end"] - c["start"] for c in calls]}
+    return {
+        "settled_ms": round(settled, 1),
+        "callbacks": [c["end"] - c["start"] for c in calls],
+        # which callback took how long, from when: where a slow page's time went
+        "calls": [
+            {"output": c["output"], "start_ms": round(c["start"], 1), "ms": round(c["end"] - c["start"], 1)}
+            for c in calls
+        ],
+    }
 
 
 #: panels still waiting for the viewport (assets/lazy_panels.js) and the page's height
@@ -216,6 +224,7 @@ def _visit(driver, url: str) -> dict:
         "below_fold_ms": below_fold,
         "callbacks": len(durations),
         "callback_p95_ms": round(p95, 1),
+        "calls": first["calls"],
     }
 
 

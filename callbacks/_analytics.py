@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -37,6 +38,7 @@ from dashboard.goals import PERIODS as GOAL_PERIODS
 from dashboard.goals import GoalProgress, goal_candidates, progress
 from dashboard.goals import period_bounds as goal_period_bounds
 from dashboard.models import Role
+from dashboard.ops.priority import on_background_thread
 from dashboard.queries import CacheMiss, cached_call, metric_frame, metric_frames, peek_only
 from data.analytics import CHANNEL_OF_PLATFORM
 from data.metrics import (
@@ -142,7 +144,10 @@ def gather(*calls: Callable[[], Any]) -> list:
     SystemExit in every thread it started when it shuts down) took a task with it and left
     the request waiting for ever. Starting three threads costs well under a millisecond.
     """
-    if len(calls) < 2 or threading.current_thread().name.startswith(_POOL_PREFIX):
+    # Background work (insights, projections) runs one query at a time behind the pages
+    # (dashboard.ops.priority): fanned out, its pool threads would escape that, being neither
+    # lowered nor marked as background.
+    if len(calls) < 2 or on_background_thread() or threading.current_thread().name.startswith(_POOL_PREFIX):
         return [call() for call in calls]
     workers = min(_POOL_WORKERS, len(calls))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_POOL_PREFIX) as pool:
@@ -1013,19 +1018,21 @@ def register(spec: PageSpec) -> None:
 
 
 def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
-    """What a page's layout can show at once: the KPI row, when its answers are all cached.
+    """What a page's layout shows at once: its KPI row and first row of panels.
 
     ``"kpis"`` -> the children its callback would answer, and ``"chrome"``: the page filters'
     choices and the CSV buttons' style, rendered exactly as the callbacks render them, for the
     same filters (the query string's, validated the same way) and with the same checks: the
-    workspace and role come from the session. Chart and grid panels are lazy
-    (:func:`components.analytics.panel`), filled when they show. Nothing is computed
-    here (:func:`dashboard.queries.peek_only`): a KPI row whose answer is not cached is left
-    out, and its callback fills it once the page is shown. Outside a logged-in request: nothing.
-    With the page's ``path``, also ``"insights"`` (when cached) and ``"downloads"`` (the filter
-    bar's report links, for analysts and up). ``"panels"``: the first row's cached chart and
-    grid panels (:func:`held_panels`), shown when they near the viewport.
+    workspace and role come from the session. ``"panels"``: the first row's chart and grid
+    panels (:func:`held_item_names`), shown when they near the viewport. The KPI row and those
+    panels come from the cache, or are computed here within a budget
+    (:func:`callbacks.first_screen.first_screen`); one not ready by then is left out, and its
+    callback fills it once the page is shown. The rest of the page is lazy
+    (:func:`components.analytics.panel`). Outside a logged-in request: nothing. With the
+    page's ``path``, also ``"insights"`` (when cached) and ``"downloads"`` (the filter bar's
+    report links, for analysts and up).
     """
+    from callbacks.first_screen import first_screen
     from callbacks.insights import cached_panel  # both build on this module
     from callbacks.reports import report_links
 
@@ -1040,15 +1047,23 @@ def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
         insights = cached_panel(query, spec.page)
         if insights is not None:
             out["insights"] = insights
-    for panel in (spec.kpis,) if spec.kpis else ():
-        try:
-            with peek_only():
-                out[panel.item] = render_panel(spec, panel.item, scope, filters)
-        except CacheMiss:
-            continue
-        except (MetricError, OverflowError) as exc:  # as the panel callback answers them
-            out[panel.item] = empty_state(f"This view cannot be shown for these filters: {exc}")
-    out["panels"] = held_panels(spec, scope, filters)
+    items = ([spec.kpis.item] if spec.kpis else []) + held_item_names(spec)
+    answers = first_screen(
+        scope.services,
+        {item: partial(render_panel, spec, item, scope, filters) for item in items},
+        expected=(MetricError, OverflowError),
+    )
+    out["panels"] = {}
+    for item, answer in answers.items():
+        if spec.kpis and item == spec.kpis.item:
+            out[item] = (  # as the panel callback answers it
+                empty_state(f"This view cannot be shown for these filters: {answer}")
+                if isinstance(answer, Exception)
+                else answer
+            )
+        elif not isinstance(answer, Exception):  # else its callback says why, as on a first visit
+            # as Dash's JSON: a store's data may not hold components (a cached view already is JSON)
+            out["panels"][item] = answer if isinstance(answer, dict) else json.loads(to_json_plotly(answer))
     try:
         with peek_only():
             opts = spec.options(scope) if spec.options else {}
@@ -1062,31 +1077,15 @@ def prefill(spec: PageSpec, query: dict, path: str | None = None) -> dict:
 
 
 def held_item_names(spec: PageSpec) -> list[str]:
-    """The panels of the page's first row (the drill-down panel's hint needs no callback)."""
-    return [item for item, _width in (spec.layout[0] if spec.layout else ()) if spec.panel(item) is not None]
+    """The panels of the page's first row, which the layout holds (the drill-down hint needs no callback).
 
-
-def held_panels(spec: PageSpec, scope: Scope, filters: dict) -> dict:
-    """Item -> content of the page's first row of panels, those whose answers are all cached.
-
-    The row right under the KPIs and Insights is the one a laptop shows at load: a revisit then
+    The row right under the KPIs and Insights is the one a laptop shows at load: the page then
     draws it without a round trip per panel. The layout holds the content and the browser shows
     it only when the panel nears the viewport (:func:`components.analytics.panel`), so a phone,
     where the row is below the fold, still draws nothing it does not show. Only the first row: the
     rest would make every layout heavier for panels seldom on screen at load.
     """
-    out = {}
-    for item in held_item_names(spec):
-        try:
-            with peek_only():
-                content = render_panel(spec, item, scope, filters)
-        except CacheMiss:
-            continue
-        except (MetricError, OverflowError):  # its callback says why, as on a first visit
-            continue
-        # as Dash's JSON: a store's data may not hold components (a cached view already is JSON)
-        out[item] = content if isinstance(content, dict) else json.loads(to_json_plotly(content))
-    return out
+    return [item for item, _width in (spec.layout[0] if spec.layout else ()) if spec.panel(item) is not None]
 
 
 def filter_options(spec: PageSpec, filters_data, id_list) -> list | Any:

@@ -7,13 +7,14 @@ from dash import Input, Output, callback, dcc, html
 
 from callbacks import _analytics as an
 from callbacks.common import layout_scope, request_scope
+from callbacks.first_screen import first_screen
 from components import ids
 from components.analytics import GRAPH_CONFIG, kpi_row
 from components.chart_margins import fit_margins
 from components.figures import trend_figure
 from components.overview import OVERVIEW_KPIS, TREND_CHOICES
 from dashboard.filters import COMPARES
-from dashboard.queries import CacheMiss, metric_frame, peek_only
+from dashboard.queries import metric_frame
 from data.metrics import get_metric
 
 
@@ -93,11 +94,12 @@ def no_data_alert() -> dbc.Alert:
 
 
 def prefill(query: dict) -> dict:
-    """What the overview's layout can show at once: the KPI row when cached.
+    """What the overview's layout shows at once: the KPI row.
 
     ``"kpis"``, computed as its callback computes it for the query string's filters, with the
-    workspace from the session; nothing is computed (``peek_only``): a row that is not cached
-    is left to the callback. The trend chart is lazy: it is asked for when its card shows
+    workspace from the session: from the cache, or computed within a budget
+    (:func:`callbacks.first_screen.first_screen`); a row not ready by then is left to the
+    callback. The trend chart is lazy: it is asked for when its card shows
     (``assets/lazy_panels.js``). Also ``"insights"`` (when cached) and ``"downloads"`` (the
     report links).
     """
@@ -111,9 +113,5 @@ def prefill(query: dict) -> dict:
     insights = cached_panel(query)
     if insights is not None:
         out["insights"] = insights
-    try:
-        with peek_only():
-            out["kpis"] = kpi_row_for(scope)
-    except CacheMiss:
-        pass
+    out.update(first_screen(scope.services, {"kpis": lambda: kpi_row_for(scope)}))
     return out

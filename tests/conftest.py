@@ -21,7 +21,7 @@ PASSWORD = "correct horse battery"
 
 #: names of the threads the apps under test start for background work (dashboard.forecast.cards
 #: Runner, callbacks.page_warmup, dashboard.jobs)
-BACKGROUND_THREADS = ("pb-projection", "pb-page-warm-up", "pulseboard-job-")
+BACKGROUND_THREADS = ("pb-projection", "pb-page-warm-up", "pulseboard-job-", "pb-first-screen-")
 #: how long the end of the run waits for them
 BACKGROUND_GRACE_SECONDS = 120
 

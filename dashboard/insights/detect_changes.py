@@ -24,6 +24,7 @@ from dashboard.insights.impact import Exposure
 from dashboard.insights.model import Insight
 from dashboard.insights.narrate import percent_text
 from dashboard.insights.source import MetricSource, values
+from dashboard.ops.priority import yield_to_pages
 from data.metrics import get_metric, periods, whole_periods
 
 #: the headline metrics whose own history is watched (additive ones first: they decompose)
@@ -249,6 +250,7 @@ def unusual_change(
     out = []
     daily = source.frames(list(WATCHED), first, end, grain="day")
     for name in WATCHED:
+        yield_to_pages()  # each series' band is a burst of CPU: pages waiting for it go first
         found = _unusual(name, {}, values(daily[name]), first, history, band, exposure)
         if found:
             out.append(found)
@@ -257,6 +259,7 @@ def unusual_change(
             frame = source.frames([name], first, end, grain="day", by=dim)[name]
             sizes = frame.group_by(dim).agg(total=pl.col("value").abs().sum()).sort("total", descending=True)
             for who in sizes[dim].to_list()[:MAX_VALUES]:
+                yield_to_pages()
                 part = frame.filter(frame[dim] == who).sort("period")
                 found = _unusual(name, {dim: str(who)}, values(part), first, history, band, exposure)
                 if found:

@@ -156,6 +156,30 @@ class CachedSource(_Analytics):
             self.services, self.ctx, list(names), start, end, grain=grain, by=by, compare=compare
         )
 
+    def top_customers(self, start: date, end: date, limit: int) -> pl.DataFrame:
+        """As :class:`_Analytics` does, through the query cache."""
+        return self._cached("top_customers", (start, end, limit), super().top_customers)
+
+    def customer_split(self, metric: str, start: date, end: date, limit: int) -> pl.DataFrame:
+        """As :class:`_Analytics` does, through the query cache."""
+        return self._cached("customer_split", (metric, start, end, limit), super().customer_split)
+
+    def mrr_movements(self, start: date, end: date, grain: str) -> pl.DataFrame:
+        """As :class:`_Analytics` does, through the query cache."""
+        return self._cached("mrr_movements", (start, end, grain), super().mrr_movements)
+
+    def _cached(self, name: str, args: tuple, read):
+        """``read(*args)`` through the query cache.
+
+        A generation runs behind page loads: there a query waits for the pages to settle and
+        runs one at a time (``cached_call``); and the next page opened at the range reuses it.
+        """
+        from dashboard.queries import cached_call
+
+        return cached_call(
+            self.services, self.workspace, f"insights:{name}", list(args), lambda _s: read(*args)
+        )
+
     def goals(self, day: date) -> list[GoalSpec]:
         """The workspace's goals (app DB) whose period contains ``day``."""
         from dashboard.goals import goals_for, period_bounds

@@ -21,6 +21,8 @@ from dashboard.ops.logs import REQUEST_ID
 
 #: the REST API's routes (dashboard.api.routes): their callers wait for the answer like a page does
 API_PATH = "/api/v1/"
+#: Dash's layout: a page's layout computes its first screen (callbacks.first_screen)
+LAYOUT_PATH = "/_dash-layout"
 
 HEADER = "X-Request-ID"
 #: what an incoming id may look like: uuids, hex, base64-ish trace ids; no spaces or quotes
@@ -58,8 +60,9 @@ def _start() -> None:
     g.pulseboard_started = time.perf_counter()
     g.pulseboard_request_id = request_id_from(request.headers.get(HEADER))
     REQUEST_ID.set(g.pulseboard_request_id)
-    # someone waits (a page's callback, a script's API call): background work holds back
-    if (request.path == UPDATE_PATH and not _is_poll()) or request.path.startswith(API_PATH):
+    # someone waits (a page's layout or callback, a script's API call): background work holds back
+    path = request.path
+    if (path == UPDATE_PATH and not _is_poll()) or path == LAYOUT_PATH or path.startswith(API_PATH):
         g.pulseboard_page_request = priority.page_request_started()
 
 

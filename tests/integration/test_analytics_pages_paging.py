@@ -587,11 +587,13 @@ def _fills(node, *, include_disabled: bool = True) -> list[dict]:
 
 
 def test_pgs020_a_revisit_renders_cached_kpis_with_the_layout_and_leaves_panels_to_the_viewport(
-    app, client, auth, data
+    app, client, auth, data, monkeypatch
 ):
     from bench.pages import page_load_requests
+    from callbacks import first_screen
     from callbacks.revenue import SPEC
 
+    monkeypatch.setattr(first_screen, "BUDGET_SECONDS", 0.0)  # the layout waits for nothing
     auth.login("viewer@acme.test")
     client.get("/")  # registers Dash's page router
     search = "?range=last_7_days&compare=none&grain=day"
@@ -673,17 +675,60 @@ def _lazy_bodies(node) -> dict[str, str]:
     return found
 
 
-def test_pgs021_a_layout_never_computes_a_query(app, client, auth, data, services):
-    """A cold cache: the layout renders placeholders and asks each panel's callback once."""
+def test_pgs021_a_cold_layout_computes_its_first_screen_and_leaves_the_rest_lazy(
+    app, client, auth, data, services, monkeypatch
+):
+    """A cold cache: the layout computes the KPI row and the first row; the rest waits for the viewport."""
+    from callbacks import first_screen
     from callbacks.revenue import SPEC
 
+    monkeypatch.setattr(first_screen, "BUDGET_SECONDS", 60.0)  # never cut short on a slow machine
     auth.login("owner@acme.test")
     client.get("/")
     services.query_cache.cache.clear()
     layout = _routed(client, "/revenue", "?range=last_30_days&compare=none&grain=week")
-    assert '"type": "pb-graph"' not in layout
-    items = {i["item"] for i in _fills(json.loads(layout))}
-    assert {"kpis", "chrome", *(p.item for p in SPEC.panels)} <= items
+    tree = json.loads(layout)
+    first_row = {item for item, _ in SPEC.layout[0]}
+    assert '"id": "pb-kpi-net_revenue"' in layout  # the KPI row, computed
+    held = _held(tree)
+    assert set(held) == first_row and held["trend"]["props"]["figure"]["data"]
+    assert _drawn_graphs(tree) == []  # held until the panel nears the viewport
+    # the other rows, and nothing else, ask their callbacks (the Insights panel starts its job)
+    fills = {i["item"] for i in _fills(tree)}
+    assert fills - {"insights", "chrome"} == {p.item for p in SPEC.panels} - first_row
+
+
+def test_pgs022_a_layout_waits_for_its_first_screen_no_longer_than_its_budget(
+    app, client, auth, data, services, monkeypatch
+):
+    """Past the budget the layout goes without the answer; it is computed once, and the callback gets it."""
+    import threading
+
+    from callbacks import first_screen
+
+    auth.login("owner@acme.test")
+    client.get("/")
+    services.query_cache.cache.clear()
+    monkeypatch.setattr(first_screen, "BUDGET_SECONDS", 3.0)  # ample for all but the stuck one
+    release = threading.Event()
+    real = an.render_panel
+
+    def slow_movements(spec, item, *args, **kwargs):
+        if item == "movements":
+            release.wait(30)  # a panel slower than the budget
+        return real(spec, item, *args, **kwargs)
+
+    monkeypatch.setattr(an, "render_panel", slow_movements)
+    search = "?range=last_30_days&compare=none&grain=week"
+    tree = json.loads(_routed(client, "/revenue", search))
+    assert "movements" not in _held(tree)  # not ready in time: left to its callback
+    assert "trend" in _held(tree)  # the others came with the layout
+    release.set()
+    for thread in threading.enumerate():  # the layout's computation goes on, into the cache
+        if thread.name.startswith("pb-first-screen-"):
+            thread.join(30)
+    again = _held(json.loads(_routed(client, "/revenue", search)))
+    assert "movements" in again  # the answer the first layout did not wait for
 
 
 def test_pgs023_the_overview_trend_is_lazy_and_its_callback_draws_the_chart(app, client, auth, data):

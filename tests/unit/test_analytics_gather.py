@@ -43,3 +43,21 @@ def test_gat004_no_thread_outlives_the_call():
     assert an.gather(lambda: 1, lambda: 2, lambda: 3) == [1, 2, 3]
     left = [t for t in threading.enumerate() if t.ident not in before and t.name.startswith("pb-kpi")]
     assert left == []
+
+
+def test_gat005_background_work_runs_its_calls_in_turn_on_its_own_thread():
+    """Fanned out, background work's pool threads would escape its lowered priority and its yields."""
+    from dashboard.ops import priority
+
+    out = {}
+
+    def run():
+        priority.lower_this_thread()
+        out["names"] = an.gather(
+            lambda: threading.current_thread().name, lambda: threading.current_thread().name
+        )
+
+    thread = threading.Thread(target=run, name="pb-test-background")
+    thread.start()
+    thread.join(30)
+    assert out["names"] == ["pb-test-background", "pb-test-background"]

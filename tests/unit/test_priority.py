@@ -75,3 +75,19 @@ def test_prio005_a_page_request_that_never_ended_stops_holding_background_work(m
     started = time.monotonic()
     out = _in_background(lambda: priority.yield_to_pages(max_wait=20, quiet=0.0) or "ran")
     assert out["value"] == "ran" and time.monotonic() - started < 10
+
+
+def test_prio006_a_layout_request_holds_background_work_like_a_callback(app):
+    """A page's layout computes its first screen (callbacks.first_screen): background work waits."""
+    from flask import g
+
+    seen = {}
+    with app.server.test_request_context("/_dash-layout"):
+        from dashboard.ops import request_hooks
+
+        request_hooks._start()
+        seen["busy"] = priority._pages_busy(time.monotonic())
+        token = g.pop("pulseboard_page_request", None)
+        if token is not None:
+            priority.page_request_ended(token)
+    assert seen["busy"] and token is not None
