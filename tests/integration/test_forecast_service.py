@@ -12,13 +12,11 @@ from dashboard.forecast.service import goal_chance, metric_anomalies, period_pro
 from dashboard.models import Role
 from tests.conftest import load, payments_frame
 
-TODAY = date.today()
 
-
-def _rows(days: int, spike_day: date | None = None):
+def _rows(today: date, days: int, spike_day: date | None = None):
     rows = []
     for i in range(days, 0, -1):
-        day = TODAY - timedelta(days=i)
+        day = today - timedelta(days=i)
         amount = 100 + 30 * (day.weekday() < 5) + (i * 37 % 23) / 2 - 5.5  # a regular week, some noise
         for channel in ("Email", "Direct"):
             value = amount * (40 if day == spike_day and channel == "Email" else 1)
@@ -40,33 +38,36 @@ def ctx(workspace):
 
 
 def test_fcs001_anomalies_are_rows_with_the_documented_keys(services, workspace, ctx):
-    spike = TODAY - timedelta(days=20)
-    load(services, workspace, "payments", _rows(90, spike_day=spike))
-    rows = metric_anomalies(services, ctx, "gross_revenue", TODAY - timedelta(days=89), TODAY)
+    today = date.today()  # read by each test, not at import: a run may cross midnight
+    spike = today - timedelta(days=20)
+    load(services, workspace, "payments", _rows(today, 90, spike_day=spike))
+    rows = metric_anomalies(services, ctx, "gross_revenue", today - timedelta(days=89), today)
     assert [r["date"] for r in rows] == [spike.isoformat()]
     row = rows[0]
     assert list(row) == ["date", "metric", "dimension", "expected", "actual", "score"]
     assert row["metric"] == "gross_revenue" and row["dimension"] is None and row["score"] > 3.5
     assert row["actual"] > 20 * row["expected"] / 2
-    by = metric_anomalies(services, ctx, "gross_revenue", TODAY - timedelta(days=89), TODAY, by="channel")
+    by = metric_anomalies(services, ctx, "gross_revenue", today - timedelta(days=89), today, by="channel")
     assert [(r["date"], r["dimension"]) for r in by] == [(spike.isoformat(), "channel=Email")]
 
 
 def test_fcs002_anomalies_refuse_ratios_and_unknown_dimensions(services, workspace, ctx):
+    today = date.today()
     with pytest.raises(ForecastError, match="not a sum"):
-        metric_anomalies(services, ctx, "ctr", TODAY - timedelta(days=30), TODAY)
+        metric_anomalies(services, ctx, "ctr", today - timedelta(days=30), today)
     with pytest.raises(ForecastError, match="cannot be split by 'plan'"):
-        metric_anomalies(services, ctx, "gross_revenue", TODAY - timedelta(days=30), TODAY, by="plan")
+        metric_anomalies(services, ctx, "gross_revenue", today - timedelta(days=30), today, by="plan")
 
 
 def test_fcs003_period_projection_adds_the_forecast_to_what_happened(services, workspace, ctx):
-    load(services, workspace, "payments", _rows(200))
-    start, end = TODAY - timedelta(days=10), TODAY + timedelta(days=9)
+    today = date.today()
+    load(services, workspace, "payments", _rows(today, 200))
+    start, end = today - timedelta(days=10), today + timedelta(days=9)
     p = period_projection(services, ctx, "gross_revenue", start, end)
     # 10 whole days so far, plus the forecast of today (not over, no payments yet) and the 9
     # days after it, ~200-260 a day
     so_far = sum(
-        2 * (100 + 30 * ((TODAY - timedelta(days=i)).weekday() < 5) + (i * 37 % 23) / 2 - 5.5)
+        2 * (100 + 30 * ((today - timedelta(days=i)).weekday() < 5) + (i * 37 % 23) / 2 - 5.5)
         for i in range(1, 11)
     )
     assert p.so_far == pytest.approx(so_far)
@@ -76,7 +77,7 @@ def test_fcs003_period_projection_adds_the_forecast_to_what_happened(services, w
     assert goal_chance(p, p.expected * 3, "gross_revenue") < 0.01
     assert (
         period_projection(
-            services, ctx, "gross_revenue", TODAY + timedelta(days=1), TODAY + timedelta(days=5)
+            services, ctx, "gross_revenue", today + timedelta(days=1), today + timedelta(days=5)
         )
         is None
     )
