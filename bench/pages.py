@@ -624,24 +624,41 @@ def _resolve(spec_id, prop: str, found: dict, overrides: dict) -> list[dict] | d
     return {"id": cid, "property": prop, "value": value}
 
 
-def page_load_requests(client, app, path: str, search: str) -> list[tuple[str, dict]]:
-    """Render ``path + search`` through Dash's router, then the payload of every callback the
-    browser fires when that page loads (server callbacks whose inputs and outputs are on it)."""
+def router_request(app, path: str, search: str) -> tuple[str, dict]:
+    """(output, payload) of Dash's page router rendering ``path + search``: the request an in-app
+    link makes, and the layout a page's first screen comes with (``callbacks.first_screen``)."""
     router = next(k for k in app.callback_map if "_pages_content.children" in k)
-    routed = client.post("/_dash-update-component", json={
+    return router, {
         "output": router,
         "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
         "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
                    {"id": "_pages_location", "property": "search", "value": search}],
         "changedPropIds": ["_pages_location.pathname"], "state": [],
-    })  # fmt: skip
+    }  # fmt: skip
+
+
+def page_load_requests(
+    client, app, path: str, search: str, *, with_router: bool = False, router_ms: list | None = None
+) -> list[tuple[str, dict]]:
+    """Render ``path + search`` through Dash's router, then the payload of every callback the
+    browser fires when that page loads (server callbacks whose inputs and outputs are on it).
+
+    ``with_router``: the router's own request comes first in the list (an in-app link makes it).
+    ``router_ms``: the time of the render made here is appended to it: on a range nobody opened
+    it computes the page's first screen, so a caller timing page loads must count it.
+    """
+    output, payload = router_request(app, path, search)
+    started = time.perf_counter()
+    routed = client.post("/_dash-update-component", json=payload)
+    if router_ms is not None:
+        router_ms.append((time.perf_counter() - started) * 1000)
     if routed.status_code != 200:
         raise RuntimeError(f"router answered {routed.status_code} for {path}{search}")
     found: dict = {}
     _walk(client.get("/_dash-layout").get_json(), found)
     _walk(routed.get_json()["response"]["_pages_content"]["children"], found)
     found["_pages_location"] = ("_pages_location", {"pathname": path, "search": search})
-    requests = []
+    requests = [(output, payload)] if with_router else []
     for dep in client.get("/_dash-dependencies").get_json():
         if dep.get("clientside_function") or "_pages_" in dep["output"]:
             continue
@@ -687,6 +704,8 @@ def _filled_on_load(dep: dict, found: dict) -> bool:
 
 
 def _short(output: str) -> str:
+    if "_pages_content.children" in output:
+        return "page layout (router)"
     names = []
     for cid, prop in _split_outputs(output):
         name = cid.get("item") or cid.get("type") if isinstance(cid, dict) else cid
@@ -723,7 +742,10 @@ def page_load_calls(client, app, anchor: date, pages: tuple[str, ...]):
                      "compare": sc.compare, "grain": sc.grain}  # fmt: skip
             if sc.filtered:
                 query |= PAGE_FILTERS[name]
-            for output, payload in page_load_requests(client, app, PAGE_PATHS[name], "?" + urlencode(query)):
+            search = "?" + urlencode(query)
+            for output, payload in page_load_requests(
+                client, app, PAGE_PATHS[name], search, with_router=True
+            ):
                 yield name, sc, output, payload
 
 
