@@ -149,11 +149,27 @@ def gather(*calls: Callable[[], Any]) -> list:
     # lowered nor marked as background.
     if len(calls) < 2 or on_background_thread() or threading.current_thread().name.startswith(_POOL_PREFIX):
         return [call() for call in calls]
-    workers = min(_POOL_WORKERS, len(calls))
+    # What the cache holds is read here, in turn: a warm page's row needs no thread (starting
+    # and joining them cost more than its cached answers). Only the misses fan out.
+    results: list[Any] = [None] * len(calls)
+    missing: list[int] = []
+    for i, call in enumerate(calls):
+        try:
+            with peek_only():
+                results[i] = call()
+        except CacheMiss:
+            missing.append(i)
+    if len(missing) < 2:
+        for i in missing:
+            results[i] = calls[i]()
+        return results
+    workers = min(_POOL_WORKERS, len(missing))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_POOL_PREFIX) as pool:
         # each call in a copy of this context: the request's number locale (and log id) go along
-        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
-        return [future.result() for future in futures]
+        futures = {i: pool.submit(contextvars.copy_context().run, calls[i]) for i in missing}
+        for i, future in futures.items():
+            results[i] = future.result()
+    return results
 
 
 def rendered(scope: Scope, name: str, params: dict, build: Callable[[], Any]) -> dict:

@@ -8,6 +8,18 @@ import time
 import pytest
 
 from callbacks import _analytics as an
+from dashboard.queries import _PEEK_ONLY, CacheMiss
+
+
+def uncached(fn):
+    """A call whose answer is not in the cache: a peek raises CacheMiss, a real call runs ``fn``."""
+
+    def call():
+        if _PEEK_ONLY.get():
+            raise CacheMiss("not cached")
+        return fn()
+
+    return call
 
 
 def test_gat001_results_in_call_order_and_run_concurrently():
@@ -19,7 +31,7 @@ def test_gat001_results_in_call_order_and_run_concurrently():
             time.sleep(0.01 * (3 - i))  # finish in reverse order
             return i
 
-        return run
+        return uncached(run)
 
     assert an.gather(call(0), call(1), call(2)) == [0, 1, 2]
 
@@ -33,14 +45,15 @@ def test_gat002_an_exception_surfaces_as_if_run_in_turn():
 
 
 def test_gat003_nested_gather_runs_inline_on_a_pool_thread():
-    names = an.gather(lambda: an.gather(lambda: threading.current_thread().name, lambda: 2), lambda: 3)
+    inner = uncached(lambda: an.gather(lambda: threading.current_thread().name, lambda: 2))
+    names = an.gather(inner, uncached(lambda: 3))
     assert names[0][0].startswith("pb-kpi") and names[1:] == [3]
 
 
 def test_gat004_no_thread_outlives_the_call():
     """Idle pool threads between requests could be stopped from outside and lose work."""
     before = {t.ident for t in threading.enumerate()}
-    assert an.gather(lambda: 1, lambda: 2, lambda: 3) == [1, 2, 3]
+    assert an.gather(uncached(lambda: 1), uncached(lambda: 2), uncached(lambda: 3)) == [1, 2, 3]
     left = [t for t in threading.enumerate() if t.ident not in before and t.name.startswith("pb-kpi")]
     assert left == []
 
@@ -61,3 +74,15 @@ def test_gat005_background_work_runs_its_calls_in_turn_on_its_own_thread():
     thread.start()
     thread.join(30)
     assert out["names"] == ["pb-test-background", "pb-test-background"]
+
+
+def test_gat006_cached_answers_are_read_in_turn_and_only_misses_fan_out():
+    """A warm row starts no thread: starting and joining them cost more than its cached answers."""
+    here = threading.current_thread().name
+    names = an.gather(
+        lambda: threading.current_thread().name,  # cached: answers in the peek
+        uncached(lambda: threading.current_thread().name),
+        uncached(lambda: threading.current_thread().name),
+    )
+    assert names[0] == here and all(n.startswith("pb-kpi") for n in names[1:])
+    assert an.gather(lambda: 1, uncached(lambda: 2)) == [1, 2]  # one miss: computed here, no pool
