@@ -26,6 +26,13 @@ from dashboard.services import Services
 
 log = logging.getLogger(__name__)
 
+#: At most this many first-screen answers compute at once in the process (two pages' worth). The
+#: work outlives its request: without a bound, a client asking layout after layout for new ranges
+#: would pile up computations beyond the server's request threads. Past it, a panel's callback
+#: computes the answer, as before.
+MAX_RUNNING = 8
+_running = threading.BoundedSemaphore(MAX_RUNNING)
+
 #: The longest a layout waits for its first screen's uncached answers. Above the ~150 ms a cold
 #: 90-day Revenue page needs on 2 cores, well below the 1.5 s a first visit may take to settle.
 BUDGET_SECONDS = 0.4
@@ -64,6 +71,12 @@ def first_screen(
     finished = threading.Condition()
 
     def run(name: str, task: Callable[[], Any]) -> None:
+        try:
+            compute(name, task)
+        finally:
+            _running.release()
+
+    def compute(name: str, task: Callable[[], Any]) -> None:
         # Inside the stores' background work: a server closing waits for it (Services.close).
         with services.background_work() as alive:
             value: Any = _FAILED  # closing: nothing to compute
@@ -78,15 +91,21 @@ def first_screen(
                 done[name] = value
                 finished.notify_all()
 
+    started = 0
     for name, task in missing.items():
+        if not _running.acquire(blocking=False):
+            break  # busy: the rest is left to the panels' callbacks
         context = contextvars.copy_context()
-        threading.Thread(
-            target=context.run, args=(run, name, task), name=f"pb-first-screen-{name}", daemon=True
-        ).start()
+        try:
+            threading.Thread(
+                target=context.run, args=(run, name, task), name=f"pb-first-screen-{name}", daemon=True
+            ).start()
+        except RuntimeError:  # no thread could be started (interpreter shutting down)
+            _running.release()
+            break
+        started += 1
     with finished:
-        finished.wait_for(
-            lambda: len(done) == len(missing), timeout=BUDGET_SECONDS if budget is None else budget
-        )
+        finished.wait_for(lambda: len(done) == started, timeout=BUDGET_SECONDS if budget is None else budget)
         out.update((name, value) for name, value in done.items() if value is not _FAILED)
     return out
 

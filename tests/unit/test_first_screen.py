@@ -93,3 +93,30 @@ def test_fsc005_nothing_is_computed_once_the_services_are_closing():
     computed = []
     out = first_screen(_Services(alive=False), {"a": _cached_or_computed(1, computed)}, budget=1)
     assert out == {} and computed == []
+
+
+def test_fsc006_computations_in_flight_are_bounded(monkeypatch):
+    """The work outlives its request: past the bound, answers are left to the panels' callbacks."""
+    from callbacks import first_screen as module
+
+    monkeypatch.setattr(module, "_running", threading.BoundedSemaphore(2))
+    release = threading.Event()
+
+    def stuck():
+        from dashboard.queries import _PEEK_ONLY
+
+        if _PEEK_ONLY.get():
+            raise CacheMiss("x")
+        release.wait(30)
+        return 1
+
+    assert first_screen(_Services(), {"a": stuck, "b": stuck, "c": stuck}, budget=0.05) == {}
+    computed = []
+    # both slots are taken: nothing more is started, the layout does not wait
+    assert first_screen(_Services(), {"d": _cached_or_computed(4, computed)}, budget=5) == {}
+    assert computed == []
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name.startswith("pb-first-screen-"):
+            thread.join(30)
+    assert first_screen(_Services(), {"d": _cached_or_computed(4, computed)}, budget=30) == {"d": 4}
