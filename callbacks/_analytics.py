@@ -39,7 +39,7 @@ from dashboard.goals import GoalProgress, goal_candidates, progress
 from dashboard.goals import period_bounds as goal_period_bounds
 from dashboard.models import Role
 from dashboard.ops.priority import on_background_thread
-from dashboard.queries import CacheMiss, cached_call, metric_frame, metric_frames, peek_only
+from dashboard.queries import CacheMiss, cached_call, metric_frame, metric_frames, peek_only, peeking
 from data.analytics import CHANNEL_OF_PLATFORM
 from data.metrics import (
     CATALOGUE,
@@ -158,6 +158,8 @@ def gather(*calls: Callable[[], Any]) -> list:
             with peek_only():
                 results[i] = call()
         except CacheMiss:
+            if peeking():  # the caller only peeks: a miss is its answer, no thread can help
+                raise
             missing.append(i)
     if len(missing) < 2:
         for i in missing:

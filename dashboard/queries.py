@@ -374,6 +374,11 @@ def peek_only() -> Iterator[None]:
         _PEEK_ONLY.reset(token)
 
 
+def peeking() -> bool:
+    """True inside :func:`peek_only` (in this context): a miss cannot be computed here."""
+    return _PEEK_ONLY.get()
+
+
 def cached_call(
     services: Services,
     workspace: WorkspaceRef,

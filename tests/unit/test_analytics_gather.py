@@ -8,14 +8,14 @@ import time
 import pytest
 
 from callbacks import _analytics as an
-from dashboard.queries import _PEEK_ONLY, CacheMiss
+from dashboard.queries import CacheMiss, peeking
 
 
 def uncached(fn):
     """A call whose answer is not in the cache: a peek raises CacheMiss, a real call runs ``fn``."""
 
     def call():
-        if _PEEK_ONLY.get():
+        if peeking():
             raise CacheMiss("not cached")
         return fn()
 
@@ -86,3 +86,15 @@ def test_gat006_cached_answers_are_read_in_turn_and_only_misses_fan_out():
     )
     assert names[0] == here and all(n.startswith("pb-kpi") for n in names[1:])
     assert an.gather(lambda: 1, uncached(lambda: 2)) == [1, 2]  # one miss: computed here, no pool
+
+
+def test_gat007_a_peeking_caller_gets_the_miss_without_a_thread(monkeypatch):
+    """A layout peeking at the cache: a miss is its answer, so nothing fans out to compute it."""
+    from dashboard.queries import peek_only
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a pool was started for answers that cannot be computed")
+
+    monkeypatch.setattr(an, "ThreadPoolExecutor", no_pool)
+    with pytest.raises(CacheMiss), peek_only():
+        an.gather(lambda: 1, uncached(lambda: 2), uncached(lambda: 3))

@@ -6,7 +6,7 @@ import threading
 from contextlib import contextmanager
 
 from callbacks.first_screen import first_screen
-from dashboard.queries import CacheMiss, peek_only
+from dashboard.queries import CacheMiss, peek_only, peeking
 
 
 class _Services:
@@ -26,9 +26,7 @@ def _cached_or_computed(value, computed: list):
     """A task that answers from the "cache" when peeked at, else computes (and records it)."""
 
     def task():
-        from dashboard.queries import _PEEK_ONLY
-
-        if _PEEK_ONLY.get():
+        if peeking():
             raise CacheMiss("x")
         computed.append(value)
         return value
@@ -75,9 +73,7 @@ def test_fsc004_a_slow_answer_is_left_to_its_callback_and_still_computed():
     release, finished = threading.Event(), threading.Event()
 
     def slow():
-        from dashboard.queries import _PEEK_ONLY
-
-        if _PEEK_ONLY.get():
+        if peeking():
             raise CacheMiss("x")
         release.wait(30)
         finished.set()
@@ -103,9 +99,7 @@ def test_fsc006_computations_in_flight_are_bounded(monkeypatch):
     release = threading.Event()
 
     def stuck():
-        from dashboard.queries import _PEEK_ONLY
-
-        if _PEEK_ONLY.get():
+        if peeking():
             raise CacheMiss("x")
         release.wait(30)
         return 1
