@@ -29,17 +29,16 @@ import logging
 import time
 import warnings
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 
+from bench import OUT
 from dashboard.forecast import engine
 from dashboard.forecast.backtest import smape
 from dashboard.forecast.models import MODELS, predict
 from dashboard.forecast.series import Series, future_periods
 from dashboard.forecast.service import QUICK_MODELS
 
-OUT = Path(__file__).parent / "out"
 PUBLISHED_THETA_M3_MONTHLY = 13.85
 M3_HORIZON = 18
 

@@ -50,10 +50,10 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench import OUT
 from bench import pages as bench_pages
 from bench import superset_peer as peer
 
-OUT = Path(__file__).parent / "out"
 #: what Superset answered on this machine before (issue 15), for the printout
 REFERENCE_MS = {
     "daily_revenue_by_channel": {"uncached": "172-189", "cached": "38"},

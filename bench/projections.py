@@ -30,11 +30,11 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).parent / "out"
+from bench import OUT
+
 METRICS = ("net_revenue", "new_customers", "refunds", "sessions")
 MODES = ("calibrated", "level", "independent")
 

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import requests
 
-OUT = Path(__file__).parent / "out"
+from bench import OUT
+
 VENV = OUT / "superset-venv"
 HOME = OUT / "superset"
 REQUIREMENTS = Path(__file__).parent / "superset-requirements.txt"
