@@ -646,7 +646,14 @@ def router_request(app, path: str, search: str) -> tuple[str, dict]:
 
 
 def page_load_requests(
-    client, app, path: str, search: str, *, with_router: bool = False, router_ms: list | None = None
+    client,
+    app,
+    path: str,
+    search: str,
+    *,
+    with_router: bool = False,
+    router_ms: list | None = None,
+    every_panel: bool = False,
 ) -> list[tuple[str, dict]]:
     """Render ``path + search`` through Dash's router, then the payload of every callback the
     browser fires when that page loads (server callbacks whose inputs and outputs are on it).
@@ -654,6 +661,8 @@ def page_load_requests(
     ``with_router``: the router's own request comes first in the list (an in-app link makes it).
     ``router_ms``: the time of the render made here is appended to it: on a range nobody opened
     it computes the page's first screen, so a caller timing page loads must count it.
+    ``every_panel``: also the panels the layout came with (their callbacks still answer when
+    asked: bench.peer times a panel's own work, whichever request carries it to the browser).
     """
     output, payload = router_request(app, path, search)
     started = time.perf_counter()
@@ -670,7 +679,7 @@ def page_load_requests(
     for dep in client.get("/_dash-dependencies").get_json():
         if dep.get("clientside_function") or "_pages_" in dep["output"]:
             continue
-        if dep.get("prevent_initial_call") and not _filled_on_load(dep, found):
+        if dep.get("prevent_initial_call") and not _filled_on_load(dep, found, any_fill=every_panel):
             continue
         outputs = []
         for cid, prop in _split_outputs(dep["output"]):
@@ -697,16 +706,17 @@ def page_load_requests(
     return requests
 
 
-def _filled_on_load(dep: dict, found: dict) -> bool:
+def _filled_on_load(dep: dict, found: dict, *, any_fill: bool = False) -> bool:
     """Whether the page asks this callback once it is shown: one of its inputs is a panel's fill
-    interval that ticks (the layout could not render that panel from the cache)."""
+    interval that ticks (the layout could not render that panel from the cache); with
+    ``any_fill``, any panel's fill interval, ticking or not."""
     from components import ids
 
     for spec in dep["inputs"]:
         cid = _parse_dep_id(spec["id"]) if isinstance(spec["id"], str) else spec["id"]
         if isinstance(cid, dict) and cid.get("type") == ids.FILL and spec["property"] == "n_intervals":
             entry = found.get(_id_key(cid))
-            if entry is not None and entry[1].get("max_intervals") != 0:
+            if entry is not None and (any_fill or entry[1].get("max_intervals") != 0):
                 return True
     return False
 

@@ -346,8 +346,10 @@ def callback_payloads(client, question: Question) -> list[dict]:
              "compare": "none", "grain": question.grain}  # fmt: skip
     payloads = []
     for page, output_id in question.callbacks:
+        # every panel: since the layout computes a page's first screen, these panels may come
+        # with the page instead of from their callbacks; the callbacks still answer when asked
         requests = bench_pages.page_load_requests(
-            client, app, bench_pages.PAGE_PATHS[page], "?" + urlencode(query)
+            client, app, bench_pages.PAGE_PATHS[page], "?" + urlencode(query), every_panel=True
         )
         found = [
             p for out, p in requests if [cid for cid, _ in bench_pages._split_outputs(out)] == [output_id]

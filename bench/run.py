@@ -59,6 +59,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from bench import OUT
@@ -110,7 +111,9 @@ def _parser() -> argparse.ArgumentParser:
         help="length of the memory run, a third of page loads over new ranges (default 600; 0 skips it)",
     )  # fmt: skip
     parser.add_argument("--load-rows", type=int, default=None, help="payments of the load runs' workspace")
-    parser.add_argument("--load-clients", type=int, default=8, help="concurrent clients of the load runs")
+    parser.add_argument(
+        "--load-clients", type=int, default=6, help="concurrent clients of the load runs (default 6)"
+    )
     parser.add_argument(
         "--peer-rows", type=int, default=None,
         help="payments of the Superset comparison (default --rows when Superset's venv exists; 0 skips it)",
@@ -177,50 +180,61 @@ def main(argv: list[str] | None = None) -> None:
     sections = chosen_sections(args)
     summary_fd = _tables_to_stderr() if args.json else None
     OUT.mkdir(exist_ok=True)
-    results: dict = {"rows": args.rows, "sections": list(sections)}
-    if "import" in sections:
-        results.update(import_section(args))
-    if "pages" in sections:
+    results: dict = {"rows": args.rows, "sections": list(sections), "failed": {}}
+    for name, rows in sections.items():
+        print(f"\n== {name} ==", flush=True)
+        try:
+            found = run_section(name, rows, args)
+        except Exception as exc:  # noqa: BLE001 - one broken section must not lose an hour's others
+            traceback.print_exc()
+            results["failed"][name] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            continue
+        results.update(found)
+    finish(results, summary_fd)
+
+
+def run_section(name: str, rows: int, args) -> dict:
+    """One section's results, under the keys ``results.json`` keeps them."""
+    if name == "import":
+        return import_section(args)
+    if name == "pages":
         # In a process of its own: its app holds the warehouse file (DuckDB lets one process open
         # it), and the Insights and projections its page loads start end with it.
-        rows = sections["pages"]
-        results["pages"] = _section_in_child("pages", ["--rows", rows, "--customers", _customers(rows)])
-    if "reports" in sections:
+        return {"pages": _section_in_child("pages", ["--rows", rows, "--customers", _customers(rows)])}
+    if name == "reports":
         from bench import reports
 
-        results["reports"] = reports.run(sections["reports"], _customers(sections["reports"]))
-    if "browser" in sections:
+        return {"reports": reports.run(rows, _customers(rows))}
+    if name == "browser":
         from bench import browser
 
-        results["browser"] = browser.run(sections["browser"], customers=_customers(sections["browser"]))
-    for name, seconds, cold_share in (
-        ("load", args.load_seconds, 0.0),
-        ("memory", args.memory_seconds, None),
-    ):
-        if name in sections:
-            from bench import load
+        return {"browser": browser.run(rows, customers=_customers(rows))}
+    if name in ("load", "memory"):
+        from bench import load
 
-            key = "load" if name == "load" else "load_memory"
-            rows = sections[name]
-            results[key] = load.run(rows, clients=args.load_clients, seconds=seconds, customers=_customers(rows),
-                                    cold_share=load.COLD_SHARE if cold_share is None else cold_share)  # fmt: skip
-    if "peer" in sections:
+        seconds, cold_share = (
+            (args.load_seconds, 0.0) if name == "load" else (args.memory_seconds, load.COLD_SHARE)
+        )
+        key = "load" if name == "load" else "load_memory"
+        return {key: load.run(rows, clients=args.load_clients, seconds=seconds, customers=_customers(rows),
+                              cold_share=cold_share)}  # fmt: skip
+    if name == "peer":
         from bench import peer
 
-        results["peer"] = peer.run(sections["peer"], customers=_customers(sections["peer"]))
-    if "tenants" in sections:
+        return {"peer": peer.run(rows, customers=_customers(rows))}
+    if name == "tenants":
         from bench import tenants
 
-        results["tenants"] = tenants.run(sections["tenants"], 10_000)
-    if "forecast" in sections:
+        return {"tenants": tenants.run(rows, 10_000)}
+    if name == "forecast":
         from bench import forecast
 
-        results["forecast"] = forecast.run(m3=args.forecast_m3)
-    if "insights" in sections:
+        return {"forecast": forecast.run(m3=args.forecast_m3)}
+    if name == "insights":
         from bench import insights_eval
 
-        results["insights"] = insights_eval.run()
-    finish(results, summary_fd)
+        return {"insights": insights_eval.run()}
+    raise ValueError(f"unknown section {name}")
 
 
 def _section_in_child(module: str, argv: list) -> dict:

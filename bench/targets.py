@@ -27,7 +27,7 @@ class Target:
     issue: int
     target: str
     measured: str
-    status: str  # PASS, MISS or "not run"
+    status: str  # PASS, MISS, "not run" or "failed" (its section raised)
 
 
 def _mark(ok: bool) -> str:
@@ -267,18 +267,32 @@ def insight_targets(insights: dict | None) -> list[Target]:
 
 
 def every_target(results: dict) -> list[Target]:
-    """Every target of the benchmark, in the issue's order, with this run's numbers."""
-    return [
-        *browser_targets(results.get("browser")),
-        *callback_targets(results.get("pages")),
-        *load_targets(results.get("load"), results.get("load_memory")),
-        *peer_targets(results.get("peer")),
-        *tenant_targets(results.get("tenants")),
-        *ingest_targets(results),
-        *report_targets(results.get("reports")),
-        *forecast_targets(results.get("forecast")),
-        *insight_targets(results.get("insights")),
+    """Every target of the benchmark, in the issue's order, with this run's numbers.
+
+    A target whose section raised says so (``failed`` and the error), not just ``not run``.
+    """
+    failed = results.get("failed", {})
+    by_section = [
+        (("browser",), browser_targets(results.get("browser"))),
+        (("pages",), callback_targets(results.get("pages"))),
+        (("load", "memory"), load_targets(results.get("load"), results.get("load_memory"))),
+        (("peer",), peer_targets(results.get("peer"))),
+        (("tenants",), tenant_targets(results.get("tenants"))),
+        (("import",), ingest_targets(results)),
+        (("reports",), report_targets(results.get("reports"))),
+        (("forecast",), forecast_targets(results.get("forecast"))),
+        (("insights",), insight_targets(results.get("insights"))),
     ]
+    out = []
+    for sections, rows in by_section:
+        errors = [f"{name} failed: {failed[name]}" for name in sections if name in failed]
+        for t in rows:
+            out.append(
+                Target(t.issue, t.target, "; ".join(errors), "failed")
+                if errors and t.status == "not run"
+                else t
+            )
+    return out
 
 
 def print_targets(targets: list[Target]) -> None:
@@ -287,8 +301,10 @@ def print_targets(targets: list[Target]) -> None:
     width = max(len(t.target) for t in targets)
     for t in targets:
         print(f"  #{t.issue:<3} {t.target:<{width}}  {t.status:<7}  {t.measured}")
-    counts = {s: sum(t.status == s for t in targets) for s in ("PASS", "MISS", "not run")}
-    print(f"  {counts['PASS']} PASS, {counts['MISS']} MISS, {counts['not run']} not run")
+    counts = {s: sum(t.status == s for t in targets) for s in ("PASS", "MISS", "not run", "failed")}
+    print(
+        f"  {counts['PASS']} PASS, {counts['MISS']} MISS, {counts['not run']} not run, {counts['failed']} failed"
+    )
 
 
 def summary(results: dict) -> dict:

@@ -153,3 +153,36 @@ def test_json_puts_only_the_summary_on_stdout(tmp_path):
     assert any(t["status"] == "not run" for t in summary["targets"])
     written = json.loads((tmp_path / "results.json").read_text())
     assert written["ingest"] == summary["ingest"] and (tmp_path / "stripe_payments_4000.csv").exists()
+
+
+def test_a_section_that_failed_says_so_in_its_targets():
+    results = _results()
+    del results["browser"]
+    results["failed"] = {"browser": "RuntimeError: chromedriver did not start"}
+    rows = [
+        t
+        for t in targets.every_target(results)
+        if t.target in {x.target for x in targets.browser_targets(None)}
+    ]
+    assert len(rows) == 3 and {t.status for t in rows} == {"failed"}
+    assert all("chromedriver did not start" in t.measured for t in rows)
+
+
+def test_a_failing_section_does_not_stop_the_others(monkeypatch, tmp_path):
+    monkeypatch.setattr(bench_run, "OUT", tmp_path)
+
+    def run_section(name, rows, args):
+        if name == "pages":
+            raise RuntimeError("the page bench broke")
+        return {"insights": {"recall": 1.0, "precision": 1.0, "scenarios": 2,
+                             "targets": {"recall": 0.9, "precision": 0.8}}}  # fmt: skip
+
+    monkeypatch.setattr(bench_run, "run_section", run_section)
+    bench_run.main(["--only", "pages,insights"])
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert written["failed"] == {"pages": "RuntimeError: the page bench broke"}
+    statuses = {t["target"]: t["status"] for t in written["targets"]}
+    assert statuses["insights recall on planted events >= 90%"] == "PASS"
+    assert (
+        statuses["every page-load callback one by one over HTTP: <= 120 ms cold, <= 25 ms warm"] == "failed"
+    )
