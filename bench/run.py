@@ -62,7 +62,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import OUT
+from bench import OUT, peak_rss_mb
 
 #: rows in the "next days" export imported after the big file (the everyday case)
 DAILY_ROWS = 10_000
@@ -554,7 +554,8 @@ def _cpu() -> float:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak RSS (bench.peak_rss_mb: ru_maxrss carries the parent's across exec)."""
+    return peak_rss_mb() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":

@@ -1,0 +1,35 @@
+"""bench.peak_rss_mb / wait_with_peak: a child's peak memory is its own, not its parent's.
+
+Linux carries ``ru_maxrss`` across exec, so a report render started by a benchmark that had
+just written a 1.6 GB export reported 1.4 GB whatever it used; these read VmHWM instead."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bench import peak_rss_mb, wait_with_peak
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+SMALL_CHILD = "import sys; from bench import peak_rss_mb; print(round(peak_rss_mb()))"
+
+
+def test_a_small_child_of_a_large_parent_reports_its_own_peak():
+    ballast = bytearray(400 * 2**20)  # the parent holds 400 MB (touched, so resident)
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    assert peak_rss_mb() >= 400
+    done = subprocess.run([sys.executable, "-c", SMALL_CHILD], capture_output=True, text=True, check=True)
+    assert int(done.stdout) < 200  # a bare interpreter; ru_maxrss would say >= 400 here
+    del ballast
+
+
+def test_wait_with_peak_sees_the_childs_high_water_mark():
+    code = "import time; b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.5)"
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    status, usage, peak = wait_with_peak(proc.pid, every=0.02)
+    assert status == 0 and usage.ru_utime >= 0
+    assert peak is not None and 300 <= peak < 600
