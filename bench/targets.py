@@ -152,7 +152,13 @@ def peer_targets(peer: dict | None) -> list[Target]:
     """Apache Superset side by side: faster on both questions, cold and cached."""
     text = "faster than Apache Superset on both questions, cold and cached, in the same run"
     if not peer:
-        return [_not_run(15, text, "Superset's venv missing: `make bench-peer` makes it (or --peer-rows N)")]
+        return [
+            _not_run(
+                15,
+                text,
+                "not in this run: runs when `make bench-peer` has made Superset's venv (or --peer-rows N)",
+            )
+        ]
     out = []
     for title, q in peer["questions"].items():
         for kind, theirs, ours in (("uncached", "superset_uncached", "pulseboard_cold"),
@@ -177,8 +183,9 @@ def tenant_targets(tenants: dict | None) -> list[Target]:
     return [
         Target(15, texts[0], f"{tenants['tenants']:,} tenants x {tenants['rows_per_tenant']:,} payments: "
                              f"{shared['pass']} of {n} within", _mark(shared["pass"] == n)),
-        Target(15, texts[1], f"cold {slow['cold_ms']:+.0%}, warm {slow['warm_ms']:+.0%} while "
-                             f"{tenants['imports_meanwhile']['count']} imports ran back to back",
+        Target(15, texts[1], f"cold {slow['cold_ms']:+.0%}, warm {slow['warm_ms']:+.0%} while another "
+                             f"workspace imported back to back ({tenants['imports_meanwhile']['count']} "
+                             "imports done: each waits for the pages at its breaks)",
                tenants["slowdown_status"]),
     ]  # fmt: skip
 
