@@ -73,9 +73,10 @@ test-fast: install-dev postgres-check
 # Every benchmark at 10M payments, then every target with its measured value (bench/run.py;
 # `make bench BENCH_ARGS="--rows 1000000 --json"`). Superset's venv is made first when it can be
 # (a large install, once); without it the Superset line says "not run".
+# The recipe is quiet and its notes go to stderr: with --json, stdout is the JSON summary alone.
 bench: install-dev system-deps
-	-@$(MAKE) --no-print-directory $(SUPERSET_VENV)/.installed || echo "Superset's venv could not be made: the Superset comparison will not run"
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	-@$(MAKE) --no-print-directory -s $(SUPERSET_VENV)/.installed >&2 || echo "Superset's venv could not be made: the Superset comparison will not run" >&2
+	@$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Apache Superset side by side with Pulseboard (bench/peer.py): optional, never part of `make test`.
 # Superset gets its own virtualenv, made from nothing (a large install: minutes, once).
