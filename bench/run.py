@@ -1,6 +1,6 @@
 """Benchmarks (`make bench`; not tests). Prints every target beside its measured value.
 
-    make bench                                   # everything at 10,000,000 payments (~40 min)
+    make bench                                   # everything at 10,000,000 payments (~30 min once built)
     python -m bench.run --rows 1000000 --json    # everything at 1M; the summary as JSON on stdout
     python -m bench.run --skip browser,load,memory,forecast   # leave sections out
     python -m bench.run --only import --scale 0  # the import section alone
