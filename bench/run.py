@@ -140,7 +140,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def chosen_sections(args) -> dict[str, int]:
-    """Section name -> its size in payments (0 for the sections without one), for those to run."""
+    """Section name -> its size, for those to run: payments (the tenants section: its number of
+    workspaces; forecast and insights have no size and get 1)."""
     skip = {s for s in args.skip.split(",") if s}
     only = {s for s in args.only.split(",") if s}
     unknown = (skip | only) - set(SECTIONS)
