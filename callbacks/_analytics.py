@@ -830,7 +830,7 @@ function(_clicks, _rows) {
 #: Shows a lazy panel's held content once assets/lazy_panels.js ticks its interval (the panel
 #: came into view). lazy_panels.js ticks only empty panels: one a filter change filled meanwhile
 #: keeps its newer content.
-_SHOW_HELD = """
+SHOW_HELD_JS = """
 function (_tick, held) {
     return held ? held : window.dash_clientside.no_update;
 }
@@ -930,7 +930,7 @@ def register(spec: PageSpec) -> None:
     # row that came into view in the same frame asked it at once, and one of them stayed empty.
     for item in held_item_names(spec):
         clientside_callback(
-            _SHOW_HELD,  # a lazy panel's content the layout found cached (components.analytics.panel)
+            SHOW_HELD_JS,  # a lazy panel's content the layout found cached (components.analytics.panel)
             Output(ids.panel(p, item), "children", allow_duplicate=True),
             Input(ids.fill_held(p, item), "n_intervals"),
             State(ids.held(p, item), "data"),

@@ -9,5 +9,7 @@ from data.metrics import get_metric
 OVERVIEW_KPIS = ("net_revenue", "mrr", "new_customers", "spend", "roas", "sessions")
 #: The metrics the trend chart offers, in order.
 TREND_METRICS = ("net_revenue", "gross_revenue", "mrr", "new_customers", "spend", "sessions")
+#: The trend chart's metric when the page opens.
+DEFAULT_TREND = TREND_METRICS[0]
 KPI_LABELS = {name: get_metric(name).label for name in OVERVIEW_KPIS}
 TREND_CHOICES = {name: get_metric(name).label for name in TREND_METRICS}

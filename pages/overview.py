@@ -6,11 +6,11 @@ from dash import html
 
 from callbacks.overview import prefill
 from components import ids
-from components.analytics import fill_trigger, lazy_marker
+from components.analytics import fill_trigger, held_content, lazy_marker
 from components.filter_bar import filter_bar, state_from_query
 from components.insights import insights_panel
 from components.kpi_card import kpi_placeholder
-from components.overview import KPI_LABELS, OVERVIEW_KPIS, TREND_CHOICES
+from components.overview import DEFAULT_TREND, KPI_LABELS, OVERVIEW_KPIS, TREND_CHOICES
 from components.shell import page_header
 
 dash.register_page(__name__, path="/", title="Overview · Pulseboard", name="Overview", order=0)
@@ -21,6 +21,7 @@ def layout(**kwargs):
     state = state_from_query(kwargs)
     # what the cache already holds is rendered now: a revisit needs no callback round trip
     filled = prefill(kwargs)
+    trend = filled.get("trend")  # the chart, when the layout holds it
     placeholders = dbc.Row(
         [dbc.Col(kpi_placeholder(KPI_LABELS[m]), xs=6, md=4, xl=2, className="mb-3") for m in OVERVIEW_KPIS]
     )
@@ -46,7 +47,7 @@ def layout(**kwargs):
                                 dbc.Select(
                                     id=ids.OVERVIEW_TREND_METRIC,
                                     size="sm",
-                                    value="net_revenue",
+                                    value=DEFAULT_TREND,
                                     options=[{"label": v, "value": k} for k, v in TREND_CHOICES.items()],
                                     className="pb-trend-select",
                                 ),
@@ -55,15 +56,17 @@ def layout(**kwargs):
                         )
                     ),
                     dbc.CardBody(
-                        # filled with the chart when the card shows (assets/lazy_panels.js): on a
-                        # laptop it sits below the KPI row and Insights
+                        # filled with the chart when the card shows (assets/lazy_panels.js): from
+                        # the chart the layout holds when it found or computed it (prefill), else
+                        # by asking update_trend. On a phone it is below the fold.
                         html.Div(
                             id=ids.OVERVIEW_TREND_BODY,
                             className="pb-panel-body pb-loading",
-                            **{"data-pb-fill": lazy_marker("overview", "trend")},
+                            **{"data-pb-fill": lazy_marker("overview", "trend", held=trend is not None)},
                         )
                     ),
-                    fill_trigger("overview", "trend", False, lazy=True),
+                    fill_trigger("overview", "trend", trend is not None, lazy=True),
+                    *(held_content("overview", "trend", trend) if trend is not None else ()),
                 ],
                 className="shadow-sm pb-panel",
             ),

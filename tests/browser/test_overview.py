@@ -12,7 +12,7 @@ from selenium.webdriver.support.ui import Select
 from components import ids
 from components.overview import OVERVIEW_KPIS
 from dashboard.cli import cli
-from tests.browser.conftest import PHONE, horizontal_overflow, login
+from tests.browser.conftest import PHONE, horizontal_overflow, login, reveal_panels, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -89,3 +89,25 @@ def test_brw004_anonymous_browser_lands_on_login(dash_duo, demo_app):
     dash_duo.driver.get(dash_duo.server.url + "/")
     assert "/login" in dash_duo.driver.current_url
     assert dash_duo.driver.find_element("name", "password")
+
+
+def test_brw005_the_trend_the_layout_holds_shows_on_a_laptop_and_waits_on_a_phone(dash_duo, demo_app):
+    """The trend chart comes with the layout: drawn when its card shows, redrawn for another metric."""
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*PHONE)
+    login(dash_duo)
+    dash_duo.wait_for_element(f"#{ids.kpi_card('sessions')}-value", timeout=20)
+    # below the fold on a phone: not drawn until the reader scrolls to it
+    assert dash_duo.driver.find_elements("css selector", f"#{ids.OVERVIEW_TREND}") == []
+    reveal_panels(dash_duo)
+    dash_duo.wait_for_element(f"#{ids.OVERVIEW_TREND} .main-svg", timeout=20)
+
+    dash_duo.driver.set_window_size(1440, 900)
+    dash_duo.driver.get(dash_duo.server.url + "/")
+    dash_duo.wait_for_element(f"#{ids.OVERVIEW_TREND} .main-svg", timeout=20)  # on screen at once
+    Select(dash_duo.find_element(f"#{ids.OVERVIEW_TREND_METRIC}")).select_by_value("sessions")
+    wait_for(
+        lambda: "Sessions" in dash_duo.find_element(f"#{ids.OVERVIEW_TREND}").text,
+        what="the trend redrawn for sessions",
+    )
+    assert dash_duo.get_logs() == []

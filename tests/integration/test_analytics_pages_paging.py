@@ -731,22 +731,41 @@ def test_pgs022_a_layout_waits_for_its_first_screen_no_longer_than_its_budget(
     assert "movements" in again  # the answer the first layout did not wait for
 
 
-def test_pgs023_the_overview_trend_is_lazy_and_its_callback_draws_the_chart(app, client, auth, data):
+def test_pgs023_the_overview_layout_holds_its_trend_until_the_card_shows(app, client, auth, data):
+    """The trend chart comes with the layout, held in a store (not drawn); its callback still answers."""
     from bench.pages import page_load_requests
 
     auth.login("owner@acme.test")
     client.get("/")
     search = "?range=last_7_days&compare=none&grain=day"
-    for _output, payload in page_load_requests(client, app, "/", search):  # a first visit fills the cache
-        assert _post(client, payload).status_code in (200, 204)
-    layout = _routed(client, "/", search)
-    tree = json.loads(layout)
-    # no chart with the layout, even cached: the card's body waits for the viewport
-    assert '"id": "pb-overview-trend"' not in layout
+    tree = json.loads(_routed(client, "/", search))
+    # held, not drawn: the card's body shows it when it nears the viewport (a phone: below the fold)
+    assert "pb-overview-trend" not in _drawn_graphs(tree)
+    held = _held(tree)["trend"]
+    assert held["type"] == "Graph" and held["props"]["id"] == "pb-overview-trend"
+    assert held["props"]["figure"]["data"]
     assert _lazy_bodies(tree) == {
-        "trend": json.dumps({"item": "trend", "page": "overview", "type": "pb-fill"})
+        "trend": json.dumps({"item": "trend", "page": "overview", "type": "pb-fill-held"}, sort_keys=True)
     }
-    trend = next(p for o, p in page_load_requests(client, app, "/", search) if "pb-overview-trend-body" in o)
+    # the chart held is the one update_trend answers (a filter change or another metric asks it)
+    asks = page_load_requests(client, app, "/", search, every_panel=True)
+    trend = next(p for o, p in asks if "pb-overview-trend-body" in o)
     answer = _post(client, trend).get_json()["response"]["pb-overview-trend-body"]["children"]
-    assert answer["type"] == "Graph" and answer["props"]["id"] == "pb-overview-trend"
-    assert answer["props"]["figure"]["data"]  # the chart, drawn once the card shows
+    assert answer == held
+
+
+def test_pgs024_an_overview_trend_past_the_budget_is_left_to_its_callback(
+    app, client, auth, data, services, monkeypatch
+):
+    """No budget: the layout holds no trend, its body asks update_trend when the card shows."""
+    from callbacks import first_screen
+
+    auth.login("owner@acme.test")
+    client.get("/")
+    services.query_cache.cache.clear()
+    monkeypatch.setattr(first_screen, "BUDGET_SECONDS", 0.0)
+    tree = json.loads(_routed(client, "/", "?range=last_30_days&compare=none&grain=day"))
+    assert "trend" not in _held(tree)
+    assert _lazy_bodies(tree) == {
+        "trend": json.dumps({"item": "trend", "page": "overview", "type": "pb-fill"}, sort_keys=True)
+    }
