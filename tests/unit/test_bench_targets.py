@@ -186,3 +186,35 @@ def test_a_failing_section_does_not_stop_the_others(monkeypatch, tmp_path):
     assert (
         statuses["every page-load callback one by one over HTTP: <= 120 ms cold, <= 25 ms warm"] == "failed"
     )
+
+
+def _m3(auto: float, theta: float, *, published: bool) -> dict:
+    smape = {"auto": auto, "ets": 15.5, "theta": theta, "snaive": 18.8}
+    run = {"sample": "all series" if published else "100 series spread evenly over the 1428",
+           "origins": "official" if published else "official and 18 months earlier", "smape": smape}  # fmt: skip
+    if published:
+        run["targets"] = {"auto_not_worse_than_snaive": True,
+                          "auto_within_5pct_of_published_theta": auto <= 13.85 * 1.05,
+                          "auto_within_5pct_of_our_theta": auto <= theta * 1.05}  # fmt: skip
+    else:
+        smape["prophet_defaults"] = 22.4
+        run["auto_beats_prophet_defaults_share"] = 0.66
+        run["targets"] = {"auto_not_worse_than_snaive": True, "auto_beats_prophet_defaults_on_most": True,
+                          "auto_within_5pct_of_our_theta": auto <= theta * 1.05}  # fmt: skip
+    return run
+
+
+def test_the_published_theta_is_compared_on_its_own_protocol_only():
+    sample = _m3(15.15, 14.97, published=False)
+    rows = [t for t in targets.forecast_targets({"m3_monthly": sample}) if "published" in t.target]
+    # the sample alone: the comparison with the published number is not made, and says why
+    assert [t.status for t in rows] == ["not run"] and "--no-m3-published" in rows[0].measured
+    published = _m3(14.2, 13.9, published=True)
+    rows = targets.forecast_targets({"m3_monthly": sample, "m3_monthly_published": published})
+    theta = [t for t in rows if "published" in t.target]
+    assert [t.status for t in theta] == ["PASS"]
+    assert "14.20%" in theta[0].measured and "origins: official;" not in theta[0].measured
+    assert "all series, origins: official" in theta[0].measured and "our Theta 13.90%" in theta[0].measured
+    assert sum("prophet" in t.target for t in rows) == 1  # from the sample, which has it
+    worse = targets.forecast_targets({"m3_monthly_published": _m3(14.8, 13.9, published=True)})
+    assert [t.status for t in worse if "published" in t.target] == ["MISS"]  # 14.8 > 13.85 x 1.05
