@@ -296,7 +296,7 @@ def m3_published_protocol() -> dict:
     The protocol Theta's published 13.85% was measured on, so the one where "within 5% of the
     published Theta" means something: the two-origin sample of :func:`m3_accuracy` has other
     series and other origins (our Theta gives 14.97% there). Prophet's defaults are left out
-    (a fit per series, and the sample already compares them). ~7 minutes on two cores.
+    (a fit per series, and the sample already compares them). ~13 minutes on two cores.
     """
     return m3_accuracy(0, auto_prophet=False, official_only=True, prophet_defaults_too=False)
 
@@ -335,7 +335,7 @@ def main() -> None:
     parser.add_argument(
         "--m3-published",
         action="store_true",
-        help="also all 1428 series at the official origin, against Theta's published sMAPE (~7 min)",
+        help="also all 1428 series at the official origin, against Theta's published sMAPE (~13 min)",
     )
     parser.add_argument(
         "--cards-only", action="store_true", help="only time the KPI cards' projections of --metrics series"

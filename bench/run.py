@@ -130,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument(
         "--no-m3-published", action="store_true",
-        help="leave out the M3 run on all 1428 series at the official origin (~7 min), the only "
+        help="leave out the M3 run on all 1428 series at the official origin (~13 min), the only "
         "fair test against Theta's published sMAPE",
     )  # fmt: skip
     parser.add_argument(
