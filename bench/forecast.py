@@ -250,14 +250,7 @@ def run(
     logging.getLogger("prophet").setLevel(logging.WARNING)
     warnings.simplefilter("ignore")
     if m3_only:
-        results = {}
-        if m3 >= 0:
-            results["m3_monthly"] = m3_accuracy(m3, auto_prophet=auto_prophet, first=m3_from)
-            _print_m3(results["m3_monthly"])
-        if m3_published:
-            results["m3_monthly_published"] = m3_published_protocol()
-            _print_m3(results["m3_monthly_published"])
-        return results
+        return _accuracy(m3, m3_from, auto_prophet=auto_prophet, published=m3_published)
     c = cards_speed(metrics)
     print(
         f"\nKPI card projections: {c['metrics']} metrics with the quick models and their backtests "
@@ -281,10 +274,16 @@ def run(
         f"  {n} metrics: Prophet's own {s[f'prophet_own_{n}_s']:.1f}s, Pulseboard's Prophet "
         f"{s[f'pulseboard_prophet_model_{n}_s']:.1f}s, auto with backtests {s[f'pulseboard_auto_{n}_s']:.1f}s"
     )
+    return results | _accuracy(m3, m3_from, auto_prophet=auto_prophet, published=m3_published)
+
+
+def _accuracy(m3: int, m3_from: int | None, *, auto_prophet: bool, published: bool) -> dict:
+    """The M3 parts :func:`run` was asked for (``m3`` >= 0: the sample; ``published``), printed."""
+    results = {}
     if m3 >= 0:
         results["m3_monthly"] = m3_accuracy(m3, auto_prophet=auto_prophet, first=m3_from)
-        _print_m3(results["m3_monthly"])
-    if m3_published:
+        _print_m3(results["m3_monthly"])  # before the long published run starts
+    if published:
         results["m3_monthly_published"] = m3_published_protocol()
         _print_m3(results["m3_monthly_published"])
     return results

@@ -731,9 +731,12 @@ def test_pgs022_a_layout_waits_for_its_first_screen_no_longer_than_its_budget(
     assert "movements" in again  # the answer the first layout did not wait for
 
 
-def test_pgs023_the_overview_layout_holds_its_trend_until_the_card_shows(app, client, auth, data):
+def test_pgs023_the_overview_layout_holds_its_trend_until_the_card_shows(
+    app, client, auth, data, monkeypatch
+):
     """The trend chart comes with the layout, held in a store (not drawn); its callback still answers."""
     from bench.pages import page_load_requests
+    from callbacks import overview
 
     auth.login("owner@acme.test")
     client.get("/")
@@ -752,6 +755,13 @@ def test_pgs023_the_overview_layout_holds_its_trend_until_the_card_shows(app, cl
     trend = next(p for o, p in asks if "pb-overview-trend-body" in o)
     answer = _post(client, trend).get_json()["response"]["pb-overview-trend-body"]["children"]
     assert answer == held
+
+    # a revisit takes the chart from the cache: no figure is built again
+    def no_rebuild(*_args):
+        raise AssertionError("the trend figure was built again")
+
+    monkeypatch.setattr(overview, "trend_for", no_rebuild)
+    assert _held(json.loads(_routed(client, "/", search)))["trend"] == held
 
 
 def test_pgs024_an_overview_trend_past_the_budget_is_left_to_its_callback(
