@@ -93,7 +93,17 @@ def cached_panel(query: dict, page: str | None = None):
             require_role(PAGE_ROLES[page])
         except PermissionDenied:  # the callback answers it
             return None
-    return _cached(scope, page)
+    shown = _cached(scope, page)
+    if shown is not None:
+        return shown
+    # Opened again while the generation the last visit started still runs (a revisit half a
+    # second later, at 10M payments): the layout follows it, rather than leaving the panel to
+    # a callback that would answer the same after another round trip.
+    job = _running_generation(_owner(scope))
+    if job is None:
+        return None
+    snap = job.snapshot()
+    return view.Following(job.id, snap["progress"], snap["current"] or view.WAITING)
 
 
 def _cached(scope, page: str | None):
@@ -126,15 +136,28 @@ def _start(filters_data, page: str | None = None):
     # follows that job instead of starting the same work again (opening four pages quickly
     # otherwise hit the limit of running generations and showed an error)
     owner = (context.workspace.id, context.user_id, key)
-    running = _GENERATIONS.get(owner)
-    job = jobs.REGISTRY.get(running, workspace_id=owner[0], user_id=owner[1]) if running else None
-    if job is None or job.snapshot()["status"] != "running":
+    job = _running_generation(owner)
+    if job is None:
         try:
             job = jobs.REGISTRY.submit(services, context, kind="insights", label="Insights", payload=payload)
         except jobs.JobRefused as exc:
             return view.failed(str(exc)), None, True
         _remember_generation(owner, job.id)
-    return view.progress(0.02, "Looking for what changed…"), {"job": job.id}, False
+    return view.progress(0.02, view.WAITING), {"job": job.id}, False
+
+
+def _owner(scope) -> tuple:
+    """(workspace, user, cache key): whose generation of the scope's range, with which provider."""
+    context = scope.ctx
+    key = _panel_key(scope, _provider(scope.services, context.workspace.id))
+    return (context.workspace.id, context.user_id, key)
+
+
+def _running_generation(owner: tuple):
+    """The job generating ``owner``'s insights while it runs (the same user's only), else None."""
+    running = _GENERATIONS.get(owner)
+    job = jobs.REGISTRY.get(running, workspace_id=owner[0], user_id=owner[1]) if running else None
+    return job if job is not None and job.snapshot()["status"] == "running" else None
 
 
 #: (workspace, user, cache key) -> the id of the job generating those insights (latest first out)
@@ -170,7 +193,7 @@ def _poll(job_data, page: str | None = None):
         return view.failed("These insights are no longer available: reload the page."), True
     snap = job.snapshot()
     if snap["status"] == "running":
-        return view.progress(snap["progress"], snap["current"] or "Looking for what changed…"), False
+        return view.progress(snap["progress"], snap["current"] or view.WAITING), False
     if snap["status"] == "failed" or not snap["results"]:
         return view.failed("Insights could not be generated; the error is in the server log."), True
     payload = cache_for(services).get(snap["results"][-1]["key"])

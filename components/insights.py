@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import dash_bootstrap_components as dbc
@@ -16,6 +17,10 @@ from components.formatting import column_label, format_date, format_number, form
 
 #: how many insights the overview shows (the issue's "three most important things")
 PANEL_SIZE = 3
+#: what the panel says until the generation reports its first step
+WAITING = "Looking for what changed…"
+#: how often the browser asks a running generation for its progress
+POLL_MS = 700
 TYPE_ICONS = {
     "unusual_change": "bi-exclamation-diamond",
     "period_change": "bi-arrow-left-right",
@@ -31,15 +36,32 @@ TYPE_ICONS = {
 }
 
 
+@dataclass(frozen=True)
+class Following:
+    """A generation of the panel's range that is running already: the layout polls it at once.
+
+    Returned by ``callbacks.insights.cached_panel`` when the user opens a page again while the
+    insights of its range are still being generated (the page visited a moment ago started
+    them): the panel shows the job's progress and polls it, with no callback to ask first.
+    """
+
+    job_id: str
+    fraction: float
+    label: str
+
+
 def insights_panel(page: str | None = None, body=None) -> dbc.Card:
     """The Insights card: filled by a server job the browser polls.
 
     Without ``page`` it is the overview's card; with one (``revenue``, ``campaigns``,
     ``customers``) its ids are that page's own and it shows the page's findings. ``body`` is
-    the panel the layout found cached (``callbacks.insights.cached_panel``); without it the
-    panel's callback is asked once the page is shown, and shows them or starts the job.
+    what the layout found (``callbacks.insights.cached_panel``): the cached panel, or a
+    :class:`Following` generation; without it the panel's callback is asked once the page is
+    shown, and shows them or starts the job.
     """
     from components.analytics import fill_trigger  # that module builds pages on this one
+
+    following = isinstance(body, Following)
 
     panel_id, job_id, poll_id = (
         (ids.INSIGHTS_PANEL, ids.INSIGHTS_JOB, ids.INSIGHTS_POLL)
@@ -63,13 +85,17 @@ def insights_panel(page: str | None = None, body=None) -> dbc.Card:
             ),
             dbc.CardBody(
                 html.Div(
-                    progress(0.0, "Looking for what changed…") if body is None else body,
+                    progress(0.0, WAITING)
+                    if body is None
+                    else progress(body.fraction, body.label)
+                    if following
+                    else body,
                     id=panel_id,
                     **{"aria-live": "polite"},
                 )
             ),
-            dcc.Store(id=job_id),
-            dcc.Interval(id=poll_id, interval=700, disabled=True),
+            dcc.Store(id=job_id, data={"job": body.job_id} if following else None),
+            dcc.Interval(id=poll_id, interval=POLL_MS, disabled=not following),
             fill_trigger(page or "overview", "insights", body is not None),
         ],
         className="shadow-sm mb-3 pb-insights",

@@ -8,6 +8,7 @@ every hop), otherwise a new one; it is sent back in the response's ``X-Request-I
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -15,6 +16,7 @@ import uuid
 
 from flask import Flask, current_app, g, request
 
+from components import ids
 from dashboard.dash_guard import UPDATE_PATH
 from dashboard.ops import metrics, priority
 from dashboard.ops.logs import REQUEST_ID
@@ -23,6 +25,8 @@ from dashboard.ops.logs import REQUEST_ID
 API_PATH = "/api/v1/"
 #: Dash's layout: a page's layout computes its first screen (callbacks.first_screen)
 LAYOUT_PATH = "/_dash-layout"
+#: scripts, styles, fonts and Dash's own files: fetched by a page load, never the start of one
+STATIC_PREFIXES = ("/assets/", "/_dash-", "/static/", "/_favicon")
 
 HEADER = "X-Request-ID"
 #: what an incoming id may look like: uuids, hex, base64-ish trace ids; no spaces or quotes
@@ -62,8 +66,30 @@ def _start() -> None:
     REQUEST_ID.set(g.pulseboard_request_id)
     # someone waits (a page's layout or callback, a script's API call): background work holds back
     path = request.path
-    if (path == UPDATE_PATH and not _is_poll()) or path == LAYOUT_PATH or path.startswith(API_PATH):
+    if (
+        (path == UPDATE_PATH and not _is_poll())
+        or path == LAYOUT_PATH
+        or path.startswith(API_PATH)
+        or _is_navigation()
+    ):
         g.pulseboard_page_request = priority.page_request_started()
+
+
+def _is_navigation() -> bool:
+    """True for a browser opening a page (the HTML that starts a page load).
+
+    The page's layout request follows 0.1-0.2 s later, once the browser has read its scripts,
+    and its drawing after that: background work that went on in between (the Insights panel's
+    generation of the range the user just left, say) took the cores the browser needed, and a
+    revisit that settles in ~0.3 s on a quiet machine took 0.5-0.7 s. Browsers mark a
+    navigation ``Sec-Fetch-Dest: document``; older ones are known by asking for HTML.
+    """
+    if request.method != "GET" or request.path.startswith(STATIC_PREFIXES):
+        return False
+    dest = request.headers.get("Sec-Fetch-Dest")
+    if dest is not None:
+        return dest == "document"
+    return "text/html" in request.headers.get("Accept", "")
 
 
 def _is_poll() -> bool:
@@ -76,7 +102,25 @@ def _is_poll() -> bool:
         return False
     body = request.get_json(silent=True)  # parsed once: Dash reads Flask's cached result
     changed = body.get("changedPropIds") if isinstance(body, dict) else None
-    return bool(changed) and all(str(prop).endswith(".n_intervals") for prop in changed)
+    return bool(changed) and all(_is_timer_tick(str(prop)) for prop in changed)
+
+
+def _is_timer_tick(prop: str) -> bool:
+    """True for an interval's tick that is not a panel's fill trigger (``components.ids.fill``).
+
+    A fill trigger ticks once, when its panel is shown or nears the viewport: someone waits for
+    that panel like for any callback (the Insights panel's own first answer, a chart scrolled
+    to), so background work holds back for it.
+    """
+    component, _, prop_name = prop.rpartition(".")
+    if prop_name != "n_intervals":
+        return False
+    if component.startswith("{"):  # a pattern-matching id, as Dash sends it: JSON
+        try:
+            return json.loads(component).get("type") != ids.FILL
+        except (ValueError, AttributeError):
+            return True
+    return True
 
 
 def _finish(response):

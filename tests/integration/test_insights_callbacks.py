@@ -243,3 +243,68 @@ def test_inscb021_a_de_de_panel_reads_german_numbers(app, client, auth, seeded, 
     panel = json.dumps(_poll(app, client, job), ensure_ascii=False)
     assert "\u00a0%" in panel
     assert not re.search(r"\d%|\d,\d{3}(?!\d)|\d\.\d{1,2}(?!\d)", panel), panel
+
+
+def _layout_panel(client, path: str, panel: str) -> dict:
+    """What a page layout at the seeded range gives the Insights panel: its body, job, poll and fill."""
+    from tests.integration.test_analytics_pages_paging import _routed
+
+    found: dict = {}
+
+    def walk(node):
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict):
+            props = node.get("props") if isinstance(node.get("props"), dict) else {}
+            pid = props.get("id")
+            if pid == f"{panel}-panel":
+                found["body"] = json.dumps(props.get("children"), ensure_ascii=False)
+            elif pid == f"{panel}-job":
+                found["job"] = props.get("data")
+            elif pid == f"{panel}-poll":
+                found["polls"] = not props.get("disabled")
+            elif isinstance(pid, dict) and pid.get("type") == "pb-fill" and pid.get("item") == "insights":
+                found["fill_ticks"] = props.get("max_intervals") != 0
+            for value in props.values():
+                walk(value)
+
+    walk(json.loads(_routed(client, path, f"?range=custom&from={START}&to={END}&compare=none&grain=day")))
+    return found
+
+
+def test_inscb022_a_revisit_follows_its_running_generation(app, client, auth, seeded, monkeypatch):  # noqa: F811
+    """A revisit during the generation the last visit started polls it at once: no callback asks
+    first. Only the user who started it follows it; once done, the layout shows the insights."""
+    import threading
+
+    from dashboard.insights import service
+
+    release = threading.Event()
+    real = service.generate
+
+    def held_generation(*args, **kwargs):
+        release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "generate", held_generation)
+    app.server.extensions["pulseboard"] = seeded
+    try:
+        auth.login("analyst@acme.test")
+        job = _start(client)["pb-insights-job"]["data"]
+        assert job
+        for path, panel in (("/", "pb-insights"), ("/revenue", "pb-revenue-insights")):
+            shown = _layout_panel(client, path, panel)
+            assert shown["job"] == job and shown["polls"] is True and shown["fill_ticks"] is False
+            assert "Looking for what changed" in shown["body"]
+        # the poll the layout enabled answers for this user
+        assert _poll(app, client, job)["pb-insights-poll"]["disabled"] is False
+        auth.logout()
+        auth.login("viewer@acme.test")  # another member: not theirs to follow; their callback asks
+        other = _layout_panel(client, "/", "pb-insights")
+        assert other["job"] is None and other["polls"] is False and other["fill_ticks"] is True
+    finally:
+        release.set()
+        _wait_all()
+    done = _layout_panel(client, "/", "pb-insights")  # generated: from the cache, nothing to ask
+    assert done["job"] is None and done["fill_ticks"] is False and "Ads" in done["body"]

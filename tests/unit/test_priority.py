@@ -91,3 +91,45 @@ def test_prio006_a_layout_request_holds_background_work_like_a_callback(app):
         if token is not None:
             priority.page_request_ended(token)
     assert seen["busy"] and token is not None
+
+
+def _holds(app, path: str, *, method: str = "GET", headers=None, body=None) -> bool:
+    """Whether a request like this one marks the pages busy (background work waits for it)."""
+    from flask import g
+
+    from dashboard.ops import request_hooks
+
+    with app.server.test_request_context(path, method=method, headers=headers or {}, json=body):
+        request_hooks._start()
+        busy = priority._pages_busy(time.monotonic())
+        token = g.pop("pulseboard_page_request", None)
+        if token is not None:
+            priority.page_request_ended(token)
+    return busy and token is not None
+
+
+def test_prio007_opening_a_page_holds_background_work_its_files_do_not(app):
+    """The HTML of a page load starts it: the layout and the drawing follow within a second."""
+    assert _holds(app, "/revenue", headers={"Sec-Fetch-Dest": "document", "Accept": "text/html"})
+    assert _holds(app, "/", headers={"Accept": "text/html,application/xhtml+xml"})  # no Fetch Metadata
+    assert not _holds(app, "/assets/style.css", headers={"Sec-Fetch-Dest": "style", "Accept": "text/css"})
+    assert not _holds(app, "/_dash-component-suites/dash/dcc/async-graph.js", headers={"Accept": "text/html"})
+    fetch = {"Sec-Fetch-Dest": "empty", "Accept": "text/html"}  # a script's fetch() of a page
+    assert not _holds(app, "/revenue", headers=fetch)
+    assert not _holds(app, "/healthz", headers={"Accept": "*/*"})
+
+
+def _tick(prop: str) -> dict:
+    return {"output": "x.children", "outputs": {"id": "x", "property": "children"},
+            "inputs": [], "changedPropIds": [prop]}  # fmt: skip
+
+
+def test_prio008_a_panel_asked_as_it_shows_holds_background_work_a_progress_poll_does_not(app):
+    """A fill trigger ticks once, when its panel shows: someone waits for it. A poll waits for the work."""
+    fill = '{"item":"insights","page":"overview","type":"pb-fill"}.n_intervals'
+    assert _holds(app, "/_dash-update-component", method="POST", body=_tick(fill))
+    poll = "pb-insights-poll.n_intervals"
+    assert not _holds(app, "/_dash-update-component", method="POST", body=_tick(poll))
+    projection_poll = '{"page":"revenue","type":"pb-kpi-projection-poll"}.n_intervals'
+    assert not _holds(app, "/_dash-update-component", method="POST", body=_tick(projection_poll))
+    assert _holds(app, "/_dash-update-component", method="POST", body=_tick("pb-filters.data"))
