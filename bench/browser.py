@@ -65,17 +65,20 @@ try {
 #: Dash has drawn its content (``_pages_content``, the page router's container) and every panel
 #: on screen (assets/lazy_panels.js) it is busy. Polls of
 #: background work (the Insights panel's job, which shows its own progress bar) are left out:
-#: they go on until the work ends, and the page is usable meanwhile.
+#: they go on until the work ends, and the page is usable meanwhile. So is the loading state
+#: Dash gives a poll's outputs (``data-dash-is-loading``) while the poll is in flight: it counts
+#: only while another callback is.
 PROBE_JS = """
-const busy = document.querySelector('[data-dash-is-loading="true"], .placeholder-glow,'
-    + ' .ag-overlay-loading-center, .ag-loading') !== null
+const calls = (window.__pbCalls || []).filter(c => !c.output.includes('poll'));
+const waiting = calls.some(c => c.end === null);
+const busy = waiting
+    || document.querySelector('.placeholder-glow, .ag-overlay-loading-center, .ag-loading') !== null
     || document.querySelector('#_pages_content > *') === null
     || Array.from(document.querySelectorAll('.pb-panel-body[data-pb-fill]:empty')).some(el => {
         const r = el.getBoundingClientRect();  // a panel on screen still waiting for its content
         return r.bottom > 0 && r.top < window.innerHeight;
     });
-const calls = (window.__pbCalls || []).filter(c => !c.output.includes('poll'));
-return [busy || calls.some(c => c.end === null), calls, performance.now(), window.__pbLongEnds || []];
+return [busy, calls, performance.now(), window.__pbLongEnds || []];
 """
 
 
