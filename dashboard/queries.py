@@ -165,6 +165,9 @@ def approximate_size(value: Any) -> int:
 WRITE_QUIET_SECONDS = 0.03
 #: ...or once it has waited this long (a steady stream of answers must not starve it).
 WRITE_MAX_DELAY_SECONDS = 1.0
+#: The writer ends after this long with nothing to write; the next ``set`` starts another. A
+#: process that made many caches (tests, one per app) kept a parked thread for each for ever.
+WRITER_IDLE_SECONDS = 60.0
 
 
 class LayeredCache(BaseCache):
@@ -188,6 +191,7 @@ class LayeredCache(BaseCache):
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._last_set = 0.0  # monotonic time of the latest set (the writer waits for a pause)
+        self._closed = False  # close() was called: the writer ends, set() writes memory only
         #: shared writes given up because the queue was full (see PENDING_MAX)
         self.dropped_writes = 0
 
@@ -212,6 +216,8 @@ class LayeredCache(BaseCache):
             # background work and disk; another process recomputes such answers instead.
             return True
         with self._pending_lock:
+            if self._closed:  # the process is shutting down: nobody would write it
+                return True
             if len(self._pending) >= PENDING_MAX:
                 # The writer fell behind (a file cache at its threshold prunes on every write):
                 # the oldest shared copy is dropped, not kept waiting in this process's memory.
@@ -230,7 +236,14 @@ class LayeredCache(BaseCache):
 
     def _write_behind(self) -> None:
         while True:
-            self._wake.wait()
+            if not self._wake.wait(WRITER_IDLE_SECONDS) or self._closed:
+                with self._pending_lock:
+                    # Decided under the lock set() queues under: an answer queued after this
+                    # finds no writer and starts one; one queued before keeps this one going.
+                    if self._closed or not self._pending:
+                        if self._writer is threading.current_thread():
+                            self._writer = None
+                        return
             # Wait for a quiet moment: a cold page fills the cache from several threads at once,
             # and pickling and writing beside them slowed its answer by ~10% on 2 cores.
             waiting_since = time.monotonic()
@@ -260,6 +273,17 @@ class LayeredCache(BaseCache):
                     return True
             time.sleep(0.005)
         return False
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Write what is queued (up to ``timeout``), then end the writer; False if writes remain."""
+        written = self.flush(timeout)
+        with self._pending_lock:
+            self._closed = True
+            writer = self._writer
+        self._wake.set()
+        if writer is not None and writer is not threading.current_thread():
+            writer.join(max(0.1, timeout))
+        return written
 
     def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
         """Store only when the shared cache has no entry yet."""

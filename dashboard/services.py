@@ -148,6 +148,8 @@ class Services:
         if warehouse is not None and not busy:
             warehouse.close()
             self._warehouse = None
+        if self._query_cache is not None:  # its queued shared writes, then its writer thread
+            self._query_cache.cache.close(timeout=max(0.5, deadline - time.monotonic()))
         self.db.dispose()
 
 

@@ -398,3 +398,47 @@ def test_qc023_the_answer_cache_setting_sizes_the_memory_layer(tmp_path):
     assert none.flush() and none.get("k").equals(frame)  # served by the shared cache
     with pytest.raises(ValueError):
         Settings(data_dir=tmp_path / "d", answer_cache_mb=-1)
+
+
+def test_qc024_the_writer_ends_when_idle_and_the_next_answer_starts_another(tmp_path, monkeypatch):
+    """A cache nobody writes to keeps no thread (a test process made one cache per app)."""
+    monkeypatch.setattr(queries, "WRITER_IDLE_SECONDS", 0.2)
+    cache = LayeredCache(FileSystemCache(str(tmp_path / "q")))
+    cache.set("a", {"x": 1})
+    first = cache._writer
+    assert first is not None and cache.flush()
+    first.join(5)
+    assert not first.is_alive() and cache._writer is None
+    cache.set("b", {"x": 2})  # a new writer takes it
+    assert cache.flush() and cache.shared.get("b") == {"x": 2}
+    assert cache._writer is not first
+    second = cache._writer
+    assert cache.close()
+    second.join(5)
+    assert not second.is_alive()
+
+
+def test_qc025_close_writes_what_is_queued_then_ends_the_writer(tmp_path, monkeypatch):
+    import threading
+
+    shared = FileSystemCache(str(tmp_path / "q"))
+    cache = LayeredCache(shared)
+    release = threading.Event()
+    real_set = shared.set
+
+    def slow_set(key, value, timeout=None, **kwargs):
+        release.wait(5)
+        return real_set(key, value, timeout=timeout, **kwargs)
+
+    monkeypatch.setattr(shared, "set", slow_set)
+    cache.set("a", {"x": 1})
+    cache.set("b", {"x": 2})
+    writer = cache._writer
+    threading.Timer(0.2, release.set).start()
+    assert cache.close()  # waits for both shared writes
+    assert shared.get("a") == {"x": 1} and shared.get("b") == {"x": 2}
+    writer.join(5)
+    assert not writer.is_alive()
+    cache.set("c", {"x": 3})  # after close: this process's memory only, no new thread
+    assert cache.get("c") == {"x": 3} and shared.get("c") is None and not cache._pending
+    assert cache._writer is None or not cache._writer.is_alive()
