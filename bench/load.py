@@ -368,6 +368,9 @@ def run(
             "parts_after_warmup": parts_after_warmup,
             "parts_at_peak": _parts_at_peak(rss_timeline, parts_timeline),
             "parts_at_end": parts_timeline[-1][1] if parts_timeline else {},
+            # where the second half's growth is: each part's MB at the end minus at the half
+            "growth_second_half_by_part": _second_half_growth_by_part(parts_timeline),
+            "parts_timeline": parts_timeline,
         },
         "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "targets": {
@@ -379,6 +382,25 @@ def run(
     }
     _print(result)
     return result
+
+
+def _second_half_growth_by_part(parts: list[tuple[float, dict[str, int]]]) -> dict[str, int]:
+    """MB each memory part grew over the run's second half, and ``other``: RSS beyond the parts.
+
+    ``other`` is the interpreter, Python objects, library allocators (Arrow, polars) and the
+    heaps' free space; the parts are DuckDB's buffer pool and the answer cache, both bounded.
+    """
+    sampled = [p for _at, p in parts if p.get("rss") is not None]
+    if len(sampled) < 4:
+        return {}
+    first, last = sampled[len(sampled) // 2], sampled[-1]
+
+    def other(p: dict[str, int]) -> int:
+        return p["rss"] - sum(v for k, v in p.items() if k != "rss")
+
+    growth = {k: last[k] - first[k] for k in last if k in first}
+    growth["other"] = other(last) - other(first)
+    return growth
 
 
 def _parts_at_peak(rss: list[tuple[float, float]], parts: list[tuple[float, dict]]) -> dict[str, int]:
@@ -429,7 +451,8 @@ def _print(r: dict) -> None:
     if rss.get("parts_at_peak"):
         print(
             f"  memory by part (MB) after warm-up: {rss['parts_after_warmup']}; at the highest sample: "
-            f"{rss['parts_at_peak']}; at the end: {rss['parts_at_end']}"
+            f"{rss['parts_at_peak']}; at the end: {rss['parts_at_end']}; grown over the second half: "
+            f"{rss.get('growth_second_half_by_part')}"
         )
     if max(r["load_average"].values()) > (os.cpu_count() or 1):
         print(f"  warning: the machine was busy (load average {r['load_average']}); timings are inflated")

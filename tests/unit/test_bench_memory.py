@@ -33,3 +33,18 @@ def test_wait_with_peak_sees_the_childs_high_water_mark():
     status, usage, peak = wait_with_peak(proc.pid, every=0.02)
     assert status == 0 and usage.ru_utime >= 0
     assert peak is not None and 300 <= peak < 600
+
+
+def test_the_second_half_growth_is_split_into_the_parts_and_the_rest():
+    from bench.load import _second_half_growth_by_part
+
+    parts = [
+        (5, {"rss": 500, "warehouse": 100, "answer_cache": 20}),
+        (10, {"rss": 600, "warehouse": 150, "answer_cache": 40}),
+        (15, {}),  # /metrics did not answer that time
+        (20, {"rss": 640, "warehouse": 170, "answer_cache": 50}),
+        (25, {"rss": 700, "warehouse": 200, "answer_cache": 60}),
+    ]
+    # from the middle sample (20 s) to the last: rss +60 = warehouse +30, cache +10, other +20
+    assert _second_half_growth_by_part(parts) == {"rss": 60, "warehouse": 30, "answer_cache": 10, "other": 20}
+    assert _second_half_growth_by_part(parts[:2]) == {}
