@@ -241,8 +241,7 @@ class LayeredCache(BaseCache):
                     # Decided under the lock set() queues under: an answer queued after this
                     # finds no writer and starts one; one queued before keeps this one going.
                     if self._closed or not self._pending:
-                        if self._writer is threading.current_thread():
-                            self._writer = None
+                        self._stop_writer()
                         return
             # Wait for a quiet moment: a cold page fills the cache from several threads at once,
             # and pickling and writing beside them slowed its answer by ~10% on 2 cores.
@@ -256,6 +255,9 @@ class LayeredCache(BaseCache):
                 with self._writing:
                     with self._pending_lock:
                         if not self._pending:
+                            if self._closed:  # close() set it under this lock: no wake-up is lost
+                                self._stop_writer()
+                                return
                             self._wake.clear()
                             break
                         key, value, timeout = self._pending.popleft()
@@ -263,6 +265,11 @@ class LayeredCache(BaseCache):
                         self.shared.set(key, value, timeout=timeout)
                     except Exception:  # a full disk or a Redis outage costs cache hits, nothing else
                         logger.warning("shared cache write failed for %s", key, exc_info=True)
+
+    def _stop_writer(self) -> None:
+        """On the writer, holding ``_pending_lock``: forget it, so the next ``set`` starts another."""
+        if self._writer is threading.current_thread():
+            self._writer = None
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until queued shared writes are done (tests, shutdown); False on time-out."""
