@@ -93,25 +93,27 @@ def cached_panel(query: dict, page: str | None = None):
             require_role(PAGE_ROLES[page])
         except PermissionDenied:  # the callback answers it
             return None
-    shown = _cached(scope, page)
+    config = _provider(scope.services, scope.ctx.workspace.id)
+    key = _panel_key(scope, config)
+    shown = _cached(scope, key, page)
     if shown is not None:
         return shown
     # Opened again while the generation the last visit started still runs (a revisit half a
     # second later, at 10M payments): the layout follows it, rather than leaving the panel to
     # a callback that would answer the same after another round trip.
-    job = _running_generation(_owner(scope))
+    job = _running_generation(_owner(scope, key))
     if job is None:
         return None
     snap = job.snapshot()
     return view.Following(job.id, snap["progress"], snap["current"] or view.WAITING)
 
 
-def _cached(scope, page: str | None):
-    """The panel when nothing is to generate (no data yet, or a cached generation), else None."""
+def _cached(scope, key: str, page: str | None):
+    """The panel when nothing is to generate (no data yet, or ``key`` cached), else None."""
     services, context = scope.services, scope.ctx
     if services.warehouse.scoped(context.workspace).data_version() == 0:
         return view.insight_list([], {}, None, "offline")
-    cached = cache_for(services).get(_panel_key(scope, _provider(services, context.workspace.id)))
+    cached = cache_for(services).get(key)
     return render(services, context, cached, page) if cached is not None else None
 
 
@@ -119,11 +121,11 @@ def _start(filters_data, page: str | None = None):
     """(panel, job store, poll disabled) for the overview's panel or a ``page``'s."""
     scope = request_scope(filters_data)
     services, context, f = scope.services, scope.ctx, scope.filters
-    shown = _cached(scope, page)
-    if shown is not None:
-        return shown, None, True
     config = _provider(services, context.workspace.id)
     key = _panel_key(scope, config)
+    shown = _cached(scope, key, page)
+    if shown is not None:
+        return shown, None, True
 
     payload = {
         "start": f.start.isoformat(),
@@ -135,7 +137,7 @@ def _start(filters_data, page: str | None = None):
     # The overview and the pages share one generation per range: a panel opened while it runs
     # follows that job instead of starting the same work again (opening four pages quickly
     # otherwise hit the limit of running generations and showed an error)
-    owner = (context.workspace.id, context.user_id, key)
+    owner = _owner(scope, key)
     job = _running_generation(owner)
     if job is None:
         try:
@@ -146,11 +148,9 @@ def _start(filters_data, page: str | None = None):
     return view.progress(0.02, view.WAITING), {"job": job.id}, False
 
 
-def _owner(scope) -> tuple:
-    """(workspace, user, cache key): whose generation of the scope's range, with which provider."""
-    context = scope.ctx
-    key = _panel_key(scope, _provider(scope.services, context.workspace.id))
-    return (context.workspace.id, context.user_id, key)
+def _owner(scope, key: str) -> tuple:
+    """(workspace, user, cache key): whose generation of ``key`` (the range and provider) it is."""
+    return (scope.ctx.workspace.id, scope.ctx.user_id, key)
 
 
 def _running_generation(owner: tuple):

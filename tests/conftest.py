@@ -64,6 +64,28 @@ def fresh_job_registry(monkeypatch):
 
 
 @pytest.fixture
+def held_insights(monkeypatch):
+    """Insights generations wait until the test sets the event this yields (set again at teardown).
+
+    For tests of what a page shows while its range's generation is still running.
+    """
+    import threading
+
+    from dashboard.insights import service
+
+    release = threading.Event()
+    real = service.generate
+
+    def held_generation(*args, **kwargs):
+        release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "generate", held_generation)
+    yield release
+    release.set()
+
+
+@pytest.fixture
 def settings(tmp_path, monkeypatch) -> Settings:
     """Settings on a temporary data dir; the environment cannot leak in."""
     for key in list(__import__("os").environ):

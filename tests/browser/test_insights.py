@@ -49,23 +49,13 @@ def test_insb003_revenue_page_has_its_own_panel(dash_duo, demo_app):
     assert dash_duo.get_logs() == []
 
 
-def test_insb004_a_revisit_during_the_generation_follows_it(dash_duo, demo_app, monkeypatch):
+def test_insb004_a_revisit_during_the_generation_follows_it(dash_duo, demo_app, held_insights):
     """Opened again while the range's insights are being generated, the panel shows the job's
     progress from the layout and polls it: no callback asks to start it. It fills when done."""
-    import threading
     from datetime import date, timedelta
 
     from bench.browser import RECORD_JS
-    from dashboard.insights import service
 
-    release = threading.Event()
-    real = service.generate
-
-    def held_generation(*args, **kwargs):
-        release.wait(60)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(service, "generate", held_generation)
     dash_duo.start_server(demo_app, navigate=False)
     dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_JS})
     # a range no other test generates: this test's generation is the one held
@@ -81,7 +71,7 @@ def test_insb004_a_revisit_during_the_generation_follows_it(dash_duo, demo_app, 
         wait_for(lambda: _asked(dash_duo, "pb-insights-poll.disabled"), timeout=30, what="the first poll")
         assert not _asked(dash_duo, "pb-insights-job.data")  # followed from the layout, not asked
     finally:
-        release.set()
+        held_insights.set()
     dash_duo.wait_for_element(f"{panel} .pb-insight-list, {panel} .pb-empty", timeout=120)
     assert not dash_duo.find_elements(f"{panel} .pb-insights-progress")
     assert dash_duo.get_logs() == []

@@ -273,21 +273,9 @@ def _layout_panel(client, path: str, panel: str) -> dict:
     return found
 
 
-def test_inscb022_a_revisit_follows_its_running_generation(app, client, auth, seeded, monkeypatch):  # noqa: F811
+def test_inscb022_a_revisit_follows_its_running_generation(app, client, auth, seeded, held_insights):  # noqa: F811
     """A revisit during the generation the last visit started polls it at once: no callback asks
     first. Only the user who started it follows it; once done, the layout shows the insights."""
-    import threading
-
-    from dashboard.insights import service
-
-    release = threading.Event()
-    real = service.generate
-
-    def held_generation(*args, **kwargs):
-        release.wait(60)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(service, "generate", held_generation)
     app.server.extensions["pulseboard"] = seeded
     try:
         auth.login("analyst@acme.test")
@@ -304,7 +292,7 @@ def test_inscb022_a_revisit_follows_its_running_generation(app, client, auth, se
         other = _layout_panel(client, "/", "pb-insights")
         assert other["job"] is None and other["polls"] is False and other["fill_ticks"] is True
     finally:
-        release.set()
+        held_insights.set()
         _wait_all()
     done = _layout_panel(client, "/", "pb-insights")  # generated: from the cache, nothing to ask
     assert done["job"] is None and done["fill_ticks"] is False and "Ads" in done["body"]
