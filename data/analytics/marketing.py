@@ -14,6 +14,7 @@ import polars as pl
 from data.metrics import (
     dimension_sql,
     query_metric,
+    query_metrics,
 )
 from data.warehouse import ScopedWarehouse
 
@@ -174,8 +175,11 @@ def campaign_table(
     if pairs.height == 0:
         return pl.DataFrame(schema=schema)
     out = pairs.cast({"platform": pl.Utf8, "campaign": pl.Utf8})
+    # Asked together, the ten metrics share one scan of ad_daily (one by one: ten, ~85 ms cold
+    # at 10M payments' ads).
+    frames = query_metrics(scoped, names, start, end, by="campaign", where=_ad_where(where))
     for name in names:
-        frame = query_metric(scoped, name, start, end, by="campaign", where=_ad_where(where))
+        frame = frames[name]
         out = out.join(frame.select("campaign", pl.col("value").alias(name)), on="campaign", how="left")
     return out.select(list(schema)).cast(schema).sort("spend", descending=True)
 
