@@ -363,7 +363,9 @@ def run(
             "peak": round(rss_peak),
             # [seconds since the load began, MB]
             "timeline": rss_timeline,
+            # the trend line through the second half's samples, and its last minus its first
             "growth_second_half": _second_half_growth(rss_timeline),
+            "growth_second_half_two_points": _second_half_two_points(rss_timeline),
             # the parts at the sample of highest RSS, and at the end
             "parts_after_warmup": parts_after_warmup,
             "parts_at_peak": _parts_at_peak(rss_timeline, parts_timeline),
@@ -384,22 +386,39 @@ def run(
     return result
 
 
+def _trend_growth(points: list[tuple[float, float]]) -> float:
+    """How much a least-squares line through ``points`` (seconds, MB) rises from the first to the last.
+
+    One sample of RSS swings by 50-100 MB from the next under load (answers and DuckDB
+    results being built and freed), so the difference of two samples says more about the
+    moment each was taken than about the run; the line through all of them does not.
+    """
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if not spread:
+        return 0.0
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    return slope * (xs[-1] - xs[0])
+
+
 def _second_half_growth_by_part(parts: list[tuple[float, dict[str, int]]]) -> dict[str, int]:
-    """MB each memory part grew over the run's second half, and ``other``: RSS beyond the parts.
+    """MB each memory part grew over the run's second half (its trend line), and ``other``: RSS beyond the parts.
 
     ``other`` is the interpreter, Python objects, library allocators (Arrow, polars) and the
     heaps' free space; the parts are DuckDB's buffer pool and the answer cache, both bounded.
     """
-    sampled = [p for _at, p in parts if p.get("rss") is not None]
+    sampled = [(at, p) for at, p in parts if p.get("rss") is not None]
     if len(sampled) < 4:
         return {}
-    first, last = sampled[len(sampled) // 2], sampled[-1]
+    half = sampled[len(sampled) // 2 :]
+    keys = [k for k in half[-1][1] if all(k in p for _at, p in half)]
 
     def other(p: dict[str, int]) -> int:
         return p["rss"] - sum(v for k, v in p.items() if k != "rss")
 
-    growth = {k: last[k] - first[k] for k in last if k in first}
-    growth["other"] = other(last) - other(first)
+    growth = {k: round(_trend_growth([(at, p[k]) for at, p in half])) for k in keys}
+    growth["other"] = round(_trend_growth([(at, other(p)) for at, p in half]))
     return growth
 
 
@@ -412,7 +431,14 @@ def _parts_at_peak(rss: list[tuple[float, float]], parts: list[tuple[float, dict
 
 
 def _second_half_growth(timeline: list[tuple[float, float]]) -> float | None:
-    """MB the RSS grew over the run's second half (flat memory: close to 0); None if too short."""
+    """MB the RSS grew over the run's second half by its trend line (flat memory: close to 0); None if too short."""
+    if len(timeline) < 4:
+        return None
+    return round(_trend_growth(timeline[len(timeline) // 2 :]))
+
+
+def _second_half_two_points(timeline: list[tuple[float, float]]) -> float | None:
+    """The last sample minus the first of the second half (what earlier runs reported as the growth)."""
     if len(timeline) < 4:
         return None
     half = timeline[len(timeline) // 2 :]
@@ -446,7 +472,8 @@ def _print(r: dict) -> None:
     )
     if rss.get("timeline"):
         print(
-            f"  RSS growth over the second half: {rss['growth_second_half']} MB; timeline (s, MB): {rss['timeline']}"
+            f"  RSS growth over the second half: {rss['growth_second_half']} MB by its trend line "
+            f"({rss.get('growth_second_half_two_points')} MB last sample minus first); timeline (s, MB): {rss['timeline']}"
         )
     if rss.get("parts_at_peak"):
         print(

@@ -48,3 +48,16 @@ def test_the_second_half_growth_is_split_into_the_parts_and_the_rest():
     # from the middle sample (20 s) to the last: rss +60 = warehouse +30, cache +10, other +20
     assert _second_half_growth_by_part(parts) == {"rss": 60, "warehouse": 30, "answer_cache": 10, "other": 20}
     assert _second_half_growth_by_part(parts[:2]) == {}
+
+
+def test_the_second_half_growth_is_the_trend_not_two_samples():
+    from bench.load import _second_half_growth, _second_half_two_points
+
+    # flat at 1,200 MB with +-50 MB swings from one sample to the next, ending on a high one
+    flat = [(5 * i, 1200 + (50 if i % 2 else -50)) for i in range(40)]
+    assert _second_half_two_points(flat) == 100
+    assert abs(_second_half_growth(flat)) < 20  # the swing, spread over 20 samples
+    # a steady climb of 2 MB a sample is all growth, whichever way it is read
+    climbing = [(5 * i, 1000 + 2 * i) for i in range(40)]
+    assert _second_half_growth(climbing) == _second_half_two_points(climbing) == 38
+    assert _second_half_growth(flat[:3]) is None
