@@ -689,12 +689,17 @@ def warm_up(services: Services | None = None) -> None:
         return
     from callbacks import campaigns, customers, revenue
     from components.overview import OVERVIEW_KPIS
+    from data.analytics.marketing import AD_METRICS
 
     # Compiled SQL is bound to a workspace by parameter: any workspace compiles the same text.
     scoped = services.warehouse.scoped(WorkspaceRef(0, "warm-up", "USD", "UTC"))
     try:
         for names in (OVERVIEW_KPIS, revenue.KPI_METRICS, campaigns.KPI_METRICS, customers.KPI_METRICS):
             precompile(scoped, names)
+        # The Campaigns page's campaign table: its ten ad metrics by campaign, unfiltered and
+        # with each of the page filters it keeps (data.analytics.marketing.campaign_table).
+        for where_keys in ((), ("platform",), ("campaign",), ("campaign", "platform")):
+            precompile(scoped, AD_METRICS, ("total",), by="campaign", where_keys=where_keys)
     except Exception:  # the requests compile what is missing; a warm-up never stops the server
         logging.getLogger(__name__).warning("warm-up could not compile the KPI rows' SQL", exc_info=True)
 

@@ -442,3 +442,25 @@ def test_msql014_server_warm_up_compiles_the_kpi_rows(services, monkeypatch):
     templates = services.metrics.templates.sql
     assert any("+" in shape[0] for shape in templates), "a family's union was compiled"
     assert all(sql is not None for sql in templates.values())
+
+
+def test_msql015_server_warm_up_compiles_the_campaign_table_with_each_page_filter(
+    services, scoped, monkeypatch
+):
+    """The campaign table (ten ad metrics by campaign) compiles nothing on a first request, filtered or not."""
+    from dashboard.cli import warm_up
+    from data.analytics import campaign_table
+
+    monkeypatch.setattr(scoped.warehouse, "metric_service", MetricService())  # as after a code change
+    warm_up(services)
+    compiles = []
+    real = C.ibis.to_sql
+    monkeypatch.setattr(C.ibis, "to_sql", lambda *a, **k: compiles.append(1) or real(*a, **k))
+    for where in (
+        None,
+        {"platform": "google_ads"},
+        {"campaign": "C1"},
+        {"platform": "meta_ads", "campaign": "C1"},
+    ):
+        assert campaign_table(scoped, START, END, where=where).height > 0, where
+    assert compiles == []
