@@ -277,7 +277,8 @@ def precompile(
     The shapes are those :func:`query_metrics` would run; returns how many were compiled now.
     Run by the server's warm-up for the pages' KPI rows and tables: after a code change the
     template store is empty, and each shape's first request would otherwise pay its compile
-    (15-50 ms a metric; the campaign table's ten ad metrics with a filter, ~170 ms).
+    (15-50 ms a shape: the campaign table's first filtered answer at 10M payments took 30 ms
+    in a fresh process, 17 ms with its shape compiled).
     """
     where_keys = tuple(sorted(where_keys))
     compiled = 0
