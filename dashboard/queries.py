@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from cachelib import BaseCache, FileSystemCache, RedisCache
+from cachelib import BaseCache, RedisCache
 
 from dashboard.accounts import WorkspaceContext
+from dashboard.file_cache import BoundedFileCache
 from dashboard.ops.priority import background_query, on_background_thread, yield_to_pages
 from data.metrics import Metric, get_metric, query_metrics
 from data.warehouse import ScopedWarehouse, WorkspaceRef
@@ -337,8 +338,8 @@ class QueryCache:
                 client, key_prefix="pulseboard:", default_timeout=settings.cache_timeout
             )
         else:
-            shared = FileSystemCache(
-                str(settings.cache_path / "queries"), threshold=20_000, default_timeout=settings.cache_timeout
+            shared = BoundedFileCache(
+                str(settings.cache_path / "queries"), max_files=20_000, default_timeout=settings.cache_timeout
             )
         self.cache = LayeredCache(shared, MemoryLRU(settings.answer_cache_mb * 1024 * 1024))
         self.inflight: dict[str, Flight] = {}
