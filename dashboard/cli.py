@@ -701,7 +701,7 @@ def warm_up(services: Services | None = None) -> None:
         for where_keys in ((), ("platform",), ("campaign",), ("campaign", "platform")):
             precompile(scoped, AD_METRICS, ("total",), by="campaign", where_keys=where_keys)
     except Exception:  # the requests compile what is missing; a warm-up never stops the server
-        logging.getLogger(__name__).warning("warm-up could not compile the KPI rows' SQL", exc_info=True)
+        logging.getLogger(__name__).warning("warm-up could not compile the pages' SQL", exc_info=True)
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -3,10 +3,10 @@
 cachelib's ``FileSystemCache`` bounds its size by a count of files that it keeps in a file of its
 own: every ``set`` read that count twice and wrote it back (a temporary file, an fsync-free
 rename), beside the answer's own file. Profiled at 10M payments, the write-behind thread spent
-most of its time there, and a cold Revenue first screen took 132-200 ms with the shared writes
+about half of its time there, and a cold Revenue first screen took 132-200 ms with the shared writes
 against 98-129 ms without them: on two cores the writer competes with the request that made
-the answers. Here the count is not kept per write; every :data:`PRUNE_EVERY` writes the folder
-is listed once and the oldest files beyond ``max_files`` go, the way cachelib's pruning chose
+the answers. Here the count is not kept per write; on a process's first write and every
+:data:`PRUNE_EVERY` writes after it the folder is listed once and the oldest files beyond ``max_files`` go, the way cachelib's pruning chose
 them (expired first; all answers share one timeout, so the oldest are the expired ones).
 """
 
@@ -45,11 +45,15 @@ class BoundedFileCache(FileSystemCache):
         self._lock = threading.Lock()
 
     def set(self, key: str, value: Any, timeout: Any = None, mgmt_element: bool = False) -> bool:
-        """Write the answer; every ``prune_every`` writes, prune the folder."""
+        """Write the answer; on the first write and every ``prune_every`` writes after it, prune the folder.
+
+        The first write prunes too: a server restarted before its 500th write would otherwise
+        never prune, and the folder would grow with every restart.
+        """
         written = super().set(key, value, timeout=timeout, mgmt_element=mgmt_element)
         with self._lock:
             self._writes += 1
-            due = self._writes % self.prune_every == 0
+            due = self._writes % self.prune_every == 1 % self.prune_every
         if due:
             self.prune()
         return written

@@ -26,16 +26,32 @@ def test_fc001_answers_are_shared_through_the_folder_without_a_count_file(tmp_pa
 def test_fc002_every_batch_of_writes_prunes_the_oldest_beyond_the_bound(tmp_path):
     folder = tmp_path / "q"
     cache = BoundedFileCache(str(folder), max_files=10, default_timeout=60, prune_every=5)
-    for i in range(14):
+
+    def write(i: int) -> None:
         cache.set(f"k{i}", i)
         # a distinct age per answer, oldest first (writes within one second share an mtime)
         os.utime(cache._get_filename(f"k{i}"), (1_000_000 + i, 1_000_000 + i))
-    # pruned at the 5th and 10th writes (both at or under 10 files: nothing to do); 14 now
-    assert len(_answer_files(folder)) == 14
-    cache.set("k14", 14)  # the 15th write prunes: down to 90% of 10, the newest kept
+
+    for i in range(10):
+        write(i)  # pruned at the 1st and 6th writes, both within 10 files: nothing to do
+    write(10)  # the 11th write prunes: 11 files, down to 90% of 10, the newest kept
     assert len(_answer_files(folder)) == int(10 * PRUNE_TO)
+    for i in range(11, 15):
+        write(i)  # not due again before the 16th write
+    assert len(_answer_files(folder)) == int(10 * PRUNE_TO) + 4
     kept = [i for i in range(15) if cache.get(f"k{i}") is not None]
-    assert kept == list(range(15 - int(10 * PRUNE_TO), 15))
+    assert kept == list(range(11 - int(10 * PRUNE_TO), 15))
+
+
+def test_fc004_a_restarted_server_prunes_on_its_first_write(tmp_path):
+    folder = str(tmp_path / "q")
+    before = BoundedFileCache(folder, max_files=1_000, default_timeout=60)
+    for i in range(14):
+        before.set(f"k{i}", i)
+    # restarted with a smaller bound (or after many short lives): its first write prunes
+    after = BoundedFileCache(folder, max_files=10, default_timeout=60)
+    after.set("new", 1)
+    assert len(_answer_files(folder)) == int(10 * PRUNE_TO)
 
 
 def test_fc003_prune_leaves_files_being_written_and_survives_a_missing_folder(tmp_path):
