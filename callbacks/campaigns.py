@@ -154,7 +154,10 @@ def campaigns_view(scope: Scope, filters: dict, frame: pl.DataFrame):
         return empty_state("No campaign spend in this date range.")
     return paged_grid(
         ids.grid(PAGE, "campaigns"),
-        frame,
+        # Who and how much first, as in the top-customers grid: the campaign is the one pinned
+        # column and its spend is beside it (platform pinned beside it filled a 390 px phone,
+        # and no number was on screen without scrolling sideways)
+        frame.select("campaign", "spend", "platform", pl.exclude("campaign", "spend", "platform")),
         units=CAMPAIGN_UNITS,
         currency=scope.ctx.workspace.currency,
         labels={"ctr": "CTR", "cpc": "CPC", "cpm": "CPM", "cpa": "CPA", "roas": "ROAS"},
@@ -164,7 +167,6 @@ def campaigns_view(scope: Scope, filters: dict, frame: pl.DataFrame):
             # ROAS as a multiple, as on its KPI card and charts; built per request: the
             # formatter carries the workspace's number locale
             "roas": {"cellStyle": ROAS_STYLE, "valueFormatter": grid_formatter("multiple")},
-            "campaign": {"pinned": "left"},
             "platform": {"valueFormatter": PLATFORM_NAMES},  # "Google Ads", not google_ads
         },
     )

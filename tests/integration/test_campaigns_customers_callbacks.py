@@ -204,6 +204,9 @@ def test_cmp003_frames_campaign_grid_and_roas_colouring(app, services, data):
     assert first["props"]["data"]["rowCount"] == table.height
     assert {r["campaign"] for r in first["props"]["data"]["rowData"]} == set(table["campaign"].to_list())
     assert "'×'" in roas["valueFormatter"]["function"]  # a multiple, as on the KPI card
+    # one pinned column, the campaign's name, its spend beside it: two pinned filled a phone's width
+    assert [c["field"] for c in props["columnDefs"] if c.get("pinned")] == ["campaign"]
+    assert [c["field"] for c in props["columnDefs"]][:3] == ["campaign", "spend", "platform"]
 
 
 @pytest.mark.parametrize("page", ["campaigns", "customers"])
