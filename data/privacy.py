@@ -80,6 +80,7 @@ LINKED = {
 DERIVED_BY_NUMBER = (
     "customer_first",
     "customer_daily",
+    "customer_refunds_daily",
     "customer_weekly",
     "customer_monthly",
     "customer_monthly_dim",

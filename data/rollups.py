@@ -32,6 +32,7 @@ ROLLUPS_BY_TABLE = {
         "customer_monthly_dim",
         "customer_first",
         "customer_monthly_dim_totals",
+        "customer_refunds_daily",
     )
 }
 #: the payment dimensions the per-dimension rollups keep (their ``dim`` values); a missing value is
@@ -138,6 +139,7 @@ def _refresh_payments(
         )
     cur.execute(f"DELETE FROM payments_daily WHERE workspace_id = $ws AND {day_filter}", day_params)
     cur.execute(f"DELETE FROM customer_daily WHERE workspace_id = $ws AND {day_filter}", day_params)
+    cur.execute(f"DELETE FROM customer_refunds_daily WHERE workspace_id = $ws AND {day_filter}", day_params)
     _execute(
         cur,
         f"""
@@ -182,6 +184,7 @@ def _refresh_payments(
         """,
         params,
     )
+    _refresh_customer_refunds(cur, local_day, rows_filter, params)
     _refresh_customer_periods(cur, day_lo, day_hi, day_params)
     _refresh_customer_dim_periods(cur, day_lo, day_hi, day_params)
     _refresh_customer_dim_totals(cur, day_lo, day_hi, day_params)
@@ -235,6 +238,37 @@ def _refresh_payments(
         cur.execute(f"DELETE FROM customer_first WHERE workspace_id = $ws {only}", {"ws": workspace.id})
         cur.execute("INSERT INTO customer_first " + first.format(only=only), {"ws": workspace.id})
     cur.execute("DROP TABLE _touched_customers")
+
+
+def _refresh_customer_refunds(
+    cur: duckdb.DuckDBPyConnection, local_day: str, rows_filter: str, params: dict
+) -> None:
+    """Refunds per customer number and day for the rows in ``rows_filter`` (customer_refunds_daily).
+
+    The catalogue's refunds (payments_daily.refunds) split by customer: a sale's refunded part
+    on the sale's day, a refund line's money on its own day. A customer seen only on refund
+    lines gets a number here, after the sales' customers (whose numbers stay as they were).
+    """
+    has_refund = f"(({IS_SALE} AND coalesce(refunded_reporting, 0) <> 0) OR {IS_REFUND})"
+    refund_where = f"WHERE workspace_id = $ws AND {SUCCESSFUL} AND {has_refund} AND {rows_filter}"
+    _number_new_customers(cur, f"FROM payments {refund_where}", params)
+    _execute(
+        cur,
+        f"""
+        INSERT INTO customer_refunds_daily
+        SELECT $ws, day, k.customer_no, sum(refund)
+        FROM (
+            SELECT {local_day} AS day, {CUSTOMER_KEY} AS customer_key,
+                   CASE WHEN {IS_SALE} THEN coalesce(refunded_reporting, 0)
+                        ELSE coalesce(amount_reporting, 0) END AS refund
+            FROM payments {refund_where}
+        ) p
+        JOIN customer_keys k ON k.workspace_id = $ws AND k.customer_key = p.customer_key
+        GROUP BY day, k.customer_no
+        ORDER BY day
+        """,
+        params,
+    )
 
 
 def _number_new_customers(cur: duckdb.DuckDBPyConnection, customer_rows: str, params: dict) -> None:

@@ -42,6 +42,7 @@ READABLE_TABLES = frozenset(
         *TABLES,
         "payments_daily",
         "customer_daily",
+        "customer_refunds_daily",
         "customer_first",
         "customer_keys",
         "customer_weekly",

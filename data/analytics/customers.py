@@ -272,17 +272,96 @@ def revenue_by_customer(
     (0 where the customer paid nothing), largest absolute change first. Each customer's value
     follows the catalogue's definition (day of payment in the workspace's zone, successful
     payments, refunds dated by the payment's day), so the values of all customers add up to the
-    metric's total. It reads payment rows: no rollup keeps refunds per customer, and a change
-    is decomposed once per insights run, not per page view.
+    metric's total. It reads two rollups by customer number (customer_daily's gross,
+    customer_refunds_daily's refunds) where those cover the two ranges, else payment rows.
     """
     if metric not in _CUSTOMER_VALUES:
         raise ValueError(
             f"{metric} cannot be split by customer; choose one of {', '.join(CUSTOMER_SPLIT_METRICS)}"
         )
     lo, hi = min(current[0], compare[0]), max(current[1], compare[1])
+    params = {"a": current[0], "b": current[1], "c": compare[0], "d": compare[1], "lo": lo, "hi": hi,
+              "limit": limit}  # fmt: skip
+    if _refund_rollup_covers(scoped, lo, hi):
+        frame = scoped.execute_sql(_by_customer_from_rollups(metric), params)
+    else:
+        frame = _by_customer_from_payments(scoped, metric, params)
+    labels = customer_labels(scoped, frame["customer"].to_list())
+    change = (pl.col("value") - pl.col("compare_value")).abs()
+    return (
+        frame.join(labels, on="customer", how="left")
+        .sort([change, "customer"], descending=[True, False])
+        .select("customer", "name", "email", "value", "compare_value")
+    )
+
+
+#: the last step of both ways of :func:`revenue_by_customer`: customers whose value moved, most first
+_BIGGEST_MOVES = """
+    SELECT customer, CAST(round(value, 2) AS DOUBLE) AS value,
+           CAST(round(compare_value, 2) AS DOUBLE) AS compare_value
+    FROM per WHERE value <> compare_value
+    ORDER BY abs(value - compare_value) DESC, customer LIMIT $limit
+"""
+
+
+def _refund_rollup_covers(scoped: ScopedWarehouse, lo: date, hi: date) -> bool:
+    """Whether customer_refunds_daily holds every refund of [lo, hi] (payments_daily's total).
+
+    The rollup came after the others (warehouse migration 0014): a warehouse's days written
+    before it are filled by their next refresh, and until then this range reads payment rows.
+    """
+    totals = scoped.execute_sql(
+        """
+        SELECT (SELECT coalesce(sum(refunds), 0) FROM payments_daily
+                WHERE workspace_id = $ws AND day BETWEEN $lo AND $hi) AS expected,
+               (SELECT coalesce(sum(refunds), 0) FROM customer_refunds_daily
+                WHERE workspace_id = $ws AND day BETWEEN $lo AND $hi) AS kept
+        """,
+        {"lo": lo, "hi": hi},
+    )
+    return totals["expected"][0] == totals["kept"][0]
+
+
+def _by_customer_from_rollups(metric: str) -> str:
+    """:func:`revenue_by_customer`'s SQL over the rollups by customer number (integers, not keys).
+
+    At 10M payments a year and its previous period: ~20 ms and a few MB of rollup blocks,
+    against ~0.5 s and ~190 MB of customer id strings from payment rows.
+    """
+    gross = "coalesce(g.value, 0)", "coalesce(g.compare_value, 0)"
+    refunds = "coalesce(r.value, 0)", "coalesce(r.compare_value, 0)"
+    value, compare_value = {
+        "gross_revenue": gross,
+        "refunds": refunds,
+        "net_revenue": tuple(f"{g} - {r}" for g, r in zip(gross, refunds, strict=True)),
+    }[metric]
+    return f"""
+        WITH g AS (
+            SELECT customer_no, sum(gross) FILTER (WHERE day BETWEEN $a AND $b) AS value,
+                   sum(gross) FILTER (WHERE day BETWEEN $c AND $d) AS compare_value
+            FROM customer_daily WHERE workspace_id = $ws AND day BETWEEN $lo AND $hi GROUP BY customer_no
+        ), r AS (
+            SELECT customer_no, sum(refunds) FILTER (WHERE day BETWEEN $a AND $b) AS value,
+                   sum(refunds) FILTER (WHERE day BETWEEN $c AND $d) AS compare_value
+            FROM customer_refunds_daily WHERE workspace_id = $ws AND day BETWEEN $lo AND $hi
+            GROUP BY customer_no
+        ), moved AS (
+            SELECT coalesce(g.customer_no, r.customer_no) AS customer_no,
+                   {value} AS value, {compare_value} AS compare_value
+            FROM g FULL OUTER JOIN r ON r.customer_no = g.customer_no
+        ), per AS (
+            SELECT k.customer_key AS customer, moved.value, moved.compare_value
+            FROM moved JOIN customer_keys k ON k.workspace_id = $ws AND k.customer_no = moved.customer_no
+        )
+        {_BIGGEST_MOVES}
+    """
+
+
+def _by_customer_from_payments(scoped: ScopedWarehouse, metric: str, params: dict) -> pl.DataFrame:
+    """:func:`revenue_by_customer`'s (customer, value, compare_value) from payment rows."""
     utc = scoped.workspace.timezone == "UTC"
     day = rollups.UTC_DAY if utc else rollups.LOCAL_DAY
-    frame = scoped.execute_sql(
+    return scoped.execute_sql(
         f"""
         WITH rows AS (
             SELECT {rollups.CUSTOMER_KEY} AS customer, {day} AS day, {_CUSTOMER_VALUES[metric]} AS amount
@@ -298,20 +377,9 @@ def revenue_by_customer(
                    coalesce(sum(amount) FILTER (WHERE day BETWEEN $c AND $d), 0) AS compare_value
             FROM rows WHERE day BETWEEN $lo AND $hi GROUP BY customer
         )
-        SELECT customer, CAST(round(value, 2) AS DOUBLE) AS value,
-               CAST(round(compare_value, 2) AS DOUBLE) AS compare_value
-        FROM per WHERE value <> compare_value
-        ORDER BY abs(value - compare_value) DESC, customer LIMIT $limit
+        {_BIGGEST_MOVES}
         """,
-        {"a": current[0], "b": current[1], "c": compare[0], "d": compare[1], "lo": lo, "hi": hi,
-         "limit": limit, **({} if utc else {"tz": scoped.workspace.timezone})},
-    )  # fmt: skip
-    labels = customer_labels(scoped, frame["customer"].to_list())
-    change = (pl.col("value") - pl.col("compare_value")).abs()
-    return (
-        frame.join(labels, on="customer", how="left")
-        .sort([change, "customer"], descending=[True, False])
-        .select("customer", "name", "email", "value", "compare_value")
+        {**params, **({} if utc else {"tz": scoped.workspace.timezone})},
     )
 
 

@@ -167,6 +167,7 @@ def test_pgw004_rollups_equal_on_both(warehouses):
         "customer_weekly_dim_counts": "dim, value, week",
         "customer_monthly_dim": "dim, value, month, customer_no",
         "customer_monthly_dim_totals": "dim, value, month, customer_no",
+        "customer_refunds_daily": "day, customer_no",
     }
     for table, order in tables.items():
         sql = f"SELECT * FROM {table} WHERE workspace_id = ? ORDER BY {order}"
@@ -293,6 +294,10 @@ ANALYTICS = {
     "deals_by_stage": lambda s, a, b: pp.deals_by_stage(s, a, b),
     "cohort_retention": lambda s, a, b: co.cohort_retention(s, a, b),
     "revenue_rows": lambda s, a, b: rev.revenue_rows(s, a, b),
+    # an insight's split of a revenue change by customer (customer_daily + customer_refunds_daily)
+    "revenue_by_customer": lambda s, a, b: cus.revenue_by_customer(
+        s, "net_revenue", (a + timedelta(days=182), b), (a, a + timedelta(days=181)), limit=50
+    ),
 }
 
 
