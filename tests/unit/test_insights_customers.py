@@ -84,7 +84,9 @@ def _both_ways(scoped, metric: str) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 @pytest.mark.parametrize("metric", ["net_revenue", "gross_revenue", "refunds"])
-def test_insc004_the_refund_rollup_gives_the_numbers_payment_rows_give(services, other_workspace, berlin, metric):
+def test_insc004_the_refund_rollup_gives_the_numbers_payment_rows_give(
+    services, other_workspace, berlin, metric
+):
     from data.analytics.customers import _refund_rollup_covers
 
     # a later import (an incremental refresh): a customer seen only on a refund line, and a
@@ -109,7 +111,8 @@ def test_insc005_days_the_refund_rollup_does_not_hold_yet_are_read_from_payments
     expected = revenue_by_customer(berlin, "net_revenue", FEB, JAN, limit=100)
     # a warehouse whose days were written before the rollup existed (migration 0014)
     berlin.warehouse.cursor().execute(
-        "DELETE FROM customer_refunds_daily WHERE workspace_id = ? AND day >= ?", [berlin.workspace.id, FEB[0]]
+        "DELETE FROM customer_refunds_daily WHERE workspace_id = ? AND day >= ?",
+        [berlin.workspace.id, FEB[0]],
     )
     assert not _refund_rollup_covers(berlin, JAN[0], FEB[1])
     assert _refund_rollup_covers(berlin, JAN[0], JAN[1])
