@@ -271,6 +271,29 @@ def _refresh_customer_refunds(
     )
 
 
+def fill_customer_refunds(cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRef) -> bool:
+    """Fill customer_refunds_daily for a workspace whose days came before it; True when it did.
+
+    Warehouse migration 0014 creates the rollup empty (the warehouse does not know workspaces'
+    time zones, which date its rows), and each refresh fills only the days it rewrites. Called
+    for every workspace by ``pulseboard db upgrade``; a workspace whose rollup already holds
+    payments_daily's refunds is left as it is. Readers give the same numbers either way: this
+    only moves an insight's split by customer off payment rows.
+    """
+    ws = {"ws": workspace.id}
+    expected, kept = cur.execute(
+        "SELECT (SELECT coalesce(sum(refunds), 0) FROM payments_daily WHERE workspace_id = $ws), "
+        "(SELECT coalesce(sum(refunds), 0) FROM customer_refunds_daily WHERE workspace_id = $ws)",
+        ws,
+    ).fetchone()
+    if expected == kept:
+        return False
+    cur.execute("DELETE FROM customer_refunds_daily WHERE workspace_id = $ws", ws)
+    local_day = UTC_DAY if workspace.timezone == "UTC" else LOCAL_DAY
+    _refresh_customer_refunds(cur, local_day, "TRUE", {**ws, "tz": workspace.timezone})
+    return True
+
+
 def _number_new_customers(cur: duckdb.DuckDBPyConnection, customer_rows: str, params: dict) -> None:
     """Give every customer key among ``customer_rows`` that has no number yet the next free ones.
 

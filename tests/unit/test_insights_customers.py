@@ -117,3 +117,39 @@ def test_insc005_days_the_refund_rollup_does_not_hold_yet_are_read_from_payments
     assert not _refund_rollup_covers(berlin, JAN[0], FEB[1])
     assert _refund_rollup_covers(berlin, JAN[0], JAN[1])
     assert revenue_by_customer(berlin, "net_revenue", FEB, JAN, limit=100).rows() == expected.rows()
+
+
+def test_insc006_db_upgrade_fills_the_refund_rollup_of_workspaces_imported_before_it(services, berlin):
+    from click.testing import CliRunner
+
+    from dashboard.cli import cli
+
+    rows = "SELECT day, customer_no, refunds FROM customer_refunds_daily WHERE workspace_id = ? ORDER BY ALL"
+    cur = services.warehouse.cursor()
+    kept = cur.execute(rows, [berlin.workspace.id]).fetchall()
+    assert len(kept) == 2  # Beta's refunded sale in January and its refund line in February
+    # as migration 0014 leaves a warehouse imported before it: the rollup empty
+    cur.execute("DELETE FROM customer_refunds_daily")
+    result = CliRunner().invoke(cli, ["db", "upgrade"], obj=services, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "filled the customer refunds rollup of 1 workspace(s)" in result.output
+    assert cur.execute(rows, [berlin.workspace.id]).fetchall() == kept
+    # a second upgrade finds nothing to fill
+    again = CliRunner().invoke(cli, ["db", "upgrade"], obj=services, catch_exceptions=False)
+    assert "customer refunds" not in again.output
+
+
+def test_insc007_a_server_started_without_db_upgrade_fills_the_refund_rollup(services, berlin):
+    import threading
+
+    from dashboard.cli import _warm_up_server
+
+    cur = services.warehouse.cursor()
+    cur.execute("DELETE FROM customer_refunds_daily")
+    assert not berlin.execute_sql("SELECT * FROM customer_refunds_daily WHERE workspace_id = $ws").height
+    # on a thread of its own, as `serve` runs it: the warm-up lowers its thread's priority
+    warm = threading.Thread(target=_warm_up_server, args=(services, threading.Event()))
+    warm.start()
+    warm.join(timeout=120)
+    assert not warm.is_alive()
+    assert berlin.execute_sql("SELECT * FROM customer_refunds_daily WHERE workspace_id = $ws").height == 2
