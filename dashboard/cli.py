@@ -614,7 +614,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from app import create_app
     from dashboard import jobs
     from dashboard.ops.logs import configure_logging
-    from dashboard.ops.memory import limit_heap_fragmentation
+    from dashboard.ops.memory import limit_heap_fragmentation, start_heap_trimmer
     from dashboard.ops.shutdown import GracefulShutdown, exit_now, settle
 
     settings = _services(ctx).settings
@@ -655,6 +655,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     warming.start()
     background = [warming]  # threads that must end before the warehouse closes
     on_drain = [warming_stop.set]  # the pages' warm-up ends between two answers
+    start_heap_trimmer(warming_stop)  # free heap pages back to the system every 30 s, until drained
     if settings.scheduler:  # scheduled reports are sent from this process unless workers do it
         from reports.scheduler import start_thread
 

@@ -43,9 +43,12 @@ proc_name = "pulseboard-web"
 
 def post_worker_init(worker):
     """A worker process is ready: the allocator tuned as ``pulseboard serve`` tunes it."""
-    from dashboard.ops.memory import limit_heap_fragmentation
+    import threading
+
+    from dashboard.ops.memory import limit_heap_fragmentation, start_heap_trimmer
 
     limit_heap_fragmentation()
+    start_heap_trimmer(threading.Event())  # a daemon thread: it ends with the worker
 
 
 def worker_int(worker):

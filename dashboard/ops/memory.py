@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import threading
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,49 @@ def limit_heap_fragmentation() -> bool:
     if not ok:
         logger.warning("could not set the allocator's thresholds; memory may grow under load")
     return ok
+
+
+#: how often a long-running process hands its heaps' free pages back (:func:`start_heap_trimmer`)
+TRIM_EVERY_SECONDS = 30.0
+
+
+def trim_heaps() -> bool:
+    """Return the free pages inside glibc's heaps to the system (``malloc_trim(0)``); False elsewhere.
+
+    The trim threshold only gives back free memory at a heap's top; pages freed in the middle
+    of a thread's heap stay resident until this ``madvise``s them away.
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        malloc_trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError, TypeError):  # musl, macOS: no malloc_trim
+        return False
+    malloc_trim(0)
+    return True
+
+
+def start_heap_trimmer(stop: threading.Event, every: float = TRIM_EVERY_SECONDS) -> threading.Thread:
+    """A daemon thread that calls :func:`trim_heaps` every ``every`` seconds until ``stop`` is set.
+
+    It runs as background work: lowered, and after the page callbacks have settled, since a
+    trim takes each heap's lock for the few milliseconds it walks it (~2 ms in a fresh process).
+    Measured at 10M payments (``bench.load``, 10 minutes, a third of page loads over new
+    ranges): the main heap stayed at 68-70 MB resident instead of growing 73 -> 100 MB; the
+    threads' heaps still grow (live objects, not free pages).
+    """
+
+    def run() -> None:
+        from dashboard.ops.priority import lower_this_thread, yield_to_pages
+
+        lower_this_thread()
+        while not stop.wait(every):
+            yield_to_pages()
+            if not trim_heaps():
+                return
+
+    thread = threading.Thread(target=run, name="pb-heap-trim", daemon=True)
+    thread.start()
+    return thread
 
 
 def resident_bytes() -> int | None:

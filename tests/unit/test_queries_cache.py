@@ -384,6 +384,45 @@ def test_qc022_the_allocator_is_tuned_on_glibc():
     assert tuned is (platform.libc_ver()[0] == "glibc")
 
 
+_FREED_IN_THE_MIDDLE = """
+import sys
+from dashboard.ops.memory import limit_heap_fragmentation, resident_bytes, trim_heaps
+limit_heap_fragmentation()
+blocks = [bytes(2000) for _ in range(100_000)]  # ~200 MB of heap blocks (glibc, not pymalloc)
+pin = bytes(2000)  # a live block after them: the heap's top is not free, so no top trim
+del blocks
+before = resident_bytes()
+assert trim_heaps()
+print(before - resident_bytes())
+"""
+
+
+def test_qc024_the_heap_trimmer_returns_freed_pages_and_stops_when_told(monkeypatch):
+    """malloc_trim gives back pages freed in the middle of a heap; the thread trims until stopped."""
+    import platform
+    import subprocess
+    import sys
+    import threading
+
+    from dashboard.ops import memory
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    freed = subprocess.run(
+        [sys.executable, "-c", _FREED_IN_THE_MIDDLE], capture_output=True, text=True, check=True
+    )
+    assert int(freed.stdout) > 100 * 2**20, freed.stdout  # most of the ~200 MB went back
+
+    calls = threading.Semaphore(0)
+    monkeypatch.setattr(memory, "trim_heaps", lambda: calls.release() or True)
+    stop = threading.Event()
+    thread = memory.start_heap_trimmer(stop, every=0.01)
+    assert calls.acquire(timeout=10) and calls.acquire(timeout=10)  # it trims again and again
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
 def test_qc023_the_answer_cache_setting_sizes_the_memory_layer(tmp_path):
     """PULSEBOARD_ANSWER_CACHE_MB: each process's memory layer; 0 keeps answers in the shared cache only."""
     from dashboard.settings import Settings
