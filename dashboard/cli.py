@@ -701,7 +701,7 @@ def _warm_up_server(services: Services, stop: threading.Event) -> None:
     # until it does, readers answer from payment rows, with the same numbers.
     try:
         filled = _fill_new_rollups(services)
-    except Exception:  # noqa: BLE001 - an import holding the warehouse: the next start tries again
+    except Exception:  # an import holding the warehouse, say: the next start tries again
         logging.getLogger(__name__).warning("warm-up could not fill the new rollups", exc_info=True)
     else:
         if filled:

@@ -3,11 +3,12 @@
 cachelib's ``FileSystemCache`` bounds its size by a count of files that it keeps in a file of its
 own: every ``set`` read that count twice and wrote it back (a temporary file, an fsync-free
 rename), beside the answer's own file. Profiled at 10M payments, the write-behind thread spent
-about half of its time there, and a cold Revenue first screen took 132-200 ms with the shared writes
-against 98-129 ms without them: on two cores the writer competes with the request that made
-the answers. Here the count is not kept per write; on a process's first write and every
-:data:`PRUNE_EVERY` writes after it the folder is listed once and the oldest files beyond ``max_files`` go, the way cachelib's pruning chose
-them (expired first; all answers share one timeout, so the oldest are the expired ones).
+about half of its time there, and a cold Revenue first screen took 132-200 ms with the
+shared writes against 98-129 ms without them: on two cores the writer competes with the
+request that made the answers. Here the count is not kept per write; on a process's first
+write and every :data:`PRUNE_EVERY` writes after it, the folder is listed once and the oldest
+files beyond ``max_files`` go, the way cachelib's pruning chose them (expired first; all answers
+share one timeout, so the oldest are the expired ones).
 """
 
 from __future__ import annotations

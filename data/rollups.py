@@ -271,6 +271,19 @@ def _refresh_customer_refunds(
     )
 
 
+def refund_totals_sql(day_range: bool = False) -> str:
+    """SQL for (payments_daily's refunds, customer_refunds_daily's refunds) of ``$ws``.
+
+    Equal when the rollup holds every refund: over all days, or ``$lo``..``$hi`` with
+    ``day_range``. Its readers read payment rows where they differ, and a fill rewrites it.
+    """
+    days = " AND day BETWEEN $lo AND $hi" if day_range else ""
+    return (
+        f"SELECT (SELECT coalesce(sum(refunds), 0) FROM payments_daily WHERE workspace_id = $ws{days}) AS expected, "
+        f"(SELECT coalesce(sum(refunds), 0) FROM customer_refunds_daily WHERE workspace_id = $ws{days}) AS kept"
+    )
+
+
 def fill_customer_refunds(cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRef) -> bool:
     """Fill customer_refunds_daily for a workspace whose days came before it; True when it did.
 
@@ -281,11 +294,7 @@ def fill_customer_refunds(cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRe
     only moves an insight's split by customer off payment rows.
     """
     ws = {"ws": workspace.id}
-    expected, kept = cur.execute(
-        "SELECT (SELECT coalesce(sum(refunds), 0) FROM payments_daily WHERE workspace_id = $ws), "
-        "(SELECT coalesce(sum(refunds), 0) FROM customer_refunds_daily WHERE workspace_id = $ws)",
-        ws,
-    ).fetchone()
+    expected, kept = cur.execute(refund_totals_sql(), ws).fetchone()
     if expected == kept:
         return False
     cur.execute("DELETE FROM customer_refunds_daily WHERE workspace_id = $ws", ws)

@@ -42,7 +42,7 @@ proc_name = "pulseboard-web"
 
 
 def post_worker_init(worker):
-    """A worker process is ready: the allocator tuned as ``pulseboard serve`` tunes it."""
+    """A worker process is ready: the allocator tuned, and its heaps trimmed, as ``pulseboard serve`` does."""
     import threading
 
     from dashboard.ops.memory import limit_heap_fragmentation, start_heap_trimmer

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import threading
 
@@ -29,17 +30,27 @@ MMAP_THRESHOLD_BYTES = 128 * 1024
 TRIM_THRESHOLD_BYTES = 4 * 1024 * 1024
 
 
+@functools.cache
+def _libc_function(name: str):
+    """The C library's ``name`` (``mallopt``, ``malloc_trim``), or None where it lacks it.
+
+    Looked up once: ``ctypes.util.find_library`` runs ``ldconfig`` in a subprocess, which a
+    trim every 30 s must not fork from a server of a gigabyte.
+    """
+    try:
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c")), name)
+    except (OSError, AttributeError, TypeError):  # musl, macOS: not there
+        return None
+
+
 def limit_heap_fragmentation() -> bool:
     """Fix glibc's mmap and trim thresholds for this process; False where libc is not glibc.
 
     Call once at the start of a long-running process (``serve``, ``worker``, a gunicorn
     worker); short CLI commands do not need it.
     """
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):  # musl, macOS: no mallopt, nothing to tune
+    mallopt = _libc_function("mallopt")
+    if mallopt is None:  # musl, macOS: no mallopt, nothing to tune
         return False
     ok = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(
         mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
@@ -59,10 +70,8 @@ def trim_heaps() -> bool:
     The trim threshold only gives back free memory at a heap's top; pages freed in the middle
     of a thread's heap stay resident until this ``madvise``s them away.
     """
-    name = ctypes.util.find_library("c")
-    try:
-        malloc_trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError, TypeError):  # musl, macOS: no malloc_trim
+    malloc_trim = _libc_function("malloc_trim")
+    if malloc_trim is None:  # musl, macOS: no malloc_trim
         return False
     malloc_trim(0)
     return True

@@ -308,17 +308,10 @@ def _refund_rollup_covers(scoped: ScopedWarehouse, lo: date, hi: date) -> bool:
     """Whether customer_refunds_daily holds every refund of [lo, hi] (payments_daily's total).
 
     The rollup came after the others (warehouse migration 0014): a warehouse's days written
-    before it are filled by their next refresh, and until then this range reads payment rows.
+    before it are filled by ``pulseboard db upgrade`` or their next refresh, and until then
+    this range reads payment rows.
     """
-    totals = scoped.execute_sql(
-        """
-        SELECT (SELECT coalesce(sum(refunds), 0) FROM payments_daily
-                WHERE workspace_id = $ws AND day BETWEEN $lo AND $hi) AS expected,
-               (SELECT coalesce(sum(refunds), 0) FROM customer_refunds_daily
-                WHERE workspace_id = $ws AND day BETWEEN $lo AND $hi) AS kept
-        """,
-        {"lo": lo, "hi": hi},
-    )
+    totals = scoped.execute_sql(rollups.refund_totals_sql(day_range=True), {"lo": lo, "hi": hi})
     return totals["expected"][0] == totals["kept"][0]
 
 
