@@ -351,13 +351,12 @@ class ScopedWarehouse:
 
     def row_counts(self) -> dict[str, int]:
         """Rows per canonical table for this workspace (status pages, the demo check)."""
-        cur = self.warehouse.cursor()
-        return {
-            name: cur.execute(
-                f"SELECT count(*) FROM {name} WHERE workspace_id = ?", [self.workspace.id]
-            ).fetchone()[0]
-            for name in TABLES
-        }
+        # One statement, not one per table: a page's first load asks for these (~4 ms as 12).
+        counts = " UNION ALL ".join(
+            f"SELECT '{name}' AS name, count(*) AS n FROM {name} WHERE workspace_id = $ws" for name in TABLES
+        )
+        found = dict(self.warehouse.cursor().execute(counts, {"ws": self.workspace.id}).fetchall())
+        return {name: int(found[name]) for name in TABLES}
 
 
 def _now() -> datetime:

@@ -32,7 +32,7 @@ from data.metrics.errors import MetricError
 from data.metrics.request import MetricRequest
 from data.metrics.service import service_of
 from data.metrics.sql import NONE_LABEL, dimension_sql, inline_params
-from data.metrics.subscriptions import all_subscriptions
+from data.metrics.subscriptions import subscription_columns
 from data.rollups import CUSTOMER_DIMS as ROLLUP_DIMS
 from data.rollups import DIM_TOTALS_DIMS
 from data.warehouse import ScopedWarehouse
@@ -623,6 +623,8 @@ def _snapshot_parts(
     # more than the rest of the snapshot.
     dim = f", COALESCE(CAST(\"{metric.dimensions[by]}\" AS VARCHAR), '{NONE_LABEL}') AS dim" if by else ""
     filters, filter_params = dimension_sql(where, metric.dimensions, "w")
+    cut = np.array(cutoffs, dtype="datetime64[us]")
+    k = len(cut)
     if (
         not by
         and set(where) <= {"plan"}
@@ -630,13 +632,12 @@ def _snapshot_parts(
         and hasattr(scoped, "warehouse")
     ):
         # The common case (MRR/ARR cards and trends, a plan filter at most) reads the
-        # workspace's subscriptions fetched once per data version, shared with the subscription
-        # KPIs and movements, instead of one query per call.
-        every = all_subscriptions(scoped, where.get("plan"))
-        subs = every.filter(
-            (pl.col("start_at") < datetime.combine(next_day, time()))
-            & (pl.col("end_at").is_null() | (pl.col("end_at") >= datetime.combine(start, time())))
-        ).select("start_at", pl.col("end_at").fill_null(datetime(9999, 12, 31)), "cents")
+        # workspace's subscriptions as columns kept once per data version, shared with the
+        # subscription KPIs and movements, instead of one query per call. A subscription outside
+        # the range has an empty run of cutoffs.
+        columns = subscription_columns(scoped, where.get("plan"))
+        first, last = columns.runs(cut)
+        values, height = columns.cents, columns.size
     else:
         subs = scoped.execute_sql(
             f"""
@@ -647,13 +648,12 @@ def _snapshot_parts(
             """,
             {"next_day": next_day, "start": start, **filter_params},
         )
-    cut = np.array(cutoffs, dtype="datetime64[us]")
-    k = len(cut)
-    first = np.searchsorted(cut, subs["start_at"].cast(pl.Datetime("us")).to_numpy(), side="right")
-    last = np.searchsorted(cut, subs["end_at"].cast(pl.Datetime("us")).to_numpy(), side="right")
+        first = np.searchsorted(cut, subs["start_at"].cast(pl.Datetime("us")).to_numpy(), side="right")
+        last = np.searchsorted(cut, subs["end_at"].cast(pl.Datetime("us")).to_numpy(), side="right")
+        values, height = subs["cents"].to_numpy(), subs.height
     live = last > first  # active at cutoffs first .. last-1
     keys = ([] if grain == "total" else ["period_date"]) + ([by] if by else [])
-    if subs.height == 0:
+    if height == 0:
         if not keys:
             return pl.DataFrame({"value": [0.0]})
         return pl.DataFrame(
@@ -664,8 +664,7 @@ def _snapshot_parts(
         names = np.array(dims.unique().sort().to_list(), dtype=object)
         codes = dims.rank("dense").cast(pl.Int64).to_numpy() - 1
     else:
-        names, codes = np.array([""], dtype=object), np.zeros(subs.height, dtype=np.int64)
-    values = subs["cents"].to_numpy()
+        names, codes = np.array([""], dtype=object), np.zeros(height, dtype=np.int64)
     rows, f, la = codes[live], first[live], last[live]
     # Difference arrays by bincount (flat index row * (k + 1) + cutoff): float64 sums of integer
     # cents are exact below 2**53, so rounding back to int64 gives the exact cents.

@@ -52,12 +52,14 @@ class SubscriptionColumns:
 
     Every KPI row of the Revenue page walks them twice (the range and its comparison) and the
     movements panel once more; each walk converted and cast them again (~1-2 ms at 90k
-    subscriptions).
+    subscriptions). Rows are ordered by customer ``code``: keys built as ``code * m + boundary``
+    then arrive nearly sorted, which is what :func:`_net_by_key`'s sort is fast on.
     """
 
     def __init__(self, subs: pl.DataFrame):
         import numpy as np
 
+        subs = subs.sort("code", "start_at")
         end_at = subs["end_at"].cast(pl.Datetime("us"))
         self.size = subs.height
         self.start_at = subs["start_at"].cast(pl.Datetime("us")).to_numpy()
@@ -69,6 +71,43 @@ class SubscriptionColumns:
         by_code[self.code] = subs["first_start"].cast(pl.Datetime("us")).to_numpy()
         #: each customer's first subscription start, by ``code``
         self.first_start = by_code
+        # The rows by start and the ended ones by end, for :meth:`runs` (sorted once here, so a
+        # range's runs cost two passes instead of two binary searches per subscription).
+        self._by_start = np.argsort(self.start_at, kind="stable")
+        self._starts_sorted = self.start_at[self._by_start]
+        ended_rows = np.flatnonzero(self.ended)
+        by_end = np.argsort(self.end_at[ended_rows], kind="stable")
+        self._ended_by_end = ended_rows[by_end]
+        self._ends_sorted = self.end_at[ended_rows][by_end]
+
+    def runs(self, cut) -> tuple:
+        """(first, last): each subscription is active at cutoffs ``first .. last - 1`` of ``cut``.
+
+        ``cut`` is an ascending ``datetime64[us]`` array of instants; a subscription is active at
+        one when ``start_at < cutoff <= end_at`` (an open one to the last cutoff: ``last`` =
+        ``len(cut)``). The same as ``np.searchsorted(cut, start_at, side="right")`` (and that of
+        ``end_at``), which took 0.4-1.6 ms per array at 90k subscriptions.
+        """
+        import numpy as np
+
+        first = np.empty(self.size, dtype=np.int64)
+        first[self._by_start] = _cutoffs_at_or_before(self._starts_sorted, cut)
+        last = np.full(self.size, len(cut), dtype=np.int64)
+        last[self._ended_by_end] = _cutoffs_at_or_before(self._ends_sorted, cut)
+        return first, last
+
+
+def _cutoffs_at_or_before(ascending, cut):
+    """For each of the ``ascending`` values: how many of the sorted ``cut`` are <= it.
+
+    ``cut`` splits the values into ``len(cut) + 1`` runs: one binary search per cutoff finds
+    them, and each value gets its run's number.
+    """
+    import numpy as np
+
+    below = np.searchsorted(ascending, cut, side="left")  # values < each cutoff
+    counts = np.diff(below, prepend=0, append=len(ascending))
+    return np.repeat(np.arange(len(cut) + 1, dtype=np.int64), counts)
 
 
 def subscription_columns(scoped, plan: str | None = None) -> SubscriptionColumns:
@@ -243,20 +282,17 @@ class _Steps:
         self.opens = np.array([midnight(first) for _, first, _ in bounds], dtype="datetime64[us]")
         cut = np.append(self.opens, np.datetime64(midnight(bounds[-1][2] + timedelta(days=1)), "us"))
         self.k = k = len(cut)
-        first = np.searchsorted(cut, subs.start_at, side="right")
-        last = np.full(subs.size, k, dtype=np.int64)  # open-ended: active to the last boundary
-        last[subs.ended] = np.searchsorted(cut, subs.end_at[subs.ended], side="right")
+        first, last = subs.runs(cut)
         live = last > first  # active at boundaries first .. last-1
-        codes = subs.code[live]
-        cents = subs.cents[live]
+        codes, cents, last = subs.code[live], subs.cents[live], last[live]
         self.first_start = subs.first_start
-        # +cents from boundary ``first``, -cents from ``last`` (a change at k is past the end).
-        idx = np.concatenate([first[live], last[live]])
-        code = np.concatenate([codes, codes])
-        delta = np.concatenate([cents, -cents])
-        keep = idx < k
+        # +cents from boundary ``first``, -cents from ``last``; one ending at k ends past the
+        # range, so it makes no change in it.
+        ends = last < k
         key, delta = _net_by_key(
-            code[keep] * (k + 1) + idx[keep], delta[keep], len(subs.first_start) * (k + 1)
+            np.concatenate([codes * (k + 1) + first[live], codes[ends] * (k + 1) + last[ends]]),
+            np.concatenate([cents, -cents[ends]]),
+            len(subs.first_start) * (k + 1),
         )
         self.code, self.idx = key // (k + 1), key % (k + 1)
         new_row = np.r_[True, self.code[1:] != self.code[:-1]] if len(key) else np.zeros(0, dtype=bool)
@@ -272,11 +308,12 @@ class _Steps:
         """(summed MRR in cents, customers with MRR) at every boundary."""
         import numpy as np
 
-        mrr = np.zeros(self.k, dtype=np.int64)
-        np.add.at(mrr, self.idx, self.after - self.before)
-        paying = np.zeros(self.k, dtype=np.int64)
-        np.add.at(paying, self.idx, (self.after > 0).astype(np.int64) - (self.before > 0))
-        return mrr.cumsum(), paying.cumsum()
+        # float64 sums of integer cents are exact below 2**53: rounding gives the exact cents
+        mrr = np.bincount(self.idx, weights=self.after - self.before, minlength=self.k)
+        paying = np.bincount(
+            self.idx, weights=(self.after > 0).astype(np.int64) - (self.before > 0), minlength=self.k
+        )
+        return np.rint(mrr).astype(np.int64).cumsum(), np.rint(paying).astype(np.int64).cumsum()
 
     def movements(self):
         """(code, period, MRR at its start, at its end, movement code) of every change in a period."""
@@ -408,11 +445,12 @@ def mrr_movements(
     n = len(bounds)
     mrr, paying = steps.at_boundaries()
     _, period, s, e, move = steps.movements()
-    moved = {
-        code: np.bincount(period[move == code], weights=(e - s)[move == code], minlength=n)
-        for code in range(5)
-    }
-    moved_n = {code: np.bincount(period[move == code], minlength=n) for code in range(5)}
+    # one pass over the changes: cell ``move * n + period`` (moves 0-4; 5 is unchanged)
+    cell = move.astype(np.int64) * n + period
+    amounts = np.rint(np.bincount(cell, weights=e - s, minlength=6 * n)).reshape(6, n)
+    tallies = np.bincount(cell, minlength=6 * n).reshape(6, n)
+    moved = {code: amounts[code] for code in range(5)}
+    moved_n = {code: tallies[code] for code in range(5)}
     money = ["opening_mrr", "new", "expansion", "reactivation", "contraction", "churn", "closing_mrr"]
     cents = {
         "opening_mrr": mrr[:-1],
