@@ -155,21 +155,16 @@ def db_upgrade(ctx: click.Context) -> None:
 def _fill_new_rollups(services: Services) -> int:
     """Rollups added by a warehouse migration, filled for the workspaces imported before it; how many.
 
-    Each workspace in its own transaction: one that fails leaves the others done, and its
-    pages read payment rows where the rollup is missing, as before the upgrade.
+    Each workspace in its own transaction (:func:`data.rollups.fill_new_rollups`).
     """
     from sqlalchemy import select
 
     from dashboard.models import Workspace
-    from data.rollups import fill_customer_refunds
+    from data.rollups import fill_new_rollups
 
     with services.db.session() as session:
         workspaces = [to_ref(w) for w in session.scalars(select(Workspace).order_by(Workspace.id))]
-    filled = 0
-    for workspace in workspaces:
-        with services.warehouse.transaction() as cur:
-            filled += fill_customer_refunds(cur, workspace)
-    return filled
+    return fill_new_rollups(services.warehouse, workspaces)
 
 
 # -- users -------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from datetime import datetime
 import duckdb
 
 from data.connectors.base import REFUND_KIND
-from data.warehouse import WorkspaceRef
+from data.warehouse import Warehouse, WorkspaceRef
 
 #: which rollups depend on which canonical table
 #: (customer_keys is not a rollup: it numbers customers once, and a rebuild keeps the numbers)
@@ -301,6 +301,22 @@ def fill_customer_refunds(cur: duckdb.DuckDBPyConnection, workspace: WorkspaceRe
     local_day = UTC_DAY if workspace.timezone == "UTC" else LOCAL_DAY
     _refresh_customer_refunds(cur, local_day, "TRUE", {**ws, "tz": workspace.timezone})
     return True
+
+
+def fill_new_rollups(warehouse: Warehouse, workspaces: Iterable[WorkspaceRef]) -> int:
+    """Fill the rollups a migration added for ``workspaces`` imported before it; how many it filled.
+
+    Each workspace in its own transaction, holding the workspace's ingest lock as an import
+    does: one that fails leaves the others done (its pages read payment rows where the rollup
+    is missing, as before), and a second server filling or importing into the same workspace on
+    a shared PostgreSQL waits, then finds the rollup filled instead of writing its rows twice.
+    """
+    filled = 0
+    for workspace in workspaces:
+        with warehouse.transaction() as cur:
+            warehouse.lock_workspace(cur, workspace.id)
+            filled += fill_customer_refunds(cur, workspace)
+    return filled
 
 
 def _number_new_customers(cur: duckdb.DuckDBPyConnection, customer_rows: str, params: dict) -> None:

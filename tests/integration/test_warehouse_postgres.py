@@ -350,3 +350,35 @@ def test_pgw011_report_files_stream_the_same_rows_from_both(warehouses, tmp_path
     assert len(csvs[0][1]) == len(csvs[1][1])
     assert csvs[0][1] == csvs[1][1]  # the same rows, whatever the order
     assert totals[0] == totals[1] > 1
+
+
+def test_pgw012_two_servers_filling_the_refund_rollup_at_once_write_it_once(warehouses, pg_url):
+    """`db upgrade` (or a server's warm-up) on two machines sharing the warehouse: the second
+    waits for the first's workspace lock, then finds the rollup filled."""
+    import threading
+
+    from data.rollups import fill_new_rollups
+
+    _duck, pg = warehouses
+    sql = "SELECT * FROM customer_refunds_daily WHERE workspace_id = ? ORDER BY day, customer_no"
+    want = pg.cursor().execute(sql, [WORKSPACE.id]).pl()
+    assert want.height > 0
+    with pg.transaction() as cur:  # as migration 0014 leaves a warehouse imported before it
+        cur.execute("DELETE FROM customer_refunds_daily WHERE workspace_id = ?", [WORKSPACE.id])
+    other = Warehouse(pg_url)  # the second server's own connections
+    try:
+        start, filled = threading.Barrier(2), []
+
+        def fill(warehouse):
+            start.wait()
+            filled.append(fill_new_rollups(warehouse, [WORKSPACE]))
+
+        threads = [threading.Thread(target=fill, args=(w,)) for w in (pg, other)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert sorted(filled) == [0, 1]
+        assert pg.cursor().execute(sql, [WORKSPACE.id]).pl().equals(want)
+    finally:
+        other.close()
