@@ -153,6 +153,33 @@ def test_fmt009_a_long_pinned_name_wraps_in_taller_rows():
     assert "wrapText" not in short.columnDefs[0] and "rowHeight" not in short.dashGridOptions
 
 
+def test_fmt032_a_short_grid_grows_to_show_every_row():
+    """Five campaigns in wrapped rows showed 4½ in the 360 px grid; a long list keeps its height."""
+    from components.grids import (
+        FIT_ROWS,
+        GRID_FRAME_PX,
+        PAGING_BAR_PX,
+        ROW_PX,
+        WRAPPED_ROW_PX,
+        data_grid,
+        paged_grid,
+    )
+
+    names = [f"Campaign number {i} - Design services search" for i in range(FIT_ROWS + 20)]
+    frame = pl.DataFrame(
+        {"campaign": names, "platform": ["google_ads"] * len(names), "spend": [1.0] * len(names)}
+    )
+    five = paged_grid("g", frame.head(5), units={"spend": "currency"}, height=360)
+    assert five.style["height"] == f"{GRID_FRAME_PX + PAGING_BAR_PX + 5 * WRAPPED_ROW_PX}px"
+    many = paged_grid("g", frame, units={"spend": "currency"}, height=360)
+    assert many.style["height"] == "360px"  # it pages and scrolls
+    short = frame.head(7).with_columns(pl.lit("Ann").alias("campaign"))
+    assert data_grid("g", short, units={"spend": "currency"}, height=300).style["height"] == (
+        f"{GRID_FRAME_PX + 7 * ROW_PX}px"
+    )
+    assert data_grid("g", short.head(2), units={"spend": "currency"}, height=300).style["height"] == "300px"
+
+
 def test_fmt010_a_duration_in_months_is_formatted_in_months():
     from dashboard.insights.narrate import fmt
     from data.metrics import get_metric
