@@ -608,9 +608,10 @@ def _snapshot_parts(
 
     A subscription is active at a cutoff instant when it started before it and has not ended
     by it (start_at < cutoff <= end_at). Rather than testing every subscription against every
-    cutoff (subscriptions x days rows), a binary search over the sorted cutoffs finds the run
-    of cutoffs each one is active for, and a difference array summed along the cutoffs gives
-    every period at once. Sums are in integer cents, so they are exact. A count of active
+    cutoff (subscriptions x days rows), the run of cutoffs each one is active for is found
+    (:meth:`~data.metrics.subscriptions.SubscriptionColumns.runs` for the workspace's kept
+    columns, a binary search for a filtered query), and a difference array summed along the
+    cutoffs gives every period at once. Sums are in integer cents, so they are exact. A count of active
     subscriptions rides along, so a plan with none active is left out, as a direct filter would.
     """
     next_day = end + timedelta(days=1)

@@ -180,14 +180,14 @@ class _Snapshots:
 
     A customer's MRR at a cutoff instant is the sum of its subscriptions active then
     (start_at < cutoff <= end_at), counted only when positive. Instead of crossing every
-    subscription with every cutoff, a binary search over the sorted cutoffs finds the run of
-    cutoffs each subscription is active for, a difference array per customer marks the run's
+    subscription with every cutoff, :meth:`SubscriptionColumns.runs` finds the run of cutoffs
+    each subscription is active for, a difference array per customer marks the run's
     ends, and a cumulative sum along the cutoffs gives every snapshot at once (as
     ``data.metrics.execute._snapshot_parts`` does for the ``mrr`` metric). Customers with no MRR at
     any cutoff are skipped.
     """
 
-    def __init__(self, subs: pl.DataFrame, bounds: list[tuple[date, date, date]]):
+    def __init__(self, subs: SubscriptionColumns, bounds: list[tuple[date, date, date]]):
         import numpy as np
 
         self.opens = np.array([midnight(first) for _, first, _ in bounds], dtype="datetime64[us]")
@@ -197,20 +197,14 @@ class _Snapshots:
         cut = np.unique(np.concatenate([self.opens, closes]))
         self.k = len(cut)
         self.o_idx, self.c_idx = np.searchsorted(cut, self.opens), np.searchsorted(cut, closes)
-        end_at = subs["end_at"].cast(pl.Datetime("us"))
-        first = np.searchsorted(cut, subs["start_at"].cast(pl.Datetime("us")).to_numpy(), side="right")
-        last = np.full(subs.height, self.k, dtype=np.int64)  # open-ended: active to the last cutoff
-        ended = end_at.is_not_null().to_numpy()
-        last[ended] = np.searchsorted(cut, end_at.to_numpy()[ended], side="right")
+        first, last = subs.runs(cut)
         live = last > first  # active at cutoffs first .. last-1
-        codes = subs["code"].to_numpy().astype(np.int64)[live]
+        codes = subs.code[live]
         # Only customers active at some cutoff get a row, numbered densely.
         self.customers, self._row = np.unique(codes, return_inverse=True)
         self._first, self._last = first[live], last[live]
-        self._cents = subs["cents"].to_numpy().astype(np.float64)[live]  # exact below 2**53
-        by_code = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype="datetime64[us]")
-        by_code[codes] = subs["first_start"].cast(pl.Datetime("us")).to_numpy()[live]
-        self.first_start = by_code[self.customers]
+        self._cents = subs.cents[live].astype(np.float64)  # exact below 2**53
+        self.first_start = subs.first_start[self.customers]
 
     def blocks(self):
         """Yield (slice of :attr:`customers`, cutoffs x customers float array of exact cents).
@@ -266,7 +260,7 @@ class _Steps:
     Periods are contiguous (each ends where the next starts), so boundary ``p`` opens period
     ``p`` and closes period ``p - 1``. A subscription raises its customer's MRR from the first
     boundary after its start and lowers it again after the last boundary it is still active
-    at (start_at < cutoff <= end_at; a binary search over the sorted boundaries finds both).
+    at (start_at < cutoff <= end_at; :meth:`SubscriptionColumns.runs` finds both).
     Netting those changes per customer and boundary and summing them along each customer gives
     the customer's MRR right after every change: only the customer-periods whose MRR changed
     are ever looked at, never the (mostly unchanged) customers x periods grid. Cents are
@@ -358,7 +352,7 @@ def mrr_customer_movements(
 
     bounds = period_bounds(start, end, grain)
     # Every subscription, also those starting after ``end``: their run of boundaries is empty
-    # (the binary search puts their start past the last one), so they add nothing.
+    # (their start lies past the last one), so they add nothing.
     subs = all_subscriptions(scoped, plan)
     keys = subs.select("code", "customer").unique("code").sort("code")["customer"].to_numpy()
     labels = np.array(
@@ -382,7 +376,7 @@ def mrr_customer_movements(
     if changed_only:  # sparse: only the customer-periods whose MRR changed
         frames = [frame(*_Steps(subscription_columns(scoped, plan), bounds).movements())]
     else:  # every customer-period with MRR at either end: the dense grid, in blocks
-        snaps, frames = _Snapshots(subs, bounds), []
+        snaps, frames = _Snapshots(subscription_columns(scoped, plan), bounds), []
         for rows, snap in snaps.blocks():
             s, e = snap[snaps.o_idx], snap[snaps.c_idx]  # periods x customers
             j, i = np.nonzero((s > 0) | (e > 0))
