@@ -100,3 +100,24 @@ document.querySelectorAll('.card').forEach((card) => {
 });
 return problems;
 """
+
+#: A list of problems: panels side by side in one row (alone in their columns, at the same top)
+#: whose bottom edges differ by more than a pixel.
+ROW_BOTTOMS_JS = """
+const problems = [];
+document.querySelectorAll('.row').forEach((row) => {
+  const cards = [...row.children].map((col) => col.children.length === 1 ? col.firstElementChild : null)
+    .filter((el) => el && el.classList.contains('pb-panel') && el.offsetParent !== null)
+    .map((el) => [el, el.getBoundingClientRect()]);
+  const lines = {};
+  cards.forEach(([el, r]) => { (lines[Math.round(r.top)] ||= []).push([el, r]); });
+  Object.values(lines).filter((line) => line.length > 1).forEach((line) => {
+    const bottoms = line.map(([, r]) => Math.round(r.bottom));
+    if (Math.max(...bottoms) - Math.min(...bottoms) > 1) {
+      problems.push('uneven: ' + line.map(([el, r]) =>
+        (el.querySelector('.card-header') || el).innerText.trim().slice(0, 30) + ' ' + Math.round(r.bottom)).join(' | '));
+    }
+  });
+});
+return problems;
+"""

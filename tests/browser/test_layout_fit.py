@@ -21,7 +21,7 @@ from dashboard.filters import today_in
 from dashboard.goals import set_goal
 from dashboard.models import User
 from tests.browser.conftest import DEMO_EMAIL, DESKTOP, PHONE, login, reveal_panels
-from tests.browser.fit import CARD_FIT_JS, FIT_CHECK_JS, SETTLED_JS
+from tests.browser.fit import CARD_FIT_JS, FIT_CHECK_JS, ROW_BOTTOMS_JS, SETTLED_JS
 
 pytestmark = pytest.mark.browser
 
@@ -64,6 +64,25 @@ def test_fit001_no_text_cut_and_nothing_spills_out_of_a_card(dash_duo, demo_app,
         checked += len(dash_duo.driver.find_elements("css selector", ".pb-kpi-value, .ag-cell"))
         assert dash_duo.get_logs() == [], path
     assert checked > 50  # the check saw cards and grid cells, not an empty page
+
+
+def test_fit005_cards_side_by_side_end_on_one_line(dash_duo, demo_app):
+    # A grid that grows to show its few rows (components.grids.fitted_height) is taller than the
+    # chart beside it: the shorter card stretches to the row's height instead of ending ~90 px
+    # above its neighbour (assets/pulseboard.css).
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*DESKTOP)
+    login(dash_duo)
+    pairs = 0
+    for path in ("/revenue", "/campaigns", "/customers"):
+        _settle(dash_duo, path)
+        assert dash_duo.driver.execute_script(ROW_BOTTOMS_JS) == [], path
+        pairs += dash_duo.driver.execute_script(
+            "return [...document.querySelectorAll('.row')].filter((row) =>"
+            " [...row.children].filter((col) => col.children.length === 1"
+            " && col.firstElementChild.classList.contains('pb-panel')).length > 1).length"
+        )
+    assert pairs >= 3  # the check saw rows of cards side by side, not single cards
 
 
 def test_fit002_the_more_row_is_remembered_per_page(dash_duo, demo_app):
