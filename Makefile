@@ -37,6 +37,15 @@ system-deps:
 	    echo "browser tests need: sudo apt-get install chromium chromium-driver"; \
 	  fi; \
 	fi
+	@# jemalloc: `pulseboard serve` runs under it when installed (PULSEBOARD_ALLOCATOR; docs/deploy.md)
+	@if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libjemalloc\.so\.2'; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing libjemalloc2 (Debian package)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjemalloc2 >/dev/null; \
+	  else \
+	    echo "for a flat server memory: sudo apt-get install libjemalloc2"; \
+	  fi; \
+	fi
 
 run: install
 	$(BIN)/pulseboard db upgrade

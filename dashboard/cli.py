@@ -604,17 +604,31 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     SIGTERM or SIGINT (Ctrl+C) stops it gracefully: running jobs finish first, for at most
     PULSEBOARD_SHUTDOWN_GRACE seconds (dashboard.ops.shutdown).
     """
+    from dashboard.ops.memory import (
+        jemalloc_loaded,
+        limit_heap_fragmentation,
+        start_heap_trimmer,
+        use_allocator,
+    )
+
+    # First, before the app's imports and anything that opens a file or starts a thread: under
+    # jemalloc (PULSEBOARD_ALLOCATOR) this re-runs the process with it preloaded. A bad setting
+    # is left to _services below, which says which one.
+    with contextlib.suppress(ValidationError):
+        use_allocator(Settings().allocator)
     from waitress.server import create_server as create_wsgi_server
 
     from app import create_app
     from dashboard import jobs
     from dashboard.ops.logs import configure_logging
-    from dashboard.ops.memory import limit_heap_fragmentation, start_heap_trimmer
     from dashboard.ops.shutdown import GracefulShutdown, exit_now, settle
 
     settings = _services(ctx).settings
     configure_logging(settings)
-    limit_heap_fragmentation()
+    limit_heap_fragmentation()  # the C library's allocator, where jemalloc is not in use
+    logging.getLogger("pulseboard.serve").info(
+        "memory allocator: %s", "jemalloc" if jemalloc_loaded() else "the C library's"
+    )
     host = host or settings.host
     port = port or settings.port
     from dashboard.jobqueue.registry import QueueMisconfigured

@@ -61,6 +61,14 @@ class Settings(BaseSettings):
         False, description="Send the session cookie over HTTPS only (set true behind TLS)."
     )
     threads: int = Field(8, description="Worker threads of `pulseboard serve`.")
+    allocator: Literal["jemalloc", "system"] = Field(
+        "jemalloc",
+        description=(
+            "Memory allocator of `pulseboard serve` and `pulseboard worker`: jemalloc (Debian's "
+            "libjemalloc2, when installed; it keeps a long-running server's memory flat) or system "
+            "(the C library's)."
+        ),
+    )
     smtp_url: str | None = Field(
         None,
         description=(
