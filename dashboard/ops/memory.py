@@ -1,4 +1,4 @@
-"""Keep a long-running process's memory flat: glibc's allocator tuned for many threads.
+"""Keep a long-running process's memory flat: jemalloc where installed, else glibc's allocator tuned.
 
 Measured (``bench.load`` and an in-process replay, 6 clients asking for new date ranges): a
 server's RSS grew without end, 534 MB -> 3.1 GB in three minutes at 1M payments, while the
@@ -110,9 +110,10 @@ JEMALLOC_NAME = "libjemalloc.so.2"
 #: jemalloc's settings for a server, unless the operator set MALLOC_CONF: as many arenas as
 #: cores (its default, four per core, kept ~300 MB more resident here), and freed pages handed
 #: back at once instead of after 10 s. Measured (``bench.load``, 10 minutes, a third of page
-#: loads over new ranges, 10M payments): RSS beyond DuckDB's pool and the answer cache grew
-#: +14 MB over the second half, against +21 to +62 MB with glibc's allocator; peak RSS 974 MB
-#: against 1,058-1,218 MB; the same requests a minute.
+#: loads over new ranges, 10M payments; docs/deploy.md, "Memory, stop 36"): RSS grew +38 and
+#: +45 MB over the second half (+14 and +27 beyond DuckDB's pool and the answer cache) against
+#: +34 to +57 MB with glibc's; peak RSS 961-974 MB against 1,058-1,218; the same requests a
+#: minute.
 JEMALLOC_CONF = "narenas:{cores},dirty_decay_ms:0,muzzy_decay_ms:0"
 #: set in the environment of a process re-run under jemalloc, so it is never re-run twice
 REEXEC_MARK = "PULSEBOARD_ALLOCATOR_LOADED"
@@ -160,9 +161,10 @@ def allocator_environment(
 def use_allocator(choice: str) -> None:
     """Re-run this process under jemalloc when ``choice`` asks for it and it is installed.
 
-    Call first thing in a long-running command (``serve``, ``worker``), before it opens a file
-    or starts a thread: ``os.execv`` replaces the process (same pid, same arguments), so a
-    service manager or a test that started it sees no difference. Where jemalloc is missing the
+    Call first thing in a long-running command (``serve``), before it opens a file or starts a
+    thread: ``os.execve`` replaces the process (same pid, same arguments), so a service manager
+    or a test that started it sees no difference. It does nothing inside another program (a
+    test runner, or a wrapper that already started threads). Where jemalloc is missing the
     process goes on with the C library's allocator (tuned by :func:`limit_heap_fragmentation`).
     """
     if choice != "jemalloc" or jemalloc_loaded():
