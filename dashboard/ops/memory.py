@@ -161,10 +161,10 @@ def allocator_environment(
 def use_allocator(choice: str) -> None:
     """Re-run this process under jemalloc when ``choice`` asks for it and it is installed.
 
-    Call first thing in a long-running command (``serve``), before it opens a file or starts a
-    thread: ``os.execve`` replaces the process (same pid, same arguments), so a service manager
-    or a test that started it sees no difference. It does nothing inside another program (a
-    test runner, or a wrapper that already started threads). Where jemalloc is missing the
+    Call first thing in a long-running command (``serve``, ``worker``), before it opens a file
+    or starts a thread: ``os.execve`` replaces the process (same pid, same arguments), so a
+    service manager or a test that started it sees no difference. It does nothing inside
+    another program (a test runner, or a wrapper that already started threads). Where jemalloc is missing the
     process goes on with the C library's allocator (tuned by :func:`limit_heap_fragmentation`).
     """
     if choice != "jemalloc" or jemalloc_loaded():

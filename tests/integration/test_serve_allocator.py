@@ -59,3 +59,22 @@ def test_alc005_serve_runs_under_the_chosen_allocator(tmp_path, allocator):
     log = (tmp_path / "stderr").read_text()
     said = "memory allocator: jemalloc" if allocator == "jemalloc" else "memory allocator: the C library's"
     assert said in log, log[-2000:]
+
+
+@pytest.mark.timeout(3 * WAIT)
+def test_alc006_a_long_running_worker_runs_under_jemalloc(tmp_path):
+    if jemalloc_path() is None:
+        pytest.skip("libjemalloc2 is not installed (make system-deps installs it)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSEBOARD_") and k != "LD_PRELOAD"}
+    env.update(PYTHONPATH=str(ROOT), PULSEBOARD_DATA_DIR=str(tmp_path / "var"))
+    with (tmp_path / "stdout").open("w") as out_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dashboard", "worker", "--interval", "3600"],
+            cwd=tmp_path, env=env, stdout=out_file, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    try:
+        until(lambda: "checking due reports" in (tmp_path / "stdout").read_text(), WAIT, msg="no worker")
+        assert "libjemalloc" in _maps(process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=WAIT)
