@@ -105,7 +105,12 @@ def fit_margins(fig: go.Figure) -> go.Figure:
             top = max(top, height + EDGE)
         else:
             bottom = height
-        if not _is_date(xaxis, xs) and not _is_category(xaxis, xs):
+        if _is_date(xaxis, xs):
+            # a date tick can fall on the range's last day, its label centred on the plot's right
+            # edge (a 30-day range ending on the 6th ticks "Dec 6" there: Plotly then widened the
+            # right margin 8 -> 13 px and drew the chart twice)
+            overhang = text_px("Sep 30") / 2
+        elif not _is_category(xaxis, xs):
             # the last tick label of a number axis is centred on the plot's right edge
             overhang = _labels_px(xaxis, xs, _stack_depth(layout, traces)) / 2 + LABEL_GAP
     rows = _legend_rows(layout, traces)
