@@ -37,7 +37,7 @@ system-deps:
 	    echo "browser tests need: sudo apt-get install chromium chromium-driver"; \
 	  fi; \
 	fi
-	@# jemalloc: `pulseboard serve` runs under it when installed (PULSEBOARD_ALLOCATOR; docs/deploy.md)
+	@# jemalloc: `pulseboard serve` and `worker` run under it when installed (PULSEBOARD_ALLOCATOR; docs/deploy.md)
 	@if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libjemalloc\.so\.2'; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing libjemalloc2 (Debian package)"; \

@@ -608,14 +608,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         jemalloc_loaded,
         limit_heap_fragmentation,
         start_heap_trimmer,
-        use_allocator,
+        use_configured_allocator,
     )
 
     # First, before the app's imports and anything that opens a file or starts a thread: under
-    # jemalloc (PULSEBOARD_ALLOCATOR) this re-runs the process with it preloaded. A bad setting
-    # is left to _services below, which says which one.
-    with contextlib.suppress(ValidationError):
-        use_allocator(Settings().allocator)
+    # jemalloc (PULSEBOARD_ALLOCATOR) this re-runs the process with it preloaded.
+    use_configured_allocator()
     from waitress.server import create_server as create_wsgi_server
 
     from app import create_app

@@ -491,21 +491,17 @@ def worker(ctx: click.Context, interval: float, once: bool, concurrency: int | N
     With PULSEBOARD_JOB_QUEUE=celery it also consumes the queued imports, syncs, insights and
     forecasts (a Celery worker on PULSEBOARD_REDIS_URL); the scheduler runs on a thread beside it.
     """
-    import contextlib
     import signal
     import threading
 
-    from pydantic import ValidationError
-
-    from dashboard.ops.memory import use_allocator
-    from dashboard.settings import Settings
-    from reports.scheduler import WarehouseBusy, run_forever, start_thread, tick
+    from dashboard.ops.memory import use_configured_allocator
 
     if not once:
         # First, as `serve` does: a long-running worker re-runs itself under jemalloc when it
-        # is installed (PULSEBOARD_ALLOCATOR); a bad setting is left to _services to report.
-        with contextlib.suppress(ValidationError):
-            use_allocator(Settings().allocator)
+        # is installed (PULSEBOARD_ALLOCATOR), before the imports below.
+        use_configured_allocator()
+    from reports.scheduler import WarehouseBusy, run_forever, start_thread, tick
+
     services = _services(ctx)
     if once:
         try:

@@ -158,6 +158,22 @@ def allocator_environment(
     return env
 
 
+def use_configured_allocator() -> None:
+    """:func:`use_allocator` with the ``PULSEBOARD_ALLOCATOR`` setting.
+
+    A bad setting is left to the command's own settings check, which names it.
+    """
+    from pydantic import ValidationError
+
+    from dashboard.settings import Settings
+
+    try:
+        choice = Settings().allocator
+    except ValidationError:
+        return
+    use_allocator(choice)
+
+
 def use_allocator(choice: str) -> None:
     """Re-run this process under jemalloc when ``choice`` asks for it and it is installed.
 
