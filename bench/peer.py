@@ -318,8 +318,18 @@ class Pulseboard:
             self.app.server, host="127.0.0.1", port=port, threads=settings.threads, ident="pulseboard"
         )
         self.base = f"http://127.0.0.1:{port}"
-        self.thread = threading.Thread(target=self.wsgi.run, name="peer-waitress", daemon=True)
+        self._stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, name="peer-waitress", daemon=True)
         self.thread.start()
+
+    def _serve(self) -> None:
+        """waitress's loop, one poll at a time until :meth:`stop`: its own ``run`` loops until the
+        sockets are closed under it, and closing them while it sat in ``select`` raised "Bad file
+        descriptor" in this thread at every run's end."""
+        from waitress import wasyncore
+
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=0.2, map=self.wsgi._map, count=1)
 
     def clear_cache(self) -> None:
         """Empty the query cache (memory and shared layers): the next request is cold."""
@@ -331,9 +341,10 @@ class Pulseboard:
         """Stop serving and close the warehouse."""
         from waitress import wasyncore
 
-        self.wsgi.task_dispatcher.shutdown()
-        wasyncore.close_all(self.wsgi.map if hasattr(self.wsgi, "map") else self.wsgi._map)
+        self._stopping.set()
         self.thread.join(timeout=10)
+        self.wsgi.task_dispatcher.shutdown()
+        wasyncore.close_all(self.wsgi._map)
         self.services.close()
 
 

@@ -13,8 +13,13 @@ from callbacks import _analytics as an
 from tests.conftest import load, payments_frame
 from tests.integration.test_analytics_callbacks import _store, grid_rows, render_drill_http, render_page
 
-TODAY = date.today()
-D1 = TODAY - timedelta(days=2)
+
+def d1() -> date:
+    """Two days ago, read when a test runs: a run that crosses midnight must not seed rows for
+    a day the app no longer calls \"two days ago\"."""
+    return date.today() - timedelta(days=2)
+
+
 FIRST = {"startRow": 0, "endRow": 25}
 
 
@@ -29,7 +34,7 @@ def data(services, workspace, other_workspace):
             [
                 {
                     "id": f"p{i}",
-                    "created": f"{D1} 12:00",
+                    "created": f"{d1()} 12:00",
                     "amount": f"{1000 + 10 * i}.00",
                     "customer": f"c{i:02d}",
                     "channel": "Paid Search" if i % 2 else "Email",
@@ -39,7 +44,7 @@ def data(services, workspace, other_workspace):
             ]
         ),
     )
-    ad = {"date": D1, "currency": "USD", "impressions": 1000, "clicks": 40, "conversions": 2.0}
+    ad = {"date": d1(), "currency": "USD", "impressions": 1000, "clicks": 40, "conversions": 2.0}
     load(
         services,
         workspace,
@@ -76,7 +81,7 @@ def data(services, workspace, other_workspace):
                 {
                     "source": "mailchimp",
                     "source_id": sid,
-                    "sent_at": datetime.combine(D1, datetime.min.time()),
+                    "sent_at": datetime.combine(d1(), datetime.min.time()),
                     "title": title,
                     "list_name": "news",
                     "recipients": 100,
@@ -90,7 +95,7 @@ def data(services, workspace, other_workspace):
             ]
         ),
     )
-    now = datetime.combine(D1, datetime.min.time())
+    now = datetime.combine(d1(), datetime.min.time())
     load(
         services,
         workspace,
@@ -120,7 +125,7 @@ def data(services, workspace, other_workspace):
             [
                 {
                     "id": "x1",
-                    "created": f"{D1} 12:00",
+                    "created": f"{d1()} 12:00",
                     "amount": "98765.00",
                     "customer": "SecretCustomer",
                     "country": "Atlantis",
@@ -188,7 +193,9 @@ def test_pgs003_other_workspaces_rows_never_appear_even_with_forged_params(
         ),
         grid_rows(client, app, "revenue", "top", FIRST, crossfilter={"key": "country", "value": "Atlantis"}),
         grid_rows(client, app, "revenue", "../top", FIRST),
-        grid_rows(client, app, "revenue", "drill", FIRST, drill={"item": "trend", "value": str(D1), "ws": 2}),
+        grid_rows(
+            client, app, "revenue", "drill", FIRST, drill={"item": "trend", "value": str(d1()), "ws": 2}
+        ),
         grid_rows(client, app, "revenue", "drill", FIRST, drill={"item": "nope", "value": "x"}),
     ]
     text = json.dumps(bodies)
@@ -282,7 +289,7 @@ def test_pgs009_rfm_uses_the_selected_range(app, services, data, workspace):
             [
                 {
                     "id": "old",
-                    "created": f"{TODAY - timedelta(days=60)} 12:00",
+                    "created": f"{date.today() - timedelta(days=60)} 12:00",
                     "amount": "5",
                     "customer": "old",
                 }
@@ -293,7 +300,8 @@ def test_pgs009_rfm_uses_the_selected_range(app, services, data, workspace):
         _login(app, services, "owner@acme.test")
         week = rfm_customers(request_scope(_store()), {})
         quarter = rfm_customers(
-            request_scope({**_store(), "range": "custom", "start": str(TODAY - timedelta(days=89))}), {}
+            request_scope({**_store(), "range": "custom", "start": str(date.today() - timedelta(days=89))}),
+            {},
         )
     assert "old" not in week["customer"].to_list() and week.height == 30
     assert "old" in quarter["customer"].to_list()
@@ -309,9 +317,9 @@ def test_pgs010_spend_by_day_drills_into_the_periods_ad_rows(app, client, auth, 
     spec_drill = an.drill_from_event(
         SPEC,
         {"type": "pb-graph", "page": "campaigns", "item": "spend_by_day"},
-        {"points": [{"x": str(D1), "customdata": str(D1)}]},
+        {"points": [{"x": str(d1()), "customdata": str(d1())}]},
     )
-    assert spec_drill == {"item": "spend_by_day", "value": str(D1)}
+    assert spec_drill == {"item": "spend_by_day", "value": str(d1())}
     rows = grid_rows(client, app, "campaigns", "drill", FIRST, drill=spec_drill)
     assert sorted(r["campaign"] for r in rows["rowData"]) == ["Brand", "Reel"]
     narrowed = grid_rows(
@@ -481,10 +489,10 @@ def test_pgs014c_a_click_sets_cross_filter_or_drill_down_and_forged_ones_nothing
         ),
     )
     assert again.get_json()["response"] == {"pb-revenue-crossfilter": {"data": None}}  # the same bar: off
-    period = {"points": [{"x": str(D1)}]}
+    period = {"points": [{"x": str(d1())}]}
     trend = {"type": "pb-graph", "page": "revenue", "item": "trend"}
     drilled = _post(client, _click_request(app, "revenue", {"id": trend, "value": period, "n": 3})).get_json()
-    assert drilled["response"] == {"pb-revenue-drill": {"data": {"item": "trend", "value": str(D1)}}}
+    assert drilled["response"] == {"pb-revenue-drill": {"data": {"item": "trend", "value": str(d1())}}}
     for forged in (
         {"id": {**bar, "page": "campaigns"}, "value": points},  # another page's chart
         {"id": {**bar, "type": "pb-grid"}, "value": [{"campaign": "x"}]},  # not a drill grid here
@@ -508,7 +516,7 @@ def test_pgs015_cached_views_follow_new_data(app, client, auth, data, services, 
         workspace,
         "payments",
         payments_frame(
-            [{"id": "n1", "created": f"{D1} 15:00", "amount": "5.00", "customer": "n", "country": "NZ"}]
+            [{"id": "n1", "created": f"{d1()} 15:00", "amount": "5.00", "customer": "n", "country": "NZ"}]
         ),
     )
     after = json.dumps(render_page(client, app, "revenue", ("by_country",)))
@@ -526,7 +534,7 @@ def test_pgs016_filter_choices_from_distinct_scans(app, services, data, workspac
         other_workspace,
         "payments",
         payments_frame(
-            [{"id": "r1", "created": f"{D1} 12:00", "amount": "5", "channel": "Rival", "country": "FR"}]
+            [{"id": "r1", "created": f"{d1()} 12:00", "amount": "5", "channel": "Rival", "country": "FR"}]
         ),
     )
     load(
@@ -534,7 +542,7 @@ def test_pgs016_filter_choices_from_distinct_scans(app, services, data, workspac
         workspace,
         "payments",
         payments_frame(
-            [{"id": "n1", "created": f"{D1} 13:00", "amount": "5", "customer": "n", "product": "Kit"}]
+            [{"id": "n1", "created": f"{d1()} 13:00", "amount": "5", "customer": "n", "product": "Kit"}]
         ),
     )
     with app.server.test_request_context():

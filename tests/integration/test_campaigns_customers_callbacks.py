@@ -16,8 +16,13 @@ from data import analytics as A
 from tests.conftest import load, payments_frame
 from tests.integration.test_analytics_callbacks import grid_rows, render_drill_http, render_page
 
-TODAY = date.today()
-D1 = TODAY - timedelta(days=2)
+
+def d1() -> date:
+    """Two days ago, read when a test runs: a run that crosses midnight must not seed rows for
+    a day the app no longer calls \"two days ago\"."""
+    return date.today() - timedelta(days=2)
+
+
 CAMPAIGN_PANELS = (
     "kpis",
     "spend_by_platform",
@@ -37,8 +42,8 @@ CUSTOMER_PANELS = ("kpis", "counts", "rfm_chart", "rfm", "geo", "pipeline", "lea
 def _store(**extra):
     return {
         "range": "last_7_days",
-        "start": str(TODAY - timedelta(days=6)),
-        "end": str(TODAY),
+        "start": str(date.today() - timedelta(days=6)),
+        "end": str(date.today()),
         "compare": None,
         "grain": "day",
         **extra,
@@ -49,7 +54,7 @@ def _ad(sid, platform, campaign, spend, value, source="google_ads"):
     return {
         "source": source,
         "source_id": sid,
-        "date": D1,
+        "date": d1(),
         "platform": platform,
         "campaign": campaign,
         "spend": Decimal(spend),
@@ -84,8 +89,14 @@ def data(services, workspace, other_workspace):
         "payments",
         payments_frame(
             [
-                {"id": "a1", "created": f"{D1} 12:00", "amount": "123.00", "customer": "a", "country": "US"},
-                {"id": "a2", "created": f"{D1} 13:00", "amount": "77.00", "customer": "b", "country": "DE"},
+                {
+                    "id": "a1",
+                    "created": f"{d1()} 12:00",
+                    "amount": "123.00",
+                    "customer": "a",
+                    "country": "US",
+                },
+                {"id": "a2", "created": f"{d1()} 13:00", "amount": "77.00", "customer": "b", "country": "DE"},
             ]
         ),
     )
@@ -100,7 +111,7 @@ def data(services, workspace, other_workspace):
             ]
         ),
     )
-    now = datetime.combine(D1, datetime.min.time())
+    now = datetime.combine(d1(), datetime.min.time())
     load(
         services,
         workspace,
@@ -127,7 +138,7 @@ def data(services, workspace, other_workspace):
             [
                 {
                     "id": "g1",
-                    "created": f"{D1} 12:00",
+                    "created": f"{d1()} 12:00",
                     "amount": "98765.00",
                     "customer": "g",
                     "country": "Atlantis",
@@ -312,7 +323,7 @@ def test_cus002b_lead_scores_fit_once_whatever_the_range(app, services, data, mo
 @pytest.mark.parametrize("filters", [{}, {"country": "US"}])
 def test_cus002c_returning_card_equals_customer_counts(app, services, data, workspace, filters):
     """The KPI row's returning customers (active - new from its own cards) = customer_counts."""
-    old = f"{D1 - timedelta(days=40)} 12:00"
+    old = f"{d1() - timedelta(days=40)} 12:00"
     load(
         services,
         workspace,

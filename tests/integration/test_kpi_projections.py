@@ -20,27 +20,36 @@ from dashboard.goals import period_bounds, set_goal
 from dashboard.models import Role
 from tests.conftest import load, payments_frame
 
-TODAY = date.today()
-MONTH_START, MONTH_END = period_bounds("month", TODAY)
+
+def month() -> tuple[date, date]:
+    """This calendar month's first and last day, read when a test runs (a run may cross midnight)."""
+    return period_bounds("month", date.today())
+
+
 HISTORY = 150
 
 
 def level(day: date) -> float:
     """A steadily growing business: 1,000 a day 150 days ago, +4 a day since, with a little noise."""
-    t = HISTORY - (TODAY - day).days
+    t = HISTORY - (date.today() - day).days
     return 1000.0 + 4.0 * t + (t * 37 % 23 - 11) * 3.0
 
 
 def _history(today_amount: float | None = None):
     rows = []
     for i in range(HISTORY, 0, -1):
-        day = TODAY - timedelta(days=i)
+        day = date.today() - timedelta(days=i)
         rows.append(
             {"id": f"p{i}", "created": f"{day} 12:00", "amount": f"{level(day):.2f}", "customer": "c"}
         )
     if today_amount is not None:
         rows.append(
-            {"id": "today", "created": f"{TODAY} 00:30", "amount": f"{today_amount:.2f}", "customer": "c"}
+            {
+                "id": "today",
+                "created": f"{date.today()} 00:30",
+                "amount": f"{today_amount:.2f}",
+                "customer": "c",
+            }
         )
     return payments_frame(rows)
 
@@ -55,7 +64,7 @@ def ctx(workspace):
 
 
 def _projection(services, ctx, metric="gross_revenue", where=None):
-    payload = fc.compute(services, ctx, metric, where or {}, MONTH_START, MONTH_END, TODAY)
+    payload = fc.compute(services, ctx, metric, where or {}, *month(), date.today())
     return payload, fc.projection_of(payload)
 
 
@@ -63,11 +72,11 @@ def test_kpj001_projection_of_a_known_trend_lands_near_the_truth(services, works
     load(services, workspace, "payments", _history())
     payload, p = _projection(services, ctx)
     assert payload["ok"], payload
-    truth = _truth(MONTH_START, MONTH_END)
+    truth = _truth(*month())
     assert p.expected == pytest.approx(truth, rel=0.03)
     assert p.lower < p.expected < p.upper and p.lower >= p.so_far
     assert p.so_far == pytest.approx(
-        _truth(MONTH_START, TODAY - timedelta(days=1)) if TODAY > MONTH_START else 0
+        _truth(month()[0], date.today() - timedelta(days=1)) if date.today() > month()[0] else 0
     )
     # the chance of the expected total is a coin toss; at twice the truth, almost none
     assert 0.4 < fc.goal_probability_of(p, p.expected, True) < 0.6
@@ -78,41 +87,42 @@ def test_kpj002_a_half_filled_today_is_not_fitted_as_a_drop(services, workspace,
     # today so far holds 1% of a normal day: the projection must not fall by a day's worth
     load(services, workspace, "payments", _history(today_amount=10.0))
     _, p = _projection(services, ctx)
-    assert p.expected == pytest.approx(_truth(MONTH_START, MONTH_END), rel=0.03)
+    assert p.expected == pytest.approx(_truth(*month()), rel=0.03)
 
 
 def test_kpj003_a_big_morning_counts_as_it_is(services, workspace, ctx):
     # today already holds ten normal days: the projection takes today at least at that
-    big = 10 * level(TODAY)
+    big = 10 * level(date.today())
     load(services, workspace, "payments", _history(today_amount=big))
     _, p = _projection(services, ctx)
-    expected = _truth(MONTH_START, MONTH_END) - level(TODAY) + big
+    expected = _truth(*month()) - level(date.today()) + big
     assert p.expected == pytest.approx(expected, rel=0.03)
 
 
 def test_kpj004_too_little_history_gives_no_projection_and_no_crash(services, workspace, ctx):
     rows = [
-        {"id": f"p{i}", "created": f"{TODAY - timedelta(days=i)} 12:00", "amount": "50.00"} for i in (1, 2, 3)
+        {"id": f"p{i}", "created": f"{date.today() - timedelta(days=i)} 12:00", "amount": "50.00"}
+        for i in (1, 2, 3)
     ]
     load(services, workspace, "payments", payments_frame(rows))
     payload, p = _projection(services, ctx)
     assert p is None and payload["ok"] is False and "not enough history" in payload["reason"]
     # a card over a period that is not summed, or a metric with no rows at all: nothing either
-    assert fc.compute(services, ctx, "spend", {}, MONTH_START, MONTH_END, TODAY)["ok"] is False
-    scope = Scope(services, ctx, FilterState.from_query({"range": "month_to_date"}, TODAY))
-    contents, done = slot_contents(scope, ["gross_revenue", "mrr", "nonsense", 7], {}, TODAY)
+    assert fc.compute(services, ctx, "spend", {}, *month(), date.today())["ok"] is False
+    scope = Scope(services, ctx, FilterState.from_query({"range": "month_to_date"}, date.today()))
+    contents, done = slot_contents(scope, ["gross_revenue", "mrr", "nonsense", 7], {}, date.today())
     assert done and contents == [[], [], [], []]
 
 
 def test_kpj005_slots_wait_for_the_background_then_show_projection_and_chance(services, workspace, ctx):
     load(services, workspace, "payments", _history())
-    set_goal(services, ctx, "gross_revenue", "month", TODAY, round(_truth(MONTH_START, MONTH_END)))
-    scope = Scope(services, ctx, FilterState.from_query({"range": "month_to_date"}, TODAY))
+    set_goal(services, ctx, "gross_revenue", "month", date.today(), round(_truth(*month())))
+    scope = Scope(services, ctx, FilterState.from_query({"range": "month_to_date"}, date.today()))
     runner = fc.Runner()
-    contents, done = slot_contents(scope, ["gross_revenue"], {}, TODAY, runner=runner)
+    contents, done = slot_contents(scope, ["gross_revenue"], {}, date.today(), runner=runner)
     assert not done and "Projecting" in json.dumps(contents[0].to_plotly_json())
     until(lambda: runner.pending() == 0, timeout=60)
-    contents, done = slot_contents(scope, ["gross_revenue"], {}, TODAY, runner=runner)
+    contents, done = slot_contents(scope, ["gross_revenue"], {}, date.today(), runner=runner)
     text = " ".join(c.children for c in contents[0])
     assert done
     # five months of history are too few earlier months to calibrate an 80% range on: the card
@@ -122,8 +132,11 @@ def test_kpj005_slots_wait_for_the_background_then_show_projection_and_chance(se
     assert "ikely to reach $" in text and text.endswith(", chance uncertain (little history)")
     assert "% chance" not in text
     # with a page filter the goal (a workspace total) does not apply: projection only
-    until(lambda: slot_contents(scope, ["gross_revenue"], {"channel": "Email"}, TODAY, runner=runner)[1], 60)
-    filtered, _ = slot_contents(scope, ["gross_revenue"], {"channel": "Email"}, TODAY, runner=runner)
+    until(
+        lambda: slot_contents(scope, ["gross_revenue"], {"channel": "Email"}, date.today(), runner=runner)[1],
+        60,
+    )
+    filtered, _ = slot_contents(scope, ["gross_revenue"], {"channel": "Email"}, date.today(), runner=runner)
     assert "chance" not in json.dumps([c.to_plotly_json() for c in filtered[0]])
 
 
@@ -132,7 +145,7 @@ def test_kpj006_a_long_history_gives_a_calibrated_range(services, workspace, ctx
     this month's total from the projection's own past errors."""
     rows = []
     for i in range(430, 0, -1):
-        day = TODAY - timedelta(days=i)
+        day = date.today() - timedelta(days=i)
         amount = (1000.0 + 2.0 * (430 - i)) * (1.2 if day.weekday() < 5 else 0.6) + (i * 37 % 23 - 11) * 20.0
         rows.append({"id": f"p{i}", "created": f"{day} 12:00", "amount": f"{amount:.2f}", "customer": "c"})
     load(services, workspace, "payments", payments_frame(rows))
@@ -141,11 +154,11 @@ def test_kpj006_a_long_history_gives_a_calibrated_range(services, workspace, ctx
     assert p.so_far <= p.lower < p.expected < p.upper
     # a month is within ~10% of its expectation: the range is no fan of several times the total
     assert p.upper - p.lower < 0.5 * p.expected
-    scope = Scope(services, ctx, FilterState.from_query({"range": "month_to_date"}, TODAY))
+    scope = Scope(services, ctx, FilterState.from_query({"range": "month_to_date"}, date.today()))
     runner = fc.Runner()
-    slot_contents(scope, ["gross_revenue"], {}, TODAY, runner=runner)
+    slot_contents(scope, ["gross_revenue"], {}, date.today(), runner=runner)
     until(lambda: runner.pending() == 0, timeout=60)
-    contents, done = slot_contents(scope, ["gross_revenue"], {}, TODAY, runner=runner)
+    contents, done = slot_contents(scope, ["gross_revenue"], {}, date.today(), runner=runner)
     assert done and "this month, 80% range $" in contents[0][0].children
 
 
@@ -153,7 +166,7 @@ def test_kpj006_a_long_history_gives_a_calibrated_range(services, workspace, ctx
 
 
 def _store(preset="month_to_date"):
-    state = FilterState.from_query({"range": preset, "compare": "none"}, TODAY)
+    state = FilterState.from_query({"range": preset, "compare": "none"}, date.today())
     return state.to_store()
 
 
@@ -216,7 +229,7 @@ def test_kpj006_overview_card_gets_its_projection_and_goal_chance_over_http(
     app, client, auth, services, workspace, ctx
 ):
     load(services, workspace, "payments", _history())
-    set_goal(services, ctx, "net_revenue", "month", TODAY, 1_000_000)
+    set_goal(services, ctx, "net_revenue", "month", date.today(), 1_000_000)
     auth.login("viewer@acme.test")
     store = _store()
     row = _kpis(client, store)
@@ -259,12 +272,12 @@ def test_kpj007_settings_goals_list_shows_the_chance(app, client, auth, services
     from callbacks.settings import goal_rows
 
     load(services, workspace, "payments", _history())
-    truth = _truth(MONTH_START, MONTH_END)
-    set_goal(services, ctx, "gross_revenue", "month", TODAY, round(truth * 3))
-    rows = goal_rows(services, ctx, TODAY)
+    truth = _truth(*month())
+    set_goal(services, ctx, "gross_revenue", "month", date.today(), round(truth * 3))
+    rows = goal_rows(services, ctx, date.today())
     assert rows[0]["chance_pending"] and rows[0]["chance_text"] is None
     until(lambda: fc.RUNNER.pending() == 0, timeout=60)
-    rows = goal_rows(services, ctx, TODAY)
+    rows = goal_rows(services, ctx, date.today())
     assert not rows[0]["chance_pending"]
     # five months of history: no calibrated range, so no percentage either (as on the card)
     assert (
@@ -303,18 +316,18 @@ def test_kpj008_warming_queues_the_kpi_rows_projections_so_the_first_visit_finds
 
     load(services, workspace, "payments", _history())
     runner = fc.Runner()
-    assert warm(services, ctx, today=TODAY, runner=runner) is False  # nothing cached yet: queued
+    assert warm(services, ctx, today=date.today(), runner=runner) is False  # nothing cached yet: queued
     assert runner.pending() > 0
     until(lambda: runner.pending() == 0, timeout=120)
     # the first visitor (default range, no page filter) finds every slot answered at once
     visitor = fc.Runner()
-    scope = Scope(services, ctx, FilterState.from_store(None, TODAY))
-    contents, done = slot_contents(scope, kpi_row_metrics(), {}, TODAY, runner=visitor)
+    scope = Scope(services, ctx, FilterState.from_store(None, date.today()))
+    contents, done = slot_contents(scope, kpi_row_metrics(), {}, date.today(), runner=visitor)
     assert done and visitor.pending() == 0
     assert "On track for $" in json.dumps([c.to_plotly_json() for slot in contents for c in slot])
     # new data (another import) makes them stale: the next warm queues them again
     load(services, workspace, "payments", _history(today_amount=50.0), name="again")
-    assert warm(services, ctx, today=TODAY, runner=visitor) is False
+    assert warm(services, ctx, today=date.today(), runner=visitor) is False
     until(lambda: visitor.pending() == 0, timeout=120)
 
 
@@ -330,7 +343,7 @@ def _subscriptions():
                 "amount": Decimal("10"),
                 "currency": "USD",
                 "mrr": Decimal("10"),
-                "start_at": datetime.combine(TODAY - timedelta(days=i), datetime.min.time()),
+                "start_at": datetime.combine(date.today() - timedelta(days=i), datetime.min.time()),
             }
             for i in range(HISTORY, 0, -1)
         ]
@@ -343,8 +356,8 @@ def test_kpj009_an_mrr_goal_gets_its_chance_from_the_forecast_of_the_month_end_v
     from callbacks.settings import goal_rows
 
     load(services, workspace, "subscriptions", _subscriptions())
-    month_end_mrr = 10.0 * (HISTORY + (MONTH_END - TODAY).days)
-    payload = fc.compute(services, ctx, "mrr", {}, MONTH_START, MONTH_END, TODAY)
+    month_end_mrr = 10.0 * (HISTORY + (month()[1] - date.today()).days)
+    payload = fc.compute(services, ctx, "mrr", {}, *month(), date.today())
     assert payload["ok"], payload
     p = fc.projection_of(payload)
     assert p.expected == pytest.approx(
@@ -354,14 +367,14 @@ def test_kpj009_an_mrr_goal_gets_its_chance_from_the_forecast_of_the_month_end_v
     assert fc.goal_probability_of(p, month_end_mrr * 0.8, True) > 0.9
     assert fc.goal_probability_of(p, month_end_mrr * 2, True) < 0.01
     # on the card: the chance alone (an MRR "total" would mean nothing)
-    set_goal(services, ctx, "mrr", "month", TODAY, round(month_end_mrr * 2))
-    scope = Scope(services, ctx, FilterState.from_query({"range": "month_to_date"}, TODAY))
-    contents, done = slot_contents(scope, ["mrr"], {}, TODAY)
+    set_goal(services, ctx, "mrr", "month", date.today(), round(month_end_mrr * 2))
+    scope = Scope(services, ctx, FilterState.from_query({"range": "month_to_date"}, date.today()))
+    contents, done = slot_contents(scope, ["mrr"], {}, date.today())
     assert done
     text = " ".join(c.children for c in contents[0])
     assert "On track" not in text and text.startswith("<1% chance to reach $")
     # and in the goals list
-    rows = goal_rows(services, ctx, TODAY)
+    rows = goal_rows(services, ctx, date.today())
     assert rows[0]["metric"] == "mrr" and rows[0]["chance_text"].startswith("<1% chance to reach $")
 
 

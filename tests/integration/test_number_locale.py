@@ -28,8 +28,6 @@ from reports.email import build_message
 from tests.conftest import PASSWORD, load, payments_frame
 from tests.integration.test_callbacks_security import _kpi_request
 
-TODAY = date.today()
-
 
 def _ctx(services, workspace, email: str, role: Role) -> WorkspaceContext:
     with services.db.session() as db:
@@ -145,7 +143,7 @@ def test_nloc005_settings_shows_a_select_to_owners_and_text_to_others(client, au
 
 # -- pages follow it, one request at a time ------------------------------------------------------------
 def _kpis(client) -> str:
-    store = {"range": "last_7_days", "start": str(TODAY - timedelta(days=6)), "end": str(TODAY),
+    store = {"range": "last_7_days", "start": str(date.today() - timedelta(days=6)), "end": str(date.today()),
              "compare": None, "grain": "day"}  # fmt: skip
     response = client.post("/_dash-update-component", json=_kpi_request(store))
     assert response.status_code == 200
@@ -161,7 +159,7 @@ def test_nloc006_kpi_cards_follow_the_callers_workspace_only(
     app, client, auth, services, workspace, other_workspace
 ):
     app.server.extensions["pulseboard"] = services
-    created = f"{TODAY - timedelta(days=1)} 12:00"
+    created = f"{date.today() - timedelta(days=1)} 12:00"
     for ws in (workspace, other_workspace):
         row = {"id": "p1", "created": created, "amount": "1234.56", "currency": ws.currency}
         load(services, ws, "payments", payments_frame([row]))

@@ -10,11 +10,9 @@ from data.metrics import query_metric
 from tests.conftest import load, payments_frame
 from tests.integration.test_callbacks_security import _kpi_request
 
-TODAY = date.today()
-
 
 def _row(client, compare=None) -> str:
-    store = {"range": "last_7_days", "start": str(TODAY - timedelta(days=6)), "end": str(TODAY),
+    store = {"range": "last_7_days", "start": str(date.today() - timedelta(days=6)), "end": str(date.today()),
              "compare": compare, "grain": "day"}  # fmt: skip
     response = client.post("/_dash-update-component", json=_kpi_request(store))
     assert response.status_code == 200
@@ -22,7 +20,7 @@ def _row(client, compare=None) -> str:
 
 
 def _pay(services, workspace, pid: str, amount: str) -> None:
-    created = f"{TODAY - timedelta(days=1)} 12:00"
+    created = f"{date.today() - timedelta(days=1)} 12:00"
     load(services, workspace, "payments", payments_frame([{"id": pid, "created": created, "amount": amount}]),
          name=pid)  # fmt: skip
 
@@ -34,7 +32,7 @@ def test_ovw001_kpi_row_is_cached_and_follows_an_import(app, client, auth, servi
     first = _row(client)
     assert first == _row(client)  # the cached row answers the same
     value = query_metric(
-        services.warehouse.scoped(workspace), "net_revenue", TODAY - timedelta(days=6), TODAY
+        services.warehouse.scoped(workspace), "net_revenue", date.today() - timedelta(days=6), date.today()
     )
     assert value["value"][0] == 1234
     assert format_value(1234.0, "currency", "USD", compact=True) in first

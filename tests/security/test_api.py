@@ -17,7 +17,6 @@ from dashboard.cli import cli
 from dashboard.models import ApiToken
 from tests.conftest import PASSWORD, load, payments_frame
 
-TODAY = date.today()
 SQLI = ["' OR 1=1 --", "1; DROP TABLE payments; --", 'channel" OR "1"="1', "$ws", "../../etc/passwd", "\x00"]
 
 
@@ -28,7 +27,7 @@ def run(services, *args):
 
 @pytest.fixture
 def seeded(services, workspace, other_workspace):
-    day = TODAY - timedelta(days=1)
+    day = date.today() - timedelta(days=1)
     load(
         services,
         workspace,
@@ -70,7 +69,7 @@ def test_api001_cli_creates_a_token_shown_once_and_stored_hashed(services, works
 
 def test_api002_metric_json_equals_the_cli(app, client, seeded, workspace):
     token = _token(seeded)
-    start, end = (TODAY - timedelta(days=6)).isoformat(), TODAY.isoformat()
+    start, end = (date.today() - timedelta(days=6)).isoformat(), date.today().isoformat()
     args = ["--from", start, "--to", end, "--grain", "day", "--by", "channel", "--compare", "previous_period"]
     code, out, _ = run(seeded, "metric", "net_revenue", "--workspace", "acme", *args, "--json")
     assert code == 0
@@ -272,7 +271,7 @@ def test_api014_answers_come_from_the_pages_cache_and_follow_new_data(
     # imported through the server's own services, as an upload is
     from dashboard.services import EXTENSION_KEY
 
-    day = TODAY - timedelta(days=1)
+    day = date.today() - timedelta(days=1)
     load(
         app.server.extensions[EXTENSION_KEY],
         workspace,

@@ -26,8 +26,6 @@ from dashboard.models import User
 from tests.conftest import PASSWORD, load, payments_frame
 from tests.integration.test_analytics_callbacks import panel_request
 
-TODAY = date.today()
-
 
 def _login(client, email="owner@acme.test", password=PASSWORD, remember=False):
     page = client.get("/login").get_data(as_text=True)
@@ -203,7 +201,7 @@ def test_fix012_chart_csv_download_is_escaped_end_to_end(app, client, auth, serv
             [
                 {
                     "id": "x1",
-                    "created": f"{TODAY - timedelta(days=1)} 10:00",
+                    "created": f"{date.today() - timedelta(days=1)} 10:00",
                     "amount": "10.00",
                     "product": PAYLOADS[1],
                 }
@@ -246,7 +244,7 @@ def test_fix012_chart_csv_download_is_escaped_end_to_end(app, client, auth, serv
     ],
 )
 def test_fix013_out_of_calendar_dates_fall_back_inside_the_bounds(query):
-    state = FilterState.from_query(query, TODAY)
+    state = FilterState.from_query(query, date.today())
     assert MIN_DATE <= state.start <= state.end <= MAX_DATE
 
 

@@ -18,7 +18,6 @@ from dashboard.goals import set_goal
 from dashboard.models import Goal, Role
 from tests.conftest import load, payments_frame
 
-TODAY = date.today()
 #: What only workspace B holds: none of it may reach A's viewer, whatever they send.
 B_AMOUNT = "98765.43"
 B_SECRETS = ("98765", "98,765", "globex-cust-7", "Globex hidden product")
@@ -63,7 +62,7 @@ def test_iso001_every_route_refuses_anonymous(app, client, workspace):
 
 @pytest.fixture
 def two_workspaces(services, workspace, other_workspace):
-    day = f"{TODAY - timedelta(days=2)} 12:00"
+    day = f"{date.today() - timedelta(days=2)} 12:00"
     load(
         services,
         workspace,
@@ -91,7 +90,7 @@ def two_workspaces(services, workspace, other_workspace):
         ),
     )
     owner_b = WorkspaceContext(user_id=4, role=Role.OWNER, workspace=other_workspace)
-    set_goal(services, owner_b, "net_revenue", "month", TODAY, 55555.0)
+    set_goal(services, owner_b, "net_revenue", "month", date.today(), 55555.0)
     return workspace, other_workspace
 
 
@@ -101,8 +100,8 @@ def _forged_value(prop: str, other):
         "workspace_id": other.id,
         "workspace": other.slug,
         "range": "last_30_days",
-        "start": str(TODAY - timedelta(days=29)),
-        "end": str(TODAY),
+        "start": str(date.today() - timedelta(days=29)),
+        "end": str(date.today()),
         "compare": "previous_period",
         "grain": "day",
         "key": "product",
@@ -245,7 +244,7 @@ def test_iso004_xss_payload_in_data_renders_as_text(app, client, auth, services,
             [
                 {
                     "id": "x1",
-                    "created": f"{TODAY - timedelta(days=1)} 10:00",
+                    "created": f"{date.today() - timedelta(days=1)} 10:00",
                     "amount": "10.00",
                     "product": payload,
                     "customer": payload,

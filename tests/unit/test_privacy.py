@@ -21,7 +21,6 @@ from data import privacy
 from data.metrics import CATALOGUE, MetricError
 from tests.conftest import load
 
-TODAY = date.today()
 JANE = " Jane.Doe@Example.com "
 JANE_HASH = privacy.email_hash(JANE)
 #: every value that identifies Jane: none may survive an erasure, anywhere
@@ -31,7 +30,9 @@ BOB_TRACES = ("bob@example.com", "Bob Stone", "cus_bob001")
 
 
 def _ts(days_ago: int) -> datetime:
-    return datetime.combine(TODAY - timedelta(days=days_ago), datetime.min.time()) + timedelta(hours=12)
+    return datetime.combine(date.today() - timedelta(days=days_ago), datetime.min.time()) + timedelta(
+        hours=12
+    )
 
 
 def _payment(source, sid, days_ago, amount, customer, *, hashed=None, name=None, description=None, **kw):
@@ -221,7 +222,7 @@ def _snapshot(services) -> dict:
 def _metrics(services, ws) -> dict:
     """Every catalogue metric's answer for the workspace: totals, by month, by each dimension."""
     scoped = services.warehouse.scoped(ws)
-    start, end = TODAY - timedelta(days=365), TODAY
+    start, end = date.today() - timedelta(days=365), date.today()
     out = {}
     for name, metric in CATALOGUE.items():
         for grain, by in [("total", None), ("month", None), *[("total", d) for d in metric.dimensions]]:
