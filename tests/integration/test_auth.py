@@ -82,7 +82,9 @@ def test_auth007_next_never_leaves_the_site(client, workspace, target):
 def test_auth008_security_headers_and_assets_are_local(client, auth, workspace):
     response = client.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"
-    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "unsafe-eval" not in csp  # no script may run code built from a string
     auth.login()
     index = client.get("/").get_data(as_text=True)
     assert "cdn.jsdelivr" not in index and "unpkg.com" not in index
