@@ -521,3 +521,20 @@ _BACK_INTO_VIEW_JS = """
 const card = arguments[0].closest('.pb-panel') || arguments[0], box = card.getBoundingClientRect();
 if (box.bottom <= 0 || box.top >= window.innerHeight) card.scrollIntoView({block: 'center', behavior: 'instant'});
 """
+
+
+def test_pag010_an_unknown_address_says_so_and_links_to_every_page(dash_duo, demo_app):
+    """Not Dash's bare "404 - Page not found": the page's heading, the navbar, and a link to each
+    page that leads there."""
+    dash_duo.start_server(demo_app, navigate=False)
+    login(dash_duo)
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Overview", timeout=60)
+    dash_duo.driver.get(dash_duo.server.url + "/no-such-page")
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Page not found", timeout=60)
+    links = dash_duo.driver.find_elements("css selector", ".pb-main li a")
+    assert [link.text for link in links][:4] == ["Overview", "Revenue", "Campaigns", "Customers"]
+    assert dash_duo.driver.title == "Page not found · Pulseboard"
+    next(link for link in links if link.text == "Revenue").click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Revenue", timeout=60)
+    assert dash_duo.driver.current_url.endswith("/revenue")
+    assert dash_duo.get_logs() == []
