@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     if settings.plotly_bundle == "slim":
         _serve_slim_plotly(app)
+    _answer_404_off_the_pages(app)
     _register_callbacks()
     # A function, so each page load renders the session's CSRF token into the log-out form, and
     # the page the browser shows (one round trip less before anything of the page is drawn).
@@ -130,6 +131,26 @@ def _initial_page(app: dash.Dash):
         logging.getLogger(__name__).exception("rendering %s into the layout failed", referrer.path)
         return None
     return InitialPage(pathname=referrer.path, search=search, content=layout, title=title)
+
+
+def _answer_404_off_the_pages(app: dash.Dash) -> None:
+    """An address that is none of the pages answers 404, not 200.
+
+    Dash serves its page shell for every path (its router then shows pages/not_found_404.py), so a
+    link checker, a proxy's cache or a script could not tell a mistyped address from a page. The
+    shell is still sent, with status 404, so a person sees "Page not found" and the navbar.
+    """
+    catchall = app.config.routes_pathname_prefix + "<path:path>"
+
+    @app.server.after_request
+    def _not_found_status(response: Response) -> Response:
+        rule = request.url_rule
+        if rule is None or rule.rule != catchall or response.status_code != 200:
+            return response  # a page, the root, a Dash route, an asset, a redirect to log in
+        path = app.strip_relative_path(request.path)
+        if path is not None and not _path_to_page(path)[0]:
+            response.status_code = 404
+        return response
 
 
 def _cache_versioned_assets(app: dash.Dash) -> None:

@@ -106,3 +106,36 @@ def test_ipg005_the_page_in_the_layout_is_the_page_the_router_renders(app, clien
     search = f"?{query}" if query else ""
     held = _find(_layout(client, f"{HOST}{url}"), PAGES_CONTENT)["props"]["children"]
     assert held == _router_content(app, client, pathname, search)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/", 200),
+        ("/revenue", 200),
+        ("/revenue/", 200),
+        ("/settings", 200),
+        ("/not-found", 200),  # the not-found page asked for by its own address
+        ("/no-such-page", 404),
+        ("/revenue/extra", 404),
+        ("/.env", 404),
+    ],
+)
+def test_ipg006_an_address_off_the_pages_answers_404_with_the_page_shell(
+    client, auth, workspace, path, status
+):
+    """A mistyped address answers 404 (a link checker can tell), still with Dash's page shell,
+    whose router shows "Page not found"; a visitor not logged in is sent to log in, as anywhere."""
+    assert client.get(path).status_code == 302  # not logged in: to the login form
+    auth.login()
+    response = client.get(path)
+    assert response.status_code == status
+    assert "_dash-config" in response.get_data(as_text=True)  # the shell the router runs in
+
+
+def test_ipg007_dash_routes_and_assets_keep_their_own_status(client, auth, workspace):
+    auth.login()
+    assert client.get("/_dash-layout").status_code == 200
+    assert client.get("/_dash-dependencies").status_code == 200
+    assert client.get("/assets/no-such-file.css").status_code == 404
+    assert client.get("/healthz").status_code == 200
