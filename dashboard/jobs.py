@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
+
 from dashboard.ops import metrics
 from dashboard.ops.logs import REQUEST_ID
 from dashboard.ops.priority import lower_this_thread
@@ -284,6 +286,13 @@ class JobRegistry:
             lower_this_thread()
         try:
             work(job)
+        except duckdb.InterruptException:
+            # Services.close() interrupts the warehouse's queries when the server stops: the job
+            # ends unfinished, nothing is broken (no traceback for the operator to chase)
+            log.info("job %s (%s) stopped unfinished: the server is shutting down", job.id, job.kind)
+            with job._lock:
+                job.finished_at = time.time()
+                job.status, job.error = "failed", "stopped: the server was shutting down"
         except Exception as exc:  # shown to the user; the details go to the log
             log.exception("job %s (%s) failed", job.id, job.kind)
             with job._lock:

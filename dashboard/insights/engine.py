@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+import duckdb
+
 from dashboard.insights import detect_business as business
 from dashboard.insights import detect_changes as changes
 from dashboard.insights import forecast_bridge
@@ -69,6 +71,10 @@ def detect(
         report(0.2 + 0.8 * n / len(steps), STEP_LABELS.get(step.__name__, "Looking for changes…"))
         try:
             found += step(source, start, end, exposure)
+        except duckdb.InterruptException:
+            # the server is stopping (Services.close interrupts the warehouse's queries): every
+            # next detector would fail the same way, and a partial list must not pass for the lot
+            raise
         except Exception:  # one detector's failure must not hide the others' findings
             logger.exception("insight detector %s failed", step.__name__)
     return merge(found)

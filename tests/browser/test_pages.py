@@ -537,4 +537,9 @@ def test_pag010_an_unknown_address_says_so_and_links_to_every_page(dash_duo, dem
     next(link for link in links if link.text == "Revenue").click()
     dash_duo.wait_for_text_to_equal(f"#{ids.PAGE_TITLE}", "Revenue", timeout=60)
     assert dash_duo.driver.current_url.endswith("/revenue")
-    assert dash_duo.get_logs() == []
+    # the one console line is the browser's note of the address's 404 status (app.py); no other
+    logs = dash_duo.get_logs()
+    assert [(e["source"], e["message"].split(" - ")[0]) for e in logs] == [
+        ("network", dash_duo.server.url + "/no-such-page")
+    ], logs
+    assert "404" in logs[0]["message"]

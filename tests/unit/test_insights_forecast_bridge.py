@@ -89,3 +89,36 @@ def test_ins046_engine_uses_the_forecast_detectors():
     assert len(goal) == 1
     _, projected, _ = bridge.forecast_goal_projection(src, src._goals[0], date(2026, 3, 2))
     assert goal[0].value == pytest.approx(projected)
+
+
+def test_ins047_a_server_stopping_ends_detection_instead_of_failing_each_detector(monkeypatch, caplog):
+    """Services.close() interrupts the warehouse's queries: detection stops there (no detector
+    after it runs, none is logged as failed), while any other error still costs one detector."""
+    import duckdb
+
+    from dashboard.insights import engine
+
+    ran = []
+
+    def interrupted(*args):
+        ran.append("unusual_change")
+        raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+    def trend(*args):
+        ran.append("trend_change")
+        return []
+
+    monkeypatch.setattr(engine.forecast_bridge, "unusual_change", interrupted)
+    monkeypatch.setattr(engine.changes, "trend_change", trend)
+    with pytest.raises(duckdb.InterruptException):
+        detect(workspace(), START, END)
+    assert ran == ["unusual_change"]
+    assert "failed" not in caplog.text
+
+    def broken(*args):
+        raise ValueError("a bug in one detector")
+
+    monkeypatch.setattr(engine.forecast_bridge, "unusual_change", broken)
+    detect(workspace(), START, END)  # the others still run
+    assert ran[-1] == "trend_change"
+    assert "insight detector broken failed" in caplog.text
