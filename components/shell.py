@@ -86,6 +86,15 @@ def workspace_switcher(choices: list[tuple[int, str, bool]], csrf_token: str) ->
     )
 
 
+def nav_pages() -> list[dict]:
+    """The registered pages the navbar links to, in its order.
+
+    A page registered with ``nav=False``, such as "Page not found", is left out.
+    """
+    pages = [p for p in dash.page_registry.values() if p.get("nav", True)]
+    return sorted(pages, key=lambda p: p.get("order", 99))
+
+
 def navbar(pages: list[dict], csrf_token: str = "", workspaces=()) -> dbc.Navbar:
     """Top navigation with a link per registered page and a log-out button."""
     links = [
@@ -178,7 +187,6 @@ def shell(csrf_token: str = "", workspaces=(), page: InitialPage | None = None) 
 
     The container holds ``page`` when the layout knows which page the browser shows.
     """
-    pages = [p for p in dash.page_registry.values() if p.get("nav", True)]
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh="callback-nav"),
@@ -188,7 +196,7 @@ def shell(csrf_token: str = "", workspaces=(), page: InitialPage | None = None) 
             dcc.Store(id=ids.FILTERS_ASK),
             dcc.Store(id=ids.PAGE_FILTERS_ASK),
             dcc.Store(id=ids.KPI_FOLD_STORE, storage_type="local"),  # which pages show all KPI cards
-            navbar(sorted(pages, key=lambda p: p.get("order", 99)), csrf_token, workspaces),
+            navbar(nav_pages(), csrf_token, workspaces),
             dbc.Container(page_container(page), fluid=True, className="pb-main py-3"),
         ]
     )

@@ -7,7 +7,7 @@ one of the pages.
 import dash
 from dash import dcc, html
 
-from components.shell import page_header
+from components.shell import nav_pages, page_header
 
 dash.register_page(
     __name__, path="/not-found", title="Page not found · Pulseboard", name="Page not found", nav=False
@@ -16,9 +16,6 @@ dash.register_page(
 
 def layout(**kwargs):
     """The heading, a line on what to do, and a link to each page of the navbar."""
-    pages = sorted(
-        (p for p in dash.page_registry.values() if p.get("nav", True)), key=lambda p: p.get("order", 99)
-    )
     return html.Div(
         [
             page_header("Page not found", "There is no page at this address."),
@@ -27,7 +24,7 @@ def layout(**kwargs):
                 className="mt-3 mb-2",
             ),
             html.Ul(
-                [html.Li(dcc.Link(p["name"], href=p["relative_path"])) for p in pages],
+                [html.Li(dcc.Link(p["name"], href=p["relative_path"])) for p in nav_pages()],
                 className="mb-0",
             ),
         ]
